@@ -1,0 +1,133 @@
+//! What rule authors run from the command line: check a component against the contract, run it on a sample.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use super::engine::{CallReport, EngineSettings, RuleEngine, RuleInfo};
+use super::error::{CallError, LoadError};
+use super::limits::RuleLimits;
+use super::model::{Issue, Replica, SyncContext, SyncEvent};
+
+/// Errors of `rules test` before the rule runs.
+#[derive(Debug, thiserror::Error)]
+pub enum AuthoringError {
+    #[error(transparent)]
+    Load(#[from] LoadError),
+    #[error("cannot read {path}: {source}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{path} is not a valid {what} in the JSON form of the WIT types: {source}")]
+    Json {
+        path: PathBuf,
+        what: &'static str,
+        source: serde_json::Error,
+    },
+    #[error("config entry {0:?} is not of the form key=value")]
+    Config(String),
+}
+
+/// A one-off engine for the CLI: no pooling (one call), cache optional.
+fn cli_engine() -> Result<RuleEngine, LoadError> {
+    RuleEngine::new(EngineSettings {
+        pooling: false,
+        ..EngineSettings::default()
+    })
+}
+
+/// `twinsync rules check`: loads and type-checks the file, returns its world version, imports, exports and hash.
+pub fn check(path: &Path) -> Result<RuleInfo, LoadError> {
+    let engine = cli_engine()?;
+    Ok(engine.load_file(path)?.info())
+}
+
+/// Inputs of `twinsync rules test`.
+#[derive(Debug, Clone, Default)]
+pub struct TestRun {
+    pub rule: PathBuf,
+    /// The issue (outgoing) or the replica (incoming); an issue's JSON also reads as a replica.
+    pub input: PathBuf,
+    pub incoming: bool,
+    pub local: Option<PathBuf>,
+    pub config: Vec<String>,
+    pub first_sync: bool,
+}
+
+/// The answer of `twinsync rules test`, ready to print.
+pub struct TestOutcome {
+    pub json: serde_json::Value,
+    pub error: Option<CallError>,
+    pub report_logs: Vec<super::engine::RuleLogLine>,
+    pub rule: super::error::RuleId,
+    pub fuel_used: u64,
+}
+
+fn read_json<T: serde::de::DeserializeOwned>(path: &Path, what: &'static str) -> Result<T, AuthoringError> {
+    let text = std::fs::read_to_string(path).map_err(|source| AuthoringError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    serde_json::from_str(&text).map_err(|source| AuthoringError::Json {
+        path: path.to_path_buf(),
+        what,
+        source,
+    })
+}
+
+/// Parses `key=value` entries into a rule config.
+pub fn parse_config(entries: &[String]) -> Result<HashMap<String, String>, AuthoringError> {
+    entries
+        .iter()
+        .map(|e| {
+            e.split_once('=')
+                .map(|(k, v)| (k.trim().to_string(), v.to_string()))
+                .ok_or_else(|| AuthoringError::Config(e.clone()))
+        })
+        .collect()
+}
+
+/// `twinsync rules test`: runs the rule once on a sample, as the node would.
+pub fn test(run: &TestRun) -> Result<TestOutcome, AuthoringError> {
+    let config = Arc::new(parse_config(&run.config)?);
+    let engine = cli_engine()?;
+    let rule = engine.load_file(&run.rule)?;
+    let limits = RuleLimits::default();
+    let mut ctx = SyncContext {
+        connection: "test".into(),
+        local_side: "local".into(),
+        remote_side: "remote".into(),
+        first_sync: run.first_sync,
+        event: if run.incoming { SyncEvent::Replica } else { SyncEvent::Manual },
+        ..SyncContext::default()
+    };
+    fn finish<T: serde::Serialize>(report: CallReport<T>) -> TestOutcome {
+        let (json, error) = match report.result {
+            Ok(v) => (serde_json::to_value(v).unwrap_or(serde_json::Value::Null), None),
+            Err(e) => (serde_json::Value::Null, Some(e)),
+        };
+        TestOutcome {
+            json,
+            error,
+            report_logs: report.logs,
+            rule: report.rule,
+            fuel_used: report.fuel_used,
+        }
+    }
+    if run.incoming {
+        let replica: Replica = read_json(&run.input, "replica")?;
+        let local: Option<Issue> = match &run.local {
+            Some(p) => Some(read_json(p, "issue")?),
+            None => None,
+        };
+        ctx.first_sync = run.first_sync || local.is_none();
+        ctx.local_key = local.as_ref().map(|l| l.key.clone());
+        ctx.remote_key = replica.key.clone();
+        Ok(finish(rule.incoming(replica, local, ctx, &limits, &config)))
+    } else {
+        let issue: Issue = read_json(&run.input, "issue")?;
+        ctx.local_key = Some(issue.key.clone());
+        Ok(finish(rule.outgoing(issue, ctx, &limits, &config)))
+    }
+}

@@ -1,0 +1,527 @@
+//! The wasmtime engine that loads rule components and runs each call in a fresh, limited store.
+//!
+//! One `Engine` and one `Linker` per node. A rule is compiled (or loaded from the
+//! compile cache), type-checked against the world once (`InstancePre`), and then
+//! every call gets a fresh `Store`: no state survives from one call to the next,
+//! so a rule cannot leak one issue's data into another's replica.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use sha2::{Digest, Sha256};
+use wasmtime::component::{Component, HasSelf, Linker, ResourceTable, types::ComponentItem};
+use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store, Trap};
+use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
+use wasmtime_wasi::{WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
+
+use super::bindings::{V0_1, v0_1};
+use super::cache::CompileCache;
+use super::error::{CallError, LoadError, RuleId};
+use super::limits::{CallLimiter, LimitHit, RuleLimits};
+use super::model::{Changes, Issue, Replica, RuleRefusal, SyncContext};
+
+/// Node-wide engine settings (per-call limits are per side, in [`RuleLimits`]).
+#[derive(Debug, Clone)]
+pub struct EngineSettings {
+    /// Wasm stack per call, in bytes; wasmtime fixes it per engine.
+    pub max_wasm_stack: usize,
+    /// Pre-reserve instance slots: instantiation drops from tens of microseconds to a few.
+    pub pooling: bool,
+    /// Rule instances alive at once (pool slots); calls beyond it fail to instantiate.
+    pub max_instances: u32,
+    /// Ceiling on any rule's memory; per-side limits may only be lower.
+    pub max_memory_bytes: usize,
+    /// Where compiled rules are cached; `None` compiles on every load.
+    pub cache_dir: Option<PathBuf>,
+}
+
+impl Default for EngineSettings {
+    fn default() -> Self {
+        EngineSettings {
+            max_wasm_stack: 512 << 10,
+            pooling: true,
+            max_instances: 64,
+            max_memory_bytes: 256 << 20,
+            cache_dir: None,
+        }
+    }
+}
+
+/// Counts of compilations and cache loads, so tests and metrics see what a load cost.
+#[derive(Debug, Default)]
+pub struct EngineStats {
+    pub compilations: AtomicU64,
+    pub cache_loads: AtomicU64,
+}
+
+/// Settings a rule reads through `config(key)`.
+pub type RuleConfig = Arc<HashMap<String, String>>;
+
+/// A line a rule wrote through `log`.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct RuleLogLine {
+    pub level: &'static str,
+    pub message: String,
+}
+
+/// The result of one rule call, with what the host needs to record about it.
+#[derive(Debug)]
+pub struct CallReport<T> {
+    pub result: Result<T, CallError>,
+    /// The rule version that handled the call.
+    pub rule: RuleId,
+    pub logs: Vec<RuleLogLine>,
+    pub fuel_used: u64,
+}
+
+/// What a call's store holds: an empty WASI context and the host interface's state.
+struct CallState {
+    wasi: WasiCtx,
+    table: ResourceTable,
+    limiter: CallLimiter,
+    config: RuleConfig,
+    logs: Vec<RuleLogLine>,
+    log_budget: usize,
+    logs_dropped: usize,
+}
+
+impl WasiView for CallState {
+    fn ctx(&mut self) -> WasiCtxView<'_> {
+        WasiCtxView {
+            ctx: &mut self.wasi,
+            table: &mut self.table,
+        }
+    }
+}
+
+impl v0_1::types::Host for CallState {}
+
+impl v0_1::twinsync::rules::host::Host for CallState {
+    fn log(&mut self, level: v0_1::Level, message: String) {
+        let cost = message.len();
+        if cost > self.log_budget {
+            self.logs_dropped += 1;
+            return;
+        }
+        self.log_budget -= cost;
+        let level = match level {
+            v0_1::Level::Trace => "trace",
+            v0_1::Level::Debug => "debug",
+            v0_1::Level::Info => "info",
+            v0_1::Level::Warn => "warn",
+            v0_1::Level::Error => "error",
+        };
+        self.logs.push(RuleLogLine { level, message });
+    }
+
+    fn config(&mut self, key: String) -> Option<String> {
+        self.config.get(&key).cloned()
+    }
+}
+
+/// A wall clock stuck at the Unix epoch: rules are pure functions and must not see real time.
+struct EpochClock;
+
+impl wasmtime_wasi::HostWallClock for EpochClock {
+    fn resolution(&self) -> Duration {
+        Duration::from_secs(1)
+    }
+    fn now(&self) -> Duration {
+        Duration::ZERO
+    }
+}
+
+/// A monotonic clock that never moves, for the same reason.
+struct FrozenClock;
+
+impl wasmtime_wasi::HostMonotonicClock for FrozenClock {
+    fn resolution(&self) -> u64 {
+        1_000_000_000
+    }
+    fn now(&self) -> u64 {
+        0
+    }
+}
+
+/// Bytes of stdout/stderr kept per call, to show a panic message in the error.
+const OUTPUT_CAPTURE: usize = 4 << 10;
+
+/// The node's rule engine.
+pub struct RuleEngine {
+    engine: Engine,
+    linker: Linker<CallState>,
+    cache: Option<CompileCache>,
+    settings: EngineSettings,
+    stats: Arc<EngineStats>,
+}
+
+/// A compiled, type-checked rule, ready to be called any number of times, concurrently.
+pub struct LoadedRule {
+    id: RuleId,
+    world_version: String,
+    pre: v0_1::RulePre<CallState>,
+    engine: Engine,
+    max_wasm_stack: usize,
+}
+
+impl RuleEngine {
+    pub fn new(settings: EngineSettings) -> Result<Self, LoadError> {
+        let engine_err = |e: wasmtime::Error| LoadError::Engine(format!("{e:#}"));
+        let mut config = Config::new();
+        config.wasm_component_model(true);
+        config.consume_fuel(true); // deterministic CPU limit: the same rule stops at the same point
+        config.max_wasm_stack(settings.max_wasm_stack);
+        if settings.pooling {
+            let n = settings.max_instances;
+            let mut pool = PoolingAllocationConfig::default();
+            pool.total_component_instances(n);
+            // A wasip2 component holds several core instances (the program, the WASI adapter, shims).
+            pool.total_core_instances(n * 8);
+            pool.total_memories(n * 2);
+            pool.total_tables(n * 4);
+            pool.max_memory_size(settings.max_memory_bytes);
+            // Interpreted-language rules (Python, JS) have large function tables.
+            pool.table_elements(100_000);
+            config.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
+        }
+        let engine = Engine::new(&config).map_err(engine_err)?;
+        let mut linker = Linker::new(&engine);
+        wasmtime_wasi::p2::add_to_linker_sync(&mut linker).map_err(engine_err)?;
+        v0_1::Rule::add_to_linker::<_, HasSelf<_>>(&mut linker, |state| state).map_err(engine_err)?;
+        let cache = match &settings.cache_dir {
+            Some(dir) => Some(CompileCache::open(dir, &engine)?),
+            None => None,
+        };
+        Ok(RuleEngine {
+            engine,
+            linker,
+            cache,
+            settings,
+            stats: Arc::default(),
+        })
+    }
+
+    pub fn settings(&self) -> &EngineSettings {
+        &self.settings
+    }
+
+    pub fn stats(&self) -> &EngineStats {
+        &self.stats
+    }
+
+    /// Reads, compiles (or loads from cache) and type-checks a rule file.
+    pub fn load_file(&self, path: &Path) -> Result<Arc<LoadedRule>, LoadError> {
+        let bytes = std::fs::read(path).map_err(|source| LoadError::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let name = path
+            .file_name()
+            .map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned());
+        self.load_bytes(&name, &bytes)
+    }
+
+    /// Compiles (or loads from cache) and type-checks a rule given as bytes.
+    pub fn load_bytes(&self, name: &str, bytes: &[u8]) -> Result<Arc<LoadedRule>, LoadError> {
+        let id = RuleId {
+            name: name.to_string(),
+            hash: hex::encode(Sha256::digest(bytes)),
+        };
+        classify_binary(name, bytes)?;
+        let component = self.compile(&id, bytes)?;
+        let world_version = world_version(&self.engine, &component, &id)?;
+        let instance_pre = self
+            .linker
+            .instantiate_pre(&component)
+            .map_err(|e| LoadError::WrongWorld {
+                id: id.clone(),
+                reason: format!("{e:#}"),
+            })?;
+        let pre = v0_1::RulePre::new(instance_pre).map_err(|e| LoadError::WrongWorld {
+            id: id.clone(),
+            reason: format!("{e:#}"),
+        })?;
+        Ok(Arc::new(LoadedRule {
+            id,
+            world_version,
+            pre,
+            engine: self.engine.clone(),
+            max_wasm_stack: self.settings.max_wasm_stack,
+        }))
+    }
+
+    fn compile(&self, id: &RuleId, bytes: &[u8]) -> Result<Component, LoadError> {
+        if let Some(cache) = &self.cache
+            && let Some(code) = cache.get(&id.hash)
+        {
+            // SAFETY: the cache hands back only files this node wrote into a directory
+            // only this node's user can write, verified against their recorded SHA-256.
+            match unsafe { Component::deserialize(&self.engine, &code) } {
+                Ok(component) => {
+                    self.stats.cache_loads.fetch_add(1, Ordering::Relaxed);
+                    return Ok(component);
+                }
+                Err(e) => tracing::warn!(rule = %id, error = %e, "cached rule unusable; recompiling"),
+            }
+        }
+        let component = Component::new(&self.engine, bytes).map_err(|e| LoadError::Compile {
+            id: id.clone(),
+            reason: format!("{e:#}"),
+        })?;
+        self.stats.compilations.fetch_add(1, Ordering::Relaxed);
+        if let Some(cache) = &self.cache {
+            match component.serialize() {
+                Ok(code) => {
+                    if let Err(e) = cache.put(&id.hash, &code) {
+                        tracing::warn!(rule = %id, error = %e, "could not write the compile cache");
+                    }
+                }
+                Err(e) => tracing::warn!(rule = %id, error = %e, "could not serialise compiled rule"),
+            }
+        }
+        Ok(component)
+    }
+}
+
+/// Tells a core module or a non-wasm file from a component, for a clear refusal.
+fn classify_binary(name: &str, bytes: &[u8]) -> Result<(), LoadError> {
+    if wasmparser::Parser::is_component(bytes) {
+        Ok(())
+    } else if wasmparser::Parser::is_core_wasm(bytes) {
+        Err(LoadError::CoreModule { name: name.into() })
+    } else {
+        Err(LoadError::NotWasm { name: name.into() })
+    }
+}
+
+/// The `twinsync:rules` version a component was built against, read from its imports.
+fn world_version(engine: &Engine, component: &Component, id: &RuleId) -> Result<String, LoadError> {
+    let ty = component.component_type();
+    let mut found = None;
+    for (name, _) in ty.imports(engine) {
+        if let Some(rest) = name.strip_prefix("twinsync:rules/") {
+            found = rest.split_once('@').map(|(_, v)| v.to_string());
+        }
+    }
+    let exports: Vec<String> = ty.exports(engine).map(|(n, _)| n.to_string()).collect();
+    let Some(version) = found else {
+        let has_exports = exports.iter().any(|e| e == "outgoing" || e == "incoming");
+        let reason = if has_exports {
+            "it imports nothing from twinsync:rules (build it against wit/rules.wit)".to_string()
+        } else {
+            format!(
+                "it neither imports twinsync:rules nor exports `outgoing`/`incoming` (exports: {})",
+                if exports.is_empty() { "none".into() } else { exports.join(", ") }
+            )
+        };
+        return Err(LoadError::WrongWorld {
+            id: id.clone(),
+            reason,
+        });
+    };
+    let compatible = semver_minor(&version) == semver_minor(V0_1);
+    if !compatible {
+        return Err(LoadError::IncompatibleVersion {
+            id: id.clone(),
+            found: version,
+            supported: format!("{}.x", semver_minor(V0_1)),
+        });
+    }
+    Ok(version)
+}
+
+/// "0.1.3" -> "0.1": for 0.x packages the minor version is the compatibility line.
+fn semver_minor(v: &str) -> &str {
+    match v.match_indices('.').nth(1) {
+        Some((i, _)) => &v[..i],
+        None => v,
+    }
+}
+
+/// Imports and exports of a loaded rule, for `rules check`.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct RuleInfo {
+    pub name: String,
+    pub hash: String,
+    pub world_version: String,
+    pub imports: Vec<String>,
+    pub exports: Vec<String>,
+}
+
+impl LoadedRule {
+    pub fn id(&self) -> &RuleId {
+        &self.id
+    }
+
+    /// The `twinsync:rules` version the rule was built against.
+    pub fn world_version(&self) -> &str {
+        &self.world_version
+    }
+
+    pub fn info(&self) -> RuleInfo {
+        let ty = self.pre.instance_pre().component().component_type();
+        let describe = |(name, item): (&str, ComponentItem)| match item {
+            ComponentItem::ComponentFunc(_) => format!("func {name}"),
+            ComponentItem::ComponentInstance(_) => format!("instance {name}"),
+            _ => name.to_string(),
+        };
+        RuleInfo {
+            name: self.id.name.clone(),
+            hash: self.id.hash.clone(),
+            world_version: self.world_version.clone(),
+            imports: ty.imports(&self.engine).map(describe).collect(),
+            exports: ty.exports(&self.engine).map(describe).collect(),
+        }
+    }
+
+    /// Local issue -> replica.
+    pub fn outgoing(
+        &self,
+        issue: Issue,
+        ctx: SyncContext,
+        limits: &RuleLimits,
+        config: &RuleConfig,
+    ) -> CallReport<Replica> {
+        self.call(limits, config, |rule, store| {
+            let answer = rule.call_outgoing(store, &issue.into(), &ctx.into())?;
+            Ok(answer.map(Replica::from).map_err(RuleRefusal::from))
+        }, Replica::approx_size)
+    }
+
+    /// Replica (+ local twin) -> desired local state.
+    pub fn incoming(
+        &self,
+        replica: Replica,
+        local: Option<Issue>,
+        ctx: SyncContext,
+        limits: &RuleLimits,
+        config: &RuleConfig,
+    ) -> CallReport<Changes> {
+        self.call(limits, config, |rule, store| {
+            let local = local.map(v0_1::types::Issue::from);
+            let answer =
+                rule.call_incoming(store, &replica.into(), local.as_ref(), &ctx.into())?;
+            Ok(answer.map(Changes::from).map_err(RuleRefusal::from))
+        }, Changes::approx_size)
+    }
+
+    fn call<T>(
+        &self,
+        limits: &RuleLimits,
+        config: &RuleConfig,
+        run: impl FnOnce(
+            &v0_1::Rule,
+            &mut Store<CallState>,
+        ) -> wasmtime::Result<Result<T, RuleRefusal>>,
+        size: impl Fn(&T) -> usize,
+    ) -> CallReport<T> {
+        let output = MemoryOutputPipe::new(OUTPUT_CAPTURE);
+        // Empty WASI: no preopened dirs, no env, no args, no network, frozen clocks, fixed "randomness".
+        let wasi = WasiCtxBuilder::new()
+            .stdout(output.clone())
+            .stderr(output.clone())
+            .wall_clock(EpochClock)
+            .monotonic_clock(FrozenClock)
+            .secure_random(wasmtime_wasi::Deterministic::new(vec![0x5a]))
+            .insecure_random(wasmtime_wasi::Deterministic::new(vec![0xa5]))
+            .insecure_random_seed(0)
+            .allow_tcp(false)
+            .allow_udp(false)
+            .allow_ip_name_lookup(false)
+            .build();
+        let state = CallState {
+            wasi,
+            table: ResourceTable::new(),
+            limiter: CallLimiter::new(limits),
+            config: config.clone(),
+            logs: Vec::new(),
+            log_budget: limits.log_bytes,
+            logs_dropped: 0,
+        };
+        let mut store = Store::new(&self.engine, state);
+        store.limiter(|s| &mut s.limiter);
+        let id = self.id.clone();
+        let result = match store.set_fuel(limits.fuel) {
+            Err(e) => Err(CallError::Invalid {
+                id: id.clone(),
+                reason: format!("cannot set fuel: {e}"),
+            }),
+            Ok(()) => match self.pre.instantiate(&mut store) {
+                Err(e) => Err(self.classify(e, &store, limits, &output)),
+                Ok(rule) => match run(&rule, &mut store) {
+                    Err(e) => Err(self.classify(e, &store, limits, &output)),
+                    Ok(Ok(value)) if size(&value) > limits.output_bytes => Err(CallError::Limit {
+                        id: id.clone(),
+                        limit: LimitHit::Output(limits.output_bytes),
+                    }),
+                    Ok(Ok(value)) => Ok(value),
+                    Ok(Err(RuleRefusal::Skip(reason))) => Err(CallError::Skip {
+                        id: id.clone(),
+                        reason,
+                    }),
+                    Ok(Err(RuleRefusal::Fail(reason))) => Err(CallError::Fail {
+                        id: id.clone(),
+                        reason,
+                    }),
+                },
+            },
+        };
+        let fuel_used = limits.fuel.saturating_sub(store.get_fuel().unwrap_or(0));
+        let mut state = store.into_data();
+        if state.logs_dropped > 0 {
+            state.logs.push(RuleLogLine {
+                level: "warn",
+                message: format!(
+                    "{} log line(s) dropped: over the {} byte log limit",
+                    state.logs_dropped, limits.log_bytes
+                ),
+            });
+        }
+        CallReport {
+            result,
+            rule: id,
+            logs: state.logs,
+            fuel_used,
+        }
+    }
+
+    /// Turns a wasmtime error into the limit it hit, a trap, or an invalid answer.
+    fn classify(
+        &self,
+        e: wasmtime::Error,
+        store: &Store<CallState>,
+        limits: &RuleLimits,
+        output: &MemoryOutputPipe,
+    ) -> CallError {
+        let id = self.id.clone();
+        if store.data().limiter.memory_refused {
+            return CallError::Limit {
+                id,
+                limit: LimitHit::Memory(limits.memory_bytes),
+            };
+        }
+        match e.downcast_ref::<Trap>() {
+            Some(Trap::OutOfFuel) => CallError::Limit {
+                id,
+                limit: LimitHit::Fuel(limits.fuel),
+            },
+            Some(Trap::StackOverflow) => CallError::Limit {
+                id,
+                limit: LimitHit::Stack(self.max_wasm_stack),
+            },
+            Some(trap) => CallError::Trap {
+                id,
+                message: trap.to_string(),
+                output: String::from_utf8_lossy(&output.contents()).into_owned(),
+            },
+            // Not a trap: lifting the answer failed (bad UTF-8, bad discriminant...) or instantiation did.
+            None => CallError::Invalid {
+                id,
+                reason: format!("{e:#}"),
+            },
+        }
+    }
+}

@@ -1,0 +1,95 @@
+//! Per-call limits on a rule (CPU, memory, output, log) and the store limiter that enforces memory.
+
+use serde::Deserialize;
+
+/// Limits on one rule call, configurable per connection side.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RuleLimits {
+    /// Wasm fuel per call; one unit is roughly one wasm instruction.
+    /// The default is about 100 ms of work on a current x86 core.
+    pub fuel: u64,
+    /// Linear memory a call may grow to, in bytes.
+    pub memory_bytes: usize,
+    /// Size of the replica or changes a call may return, in bytes of text.
+    pub output_bytes: usize,
+    /// Bytes of `log` lines kept per call; the rest is dropped with a marker.
+    pub log_bytes: usize,
+}
+
+impl Default for RuleLimits {
+    fn default() -> Self {
+        RuleLimits {
+            fuel: 300_000_000,
+            memory_bytes: 64 << 20,
+            output_bytes: 4 << 20,
+            log_bytes: 16 << 10,
+        }
+    }
+}
+
+/// Which limit a call ran into, for error messages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LimitHit {
+    Fuel(u64),
+    Memory(usize),
+    Stack(usize),
+    Output(usize),
+}
+
+impl std::fmt::Display for LimitHit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            LimitHit::Fuel(n) => write!(f, "CPU limit ({n} fuel units)"),
+            LimitHit::Memory(n) => write!(f, "memory limit ({} MiB)", n >> 20),
+            LimitHit::Stack(n) => write!(f, "wasm stack limit ({} KiB)", n >> 10),
+            LimitHit::Output(n) => write!(f, "output size limit ({} KiB)", n >> 10),
+        }
+    }
+}
+
+/// Enforces the memory limit of one call and remembers whether it was hit.
+pub(crate) struct CallLimiter {
+    memory_bytes: usize,
+    pub(crate) memory_refused: bool,
+}
+
+impl CallLimiter {
+    pub(crate) fn new(limits: &RuleLimits) -> Self {
+        CallLimiter {
+            memory_bytes: limits.memory_bytes,
+            memory_refused: false,
+        }
+    }
+}
+
+/// Table elements a call may grow to; tables hold function references, so this is generous.
+const TABLE_ELEMENTS: usize = 1 << 20;
+
+impl wasmtime::ResourceLimiter for CallLimiter {
+    fn memory_growing(
+        &mut self,
+        _current: usize,
+        desired: usize,
+        _maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        if desired > self.memory_bytes {
+            self.memory_refused = true;
+            // A trap rather than a failed grow: guests rarely survive a failed
+            // allocation, and a trap names the limit precisely.
+            return Err(wasmtime::Error::msg(format!(
+                "memory limit: growing to {desired} bytes refused"
+            )));
+        }
+        Ok(true)
+    }
+
+    fn table_growing(
+        &mut self,
+        _current: usize,
+        desired: usize,
+        _maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        Ok(desired <= TABLE_ELEMENTS)
+    }
+}

@@ -1,0 +1,246 @@
+//! Hot-reload registry: one slot per connection side, swapped atomically when its rule file changes.
+//!
+//! A watcher (notify, debounced) sees the file change; the reload compiles on the
+//! watcher's own thread, never on the async runtime. A call takes the slot's
+//! current `Arc<LoadedRule>` once at its start, so calls in flight finish on the
+//! old version and the next call uses the new one. A module that fails to
+//! compile or type-check is rejected with its reason, and the old one keeps serving.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, RwLock, Weak};
+use std::time::{Duration, SystemTime};
+
+use notify_debouncer_mini::notify::{RecommendedWatcher, RecursiveMode};
+use notify_debouncer_mini::{DebounceEventResult, Debouncer, new_debouncer};
+
+use super::engine::{LoadedRule, RuleEngine};
+use super::error::{CallError, LoadError};
+
+/// Quiet time after the last file event before reloading: lets a copy finish writing.
+const DEBOUNCE: Duration = Duration::from_millis(100);
+
+/// The result of the last (re)load of a slot.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case", tag = "outcome")]
+pub enum ReloadOutcome {
+    /// The version now serving.
+    Accepted { version: String },
+    /// Why the file was refused; the previous version (if any) keeps serving.
+    Rejected { reason: String },
+}
+
+/// One connection side's rule: its file and the version serving now.
+pub struct RuleSlot {
+    side: String,
+    file: PathBuf,
+    current: RwLock<Option<Arc<LoadedRule>>>,
+    last: Mutex<(SystemTime, ReloadOutcome)>,
+    pub accepted: AtomicU64,
+    pub rejected: AtomicU64,
+}
+
+impl RuleSlot {
+    pub fn side(&self) -> &str {
+        &self.side
+    }
+
+    pub fn file(&self) -> &Path {
+        &self.file
+    }
+
+    /// The version serving now; a call holds it for its whole duration.
+    pub fn current(&self) -> Result<Arc<LoadedRule>, CallError> {
+        let current = self.current.read().unwrap_or_else(|p| p.into_inner());
+        current.clone().ok_or_else(|| CallError::NoRule {
+            side: self.side.clone(),
+            reason: match self.last_reload().1 {
+                ReloadOutcome::Rejected { reason } => reason,
+                ReloadOutcome::Accepted { .. } => "not loaded yet".into(),
+            },
+        })
+    }
+
+    /// When the slot last (re)loaded and with what result.
+    pub fn last_reload(&self) -> (SystemTime, ReloadOutcome) {
+        self.last.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    fn record(&self, outcome: ReloadOutcome) {
+        *self.last.lock().unwrap_or_else(|p| p.into_inner()) = (SystemTime::now(), outcome);
+    }
+}
+
+/// All rule slots of a node, and the watcher that reloads them.
+pub struct RuleRegistry {
+    engine: Arc<RuleEngine>,
+    slots: RwLock<HashMap<String, Arc<RuleSlot>>>,
+    watcher: Mutex<Option<Debouncer<RecommendedWatcher>>>,
+    watched_dirs: Mutex<Vec<PathBuf>>,
+}
+
+impl RuleRegistry {
+    pub fn new(engine: Arc<RuleEngine>) -> Arc<Self> {
+        Arc::new(RuleRegistry {
+            engine,
+            slots: RwLock::default(),
+            watcher: Mutex::new(None),
+            watched_dirs: Mutex::default(),
+        })
+    }
+
+    pub fn engine(&self) -> &Arc<RuleEngine> {
+        &self.engine
+    }
+
+    /// Adds a side's slot and loads its rule file. The slot exists even if the
+    /// load fails (calls then fail with the reason) so that fixing the file heals it.
+    pub fn register(
+        self: &Arc<Self>,
+        side: &str,
+        file: &Path,
+    ) -> Result<Arc<RuleSlot>, LoadError> {
+        let file = absolute(file);
+        let slot = Arc::new(RuleSlot {
+            side: side.to_string(),
+            file: file.clone(),
+            current: RwLock::new(None),
+            last: Mutex::new((
+                SystemTime::now(),
+                ReloadOutcome::Rejected {
+                    reason: "not loaded yet".into(),
+                },
+            )),
+            accepted: AtomicU64::new(0),
+            rejected: AtomicU64::new(0),
+        });
+        self.slots
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(side.to_string(), slot.clone());
+        let loaded = self.reload_slot(&slot);
+        if let Some(dir) = file.parent() {
+            self.watch_dir(dir);
+        }
+        loaded.map(|_| slot)
+    }
+
+    pub fn slot(&self, side: &str) -> Option<Arc<RuleSlot>> {
+        self.slots
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(side)
+            .cloned()
+    }
+
+    pub fn slots(&self) -> Vec<Arc<RuleSlot>> {
+        self.slots
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .values()
+            .cloned()
+            .collect()
+    }
+
+    /// Loads the slot's file now and swaps it in if it is good; returns whether it changed.
+    pub fn reload_slot(&self, slot: &RuleSlot) -> Result<bool, LoadError> {
+        let loaded = self.engine.load_file(&slot.file);
+        match loaded {
+            Ok(rule) => {
+                let mut current = slot.current.write().unwrap_or_else(|p| p.into_inner());
+                if current.as_ref().is_some_and(|c| c.id().hash == rule.id().hash) {
+                    return Ok(false);
+                }
+                tracing::info!(side = %slot.side, rule = %rule.id(), "rule loaded");
+                slot.record(ReloadOutcome::Accepted {
+                    version: rule.id().version().to_string(),
+                });
+                *current = Some(rule);
+                slot.accepted.fetch_add(1, Ordering::Relaxed);
+                Ok(true)
+            }
+            Err(e) => {
+                let serving = slot
+                    .current
+                    .read()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .as_ref()
+                    .map(|r| r.id().to_string());
+                tracing::warn!(
+                    side = %slot.side,
+                    error = %e,
+                    still_serving = serving.as_deref().unwrap_or("nothing"),
+                    "rule rejected"
+                );
+                slot.record(ReloadOutcome::Rejected {
+                    reason: e.to_string(),
+                });
+                slot.rejected.fetch_add(1, Ordering::Relaxed);
+                Err(e)
+            }
+        }
+    }
+
+    /// Starts watching a slot's directory (once per directory).
+    fn watch_dir(self: &Arc<Self>, dir: &Path) {
+        let mut dirs = self.watched_dirs.lock().unwrap_or_else(|p| p.into_inner());
+        if dirs.iter().any(|d| d == dir) {
+            return;
+        }
+        let mut watcher = self.watcher.lock().unwrap_or_else(|p| p.into_inner());
+        if watcher.is_none() {
+            let registry: Weak<RuleRegistry> = Arc::downgrade(self);
+            let handler = move |events: DebounceEventResult| {
+                if let Some(registry) = registry.upgrade() {
+                    registry.on_events(events);
+                }
+            };
+            match new_debouncer(DEBOUNCE, handler) {
+                Ok(d) => *watcher = Some(d),
+                Err(e) => {
+                    tracing::error!(error = %e, "cannot start the rule file watcher; hot reload is off");
+                    return;
+                }
+            }
+        }
+        if let Some(debouncer) = watcher.as_mut() {
+            match debouncer.watcher().watch(dir, RecursiveMode::NonRecursive) {
+                Ok(()) => dirs.push(dir.to_path_buf()),
+                Err(e) => {
+                    tracing::error!(dir = %dir.display(), error = %e, "cannot watch rules directory; hot reload is off for it")
+                }
+            }
+        }
+    }
+
+    fn on_events(&self, events: DebounceEventResult) {
+        let events = match events {
+            Ok(events) => events,
+            Err(e) => {
+                tracing::warn!(error = %e, "rule file watcher error");
+                return;
+            }
+        };
+        for slot in self.slots() {
+            if events.iter().any(|e| same_file(&e.path, &slot.file)) && slot.file.exists() {
+                // The error is recorded in the slot and logged; the old version keeps serving.
+                let _ = self.reload_slot(&slot);
+            }
+        }
+    }
+}
+
+fn absolute(path: &Path) -> PathBuf {
+    let dir = path.parent().filter(|p| !p.as_os_str().is_empty());
+    let dir = dir.map_or_else(|| PathBuf::from("."), Path::to_path_buf);
+    let dir = dir.canonicalize().unwrap_or(dir);
+    match path.file_name() {
+        Some(name) => dir.join(name),
+        None => dir,
+    }
+}
+
+fn same_file(event: &Path, file: &Path) -> bool {
+    event == file || absolute(event) == file
+}
