@@ -1,8 +1,10 @@
 //! Twinsync: keeps issues in two Jira instances in sync through sandboxed WebAssembly rules.
 //!
 //! Layers, top to bottom: `server`, `sync` and `peer` use `rules`, `jira` and
-//! `store`; those three never use each other. `sim` (the Jira simulator)
-//! stands alone and shares no types with the Jira client.
+//! `store`; those three never use each other, and share only `model`, the
+//! host's form of the rule contract's types. `sim` (the Jira simulator) stands
+//! alone and shares no types with the Jira client.
 
+pub mod model;
 pub mod rules;
 pub mod sim;

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use super::engine::{CallReport, EngineSettings, RuleEngine, RuleInfo};
 use super::error::{CallError, LoadError};
 use super::limits::RuleLimits;
-use super::model::{Issue, Replica, SyncContext, SyncEvent};
+use crate::model::{Issue, Replica, SyncContext, SyncEvent};
 
 /// Errors of `rules test` before the rule runs.
 #[derive(Debug, thiserror::Error)]
@@ -64,7 +64,10 @@ pub struct TestOutcome {
     pub fuel_used: u64,
 }
 
-fn read_json<T: serde::de::DeserializeOwned>(path: &Path, what: &'static str) -> Result<T, AuthoringError> {
+fn read_json<T: serde::de::DeserializeOwned>(
+    path: &Path,
+    what: &'static str,
+) -> Result<T, AuthoringError> {
     let text = std::fs::read_to_string(path).map_err(|source| AuthoringError::Io {
         path: path.to_path_buf(),
         source,
@@ -99,12 +102,19 @@ pub fn test(run: &TestRun) -> Result<TestOutcome, AuthoringError> {
         local_side: "local".into(),
         remote_side: "remote".into(),
         first_sync: run.first_sync,
-        event: if run.incoming { SyncEvent::Replica } else { SyncEvent::Manual },
+        event: if run.incoming {
+            SyncEvent::Replica
+        } else {
+            SyncEvent::Manual
+        },
         ..SyncContext::default()
     };
     fn finish<T: serde::Serialize>(report: CallReport<T>) -> TestOutcome {
         let (json, error) = match report.result {
-            Ok(v) => (serde_json::to_value(v).unwrap_or(serde_json::Value::Null), None),
+            Ok(v) => (
+                serde_json::to_value(v).unwrap_or(serde_json::Value::Null),
+                None,
+            ),
             Err(e) => (serde_json::Value::Null, Some(e)),
         };
         TestOutcome {

@@ -3,7 +3,7 @@
 //! A new minor version of `twinsync:rules` gets its own module here; rules built
 //! against an older one keep loading through the older module's bindings.
 
-use super::model as m;
+use crate::model as m;
 
 /// `twinsync:rules@0.1.0`.
 pub mod v0_1 {
@@ -12,8 +12,8 @@ pub mod v0_1 {
         world: "rule",
     });
 
-    pub use twinsync::rules::host::Level;
-    pub use twinsync::rules::types;
+    pub use self::twinsync::rules::host::Level;
+    pub use self::twinsync::rules::types;
 }
 
 use v0_1::types as t;
@@ -129,8 +129,8 @@ impl From<m::Value> for t::Value {
             m::Value::Flag(b) => t::Value::Flag(b),
             m::Value::Date(s) => t::Value::Date(s),
             m::Value::Datetime(s) => t::Value::Datetime(s),
-            m::Value::Option(s) => t::Value::Option(s),
-            m::Value::Options(l) => t::Value::Options(l),
+            m::Value::Choice(s) => t::Value::Choice(s),
+            m::Value::Choices(l) => t::Value::Choices(l),
             m::Value::User(u) => t::Value::User(u.into()),
             m::Value::Users(l) => t::Value::Users(l.into_iter().map(Into::into).collect()),
             m::Value::Rich(r) => t::Value::Rich(r.into()),
@@ -146,8 +146,8 @@ impl From<t::Value> for m::Value {
             t::Value::Flag(b) => m::Value::Flag(b),
             t::Value::Date(s) => m::Value::Date(s),
             t::Value::Datetime(s) => m::Value::Datetime(s),
-            t::Value::Option(s) => m::Value::Option(s),
-            t::Value::Options(l) => m::Value::Options(l),
+            t::Value::Choice(s) => m::Value::Choice(s),
+            t::Value::Choices(l) => m::Value::Choices(l),
             t::Value::User(u) => m::Value::User(u.into()),
             t::Value::Users(l) => m::Value::Users(l.into_iter().map(Into::into).collect()),
             t::Value::Rich(r) => m::Value::Rich(r.into()),

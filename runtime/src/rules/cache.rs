@@ -166,6 +166,9 @@ mod tests {
         let err = CompileCache::open(&dir, &wasmtime::Engine::default())
             .err()
             .unwrap();
-        assert!(err.to_string().contains("writable by group or others"), "{err}");
+        assert!(
+            err.to_string().contains("writable by group or others"),
+            "{err}"
+        );
     }
 }

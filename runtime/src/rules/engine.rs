@@ -12,7 +12,10 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use sha2::{Digest, Sha256};
-use wasmtime::component::{Component, HasSelf, Linker, ResourceTable, types::ComponentItem};
+use wasmtime::component::{
+    Component, HasSelf, Linker, ResourceTable,
+    types::{ComponentExtern, ComponentItem},
+};
 use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store, Trap};
 use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 use wasmtime_wasi::{WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
@@ -21,7 +24,7 @@ use super::bindings::{V0_1, v0_1};
 use super::cache::CompileCache;
 use super::error::{CallError, LoadError, RuleId};
 use super::limits::{CallLimiter, LimitHit, RuleLimits};
-use super::model::{Changes, Issue, Replica, RuleRefusal, SyncContext};
+use crate::model::{Changes, Issue, Replica, RuleRefusal, SyncContext};
 
 /// Node-wide engine settings (per-call limits are per side, in [`RuleLimits`]).
 #[derive(Debug, Clone)]
@@ -190,7 +193,8 @@ impl RuleEngine {
         let engine = Engine::new(&config).map_err(engine_err)?;
         let mut linker = Linker::new(&engine);
         wasmtime_wasi::p2::add_to_linker_sync(&mut linker).map_err(engine_err)?;
-        v0_1::Rule::add_to_linker::<_, HasSelf<_>>(&mut linker, |state| state).map_err(engine_err)?;
+        v0_1::Rule::add_to_linker::<_, HasSelf<_>>(&mut linker, |state| state)
+            .map_err(engine_err)?;
         let cache = match &settings.cache_dir {
             Some(dir) => Some(CompileCache::open(dir, &engine)?),
             None => None,
@@ -218,9 +222,10 @@ impl RuleEngine {
             path: path.to_path_buf(),
             source,
         })?;
-        let name = path
-            .file_name()
-            .map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned());
+        let name = path.file_name().map_or_else(
+            || path.display().to_string(),
+            |n| n.to_string_lossy().into_owned(),
+        );
         self.load_bytes(&name, &bytes)
     }
 
@@ -233,13 +238,13 @@ impl RuleEngine {
         classify_binary(name, bytes)?;
         let component = self.compile(&id, bytes)?;
         let world_version = world_version(&self.engine, &component, &id)?;
-        let instance_pre = self
-            .linker
-            .instantiate_pre(&component)
-            .map_err(|e| LoadError::WrongWorld {
-                id: id.clone(),
-                reason: format!("{e:#}"),
-            })?;
+        let instance_pre =
+            self.linker
+                .instantiate_pre(&component)
+                .map_err(|e| LoadError::WrongWorld {
+                    id: id.clone(),
+                    reason: format!("{e:#}"),
+                })?;
         let pre = v0_1::RulePre::new(instance_pre).map_err(|e| LoadError::WrongWorld {
             id: id.clone(),
             reason: format!("{e:#}"),
@@ -264,7 +269,9 @@ impl RuleEngine {
                     self.stats.cache_loads.fetch_add(1, Ordering::Relaxed);
                     return Ok(component);
                 }
-                Err(e) => tracing::warn!(rule = %id, error = %e, "cached rule unusable; recompiling"),
+                Err(e) => {
+                    tracing::warn!(rule = %id, error = %e, "cached rule unusable; recompiling")
+                }
             }
         }
         let component = Component::new(&self.engine, bytes).map_err(|e| LoadError::Compile {
@@ -279,7 +286,9 @@ impl RuleEngine {
                         tracing::warn!(rule = %id, error = %e, "could not write the compile cache");
                     }
                 }
-                Err(e) => tracing::warn!(rule = %id, error = %e, "could not serialise compiled rule"),
+                Err(e) => {
+                    tracing::warn!(rule = %id, error = %e, "could not serialise compiled rule")
+                }
             }
         }
         Ok(component)
@@ -314,7 +323,11 @@ fn world_version(engine: &Engine, component: &Component, id: &RuleId) -> Result<
         } else {
             format!(
                 "it neither imports twinsync:rules nor exports `outgoing`/`incoming` (exports: {})",
-                if exports.is_empty() { "none".into() } else { exports.join(", ") }
+                if exports.is_empty() {
+                    "none".into()
+                } else {
+                    exports.join(", ")
+                }
             )
         };
         return Err(LoadError::WrongWorld {
@@ -363,7 +376,7 @@ impl LoadedRule {
 
     pub fn info(&self) -> RuleInfo {
         let ty = self.pre.instance_pre().component().component_type();
-        let describe = |(name, item): (&str, ComponentItem)| match item {
+        let describe = |(name, item): (&str, ComponentExtern<'_>)| match item.ty {
             ComponentItem::ComponentFunc(_) => format!("func {name}"),
             ComponentItem::ComponentInstance(_) => format!("instance {name}"),
             _ => name.to_string(),
@@ -385,10 +398,15 @@ impl LoadedRule {
         limits: &RuleLimits,
         config: &RuleConfig,
     ) -> CallReport<Replica> {
-        self.call(limits, config, |rule, store| {
-            let answer = rule.call_outgoing(store, &issue.into(), &ctx.into())?;
-            Ok(answer.map(Replica::from).map_err(RuleRefusal::from))
-        }, Replica::approx_size)
+        self.call(
+            limits,
+            config,
+            |rule, store| {
+                let answer = rule.call_outgoing(store, &issue.into(), &ctx.into())?;
+                Ok(answer.map(Replica::from).map_err(RuleRefusal::from))
+            },
+            Replica::approx_size,
+        )
     }
 
     /// Replica (+ local twin) -> desired local state.
@@ -400,22 +418,24 @@ impl LoadedRule {
         limits: &RuleLimits,
         config: &RuleConfig,
     ) -> CallReport<Changes> {
-        self.call(limits, config, |rule, store| {
-            let local = local.map(v0_1::types::Issue::from);
-            let answer =
-                rule.call_incoming(store, &replica.into(), local.as_ref(), &ctx.into())?;
-            Ok(answer.map(Changes::from).map_err(RuleRefusal::from))
-        }, Changes::approx_size)
+        self.call(
+            limits,
+            config,
+            |rule, store| {
+                let local = local.map(v0_1::types::Issue::from);
+                let answer =
+                    rule.call_incoming(store, &replica.into(), local.as_ref(), &ctx.into())?;
+                Ok(answer.map(Changes::from).map_err(RuleRefusal::from))
+            },
+            Changes::approx_size,
+        )
     }
 
     fn call<T>(
         &self,
         limits: &RuleLimits,
         config: &RuleConfig,
-        run: impl FnOnce(
-            &v0_1::Rule,
-            &mut Store<CallState>,
-        ) -> wasmtime::Result<Result<T, RuleRefusal>>,
+        run: impl FnOnce(&v0_1::Rule, &mut Store<CallState>) -> wasmtime::Result<Result<T, RuleRefusal>>,
         size: impl Fn(&T) -> usize,
     ) -> CallReport<T> {
         let output = MemoryOutputPipe::new(OUTPUT_CAPTURE);

@@ -2,7 +2,7 @@
 //!
 //! `engine` compiles and runs them under per-call limits, `cache` keeps compiled
 //! code across restarts, `registry` hot-swaps them when their files change, and
-//! `model` is the host's version-independent form of the WIT types.
+//! `bindings` converts between each WIT version and [`crate::model`].
 
 pub mod authoring;
 pub mod bindings;
@@ -10,10 +10,12 @@ mod cache;
 pub mod engine;
 pub mod error;
 pub mod limits;
-pub mod model;
 pub mod registry;
 
-pub use engine::{CallReport, EngineSettings, EngineStats, LoadedRule, RuleConfig, RuleEngine, RuleInfo, RuleLogLine};
+pub use engine::{
+    CallReport, EngineSettings, EngineStats, LoadedRule, RuleConfig, RuleEngine, RuleInfo,
+    RuleLogLine,
+};
 pub use error::{CallError, LoadError, RuleId};
 pub use limits::{LimitHit, RuleLimits};
 pub use registry::{ReloadOutcome, RuleRegistry, RuleSlot};

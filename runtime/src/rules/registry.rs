@@ -96,11 +96,7 @@ impl RuleRegistry {
 
     /// Adds a side's slot and loads its rule file. The slot exists even if the
     /// load fails (calls then fail with the reason) so that fixing the file heals it.
-    pub fn register(
-        self: &Arc<Self>,
-        side: &str,
-        file: &Path,
-    ) -> Result<Arc<RuleSlot>, LoadError> {
+    pub fn register(self: &Arc<Self>, side: &str, file: &Path) -> Result<Arc<RuleSlot>, LoadError> {
         let file = absolute(file);
         let slot = Arc::new(RuleSlot {
             side: side.to_string(),
@@ -149,7 +145,10 @@ impl RuleRegistry {
         match loaded {
             Ok(rule) => {
                 let mut current = slot.current.write().unwrap_or_else(|p| p.into_inner());
-                if current.as_ref().is_some_and(|c| c.id().hash == rule.id().hash) {
+                if current
+                    .as_ref()
+                    .is_some_and(|c| c.id().hash == rule.id().hash)
+                {
                     return Ok(false);
                 }
                 tracing::info!(side = %slot.side, rule = %rule.id(), "rule loaded");

@@ -1,8 +1,8 @@
 //! The host's own form of the rule contract's types, independent of any one WIT version.
 //!
-//! Every WIT version the host can load converts to and from these types, so the
-//! rest of the node (Jira mapping, sync, the CLI) never depends on one version's
-//! generated bindings. Their serde form is the JSON that `twinsync rules test`
+//! A leaf module: `rules` converts every WIT version it loads to and from these
+//! types, and `jira` maps Jira's issues onto them, so neither depends on the
+//! other and nothing above depends on one WIT version's generated bindings. Their serde form is the JSON that `twinsync rules test`
 //! reads and prints: snake_case keys, absent or `null` for `none`, variants
 //! tagged by their case name (`{"option": "Blue"}`).
 
@@ -84,8 +84,8 @@ pub enum Value {
     Flag(bool),
     Date(String),
     Datetime(String),
-    Option(String),
-    Options(Vec<String>),
+    Choice(String),
+    Choices(Vec<String>),
     User(User),
     Users(Vec<User>),
     Rich(RichText),
@@ -278,7 +278,11 @@ impl Replica {
             + self.reporter.as_ref().map_or(0, User::approx_size)
             + opt(&self.due_date)
             + opt(&self.parent)
-            + self.comments.iter().map(Comment::approx_size).sum::<usize>()
+            + self
+                .comments
+                .iter()
+                .map(Comment::approx_size)
+                .sum::<usize>()
             + self
                 .attachments
                 .iter()
@@ -316,7 +320,12 @@ impl Changes {
             + self.components.as_deref().map_or(0, strings_size)
             + self.assignee.iter().flatten().map(user_ref).sum::<usize>()
             + self.reporter.as_ref().map_or(0, user_ref)
-            + self.due_date.iter().flatten().map(String::len).sum::<usize>()
+            + self
+                .due_date
+                .iter()
+                .flatten()
+                .map(String::len)
+                .sum::<usize>()
             + opt(&self.parent)
             + self
                 .comments
@@ -352,10 +361,15 @@ impl RichText {
 
 impl User {
     fn approx_size(&self) -> usize {
-        [&self.account_id, &self.name, &self.display_name, &self.email]
-            .into_iter()
-            .map(|s| s.as_ref().map_or(0, String::len))
-            .sum()
+        [
+            &self.account_id,
+            &self.name,
+            &self.display_name,
+            &self.email,
+        ]
+        .into_iter()
+        .map(|s| s.as_ref().map_or(0, String::len))
+        .sum()
     }
 }
 
@@ -382,11 +396,11 @@ impl Value {
             Value::Text(s)
             | Value::Date(s)
             | Value::Datetime(s)
-            | Value::Option(s)
+            | Value::Choice(s)
             | Value::Json(s) => s.len(),
             Value::Number(_) => 8,
             Value::Flag(_) => 1,
-            Value::Options(list) => strings_size(list),
+            Value::Choices(list) => strings_size(list),
             Value::User(u) => u.approx_size(),
             Value::Users(users) => users.iter().map(User::approx_size).sum(),
             Value::Rich(r) => r.approx_size(),
@@ -410,9 +424,10 @@ mod tests {
 
     #[test]
     fn value_json_is_tagged_by_case() {
-        let f: CustomField =
-            serde_json::from_str(r#"{"id":"customfield_1","name":"Team","value":{"option":"Blue"}}"#)
-                .unwrap();
-        assert_eq!(f.value, Some(Value::Option("Blue".into())));
+        let f: CustomField = serde_json::from_str(
+            r#"{"id":"customfield_1","name":"Team","value":{"choice":"Blue"}}"#,
+        )
+        .unwrap();
+        assert_eq!(f.value, Some(Value::Choice("Blue".into())));
     }
 }
