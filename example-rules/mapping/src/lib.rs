@@ -1,0 +1,278 @@
+//! Stock rule `mapping`: per-field direction and status, priority and issue
+//! type value maps, all read from config, so one module serves many
+//! connections. The config keys are documented in this crate's README.md.
+
+use twinsync_sdk::prelude::*;
+
+/// The fields whose direction config decides. The key always leaves (so the
+/// other side can show where a twin came from); project, parent and the
+/// timestamps never do, as they mean nothing on the other side.
+pub const SYNCED: [Field; 13] = [
+    Field::IssueType,
+    Field::Summary,
+    Field::Description,
+    Field::Status,
+    Field::Priority,
+    Field::Labels,
+    Field::Components,
+    Field::Assignee,
+    Field::Reporter,
+    Field::DueDate,
+    Field::Comments,
+    Field::Attachments,
+    Field::CustomFields,
+];
+
+/// The fields whose values go through `map.<field>.<value>`.
+pub const MAPPED: [Field; 3] = [Field::Status, Field::Priority, Field::IssueType];
+
+/// Which way a field syncs, from config key `direction.<field>`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Direction {
+    /// `out`: this side sends the field and ignores it when it arrives.
+    Out,
+    /// `in`: this side applies the field when it arrives and does not send it.
+    In,
+    /// `both`: sent and applied.
+    Both,
+    /// `none`: neither.
+    None,
+}
+
+impl Direction {
+    /// Parses `out`, `in`, `both` or `none` (any case).
+    pub fn parse(value: &str) -> Option<Direction> {
+        match value.trim().to_ascii_lowercase().as_str() {
+            "out" => Some(Direction::Out),
+            "in" => Some(Direction::In),
+            "both" => Some(Direction::Both),
+            "none" => Some(Direction::None),
+            _ => None,
+        }
+    }
+
+    /// The direction of `field`: `direction.<field>`, else `direction.default`, else `both`.
+    pub fn of(field: Field) -> Result<Direction, RuleError> {
+        let key = format!("direction.{}", field.name());
+        let (key, value) = match config(&key) {
+            Some(v) => (key, v),
+            None => match config("direction.default") {
+                Some(v) => ("direction.default".to_owned(), v),
+                None => return Ok(Direction::Both),
+            },
+        };
+        Direction::parse(&value).ok_or_else(|| {
+            fail(format!(
+                "config key `{key}` must be out, in, both or none, not {value:?}"
+            ))
+        })
+    }
+
+    /// Whether this side sends the field.
+    pub fn sends(self) -> bool {
+        matches!(self, Direction::Out | Direction::Both)
+    }
+
+    /// Whether this side applies the field when it arrives.
+    pub fn receives(self) -> bool {
+        matches!(self, Direction::In | Direction::Both)
+    }
+}
+
+/// The synced fields whose direction passes `keep`.
+fn fields_where(keep: fn(Direction) -> bool) -> Result<Vec<Field>, RuleError> {
+    let mut fields = Vec::new();
+    for field in SYNCED {
+        if keep(Direction::of(field)?) {
+            fields.push(field);
+        }
+    }
+    Ok(fields)
+}
+
+/// The `mapping` rule.
+pub struct Mapping;
+
+impl Rule for Mapping {
+    fn outgoing(issue: Issue, _ctx: SyncContext) -> Result<Replica, RuleError> {
+        let mut sent = fields_where(Direction::sends)?;
+        sent.push(Field::Key);
+        Ok(replica_from(&issue).only(&sent))
+    }
+
+    fn incoming(
+        replica: Replica,
+        _local: Option<Issue>,
+        ctx: SyncContext,
+    ) -> Result<Changes, RuleError> {
+        let received = fields_where(Direction::receives)?;
+        let mut changes = changes_from(&replica).only(&received);
+        for field in MAPPED.into_iter().filter(|f| received.contains(f)) {
+            let name = field.name();
+            match field {
+                Field::Status => changes.status = map_option(name, replica.status.as_deref())?,
+                Field::Priority => {
+                    changes.priority = map_option(name, replica.priority.as_deref())?
+                }
+                _ => changes.issue_type = map_option(name, replica.issue_type.as_deref())?,
+            }
+        }
+        if ctx.first_sync {
+            // Jira cannot create an issue without a project, a type and a summary,
+            // so on first sync they are taken whatever their direction says.
+            changes.project = local_project(&ctx)?;
+            if changes.issue_type.is_none() {
+                let mapped = map_option("issue-type", replica.issue_type.as_deref())?;
+                changes.issue_type = mapped.or_else(|| config("issue-type"));
+            }
+            if changes.issue_type.is_none() {
+                return Err(fail(
+                    "cannot create the twin: the replica's issue type is missing or unmapped \
+                     and config key `issue-type` is not set",
+                ));
+            }
+            if changes.summary.is_none() {
+                changes.summary = replica.summary.clone();
+            }
+        }
+        Ok(changes)
+    }
+}
+
+twinsync_sdk::export_rule!(Mapping);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use twinsync_sdk::testing::{context, incoming_context, sample_issue, with_config};
+
+    fn outgoing(config: &[(&str, &str)]) -> Result<Replica, RuleError> {
+        with_config(config, || Mapping::outgoing(sample_issue(), context(false)))
+    }
+
+    fn incoming(config: &[(&str, &str)], first_sync: bool) -> Result<Changes, RuleError> {
+        let replica = replica_from(&sample_issue());
+        with_config(config, || {
+            Mapping::incoming(replica, None, incoming_context(first_sync))
+        })
+    }
+
+    #[test]
+    fn without_config_every_field_syncs_both_ways_unmapped() {
+        let issue = sample_issue();
+        let r = outgoing(&[]).expect("outgoing");
+        assert_eq!(r.key.as_deref(), Some("SRC-1"));
+        assert_eq!(r.assignee, issue.assignee);
+        assert_eq!(r.custom_fields, issue.custom_fields);
+        assert_eq!(r.project, None);
+        assert_eq!(r.created, None);
+        let c = incoming(&[], false).expect("incoming");
+        assert_eq!(c.status.as_deref(), Some("In Progress"));
+        assert_eq!(c.priority.as_deref(), Some("High"));
+        assert_eq!(c.issue_type.as_deref(), Some("Bug"));
+        assert!(c.assignee.is_some());
+        assert_eq!(c.custom_fields.len(), issue.custom_fields.len());
+    }
+
+    #[test]
+    fn direction_decides_what_leaves_and_what_lands() {
+        let config = [
+            ("direction.assignee", "none"),
+            ("direction.comments", "out"),
+            ("direction.labels", "IN"),
+        ];
+        let r = outgoing(&config).expect("outgoing");
+        assert_eq!(r.assignee, None);
+        assert_eq!(r.comments.len(), 2);
+        assert!(r.labels.is_empty(), "labels only come in");
+        let c = incoming(&config, false).expect("incoming");
+        assert_eq!(c.assignee, None);
+        assert_eq!(c.comments, None, "comments only go out");
+        assert!(c.labels.is_some());
+        assert!(c.summary.is_some());
+    }
+
+    #[test]
+    fn direction_default_applies_to_unnamed_fields() {
+        let config = [("direction.default", "none"), ("direction.status", "both")];
+        let r = outgoing(&config).expect("outgoing");
+        assert_eq!(r.status.as_deref(), Some("In Progress"));
+        assert_eq!(r.summary, None);
+        assert!(r.comments.is_empty());
+        let c = incoming(&config, false).expect("incoming");
+        assert_eq!(c.status.as_deref(), Some("In Progress"));
+        assert_eq!(c.summary, None);
+        assert_eq!(c.labels, None);
+        assert!(c.custom_fields.is_empty());
+    }
+
+    #[test]
+    fn a_bad_direction_fails_naming_the_key() {
+        let err = outgoing(&[("direction.status", "sideways")]).expect_err("bad direction");
+        assert!(
+            matches!(&err, RuleError::Fail(m) if m.contains("direction.status")),
+            "{err:?}"
+        );
+    }
+
+    #[test]
+    fn values_are_mapped_on_the_way_in() {
+        let config = [
+            ("map.status.In Progress", "Doing"),
+            ("map.priority.high", "P1"),
+            ("map.issue-type.Bug", "Defect"),
+        ];
+        let c = incoming(&config, false).expect("incoming");
+        assert_eq!(c.status.as_deref(), Some("Doing"));
+        assert_eq!(c.priority.as_deref(), Some("P1"));
+        assert_eq!(c.issue_type.as_deref(), Some("Defect"));
+        let r = outgoing(&config).expect("outgoing");
+        assert_eq!(
+            r.status.as_deref(),
+            Some("In Progress"),
+            "outgoing is unmapped"
+        );
+    }
+
+    #[test]
+    fn unmapped_values_follow_the_policy() {
+        let c = incoming(&[("unmapped.status", "skip-field")], false).expect("incoming");
+        assert_eq!(c.status, None);
+        let c = incoming(&[("unmapped.priority", "default:Medium")], false).expect("incoming");
+        assert_eq!(c.priority.as_deref(), Some("Medium"));
+        let err = incoming(&[("unmapped.status", "fail")], false).expect_err("fail");
+        assert!(
+            matches!(&err, RuleError::Fail(m) if m.contains("map.status.In Progress")),
+            "{err:?}"
+        );
+    }
+
+    #[test]
+    fn first_sync_needs_a_project_and_takes_type_and_summary_anyway() {
+        let err = incoming(&[], true).expect_err("no project");
+        assert!(matches!(&err, RuleError::Fail(m) if m.contains("`project`")));
+        let config = [
+            ("project", "DEST"),
+            ("direction.issue-type", "out"),
+            ("direction.summary", "none"),
+            ("map.issue-type.Bug", "Defect"),
+        ];
+        let c = incoming(&config, true).expect("incoming");
+        assert_eq!(c.project.as_deref(), Some("DEST"));
+        assert_eq!(c.issue_type.as_deref(), Some("Defect"));
+        assert_eq!(c.summary.as_deref(), Some("Checkout fails for ACME Corp"));
+        let c = incoming(&config, false).expect("incoming");
+        assert_eq!((c.project, c.issue_type, c.summary), (None, None, None));
+    }
+
+    #[test]
+    fn first_sync_with_an_unmapped_type_falls_back_to_config_or_fails() {
+        let config = [("project", "DEST"), ("unmapped.issue-type", "skip-field")];
+        let err = incoming(&config, true).expect_err("no type");
+        assert!(matches!(&err, RuleError::Fail(m) if m.contains("issue-type")));
+        let mut with_default = config.to_vec();
+        with_default.push(("issue-type", "Task"));
+        let c = incoming(&with_default, true).expect("incoming");
+        assert_eq!(c.issue_type.as_deref(), Some("Task"));
+    }
+}
