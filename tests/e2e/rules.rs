@@ -111,11 +111,11 @@ fn basic_rule_fails_first_sync_without_a_project() {
 }
 
 /// Runs one hostile rule and checks that a good rule on the same engine still serves afterwards.
-fn hostile(name: &str, limits: &RuleLimits) -> CallError {
+fn hostile(name: &str, limits: &RuleLimits, cfg: &[(&str, &str)]) -> CallError {
     let bad = engine()
         .load_file(&rule(name))
         .expect("hostile rules still load");
-    let report = bad.outgoing(sample_issue(), ctx(false), limits, &config(&[]));
+    let report = bad.outgoing(sample_issue(), ctx(false), limits, &config(cfg));
     let err = report.result.expect_err("a hostile rule gives no answer");
     assert_eq!(err.rule(), Some(bad.id()), "{err}");
     let message = err.to_string();
@@ -141,7 +141,7 @@ fn hostile(name: &str, limits: &RuleLimits) -> CallError {
 #[test]
 fn infinite_loop_runs_out_of_fuel() {
     let limits = RuleLimits::default();
-    let err = hostile("hostile-loop", &limits);
+    let err = hostile("hostile-loop", &limits, &[]);
     assert!(
         matches!(err, CallError::Limit { limit: LimitHit::Fuel(n), .. } if n == limits.fuel),
         "{err}"
@@ -155,7 +155,7 @@ fn memory_bomb_hits_the_memory_limit() {
         memory_bytes: 32 << 20,
         ..RuleLimits::default()
     };
-    let err = hostile("hostile-memory", &limits);
+    let err = hostile("hostile-memory", &limits, &[]);
     assert!(
         matches!(err, CallError::Limit { limit: LimitHit::Memory(n), .. } if n == 32 << 20),
         "{err}"
@@ -165,7 +165,7 @@ fn memory_bomb_hits_the_memory_limit() {
 
 #[test]
 fn deep_recursion_hits_the_stack_limit() {
-    let err = hostile("hostile-recursion", &RuleLimits::default());
+    let err = hostile("hostile-recursion", &RuleLimits::default(), &[]);
     assert!(
         matches!(
             err,
@@ -184,7 +184,8 @@ fn output_flood_hits_the_output_limit() {
         output_bytes: 1 << 20,
         ..RuleLimits::default()
     };
-    let err = hostile("hostile-flood", &limits);
+    // 4 MiB of output: far over the 1 MiB cap, well inside memory and fuel.
+    let err = hostile("hostile-flood", &limits, &[("flood.mib", "4")]);
     assert!(
         matches!(err, CallError::Limit { limit: LimitHit::Output(n), .. } if n == 1 << 20),
         "{err}"
@@ -193,7 +194,7 @@ fn output_flood_hits_the_output_limit() {
 
 #[test]
 fn panic_is_a_trap_with_the_panic_message() {
-    let err = hostile("hostile-panic", &RuleLimits::default());
+    let err = hostile("hostile-panic", &RuleLimits::default(), &[]);
     match &err {
         CallError::Trap { output, .. } => assert!(output.contains("panicked"), "{err}"),
         other => panic!("expected a trap, got {other}"),
