@@ -5,6 +5,8 @@
 //! host's form of the rule contract's types. `sim` (the Jira simulator) stands
 //! alone and shares no types with the Jira client.
 
+pub mod jira;
 pub mod model;
 pub mod rules;
 pub mod sim;
+pub mod store;

@@ -1,0 +1,149 @@
+//! Connection state (active, paused, deleted), detection watermarks and bulk runs.
+
+use rusqlite::{OptionalExtension, params};
+
+use super::{Result, Store, now_ms};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ConnectionState {
+    Active,
+    /// Events queue up and nothing runs until resumed; nothing is lost.
+    Paused,
+    /// Deleted on this node (or by the peer); nothing more syncs.
+    Deleted,
+}
+
+impl ConnectionState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ConnectionState::Active => "active",
+            ConnectionState::Paused => "paused",
+            ConnectionState::Deleted => "deleted",
+        }
+    }
+}
+
+/// Progress of a `twinsync bulk` run; resumable from `cursor` after a kill.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct BulkRun {
+    pub id: i64,
+    pub connection: String,
+    pub side: String,
+    pub jql: String,
+    pub cursor: Option<String>,
+    pub queued: i64,
+    pub total: Option<i64>,
+    pub done: bool,
+}
+
+impl Store {
+    pub fn connection_state(&self, name: &str) -> Result<ConnectionState> {
+        let state: Option<String> = self
+            .conn()
+            .query_row(
+                "SELECT state FROM connections WHERE name = ?1",
+                [name],
+                |r| r.get(0),
+            )
+            .optional()?;
+        Ok(match state.as_deref() {
+            Some("paused") => ConnectionState::Paused,
+            Some("deleted") => ConnectionState::Deleted,
+            _ => ConnectionState::Active,
+        })
+    }
+
+    pub fn set_connection_state(&self, name: &str, state: ConnectionState) -> Result<()> {
+        self.conn().execute(
+            "INSERT INTO connections (name, state, updated_at) VALUES (?1, ?2, ?3) \
+             ON CONFLICT (name) DO UPDATE SET state = ?2, updated_at = ?3",
+            params![name, state.as_str(), now_ms()],
+        )?;
+        Ok(())
+    }
+
+    pub fn watermark(&self, connection: &str, side: &str, source: &str) -> Result<Option<String>> {
+        Ok(self
+            .conn()
+            .query_row(
+                "SELECT value FROM watermarks WHERE connection = ?1 AND side = ?2 AND source = ?3",
+                params![connection, side, source],
+                |r| r.get(0),
+            )
+            .optional()?)
+    }
+
+    pub fn set_watermark(
+        &self,
+        connection: &str,
+        side: &str,
+        source: &str,
+        value: &str,
+    ) -> Result<()> {
+        self.conn().execute(
+            "INSERT INTO watermarks (connection, side, source, value) VALUES (?1, ?2, ?3, ?4) \
+             ON CONFLICT (connection, side, source) DO UPDATE SET value = ?4",
+            params![connection, side, source, value],
+        )?;
+        Ok(())
+    }
+
+    /// The unfinished bulk run for this connection side and JQL, or a new one.
+    pub fn bulk_run(&self, connection: &str, side: &str, jql: &str) -> Result<BulkRun> {
+        let conn = self.conn();
+        let row = |r: &rusqlite::Row<'_>| {
+            Ok(BulkRun {
+                id: r.get(0)?,
+                connection: r.get(1)?,
+                side: r.get(2)?,
+                jql: r.get(3)?,
+                cursor: r.get(4)?,
+                queued: r.get(5)?,
+                total: r.get(6)?,
+                done: r.get::<_, String>(7)? == "done",
+            })
+        };
+        let existing = conn
+            .query_row(
+                "SELECT id, connection, side, jql, cursor, queued, total, state FROM bulk_runs \
+                 WHERE connection = ?1 AND side = ?2 AND jql = ?3 AND state = 'running' ORDER BY id DESC LIMIT 1",
+                params![connection, side, jql],
+                row,
+            )
+            .optional()?;
+        if let Some(run) = existing {
+            return Ok(run);
+        }
+        let now = now_ms();
+        conn.execute(
+            "INSERT INTO bulk_runs (connection, side, jql, started_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?4)",
+            params![connection, side, jql, now],
+        )?;
+        Ok(BulkRun {
+            id: conn.last_insert_rowid(),
+            connection: connection.into(),
+            side: side.into(),
+            jql: jql.into(),
+            cursor: None,
+            queued: 0,
+            total: None,
+            done: false,
+        })
+    }
+
+    pub fn update_bulk_run(&self, run: &BulkRun) -> Result<()> {
+        self.conn().execute(
+            "UPDATE bulk_runs SET cursor = ?2, queued = ?3, total = ?4, state = ?5, updated_at = ?6 WHERE id = ?1",
+            params![
+                run.id,
+                run.cursor,
+                run.queued,
+                run.total,
+                if run.done { "done" } else { "running" },
+                now_ms()
+            ],
+        )?;
+        Ok(())
+    }
+}

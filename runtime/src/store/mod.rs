@@ -1,0 +1,147 @@
+//! The node's durable state in SQLite (WAL): connections, twins, id mappings, the event queue,
+//! watermarks and bulk runs.
+//!
+//! Everything the sync pipeline needs goes through the methods of [`Store`], a
+//! narrow interface (queue, twins, mappings, connection state) that a PostgreSQL
+//! backend could implement without touching `sync`. One connection behind a
+//! mutex: SQLite has one writer anyway, and every call is a short statement.
+
+mod connections;
+mod queue;
+mod schema;
+mod twins;
+
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use rusqlite::Connection;
+
+pub use connections::{BulkRun, ConnectionState};
+pub use queue::{Event, EventKind, EventState, NewEvent, QueueStats};
+pub use twins::{ItemKind, ItemMapping, Origin, Twin};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("store {path}: {source}")]
+    Open {
+        path: PathBuf,
+        source: rusqlite::Error,
+    },
+    #[error(
+        "store {path} has schema version {found}, newer than this node knows ({known}); \
+         upgrade twinsync"
+    )]
+    TooNew {
+        path: PathBuf,
+        found: usize,
+        known: usize,
+    },
+    #[error("store: {0}")]
+    Sql(#[from] rusqlite::Error),
+    #[error("store: no event {0}")]
+    NoEvent(i64),
+    #[error("store: event {id} is {state}, not failed: nothing to retry")]
+    NotRetryable { id: i64, state: String },
+}
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+pub struct Store {
+    conn: Mutex<Connection>,
+    path: PathBuf,
+}
+
+/// Milliseconds since the Unix epoch, the store's clock.
+pub fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
+impl Store {
+    /// Opens (creating if needed) the store and brings its schema up to date.
+    pub fn open(path: &Path) -> Result<Self> {
+        let open_err = |source| StoreError::Open {
+            path: path.to_path_buf(),
+            source,
+        };
+        let conn = Connection::open(path).map_err(open_err)?;
+        // WAL: readers never block the writer; NORMAL sync is durable across process crashes.
+        conn.pragma_update(None, "journal_mode", "WAL")
+            .map_err(open_err)?;
+        conn.pragma_update(None, "synchronous", "NORMAL")
+            .map_err(open_err)?;
+        conn.pragma_update(None, "foreign_keys", "ON")
+            .map_err(open_err)?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))
+            .map_err(open_err)?;
+        let store = Store {
+            conn: Mutex::new(conn),
+            path: path.to_path_buf(),
+        };
+        store.migrate()?;
+        Ok(store)
+    }
+
+    /// An in-memory store, for unit tests.
+    pub fn in_memory() -> Result<Self> {
+        let conn = Connection::open_in_memory().map_err(|source| StoreError::Open {
+            path: PathBuf::from(":memory:"),
+            source,
+        })?;
+        let store = Store {
+            conn: Mutex::new(conn),
+            path: PathBuf::from(":memory:"),
+        };
+        store.migrate()?;
+        Ok(store)
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn conn(&self) -> MutexGuard<'_, Connection> {
+        // A panic while holding the lock cannot leave SQLite half-written (statements are atomic).
+        self.conn.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn migrate(&self) -> Result<()> {
+        let mut conn = self.conn();
+        let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+        let version = usize::try_from(version).unwrap_or(0);
+        if version > schema::MIGRATIONS.len() {
+            return Err(StoreError::TooNew {
+                path: self.path.clone(),
+                found: version,
+                known: schema::MIGRATIONS.len(),
+            });
+        }
+        for (i, sql) in schema::MIGRATIONS.iter().enumerate().skip(version) {
+            let tx = conn.transaction()?;
+            tx.execute_batch(sql)?;
+            tx.pragma_update(None, "user_version", (i + 1) as i64)?;
+            tx.commit()?;
+            tracing::info!(store = %self.path.display(), version = i + 1, "store migrated");
+        }
+        Ok(())
+    }
+
+    /// At node start: events that were running when it stopped go back to pending
+    /// (delivery is at-least-once; applying is idempotent). Only the node calls this.
+    pub fn recover(&self) -> Result<()> {
+        let n = self.conn().execute(
+            "UPDATE events SET state = 'pending', updated_at = ?1 WHERE state = 'running'",
+            [now_ms()],
+        )?;
+        if n > 0 {
+            tracing::warn!(
+                events = n,
+                "resuming events that were running when the node stopped"
+            );
+        }
+        Ok(())
+    }
+}

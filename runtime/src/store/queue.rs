@@ -1,0 +1,410 @@
+//! The durable queue of sync events: per-issue FIFO, issues in parallel, failures block only their issue.
+
+use rusqlite::{OptionalExtension, Row, params};
+
+use super::{Result, Store, StoreError, now_ms};
+
+/// What a worker does with an event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EventKind {
+    /// A local issue changed: run the outgoing rule and send the replica if it changed.
+    Outgoing,
+    /// A replica arrived: run the incoming rule and reconcile the local twin.
+    Incoming,
+}
+
+impl EventKind {
+    fn as_str(self) -> &'static str {
+        match self {
+            EventKind::Outgoing => "outgoing",
+            EventKind::Incoming => "incoming",
+        }
+    }
+    fn parse(s: &str) -> Self {
+        if s == "incoming" {
+            EventKind::Incoming
+        } else {
+            EventKind::Outgoing
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EventState {
+    Pending,
+    Running,
+    /// Waits for `twinsync retry` (a rule failure or a permanent Jira error); blocks its issue.
+    Failed,
+    Done,
+    /// The rule skipped it: recorded, not an error.
+    Skipped,
+}
+
+impl EventState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EventState::Pending => "pending",
+            EventState::Running => "running",
+            EventState::Failed => "failed",
+            EventState::Done => "done",
+            EventState::Skipped => "skipped",
+        }
+    }
+    fn parse(s: &str) -> Self {
+        match s {
+            "running" => EventState::Running,
+            "failed" => EventState::Failed,
+            "done" => EventState::Done,
+            "skipped" => EventState::Skipped,
+            _ => EventState::Pending,
+        }
+    }
+}
+
+/// An event to enqueue.
+#[derive(Debug, Clone)]
+pub struct NewEvent {
+    pub connection: String,
+    pub side: String,
+    pub kind: EventKind,
+    /// Orders events: one issue's events run one at a time, in order.
+    pub queue_key: String,
+    /// What caused it (`created`, `updated`, `manual`, `bulk`, `trigger`, `poll`, `replica`).
+    pub cause: String,
+    /// For incoming events: the replica (JSON) and where it came from.
+    pub payload: Option<String>,
+}
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Event {
+    pub id: i64,
+    pub connection: String,
+    pub side: String,
+    pub kind: EventKind,
+    pub queue_key: String,
+    pub cause: String,
+    #[serde(skip)]
+    pub payload: Option<String>,
+    pub state: EventState,
+    pub attempts: i64,
+    pub not_before: i64,
+    pub last_error: Option<String>,
+    pub rule_version: Option<String>,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+/// Counts per state, for status and metrics.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct QueueStats {
+    pub pending: i64,
+    pub running: i64,
+    pub failed: i64,
+    pub done: i64,
+    pub skipped: i64,
+}
+
+const COLUMNS: &str = "id, connection, side, kind, queue_key, cause, payload, state, attempts, \
+                       not_before, last_error, rule_version, created_at, updated_at";
+
+fn event(row: &Row<'_>) -> rusqlite::Result<Event> {
+    Ok(Event {
+        id: row.get(0)?,
+        connection: row.get(1)?,
+        side: row.get(2)?,
+        kind: EventKind::parse(&row.get::<_, String>(3)?),
+        queue_key: row.get(4)?,
+        cause: row.get(5)?,
+        payload: row.get(6)?,
+        state: EventState::parse(&row.get::<_, String>(7)?),
+        attempts: row.get(8)?,
+        not_before: row.get(9)?,
+        last_error: row.get(10)?,
+        rule_version: row.get(11)?,
+        created_at: row.get(12)?,
+        updated_at: row.get(13)?,
+    })
+}
+
+impl Store {
+    /// Adds an event. An outgoing event for an issue that already has one waiting is
+    /// folded into it: the worker reads the issue's current state anyway.
+    /// Returns the new event's id, or `None` when it was folded.
+    pub fn enqueue(&self, e: &NewEvent) -> Result<Option<i64>> {
+        let conn = self.conn();
+        if e.kind == EventKind::Outgoing {
+            let waiting: Option<i64> = conn
+                .query_row(
+                    "SELECT id FROM events WHERE connection = ?1 AND side = ?2 AND queue_key = ?3 \
+                     AND kind = 'outgoing' AND state = 'pending' LIMIT 1",
+                    params![e.connection, e.side, e.queue_key],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            if waiting.is_some() {
+                return Ok(None);
+            }
+        }
+        let now = now_ms();
+        conn.execute(
+            "INSERT INTO events (connection, side, kind, queue_key, cause, payload, created_at, updated_at) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7)",
+            params![e.connection, e.side, e.kind.as_str(), e.queue_key, e.cause, e.payload, now],
+        )?;
+        Ok(Some(conn.last_insert_rowid()))
+    }
+
+    /// Takes the next runnable event: pending, due, of an active connection, and the
+    /// oldest unfinished event of its issue (so one issue's events run in order).
+    pub fn claim_next(&self) -> Result<Option<Event>> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        let now = now_ms();
+        let found = tx
+            .query_row(
+                &format!(
+                    "SELECT {COLUMNS} FROM events e \
+                     WHERE e.state = 'pending' AND e.not_before <= ?1 \
+                     AND NOT EXISTS (SELECT 1 FROM connections c WHERE c.name = e.connection AND c.state != 'active') \
+                     AND NOT EXISTS (SELECT 1 FROM events p WHERE p.connection = e.connection AND p.side = e.side \
+                         AND p.queue_key = e.queue_key AND p.id < e.id AND p.state IN ('pending', 'running', 'failed')) \
+                     ORDER BY e.id LIMIT 1"
+                ),
+                [now],
+                event,
+            )
+            .optional()?;
+        let Some(mut ev) = found else {
+            return Ok(None);
+        };
+        // A running event of the same issue (claimed earlier) also holds its issue.
+        let busy: bool = tx.query_row(
+            "SELECT EXISTS (SELECT 1 FROM events WHERE connection = ?1 AND side = ?2 AND queue_key = ?3 \
+             AND state = 'running')",
+            params![ev.connection, ev.side, ev.queue_key],
+            |r| r.get(0),
+        )?;
+        if busy {
+            return Ok(None);
+        }
+        tx.execute(
+            "UPDATE events SET state = 'running', attempts = attempts + 1, updated_at = ?2 WHERE id = ?1",
+            params![ev.id, now],
+        )?;
+        tx.commit()?;
+        ev.state = EventState::Running;
+        ev.attempts += 1;
+        Ok(Some(ev))
+    }
+
+    /// The event is finished; records the rule version that handled it.
+    pub fn complete(
+        &self,
+        id: i64,
+        state: EventState,
+        rule_version: Option<&str>,
+        note: Option<&str>,
+    ) -> Result<()> {
+        self.conn().execute(
+            "UPDATE events SET state = ?2, rule_version = COALESCE(?3, rule_version), last_error = ?4, \
+             updated_at = ?5 WHERE id = ?1",
+            params![id, state.as_str(), rule_version, note, now_ms()],
+        )?;
+        Ok(())
+    }
+
+    /// A transient fault: try again after `delay_ms`; the issue waits, others go on.
+    pub fn retry_later(
+        &self,
+        id: i64,
+        delay_ms: i64,
+        error: &str,
+        rule_version: Option<&str>,
+    ) -> Result<()> {
+        let now = now_ms();
+        self.conn().execute(
+            "UPDATE events SET state = 'pending', not_before = ?2, last_error = ?3, \
+             rule_version = COALESCE(?4, rule_version), updated_at = ?5 WHERE id = ?1",
+            params![id, now + delay_ms, error, rule_version, now],
+        )?;
+        Ok(())
+    }
+
+    /// A failure only an admin can clear: the event waits for `retry`, blocking its issue.
+    pub fn fail(&self, id: i64, error: &str, rule_version: Option<&str>) -> Result<()> {
+        self.conn().execute(
+            "UPDATE events SET state = 'failed', last_error = ?2, rule_version = COALESCE(?3, rule_version), \
+             updated_at = ?4 WHERE id = ?1",
+            params![id, error, rule_version, now_ms()],
+        )?;
+        Ok(())
+    }
+
+    /// `twinsync retry EVENT`: a failed event runs again now.
+    pub fn retry(&self, id: i64) -> Result<()> {
+        let conn = self.conn();
+        let state: Option<String> = conn
+            .query_row("SELECT state FROM events WHERE id = ?1", [id], |r| r.get(0))
+            .optional()?;
+        match state.as_deref() {
+            None => Err(StoreError::NoEvent(id)),
+            Some("failed") => {
+                conn.execute(
+                    "UPDATE events SET state = 'pending', not_before = 0, updated_at = ?2 WHERE id = ?1",
+                    params![id, now_ms()],
+                )?;
+                Ok(())
+            }
+            Some(other) => Err(StoreError::NotRetryable {
+                id,
+                state: other.to_string(),
+            }),
+        }
+    }
+
+    pub fn event(&self, id: i64) -> Result<Option<Event>> {
+        Ok(self
+            .conn()
+            .query_row(
+                &format!("SELECT {COLUMNS} FROM events WHERE id = ?1"),
+                [id],
+                event,
+            )
+            .optional()?)
+    }
+
+    /// Events in a state, newest first, a page at a time.
+    pub fn events(
+        &self,
+        state: Option<EventState>,
+        connection: Option<&str>,
+        limit: i64,
+        offset: i64,
+    ) -> Result<Vec<Event>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare(&format!(
+            "SELECT {COLUMNS} FROM events WHERE (?1 IS NULL OR state = ?1) AND (?2 IS NULL OR connection = ?2) \
+             ORDER BY id DESC LIMIT ?3 OFFSET ?4"
+        ))?;
+        let rows = stmt.query_map(
+            params![state.map(EventState::as_str), connection, limit, offset],
+            event,
+        )?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    pub fn queue_stats(&self, connection: Option<&str>) -> Result<QueueStats> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare(
+            "SELECT state, COUNT(*) FROM events WHERE (?1 IS NULL OR connection = ?1) GROUP BY state",
+        )?;
+        let mut stats = QueueStats::default();
+        let rows = stmt.query_map(params![connection], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?))
+        })?;
+        for row in rows {
+            let (state, n) = row?;
+            match EventState::parse(&state) {
+                EventState::Pending => stats.pending = n,
+                EventState::Running => stats.running = n,
+                EventState::Failed => stats.failed = n,
+                EventState::Done => stats.done = n,
+                EventState::Skipped => stats.skipped = n,
+            }
+        }
+        Ok(stats)
+    }
+
+    /// Whether any event is pending or running (failed ones wait for an admin).
+    pub fn has_open_events(&self) -> Result<bool> {
+        Ok(self.conn().query_row(
+            "SELECT EXISTS (SELECT 1 FROM events WHERE state IN ('pending', 'running'))",
+            [],
+            |r| r.get(0),
+        )?)
+    }
+
+    /// The earliest time a pending event becomes due, for the worker's sleep.
+    pub fn next_due(&self) -> Result<Option<i64>> {
+        Ok(self.conn().query_row(
+            "SELECT MIN(not_before) FROM events WHERE state = 'pending'",
+            [],
+            |r| r.get(0),
+        )?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ev(key: &str, kind: EventKind) -> NewEvent {
+        NewEvent {
+            connection: "c".into(),
+            side: "a".into(),
+            kind,
+            queue_key: key.into(),
+            cause: "updated".into(),
+            payload: None,
+        }
+    }
+
+    #[test]
+    fn one_issue_in_order_others_in_parallel() {
+        let s = Store::in_memory().unwrap();
+        let a1 = s.enqueue(&ev("A-1", EventKind::Incoming)).unwrap().unwrap();
+        let a2 = s.enqueue(&ev("A-1", EventKind::Incoming)).unwrap().unwrap();
+        let b1 = s.enqueue(&ev("B-1", EventKind::Incoming)).unwrap().unwrap();
+        assert_eq!(s.claim_next().unwrap().unwrap().id, a1);
+        // A-1's second event waits for the first; B-1 goes ahead.
+        assert_eq!(s.claim_next().unwrap().unwrap().id, b1);
+        assert!(s.claim_next().unwrap().is_none());
+        s.fail(a1, "rule failed", Some("abc")).unwrap();
+        assert!(
+            s.claim_next().unwrap().is_none(),
+            "a failed event blocks its issue"
+        );
+        s.retry(a1).unwrap();
+        assert_eq!(s.claim_next().unwrap().unwrap().id, a1);
+        s.complete(a1, EventState::Done, Some("abc"), None).unwrap();
+        assert_eq!(s.claim_next().unwrap().unwrap().id, a2);
+    }
+
+    #[test]
+    fn pending_outgoing_events_fold() {
+        let s = Store::in_memory().unwrap();
+        assert!(
+            s.enqueue(&ev("A-1", EventKind::Outgoing))
+                .unwrap()
+                .is_some()
+        );
+        assert!(
+            s.enqueue(&ev("A-1", EventKind::Outgoing))
+                .unwrap()
+                .is_none()
+        );
+        assert_eq!(s.queue_stats(None).unwrap().pending, 1);
+    }
+
+    #[test]
+    fn retry_refuses_events_that_did_not_fail() {
+        let s = Store::in_memory().unwrap();
+        let id = s.enqueue(&ev("A-1", EventKind::Outgoing)).unwrap().unwrap();
+        assert!(matches!(s.retry(id), Err(StoreError::NotRetryable { .. })));
+        assert!(matches!(s.retry(999), Err(StoreError::NoEvent(999))));
+    }
+
+    #[test]
+    fn paused_connections_queue_but_do_not_run() {
+        let s = Store::in_memory().unwrap();
+        s.set_connection_state("c", super::super::ConnectionState::Paused)
+            .unwrap();
+        s.enqueue(&ev("A-1", EventKind::Outgoing)).unwrap();
+        assert!(s.claim_next().unwrap().is_none());
+        s.set_connection_state("c", super::super::ConnectionState::Active)
+            .unwrap();
+        assert!(s.claim_next().unwrap().is_some());
+    }
+}

@@ -1,0 +1,96 @@
+//! The store's schema as numbered migrations, applied in order and recorded in `PRAGMA user_version`.
+
+/// Each entry moves the schema from version `i` to `i + 1`; never edit one that has shipped.
+pub(super) const MIGRATIONS: &[&str] = &[
+    // 1: connections, twins, id mappings, the event queue.
+    r#"
+    CREATE TABLE connections (
+        name        TEXT PRIMARY KEY,
+        state       TEXT NOT NULL DEFAULT 'active' CHECK (state IN ('active', 'paused', 'deleted')),
+        updated_at  INTEGER NOT NULL
+    );
+
+    -- One row per side of a twin: a local connection has two, a remote one has one per node.
+    CREATE TABLE twins (
+        connection      TEXT NOT NULL,
+        side            TEXT NOT NULL,
+        local_key       TEXT NOT NULL,
+        remote_key      TEXT,
+        sent_hash       TEXT,
+        sent_replica    TEXT,
+        applied_hash    TEXT,
+        applied_replica TEXT,
+        created_at      INTEGER NOT NULL,
+        updated_at      INTEGER NOT NULL,
+        PRIMARY KEY (connection, side, local_key)
+    );
+    CREATE UNIQUE INDEX twins_by_remote ON twins (connection, side, remote_key)
+        WHERE remote_key IS NOT NULL;
+
+    -- A twin being created: written before the Jira call, so a crash can find what it made.
+    CREATE TABLE creations (
+        connection  TEXT NOT NULL,
+        side        TEXT NOT NULL,
+        remote_key  TEXT NOT NULL,
+        started_at  INTEGER NOT NULL,
+        PRIMARY KEY (connection, side, remote_key)
+    );
+
+    -- origin 'remote': we created the local item as a copy; 'local': ours, the other side holds the copy.
+    CREATE TABLE item_map (
+        connection  TEXT NOT NULL,
+        side        TEXT NOT NULL,
+        kind        TEXT NOT NULL CHECK (kind IN ('comment', 'attachment')),
+        local_key   TEXT NOT NULL,
+        remote_id   TEXT NOT NULL,
+        local_id    TEXT NOT NULL,
+        origin      TEXT NOT NULL CHECK (origin IN ('local', 'remote')),
+        content_hash TEXT,
+        PRIMARY KEY (connection, side, kind, local_key, remote_id)
+    );
+    CREATE INDEX item_map_by_local ON item_map (connection, side, kind, local_key, local_id);
+
+    CREATE TABLE events (
+        id          INTEGER PRIMARY KEY AUTOINCREMENT,
+        connection  TEXT NOT NULL,
+        side        TEXT NOT NULL,
+        kind        TEXT NOT NULL CHECK (kind IN ('outgoing', 'incoming')),
+        queue_key   TEXT NOT NULL,
+        cause       TEXT NOT NULL,
+        payload     TEXT,
+        state       TEXT NOT NULL DEFAULT 'pending'
+                    CHECK (state IN ('pending', 'running', 'failed', 'done', 'skipped')),
+        attempts    INTEGER NOT NULL DEFAULT 0,
+        not_before  INTEGER NOT NULL DEFAULT 0,
+        last_error  TEXT,
+        rule_version TEXT,
+        created_at  INTEGER NOT NULL,
+        updated_at  INTEGER NOT NULL
+    );
+    CREATE INDEX events_open ON events (state, not_before, id);
+    CREATE INDEX events_by_issue ON events (connection, side, queue_key, id);
+    "#,
+    // 2: detection watermarks and bulk runs.
+    r#"
+    CREATE TABLE watermarks (
+        connection  TEXT NOT NULL,
+        side        TEXT NOT NULL,
+        source      TEXT NOT NULL,
+        value       TEXT NOT NULL,
+        PRIMARY KEY (connection, side, source)
+    );
+
+    CREATE TABLE bulk_runs (
+        id          INTEGER PRIMARY KEY AUTOINCREMENT,
+        connection  TEXT NOT NULL,
+        side        TEXT NOT NULL,
+        jql         TEXT NOT NULL,
+        cursor      TEXT,
+        queued      INTEGER NOT NULL DEFAULT 0,
+        total       INTEGER,
+        state       TEXT NOT NULL DEFAULT 'running' CHECK (state IN ('running', 'done')),
+        started_at  INTEGER NOT NULL,
+        updated_at  INTEGER NOT NULL
+    );
+    "#,
+];

@@ -1,0 +1,362 @@
+//! Twins (local key <-> remote key, last replica sent and applied) and comment/attachment id mappings.
+
+use rusqlite::{OptionalExtension, Row, params};
+
+use super::{Result, Store, now_ms};
+
+/// One side's view of a twin.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Twin {
+    pub connection: String,
+    pub side: String,
+    pub local_key: String,
+    pub remote_key: Option<String>,
+    /// Hash of the last replica this side sent (echo suppression).
+    pub sent_hash: Option<String>,
+    pub sent_replica: Option<String>,
+    /// Hash of the last replica this side applied (duplicate deliveries are no-ops).
+    pub applied_hash: Option<String>,
+    pub applied_replica: Option<String>,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ItemKind {
+    Comment,
+    Attachment,
+}
+
+impl ItemKind {
+    fn as_str(self) -> &'static str {
+        match self {
+            ItemKind::Comment => "comment",
+            ItemKind::Attachment => "attachment",
+        }
+    }
+}
+
+/// Who made an item: only copies we made (`Remote`) are ever updated or deleted by sync.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Origin {
+    /// The item is this side's own; the other side holds a copy.
+    Local,
+    /// The item is a copy this side made of the other side's item.
+    Remote,
+}
+
+impl Origin {
+    fn as_str(self) -> &'static str {
+        match self {
+            Origin::Local => "local",
+            Origin::Remote => "remote",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct ItemMapping {
+    pub remote_id: String,
+    pub local_id: String,
+    pub origin: Origin,
+    /// Hash of the content last written, to skip unchanged updates.
+    pub content_hash: Option<String>,
+}
+
+const TWIN_COLUMNS: &str = "connection, side, local_key, remote_key, sent_hash, sent_replica, \
+                            applied_hash, applied_replica, created_at, updated_at";
+
+fn twin(row: &Row<'_>) -> rusqlite::Result<Twin> {
+    Ok(Twin {
+        connection: row.get(0)?,
+        side: row.get(1)?,
+        local_key: row.get(2)?,
+        remote_key: row.get(3)?,
+        sent_hash: row.get(4)?,
+        sent_replica: row.get(5)?,
+        applied_hash: row.get(6)?,
+        applied_replica: row.get(7)?,
+        created_at: row.get(8)?,
+        updated_at: row.get(9)?,
+    })
+}
+
+impl Store {
+    pub fn twin_by_local(
+        &self,
+        connection: &str,
+        side: &str,
+        local_key: &str,
+    ) -> Result<Option<Twin>> {
+        Ok(self
+            .conn()
+            .query_row(
+                &format!("SELECT {TWIN_COLUMNS} FROM twins WHERE connection = ?1 AND side = ?2 AND local_key = ?3"),
+                params![connection, side, local_key],
+                twin,
+            )
+            .optional()?)
+    }
+
+    pub fn twin_by_remote(
+        &self,
+        connection: &str,
+        side: &str,
+        remote_key: &str,
+    ) -> Result<Option<Twin>> {
+        Ok(self
+            .conn()
+            .query_row(
+                &format!("SELECT {TWIN_COLUMNS} FROM twins WHERE connection = ?1 AND side = ?2 AND remote_key = ?3"),
+                params![connection, side, remote_key],
+                twin,
+            )
+            .optional()?)
+    }
+
+    /// Twins of a connection side, a page at a time, newest first.
+    pub fn twins(&self, connection: &str, limit: i64, offset: i64) -> Result<Vec<Twin>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare(&format!(
+            "SELECT {TWIN_COLUMNS} FROM twins WHERE connection = ?1 ORDER BY updated_at DESC LIMIT ?2 OFFSET ?3"
+        ))?;
+        let rows = stmt.query_map(params![connection, limit, offset], twin)?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Puts a local issue under sync (no remote key yet) if it is not already.
+    pub fn ensure_twin(&self, connection: &str, side: &str, local_key: &str) -> Result<()> {
+        let now = now_ms();
+        self.conn().execute(
+            "INSERT OR IGNORE INTO twins (connection, side, local_key, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?4)",
+            params![connection, side, local_key, now],
+        )?;
+        Ok(())
+    }
+
+    /// Records the remote key of a twin (from an ack, or after creating it here).
+    pub fn link_twin(
+        &self,
+        connection: &str,
+        side: &str,
+        local_key: &str,
+        remote_key: &str,
+    ) -> Result<()> {
+        let now = now_ms();
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        tx.execute(
+            "INSERT INTO twins (connection, side, local_key, remote_key, created_at, updated_at) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?5) \
+             ON CONFLICT (connection, side, local_key) DO UPDATE SET remote_key = ?4, updated_at = ?5",
+            params![connection, side, local_key, remote_key, now],
+        )?;
+        tx.execute(
+            "DELETE FROM creations WHERE connection = ?1 AND side = ?2 AND remote_key = ?3",
+            params![connection, side, remote_key],
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    pub fn record_sent(
+        &self,
+        connection: &str,
+        side: &str,
+        local_key: &str,
+        hash: &str,
+        replica: &str,
+    ) -> Result<()> {
+        self.conn().execute(
+            "UPDATE twins SET sent_hash = ?4, sent_replica = ?5, updated_at = ?6 \
+             WHERE connection = ?1 AND side = ?2 AND local_key = ?3",
+            params![connection, side, local_key, hash, replica, now_ms()],
+        )?;
+        Ok(())
+    }
+
+    pub fn record_applied(
+        &self,
+        connection: &str,
+        side: &str,
+        local_key: &str,
+        hash: &str,
+        replica: &str,
+    ) -> Result<()> {
+        self.conn().execute(
+            "UPDATE twins SET applied_hash = ?4, applied_replica = ?5, updated_at = ?6 \
+             WHERE connection = ?1 AND side = ?2 AND local_key = ?3",
+            params![connection, side, local_key, hash, replica, now_ms()],
+        )?;
+        Ok(())
+    }
+
+    /// Notes that a twin for `remote_key` is being created, before the Jira call.
+    pub fn begin_creation(&self, connection: &str, side: &str, remote_key: &str) -> Result<()> {
+        self.conn().execute(
+            "INSERT OR IGNORE INTO creations (connection, side, remote_key, started_at) VALUES (?1, ?2, ?3, ?4)",
+            params![connection, side, remote_key, now_ms()],
+        )?;
+        Ok(())
+    }
+
+    /// When a creation of a twin for `remote_key` began and never finished (a crash in between).
+    pub fn unfinished_creation(
+        &self,
+        connection: &str,
+        side: &str,
+        remote_key: &str,
+    ) -> Result<Option<i64>> {
+        Ok(self
+            .conn()
+            .query_row(
+                "SELECT started_at FROM creations WHERE connection = ?1 AND side = ?2 AND remote_key = ?3",
+                params![connection, side, remote_key],
+                |r| r.get(0),
+            )
+            .optional()?)
+    }
+
+    pub fn item_mappings(
+        &self,
+        connection: &str,
+        side: &str,
+        kind: ItemKind,
+        local_key: &str,
+    ) -> Result<Vec<ItemMapping>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare(
+            "SELECT remote_id, local_id, origin, content_hash FROM item_map \
+             WHERE connection = ?1 AND side = ?2 AND kind = ?3 AND local_key = ?4",
+        )?;
+        let rows = stmt.query_map(params![connection, side, kind.as_str(), local_key], |r| {
+            Ok(ItemMapping {
+                remote_id: r.get(0)?,
+                local_id: r.get(1)?,
+                origin: if r.get::<_, String>(2)? == "local" {
+                    Origin::Local
+                } else {
+                    Origin::Remote
+                },
+                content_hash: r.get(3)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    pub fn put_item_mapping(
+        &self,
+        connection: &str,
+        side: &str,
+        kind: ItemKind,
+        local_key: &str,
+        mapping: &ItemMapping,
+    ) -> Result<()> {
+        self.conn().execute(
+            "INSERT INTO item_map (connection, side, kind, local_key, remote_id, local_id, origin, content_hash) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) \
+             ON CONFLICT (connection, side, kind, local_key, remote_id) \
+             DO UPDATE SET local_id = ?6, origin = ?7, content_hash = ?8",
+            params![
+                connection,
+                side,
+                kind.as_str(),
+                local_key,
+                mapping.remote_id,
+                mapping.local_id,
+                mapping.origin.as_str(),
+                mapping.content_hash
+            ],
+        )?;
+        Ok(())
+    }
+
+    pub fn delete_item_mapping(
+        &self,
+        connection: &str,
+        side: &str,
+        kind: ItemKind,
+        local_key: &str,
+        remote_id: &str,
+    ) -> Result<()> {
+        self.conn().execute(
+            "DELETE FROM item_map WHERE connection = ?1 AND side = ?2 AND kind = ?3 AND local_key = ?4 AND remote_id = ?5",
+            params![connection, side, kind.as_str(), local_key, remote_id],
+        )?;
+        Ok(())
+    }
+
+    pub fn twin_count(&self, connection: &str) -> Result<i64> {
+        Ok(self.conn().query_row(
+            "SELECT COUNT(*) FROM twins WHERE connection = ?1 AND remote_key IS NOT NULL",
+            [connection],
+            |r| r.get(0),
+        )?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn link_and_find_both_ways() {
+        let s = Store::in_memory().unwrap();
+        s.begin_creation("c", "b", "A-1").unwrap();
+        assert!(s.unfinished_creation("c", "b", "A-1").unwrap().is_some());
+        s.link_twin("c", "b", "B-7", "A-1").unwrap();
+        assert_eq!(s.unfinished_creation("c", "b", "A-1").unwrap(), None);
+        assert_eq!(
+            s.twin_by_remote("c", "b", "A-1")
+                .unwrap()
+                .unwrap()
+                .local_key,
+            "B-7"
+        );
+        s.record_sent("c", "b", "B-7", "h1", "{}").unwrap();
+        assert_eq!(
+            s.twin_by_local("c", "b", "B-7")
+                .unwrap()
+                .unwrap()
+                .sent_hash
+                .as_deref(),
+            Some("h1")
+        );
+    }
+
+    #[test]
+    fn item_mappings_upsert() {
+        let s = Store::in_memory().unwrap();
+        let m = ItemMapping {
+            remote_id: "10".into(),
+            local_id: "20".into(),
+            origin: Origin::Remote,
+            content_hash: Some("x".into()),
+        };
+        s.put_item_mapping("c", "a", ItemKind::Comment, "A-1", &m)
+            .unwrap();
+        s.put_item_mapping(
+            "c",
+            "a",
+            ItemKind::Comment,
+            "A-1",
+            &ItemMapping {
+                content_hash: Some("y".into()),
+                ..m.clone()
+            },
+        )
+        .unwrap();
+        let all = s.item_mappings("c", "a", ItemKind::Comment, "A-1").unwrap();
+        assert_eq!(all.len(), 1);
+        assert_eq!(all[0].content_hash.as_deref(), Some("y"));
+        s.delete_item_mapping("c", "a", ItemKind::Comment, "A-1", "10")
+            .unwrap();
+        assert!(
+            s.item_mappings("c", "a", ItemKind::Comment, "A-1")
+                .unwrap()
+                .is_empty()
+        );
+    }
+}
