@@ -6,6 +6,7 @@
 //! alone and shares no types with the Jira client.
 
 pub mod jira;
+pub mod config;
 pub mod model;
 pub mod rules;
 pub mod sim;

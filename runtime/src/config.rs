@@ -1,0 +1,336 @@
+//! The node's TOML configuration: instances, connections and their sides, rules, limits, triggers, workers.
+//!
+//! Credentials are never written in the file itself by default: they are read
+//! from environment variables or files named there, and never logged (their
+//! `Debug` is redacted). A bad file gets an error naming the key and the line.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::rules::RuleLimits;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read config {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("config {path}: {message}")]
+    Parse { path: PathBuf, message: String },
+    #[error("config {path}: {message}")]
+    Invalid { path: PathBuf, message: String },
+    #[error("secret for {what}: environment variable {var} is not set")]
+    MissingEnv { what: String, var: String },
+    #[error("secret for {what}: cannot read {path}: {source}")]
+    SecretFile {
+        what: String,
+        path: PathBuf,
+        source: std::io::Error,
+    },
+}
+
+/// The whole node configuration.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NodeConfig {
+    #[serde(default)]
+    pub node: NodeSettings,
+    #[serde(default)]
+    pub instances: BTreeMap<String, InstanceConfig>,
+    #[serde(default, rename = "connection")]
+    pub connections: Vec<ConnectionConfig>,
+    /// Where this file was read from; relative paths in it are relative to its directory.
+    #[serde(skip)]
+    pub base_dir: PathBuf,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct NodeSettings {
+    /// The store and the compile cache live here.
+    pub data_dir: PathBuf,
+    /// Webhooks, admin API and UI, metrics.
+    pub listen: SocketAddr,
+    /// Sync events handled in parallel (different issues).
+    pub workers: usize,
+    /// Seconds between JQL polls that back up webhooks; 0 turns polling off.
+    pub poll_interval_secs: u64,
+    /// Wasm stack per rule call, bytes (node-wide in wasmtime).
+    pub max_wasm_stack: usize,
+}
+
+impl Default for NodeSettings {
+    fn default() -> Self {
+        NodeSettings {
+            data_dir: PathBuf::from("twinsync-data"),
+            listen: SocketAddr::from(([127, 0, 0, 1], 7700)),
+            workers: 4,
+            poll_interval_secs: 60,
+            max_wasm_stack: 512 << 10,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Flavour {
+    /// Jira Cloud: REST v3, ADF, email + API token.
+    Cloud,
+    /// Jira Data Center: REST v2, wiki markup, personal access token.
+    Dc,
+}
+
+/// A secret given by reference: an environment variable, a file, or (for demos) inline.
+#[derive(Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "lowercase")]
+pub enum SecretRef {
+    Env(String),
+    File(PathBuf),
+    Value(String),
+}
+
+impl std::fmt::Debug for SecretRef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SecretRef::Env(v) => write!(f, "env:{v}"),
+            SecretRef::File(p) => write!(f, "file:{}", p.display()),
+            SecretRef::Value(_) => f.write_str("<redacted>"),
+        }
+    }
+}
+
+impl SecretRef {
+    /// Reads the secret now; `what` names it in errors (never the value).
+    pub fn resolve(&self, what: &str, base_dir: &Path) -> Result<String, ConfigError> {
+        match self {
+            SecretRef::Env(var) => std::env::var(var).map_err(|_| ConfigError::MissingEnv {
+                what: what.into(),
+                var: var.clone(),
+            }),
+            SecretRef::File(path) => {
+                let path = base_dir.join(path);
+                std::fs::read_to_string(&path)
+                    .map(|s| s.trim().to_string())
+                    .map_err(|source| ConfigError::SecretFile {
+                        what: what.into(),
+                        path,
+                        source,
+                    })
+            }
+            SecretRef::Value(v) => Ok(v.clone()),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InstanceConfig {
+    pub url: String,
+    pub flavour: Flavour,
+    /// Cloud: the account's email (with the API token). DC: the user name (informational).
+    #[serde(default)]
+    pub user: Option<String>,
+    /// Cloud: API token. DC: personal access token.
+    pub token: SecretRef,
+    /// Shared secret a webhook must carry (`?secret=` in its URL, or an HMAC signature).
+    #[serde(default)]
+    pub webhook_secret: Option<SecretRef>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConnectionConfig {
+    pub name: String,
+    #[serde(rename = "side")]
+    pub sides: Vec<SideConfig>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SideConfig {
+    pub name: String,
+    /// The key of an `[instances.*]` table.
+    pub instance: String,
+    /// The Jira project this side syncs.
+    pub project: String,
+    /// The rule component (hot-reloaded when the file changes).
+    pub rule: PathBuf,
+    /// JQL that puts matching issues under sync automatically.
+    #[serde(default)]
+    pub trigger: Option<String>,
+    /// What `config(key)` answers inside the rule.
+    #[serde(default)]
+    pub config: BTreeMap<String, String>,
+    #[serde(default)]
+    pub limits: RuleLimits,
+}
+
+impl NodeConfig {
+    pub fn load(path: &Path) -> Result<Self, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let base_dir = path
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
+        Self::parse(&text, path, base_dir)
+    }
+
+    /// Parses and validates; `path` only names the file in errors.
+    pub fn parse(text: &str, path: &Path, base_dir: PathBuf) -> Result<Self, ConfigError> {
+        let mut config: NodeConfig = toml::from_str(text).map_err(|e| ConfigError::Parse {
+            path: path.to_path_buf(),
+            message: e.to_string().trim_end().to_string(),
+        })?;
+        config.base_dir = base_dir;
+        config.validate(path)?;
+        Ok(config)
+    }
+
+    fn validate(&self, path: &Path) -> Result<(), ConfigError> {
+        let invalid = |message: String| ConfigError::Invalid {
+            path: path.to_path_buf(),
+            message,
+        };
+        if self.node.workers == 0 {
+            return Err(invalid("node.workers must be at least 1".into()));
+        }
+        let mut names = std::collections::BTreeSet::new();
+        for c in &self.connections {
+            if !names.insert(c.name.as_str()) {
+                return Err(invalid(format!("connection {:?} is defined twice", c.name)));
+            }
+            if c.sides.len() != 2 {
+                return Err(invalid(format!(
+                    "connection {:?} has {} [[connection.side]] tables; a local connection needs exactly 2",
+                    c.name,
+                    c.sides.len()
+                )));
+            }
+            if c.sides[0].name == c.sides[1].name {
+                return Err(invalid(format!(
+                    "connection {:?}: both sides are named {:?}",
+                    c.name, c.sides[0].name
+                )));
+            }
+            for s in &c.sides {
+                if !self.instances.contains_key(&s.instance) {
+                    return Err(invalid(format!(
+                        "connection {:?}, side {:?}: instance {:?} is not defined under [instances]",
+                        c.name, s.name, s.instance
+                    )));
+                }
+                if s.limits.memory_bytes == 0 || s.limits.fuel == 0 {
+                    return Err(invalid(format!(
+                        "connection {:?}, side {:?}: limits must be above zero",
+                        c.name, s.name
+                    )));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    pub fn connection(&self, name: &str) -> Option<&ConnectionConfig> {
+        self.connections.iter().find(|c| c.name == name)
+    }
+
+    /// A path from the file, made relative to the file's directory.
+    pub fn resolve_path(&self, p: &Path) -> PathBuf {
+        self.base_dir.join(p)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GOOD: &str = r#"
+[node]
+data_dir = "data"
+workers = 2
+
+[instances.acme]
+url = "http://127.0.0.1:8081"
+flavour = "cloud"
+user = "admin@example.com"
+token = { env = "ACME_TOKEN" }
+
+[instances.globex]
+url = "http://127.0.0.1:8082"
+flavour = "dc"
+token = { value = "admin" }
+
+[[connection]]
+name = "acme-globex"
+
+[[connection.side]]
+name = "acme"
+instance = "acme"
+project = "ACME"
+rule = "rules/acme.wasm"
+config = { project = "ACME" }
+limits = { fuel = 1000000 }
+
+[[connection.side]]
+name = "globex"
+instance = "globex"
+project = "GLX"
+rule = "rules/globex.wasm"
+"#;
+
+    fn parse(text: &str) -> Result<NodeConfig, ConfigError> {
+        NodeConfig::parse(text, Path::new("twinsync.toml"), PathBuf::from("."))
+    }
+
+    #[test]
+    fn a_good_config_parses() {
+        let c = parse(GOOD).unwrap();
+        assert_eq!(c.connections[0].sides[0].limits.fuel, 1_000_000);
+        assert_eq!(
+            c.connections[0].sides[0].limits.memory_bytes,
+            RuleLimits::default().memory_bytes
+        );
+        assert_eq!(c.instances["globex"].flavour, Flavour::Dc);
+        assert_eq!(format!("{:?}", c.instances["globex"].token), "<redacted>");
+    }
+
+    #[test]
+    fn an_unknown_key_is_named_with_its_line() {
+        let bad = GOOD.replace("workers = 2", "workers = 2\nwrokers = 3");
+        let e = parse(&bad).unwrap_err().to_string();
+        assert!(e.contains("wrokers"), "{e}");
+        assert!(e.contains("line 5"), "{e}");
+    }
+
+    #[test]
+    fn a_missing_instance_is_named() {
+        let bad = GOOD.replace("instance = \"globex\"", "instance = \"initech\"");
+        let e = parse(&bad).unwrap_err().to_string();
+        assert!(e.contains("initech") && e.contains("globex"), "{e}");
+    }
+
+    #[test]
+    fn a_wrong_type_is_named_with_its_line() {
+        let bad = GOOD.replace("workers = 2", "workers = \"two\"");
+        let e = parse(&bad).unwrap_err().to_string();
+        assert!(e.contains("line 4"), "{e}");
+    }
+
+    #[test]
+    fn a_missing_env_secret_names_the_variable_not_a_value() {
+        let c = parse(GOOD).unwrap();
+        let e = c.instances["acme"]
+            .token
+            .resolve("instance acme token", Path::new("."))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("ACME_TOKEN"), "{e}");
+    }
+}
