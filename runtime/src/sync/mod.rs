@@ -1,0 +1,7 @@
+//! The sync pipeline: detect changes, run the rules, carry replicas across, reconcile the twin.
+//!
+//! `reconcile` turns desired state into the fewest Jira changes; `workflow`
+//! finds the transitions that reach a target status.
+
+pub mod reconcile;
+pub mod workflow;
