@@ -1,0 +1,84 @@
+//! Errors: Jira's REST error body for HTTP answers, and the simulator's own start-up errors.
+
+use std::collections::BTreeMap;
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+
+/// An error answered the way Jira answers: `{"errorMessages":[...],"errors":{...}}`.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{status}: {messages:?} {errors:?}")]
+pub struct ApiError {
+    pub status: StatusCode,
+    pub messages: Vec<String>,
+    pub errors: BTreeMap<String, String>,
+}
+
+impl ApiError {
+    pub fn new(status: StatusCode, message: impl Into<String>) -> Self {
+        ApiError {
+            status,
+            messages: vec![message.into()],
+            errors: BTreeMap::new(),
+        }
+    }
+
+    pub fn bad_request(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, message)
+    }
+
+    /// A 400 naming one field, as Jira reports validation failures.
+    pub fn field(field: impl Into<String>, message: impl Into<String>) -> Self {
+        let mut errors = BTreeMap::new();
+        errors.insert(field.into(), message.into());
+        ApiError {
+            status: StatusCode::BAD_REQUEST,
+            messages: Vec::new(),
+            errors,
+        }
+    }
+
+    pub fn not_found(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::NOT_FOUND, message)
+    }
+
+    pub fn issue_not_found() -> Self {
+        Self::not_found("Issue does not exist or you do not have permission to see it.")
+    }
+
+    pub fn unauthorized() -> Self {
+        Self::new(
+            StatusCode::UNAUTHORIZED,
+            "You are not authenticated. Authentication required to perform this operation.",
+        )
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let body = json!({"errorMessages": self.messages, "errors": self.errors});
+        (self.status, axum::Json(body)).into_response()
+    }
+}
+
+/// Why the simulator could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum SimError {
+    #[error("cannot bind {addr}: {source}")]
+    Bind {
+        addr: String,
+        source: std::io::Error,
+    },
+    #[error("cannot read seed file {path}: {source}")]
+    SeedRead {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("invalid seed: {0}")]
+    Seed(String),
+    #[error("invalid fault spec: {0}")]
+    Faults(String),
+    #[error("http client: {0}")]
+    Client(String),
+}
