@@ -462,3 +462,103 @@ fn a_reload_under_concurrent_calls_loses_none_and_mixes_no_versions() {
         ReloadOutcome::Accepted { .. }
     ));
 }
+
+#[test]
+fn mapping_rule_maps_values_and_honours_directions() {
+    let mapping = engine().load_file(&rule("mapping")).expect("load mapping");
+    let cfg = config(&[
+        ("direction.assignee", "none"),
+        ("direction.labels", "in"),
+        ("direction.comments", "out"),
+        ("map.status.In Progress", "Doing"),
+        ("map.priority.High", "P1"),
+        ("unmapped.issue-type", "default:Task"),
+        ("project", "GLX"),
+    ]);
+    let issue = sample_issue();
+    let replica = mapping
+        .outgoing(issue.clone(), ctx(false), &RuleLimits::default(), &cfg)
+        .result
+        .expect("mapping outgoing");
+    assert!(
+        replica.assignee.is_none(),
+        "direction none: the assignee never leaves"
+    );
+    assert!(
+        replica.labels.is_empty(),
+        "direction in: labels are not sent"
+    );
+    assert_eq!(
+        replica.comments.len(),
+        issue.comments.len(),
+        "direction out: comments are sent"
+    );
+    assert_eq!(
+        replica.status.as_deref(),
+        Some("In Progress"),
+        "outgoing sends values as they are"
+    );
+
+    let changes = mapping
+        .incoming(replica, None, ctx(true), &RuleLimits::default(), &cfg)
+        .result
+        .expect("mapping incoming");
+    assert_eq!(changes.status.as_deref(), Some("Doing"));
+    assert_eq!(changes.priority.as_deref(), Some("P1"));
+    assert_eq!(
+        changes.issue_type.as_deref(),
+        Some("Task"),
+        "unmapped type takes the default"
+    );
+    assert_eq!(
+        changes.comments, None,
+        "direction out: arriving comments are not applied"
+    );
+    assert_eq!(changes.project.as_deref(), Some("GLX"));
+
+    let strict = config(&[("unmapped.status", "fail"), ("project", "GLX")]);
+    let replica = mapping
+        .outgoing(sample_issue(), ctx(false), &RuleLimits::default(), &strict)
+        .result
+        .expect("outgoing");
+    match mapping
+        .incoming(replica, None, ctx(true), &RuleLimits::default(), &strict)
+        .result
+    {
+        Err(CallError::Fail { reason, .. }) => assert!(reason.contains("map.status"), "{reason}"),
+        other => panic!("an unmapped status under `fail` must fail, got {other:?}"),
+    }
+}
+
+#[test]
+fn confidential_rule_drops_internal_comments_and_attachments_and_redacts() {
+    let confidential = engine()
+        .load_file(&rule("confidential"))
+        .expect("load confidential");
+    let cfg = config(&[
+        ("redact.fields", "Customer,assignee"),
+        ("redact.words", "Globex,spinner"),
+    ]);
+    let issue = sample_issue();
+    let replica = confidential
+        .outgoing(issue.clone(), ctx(false), &RuleLimits::default(), &cfg)
+        .result
+        .expect("confidential outgoing");
+    let internal = issue.comments.iter().filter(|c| c.internal).count();
+    assert_eq!(replica.comments.len(), issue.comments.len() - internal);
+    assert!(replica.comments.iter().all(|c| !c.internal));
+    assert!(replica.attachments.is_empty(), "attachments never leave");
+    assert!(replica.assignee.is_none(), "a named field is left out");
+    assert!(
+        replica.custom_fields.iter().all(|f| f.name != "Customer"),
+        "a named custom field is left out"
+    );
+    let description = replica.description.expect("description is sent");
+    assert!(
+        !description.text.contains("spinner"),
+        "a named word is masked"
+    );
+    assert!(description.text.contains("[redacted]"));
+    let everything = serde_json::to_string(&replica.custom_fields).expect("json");
+    assert!(!everything.contains("Globex"), "{everything}");
+}
