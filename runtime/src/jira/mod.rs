@@ -6,4 +6,23 @@
 //! nothing above this module touches raw JSON; `richtext` converts formatting
 //! between ADF, wiki markup and plain text; `webhook` reads webhook payloads.
 
+pub mod budget;
+pub mod client;
+pub mod error;
+pub mod flavour;
+pub mod mapping;
+pub mod retry;
 pub mod richtext;
+pub mod webhook;
+
+pub use budget::{Budget, BudgetConfig};
+pub use client::{
+    ClientConfig, CreatedIssue, Download, FieldInfo, FieldMeta, IssueTypeInfo, JiraClient,
+    JiraUser, PageCursor, SearchPage, ServerInfo, StatsSnapshot, Transition, UploadSource,
+};
+pub use error::{CallSite, JiraError, JiraMessages, TransportKind};
+pub use flavour::{Auth, BodyFormat, Flavour, Pagination, UserKey};
+pub use mapping::{FieldCatalog, MappingError, ResolvedUsers, WriteContext};
+pub use retry::RetryPolicy;
+pub use richtext::{NoUserMapping, UserMap, UserMapper};
+pub use webhook::{WebhookEvent, WebhookKind};

@@ -1,0 +1,148 @@
+//! Jira webhook payloads of either flavour, read into a typed event.
+//!
+//! Body: `{timestamp, webhookEvent, issue_event_type_name, user, issue,
+//! changelog: {id, items[]}, comment?}`. Webhooks can arrive twice or late, so
+//! the event carries what deduplication needs (timestamp, changelog id).
+
+use serde_json::Value;
+
+use super::mapping;
+use crate::model::{Comment, Issue, User};
+
+/// What happened, by `webhookEvent`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum WebhookKind {
+    IssueCreated,
+    IssueUpdated,
+    IssueDeleted,
+    CommentCreated,
+    CommentUpdated,
+    CommentDeleted,
+    AttachmentCreated,
+    AttachmentDeleted,
+    Other(String),
+}
+
+/// One changed field from the changelog.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldChange {
+    pub field: String,
+    pub field_id: Option<String>,
+    pub from: Option<String>,
+    pub to: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct WebhookEvent {
+    pub kind: WebhookKind,
+    /// Milliseconds since the epoch, when Jira raised it.
+    pub timestamp: Option<i64>,
+    /// `issue_event_type_name` (e.g. `issue_commented`, `issue_generic`).
+    pub event_type: Option<String>,
+    pub actor: Option<User>,
+    pub issue: Option<Issue>,
+    pub issue_key: Option<String>,
+    pub comment: Option<Comment>,
+    pub changelog_id: Option<String>,
+    pub changes: Vec<FieldChange>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum WebhookError {
+    #[error("webhook body is not JSON: {0}")]
+    NotJson(#[from] serde_json::Error),
+    #[error("webhook body has no webhookEvent")]
+    NoEvent,
+}
+
+/// Reads a webhook body.
+pub fn parse(body: &[u8]) -> Result<WebhookEvent, WebhookError> {
+    let v: Value = serde_json::from_slice(body)?;
+    let name = v["webhookEvent"].as_str().ok_or(WebhookError::NoEvent)?;
+    let kind = match name {
+        "jira:issue_created" => WebhookKind::IssueCreated,
+        "jira:issue_updated" => WebhookKind::IssueUpdated,
+        "jira:issue_deleted" => WebhookKind::IssueDeleted,
+        "comment_created" => WebhookKind::CommentCreated,
+        "comment_updated" => WebhookKind::CommentUpdated,
+        "comment_deleted" => WebhookKind::CommentDeleted,
+        "attachment_created" => WebhookKind::AttachmentCreated,
+        "attachment_deleted" => WebhookKind::AttachmentDeleted,
+        other => WebhookKind::Other(other.to_string()),
+    };
+    let issue = v
+        .get("issue")
+        .filter(|i| i.is_object())
+        .map(mapping::issue_from_json);
+    let issue_key = issue
+        .as_ref()
+        .map(|i| i.key.clone())
+        .filter(|k| !k.is_empty());
+    let changes = v["changelog"]["items"]
+        .as_array()
+        .map(|items| {
+            items
+                .iter()
+                .map(|it| FieldChange {
+                    field: it["field"].as_str().unwrap_or_default().to_string(),
+                    field_id: it["fieldId"].as_str().map(str::to_string),
+                    from: it["fromString"].as_str().map(str::to_string),
+                    to: it["toString"].as_str().map(str::to_string),
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    Ok(WebhookEvent {
+        kind,
+        timestamp: v["timestamp"].as_i64(),
+        event_type: v["issue_event_type_name"].as_str().map(str::to_string),
+        actor: mapping::user_from_json(&v["user"]),
+        issue,
+        issue_key,
+        comment: v
+            .get("comment")
+            .filter(|c| c.is_object())
+            .map(mapping::comment_from_json),
+        changelog_id: match &v["changelog"]["id"] {
+            Value::String(s) => Some(s.clone()),
+            Value::Number(n) => Some(n.to_string()),
+            _ => None,
+        },
+        changes,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cloud_issue_updated_with_changelog() {
+        let body = br#"{"timestamp": 1700000000000, "webhookEvent": "jira:issue_updated",
+            "issue_event_type_name": "issue_generic",
+            "user": {"accountId": "5b10a", "displayName": "Mia"},
+            "issue": {"id": "10001", "key": "ED-1", "fields": {"summary": "S", "status": {"name": "Done"},
+                "description": {"version": 1, "type": "doc", "content": []}}},
+            "changelog": {"id": "10100", "items": [{"field": "status", "fieldId": "status", "fromString": "To Do", "toString": "Done"}]}}"#;
+        let e = parse(body).unwrap();
+        assert_eq!(e.kind, WebhookKind::IssueUpdated);
+        assert_eq!(e.issue_key.as_deref(), Some("ED-1"));
+        assert_eq!(e.changelog_id.as_deref(), Some("10100"));
+        assert_eq!(e.changes[0].to.as_deref(), Some("Done"));
+        assert_eq!(e.actor.unwrap().account_id.as_deref(), Some("5b10a"));
+    }
+
+    #[test]
+    fn dc_comment_created() {
+        let body = br#"{"timestamp": 1700000000000, "webhookEvent": "comment_created",
+            "comment": {"id": "7", "body": "*hi*", "author": {"name": "bob", "displayName": "Bob"}},
+            "issue": {"id": "1", "key": "OPS-1", "fields": {}}}"#;
+        let e = parse(body).unwrap();
+        assert_eq!(e.kind, WebhookKind::CommentCreated);
+        let c = e.comment.unwrap();
+        assert_eq!(c.body.wiki.as_deref(), Some("*hi*"));
+        assert_eq!(c.body.text, "hi");
+        assert!(matches!(parse(b"{}"), Err(WebhookError::NoEvent)));
+        assert!(matches!(parse(b"nope"), Err(WebhookError::NotJson(_))));
+    }
+}
