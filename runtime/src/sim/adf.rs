@@ -11,11 +11,15 @@ pub fn validate(v: &Value) -> Result<(), &'static str> {
     if obj.get("version").and_then(Value::as_i64) != Some(1) {
         return Err(NOT_ADF);
     }
-    let content = obj.get("content").and_then(Value::as_array).ok_or(NOT_ADF)?;
+    let content = obj
+        .get("content")
+        .and_then(Value::as_array)
+        .ok_or(NOT_ADF)?;
     content.iter().try_for_each(validate_node)
 }
 
-const NOT_ADF: &str = "Operation value must be an Atlassian Document (see the Atlassian Document Format)";
+const NOT_ADF: &str =
+    "Operation value must be an Atlassian Document (see the Atlassian Document Format)";
 
 fn validate_node(n: &Value) -> Result<(), &'static str> {
     let t = n.get("type").and_then(Value::as_str).ok_or(NOT_ADF)?;
@@ -255,7 +259,9 @@ mod tests {
     fn rejects_non_documents() {
         assert!(validate(&json!("text")).is_err());
         assert!(validate(&json!({"type": "doc", "version": 1})).is_err());
-        assert!(validate(&json!({"type": "doc", "version": 1, "content": [{"text": "x"}]})).is_err());
+        assert!(
+            validate(&json!({"type": "doc", "version": 1, "content": [{"text": "x"}]})).is_err()
+        );
     }
 
     #[test]

@@ -28,7 +28,14 @@ pub struct RateLimits {
 
 impl Default for RateLimits {
     fn default() -> Self {
-        RateLimits { get: 100, post: 100, put: 50, delete: 50, issue_writes_2s: 20, issue_writes_30s: 100 }
+        RateLimits {
+            get: 100,
+            post: 100,
+            put: 50,
+            delete: 50,
+            issue_writes_2s: 20,
+            issue_writes_30s: 100,
+        }
     }
 }
 
@@ -102,14 +109,18 @@ impl FaultConfig {
                 Some((k, v)) => (k.trim(), Some(v.trim())),
                 None => (item, None),
             };
-            let limits = |c: &mut FaultConfig| c.rate_limit.get_or_insert_with(RateLimits::default).clone();
+            let limits =
+                |c: &mut FaultConfig| c.rate_limit.get_or_insert_with(RateLimits::default).clone();
             match k {
                 "rate-limit" => match v {
                     None | Some("cloud") | Some("on") => c.rate_limit = Some(RateLimits::default()),
                     Some("off") => c.rate_limit = None,
-                    Some(o) => return Err(SimError::Faults(format!("rate-limit: unknown value '{o}'"))),
+                    Some(o) => {
+                        return Err(SimError::Faults(format!("rate-limit: unknown value '{o}'")));
+                    }
                 },
-                "rate-get" | "rate-post" | "rate-put" | "rate-delete" | "issue-writes-2s" | "issue-writes-30s" => {
+                "rate-get" | "rate-post" | "rate-put" | "rate-delete" | "issue-writes-2s"
+                | "issue-writes-30s" => {
                     let mut l = limits(&mut c);
                     let n: u32 = num(k, v)?;
                     match k {
@@ -169,9 +180,17 @@ impl Decision {
             };
             set(h, "X-RateLimit-Limit", limit.to_string());
             set(h, "X-RateLimit-Remaining", remaining.to_string());
-            set(h, "X-RateLimit-Reset", reset_at.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string());
+            set(
+                h,
+                "X-RateLimit-Reset",
+                reset_at.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string(),
+            );
             // Cloud flags the last fifth of a budget.
-            set(h, "X-RateLimit-NearLimit", (remaining * 5 < limit).to_string());
+            set(
+                h,
+                "X-RateLimit-NearLimit",
+                (remaining * 5 < limit).to_string(),
+            );
         }
         if let Verdict::Limited { reason } = self.verdict {
             h.insert("RateLimit-Reason", HeaderValue::from_static(reason));
@@ -203,7 +222,13 @@ pub struct Faults {
 impl Faults {
     pub fn new(cfg: FaultConfig) -> Faults {
         let seed = Utc::now().timestamp_nanos_opt().unwrap_or(1) as u64 | 1;
-        Faults { cfg: Mutex::new(cfg), rt: Mutex::new(Runtime { rng: seed, ..Runtime::default() }) }
+        Faults {
+            cfg: Mutex::new(cfg),
+            rt: Mutex::new(Runtime {
+                rng: seed,
+                ..Runtime::default()
+            }),
+        }
     }
 
     pub fn get(&self) -> FaultConfig {
@@ -219,7 +244,11 @@ impl Faults {
     }
 
     pub fn limits_on(&self) -> bool {
-        self.cfg.lock().unwrap_or_else(|p| p.into_inner()).rate_limit.is_some()
+        self.cfg
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .rate_limit
+            .is_some()
     }
 
     /// A uniform number in [0, 1) (xorshift; fault ratios need no better).
@@ -236,7 +265,12 @@ impl Faults {
     pub fn check(&self, method: &Method, route: &str, issue: Option<u64>) -> Decision {
         let mut cfg = self.cfg.lock().unwrap_or_else(|p| p.into_inner());
         let latency = (cfg.latency_ms > 0).then(|| Duration::from_millis(cfg.latency_ms));
-        let mut d = Decision { verdict: Verdict::Pass, latency, limit: None, retry_after: None };
+        let mut d = Decision {
+            verdict: Verdict::Pass,
+            latency,
+            limit: None,
+            retry_after: None,
+        };
         let mut rt = self.rt.lock().unwrap_or_else(|p| p.into_inner());
         if cfg.error_next > 0 {
             cfg.error_next -= 1;
@@ -247,7 +281,9 @@ impl Faults {
             d.verdict = Verdict::ServerError(cfg.error_status);
             return d;
         }
-        let Some(limits) = &cfg.rate_limit else { return d };
+        let Some(limits) = &cfg.rate_limit else {
+            return d;
+        };
         let now = Instant::now();
         let rate = match *method {
             Method::GET | Method::HEAD => limits.get,
@@ -260,14 +296,20 @@ impl Faults {
         let b = rt
             .buckets
             .entry((method.clone(), route.to_string()))
-            .or_insert(Bucket { tokens: rate as f64, last: now });
-        b.tokens = (b.tokens + now.duration_since(b.last).as_secs_f64() * rate as f64).min(rate as f64);
+            .or_insert(Bucket {
+                tokens: rate as f64,
+                last: now,
+            });
+        b.tokens =
+            (b.tokens + now.duration_since(b.last).as_secs_f64() * rate as f64).min(rate as f64);
         b.last = now;
         if b.tokens < 1.0 {
             let wait = (1.0 - b.tokens) / rate as f64;
             d.limit = Some((rate, 0, Duration::from_secs_f64(wait)));
             d.retry_after = Some(wait.ceil().max(1.0) as u64);
-            d.verdict = Verdict::Limited { reason: "jira-burst-based" };
+            d.verdict = Verdict::Limited {
+                reason: "jira-burst-based",
+            };
             return d;
         }
         b.tokens -= 1.0;
@@ -277,14 +319,26 @@ impl Faults {
         if let (Some(issue), true) = (issue, super::server::is_write(method)) {
             let (short, long) = (limits.issue_writes_2s, limits.issue_writes_30s);
             let q = rt.issue_writes.entry(issue).or_default();
-            while q.front().is_some_and(|t| now.duration_since(*t) > Duration::from_secs(30)) {
+            while q
+                .front()
+                .is_some_and(|t| now.duration_since(*t) > Duration::from_secs(30))
+            {
                 q.pop_front();
             }
-            let in_2s = q.iter().filter(|t| now.duration_since(**t) <= Duration::from_secs(2)).count() as u32;
+            let in_2s = q
+                .iter()
+                .filter(|t| now.duration_since(**t) <= Duration::from_secs(2))
+                .count() as u32;
             let full = if in_2s >= short {
-                q.iter().rev().nth(short.saturating_sub(1) as usize).map(|t| (short, *t + Duration::from_secs(2)))
+                q.iter()
+                    .rev()
+                    .nth(short.saturating_sub(1) as usize)
+                    .map(|t| (short, *t + Duration::from_secs(2)))
             } else if q.len() as u32 >= long {
-                q.iter().rev().nth(long.saturating_sub(1) as usize).map(|t| (long, *t + Duration::from_secs(30)))
+                q.iter()
+                    .rev()
+                    .nth(long.saturating_sub(1) as usize)
+                    .map(|t| (long, *t + Duration::from_secs(30)))
             } else {
                 None
             };
@@ -292,7 +346,9 @@ impl Faults {
                 let wait = free_at.saturating_duration_since(now);
                 d.limit = Some((limit, 0, wait));
                 d.retry_after = Some(wait.as_secs_f64().ceil().max(1.0) as u64);
-                d.verdict = Verdict::Limited { reason: "jira-per-issue-on-write" };
+                d.verdict = Verdict::Limited {
+                    reason: "jira-per-issue-on-write",
+                };
                 return d;
             }
             q.push_back(now);
@@ -329,7 +385,9 @@ mod tests {
 
     #[test]
     fn parses_specs() {
-        let c = FaultConfig::parse("rate-limit, rate-put=5, error-next=2, latency=1s, webhook-reorder").expect("valid");
+        let c =
+            FaultConfig::parse("rate-limit, rate-put=5, error-next=2, latency=1s, webhook-reorder")
+                .expect("valid");
         assert_eq!(c.rate_limit.as_ref().map(|l| l.put), Some(5));
         assert_eq!(c.rate_limit.as_ref().map(|l| l.get), Some(100));
         assert_eq!(c.error_next, 2);
@@ -337,31 +395,65 @@ mod tests {
         assert!(c.webhook_reorder);
         assert!(FaultConfig::parse("bogus").is_err());
         assert!(FaultConfig::parse("error-status=404").is_err());
-        assert_eq!(FaultConfig::parse("").expect("empty is fine"), FaultConfig::default());
+        assert_eq!(
+            FaultConfig::parse("").expect("empty is fine"),
+            FaultConfig::default()
+        );
     }
 
     #[test]
     fn bucket_empties_then_limits() {
         let f = Faults::new(FaultConfig::parse("rate-get=3").expect("valid"));
         for _ in 0..3 {
-            assert!(matches!(f.check(&Method::GET, "/x", None).verdict, Verdict::Pass));
+            assert!(matches!(
+                f.check(&Method::GET, "/x", None).verdict,
+                Verdict::Pass
+            ));
         }
         let d = f.check(&Method::GET, "/x", None);
-        assert!(matches!(d.verdict, Verdict::Limited { reason: "jira-burst-based" }));
+        assert!(matches!(
+            d.verdict,
+            Verdict::Limited {
+                reason: "jira-burst-based"
+            }
+        ));
         let mut h = HeaderMap::new();
         d.headers(&mut h);
-        assert_eq!(h.get("Retry-After").and_then(|v| v.to_str().ok()), Some("1"));
-        assert_eq!(h.get("X-RateLimit-Remaining").and_then(|v| v.to_str().ok()), Some("0"));
+        assert_eq!(
+            h.get("Retry-After").and_then(|v| v.to_str().ok()),
+            Some("1")
+        );
+        assert_eq!(
+            h.get("X-RateLimit-Remaining").and_then(|v| v.to_str().ok()),
+            Some("0")
+        );
         // Another endpoint has its own bucket.
-        assert!(matches!(f.check(&Method::GET, "/y", None).verdict, Verdict::Pass));
+        assert!(matches!(
+            f.check(&Method::GET, "/y", None).verdict,
+            Verdict::Pass
+        ));
     }
 
     #[test]
     fn per_issue_writes() {
         let f = Faults::new(FaultConfig::parse("issue-writes-2s=2").expect("valid"));
-        assert!(matches!(f.check(&Method::PUT, "/i", Some(1)).verdict, Verdict::Pass));
-        assert!(matches!(f.check(&Method::PUT, "/i", Some(1)).verdict, Verdict::Pass));
-        assert!(matches!(f.check(&Method::PUT, "/i", Some(1)).verdict, Verdict::Limited { reason: "jira-per-issue-on-write" }));
-        assert!(matches!(f.check(&Method::PUT, "/i", Some(2)).verdict, Verdict::Pass));
+        assert!(matches!(
+            f.check(&Method::PUT, "/i", Some(1)).verdict,
+            Verdict::Pass
+        ));
+        assert!(matches!(
+            f.check(&Method::PUT, "/i", Some(1)).verdict,
+            Verdict::Pass
+        ));
+        assert!(matches!(
+            f.check(&Method::PUT, "/i", Some(1)).verdict,
+            Verdict::Limited {
+                reason: "jira-per-issue-on-write"
+            }
+        ));
+        assert!(matches!(
+            f.check(&Method::PUT, "/i", Some(2)).verdict,
+            Verdict::Pass
+        ));
     }
 }

@@ -64,7 +64,10 @@ pub fn user_in(st: &State, field: &str, v: &Value) -> Result<Option<UserId>, Api
         Some((who, None)) => Err(ApiError::field(
             field,
             match st.flavour {
-                Flavour::Cloud => "Specified user does not exist or you do not have required permissions".to_string(),
+                Flavour::Cloud => {
+                    "Specified user does not exist or you do not have required permissions"
+                        .to_string()
+                }
                 Flavour::Dc => format!("User '{who}' does not exist."),
             },
         )),
@@ -78,7 +81,12 @@ pub fn user_in(st: &State, field: &str, v: &Value) -> Result<Option<UserId>, Api
     }
 }
 
-fn id_or_name<'a, T>(list: &'a [T], v: &Value, id: impl Fn(&T) -> &str, name: impl Fn(&T) -> &str) -> Option<&'a T> {
+fn id_or_name<'a, T>(
+    list: &'a [T],
+    v: &Value,
+    id: impl Fn(&T) -> &str,
+    name: impl Fn(&T) -> &str,
+) -> Option<&'a T> {
     if let Some(i) = v.get("id").and_then(Value::as_str) {
         return list.iter().find(|x| id(x) == i);
     }
@@ -137,20 +145,36 @@ fn component_in(st: &State, issue: &Issue, v: &Value) -> Result<String, ApiError
                 .or_else(|| v.get("name"))
                 .and_then(Value::as_str)
                 .unwrap_or("");
-            ApiError::field("components", format!("Component name '{what}' is not valid"))
+            ApiError::field(
+                "components",
+                format!("Component name '{what}' is not valid"),
+            )
         })
 }
 
 /// Sets one field from its `fields` value.
-pub fn set_field(st: &State, api: Api, issue: &mut Issue, field: &str, v: &Value, in_transition: bool) -> Result<(), ApiError> {
+pub fn set_field(
+    st: &State,
+    api: Api,
+    issue: &mut Issue,
+    field: &str,
+    v: &Value,
+    in_transition: bool,
+) -> Result<(), ApiError> {
     match field {
         "summary" => {
             let s = v.as_str().map(str::trim).unwrap_or("");
             if s.is_empty() {
-                return Err(ApiError::field("summary", "You must specify a summary of the issue."));
+                return Err(ApiError::field(
+                    "summary",
+                    "You must specify a summary of the issue.",
+                ));
             }
             if s.chars().count() > 255 {
-                return Err(ApiError::field("summary", "Summary must be less than 255 characters."));
+                return Err(ApiError::field(
+                    "summary",
+                    "Summary must be less than 255 characters.",
+                ));
             }
             issue.summary = s.to_string();
         }
@@ -161,7 +185,12 @@ pub fn set_field(st: &State, api: Api, issue: &mut Issue, field: &str, v: &Value
             } else {
                 Some(
                     id_or_name(&st.priorities, v, |p| &p.id, |p| &p.name)
-                        .ok_or_else(|| ApiError::field("priority", "Specify the Priority (id or name) in the valid format"))?
+                        .ok_or_else(|| {
+                            ApiError::field(
+                                "priority",
+                                "Specify the Priority (id or name) in the valid format",
+                            )
+                        })?
                         .id
                         .clone(),
                 )
@@ -191,7 +220,10 @@ pub fn set_field(st: &State, api: Api, issue: &mut Issue, field: &str, v: &Value
                 .ok_or_else(|| ApiError::field("issuetype", "Specify an issue type"))?;
             let project = st.project(&issue.project);
             if !project.is_some_and(|p| p.issue_types.contains(&t.id)) {
-                return Err(ApiError::field("issuetype", "The issue type selected is invalid."));
+                return Err(ApiError::field(
+                    "issuetype",
+                    "The issue type selected is invalid.",
+                ));
             }
             issue.issue_type = t.id.clone();
         }
@@ -204,11 +236,14 @@ pub fn set_field(st: &State, api: Api, issue: &mut Issue, field: &str, v: &Value
                     .or_else(|| v.get("id"))
                     .and_then(Value::as_str)
                     .unwrap_or("");
-                let pid = st
-                    .find_issue(r)
-                    .ok_or_else(|| ApiError::field("parent", format!("Could not find issue by id or key. {r}")))?;
+                let pid = st.find_issue(r).ok_or_else(|| {
+                    ApiError::field("parent", format!("Could not find issue by id or key. {r}"))
+                })?;
                 if pid == issue.id {
-                    return Err(ApiError::field("parent", "An issue cannot be its own parent."));
+                    return Err(ApiError::field(
+                        "parent",
+                        "An issue cannot be its own parent.",
+                    ));
                 }
                 Some(pid)
             };
@@ -236,9 +271,14 @@ pub fn set_field(st: &State, api: Api, issue: &mut Issue, field: &str, v: &Value
             } else {
                 Some(match cf.kind {
                     CustomKind::Text => {
-                        let s = v.as_str().ok_or_else(|| ApiError::field(f, "Operation value must be a string"))?;
+                        let s = v.as_str().ok_or_else(|| {
+                            ApiError::field(f, "Operation value must be a string")
+                        })?;
                         if s.chars().count() > 255 {
-                            return Err(ApiError::field(f, "The entered text is too long. It exceeds the allowed limit of 255 characters."));
+                            return Err(ApiError::field(
+                                f,
+                                "The entered text is too long. It exceeds the allowed limit of 255 characters.",
+                            ));
                         }
                         Value::String(s.to_string())
                     }
@@ -256,13 +296,17 @@ pub fn set_field(st: &State, api: Api, issue: &mut Issue, field: &str, v: &Value
                         let by_value = v.get("value").and_then(Value::as_str);
                         let by_id = v.get("id").and_then(Value::as_str);
                         let opt = cf.options.iter().enumerate().find(|(i, o)| {
-                            by_value == Some(o.as_str()) || by_id == Some(st.option_id(cf, *i).as_str())
+                            by_value == Some(o.as_str())
+                                || by_id == Some(st.option_id(cf, *i).as_str())
                         });
                         match opt {
                             Some((_, o)) => Value::String(o.clone()),
                             None => {
                                 let what = by_value.or(by_id).unwrap_or("");
-                                return Err(ApiError::field(f, format!("Option value '{what}' is not valid")));
+                                return Err(ApiError::field(
+                                    f,
+                                    format!("Option value '{what}' is not valid"),
+                                ));
                             }
                         }
                     }
@@ -292,7 +336,14 @@ pub fn set_field(st: &State, api: Api, issue: &mut Issue, field: &str, v: &Value
 }
 
 /// Applies `fields` then `update` to `issue`; fields set by both are refused, as Jira does.
-pub fn apply(st: &State, api: Api, issue: &mut Issue, fields: Option<&Map<String, Value>>, update: Option<&Map<String, Value>>, in_transition: bool) -> Result<Extras, ApiError> {
+pub fn apply(
+    st: &State,
+    api: Api,
+    issue: &mut Issue,
+    fields: Option<&Map<String, Value>>,
+    update: Option<&Map<String, Value>>,
+    in_transition: bool,
+) -> Result<Extras, ApiError> {
     let mut extras = Extras::default();
     let mut errors = ApiError::field("", "");
     errors.errors.clear();
@@ -311,11 +362,16 @@ pub fn apply(st: &State, api: Api, issue: &mut Issue, fields: Option<&Map<String
     if let Some(update) = update {
         for (k, ops) in update {
             if fields.is_some_and(|f| f.contains_key(k)) {
-                errors.errors.insert(k.clone(), format!("Field '{k}' cannot be set in both fields and update."));
+                errors.errors.insert(
+                    k.clone(),
+                    format!("Field '{k}' cannot be set in both fields and update."),
+                );
                 continue;
             }
             let Some(ops) = ops.as_array() else {
-                errors.errors.insert(k.clone(), "Operation value must be an array".into());
+                errors
+                    .errors
+                    .insert(k.clone(), "Operation value must be an array".into());
                 continue;
             };
             for op in ops {
@@ -333,15 +389,28 @@ pub fn apply(st: &State, api: Api, issue: &mut Issue, fields: Option<&Map<String
     }
 }
 
-fn update_op(st: &State, api: Api, issue: &mut Issue, field: &str, op: &Value, extras: &mut Extras, in_transition: bool) -> Result<(), ApiError> {
+fn update_op(
+    st: &State,
+    api: Api,
+    issue: &mut Issue,
+    field: &str,
+    op: &Value,
+    extras: &mut Extras,
+    in_transition: bool,
+) -> Result<(), ApiError> {
     let Some((verb, arg)) = op.as_object().and_then(|o| o.iter().next()) else {
-        return Err(ApiError::field(field, "Operation must be an object with one verb"));
+        return Err(ApiError::field(
+            field,
+            "Operation must be an object with one verb",
+        ));
     };
     match (field, verb.as_str()) {
         ("comment", "add") => extras.comments.push(arg.clone()),
         ("issuelinks", "add") => extras.links.push(arg.clone()),
         ("labels", "add") => {
-            let s = arg.as_str().ok_or_else(|| ApiError::field(field, "Operation value must be a string"))?;
+            let s = arg
+                .as_str()
+                .ok_or_else(|| ApiError::field(field, "Operation value must be a string"))?;
             label_ok(field, s)?;
             if !issue.labels.iter().any(|l| l == s) {
                 issue.labels.push(s.to_string());
@@ -361,12 +430,16 @@ fn update_op(st: &State, api: Api, issue: &mut Issue, field: &str, op: &Value, e
             let id = component_in(st, issue, arg)?;
             issue.components.retain(|c| *c != id);
         }
-        (f, "set") if !matches!(f, "project" | "status") => set_field(st, api, issue, f, arg, in_transition)?,
+        (f, "set") if !matches!(f, "project" | "status") => {
+            set_field(st, api, issue, f, arg, in_transition)?
+        }
         (f, _) if matches!(f, "project" | "status") => return Err(cannot_set(f)),
         (f, v) => {
             return Err(ApiError::field(
                 f,
-                format!("Field '{f}' does not support operation '{v}'. Supported operation(s) are: 'set'"),
+                format!(
+                    "Field '{f}' does not support operation '{v}'. Supported operation(s) are: 'set'"
+                ),
             ));
         }
     }

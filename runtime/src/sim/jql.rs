@@ -294,7 +294,13 @@ impl Parser {
 
     fn clause(&mut self) -> Result<Ast, JqlError> {
         let field = match self.peek() {
-            Some(Tok::Word(w)) if !["and", "or", "order"].iter().any(|k| w.eq_ignore_ascii_case(k)) => w.clone(),
+            Some(Tok::Word(w))
+                if !["and", "or", "order"]
+                    .iter()
+                    .any(|k| w.eq_ignore_ascii_case(k)) =>
+            {
+                w.clone()
+            }
             Some(Tok::Quoted(w)) => w.clone(),
             _ => return Err(self.err("a field name")),
         };
@@ -338,7 +344,11 @@ impl Parser {
             }
             _ => {
                 let e = self.err("operator");
-                return Err(JqlError(e.0.replacen(". (line", &format!(". {OPERATORS} (line"), 1)));
+                return Err(JqlError(e.0.replacen(
+                    ". (line",
+                    &format!(". {OPERATORS} (line"),
+                    1,
+                )));
             }
         };
         let values = match op {
@@ -551,7 +561,9 @@ fn op_allowed(f: Field, k: Kind, op: Op) -> bool {
     match k {
         Kind::Set => matches!(op, Eq | Ne | In | NotIn | Is | IsNot),
         Kind::TextSet => matches!(op, Eq | Ne | In | NotIn | Is | IsNot | Like | NotLike),
-        Kind::Date | Kind::Number => matches!(op, Eq | Ne | Gt | Ge | Lt | Le | Is | IsNot | In | NotIn),
+        Kind::Date | Kind::Number => {
+            matches!(op, Eq | Ne | Gt | Ge | Lt | Le | Is | IsNot | In | NotIn)
+        }
         Kind::Text => match f {
             Field::Text => matches!(op, Like | NotLike),
             _ => matches!(op, Like | NotLike | Is | IsNot),
@@ -610,14 +622,21 @@ pub fn compile(jql: &str, state: &State, actor: Option<UserId>) -> Result<Query,
     for (name, asc) in &parsed.order {
         let f = resolve_field(name, state)?;
         if matches!(f, Field::Text | Field::Comment | Field::Description) {
-            return Err(JqlError(format!("Field '{name}' does not support sorting.")));
+            return Err(JqlError(format!(
+                "Field '{name}' does not support sorting."
+            )));
         }
         order.push((f, *asc));
     }
     Ok(Query { pred, order })
 }
 
-fn compile_ast(a: &Ast, state: &State, actor: Option<UserId>, now: DateTime<Utc>) -> Result<Pred, JqlError> {
+fn compile_ast(
+    a: &Ast,
+    state: &State,
+    actor: Option<UserId>,
+    now: DateTime<Utc>,
+) -> Result<Pred, JqlError> {
     Ok(match a {
         Ast::All => Pred::All,
         Ast::And(l, r) => Pred::And(
@@ -683,14 +702,22 @@ fn compile_clause(
             let mut p: Option<Pred> = None;
             for v in values {
                 let at = cmp_value(field, k, v, now, state)?;
-                let c = Pred::Cmp { field, op: Op::Eq, at };
+                let c = Pred::Cmp {
+                    field,
+                    op: Op::Eq,
+                    at,
+                };
                 p = Some(match p {
                     None => c,
                     Some(prev) => Pred::Or(Box::new(prev), Box::new(c)),
                 });
             }
             let p = p.unwrap_or(Pred::All);
-            return Ok(if op == Op::NotIn { Pred::Not(Box::new(p)) } else { p });
+            return Ok(if op == Op::NotIn {
+                Pred::Not(Box::new(p))
+            } else {
+                p
+            });
         }
         let v = values.first().cloned().unwrap_or(Val::Empty);
         if v == Val::Empty {
@@ -706,8 +733,9 @@ fn compile_clause(
     for v in values {
         match v {
             Val::Empty => wanted.push(None),
-            Val::Func(f, _) if f.eq_ignore_ascii_case("currentuser")
-                && matches!(field, Field::Assignee | Field::Reporter | Field::Creator) =>
+            Val::Func(f, _)
+                if f.eq_ignore_ascii_case("currentuser")
+                    && matches!(field, Field::Assignee | Field::Reporter | Field::Creator) =>
             {
                 wanted.push(actor.map(|u| u.to_string()));
             }
@@ -778,7 +806,9 @@ fn canonical(field: Field, s: &str, state: &State) -> Result<String, JqlError> {
             .find(|c| eq(&c.id) || eq(&c.name))
             .map(|c| c.id.clone()),
         Field::Labels => Some(s.to_lowercase()),
-        Field::Assignee | Field::Reporter | Field::Creator => state.find_user(s).map(|u| u.to_string()),
+        Field::Assignee | Field::Reporter | Field::Creator => {
+            state.find_user(s).map(|u| u.to_string())
+        }
         Field::Key | Field::Parent => match state.find_issue(s) {
             Some(id) => Some(id.to_string()),
             None => {
@@ -794,7 +824,13 @@ fn canonical(field: Field, s: &str, state: &State) -> Result<String, JqlError> {
     found.ok_or_else(|| not_exist(s, field, state))
 }
 
-fn cmp_value(field: Field, k: Kind, v: &Val, now: DateTime<Utc>, state: &State) -> Result<Cmpable, JqlError> {
+fn cmp_value(
+    field: Field,
+    k: Kind,
+    v: &Val,
+    now: DateTime<Utc>,
+    state: &State,
+) -> Result<Cmpable, JqlError> {
     if k == Kind::Number {
         return match v {
             Val::Str(s) => s
@@ -889,16 +925,28 @@ enum SortKey {
 
 fn order_key(f: Field, i: &Issue, state: &State) -> SortKey {
     match f {
-        Field::Key => SortKey::Num(i.id as i64),
+        // Keys sort by project key, then by number.
+        Field::Key => match i.key.rsplit_once('-') {
+            Some((p, n)) => SortKey::Str(format!("{p}-{:012}", n.parse::<u64>().unwrap_or(0))),
+            None => SortKey::Str(i.key.clone()),
+        },
         Field::Created => SortKey::Num(i.created.timestamp_millis()),
         Field::Updated => SortKey::Num(i.updated.timestamp_millis()),
         Field::Resolved => i
             .resolution_date
             .map_or(SortKey::Empty, |t| SortKey::Num(t.timestamp_millis())),
-        Field::DueDate => i.due_date.map_or(SortKey::Empty, |d| SortKey::Str(d.to_string())),
+        Field::DueDate => i
+            .due_date
+            .map_or(SortKey::Empty, |d| SortKey::Str(d.to_string())),
         Field::Priority => i.priority.as_ref().map_or(SortKey::Empty, |p| {
             // Jira sorts priorities by their scheme order, highest first.
-            SortKey::Num(state.priorities.iter().position(|x| &x.id == p).unwrap_or(0) as i64)
+            SortKey::Num(
+                state
+                    .priorities
+                    .iter()
+                    .position(|x| &x.id == p)
+                    .unwrap_or(0) as i64,
+            )
         }),
         Field::Summary => SortKey::Str(i.summary.to_lowercase()),
         _ => match field_values(f, i, state).into_iter().next() {
@@ -915,7 +963,11 @@ fn eval(p: &Pred, i: &Issue, state: &State) -> bool {
         Pred::Or(a, b) => eval(a, i, state) || eval(b, i, state),
         Pred::Not(a) => !eval(a, i, state),
         Pred::Empty { field, negate } => field_empty(*field, i, state) != *negate,
-        Pred::In { field, wanted, negate } => {
+        Pred::In {
+            field,
+            wanted,
+            negate,
+        } => {
             let have = field_values(*field, i, state);
             let hit = wanted.iter().any(|w| match w {
                 None => have.is_empty(),
@@ -952,7 +1004,11 @@ fn eval(p: &Pred, i: &Issue, state: &State) -> bool {
                 _ => false,
             }
         }
-        Pred::Like { field, terms, negate } => {
+        Pred::Like {
+            field,
+            terms,
+            negate,
+        } => {
             let text = field_text(*field, i, state).to_lowercase();
             let hit = !terms.is_empty() && terms.iter().all(|t| text.contains(t.as_str()));
             hit != *negate
@@ -1039,7 +1095,12 @@ fn custom_strings(v: &serde_json::Value) -> Vec<String> {
 }
 
 fn field_text(f: Field, i: &Issue, state: &State) -> String {
-    let desc = || i.description.as_ref().map(|d| state.plain_text(d)).unwrap_or_default();
+    let desc = || {
+        i.description
+            .as_ref()
+            .map(|d| state.plain_text(d))
+            .unwrap_or_default()
+    };
     match f {
         Field::Summary => i.summary.clone(),
         Field::Description => desc(),
@@ -1056,11 +1117,9 @@ fn field_text(f: Field, i: &Issue, state: &State) -> String {
                 t.push_str(&state.plain_text(&c.body));
             }
             for (id, v) in &i.custom {
-                if state
-                    .custom_fields
-                    .iter()
-                    .any(|cf| &cf.id == id && matches!(cf.kind, CustomKind::Text | CustomKind::Textarea))
-                {
+                if state.custom_fields.iter().any(|cf| {
+                    &cf.id == id && matches!(cf.kind, CustomKind::Text | CustomKind::Textarea)
+                }) {
                     t.push('\n');
                     t.push_str(&custom_strings(v).join(" "));
                 }
@@ -1077,13 +1136,21 @@ mod tests {
     use super::*;
 
     fn st() -> State {
-        State::new(super::super::model::Flavour::Cloud, "http://x".into(), super::super::seed::Seed::default_seed())
-            .expect("default seed loads")
+        State::new(
+            super::super::model::Flavour::Cloud,
+            "http://x".into(),
+            super::super::seed::Seed::default_seed(),
+        )
+        .expect("default seed loads")
     }
 
     fn keys(state: &State, q: &str) -> Vec<String> {
         let q = compile(q, state, Some(0)).expect("valid query");
-        let mut v: Vec<&Issue> = state.issues.values().filter(|i| q.matches(i, state)).collect();
+        let mut v: Vec<&Issue> = state
+            .issues
+            .values()
+            .filter(|i| q.matches(i, state))
+            .collect();
         q.sort(&mut v, state);
         v.iter().map(|i| i.key.clone()).collect()
     }

@@ -89,7 +89,10 @@ impl SimOptions {
             token: None,
             seed: None,
             faults: FaultConfig::default(),
-            webhook_retry: RetryPolicy { max_retries: 5, base_delay: Duration::from_secs(1) },
+            webhook_retry: RetryPolicy {
+                max_retries: 5,
+                base_delay: Duration::from_secs(1),
+            },
         }
     }
     pub fn cloud() -> SimOptions {
@@ -108,11 +111,19 @@ impl Simulator {
     pub async fn start(opts: SimOptions) -> Result<SimHandle, SimError> {
         let listener = tokio::net::TcpListener::bind(opts.addr)
             .await
-            .map_err(|source| SimError::Bind { addr: opts.addr.to_string(), source })?;
-        let local = listener
-            .local_addr()
-            .map_err(|source| SimError::Bind { addr: opts.addr.to_string(), source })?;
-        let host = if local.ip().is_unspecified() { "127.0.0.1".to_string() } else { local.ip().to_string() };
+            .map_err(|source| SimError::Bind {
+                addr: opts.addr.to_string(),
+                source,
+            })?;
+        let local = listener.local_addr().map_err(|source| SimError::Bind {
+            addr: opts.addr.to_string(),
+            source,
+        })?;
+        let host = if local.ip().is_unspecified() {
+            "127.0.0.1".to_string()
+        } else {
+            local.ip().to_string()
+        };
         let url = format!("http://{host}:{}", local.port());
         let mut seed = opts.seed.unwrap_or_default();
         if let Some(admin) = seed.users.first_mut() {
@@ -161,7 +172,13 @@ impl Simulator {
             }
         });
         tracing::info!(%url, flavour = ?opts.flavour, "Jira simulator listening");
-        Ok(SimHandle { app: shared, url, login, token, shutdown: Some(tx) })
+        Ok(SimHandle {
+            app: shared,
+            url,
+            login,
+            token,
+            shutdown: Some(tx),
+        })
     }
 }
 
@@ -178,7 +195,11 @@ fn b64(data: &[u8]) -> String {
     const T: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let mut out = String::new();
     for chunk in data.chunks(3) {
-        let b = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
         let n = (b[0] as u32) << 16 | (b[1] as u32) << 8 | b[2] as u32;
         for i in 0..4 {
             if i <= chunk.len() {
@@ -217,7 +238,10 @@ impl SimHandle {
     /// The `Authorization` header value for the administrator.
     pub fn auth_header(&self) -> String {
         match self.app.flavour {
-            Flavour::Cloud => format!("Basic {}", b64(format!("{}:{}", self.login, self.token).as_bytes())),
+            Flavour::Cloud => format!(
+                "Basic {}",
+                b64(format!("{}:{}", self.login, self.token).as_bytes())
+            ),
             Flavour::Dc => format!("Bearer {}", self.token),
         }
     }
@@ -237,11 +261,19 @@ impl SimHandle {
         self.app.lock()
     }
     /// Runs a change on the state and delivers the webhooks it raises.
-    pub fn with_state<T>(&self, f: impl FnOnce(&mut State) -> Result<T, ApiError>) -> Result<T, ApiError> {
+    pub fn with_state<T>(
+        &self,
+        f: impl FnOnce(&mut State) -> Result<T, ApiError>,
+    ) -> Result<T, ApiError> {
         self.app.mutate(f)
     }
     /// Creates an issue as the administrator; returns its key.
-    pub fn create_issue(&self, project: &str, issue_type: &str, summary: &str) -> Result<String, ApiError> {
+    pub fn create_issue(
+        &self,
+        project: &str,
+        issue_type: &str,
+        summary: &str,
+    ) -> Result<String, ApiError> {
         let mut fields = serde_json::Map::new();
         fields.insert("project".into(), serde_json::json!({"key": project}));
         fields.insert("issuetype".into(), serde_json::json!({"name": issue_type}));
@@ -249,7 +281,11 @@ impl SimHandle {
         let flavour = self.app.flavour;
         self.app.mutate(|st| {
             let id = st.create_issue(0, model::Api { flavour, v3: false }, &fields, None)?;
-            Ok(st.issues.get(&id).map(|i| i.key.clone()).unwrap_or_default())
+            Ok(st
+                .issues
+                .get(&id)
+                .map(|i| i.key.clone())
+                .unwrap_or_default())
         })
     }
     /// Adds a user who can log in with `token`; returns its id.
@@ -271,7 +307,11 @@ impl SimHandle {
     pub fn add_project(&self, key: &str, name: &str) -> Result<String, ApiError> {
         let mut st = self.app.lock();
         let types = st.issue_types.iter().map(|t| t.id.clone()).collect();
-        let wf = st.workflows.first().map(|w| w.name.clone()).unwrap_or_default();
+        let wf = st
+            .workflows
+            .first()
+            .map(|w| w.name.clone())
+            .unwrap_or_default();
         st.add_project(key, name, 0, types, &wf, &[])
     }
 
@@ -317,7 +357,11 @@ impl SimHandle {
         self.app.webhooks.deliveries()
     }
     /// Waits until `pred` holds over the deliveries or `timeout` passes; returns them either way.
-    pub async fn wait_deliveries(&self, timeout: Duration, pred: impl Fn(&[Delivery]) -> bool) -> Vec<Delivery> {
+    pub async fn wait_deliveries(
+        &self,
+        timeout: Duration,
+        pred: impl Fn(&[Delivery]) -> bool,
+    ) -> Vec<Delivery> {
         self.app.webhooks.wait_for(timeout, pred).await
     }
     pub fn clear_deliveries(&self) {
@@ -351,21 +395,43 @@ pub async fn run_cli(args: SimArgs) -> anyhow::Result<()> {
     opts.user = args.user;
     opts.token = args.token;
     if let Some(path) = &args.seed {
-        let text = std::fs::read_to_string(path)
-            .map_err(|source| SimError::SeedRead { path: path.display().to_string(), source })?;
-        opts.seed = Some(Seed::from_json(&text).map_err(|e| SimError::Seed(format!("{}: {e}", path.display())))?);
+        let text = std::fs::read_to_string(path).map_err(|source| SimError::SeedRead {
+            path: path.display().to_string(),
+            source,
+        })?;
+        opts.seed = Some(
+            Seed::from_json(&text)
+                .map_err(|e| SimError::Seed(format!("{}: {e}", path.display())))?,
+        );
     }
     if let Some(spec) = &args.faults {
         opts.faults = FaultConfig::parse(spec)?;
     }
     let handle = Simulator::start(opts).await?;
     let (what, auth) = match handle.flavour() {
-        Flavour::Cloud => ("Jira Cloud (REST v3 and v2)", format!("email {}  API token {}  (Basic auth)", handle.user(), handle.token())),
-        Flavour::Dc => ("Jira Data Center (REST v2)", format!("user {}  personal access token {}  (Bearer auth)", handle.user(), handle.token())),
+        Flavour::Cloud => (
+            "Jira Cloud (REST v3 and v2)",
+            format!(
+                "email {}  API token {}  (Basic auth)",
+                handle.user(),
+                handle.token()
+            ),
+        ),
+        Flavour::Dc => (
+            "Jira Data Center (REST v2)",
+            format!(
+                "user {}  personal access token {}  (Bearer auth)",
+                handle.user(),
+                handle.token()
+            ),
+        ),
     };
     println!("Simulated {what} at {}", handle.url());
     println!("  credentials: {auth}");
-    println!("  control:     {}/_sim/faults, /_sim/log, /_sim/counters, /_sim/deliveries", handle.url());
+    println!(
+        "  control:     {}/_sim/faults, /_sim/log, /_sim/counters, /_sim/deliveries",
+        handle.url()
+    );
     println!("Press Ctrl-C to stop.");
     tokio::signal::ctrl_c().await?;
     handle.shutdown();

@@ -23,7 +23,9 @@ fn avatars(st: &State, seed: &str) -> Value {
 
 /// A user as `/myself` and `/user` answer.
 pub fn user(st: &State, api: Api, id: UserId) -> Value {
-    let Some(u) = st.users.get(id) else { return Value::Null };
+    let Some(u) = st.users.get(id) else {
+        return Value::Null;
+    };
     match api.flavour {
         Flavour::Cloud => json!({
             "self": format!("{}/user?accountId={}", api_base(st, api), u.account_id),
@@ -66,7 +68,10 @@ pub fn myself(st: &State, api: Api, id: UserId) -> Value {
     let mut v = user(st, api, id);
     if let (Some(o), Some(u)) = (v.as_object_mut(), st.users.get(id)) {
         let items: Vec<Value> = u.groups.iter().map(|g| json!({"name": g})).collect();
-        o.insert("groups".into(), json!({"size": items.len(), "items": items}));
+        o.insert(
+            "groups".into(),
+            json!({"size": items.len(), "items": items}),
+        );
         o.insert("applicationRoles".into(), json!({"size": 1, "items": []}));
         o.insert("expand".into(), json!("groups,applicationRoles"));
     }
@@ -83,7 +88,9 @@ pub fn status_category(st: &State, api: Api, c: StatusCategory) -> Value {
 }
 
 pub fn status(st: &State, api: Api, id: &str) -> Value {
-    let Some(s) = st.status(id) else { return Value::Null };
+    let Some(s) = st.status(id) else {
+        return Value::Null;
+    };
     json!({
         "self": format!("{}/status/{}", api_base(st, api), s.id),
         "description": "",
@@ -95,7 +102,9 @@ pub fn status(st: &State, api: Api, id: &str) -> Value {
 }
 
 pub fn priority(st: &State, api: Api, id: &str) -> Value {
-    let Some(p) = st.priorities.iter().find(|p| p.id == id) else { return Value::Null };
+    let Some(p) = st.priorities.iter().find(|p| p.id == id) else {
+        return Value::Null;
+    };
     json!({
         "self": format!("{}/priority/{}", api_base(st, api), p.id),
         "iconUrl": format!("{}/images/icons/priorities/{}.svg", st.base_url, p.name.to_lowercase()),
@@ -111,7 +120,10 @@ pub fn priority_full(st: &State, api: Api, p: &Priority) -> Value {
         o.insert("description".into(), json!(format!("{} priority", p.name)));
         o.insert("statusColor".into(), json!("#cccccc"));
         if api.cloud() {
-            let default = st.priorities.get(st.priorities.len() / 2).is_some_and(|d| d.id == p.id);
+            let default = st
+                .priorities
+                .get(st.priorities.len() / 2)
+                .is_some_and(|d| d.id == p.id);
             o.insert("isDefault".into(), json!(default));
         }
     }
@@ -119,12 +131,16 @@ pub fn priority_full(st: &State, api: Api, p: &Priority) -> Value {
 }
 
 pub fn resolution(st: &State, api: Api, id: &str) -> Value {
-    let Some(r) = st.resolutions.iter().find(|r| r.id == id) else { return Value::Null };
+    let Some(r) = st.resolutions.iter().find(|r| r.id == id) else {
+        return Value::Null;
+    };
     json!({"self": format!("{}/resolution/{}", api_base(st, api), r.id), "id": r.id, "description": format!("{} resolution", r.name), "name": r.name})
 }
 
 pub fn issue_type(st: &State, api: Api, id: &str) -> Value {
-    let Some(t) = st.issue_types.iter().find(|t| t.id == id) else { return Value::Null };
+    let Some(t) = st.issue_types.iter().find(|t| t.id == id) else {
+        return Value::Null;
+    };
     let mut v = json!({
         "self": format!("{}/issuetype/{}", api_base(st, api), t.id),
         "id": t.id,
@@ -147,7 +163,9 @@ fn project_avatars(st: &State, p: &Project) -> Value {
 
 /// A project as it appears inside an issue.
 pub fn project_short(st: &State, api: Api, id: &str) -> Value {
-    let Some(p) = st.project(id) else { return Value::Null };
+    let Some(p) = st.project(id) else {
+        return Value::Null;
+    };
     let mut v = json!({
         "self": format!("{}/project/{}", api_base(st, api), p.id),
         "id": p.id,
@@ -179,8 +197,24 @@ pub fn project_full(st: &State, api: Api, p: &Project) -> Value {
     if let Some(o) = v.as_object_mut() {
         o.insert("description".into(), json!(""));
         o.insert("lead".into(), user_short(st, api, Some(p.lead)));
-        o.insert("components".into(), Value::from(p.components.iter().map(|c| component(st, api, p, c)).collect::<Vec<_>>()));
-        o.insert("issueTypes".into(), Value::from(p.issue_types.iter().map(|t| issue_type(st, api, t)).collect::<Vec<_>>()));
+        o.insert(
+            "components".into(),
+            Value::from(
+                p.components
+                    .iter()
+                    .map(|c| component(st, api, p, c))
+                    .collect::<Vec<_>>(),
+            ),
+        );
+        o.insert(
+            "issueTypes".into(),
+            Value::from(
+                p.issue_types
+                    .iter()
+                    .map(|t| issue_type(st, api, t))
+                    .collect::<Vec<_>>(),
+            ),
+        );
         o.insert("assigneeType".into(), json!("UNASSIGNED"));
         o.insert("versions".into(), json!([]));
         o.insert("roles".into(), json!({}));
@@ -206,7 +240,14 @@ fn rich_html(st: &State, v: &Value) -> String {
     adf::plain_to_html(&st.plain_text(v))
 }
 
-pub fn comment(st: &State, api: Api, issue: &Issue, c: &Comment, expand_rendered: bool, expand_props: bool) -> Value {
+pub fn comment(
+    st: &State,
+    api: Api,
+    issue: &Issue,
+    c: &Comment,
+    expand_rendered: bool,
+    expand_props: bool,
+) -> Value {
     let mut v = json!({
         "self": format!("{}/issue/{}/comment/{}", api_base(st, api), issue.id, c.id),
         "id": c.id.to_string(),
@@ -232,7 +273,11 @@ pub fn comment(st: &State, api: Api, issue: &Issue, c: &Comment, expand_rendered
         o.insert("renderedBody".into(), json!(rich_html(st, &c.body)));
     }
     if expand_props {
-        let props: Vec<Value> = c.properties.iter().map(|(k, v)| json!({"key": k, "value": v})).collect();
+        let props: Vec<Value> = c
+            .properties
+            .iter()
+            .map(|(k, v)| json!({"key": k, "value": v}))
+            .collect();
         o.insert("properties".into(), Value::from(props));
     }
     v
@@ -241,7 +286,12 @@ pub fn comment(st: &State, api: Api, issue: &Issue, c: &Comment, expand_rendered
 pub fn attachment(st: &State, api: Api, a: &Attachment) -> Value {
     let content = match api.flavour {
         Flavour::Cloud => format!("{}/attachment/content/{}", api_base(st, api), a.id),
-        Flavour::Dc => format!("{}/secure/attachment/{}/{}", st.base_url, a.id, pct(&a.filename)),
+        Flavour::Dc => format!(
+            "{}/secure/attachment/{}/{}",
+            st.base_url,
+            a.id,
+            pct(&a.filename)
+        ),
     };
     json!({
         "self": format!("{}/attachment/{}", api_base(st, api), a.id),
@@ -309,7 +359,10 @@ pub fn transition(st: &State, api: Api, t: &Transition, with_fields: bool) -> Va
                 fields.insert(r.clone(), field_meta(st, api, &def, true, false));
             }
         }
-        if let (Some(_), Some(def)) = (&t.resolution, field_defs(st).into_iter().find(|d| d.id == "resolution")) {
+        if let (Some(_), Some(def)) = (
+            &t.resolution,
+            field_defs(st).into_iter().find(|d| d.id == "resolution"),
+        ) {
             fields.insert("resolution".into(), field_meta(st, api, &def, false, false));
         }
         v["fields"] = Value::Object(fields);
@@ -318,7 +371,9 @@ pub fn transition(st: &State, api: Api, t: &Transition, with_fields: bool) -> Va
 }
 
 fn linked_issue(st: &State, api: Api, id: u64) -> Value {
-    let Some(i) = st.issues.get(&id) else { return Value::Null };
+    let Some(i) = st.issues.get(&id) else {
+        return Value::Null;
+    };
     json!({
         "id": i.id.to_string(),
         "key": i.key,
@@ -372,32 +427,97 @@ pub fn field_defs(st: &State) -> Vec<FieldDef> {
         editable,
     };
     let ty = |t: &str, system: &str| json!({"type": t, "system": system});
-    let arr = |items: &str, system: &str| json!({"type": "array", "items": items, "system": system});
+    let arr =
+        |items: &str, system: &str| json!({"type": "array", "items": items, "system": system});
     let mut v = vec![
         sys("summary", "Summary", ty("string", "summary"), true, true),
-        sys("description", "Description", ty("string", "description"), true, true),
-        sys("issuetype", "Issue Type", ty("issuetype", "issuetype"), true, true),
+        sys(
+            "description",
+            "Description",
+            ty("string", "description"),
+            true,
+            true,
+        ),
+        sys(
+            "issuetype",
+            "Issue Type",
+            ty("issuetype", "issuetype"),
+            true,
+            true,
+        ),
         sys("project", "Project", ty("project", "project"), true, false),
         sys("status", "Status", ty("status", "status"), true, false),
-        sys("priority", "Priority", ty("priority", "priority"), true, true),
-        sys("resolution", "Resolution", ty("resolution", "resolution"), true, false),
+        sys(
+            "priority",
+            "Priority",
+            ty("priority", "priority"),
+            true,
+            true,
+        ),
+        sys(
+            "resolution",
+            "Resolution",
+            ty("resolution", "resolution"),
+            true,
+            false,
+        ),
         sys("labels", "Labels", arr("string", "labels"), true, true),
-        sys("components", "Components", arr("component", "components"), true, true),
+        sys(
+            "components",
+            "Components",
+            arr("component", "components"),
+            true,
+            true,
+        ),
         sys("assignee", "Assignee", ty("user", "assignee"), true, true),
         sys("reporter", "Reporter", ty("user", "reporter"), true, true),
         sys("creator", "Creator", ty("user", "creator"), true, false),
         sys("created", "Created", ty("datetime", "created"), true, false),
         sys("updated", "Updated", ty("datetime", "updated"), true, false),
-        sys("resolutiondate", "Resolved", ty("datetime", "resolutiondate"), true, false),
+        sys(
+            "resolutiondate",
+            "Resolved",
+            ty("datetime", "resolutiondate"),
+            true,
+            false,
+        ),
         sys("duedate", "Due date", ty("date", "duedate"), true, true),
         sys("parent", "Parent", ty("issuelink", "parent"), true, true),
-        sys("subtasks", "Sub-tasks", arr("issuelinks", "subtasks"), true, false),
-        sys("issuelinks", "Linked Issues", arr("issuelinks", "issuelinks"), true, true),
-        sys("comment", "Comment", ty("comments-page", "comment"), false, true),
-        sys("attachment", "Attachment", arr("attachment", "attachment"), true, true),
+        sys(
+            "subtasks",
+            "Sub-tasks",
+            arr("issuelinks", "subtasks"),
+            true,
+            false,
+        ),
+        sys(
+            "issuelinks",
+            "Linked Issues",
+            arr("issuelinks", "issuelinks"),
+            true,
+            true,
+        ),
+        sys(
+            "comment",
+            "Comment",
+            ty("comments-page", "comment"),
+            false,
+            true,
+        ),
+        sys(
+            "attachment",
+            "Attachment",
+            arr("attachment", "attachment"),
+            true,
+            true,
+        ),
     ];
     for cf in &st.custom_fields {
-        let n: u64 = cf.id.trim_start_matches("customfield_").parse().unwrap_or(0);
+        let n: u64 = cf
+            .id
+            .trim_start_matches("customfield_")
+            .parse()
+            .unwrap_or(0);
         let (t, items, plugin) = match cf.kind {
             CustomKind::Text => ("string", None, "textfield"),
             CustomKind::Textarea => ("string", None, "textarea"),
@@ -411,7 +531,15 @@ pub fn field_defs(st: &State) -> Vec<FieldDef> {
         if let Some(i) = items {
             schema["items"] = json!(i);
         }
-        v.push(FieldDef { id: cf.id.clone(), name: cf.name.clone(), schema, custom: true, navigable: true, orderable: true, editable: true });
+        v.push(FieldDef {
+            id: cf.id.clone(),
+            name: cf.name.clone(),
+            schema,
+            custom: true,
+            navigable: true,
+            orderable: true,
+            editable: true,
+        });
     }
     v
 }
@@ -442,18 +570,38 @@ pub fn field(st: &State, api: Api, d: &FieldDef) -> Value {
 }
 
 /// Allowed values of a field, for metadata.
-fn allowed_values(st: &State, api: Api, d: &FieldDef, project: Option<&Project>) -> Option<Vec<Value>> {
+fn allowed_values(
+    st: &State,
+    api: Api,
+    d: &FieldDef,
+    project: Option<&Project>,
+) -> Option<Vec<Value>> {
     Some(match d.id.as_str() {
-        "priority" => st.priorities.iter().map(|p| priority(st, api, &p.id)).collect(),
-        "resolution" => st.resolutions.iter().map(|r| resolution(st, api, &r.id)).collect(),
-        "issuetype" => project?.issue_types.iter().map(|t| issue_type(st, api, t)).collect(),
+        "priority" => st
+            .priorities
+            .iter()
+            .map(|p| priority(st, api, &p.id))
+            .collect(),
+        "resolution" => st
+            .resolutions
+            .iter()
+            .map(|r| resolution(st, api, &r.id))
+            .collect(),
+        "issuetype" => project?
+            .issue_types
+            .iter()
+            .map(|t| issue_type(st, api, t))
+            .collect(),
         "project" => vec![project_short(st, api, &project?.id)],
         "components" => {
             let p = project?;
             p.components.iter().map(|c| json!({"self": format!("{}/component/{}", api_base(st, api), c.id), "id": c.id, "name": c.name})).collect()
         }
         id => {
-            let cf = st.custom_fields.iter().find(|c| c.id == id && c.kind == CustomKind::Select)?;
+            let cf = st
+                .custom_fields
+                .iter()
+                .find(|c| c.id == id && c.kind == CustomKind::Select)?;
             cf.options
                 .iter()
                 .enumerate()
@@ -467,11 +615,24 @@ fn allowed_values(st: &State, api: Api, d: &FieldDef, project: Option<&Project>)
 }
 
 /// One field's create/edit metadata (`FieldMetadata`).
-pub fn field_meta(st: &State, api: Api, d: &FieldDef, required: bool, with_field_id: bool) -> Value {
+pub fn field_meta(
+    st: &State,
+    api: Api,
+    d: &FieldDef,
+    required: bool,
+    with_field_id: bool,
+) -> Value {
     field_meta_for(st, api, d, required, with_field_id, None)
 }
 
-pub fn field_meta_for(st: &State, api: Api, d: &FieldDef, required: bool, with_field_id: bool, project: Option<&Project>) -> Value {
+pub fn field_meta_for(
+    st: &State,
+    api: Api,
+    d: &FieldDef,
+    required: bool,
+    with_field_id: bool,
+    project: Option<&Project>,
+) -> Value {
     let ops: Vec<&str> = match d.id.as_str() {
         "labels" | "components" => vec!["add", "set", "remove"],
         "comment" => vec!["add", "edit", "remove"],
@@ -492,7 +653,9 @@ pub fn field_meta_for(st: &State, api: Api, d: &FieldDef, required: bool, with_f
     if let Some(av) = allowed_values(st, api, d, project) {
         v["allowedValues"] = Value::from(av);
     }
-    if matches!(d.id.as_str(), "assignee" | "reporter") || d.schema.get("type").and_then(Value::as_str) == Some("user") {
+    if matches!(d.id.as_str(), "assignee" | "reporter")
+        || d.schema.get("type").and_then(Value::as_str) == Some("user")
+    {
         let q = if api.cloud() { "query" } else { "username" };
         v["autoCompleteUrl"] = json!(format!("{}/user/search?{q}=", api_base(st, api)));
     }
@@ -511,7 +674,12 @@ pub struct FieldSel {
 impl FieldSel {
     /// Parses `fields` values (comma-separated, possibly repeated); `default` applies when none given.
     pub fn parse<'a>(values: impl Iterator<Item = &'a str>, default: &str) -> FieldSel {
-        let mut sel = FieldSel { all: false, navigable: false, include: Vec::new(), exclude: Vec::new() };
+        let mut sel = FieldSel {
+            all: false,
+            navigable: false,
+            include: Vec::new(),
+            exclude: Vec::new(),
+        };
         let mut any = false;
         for v in values {
             for f in v.split(',').map(str::trim).filter(|f| !f.is_empty()) {
@@ -602,7 +770,13 @@ pub fn issue_fields(st: &State, api: Api, i: &Issue, sel: &FieldSel) -> Map<Stri
         f.insert("summary".into(), json!(i.summary));
     }
     if want("description") {
-        f.insert("description".into(), i.description.as_ref().map(|d| rich(st, api, d)).unwrap_or(Value::Null));
+        f.insert(
+            "description".into(),
+            i.description
+                .as_ref()
+                .map(|d| rich(st, api, d))
+                .unwrap_or(Value::Null),
+        );
     }
     if want("issuetype") {
         f.insert("issuetype".into(), issue_type(st, api, &i.issue_type));
@@ -614,13 +788,31 @@ pub fn issue_fields(st: &State, api: Api, i: &Issue, sel: &FieldSel) -> Map<Stri
         f.insert("status".into(), status(st, api, &i.status));
     }
     if want("priority") {
-        f.insert("priority".into(), i.priority.as_deref().map(|p| priority(st, api, p)).unwrap_or(Value::Null));
+        f.insert(
+            "priority".into(),
+            i.priority
+                .as_deref()
+                .map(|p| priority(st, api, p))
+                .unwrap_or(Value::Null),
+        );
     }
     if want("resolution") {
-        f.insert("resolution".into(), i.resolution.as_deref().map(|r| resolution(st, api, r)).unwrap_or(Value::Null));
+        f.insert(
+            "resolution".into(),
+            i.resolution
+                .as_deref()
+                .map(|r| resolution(st, api, r))
+                .unwrap_or(Value::Null),
+        );
     }
     if want("resolutiondate") {
-        f.insert("resolutiondate".into(), i.resolution_date.as_ref().map(|t| json!(time(t))).unwrap_or(Value::Null));
+        f.insert(
+            "resolutiondate".into(),
+            i.resolution_date
+                .as_ref()
+                .map(|t| json!(time(t)))
+                .unwrap_or(Value::Null),
+        );
     }
     if want("labels") {
         f.insert("labels".into(), json!(i.labels));
@@ -651,7 +843,12 @@ pub fn issue_fields(st: &State, api: Api, i: &Issue, sel: &FieldSel) -> Map<Stri
         f.insert("updated".into(), json!(time(&i.updated)));
     }
     if want("duedate") {
-        f.insert("duedate".into(), i.due_date.map(|d| json!(d.to_string())).unwrap_or(Value::Null));
+        f.insert(
+            "duedate".into(),
+            i.due_date
+                .map(|d| json!(d.to_string()))
+                .unwrap_or(Value::Null),
+        );
     }
     if let (true, Some(p)) = (want("parent"), i.parent) {
         f.insert("parent".into(), linked_issue(st, api, p));
@@ -689,7 +886,11 @@ pub fn issue_fields(st: &State, api: Api, i: &Issue, sel: &FieldSel) -> Map<Stri
         f.insert("issuelinks".into(), Value::from(links));
     }
     if want("comment") {
-        let comments: Vec<Value> = i.comments.iter().map(|c| comment(st, api, i, c, false, false)).collect();
+        let comments: Vec<Value> = i
+            .comments
+            .iter()
+            .map(|c| comment(st, api, i, c, false, false))
+            .collect();
         let n = comments.len();
         f.insert(
             "comment".into(),
@@ -707,7 +908,11 @@ pub fn issue_fields(st: &State, api: Api, i: &Issue, sel: &FieldSel) -> Map<Stri
     }
     for cf in &st.custom_fields {
         if want(&cf.id) {
-            let v = i.custom.get(&cf.id).map(|v| custom_value(st, api, cf, v)).unwrap_or(Value::Null);
+            let v = i
+                .custom
+                .get(&cf.id)
+                .map(|v| custom_value(st, api, cf, v))
+                .unwrap_or(Value::Null);
             f.insert(cf.id.clone(), v);
         }
     }
@@ -718,19 +923,33 @@ pub fn issue_fields(st: &State, api: Api, i: &Issue, sel: &FieldSel) -> Map<Stri
 pub fn issue(st: &State, api: Api, i: &Issue, sel: &FieldSel, ex: Expand) -> Value {
     let fields = issue_fields(st, api, i, sel);
     let mut o = Map::new();
-    o.insert("expand".into(), json!("renderedFields,names,schema,operations,editmeta,changelog,versionedRepresentations"));
+    o.insert(
+        "expand".into(),
+        json!("renderedFields,names,schema,operations,editmeta,changelog,versionedRepresentations"),
+    );
     o.insert("id".into(), json!(i.id.to_string()));
-    o.insert("self".into(), json!(format!("{}/issue/{}", api_base(st, api), i.id)));
+    o.insert(
+        "self".into(),
+        json!(format!("{}/issue/{}", api_base(st, api), i.id)),
+    );
     o.insert("key".into(), json!(i.key));
     if ex.names || ex.schema {
         let defs = field_defs(st);
         let present = |d: &&FieldDef| fields.contains_key(&d.id);
         if ex.names {
-            let names: Map<String, Value> = defs.iter().filter(present).map(|d| (d.id.clone(), json!(d.name))).collect();
+            let names: Map<String, Value> = defs
+                .iter()
+                .filter(present)
+                .map(|d| (d.id.clone(), json!(d.name)))
+                .collect();
             o.insert("names".into(), Value::Object(names));
         }
         if ex.schema {
-            let schema: Map<String, Value> = defs.iter().filter(present).map(|d| (d.id.clone(), d.schema.clone())).collect();
+            let schema: Map<String, Value> = defs
+                .iter()
+                .filter(present)
+                .map(|d| (d.id.clone(), d.schema.clone()))
+                .collect();
             o.insert("schema".into(), Value::Object(schema));
         }
     }
@@ -740,16 +959,29 @@ pub fn issue(st: &State, api: Api, i: &Issue, sel: &FieldSel, ex: Expand) -> Val
             r.insert(k.clone(), Value::Null);
         }
         if fields.contains_key("description") {
-            r.insert("description".into(), i.description.as_ref().map(|d| json!(rich_html(st, d))).unwrap_or(Value::Null));
+            r.insert(
+                "description".into(),
+                i.description
+                    .as_ref()
+                    .map(|d| json!(rich_html(st, d)))
+                    .unwrap_or(Value::Null),
+            );
         }
         if fields.contains_key("comment") {
-            let comments: Vec<Value> = i.comments.iter().map(|c| {
-                let mut v = comment(st, api, i, c, false, false);
-                v["body"] = json!(rich_html(st, &c.body));
-                v
-            }).collect();
+            let comments: Vec<Value> = i
+                .comments
+                .iter()
+                .map(|c| {
+                    let mut v = comment(st, api, i, c, false, false);
+                    v["body"] = json!(rich_html(st, &c.body));
+                    v
+                })
+                .collect();
             let n = comments.len();
-            r.insert("comment".into(), json!({"comments": comments, "maxResults": n, "total": n, "startAt": 0}));
+            r.insert(
+                "comment".into(),
+                json!({"comments": comments, "maxResults": n, "total": n, "startAt": 0}),
+            );
         }
         for k in ["created", "updated", "resolutiondate", "duedate"] {
             if let Some(Value::String(s)) = fields.get(k) {
@@ -759,7 +991,11 @@ pub fn issue(st: &State, api: Api, i: &Issue, sel: &FieldSel, ex: Expand) -> Val
         o.insert("renderedFields".into(), Value::Object(r));
     }
     if ex.transitions {
-        let ts: Vec<Value> = st.transitions_for(i).iter().map(|t| transition(st, api, t, false)).collect();
+        let ts: Vec<Value> = st
+            .transitions_for(i)
+            .iter()
+            .map(|t| transition(st, api, t, false))
+            .collect();
         o.insert("transitions".into(), Value::from(ts));
     }
     if ex.editmeta {
@@ -768,7 +1004,10 @@ pub fn issue(st: &State, api: Api, i: &Issue, sel: &FieldSel, ex: Expand) -> Val
     if ex.changelog {
         let hs: Vec<Value> = i.histories.iter().map(|h| history(st, api, h)).collect();
         let n = hs.len();
-        o.insert("changelog".into(), json!({"startAt": 0, "maxResults": n, "total": n, "histories": hs}));
+        o.insert(
+            "changelog".into(),
+            json!({"startAt": 0, "maxResults": n, "total": n, "histories": hs}),
+        );
     }
     o.insert("fields".into(), Value::Object(fields));
     Value::Object(o)
@@ -779,7 +1018,17 @@ pub fn editmeta(st: &State, api: Api, i: &Issue) -> Value {
     let p = st.project(&i.project);
     let mut m = Map::new();
     for d in field_defs(st).iter().filter(|d| d.editable) {
-        m.insert(d.id.clone(), field_meta_for(st, api, d, d.id == "summary" || d.id == "issuetype", false, p));
+        m.insert(
+            d.id.clone(),
+            field_meta_for(
+                st,
+                api,
+                d,
+                d.id == "summary" || d.id == "issuetype",
+                false,
+                p,
+            ),
+        );
     }
     json!({"fields": m})
 }
@@ -789,9 +1038,12 @@ pub fn create_fields(st: &State, issue_type: &IssueType) -> Vec<(FieldDef, bool)
     field_defs(st)
         .into_iter()
         .filter(|d| d.editable || d.id == "project")
-        .filter(|d| d.id != "comment" && d.id != "issuelinks" && (d.id != "parent" || issue_type.subtask))
+        .filter(|d| {
+            d.id != "comment" && d.id != "issuelinks" && (d.id != "parent" || issue_type.subtask)
+        })
         .map(|d| {
-            let req = matches!(d.id.as_str(), "summary" | "issuetype" | "project") || (d.id == "parent" && issue_type.subtask);
+            let req = matches!(d.id.as_str(), "summary" | "issuetype" | "project")
+                || (d.id == "parent" && issue_type.subtask);
             (d, req)
         })
         .collect()

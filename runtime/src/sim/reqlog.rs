@@ -46,23 +46,44 @@ impl RequestLog {
         let mut g = self.inner.lock().unwrap_or_else(|p| p.into_inner());
         g.seq += 1;
         let seq = g.seq;
-        let key = (method.to_string(), route.clone().unwrap_or_else(|| path.to_string()), status);
+        let key = (
+            method.to_string(),
+            route.clone().unwrap_or_else(|| path.to_string()),
+            status,
+        );
         *g.counts.entry(key).or_insert(0) += 1;
         if g.log.len() == LOG_CAP {
             g.log.pop_front();
         }
-        g.log.push_back(RequestRecord { seq, method: method.to_string(), path: path.to_string(), route, status });
+        g.log.push_back(RequestRecord {
+            seq,
+            method: method.to_string(),
+            path: path.to_string(),
+            route,
+            status,
+        });
     }
 
     pub fn entries(&self) -> Vec<RequestRecord> {
-        self.inner.lock().unwrap_or_else(|p| p.into_inner()).log.iter().cloned().collect()
+        self.inner
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .log
+            .iter()
+            .cloned()
+            .collect()
     }
 
     pub fn counters(&self) -> Vec<Counter> {
         let g = self.inner.lock().unwrap_or_else(|p| p.into_inner());
         g.counts
             .iter()
-            .map(|((m, r, s), c)| Counter { method: m.clone(), route: r.clone(), status: *s, count: *c })
+            .map(|((m, r, s), c)| Counter {
+                method: m.clone(),
+                route: r.clone(),
+                status: *s,
+                count: *c,
+            })
             .collect()
     }
 

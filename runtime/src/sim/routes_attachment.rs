@@ -17,7 +17,10 @@ pub const UPLOAD_LIMIT: usize = 50 * 1024 * 1024;
 
 pub fn routes(flavour: Flavour) -> Router<App> {
     let r = Router::new()
-        .route("/issue/{key}/attachments", post(upload).layer(DefaultBodyLimit::max(UPLOAD_LIMIT)))
+        .route(
+            "/issue/{key}/attachments",
+            post(upload).layer(DefaultBodyLimit::max(UPLOAD_LIMIT)),
+        )
         .route("/attachment/{id}", get(meta).delete(remove));
     match flavour {
         Flavour::Cloud => r.route("/attachment/content/{id}", get(content)),
@@ -31,10 +34,16 @@ pub fn secure_routes() -> Router<App> {
 }
 
 fn attachment_id(s: &str) -> Result<u64, ApiError> {
-    s.parse().map_err(|_| ApiError::not_found(format!("The attachment with id '{s}' does not exist")))
+    s.parse()
+        .map_err(|_| ApiError::not_found(format!("The attachment with id '{s}' does not exist")))
 }
 
-async fn upload(c: Ctx, Path(key): Path<String>, headers: HeaderMap, mut mp: Multipart) -> Result<Response, ApiError> {
+async fn upload(
+    c: Ctx,
+    Path(key): Path<String>,
+    headers: HeaderMap,
+    mut mp: Multipart,
+) -> Result<Response, ApiError> {
     let xsrf_ok = headers
         .get("X-Atlassian-Token")
         .and_then(|v| v.to_str().ok())
@@ -55,7 +64,10 @@ async fn upload(c: Ctx, Path(key): Path<String>, headers: HeaderMap, mut mp: Mul
             continue;
         }
         let filename = field.file_name().unwrap_or("attachment").to_string();
-        let mime = field.content_type().unwrap_or("application/octet-stream").to_string();
+        let mime = field
+            .content_type()
+            .unwrap_or("application/octet-stream")
+            .to_string();
         let data = field
             .bytes()
             .await
@@ -63,7 +75,9 @@ async fn upload(c: Ctx, Path(key): Path<String>, headers: HeaderMap, mut mp: Mul
         files.push((filename, mime, data));
     }
     if files.is_empty() {
-        return Err(ApiError::bad_request("No file was given: the multipart part must be named 'file'."));
+        return Err(ApiError::bad_request(
+            "No file was given: the multipart part must be named 'file'.",
+        ));
     }
     let ids = c.app.mutate(|st| {
         files
@@ -83,7 +97,9 @@ async fn upload(c: Ctx, Path(key): Path<String>, headers: HeaderMap, mut mp: Mul
 async fn meta(c: Ctx, Path(id): Path<String>) -> Result<Response, ApiError> {
     let n = attachment_id(&id)?;
     let st = c.app.lock();
-    let a = st.attachments.get(&n).ok_or_else(|| ApiError::not_found(format!("The attachment with id '{id}' does not exist")))?;
+    let a = st.attachments.get(&n).ok_or_else(|| {
+        ApiError::not_found(format!("The attachment with id '{id}' does not exist"))
+    })?;
     let mut v = render::attachment(&st, c.api, a);
     if c.api.cloud() {
         // Cloud's attachment metadata carries a numeric id and the full author.
@@ -106,10 +122,15 @@ fn download(a: &Attachment) -> Response {
 async fn content(c: Ctx, Path(id): Path<String>) -> Result<Response, ApiError> {
     let n = attachment_id(&id)?;
     let st = c.app.lock();
-    let a = st.attachments.get(&n).ok_or_else(|| ApiError::not_found(format!("The attachment with id '{id}' does not exist")))?;
+    let a = st.attachments.get(&n).ok_or_else(|| {
+        ApiError::not_found(format!("The attachment with id '{id}' does not exist"))
+    })?;
     Ok(download(a))
 }
 
-async fn secure_content(c: Ctx, Path((id, _name)): Path<(String, String)>) -> Result<Response, ApiError> {
+async fn secure_content(
+    c: Ctx,
+    Path((id, _name)): Path<(String, String)>,
+) -> Result<Response, ApiError> {
     content(c, Path(id)).await
 }

@@ -15,13 +15,20 @@ use super::state::State;
 pub fn routes() -> Router<App> {
     Router::new()
         .route("/issue/{key}/comment", get(list).post(add))
-        .route("/issue/{key}/comment/{id}", get(one).put(update).delete(remove))
+        .route(
+            "/issue/{key}/comment/{id}",
+            get(one).put(update).delete(remove),
+        )
         .route("/comment/{id}/properties", get(property_keys))
-        .route("/comment/{id}/properties/{prop}", get(property).put(set_property))
+        .route(
+            "/comment/{id}/properties/{prop}",
+            get(property).put(set_property),
+        )
 }
 
 fn comment_id(s: &str) -> Result<u64, ApiError> {
-    s.parse().map_err(|_| ApiError::not_found(format!("Can not find a comment for the id: {s}.")))
+    s.parse()
+        .map_err(|_| ApiError::not_found(format!("Can not find a comment for the id: {s}.")))
 }
 
 struct Wants {
@@ -31,7 +38,10 @@ struct Wants {
 
 fn wants(q: &Params) -> Wants {
     let ex: Vec<&str> = q.all("expand").flat_map(|e| e.split(',')).collect();
-    Wants { rendered: ex.contains(&"renderedBody"), props: ex.contains(&"properties") }
+    Wants {
+        rendered: ex.contains(&"renderedBody"),
+        props: ex.contains(&"properties"),
+    }
 }
 
 async fn list(c: Ctx, Path(key): Path<String>, q: Params) -> Result<Response, ApiError> {
@@ -45,7 +55,11 @@ async fn list(c: Ctx, Path(key): Path<String>, q: Params) -> Result<Response, Ap
     match q.get("orderBy") {
         Some("-created") => list.reverse(),
         Some("created") | Some("+created") | None => {}
-        Some(o) => return Err(ApiError::bad_request(format!("Invalid orderBy value '{o}'"))),
+        Some(o) => {
+            return Err(ApiError::bad_request(format!(
+                "Invalid orderBy value '{o}'"
+            )));
+        }
     }
     let total = list.len();
     let page: Vec<Value> = list
@@ -54,16 +68,37 @@ async fn list(c: Ctx, Path(key): Path<String>, q: Params) -> Result<Response, Ap
         .take(max)
         .map(|cm| render::comment(&st, c.api, issue, cm, w.rendered, w.props))
         .collect();
-    Ok(json(StatusCode::OK, json!({"startAt": start, "maxResults": max, "total": total, "comments": page})))
+    Ok(json(
+        StatusCode::OK,
+        json!({"startAt": start, "maxResults": max, "total": total, "comments": page}),
+    ))
 }
 
-fn answer(st: &State, c: &Ctx, issue_id: u64, comment_id: u64, w: &Wants, status: StatusCode) -> Result<Response, ApiError> {
-    let issue = st.issues.get(&issue_id).ok_or_else(ApiError::issue_not_found)?;
+fn answer(
+    st: &State,
+    c: &Ctx,
+    issue_id: u64,
+    comment_id: u64,
+    w: &Wants,
+    status: StatusCode,
+) -> Result<Response, ApiError> {
+    let issue = st
+        .issues
+        .get(&issue_id)
+        .ok_or_else(ApiError::issue_not_found)?;
     let cm = st.comment(issue_id, comment_id)?;
-    Ok(json(status, render::comment(st, c.api, issue, cm, w.rendered, w.props)))
+    Ok(json(
+        status,
+        render::comment(st, c.api, issue, cm, w.rendered, w.props),
+    ))
 }
 
-async fn add(c: Ctx, Path(key): Path<String>, q: Params, Body(body): Body) -> Result<Response, ApiError> {
+async fn add(
+    c: Ctx,
+    Path(key): Path<String>,
+    q: Params,
+    Body(body): Body,
+) -> Result<Response, ApiError> {
     let (issue_id, cid) = c.app.mutate(|st| {
         let id = st.issue_ref(&key)?;
         Ok((id, st.add_comment(id, c.user, c.api, &body)?))
@@ -72,13 +107,29 @@ async fn add(c: Ctx, Path(key): Path<String>, q: Params, Body(body): Body) -> Re
     answer(&st, &c, issue_id, cid, &wants(&q), StatusCode::CREATED)
 }
 
-async fn one(c: Ctx, Path((key, id)): Path<(String, String)>, q: Params) -> Result<Response, ApiError> {
+async fn one(
+    c: Ctx,
+    Path((key, id)): Path<(String, String)>,
+    q: Params,
+) -> Result<Response, ApiError> {
     let st = c.app.lock();
     let issue_id = st.issue_ref(&key)?;
-    answer(&st, &c, issue_id, comment_id(&id)?, &wants(&q), StatusCode::OK)
+    answer(
+        &st,
+        &c,
+        issue_id,
+        comment_id(&id)?,
+        &wants(&q),
+        StatusCode::OK,
+    )
 }
 
-async fn update(c: Ctx, Path((key, id)): Path<(String, String)>, q: Params, Body(body): Body) -> Result<Response, ApiError> {
+async fn update(
+    c: Ctx,
+    Path((key, id)): Path<(String, String)>,
+    q: Params,
+    Body(body): Body,
+) -> Result<Response, ApiError> {
     let cid = comment_id(&id)?;
     let issue_id = c.app.mutate(|st| {
         let issue_id = st.issue_ref(&key)?;
@@ -122,20 +173,28 @@ async fn property_keys(c: Ctx, Path(id): Path<String>) -> Result<Response, ApiEr
 async fn property(c: Ctx, Path((id, prop)): Path<(String, String)>) -> Result<Response, ApiError> {
     let st = c.app.lock();
     let cm = find(&st, &id)?;
-    let v = cm
-        .properties
-        .get(&prop)
-        .ok_or_else(|| ApiError::not_found(format!("The property with key '{prop}' does not exist.")))?;
+    let v = cm.properties.get(&prop).ok_or_else(|| {
+        ApiError::not_found(format!("The property with key '{prop}' does not exist."))
+    })?;
     Ok(json(StatusCode::OK, json!({"key": prop, "value": v})))
 }
 
-async fn set_property(c: Ctx, Path((id, prop)): Path<(String, String)>, Body(body): Body) -> Result<Response, ApiError> {
+async fn set_property(
+    c: Ctx,
+    Path((id, prop)): Path<(String, String)>,
+    Body(body): Body,
+) -> Result<Response, ApiError> {
     let cid = comment_id(&id)?;
     let existed = {
         let st = c.app.lock();
         find(&st, &id)?.properties.contains_key(&prop)
     };
-    c.app.mutate(|st| st.set_comment_property(cid, &prop, body))?;
-    Ok(if existed { StatusCode::OK } else { StatusCode::CREATED }.into_response())
+    c.app
+        .mutate(|st| st.set_comment_property(cid, &prop, body))?;
+    Ok(if existed {
+        StatusCode::OK
+    } else {
+        StatusCode::CREATED
+    }
+    .into_response())
 }
-

@@ -11,14 +11,17 @@ use super::error::ApiError;
 use super::input;
 use super::model::Flavour;
 use super::render::{self, Expand, FieldSel};
-use super::server::{Body, Ctx, Params, App, json, no_content};
+use super::server::{App, Body, Ctx, Params, json, no_content};
 
 pub fn routes(flavour: Flavour) -> Router<App> {
     let r = Router::new()
         .route("/issue", post(create))
         .route("/issue/{key}", get(get_issue).put(edit).delete(delete))
         .route("/issue/{key}/editmeta", get(editmeta))
-        .route("/issue/{key}/transitions", get(transitions).post(do_transition))
+        .route(
+            "/issue/{key}/transitions",
+            get(transitions).post(do_transition),
+        )
         .route("/issue/{key}/assignee", put(assign))
         .route("/issueLink", post(create_link))
         .route("/issueLink/{id}", get(get_link).delete(delete_link));
@@ -32,7 +35,9 @@ fn obj<'a>(body: &'a Value, k: &str) -> Result<Option<&'a Map<String, Value>>, A
     match body.get(k) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::Object(m)) => Ok(Some(m)),
-        Some(_) => Err(ApiError::bad_request(format!("Can not deserialize '{k}': an object is expected."))),
+        Some(_) => Err(ApiError::bad_request(format!(
+            "Can not deserialize '{k}': an object is expected."
+        ))),
     }
 }
 
@@ -42,17 +47,28 @@ async fn create(c: Ctx, Body(body): Body) -> Result<Response, ApiError> {
     let transition = body
         .get("transition")
         .and_then(|t| t.get("id"))
-        .and_then(|v| v.as_str().map(str::to_string).or_else(|| v.as_u64().map(|n| n.to_string())));
+        .and_then(|v| {
+            v.as_str()
+                .map(str::to_string)
+                .or_else(|| v.as_u64().map(|n| n.to_string()))
+        });
     let (id, key, base) = c.app.mutate(|st| {
         let id = st.create_issue(c.user, c.api, &fields, update.as_ref())?;
         if let Some(t) = &transition {
             st.transition(id, c.user, c.api, t, None, None)?;
         }
-        let key = st.issues.get(&id).map(|i| i.key.clone()).unwrap_or_default();
+        let key = st
+            .issues
+            .get(&id)
+            .map(|i| i.key.clone())
+            .unwrap_or_default();
         Ok((id, key, render::api_base(st, c.api)))
     })?;
     tracing::debug!(%key, "issue created");
-    Ok(json(StatusCode::CREATED, json!({"id": id.to_string(), "key": key, "self": format!("{base}/issue/{id}")})))
+    Ok(json(
+        StatusCode::CREATED,
+        json!({"id": id.to_string(), "key": key, "self": format!("{base}/issue/{id}")}),
+    ))
 }
 
 async fn get_issue(c: Ctx, Path(key): Path<String>, q: Params) -> Result<Response, ApiError> {
@@ -66,7 +82,12 @@ async fn get_issue(c: Ctx, Path(key): Path<String>, q: Params) -> Result<Respons
     Ok(json(StatusCode::OK, v))
 }
 
-async fn edit(c: Ctx, Path(key): Path<String>, q: Params, Body(body): Body) -> Result<Response, ApiError> {
+async fn edit(
+    c: Ctx,
+    Path(key): Path<String>,
+    q: Params,
+    Body(body): Body,
+) -> Result<Response, ApiError> {
     let fields = obj(&body, "fields")?.cloned();
     let update = obj(&body, "update")?.cloned();
     let id = c.app.mutate(|st| {
@@ -77,7 +98,13 @@ async fn edit(c: Ctx, Path(key): Path<String>, q: Params, Body(body): Body) -> R
     if c.api.cloud() && q.flag("returnIssue") {
         let st = c.app.lock();
         let issue = st.issues.get(&id).ok_or_else(ApiError::issue_not_found)?;
-        let v = render::issue(&st, c.api, issue, &FieldSel::parse(std::iter::empty(), "*all"), Expand::parse(q.all("expand")));
+        let v = render::issue(
+            &st,
+            c.api,
+            issue,
+            &FieldSel::parse(std::iter::empty(), "*all"),
+            Expand::parse(q.all("expand")),
+        );
         return Ok(json(StatusCode::OK, v));
     }
     Ok(no_content())
@@ -105,14 +132,23 @@ async fn changelog(c: Ctx, Path(key): Path<String>, q: Params) -> Result<Respons
     let start = q.num("startAt", 0)?;
     let max = q.num("maxResults", 100)?.clamp(1, 100);
     let total = issue.histories.len();
-    let values: Vec<Value> = issue.histories.iter().skip(start).take(max).map(|h| render::history(&st, c.api, h)).collect();
+    let values: Vec<Value> = issue
+        .histories
+        .iter()
+        .skip(start)
+        .take(max)
+        .map(|h| render::history(&st, c.api, h))
+        .collect();
     let base = render::api_base(&st, c.api);
     let mut v = json!({
         "self": format!("{base}/issue/{key}/changelog?maxResults={max}&startAt={start}"),
         "maxResults": max, "startAt": start, "total": total, "isLast": start + max >= total, "values": values,
     });
     if start + max < total {
-        v["nextPage"] = json!(format!("{base}/issue/{key}/changelog?maxResults={max}&startAt={}", start + max));
+        v["nextPage"] = json!(format!(
+            "{base}/issue/{key}/changelog?maxResults={max}&startAt={}",
+            start + max
+        ));
     }
     Ok(json(StatusCode::OK, v))
 }
@@ -129,14 +165,25 @@ async fn transitions(c: Ctx, Path(key): Path<String>, q: Params) -> Result<Respo
         .filter(|t| only.is_none_or(|o| o == t.id))
         .map(|t| render::transition(&st, c.api, t, with_fields))
         .collect();
-    Ok(json(StatusCode::OK, json!({"expand": "transitions", "transitions": ts})))
+    Ok(json(
+        StatusCode::OK,
+        json!({"expand": "transitions", "transitions": ts}),
+    ))
 }
 
-async fn do_transition(c: Ctx, Path(key): Path<String>, Body(body): Body) -> Result<Response, ApiError> {
+async fn do_transition(
+    c: Ctx,
+    Path(key): Path<String>,
+    Body(body): Body,
+) -> Result<Response, ApiError> {
     let tid = body
         .get("transition")
         .and_then(|t| t.get("id"))
-        .and_then(|v| v.as_str().map(str::to_string).or_else(|| v.as_u64().map(|n| n.to_string())))
+        .and_then(|v| {
+            v.as_str()
+                .map(str::to_string)
+                .or_else(|| v.as_u64().map(|n| n.to_string()))
+        })
         .ok_or_else(|| ApiError::bad_request("Missing 'transition' identifier"))?;
     let fields = obj(&body, "fields")?.cloned();
     let update = obj(&body, "update")?.cloned();
@@ -165,11 +212,18 @@ async fn create_link(c: Ctx, Body(body): Body) -> Result<Response, ApiError> {
             .ok_or_else(|| ApiError::bad_request(format!("The '{k}' must be given.")))
     };
     let (inward, outward) = (end("inwardIssue")?, end("outwardIssue")?);
-    let t = body.get("type").cloned().ok_or_else(|| ApiError::bad_request("Link type must be given."))?;
+    let t = body
+        .get("type")
+        .cloned()
+        .ok_or_else(|| ApiError::bad_request("Link type must be given."))?;
     let comment = body.get("comment").cloned();
     c.app.mutate(|st| {
-        let i = st.find_issue(&inward).ok_or_else(|| ApiError::not_found(format!("Issue Does Not Exist: {inward}")))?;
-        let o = st.find_issue(&outward).ok_or_else(|| ApiError::not_found(format!("Issue Does Not Exist: {outward}")))?;
+        let i = st
+            .find_issue(&inward)
+            .ok_or_else(|| ApiError::not_found(format!("Issue Does Not Exist: {inward}")))?;
+        let o = st
+            .find_issue(&outward)
+            .ok_or_else(|| ApiError::not_found(format!("Issue Does Not Exist: {outward}")))?;
         st.add_link(c.user, &t, i, o)?;
         if let Some(cm) = &comment {
             st.add_comment(o, c.user, c.api, cm)?;
@@ -178,7 +232,6 @@ async fn create_link(c: Ctx, Body(body): Body) -> Result<Response, ApiError> {
     })?;
     Ok(StatusCode::CREATED.into_response())
 }
-
 
 async fn get_link(c: Ctx, Path(id): Path<String>) -> Result<Response, ApiError> {
     let st = c.app.lock();

@@ -34,7 +34,10 @@ pub fn routes(flavour: Flavour) -> Router<App> {
         .route("/resolution/{id}", get(resolution))
         .route("/field", get(fields))
         .route("/issue/createmeta/{key}/issuetypes", get(createmeta_types))
-        .route("/issue/createmeta/{key}/issuetypes/{type_id}", get(createmeta_fields))
+        .route(
+            "/issue/createmeta/{key}/issuetypes/{type_id}",
+            get(createmeta_fields),
+        )
         .route("/issueLinkType", get(link_types))
         .route("/issueLinkType/{id}", get(link_type))
         .route("/attachment/meta", get(attachment_meta))
@@ -50,7 +53,10 @@ pub fn routes(flavour: Flavour) -> Router<App> {
     }
 }
 
-async fn server_info(Dialect(api): Dialect, axum::extract::State(app): axum::extract::State<App>) -> Response {
+async fn server_info(
+    Dialect(api): Dialect,
+    axum::extract::State(app): axum::extract::State<App>,
+) -> Response {
     let base = app.lock().base_url.clone();
     let now = render::time(&Utc::now());
     let v = match api.flavour {
@@ -80,7 +86,11 @@ fn find_project<'a>(st: &'a State, key: &str) -> Result<&'a Project, ApiError> {
 
 async fn projects(c: Ctx) -> Response {
     let st = c.app.lock();
-    let v: Vec<Value> = st.projects.iter().map(|p| render::project_full(&st, c.api, p)).collect();
+    let v: Vec<Value> = st
+        .projects
+        .iter()
+        .map(|p| render::project_full(&st, c.api, p))
+        .collect();
     json(StatusCode::OK, Value::from(v))
 }
 
@@ -93,18 +103,35 @@ async fn project_search(c: Ctx, q: Params) -> Result<Response, ApiError> {
     let matching: Vec<&Project> = st
         .projects
         .iter()
-        .filter(|p| needle.is_empty() || p.key.to_lowercase().contains(&needle) || p.name.to_lowercase().contains(&needle))
-        .filter(|p| keys.is_empty() || keys.iter().any(|k| p.key.eq_ignore_ascii_case(k) || p.id == *k))
+        .filter(|p| {
+            needle.is_empty()
+                || p.key.to_lowercase().contains(&needle)
+                || p.name.to_lowercase().contains(&needle)
+        })
+        .filter(|p| {
+            keys.is_empty()
+                || keys
+                    .iter()
+                    .any(|k| p.key.eq_ignore_ascii_case(k) || p.id == *k)
+        })
         .collect();
     let total = matching.len();
-    let page: Vec<Value> = matching.iter().skip(start).take(max).map(|p| render::project_full(&st, c.api, p)).collect();
+    let page: Vec<Value> = matching
+        .iter()
+        .skip(start)
+        .take(max)
+        .map(|p| render::project_full(&st, c.api, p))
+        .collect();
     let base = render::api_base(&st, c.api);
     let mut v = json!({
         "self": format!("{base}/project/search?startAt={start}&maxResults={max}"),
         "maxResults": max, "startAt": start, "total": total, "isLast": start + max >= total, "values": page,
     });
     if start + max < total {
-        v["nextPage"] = json!(format!("{base}/project/search?startAt={}&maxResults={max}", start + max));
+        v["nextPage"] = json!(format!(
+            "{base}/project/search?startAt={}&maxResults={max}",
+            start + max
+        ));
     }
     Ok(json(StatusCode::OK, v))
 }
@@ -148,13 +175,21 @@ async fn project_statuses(c: Ctx, Path(key): Path<String>) -> Result<Response, A
 async fn project_components(c: Ctx, Path(key): Path<String>) -> Result<Response, ApiError> {
     let st = c.app.lock();
     let p = find_project(&st, &key)?;
-    let v: Vec<Value> = p.components.iter().map(|x| render::component(&st, c.api, p, x)).collect();
+    let v: Vec<Value> = p
+        .components
+        .iter()
+        .map(|x| render::component(&st, c.api, p, x))
+        .collect();
     Ok(json(StatusCode::OK, Value::from(v)))
 }
 
 async fn issue_types(c: Ctx) -> Response {
     let st = c.app.lock();
-    let v: Vec<Value> = st.issue_types.iter().map(|t| render::issue_type(&st, c.api, &t.id)).collect();
+    let v: Vec<Value> = st
+        .issue_types
+        .iter()
+        .map(|t| render::issue_type(&st, c.api, &t.id))
+        .collect();
     json(StatusCode::OK, Value::from(v))
 }
 
@@ -162,14 +197,20 @@ async fn issue_type(c: Ctx, Path(id): Path<String>) -> Result<Response, ApiError
     let st = c.app.lock();
     let v = render::issue_type(&st, c.api, &id);
     if v.is_null() {
-        return Err(ApiError::not_found("The issue type ID is invalid or you do not have permission to access it."));
+        return Err(ApiError::not_found(
+            "The issue type ID is invalid or you do not have permission to access it.",
+        ));
     }
     Ok(json(StatusCode::OK, v))
 }
 
 async fn priorities(c: Ctx) -> Response {
     let st = c.app.lock();
-    let v: Vec<Value> = st.priorities.iter().map(|p| render::priority_full(&st, c.api, p)).collect();
+    let v: Vec<Value> = st
+        .priorities
+        .iter()
+        .map(|p| render::priority_full(&st, c.api, p))
+        .collect();
     json(StatusCode::OK, Value::from(v))
 }
 
@@ -185,7 +226,11 @@ async fn priority(c: Ctx, Path(id): Path<String>) -> Result<Response, ApiError> 
 
 async fn statuses(c: Ctx) -> Response {
     let st = c.app.lock();
-    let v: Vec<Value> = st.statuses.iter().map(|s| render::status(&st, c.api, &s.id)).collect();
+    let v: Vec<Value> = st
+        .statuses
+        .iter()
+        .map(|s| render::status(&st, c.api, &s.id))
+        .collect();
     json(StatusCode::OK, Value::from(v))
 }
 
@@ -202,13 +247,20 @@ async fn status(c: Ctx, Path(id): Path<String>) -> Result<Response, ApiError> {
 async fn status_categories(c: Ctx) -> Response {
     use super::model::StatusCategory::*;
     let st = c.app.lock();
-    let v: Vec<Value> = [New, Indeterminate, Done].into_iter().map(|x| render::status_category(&st, c.api, x)).collect();
+    let v: Vec<Value> = [New, Indeterminate, Done]
+        .into_iter()
+        .map(|x| render::status_category(&st, c.api, x))
+        .collect();
     json(StatusCode::OK, Value::from(v))
 }
 
 async fn resolutions(c: Ctx) -> Response {
     let st = c.app.lock();
-    let v: Vec<Value> = st.resolutions.iter().map(|r| render::resolution(&st, c.api, &r.id)).collect();
+    let v: Vec<Value> = st
+        .resolutions
+        .iter()
+        .map(|r| render::resolution(&st, c.api, &r.id))
+        .collect();
     json(StatusCode::OK, Value::from(v))
 }
 
@@ -216,14 +268,19 @@ async fn resolution(c: Ctx, Path(id): Path<String>) -> Result<Response, ApiError
     let st = c.app.lock();
     let v = render::resolution(&st, c.api, &id);
     if v.is_null() {
-        return Err(ApiError::not_found(format!("The resolution with ID '{id}' does not exist.")));
+        return Err(ApiError::not_found(format!(
+            "The resolution with ID '{id}' does not exist."
+        )));
     }
     Ok(json(StatusCode::OK, v))
 }
 
 async fn fields(c: Ctx) -> Response {
     let st = c.app.lock();
-    let v: Vec<Value> = render::field_defs(&st).iter().map(|d| render::field(&st, c.api, d)).collect();
+    let v: Vec<Value> = render::field_defs(&st)
+        .iter()
+        .map(|d| render::field(&st, c.api, d))
+        .collect();
     json(StatusCode::OK, Value::from(v))
 }
 
@@ -233,7 +290,10 @@ fn createmeta_type(st: &State, api: Api, p: &Project, type_id: &str, with_fields
         {
             let mut m = serde_json::Map::new();
             for (d, req) in render::create_fields(st, t) {
-                m.insert(d.id.clone(), render::field_meta_for(st, api, &d, req, false, Some(p)));
+                m.insert(
+                    d.id.clone(),
+                    render::field_meta_for(st, api, &d, req, false, Some(p)),
+                );
             }
             v["fields"] = Value::Object(m);
         }
@@ -245,21 +305,39 @@ fn createmeta_type(st: &State, api: Api, p: &Project, type_id: &str, with_fields
     v
 }
 
-async fn createmeta_types(c: Ctx, Path(key): Path<String>, q: Params) -> Result<Response, ApiError> {
+async fn createmeta_types(
+    c: Ctx,
+    Path(key): Path<String>,
+    q: Params,
+) -> Result<Response, ApiError> {
     let st = c.app.lock();
     let p = find_project(&st, &key)?;
     let start = q.num("startAt", 0)?;
     let max = q.num("maxResults", 50)?.max(1);
     let total = p.issue_types.len();
-    let page: Vec<Value> = p.issue_types.iter().skip(start).take(max).map(|t| createmeta_type(&st, c.api, p, t, false)).collect();
+    let page: Vec<Value> = p
+        .issue_types
+        .iter()
+        .skip(start)
+        .take(max)
+        .map(|t| createmeta_type(&st, c.api, p, t, false))
+        .collect();
     let v = match c.api.flavour {
-        Flavour::Cloud => json!({"issueTypes": page, "maxResults": max, "startAt": start, "total": total}),
-        Flavour::Dc => json!({"values": page, "maxResults": max, "startAt": start, "total": total, "isLast": start + max >= total}),
+        Flavour::Cloud => {
+            json!({"issueTypes": page, "maxResults": max, "startAt": start, "total": total})
+        }
+        Flavour::Dc => {
+            json!({"values": page, "maxResults": max, "startAt": start, "total": total, "isLast": start + max >= total})
+        }
     };
     Ok(json(StatusCode::OK, v))
 }
 
-async fn createmeta_fields(c: Ctx, Path((key, type_id)): Path<(String, String)>, q: Params) -> Result<Response, ApiError> {
+async fn createmeta_fields(
+    c: Ctx,
+    Path((key, type_id)): Path<(String, String)>,
+    q: Params,
+) -> Result<Response, ApiError> {
     let st = c.app.lock();
     let p = find_project(&st, &key)?;
     let t = st
@@ -278,16 +356,27 @@ async fn createmeta_fields(c: Ctx, Path((key, type_id)): Path<(String, String)>,
         .map(|(d, req)| render::field_meta_for(&st, c.api, d, *req, true, Some(p)))
         .collect();
     let v = match c.api.flavour {
-        Flavour::Cloud => json!({"fields": page, "maxResults": max, "startAt": start, "total": total}),
-        Flavour::Dc => json!({"values": page, "maxResults": max, "startAt": start, "total": total, "isLast": start + max >= total}),
+        Flavour::Cloud => {
+            json!({"fields": page, "maxResults": max, "startAt": start, "total": total})
+        }
+        Flavour::Dc => {
+            json!({"values": page, "maxResults": max, "startAt": start, "total": total, "isLast": start + max >= total})
+        }
     };
     Ok(json(StatusCode::OK, v))
 }
 
 async fn createmeta_legacy(c: Ctx, q: Params) -> Result<Response, ApiError> {
     let st = c.app.lock();
-    let keys: Vec<&str> = q.all("projectKeys").chain(q.all("projectIds")).flat_map(|k| k.split(',')).filter(|k| !k.is_empty()).collect();
-    let expand_fields = q.all("expand").any(|e| e.contains("projects.issuetypes.fields"));
+    let keys: Vec<&str> = q
+        .all("projectKeys")
+        .chain(q.all("projectIds"))
+        .flat_map(|k| k.split(','))
+        .filter(|k| !k.is_empty())
+        .collect();
+    let expand_fields = q
+        .all("expand")
+        .any(|e| e.contains("projects.issuetypes.fields"));
     let base = render::api_base(&st, c.api);
     let projects: Vec<Value> = st
         .projects
@@ -306,33 +395,44 @@ async fn createmeta_legacy(c: Ctx, q: Params) -> Result<Response, ApiError> {
             })
         })
         .collect();
-    Ok(json(StatusCode::OK, json!({"expand": "projects", "projects": projects})))
+    Ok(json(
+        StatusCode::OK,
+        json!({"expand": "projects", "projects": projects}),
+    ))
 }
 
 async fn link_types(c: Ctx) -> Response {
     let st = c.app.lock();
-    let v: Vec<Value> = st.link_types.iter().map(|t| render::link_type(&st, c.api, t)).collect();
+    let v: Vec<Value> = st
+        .link_types
+        .iter()
+        .map(|t| render::link_type(&st, c.api, t))
+        .collect();
     json(StatusCode::OK, json!({"issueLinkTypes": v}))
 }
 
 async fn link_type(c: Ctx, Path(id): Path<String>) -> Result<Response, ApiError> {
     let st = c.app.lock();
-    let t = st
-        .link_types
-        .iter()
-        .find(|t| t.id == id)
-        .ok_or_else(|| ApiError::not_found(format!("No issue link type with id '{id}' exists.")))?;
+    let t =
+        st.link_types.iter().find(|t| t.id == id).ok_or_else(|| {
+            ApiError::not_found(format!("No issue link type with id '{id}' exists."))
+        })?;
     Ok(json(StatusCode::OK, render::link_type(&st, c.api, t)))
 }
 
 async fn attachment_meta(c: Ctx) -> Response {
     let _ = c.user;
-    json(StatusCode::OK, json!({"enabled": true, "uploadLimit": super::routes_attachment::UPLOAD_LIMIT}))
+    json(
+        StatusCode::OK,
+        json!({"enabled": true, "uploadLimit": super::routes_attachment::UPLOAD_LIMIT}),
+    )
 }
 
 fn user_missing(api: Api, who: &str) -> ApiError {
     match api.flavour {
-        Flavour::Cloud => ApiError::not_found("Specified user does not exist or you do not have required permissions"),
+        Flavour::Cloud => ApiError::not_found(
+            "Specified user does not exist or you do not have required permissions",
+        ),
         Flavour::Dc => ApiError::not_found(format!("The user named '{who}' does not exist")),
     }
 }
@@ -340,18 +440,25 @@ fn user_missing(api: Api, who: &str) -> ApiError {
 async fn user(c: Ctx, q: Params) -> Result<Response, ApiError> {
     let st = c.app.lock();
     let found = match c.api.flavour {
-        Flavour::Cloud => q.get("accountId").map(|a| (a, st.users.iter().position(|u| u.account_id == a))),
+        Flavour::Cloud => q
+            .get("accountId")
+            .map(|a| (a, st.users.iter().position(|u| u.account_id == a))),
         Flavour::Dc => q
             .get("username")
             .map(|n| (n, st.users.iter().position(|u| u.name == n)))
-            .or_else(|| q.get("key").map(|k| (k, st.users.iter().position(|u| u.key == k)))),
+            .or_else(|| {
+                q.get("key")
+                    .map(|k| (k, st.users.iter().position(|u| u.key == k)))
+            }),
     };
     match found {
         Some((_, Some(u))) => Ok(json(StatusCode::OK, render::user(&st, c.api, u))),
         Some((who, None)) => Err(user_missing(c.api, who)),
         None => Err(ApiError::bad_request(match c.api.flavour {
             Flavour::Cloud => "The 'accountId' query parameter needs to be provided",
-            Flavour::Dc => "Either the 'username' or the 'key' query parameters need to be provided",
+            Flavour::Dc => {
+                "Either the 'username' or the 'key' query parameters need to be provided"
+            }
         })),
     }
 }
@@ -377,7 +484,10 @@ fn search_users(st: &State, q: &Params, api: Api) -> Result<Vec<UserId>, ApiErro
             any || u.account_id == needle
                 || u.email.to_lowercase().starts_with(&n)
                 || u.name.to_lowercase().starts_with(&n)
-                || u.display_name.to_lowercase().split_whitespace().any(|w| w.starts_with(&n))
+                || u.display_name
+                    .to_lowercase()
+                    .split_whitespace()
+                    .any(|w| w.starts_with(&n))
                 || u.display_name.to_lowercase().starts_with(&n)
         })
         .map(|(i, _)| i)
@@ -387,7 +497,12 @@ fn search_users(st: &State, q: &Params, api: Api) -> Result<Vec<UserId>, ApiErro
 fn page_users(st: &State, api: Api, q: &Params, ids: Vec<UserId>) -> Result<Response, ApiError> {
     let start = q.num("startAt", 0)?;
     let max = q.num("maxResults", 50)?.min(1000);
-    let v: Vec<Value> = ids.into_iter().skip(start).take(max).map(|u| render::user(st, api, u)).collect();
+    let v: Vec<Value> = ids
+        .into_iter()
+        .skip(start)
+        .take(max)
+        .map(|u| render::user(st, api, u))
+        .collect();
     Ok(json(StatusCode::OK, Value::from(v)))
 }
 
@@ -404,14 +519,22 @@ async fn assignable_search(c: Ctx, q: Params) -> Result<Response, ApiError> {
     } else if let Some(p) = q.get("project") {
         find_project(&st, p)?;
     } else {
-        return Err(ApiError::bad_request("A project or issue key must be provided"));
+        return Err(ApiError::bad_request(
+            "A project or issue key must be provided",
+        ));
     }
-    let ids = if q.get("query").is_some() || q.get("username").is_some() || q.get("accountId").is_some() {
+    let ids = if q.get("query").is_some()
+        || q.get("username").is_some()
+        || q.get("accountId").is_some()
+    {
         search_users(&st, &q, c.api)?
     } else {
         (0..st.users.len()).collect()
     };
-    let ids = ids.into_iter().filter(|u| st.users.get(*u).is_some_and(|x| x.active)).collect();
+    let ids = ids
+        .into_iter()
+        .filter(|u| st.users.get(*u).is_some_and(|x| x.active))
+        .collect();
     page_users(&st, c.api, &q, ids)
 }
 

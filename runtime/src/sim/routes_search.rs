@@ -36,7 +36,11 @@ struct SearchReq {
 
 fn strings(v: Option<&Value>) -> Vec<String> {
     match v {
-        Some(Value::Array(a)) => a.iter().filter_map(Value::as_str).map(str::to_string).collect(),
+        Some(Value::Array(a)) => a
+            .iter()
+            .filter_map(Value::as_str)
+            .map(str::to_string)
+            .collect(),
         Some(Value::String(s)) => vec![s.clone()],
         _ => Vec::new(),
     }
@@ -47,7 +51,10 @@ fn from_params(q: &Params) -> Result<SearchReq, ApiError> {
         jql: q.get("jql").unwrap_or("").to_string(),
         fields: q.all("fields").map(str::to_string).collect(),
         expand: q.all("expand").map(str::to_string).collect(),
-        max: q.get("maxResults").map(|_| q.num("maxResults", 50)).transpose()?,
+        max: q
+            .get("maxResults")
+            .map(|_| q.num("maxResults", 50))
+            .transpose()?,
         start: q.num("startAt", 0)?,
         token: q.get("nextPageToken").map(str::to_string),
     })
@@ -55,7 +62,9 @@ fn from_params(q: &Params) -> Result<SearchReq, ApiError> {
 
 fn from_body(b: &Value) -> Result<SearchReq, ApiError> {
     if !b.is_object() && !b.is_null() {
-        return Err(ApiError::bad_request("The request body must be a JSON object."));
+        return Err(ApiError::bad_request(
+            "The request body must be a JSON object.",
+        ));
     }
     let num = |k: &str| -> Result<Option<usize>, ApiError> {
         match b.get(k) {
@@ -67,12 +76,19 @@ fn from_body(b: &Value) -> Result<SearchReq, ApiError> {
         }
     };
     Ok(SearchReq {
-        jql: b.get("jql").and_then(Value::as_str).unwrap_or("").to_string(),
+        jql: b
+            .get("jql")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_string(),
         fields: strings(b.get("fields")),
         expand: strings(b.get("expand")),
         max: num("maxResults")?,
         start: num("startAt")?.unwrap_or(0),
-        token: b.get("nextPageToken").and_then(Value::as_str).map(str::to_string),
+        token: b
+            .get("nextPageToken")
+            .and_then(Value::as_str)
+            .map(str::to_string),
     })
 }
 
@@ -85,7 +101,9 @@ fn run<'a>(st: &'a State, jql_text: &str, actor: usize) -> Result<Vec<&'a Issue>
 }
 
 fn fnv(s: &str) -> u32 {
-    s.bytes().fold(0x811c9dc5u32, |h, b| (h ^ b as u32).wrapping_mul(0x01000193))
+    s.bytes().fold(0x811c9dc5u32, |h, b| {
+        (h ^ b as u32).wrapping_mul(0x01000193)
+    })
 }
 
 /// Opaque page token: the offset, bound to the query it came from.
@@ -116,11 +134,19 @@ fn names_and_schema(st: &State, out: &mut Map<String, Value>, ex: Expand, issues
         .collect();
     let defs = render::field_defs(st);
     if ex.names {
-        let m: Map<String, Value> = defs.iter().filter(|d| present.contains(d.id.as_str())).map(|d| (d.id.clone(), json!(d.name))).collect();
+        let m: Map<String, Value> = defs
+            .iter()
+            .filter(|d| present.contains(d.id.as_str()))
+            .map(|d| (d.id.clone(), json!(d.name)))
+            .collect();
         out.insert("names".into(), Value::Object(m));
     }
     if ex.schema {
-        let m: Map<String, Value> = defs.iter().filter(|d| present.contains(d.id.as_str())).map(|d| (d.id.clone(), d.schema.clone())).collect();
+        let m: Map<String, Value> = defs
+            .iter()
+            .filter(|d| present.contains(d.id.as_str()))
+            .map(|d| (d.id.clone(), d.schema.clone()))
+            .collect();
         out.insert("schema".into(), Value::Object(m));
     }
 }
@@ -143,9 +169,27 @@ fn cloud(c: &Ctx, r: SearchReq) -> Result<Response, ApiError> {
         .take(max)
         .map(|i| {
             if sel.is_empty() && !ex.changelog && !ex.rendered && !ex.transitions {
-                json!({"id": i.id.to_string()})
+                // Only ids unless fields are named; `key` when asked for by name.
+                if r.fields
+                    .iter()
+                    .any(|f| f.split(',').any(|x| x.trim() == "key"))
+                {
+                    json!({"id": i.id.to_string(), "key": i.key})
+                } else {
+                    json!({"id": i.id.to_string()})
+                }
             } else {
-                let mut v = render::issue(&st, c.api, i, &sel, Expand { names: false, schema: false, ..ex });
+                let mut v = render::issue(
+                    &st,
+                    c.api,
+                    i,
+                    &sel,
+                    Expand {
+                        names: false,
+                        schema: false,
+                        ..ex
+                    },
+                );
                 if let Some(o) = v.as_object_mut() {
                     o.insert("expand".into(), json!(""));
                 }
@@ -199,7 +243,19 @@ fn dc(c: &Ctx, r: SearchReq) -> Result<Response, ApiError> {
         .iter()
         .skip(r.start)
         .take(max)
-        .map(|i| render::issue(&st, c.api, i, &sel, Expand { names: false, schema: false, ..ex }))
+        .map(|i| {
+            render::issue(
+                &st,
+                c.api,
+                i,
+                &sel,
+                Expand {
+                    names: false,
+                    schema: false,
+                    ..ex
+                },
+            )
+        })
         .collect();
     let mut out = Map::new();
     out.insert("expand".into(), json!("schema,names"));

@@ -31,19 +31,33 @@ fn lifetime() -> Duration {
 
 pub fn dynamic_routes(_v3: bool) -> Router<App> {
     Router::new()
-        .route("/webhook", get(dyn_list).post(dyn_register).delete(dyn_delete))
+        .route(
+            "/webhook",
+            get(dyn_list).post(dyn_register).delete(dyn_delete),
+        )
         .route("/webhook/refresh", put(dyn_refresh))
 }
 
 pub fn admin_routes() -> Router<App> {
     Router::new()
-        .route("/rest/webhooks/1.0/webhook", get(admin_list).post(admin_create))
-        .route("/rest/webhooks/1.0/webhook/{id}", get(admin_get).put(admin_update).delete(admin_delete))
+        .route(
+            "/rest/webhooks/1.0/webhook",
+            get(admin_list).post(admin_create),
+        )
+        .route(
+            "/rest/webhooks/1.0/webhook/{id}",
+            get(admin_get).put(admin_update).delete(admin_delete),
+        )
 }
 
 fn strings(v: Option<&Value>) -> Vec<String> {
     v.and_then(Value::as_array)
-        .map(|a| a.iter().filter_map(Value::as_str).map(str::to_string).collect())
+        .map(|a| {
+            a.iter()
+                .filter_map(Value::as_str)
+                .map(str::to_string)
+                .collect()
+        })
         .unwrap_or_default()
 }
 
@@ -63,7 +77,11 @@ async fn dyn_register(c: Ctx, Body(body): Body) -> Result<Response, ApiError> {
         let mut out = Vec::new();
         for w in &list {
             let events = strings(w.get("events"));
-            let jql_text = w.get("jqlFilter").and_then(Value::as_str).unwrap_or("").to_string();
+            let jql_text = w
+                .get("jqlFilter")
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_string();
             let mut errors = Vec::new();
             if events.is_empty() {
                 errors.push("The webhook must have at least one event.".to_string());
@@ -101,14 +119,21 @@ async fn dyn_register(c: Ctx, Body(body): Body) -> Result<Response, ApiError> {
         }
         Ok(out)
     })?;
-    Ok(json(StatusCode::OK, json!({"webhookRegistrationResult": results})))
+    Ok(json(
+        StatusCode::OK,
+        json!({"webhookRegistrationResult": results}),
+    ))
 }
 
 async fn dyn_list(c: Ctx, q: Params) -> Result<Response, ApiError> {
     let st = c.app.lock();
     let start = q.num("startAt", 0)?;
     let max = q.num("maxResults", 100)?.clamp(1, 100);
-    let all: Vec<&WebhookReg> = st.webhooks.values().filter(|w| w.kind == WebhookKind::Dynamic).collect();
+    let all: Vec<&WebhookReg> = st
+        .webhooks
+        .values()
+        .filter(|w| w.kind == WebhookKind::Dynamic)
+        .collect();
     let total = all.len();
     let values: Vec<Value> = all
         .iter()
@@ -125,7 +150,10 @@ async fn dyn_list(c: Ctx, q: Params) -> Result<Response, ApiError> {
             v
         })
         .collect();
-    Ok(json(StatusCode::OK, json!({"maxResults": max, "startAt": start, "total": total, "isLast": start + max >= total, "values": values})))
+    Ok(json(
+        StatusCode::OK,
+        json!({"maxResults": max, "startAt": start, "total": total, "isLast": start + max >= total, "values": values}),
+    ))
 }
 
 fn ids(body: &Value) -> Result<Vec<u64>, ApiError> {
@@ -138,7 +166,8 @@ fn ids(body: &Value) -> Result<Vec<u64>, ApiError> {
 async fn dyn_delete(c: Ctx, Body(body): Body) -> Result<Response, ApiError> {
     let ids = ids(&body)?;
     c.app.mutate(|st| {
-        st.webhooks.retain(|id, w| !(w.kind == WebhookKind::Dynamic && ids.contains(id)));
+        st.webhooks
+            .retain(|id, w| !(w.kind == WebhookKind::Dynamic && ids.contains(id)));
         Ok(())
     })?;
     Ok(StatusCode::ACCEPTED.into_response())
@@ -155,7 +184,10 @@ async fn dyn_refresh(c: Ctx, Body(body): Body) -> Result<Response, ApiError> {
         }
         Ok(())
     })?;
-    Ok(json(StatusCode::OK, json!({"expirationDate": exp.timestamp_millis()})))
+    Ok(json(
+        StatusCode::OK,
+        json!({"expirationDate": exp.timestamp_millis()}),
+    ))
 }
 
 fn admin_json(st: &State, w: &WebhookReg) -> Value {
@@ -175,11 +207,17 @@ fn admin_json(st: &State, w: &WebhookReg) -> Value {
 }
 
 fn require_admin(st: &State, user: usize) -> Result<(), ApiError> {
-    let admin = st.users.get(user).is_some_and(|u| u.groups.iter().any(|g| g == "jira-administrators"));
+    let admin = st
+        .users
+        .get(user)
+        .is_some_and(|u| u.groups.iter().any(|g| g == "jira-administrators"));
     if admin {
         Ok(())
     } else {
-        Err(ApiError::new(StatusCode::FORBIDDEN, "You do not have permission to manage webhooks."))
+        Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "You do not have permission to manage webhooks.",
+        ))
     }
 }
 
@@ -190,14 +228,20 @@ fn admin_fields(st: &State, user: usize, body: &Value, w: &mut WebhookReg) -> Re
     }
     if let Some(u) = body.get("url").and_then(Value::as_str) {
         if !(u.starts_with("http://") || u.starts_with("https://")) {
-            return Err(ApiError::field("url", "The URL must be an http or https URL."));
+            return Err(ApiError::field(
+                "url",
+                "The URL must be an http or https URL.",
+            ));
         }
         w.url = u.to_string();
     }
     if body.get("events").is_some() {
         let events = strings(body.get("events"));
         if let Some(bad) = events.iter().find(|e| !EVENTS.contains(&e.as_str())) {
-            return Err(ApiError::field("events", format!("Event '{bad}' is not supported.")));
+            return Err(ApiError::field(
+                "events",
+                format!("Event '{bad}' is not supported."),
+            ));
         }
         w.events = events;
     }
@@ -214,7 +258,11 @@ fn admin_fields(st: &State, user: usize, body: &Value, w: &mut WebhookReg) -> Re
             w.jql = Some(f.to_string());
         }
     }
-    if let Some(b) = body.get("excludeBody").or_else(|| body.get("excludeIssueDetails")).and_then(Value::as_bool) {
+    if let Some(b) = body
+        .get("excludeBody")
+        .or_else(|| body.get("excludeIssueDetails"))
+        .and_then(Value::as_bool)
+    {
         w.exclude_body = b;
     }
     if let Some(b) = body.get("enabled").and_then(Value::as_bool) {
@@ -246,7 +294,10 @@ async fn admin_create(c: Ctx, Body(body): Body) -> Result<Response, ApiError> {
         };
         admin_fields(st, c.user, &body, &mut w)?;
         let id = st.add_webhook(w);
-        st.webhooks.get(&id).map(|w| admin_json(st, w)).ok_or_else(|| ApiError::not_found("Webhook vanished."))
+        st.webhooks
+            .get(&id)
+            .map(|w| admin_json(st, w))
+            .ok_or_else(|| ApiError::not_found("Webhook vanished."))
     })?;
     Ok(json(StatusCode::CREATED, v))
 }
@@ -254,14 +305,23 @@ async fn admin_create(c: Ctx, Body(body): Body) -> Result<Response, ApiError> {
 async fn admin_list(c: Ctx) -> Result<Response, ApiError> {
     let st = c.app.lock();
     require_admin(&st, c.user)?;
-    let v: Vec<Value> = st.webhooks.values().filter(|w| w.kind == WebhookKind::Admin).map(|w| admin_json(&st, w)).collect();
+    let v: Vec<Value> = st
+        .webhooks
+        .values()
+        .filter(|w| w.kind == WebhookKind::Admin)
+        .map(|w| admin_json(&st, w))
+        .collect();
     Ok(json(StatusCode::OK, Value::from(v)))
 }
 
 fn admin_id(st: &State, id: &str) -> Result<u64, ApiError> {
     id.parse::<u64>()
         .ok()
-        .filter(|n| st.webhooks.get(n).is_some_and(|w| w.kind == WebhookKind::Admin))
+        .filter(|n| {
+            st.webhooks
+                .get(n)
+                .is_some_and(|w| w.kind == WebhookKind::Admin)
+        })
         .ok_or_else(|| ApiError::not_found(format!("Webhook with id {id} does not exist.")))
 }
 
@@ -269,15 +329,26 @@ async fn admin_get(c: Ctx, Path(id): Path<String>) -> Result<Response, ApiError>
     let st = c.app.lock();
     require_admin(&st, c.user)?;
     let n = admin_id(&st, &id)?;
-    let w = st.webhooks.get(&n).ok_or_else(|| ApiError::not_found("Webhook not found."))?;
+    let w = st
+        .webhooks
+        .get(&n)
+        .ok_or_else(|| ApiError::not_found("Webhook not found."))?;
     Ok(json(StatusCode::OK, admin_json(&st, w)))
 }
 
-async fn admin_update(c: Ctx, Path(id): Path<String>, Body(body): Body) -> Result<Response, ApiError> {
+async fn admin_update(
+    c: Ctx,
+    Path(id): Path<String>,
+    Body(body): Body,
+) -> Result<Response, ApiError> {
     let v = c.app.mutate(|st| {
         require_admin(st, c.user)?;
         let n = admin_id(st, &id)?;
-        let mut w = st.webhooks.get(&n).cloned().ok_or_else(|| ApiError::not_found("Webhook not found."))?;
+        let mut w = st
+            .webhooks
+            .get(&n)
+            .cloned()
+            .ok_or_else(|| ApiError::not_found("Webhook not found."))?;
         admin_fields(st, c.user, &body, &mut w)?;
         w.created = Utc::now();
         let v = admin_json(st, &w);
@@ -296,4 +367,3 @@ async fn admin_delete(c: Ctx, Path(id): Path<String>) -> Result<Response, ApiErr
     })?;
     Ok(no_content())
 }
-

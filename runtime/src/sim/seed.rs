@@ -143,19 +143,33 @@ impl Seed {
             comments: Vec::new(),
         };
         let mut sup1 = issue("SUP", "Bug", "Login page returns an error", "In Progress");
-        sup1.description = Some("Steps:\n1. open the login page\n\nIt fails with error 500.".into());
+        sup1.description =
+            Some("Steps:\n1. open the login page\n\nIt fails with error 500.".into());
         sup1.priority = Some("High".into());
         sup1.labels = vec!["customer".into(), "login".into()];
         sup1.components = vec!["Backend".into()];
         sup1.assignee = Some("alice".into());
         sup1.reporter = Some("carol".into());
         sup1.comments = vec![
-            SeedComment { author: "carol".into(), body: "Seen again this morning.".into(), internal: false },
-            SeedComment { author: "alice".into(), body: "Looking into the logs.".into(), internal: true },
+            SeedComment {
+                author: "carol".into(),
+                body: "Seen again this morning.".into(),
+                internal: false,
+            },
+            SeedComment {
+                author: "alice".into(),
+                body: "Looking into the logs.".into(),
+                internal: true,
+            },
         ];
         let mut sup2 = issue("SUP", "Task", "Export reports as CSV", "To Do");
         sup2.reporter = Some("carol".into());
-        let mut sup3 = issue("SUP", "Sub-task", "Add a regression test for the login error", "To Do");
+        let mut sup3 = issue(
+            "SUP",
+            "Sub-task",
+            "Add a regression test for the login error",
+            "To Do",
+        );
         sup3.parent = Some("SUP-1".into());
         sup3.assignee = Some("bob".into());
         let mut dev1 = issue("DEV", "Story", "Single sign-on for partners", "Done");
@@ -177,25 +191,67 @@ impl Seed {
                 status("10002", "Done", StatusCategory::Done),
             ],
             priorities: named(
-                &[("1", "Highest"), ("2", "High"), ("3", "Medium"), ("4", "Low"), ("5", "Lowest")],
-                |id, name| Priority { id: id.into(), name: name.into() },
+                &[
+                    ("1", "Highest"),
+                    ("2", "High"),
+                    ("3", "Medium"),
+                    ("4", "Low"),
+                    ("5", "Lowest"),
+                ],
+                |id, name| Priority {
+                    id: id.into(),
+                    name: name.into(),
+                },
             ),
             resolutions: named(
-                &[("10000", "Done"), ("10001", "Won't Do"), ("10002", "Duplicate")],
-                |id, name| Resolution { id: id.into(), name: name.into() },
+                &[
+                    ("10000", "Done"),
+                    ("10001", "Won't Do"),
+                    ("10002", "Duplicate"),
+                ],
+                |id, name| Resolution {
+                    id: id.into(),
+                    name: name.into(),
+                },
             ),
             issue_types: vec![
-                IssueType { id: "10001".into(), name: "Task".into(), description: "A small, distinct piece of work.".into(), subtask: false },
-                IssueType { id: "10002".into(), name: "Bug".into(), description: "A problem or error.".into(), subtask: false },
-                IssueType { id: "10003".into(), name: "Story".into(), description: "A user-facing feature.".into(), subtask: false },
-                IssueType { id: "10004".into(), name: "Sub-task".into(), description: "A part of a larger issue.".into(), subtask: true },
+                IssueType {
+                    id: "10001".into(),
+                    name: "Task".into(),
+                    description: "A small, distinct piece of work.".into(),
+                    subtask: false,
+                },
+                IssueType {
+                    id: "10002".into(),
+                    name: "Bug".into(),
+                    description: "A problem or error.".into(),
+                    subtask: false,
+                },
+                IssueType {
+                    id: "10003".into(),
+                    name: "Story".into(),
+                    description: "A user-facing feature.".into(),
+                    subtask: false,
+                },
+                IssueType {
+                    id: "10004".into(),
+                    name: "Sub-task".into(),
+                    description: "A part of a larger issue.".into(),
+                    subtask: true,
+                },
             ],
             workflows: vec![Workflow {
                 name: "Review workflow".into(),
                 initial: "To Do".into(),
                 transitions: vec![
                     tr("11", "Start Progress", &["To Do"], "In Progress", None),
-                    tr("21", "Submit for Review", &["In Progress"], "In Review", None),
+                    tr(
+                        "21",
+                        "Submit for Review",
+                        &["In Progress"],
+                        "In Review",
+                        None,
+                    ),
                     tr("31", "Approve", &["In Review"], "Done", Some("Done")),
                     tr("41", "Request Changes", &["In Review"], "In Progress", None),
                     tr("51", "Stop Progress", &["In Progress"], "To Do", None),
@@ -203,23 +259,92 @@ impl Seed {
                 ],
             }],
             custom_fields: vec![
-                CustomField { id: "customfield_10010".into(), name: "Story Points".into(), kind: CustomKind::Number, options: Vec::new() },
-                CustomField { id: "customfield_10011".into(), name: "Customer".into(), kind: CustomKind::Text, options: Vec::new() },
-                CustomField { id: "customfield_10012".into(), name: "Severity".into(), kind: CustomKind::Select, options: vec!["Critical".into(), "Major".into(), "Minor".into()] },
-                CustomField { id: "customfield_10013".into(), name: "Notes".into(), kind: CustomKind::Textarea, options: Vec::new() },
-                CustomField { id: "customfield_10014".into(), name: "Target date".into(), kind: CustomKind::Date, options: Vec::new() },
-                CustomField { id: "customfield_10015".into(), name: "Tags".into(), kind: CustomKind::Labels, options: Vec::new() },
-                CustomField { id: "customfield_10016".into(), name: "Reviewer".into(), kind: CustomKind::User, options: Vec::new() },
+                CustomField {
+                    id: "customfield_10010".into(),
+                    name: "Story Points".into(),
+                    kind: CustomKind::Number,
+                    options: Vec::new(),
+                },
+                CustomField {
+                    id: "customfield_10011".into(),
+                    name: "Customer".into(),
+                    kind: CustomKind::Text,
+                    options: Vec::new(),
+                },
+                CustomField {
+                    id: "customfield_10012".into(),
+                    name: "Severity".into(),
+                    kind: CustomKind::Select,
+                    options: vec!["Critical".into(), "Major".into(), "Minor".into()],
+                },
+                CustomField {
+                    id: "customfield_10013".into(),
+                    name: "Notes".into(),
+                    kind: CustomKind::Textarea,
+                    options: Vec::new(),
+                },
+                CustomField {
+                    id: "customfield_10014".into(),
+                    name: "Target date".into(),
+                    kind: CustomKind::Date,
+                    options: Vec::new(),
+                },
+                CustomField {
+                    id: "customfield_10015".into(),
+                    name: "Tags".into(),
+                    kind: CustomKind::Labels,
+                    options: Vec::new(),
+                },
+                CustomField {
+                    id: "customfield_10016".into(),
+                    name: "Reviewer".into(),
+                    kind: CustomKind::User,
+                    options: Vec::new(),
+                },
             ],
             link_types: vec![
-                LinkType { id: "10000".into(), name: "Blocks".into(), inward: "is blocked by".into(), outward: "blocks".into() },
-                LinkType { id: "10001".into(), name: "Cloners".into(), inward: "is cloned by".into(), outward: "clones".into() },
-                LinkType { id: "10002".into(), name: "Duplicate".into(), inward: "is duplicated by".into(), outward: "duplicates".into() },
-                LinkType { id: "10003".into(), name: "Relates".into(), inward: "relates to".into(), outward: "relates to".into() },
+                LinkType {
+                    id: "10000".into(),
+                    name: "Blocks".into(),
+                    inward: "is blocked by".into(),
+                    outward: "blocks".into(),
+                },
+                LinkType {
+                    id: "10001".into(),
+                    name: "Cloners".into(),
+                    inward: "is cloned by".into(),
+                    outward: "clones".into(),
+                },
+                LinkType {
+                    id: "10002".into(),
+                    name: "Duplicate".into(),
+                    inward: "is duplicated by".into(),
+                    outward: "duplicates".into(),
+                },
+                LinkType {
+                    id: "10003".into(),
+                    name: "Relates".into(),
+                    inward: "relates to".into(),
+                    outward: "relates to".into(),
+                },
             ],
             projects: vec![
-                SeedProject { key: "SUP".into(), name: "Support".into(), lead: None, issue_types: vec!["Task".into(), "Bug".into(), "Sub-task".into()], workflow: None, components: vec!["Backend".into(), "Frontend".into()] },
-                SeedProject { key: "DEV".into(), name: "Development".into(), lead: Some("alice".into()), issue_types: Vec::new(), workflow: None, components: vec!["API".into(), "UI".into()] },
+                SeedProject {
+                    key: "SUP".into(),
+                    name: "Support".into(),
+                    lead: None,
+                    issue_types: vec!["Task".into(), "Bug".into(), "Sub-task".into()],
+                    workflow: None,
+                    components: vec!["Backend".into(), "Frontend".into()],
+                },
+                SeedProject {
+                    key: "DEV".into(),
+                    name: "Development".into(),
+                    lead: Some("alice".into()),
+                    issue_types: Vec::new(),
+                    workflow: None,
+                    components: vec!["API".into(), "UI".into()],
+                },
             ],
             issues: vec![sup1, sup2, sup3, dev1, dev2],
         }

@@ -17,7 +17,10 @@ use super::model::{Api, Flavour, UserId};
 use super::reqlog::RequestLog;
 use super::state::State;
 use super::webhooks::Dispatcher;
-use super::{control, routes_attachment, routes_comment, routes_issue, routes_meta, routes_search, routes_webhook};
+use super::{
+    control, routes_attachment, routes_comment, routes_issue, routes_meta, routes_search,
+    routes_webhook,
+};
 
 /// Everything a request handler can reach.
 pub struct Shared {
@@ -38,15 +41,34 @@ impl Shared {
     }
 
     /// Runs a change and hands the webhook events it raised to the dispatcher.
-    pub fn mutate<T>(&self, f: impl FnOnce(&mut State) -> Result<T, ApiError>) -> Result<T, ApiError> {
+    pub fn mutate<T>(
+        &self,
+        f: impl FnOnce(&mut State) -> Result<T, ApiError>,
+    ) -> Result<T, ApiError> {
         let mut st = self.lock();
         let out = f(&mut st);
         let events = std::mem::take(&mut st.events);
-        let jobs = if events.is_empty() { Vec::new() } else { super::webhooks::jobs_for(&st, events) };
+        let jobs = if events.is_empty() {
+            Vec::new()
+        } else {
+            super::webhooks::jobs_for(&st, events)
+        };
         drop(st);
         self.webhooks.send(jobs);
         out
     }
+}
+
+/// The request path before nesting stripped a prefix; set by the outermost middleware.
+#[derive(Clone)]
+pub struct FullPath(pub String);
+
+fn full_path(parts: &Parts) -> &str {
+    parts
+        .extensions
+        .get::<FullPath>()
+        .map(|p| p.0.as_str())
+        .unwrap_or_else(|| parts.uri.path())
 }
 
 /// An authenticated request: who, and in which REST dialect.
@@ -57,7 +79,10 @@ pub struct Ctx {
 }
 
 fn api_of(flavour: Flavour, path: &str) -> Api {
-    Api { flavour, v3: path.starts_with("/rest/api/3/") }
+    Api {
+        flavour,
+        v3: path.starts_with("/rest/api/3/"),
+    }
 }
 
 fn b64_decode(s: &str) -> Option<Vec<u8>> {
@@ -87,7 +112,10 @@ fn b64_decode(s: &str) -> Option<Vec<u8>> {
 
 /// Resolves the `Authorization` header the way the flavour does.
 pub fn authenticate(st: &State, headers: &HeaderMap) -> Option<UserId> {
-    let h = headers.get(axum::http::header::AUTHORIZATION)?.to_str().ok()?;
+    let h = headers
+        .get(axum::http::header::AUTHORIZATION)?
+        .to_str()
+        .ok()?;
     let (scheme, cred) = h.split_once(' ')?;
     if scheme.eq_ignore_ascii_case("basic") {
         let raw = String::from_utf8(b64_decode(cred.trim())?).ok()?;
@@ -101,7 +129,9 @@ pub fn authenticate(st: &State, headers: &HeaderMap) -> Option<UserId> {
         })
     } else if scheme.eq_ignore_ascii_case("bearer") && st.flavour == Flavour::Dc {
         let t = cred.trim();
-        st.users.iter().position(|u| u.active && u.token.as_deref() == Some(t))
+        st.users
+            .iter()
+            .position(|u| u.active && u.token.as_deref() == Some(t))
     } else {
         None
     }
@@ -111,15 +141,25 @@ impl FromRequestParts<App> for Ctx {
     type Rejection = Response;
 
     async fn from_request_parts(parts: &mut Parts, app: &App) -> Result<Self, Self::Rejection> {
-        let api = api_of(app.flavour, parts.uri.path());
+        let api = api_of(app.flavour, full_path(parts));
         let user = authenticate(&app.lock(), &parts.headers);
         match user {
-            Some(user) => Ok(Ctx { app: app.clone(), api, user }),
+            Some(user) => Ok(Ctx {
+                app: app.clone(),
+                api,
+                user,
+            }),
             None => {
                 let mut r = ApiError::unauthorized().into_response();
                 let h = r.headers_mut();
-                h.insert("WWW-Authenticate", HeaderValue::from_static("Basic realm=\"protected-area\""));
-                h.insert("X-Seraph-LoginReason", HeaderValue::from_static("AUTHENTICATED_FAILED"));
+                h.insert(
+                    "WWW-Authenticate",
+                    HeaderValue::from_static("Basic realm=\"protected-area\""),
+                );
+                h.insert(
+                    "X-Seraph-LoginReason",
+                    HeaderValue::from_static("AUTHENTICATED_FAILED"),
+                );
                 Err(r)
             }
         }
@@ -132,7 +172,7 @@ pub struct Dialect(pub Api);
 impl FromRequestParts<App> for Dialect {
     type Rejection = ApiError;
     async fn from_request_parts(parts: &mut Parts, app: &App) -> Result<Self, Self::Rejection> {
-        Ok(Dialect(api_of(app.flavour, parts.uri.path())))
+        Ok(Dialect(api_of(app.flavour, full_path(parts))))
     }
 }
 
@@ -148,9 +188,9 @@ impl<S: Send + Sync> FromRequest<S> for Body {
         if bytes.is_empty() {
             return Ok(Body(Value::Null));
         }
-        serde_json::from_slice(&bytes)
-            .map(Body)
-            .map_err(|e| ApiError::bad_request(format!("Unexpected character in the JSON body: {e}")))
+        serde_json::from_slice(&bytes).map(Body).map_err(|e| {
+            ApiError::bad_request(format!("Unexpected character in the JSON body: {e}"))
+        })
     }
 }
 
@@ -162,16 +202,18 @@ impl Params {
         self.0.iter().find(|(a, _)| a == k).map(|(_, v)| v.as_str())
     }
     pub fn all<'a>(&'a self, k: &'a str) -> impl Iterator<Item = &'a str> + 'a {
-        self.0.iter().filter(move |(a, _)| a == k).map(|(_, v)| v.as_str())
+        self.0
+            .iter()
+            .filter(move |(a, _)| a == k)
+            .map(|(_, v)| v.as_str())
     }
     /// A non-negative integer parameter; junk is Jira's 400.
     pub fn num(&self, k: &str, default: usize) -> Result<usize, ApiError> {
         match self.get(k) {
             None | Some("") => Ok(default),
-            Some(v) => v
-                .parse::<i64>()
-                .map(|n| n.max(0) as usize)
-                .map_err(|_| ApiError::bad_request(format!("The '{k}' parameter must be a number."))),
+            Some(v) => v.parse::<i64>().map(|n| n.max(0) as usize).map_err(|_| {
+                ApiError::bad_request(format!("The '{k}' parameter must be a number."))
+            }),
         }
     }
     pub fn flag(&self, k: &str) -> bool {
@@ -200,7 +242,12 @@ async fn faults_mw(AxState(app): AxState<App>, req: Request, next: Next) -> Resp
         .map(|m| m.as_str().to_string())
         .unwrap_or_default();
     let method = req.method().clone();
-    let issue = issue_of(&app, &route, req.uri().path());
+    let path = req
+        .extensions()
+        .get::<FullPath>()
+        .map(|p| p.0.clone())
+        .unwrap_or_default();
+    let issue = issue_of(&app, &route, &path);
     let verdict = app.faults.check(&method, &route, issue);
     if let Some(d) = verdict.latency {
         tokio::time::sleep(d).await;
@@ -230,15 +277,17 @@ fn issue_of(app: &App, route: &str, path: &str) -> Option<u64> {
 }
 
 /// Outer middleware: the request log and counters.
-async fn log_mw(AxState(app): AxState<App>, req: Request, next: Next) -> Response {
+async fn log_mw(AxState(app): AxState<App>, mut req: Request, next: Next) -> Response {
     let method = req.method().clone();
     let path = req.uri().path().to_string();
+    req.extensions_mut().insert(FullPath(path.clone()));
     if path.starts_with("/_sim/") {
         return next.run(req).await;
     }
     let resp = next.run(req).await;
     let route = resp.extensions().get::<Route>().map(|r| r.0.clone());
-    app.log.record(&method, &path, route, resp.status().as_u16());
+    app.log
+        .record(&method, &path, route, resp.status().as_u16());
     resp
 }
 
@@ -295,7 +344,10 @@ pub fn bytes(content_type: &str, filename: &str, data: Bytes) -> Response {
     if let Ok(v) = HeaderValue::from_str(content_type) {
         h.insert(axum::http::header::CONTENT_TYPE, v);
     }
-    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{}\"", filename.replace('"', ""))) {
+    if let Ok(v) = HeaderValue::from_str(&format!(
+        "attachment; filename=\"{}\"",
+        filename.replace('"', "")
+    )) {
         h.insert(axum::http::header::CONTENT_DISPOSITION, v);
     }
     r
@@ -303,5 +355,8 @@ pub fn bytes(content_type: &str, filename: &str, data: Bytes) -> Response {
 
 /// True for methods that change data (rate limits and per-issue write limits).
 pub fn is_write(m: &Method) -> bool {
-    matches!(*m, Method::POST | Method::PUT | Method::DELETE | Method::PATCH)
+    matches!(
+        *m,
+        Method::POST | Method::PUT | Method::DELETE | Method::PATCH
+    )
 }

@@ -14,13 +14,37 @@ use super::seed::Seed;
 /// What webhooks are told about.
 #[derive(Clone, Debug)]
 pub enum Event {
-    IssueCreated { issue: u64, actor: UserId },
-    IssueUpdated { issue: u64, actor: UserId, history: Option<u64>, type_name: &'static str, comment: Option<Comment> },
+    IssueCreated {
+        issue: u64,
+        actor: UserId,
+    },
+    IssueUpdated {
+        issue: u64,
+        actor: UserId,
+        history: Option<u64>,
+        type_name: &'static str,
+        comment: Option<Comment>,
+    },
     /// The issue as it was before deletion.
-    IssueDeleted { issue: Box<Issue>, actor: UserId },
-    CommentCreated { issue: u64, actor: UserId, comment: Comment },
-    CommentUpdated { issue: u64, actor: UserId, comment: Comment },
-    CommentDeleted { issue: u64, actor: UserId, comment: Comment },
+    IssueDeleted {
+        issue: Box<Issue>,
+        actor: UserId,
+    },
+    CommentCreated {
+        issue: u64,
+        actor: UserId,
+        comment: Comment,
+    },
+    CommentUpdated {
+        issue: u64,
+        actor: UserId,
+        comment: Comment,
+    },
+    CommentDeleted {
+        issue: u64,
+        actor: UserId,
+        comment: Comment,
+    },
 }
 
 /// One simulated Jira instance, in memory.
@@ -64,7 +88,9 @@ impl State {
     /// Builds an instance from a seed; names in the seed must resolve.
     pub fn new(flavour: Flavour, base_url: String, seed: Seed) -> Result<State, SimError> {
         if seed.users.is_empty() {
-            return Err(seed_err("a seed needs at least one user (the administrator)".into()));
+            return Err(seed_err(
+                "a seed needs at least one user (the administrator)".into(),
+            ));
         }
         let mut st = State {
             flavour,
@@ -98,12 +124,21 @@ impl State {
             let sid = |name: &str| {
                 st.status_by_name(name)
                     .map(|s| s.id.clone())
-                    .ok_or_else(|| seed_err(format!("workflow '{}' names unknown status '{name}'", wf.name)))
+                    .ok_or_else(|| {
+                        seed_err(format!(
+                            "workflow '{}' names unknown status '{name}'",
+                            wf.name
+                        ))
+                    })
             };
             let initial = sid(&wf.initial)?;
             let mut transitions = Vec::new();
             for t in &wf.transitions {
-                let from = t.from.iter().map(|f| sid(f)).collect::<Result<Vec<_>, _>>()?;
+                let from = t
+                    .from
+                    .iter()
+                    .map(|f| sid(f))
+                    .collect::<Result<Vec<_>, _>>()?;
                 let resolution = match &t.resolution {
                     Some(r) => Some(
                         st.resolutions
@@ -115,16 +150,29 @@ impl State {
                     ),
                     None => None,
                 };
-                transitions.push(Transition { id: t.id.clone(), name: t.name.clone(), from, to: sid(&t.to)?, resolution, requires: t.requires.clone() });
+                transitions.push(Transition {
+                    id: t.id.clone(),
+                    name: t.name.clone(),
+                    from,
+                    to: sid(&t.to)?,
+                    resolution,
+                    requires: t.requires.clone(),
+                });
             }
-            st.workflows.push(Workflow { name: wf.name.clone(), initial, transitions });
+            st.workflows.push(Workflow {
+                name: wf.name.clone(),
+                initial,
+                transitions,
+            });
         }
         if st.workflows.is_empty() {
             return Err(seed_err("a seed needs at least one workflow".into()));
         }
         for p in seed.projects {
             let lead = match &p.lead {
-                Some(l) => st.find_user(l).ok_or_else(|| seed_err(format!("unknown lead '{l}'")))?,
+                Some(l) => st
+                    .find_user(l)
+                    .ok_or_else(|| seed_err(format!("unknown lead '{l}'")))?,
                 None => 0,
             };
             let types: Vec<String> = if p.issue_types.is_empty() {
@@ -154,7 +202,8 @@ impl State {
                 .map_err(|e| seed_err(format!("{e}")))?;
         }
         for si in seed.issues {
-            st.seed_issue(&si).map_err(|e| seed_err(format!("issue '{}': {e}", si.summary)))?;
+            st.seed_issue(&si)
+                .map_err(|e| seed_err(format!("issue '{}': {e}", si.summary)))?;
         }
         st.events.clear();
         Ok(st)
@@ -163,7 +212,10 @@ impl State {
     fn seed_issue(&mut self, si: &super::seed::SeedIssue) -> Result<(), ApiError> {
         let user = |st: &State, n: &Option<String>| -> Result<Option<UserId>, ApiError> {
             match n {
-                Some(n) => st.find_user(n).map(Some).ok_or_else(|| ApiError::bad_request(format!("unknown user '{n}'"))),
+                Some(n) => st
+                    .find_user(n)
+                    .map(Some)
+                    .ok_or_else(|| ApiError::bad_request(format!("unknown user '{n}'"))),
                 None => Ok(None),
             }
         };
@@ -179,11 +231,22 @@ impl State {
             fields.insert("priority".into(), json!({"name": p}));
         }
         fields.insert("labels".into(), json!(si.labels));
-        fields.insert("components".into(), Value::from(si.components.iter().map(|c| json!({"name": c})).collect::<Vec<_>>()));
+        fields.insert(
+            "components".into(),
+            Value::from(
+                si.components
+                    .iter()
+                    .map(|c| json!({"name": c}))
+                    .collect::<Vec<_>>(),
+            ),
+        );
         if let Some(parent) = &si.parent {
             fields.insert("parent".into(), json!({"key": parent}));
         }
-        let api = Api { flavour: self.flavour, v3: false };
+        let api = Api {
+            flavour: self.flavour,
+            v3: false,
+        };
         let id = self.create_issue(reporter, api, &fields, None)?;
         let assignee = user(self, &si.assignee)?;
         if let Some(issue) = self.issues.get_mut(&id) {
@@ -194,8 +257,12 @@ impl State {
                 .status_by_name(target)
                 .map(|s| s.id.clone())
                 .ok_or_else(|| ApiError::bad_request(format!("unknown status '{target}'")))?;
-            let done = self.status(&sid).is_some_and(|s| s.category == StatusCategory::Done);
-            let resolution = done.then(|| self.resolutions.first().map(|r| r.id.clone())).flatten();
+            let done = self
+                .status(&sid)
+                .is_some_and(|s| s.category == StatusCategory::Done);
+            let resolution = done
+                .then(|| self.resolutions.first().map(|r| r.id.clone()))
+                .flatten();
             if let Some(issue) = self.issues.get_mut(&id) {
                 issue.status = sid;
                 if done {
@@ -205,10 +272,13 @@ impl State {
             }
         }
         for c in &si.comments {
-            let author = self.find_user(&c.author).ok_or_else(|| ApiError::bad_request(format!("unknown user '{}'", c.author)))?;
+            let author = self
+                .find_user(&c.author)
+                .ok_or_else(|| ApiError::bad_request(format!("unknown user '{}'", c.author)))?;
             let mut body = json!({"body": c.body});
             if c.internal {
-                body["properties"] = json!([{"key": "sd.public.comment", "value": {"internal": true}}]);
+                body["properties"] =
+                    json!([{"key": "sd.public.comment", "value": {"internal": true}}]);
             }
             self.add_comment(id, author, api, &body)?;
         }
@@ -220,7 +290,11 @@ impl State {
     /// A user by account id, name, key, email or display name.
     pub fn find_user(&self, s: &str) -> Option<UserId> {
         self.users.iter().position(|u| {
-            u.account_id == s || u.name == s || u.key == s || u.email.eq_ignore_ascii_case(s) || u.display_name.eq_ignore_ascii_case(s)
+            u.account_id == s
+                || u.name == s
+                || u.key == s
+                || u.email.eq_ignore_ascii_case(s)
+                || u.display_name.eq_ignore_ascii_case(s)
         })
     }
 
@@ -241,7 +315,9 @@ impl State {
 
     /// A project by id or key.
     pub fn find_project(&self, s: &str) -> Option<&Project> {
-        self.projects.iter().find(|p| p.id == s || p.key.eq_ignore_ascii_case(s))
+        self.projects
+            .iter()
+            .find(|p| p.id == s || p.key.eq_ignore_ascii_case(s))
     }
 
     pub fn project(&self, id: &str) -> Option<&Project> {
@@ -253,7 +329,9 @@ impl State {
     }
 
     pub fn status_by_name(&self, name: &str) -> Option<&Status> {
-        self.statuses.iter().find(|s| s.name.eq_ignore_ascii_case(name))
+        self.statuses
+            .iter()
+            .find(|s| s.name.eq_ignore_ascii_case(name))
     }
 
     pub fn workflow_of(&self, project_id: &str) -> Option<&Workflow> {
@@ -263,7 +341,11 @@ impl State {
 
     /// The id Jira would give option `i` of a select field.
     pub fn option_id(&self, cf: &CustomField, i: usize) -> String {
-        let n: u64 = cf.id.trim_start_matches("customfield_").parse().unwrap_or(0);
+        let n: u64 = cf
+            .id
+            .trim_start_matches("customfield_")
+            .parse()
+            .unwrap_or(0);
         (n * 10 + i as u64).to_string()
     }
 
@@ -292,13 +374,31 @@ impl State {
     // ---- administration (seed, handle) ----
 
     /// Adds a project; `components` are names.
-    pub fn add_project(&mut self, key: &str, name: &str, lead: UserId, issue_types: Vec<String>, workflow: &str, components: &[String]) -> Result<String, ApiError> {
-        let valid_key = key.len() >= 2 && key.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit()) && key.starts_with(|c: char| c.is_ascii_uppercase());
+    pub fn add_project(
+        &mut self,
+        key: &str,
+        name: &str,
+        lead: UserId,
+        issue_types: Vec<String>,
+        workflow: &str,
+        components: &[String],
+    ) -> Result<String, ApiError> {
+        let valid_key = key.len() >= 2
+            && key
+                .chars()
+                .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
+            && key.starts_with(|c: char| c.is_ascii_uppercase());
         if !valid_key {
-            return Err(ApiError::field("projectKey", "Project keys must start with an uppercase letter, followed by one or more uppercase alphanumeric characters."));
+            return Err(ApiError::field(
+                "projectKey",
+                "Project keys must start with an uppercase letter, followed by one or more uppercase alphanumeric characters.",
+            ));
         }
         if self.find_project(key).is_some() {
-            return Err(ApiError::field("projectKey", format!("Project '{key}' uses this project key.")));
+            return Err(ApiError::field(
+                "projectKey",
+                format!("Project '{key}' uses this project key."),
+            ));
         }
         let id = self.next_project.to_string();
         self.next_project += 1;
@@ -307,7 +407,10 @@ impl State {
             .map(|c| {
                 let id = self.next_component.to_string();
                 self.next_component += 1;
-                Component { id, name: c.clone() }
+                Component {
+                    id,
+                    name: c.clone(),
+                }
             })
             .collect();
         self.projects.push(Project {
@@ -332,20 +435,37 @@ impl State {
     // ---- issues ----
 
     /// Creates an issue from a create request's `fields` (and `update`).
-    pub fn create_issue(&mut self, actor: UserId, api: Api, fields: &Map<String, Value>, update: Option<&Map<String, Value>>) -> Result<u64, ApiError> {
-        let pv = fields.get("project").ok_or_else(|| ApiError::field("project", "Specify a valid project ID or key"))?;
-        let pref = pv.get("id").or_else(|| pv.get("key")).and_then(Value::as_str).unwrap_or("");
+    pub fn create_issue(
+        &mut self,
+        actor: UserId,
+        api: Api,
+        fields: &Map<String, Value>,
+        update: Option<&Map<String, Value>>,
+    ) -> Result<u64, ApiError> {
+        let pv = fields
+            .get("project")
+            .ok_or_else(|| ApiError::field("project", "Specify a valid project ID or key"))?;
+        let pref = pv
+            .get("id")
+            .or_else(|| pv.get("key"))
+            .and_then(Value::as_str)
+            .unwrap_or("");
         let project = self
             .find_project(pref)
             .ok_or_else(|| ApiError::field("project", "Specify a valid project ID or key"))?
             .clone();
-        let tv = fields.get("issuetype").ok_or_else(|| ApiError::field("issuetype", "Specify an issue type"))?;
+        let tv = fields
+            .get("issuetype")
+            .ok_or_else(|| ApiError::field("issuetype", "Specify an issue type"))?;
         let itype = self
             .issue_types
             .iter()
             .find(|t| {
                 tv.get("id").and_then(Value::as_str) == Some(t.id.as_str())
-                    || tv.get("name").and_then(Value::as_str).is_some_and(|n| n.eq_ignore_ascii_case(&t.name))
+                    || tv
+                        .get("name")
+                        .and_then(Value::as_str)
+                        .is_some_and(|n| n.eq_ignore_ascii_case(&t.name))
             })
             .filter(|t| project.issue_types.contains(&t.id))
             .ok_or_else(|| ApiError::field("issuetype", "Specify an issue type"))?
@@ -362,7 +482,10 @@ impl State {
             summary: String::new(),
             description: None,
             status: wf.initial.clone(),
-            priority: self.priorities.get(self.priorities.len() / 2).map(|p| p.id.clone()),
+            priority: self
+                .priorities
+                .get(self.priorities.len() / 2)
+                .map(|p| p.id.clone()),
             resolution: None,
             resolution_date: None,
             labels: Vec::new(),
@@ -384,21 +507,47 @@ impl State {
         rest.remove("project");
         rest.remove("issuetype");
         if !rest.contains_key("summary") && !update.is_some_and(|u| u.contains_key("summary")) {
-            return Err(ApiError::field("summary", "You must specify a summary of the issue."));
+            return Err(ApiError::field(
+                "summary",
+                "You must specify a summary of the issue.",
+            ));
         }
         let extras = input::apply(self, api, &mut issue, Some(&rest), update, false)?;
         match (itype.subtask, issue.parent) {
-            (true, None) => return Err(ApiError::field("parent", "Given parent issue does not belong to appropriate hierarchy.")),
+            (true, None) => {
+                return Err(ApiError::field(
+                    "parent",
+                    "Given parent issue does not belong to appropriate hierarchy.",
+                ));
+            }
             (true, Some(p)) => {
-                let parent = self.issues.get(&p).ok_or_else(|| ApiError::field("parent", "Could not find parent issue"))?;
-                if self.issue_types.iter().any(|t| t.id == parent.issue_type && t.subtask) {
-                    return Err(ApiError::field("parent", "Given parent issue does not belong to appropriate hierarchy."));
+                let parent = self
+                    .issues
+                    .get(&p)
+                    .ok_or_else(|| ApiError::field("parent", "Could not find parent issue"))?;
+                if self
+                    .issue_types
+                    .iter()
+                    .any(|t| t.id == parent.issue_type && t.subtask)
+                {
+                    return Err(ApiError::field(
+                        "parent",
+                        "Given parent issue does not belong to appropriate hierarchy.",
+                    ));
                 }
                 if parent.project != issue.project {
-                    return Err(ApiError::field("parent", "Sub-tasks must be in the same project as their parent."));
+                    return Err(ApiError::field(
+                        "parent",
+                        "Sub-tasks must be in the same project as their parent.",
+                    ));
                 }
             }
-            (false, Some(_)) => return Err(ApiError::field("parent", "Given parent issue does not belong to appropriate hierarchy.")),
+            (false, Some(_)) => {
+                return Err(ApiError::field(
+                    "parent",
+                    "Given parent issue does not belong to appropriate hierarchy.",
+                ));
+            }
             (false, None) => {}
         }
         let id = issue.id;
@@ -419,14 +568,24 @@ impl State {
     }
 
     /// Edits an issue (`PUT /issue/{key}`).
-    pub fn edit_issue(&mut self, id: u64, actor: UserId, api: Api, fields: Option<&Map<String, Value>>, update: Option<&Map<String, Value>>) -> Result<(), ApiError> {
+    pub fn edit_issue(
+        &mut self,
+        id: u64,
+        actor: UserId,
+        api: Api,
+        fields: Option<&Map<String, Value>>,
+        update: Option<&Map<String, Value>>,
+    ) -> Result<(), ApiError> {
         let old = self.issues.get(&id).ok_or_else(ApiError::issue_not_found)?;
         let mut new = old.clone();
         let extras = input::apply(self, api, &mut new, fields, update, false)?;
         if new.parent != old.parent {
             let t = self.issue_types.iter().find(|t| t.id == new.issue_type);
             if !t.is_some_and(|t| t.subtask) || new.parent.is_none() {
-                return Err(ApiError::field("parent", "Given parent issue does not belong to appropriate hierarchy."));
+                return Err(ApiError::field(
+                    "parent",
+                    "Given parent issue does not belong to appropriate hierarchy.",
+                ));
             }
         }
         self.commit_change(id, actor, new, "issue_updated", None);
@@ -440,36 +599,67 @@ impl State {
     }
 
     /// Replaces issue `id` with `new`, recording the changelog and an update event when something changed.
-    fn commit_change(&mut self, id: u64, actor: UserId, mut new: Issue, type_name: &'static str, extra: Option<ChangeItem>) -> Option<u64> {
+    fn commit_change(
+        &mut self,
+        id: u64,
+        actor: UserId,
+        mut new: Issue,
+        type_name: &'static str,
+        extra: Option<ChangeItem>,
+    ) -> Option<u64> {
         let old = self.issues.get(&id)?;
         let mut items = self.diff(old, &new);
         items.extend(extra);
         if items.is_empty() {
             return None;
         }
-        let type_name = if type_name == "issue_updated" && items.iter().all(|i| i.field == "assignee") {
-            "issue_assigned"
-        } else {
-            type_name
-        };
+        let type_name =
+            if type_name == "issue_updated" && items.iter().all(|i| i.field == "assignee") {
+                "issue_assigned"
+            } else {
+                type_name
+            };
         let now = Utc::now();
         let hid = self.next_history;
         self.next_history += 1;
         new.updated = now;
-        new.histories.push(History { id: hid, author: actor, created: now, items });
+        new.histories.push(History {
+            id: hid,
+            author: actor,
+            created: now,
+            items,
+        });
         self.issues.insert(id, new);
-        self.events.push(Event::IssueUpdated { issue: id, actor, history: Some(hid), type_name, comment: None });
+        self.events.push(Event::IssueUpdated {
+            issue: id,
+            actor,
+            history: Some(hid),
+            type_name,
+            comment: None,
+        });
         Some(hid)
     }
 
     /// Runs a workflow transition, with its screen `fields`/`update`.
-    pub fn transition(&mut self, id: u64, actor: UserId, api: Api, transition_id: &str, fields: Option<&Map<String, Value>>, update: Option<&Map<String, Value>>) -> Result<(), ApiError> {
+    pub fn transition(
+        &mut self,
+        id: u64,
+        actor: UserId,
+        api: Api,
+        transition_id: &str,
+        fields: Option<&Map<String, Value>>,
+        update: Option<&Map<String, Value>>,
+    ) -> Result<(), ApiError> {
         let issue = self.issues.get(&id).ok_or_else(ApiError::issue_not_found)?;
         let t = self
             .transitions_for(issue)
             .into_iter()
             .find(|t| t.id == transition_id)
-            .ok_or_else(|| ApiError::bad_request(format!("Transition id '{transition_id}' is not valid for this issue.")))?;
+            .ok_or_else(|| {
+                ApiError::bad_request(format!(
+                    "Transition id '{transition_id}' is not valid for this issue."
+                ))
+            })?;
         let mut new = issue.clone();
         let extras = input::apply(self, api, &mut new, fields, update, true)?;
         for req in &t.requires {
@@ -483,14 +673,22 @@ impl State {
                 other => !new.custom.contains_key(other),
             };
             if missing {
-                return Err(ApiError::field(req.clone(), format!("Field '{req}' is required for transition '{}'.", t.name)));
+                return Err(ApiError::field(
+                    req.clone(),
+                    format!("Field '{req}' is required for transition '{}'.", t.name),
+                ));
             }
         }
         new.status = t.to.clone();
-        let done = self.status(&t.to).is_some_and(|s| s.category == StatusCategory::Done);
+        let done = self
+            .status(&t.to)
+            .is_some_and(|s| s.category == StatusCategory::Done);
         if done {
             if new.resolution.is_none() {
-                new.resolution = t.resolution.clone().or_else(|| self.resolutions.first().map(|r| r.id.clone()));
+                new.resolution = t
+                    .resolution
+                    .clone()
+                    .or_else(|| self.resolutions.first().map(|r| r.id.clone()));
             }
             if new.resolution_date.is_none() {
                 new.resolution_date = Some(Utc::now());
@@ -507,11 +705,21 @@ impl State {
     }
 
     /// Deletes an issue (and its sub-tasks when asked).
-    pub fn delete_issue(&mut self, id: u64, actor: UserId, delete_subtasks: bool) -> Result<(), ApiError> {
+    pub fn delete_issue(
+        &mut self,
+        id: u64,
+        actor: UserId,
+        delete_subtasks: bool,
+    ) -> Result<(), ApiError> {
         if !self.issues.contains_key(&id) {
             return Err(ApiError::issue_not_found());
         }
-        let subs: Vec<u64> = self.issues.values().filter(|i| i.parent == Some(id)).map(|i| i.id).collect();
+        let subs: Vec<u64> = self
+            .issues
+            .values()
+            .filter(|i| i.parent == Some(id))
+            .map(|i| i.id)
+            .collect();
         if !subs.is_empty() && !delete_subtasks {
             return Err(ApiError::bad_request(
                 "The issue has subtasks. You must specify the 'deleteSubtasks' parameter to delete this issue with subtasks.",
@@ -520,7 +728,9 @@ impl State {
         for s in subs {
             self.delete_issue(s, actor, true)?;
         }
-        let Some(issue) = self.issues.remove(&id) else { return Ok(()) };
+        let Some(issue) = self.issues.remove(&id) else {
+            return Ok(());
+        };
         for c in &issue.comments {
             self.comment_index.remove(&c.id);
         }
@@ -528,13 +738,20 @@ impl State {
             self.attachments.remove(a);
         }
         self.links.retain(|_, l| l.inward != id && l.outward != id);
-        self.events.push(Event::IssueDeleted { issue: Box::new(issue), actor });
+        self.events.push(Event::IssueDeleted {
+            issue: Box::new(issue),
+            actor,
+        });
         Ok(())
     }
 
     /// Assigns (`PUT /issue/{key}/assignee`).
     pub fn assign(&mut self, id: u64, actor: UserId, who: Option<UserId>) -> Result<(), ApiError> {
-        let mut new = self.issues.get(&id).ok_or_else(ApiError::issue_not_found)?.clone();
+        let mut new = self
+            .issues
+            .get(&id)
+            .ok_or_else(ApiError::issue_not_found)?
+            .clone();
         new.assignee = who;
         self.commit_change(id, actor, new, "issue_assigned", None);
         Ok(())
@@ -543,7 +760,13 @@ impl State {
     /// Changelog items between two versions of an issue, in Jira's terms.
     pub fn diff(&self, a: &Issue, b: &Issue) -> Vec<ChangeItem> {
         let mut items = Vec::new();
-        let mut push = |field: &str, field_id: &str, fieldtype: &str, from: Option<String>, from_s: Option<String>, to: Option<String>, to_s: Option<String>| {
+        let mut push = |field: &str,
+                        field_id: &str,
+                        fieldtype: &str,
+                        from: Option<String>,
+                        from_s: Option<String>,
+                        to: Option<String>,
+                        to_s: Option<String>| {
             items.push(ChangeItem {
                 field: field.into(),
                 fieldtype: fieldtype.into(),
@@ -555,57 +778,162 @@ impl State {
             })
         };
         if a.summary != b.summary {
-            push("summary", "summary", "jira", None, Some(a.summary.clone()), None, Some(b.summary.clone()));
+            push(
+                "summary",
+                "summary",
+                "jira",
+                None,
+                Some(a.summary.clone()),
+                None,
+                Some(b.summary.clone()),
+            );
         }
         if a.description != b.description {
             let t = |d: &Option<Value>| d.as_ref().map(|v| self.wiki_text(v));
-            push("description", "description", "jira", None, t(&a.description), None, t(&b.description));
+            push(
+                "description",
+                "description",
+                "jira",
+                None,
+                t(&a.description),
+                None,
+                t(&b.description),
+            );
         }
         if a.issue_type != b.issue_type {
-            let n = |id: &str| self.issue_types.iter().find(|t| t.id == id).map(|t| t.name.clone());
-            push("issuetype", "issuetype", "jira", Some(a.issue_type.clone()), n(&a.issue_type), Some(b.issue_type.clone()), n(&b.issue_type));
+            let n = |id: &str| {
+                self.issue_types
+                    .iter()
+                    .find(|t| t.id == id)
+                    .map(|t| t.name.clone())
+            };
+            push(
+                "issuetype",
+                "issuetype",
+                "jira",
+                Some(a.issue_type.clone()),
+                n(&a.issue_type),
+                Some(b.issue_type.clone()),
+                n(&b.issue_type),
+            );
         }
         if a.status != b.status {
             let n = |id: &str| self.status(id).map(|s| s.name.clone());
-            push("status", "status", "jira", Some(a.status.clone()), n(&a.status), Some(b.status.clone()), n(&b.status));
+            push(
+                "status",
+                "status",
+                "jira",
+                Some(a.status.clone()),
+                n(&a.status),
+                Some(b.status.clone()),
+                n(&b.status),
+            );
         }
         if a.resolution != b.resolution {
-            let n = |id: &Option<String>| id.as_ref().and_then(|id| self.resolutions.iter().find(|r| &r.id == id)).map(|r| r.name.clone());
-            push("resolution", "resolution", "jira", a.resolution.clone(), n(&a.resolution), b.resolution.clone(), n(&b.resolution));
+            let n = |id: &Option<String>| {
+                id.as_ref()
+                    .and_then(|id| self.resolutions.iter().find(|r| &r.id == id))
+                    .map(|r| r.name.clone())
+            };
+            push(
+                "resolution",
+                "resolution",
+                "jira",
+                a.resolution.clone(),
+                n(&a.resolution),
+                b.resolution.clone(),
+                n(&b.resolution),
+            );
         }
         if a.priority != b.priority {
-            let n = |id: &Option<String>| id.as_ref().and_then(|id| self.priorities.iter().find(|r| &r.id == id)).map(|r| r.name.clone());
-            push("priority", "priority", "jira", a.priority.clone(), n(&a.priority), b.priority.clone(), n(&b.priority));
+            let n = |id: &Option<String>| {
+                id.as_ref()
+                    .and_then(|id| self.priorities.iter().find(|r| &r.id == id))
+                    .map(|r| r.name.clone())
+            };
+            push(
+                "priority",
+                "priority",
+                "jira",
+                a.priority.clone(),
+                n(&a.priority),
+                b.priority.clone(),
+                n(&b.priority),
+            );
         }
         if a.labels != b.labels {
             let j = |l: &Vec<String>| (!l.is_empty()).then(|| l.join(" "));
-            push("labels", "labels", "jira", None, j(&a.labels), None, j(&b.labels));
+            push(
+                "labels",
+                "labels",
+                "jira",
+                None,
+                j(&a.labels),
+                None,
+                j(&b.labels),
+            );
         }
         if a.components != b.components {
             let names = |ids: &Vec<String>| {
                 let p = self.project(&a.project);
                 let v: Vec<String> = ids
                     .iter()
-                    .filter_map(|id| p.and_then(|p| p.components.iter().find(|c| &c.id == id)).map(|c| c.name.clone()))
+                    .filter_map(|id| {
+                        p.and_then(|p| p.components.iter().find(|c| &c.id == id))
+                            .map(|c| c.name.clone())
+                    })
                     .collect();
                 (!v.is_empty()).then(|| v.join(", "))
             };
-            push("Component", "components", "jira", None, names(&a.components), None, names(&b.components));
+            push(
+                "Component",
+                "components",
+                "jira",
+                None,
+                names(&a.components),
+                None,
+                names(&b.components),
+            );
         }
-        for (field, fa, fb) in [("assignee", a.assignee, b.assignee), ("reporter", a.reporter, b.reporter)] {
+        for (field, fa, fb) in [
+            ("assignee", a.assignee, b.assignee),
+            ("reporter", a.reporter, b.reporter),
+        ] {
             if fa != fb {
-                let id = |u: Option<UserId>| u.and_then(|u| self.users.get(u)).map(|u| self.user_ref_id(u));
-                let n = |u: Option<UserId>| u.and_then(|u| self.users.get(u)).map(|u| u.display_name.clone());
+                let id = |u: Option<UserId>| {
+                    u.and_then(|u| self.users.get(u))
+                        .map(|u| self.user_ref_id(u))
+                };
+                let n = |u: Option<UserId>| {
+                    u.and_then(|u| self.users.get(u))
+                        .map(|u| u.display_name.clone())
+                };
                 push(field, field, "jira", id(fa), n(fa), id(fb), n(fb));
             }
         }
         if a.due_date != b.due_date {
             let d = |x: Option<chrono::NaiveDate>| x.map(|d| d.to_string());
-            push("duedate", "duedate", "jira", d(a.due_date), d(a.due_date), d(b.due_date), d(b.due_date));
+            push(
+                "duedate",
+                "duedate",
+                "jira",
+                d(a.due_date),
+                d(a.due_date),
+                d(b.due_date),
+                d(b.due_date),
+            );
         }
         if a.parent != b.parent {
             let k = |p: Option<u64>| p.and_then(|p| self.issues.get(&p)).map(|i| i.key.clone());
-            push("Parent", "parent", "jira", a.parent.map(|p| p.to_string()), k(a.parent), b.parent.map(|p| p.to_string()), k(b.parent));
+            push(
+                "Parent",
+                "parent",
+                "jira",
+                a.parent.map(|p| p.to_string()),
+                k(a.parent),
+                b.parent.map(|p| p.to_string()),
+                k(b.parent),
+            );
         }
         for cf in &self.custom_fields {
             let (va, vb) = (a.custom.get(&cf.id), b.custom.get(&cf.id));
@@ -619,7 +947,11 @@ impl State {
                             .unwrap_or_default(),
                         (CustomKind::Textarea, v) => self.wiki_text(v),
                         (_, Value::String(s)) => s.clone(),
-                        (_, Value::Array(a)) => a.iter().filter_map(Value::as_str).collect::<Vec<_>>().join(" "),
+                        (_, Value::Array(a)) => a
+                            .iter()
+                            .filter_map(Value::as_str)
+                            .collect::<Vec<_>>()
+                            .join(" "),
                         (_, other) => other.to_string(),
                     })
                 };
@@ -658,9 +990,15 @@ impl State {
                     .and_then(Value::as_str)
                     .unwrap_or("");
                 if !matches!(kind, "role" | "group") || value.is_empty() {
-                    return Err(ApiError::field("commentLevel", "You are currently not a member of the project role or group specified."));
+                    return Err(ApiError::field(
+                        "commentLevel",
+                        "You are currently not a member of the project role or group specified.",
+                    ));
                 }
-                Ok(Some(Visibility { kind: kind.into(), value: value.into() }))
+                Ok(Some(Visibility {
+                    kind: kind.into(),
+                    value: value.into(),
+                }))
             }
         }
     }
@@ -670,19 +1008,28 @@ impl State {
             .and_then(Value::as_array)
             .map(|a| {
                 a.iter()
-                    .filter_map(|p| Some((p.get("key")?.as_str()?.to_string(), p.get("value")?.clone())))
+                    .filter_map(|p| {
+                        Some((p.get("key")?.as_str()?.to_string(), p.get("value")?.clone()))
+                    })
                     .collect()
             })
             .unwrap_or_default()
     }
 
     /// Adds a comment from a request body `{body, visibility?, properties?}`.
-    pub fn add_comment(&mut self, issue_id: u64, actor: UserId, api: Api, req: &Value) -> Result<u64, ApiError> {
+    pub fn add_comment(
+        &mut self,
+        issue_id: u64,
+        actor: UserId,
+        api: Api,
+        req: &Value,
+    ) -> Result<u64, ApiError> {
         if !self.issues.contains_key(&issue_id) {
             return Err(ApiError::issue_not_found());
         }
         let body = req.get("body").cloned().unwrap_or(Value::Null);
-        let body = input::rich_in(api, "comment", &body)?.ok_or_else(|| ApiError::field("comment", "Comment body can not be empty!"))?;
+        let body = input::rich_in(api, "comment", &body)?
+            .ok_or_else(|| ApiError::field("comment", "Comment body can not be empty!"))?;
         let visibility = Self::visibility_in(req)?;
         let now = Utc::now();
         let comment = Comment {
@@ -702,8 +1049,18 @@ impl State {
             issue.comments.push(comment.clone());
             issue.updated = now;
         }
-        self.events.push(Event::CommentCreated { issue: issue_id, actor, comment: comment.clone() });
-        self.events.push(Event::IssueUpdated { issue: issue_id, actor, history: None, type_name: "issue_commented", comment: Some(comment) });
+        self.events.push(Event::CommentCreated {
+            issue: issue_id,
+            actor,
+            comment: comment.clone(),
+        });
+        self.events.push(Event::IssueUpdated {
+            issue: issue_id,
+            actor,
+            history: None,
+            type_name: "issue_commented",
+            comment: Some(comment),
+        });
         Ok(cid)
     }
 
@@ -714,20 +1071,40 @@ impl State {
             .comments
             .iter()
             .find(|c| c.id == comment_id)
-            .ok_or_else(|| ApiError::not_found(format!("Can not find a comment for the id: {comment_id}.")))
+            .ok_or_else(|| {
+                ApiError::not_found(format!("Can not find a comment for the id: {comment_id}."))
+            })
     }
 
-    pub fn update_comment(&mut self, issue_id: u64, comment_id: u64, actor: UserId, api: Api, req: &Value) -> Result<(), ApiError> {
+    pub fn update_comment(
+        &mut self,
+        issue_id: u64,
+        comment_id: u64,
+        actor: UserId,
+        api: Api,
+        req: &Value,
+    ) -> Result<(), ApiError> {
         self.comment(issue_id, comment_id)?;
         let body = match req.get("body") {
-            Some(b) => Some(input::rich_in(api, "comment", b)?.ok_or_else(|| ApiError::field("comment", "Comment body can not be empty!"))?),
+            Some(b) => Some(
+                input::rich_in(api, "comment", b)?
+                    .ok_or_else(|| ApiError::field("comment", "Comment body can not be empty!"))?,
+            ),
             None => None,
         };
-        let visibility = if req.get("visibility").is_some() { Some(Self::visibility_in(req)?) } else { None };
+        let visibility = if req.get("visibility").is_some() {
+            Some(Self::visibility_in(req)?)
+        } else {
+            None
+        };
         let props = Self::properties_in(req);
         let now = Utc::now();
-        let Some(issue) = self.issues.get_mut(&issue_id) else { return Err(ApiError::issue_not_found()) };
-        let Some(c) = issue.comments.iter_mut().find(|c| c.id == comment_id) else { return Err(ApiError::issue_not_found()) };
+        let Some(issue) = self.issues.get_mut(&issue_id) else {
+            return Err(ApiError::issue_not_found());
+        };
+        let Some(c) = issue.comments.iter_mut().find(|c| c.id == comment_id) else {
+            return Err(ApiError::issue_not_found());
+        };
         if let Some(b) = body {
             c.body = b;
         }
@@ -739,30 +1116,67 @@ impl State {
         c.update_author = actor;
         let comment = c.clone();
         issue.updated = now;
-        self.events.push(Event::CommentUpdated { issue: issue_id, actor, comment: comment.clone() });
-        self.events.push(Event::IssueUpdated { issue: issue_id, actor, history: None, type_name: "issue_comment_edited", comment: Some(comment) });
+        self.events.push(Event::CommentUpdated {
+            issue: issue_id,
+            actor,
+            comment: comment.clone(),
+        });
+        self.events.push(Event::IssueUpdated {
+            issue: issue_id,
+            actor,
+            history: None,
+            type_name: "issue_comment_edited",
+            comment: Some(comment),
+        });
         Ok(())
     }
 
-    pub fn delete_comment(&mut self, issue_id: u64, comment_id: u64, actor: UserId) -> Result<(), ApiError> {
+    pub fn delete_comment(
+        &mut self,
+        issue_id: u64,
+        comment_id: u64,
+        actor: UserId,
+    ) -> Result<(), ApiError> {
         self.comment(issue_id, comment_id)?;
-        let Some(issue) = self.issues.get_mut(&issue_id) else { return Err(ApiError::issue_not_found()) };
-        let Some(pos) = issue.comments.iter().position(|c| c.id == comment_id) else { return Err(ApiError::issue_not_found()) };
+        let Some(issue) = self.issues.get_mut(&issue_id) else {
+            return Err(ApiError::issue_not_found());
+        };
+        let Some(pos) = issue.comments.iter().position(|c| c.id == comment_id) else {
+            return Err(ApiError::issue_not_found());
+        };
         let comment = issue.comments.remove(pos);
         issue.updated = Utc::now();
         self.comment_index.remove(&comment_id);
-        self.events.push(Event::CommentDeleted { issue: issue_id, actor, comment: comment.clone() });
-        self.events.push(Event::IssueUpdated { issue: issue_id, actor, history: None, type_name: "issue_comment_deleted", comment: Some(comment) });
+        self.events.push(Event::CommentDeleted {
+            issue: issue_id,
+            actor,
+            comment: comment.clone(),
+        });
+        self.events.push(Event::IssueUpdated {
+            issue: issue_id,
+            actor,
+            history: None,
+            type_name: "issue_comment_deleted",
+            comment: Some(comment),
+        });
         Ok(())
     }
 
     /// Sets a comment property (how JSM marks a comment internal).
-    pub fn set_comment_property(&mut self, comment_id: u64, key: &str, value: Value) -> Result<(), ApiError> {
-        let issue_id = *self
-            .comment_index
-            .get(&comment_id)
-            .ok_or_else(|| ApiError::not_found(format!("Can not find a comment for the id: {comment_id}.")))?;
-        let Some(c) = self.issues.get_mut(&issue_id).and_then(|i| i.comments.iter_mut().find(|c| c.id == comment_id)) else {
+    pub fn set_comment_property(
+        &mut self,
+        comment_id: u64,
+        key: &str,
+        value: Value,
+    ) -> Result<(), ApiError> {
+        let issue_id = *self.comment_index.get(&comment_id).ok_or_else(|| {
+            ApiError::not_found(format!("Can not find a comment for the id: {comment_id}."))
+        })?;
+        let Some(c) = self
+            .issues
+            .get_mut(&issue_id)
+            .and_then(|i| i.comments.iter_mut().find(|c| c.id == comment_id))
+        else {
             return Err(ApiError::not_found("Comment not found."));
         };
         c.properties.insert(key.to_string(), value);
@@ -771,29 +1185,64 @@ impl State {
 
     // ---- attachments ----
 
-    pub fn add_attachment(&mut self, issue_id: u64, actor: UserId, filename: String, mime_type: String, content: axum::body::Bytes) -> Result<u64, ApiError> {
+    pub fn add_attachment(
+        &mut self,
+        issue_id: u64,
+        actor: UserId,
+        filename: String,
+        mime_type: String,
+        content: axum::body::Bytes,
+    ) -> Result<u64, ApiError> {
         if !self.issues.contains_key(&issue_id) {
             return Err(ApiError::issue_not_found());
         }
         let id = self.next_attachment;
         self.next_attachment += 1;
         let now = Utc::now();
-        self.attachments.insert(id, Attachment { id, issue_id, filename: filename.clone(), mime_type, author: actor, created: now, content });
-        let Some(mut new) = self.issues.get(&issue_id).cloned() else { return Err(ApiError::issue_not_found()) };
+        self.attachments.insert(
+            id,
+            Attachment {
+                id,
+                issue_id,
+                filename: filename.clone(),
+                mime_type,
+                author: actor,
+                created: now,
+                content,
+            },
+        );
+        let Some(mut new) = self.issues.get(&issue_id).cloned() else {
+            return Err(ApiError::issue_not_found());
+        };
         new.attachments.push(id);
-        let item = ChangeItem { field: "Attachment".into(), fieldtype: "jira".into(), field_id: "attachment".into(), from: None, from_string: None, to: Some(id.to_string()), to_string: Some(filename) };
+        let item = ChangeItem {
+            field: "Attachment".into(),
+            fieldtype: "jira".into(),
+            field_id: "attachment".into(),
+            from: None,
+            from_string: None,
+            to: Some(id.to_string()),
+            to_string: Some(filename),
+        };
         self.commit_change(issue_id, actor, new, "issue_updated", Some(item));
         Ok(id)
     }
 
     pub fn delete_attachment(&mut self, id: u64, actor: UserId) -> Result<(), ApiError> {
-        let a = self
-            .attachments
-            .remove(&id)
-            .ok_or_else(|| ApiError::not_found(format!("The attachment with id '{id}' does not exist")))?;
+        let a = self.attachments.remove(&id).ok_or_else(|| {
+            ApiError::not_found(format!("The attachment with id '{id}' does not exist"))
+        })?;
         if let Some(mut new) = self.issues.get(&a.issue_id).cloned() {
             new.attachments.retain(|x| *x != id);
-            let item = ChangeItem { field: "Attachment".into(), fieldtype: "jira".into(), field_id: "attachment".into(), from: Some(id.to_string()), from_string: Some(a.filename.clone()), to: None, to_string: None };
+            let item = ChangeItem {
+                field: "Attachment".into(),
+                fieldtype: "jira".into(),
+                field_id: "attachment".into(),
+                from: Some(id.to_string()),
+                from_string: Some(a.filename.clone()),
+                to: None,
+                to_string: None,
+            };
             self.commit_change(a.issue_id, actor, new, "issue_updated", Some(item));
         }
         Ok(())
@@ -806,37 +1255,92 @@ impl State {
         let name = v.get("name").and_then(Value::as_str);
         self.link_types
             .iter()
-            .find(|t| Some(t.id.as_str()) == id || name.is_some_and(|n| n.eq_ignore_ascii_case(&t.name)))
+            .find(|t| {
+                Some(t.id.as_str()) == id || name.is_some_and(|n| n.eq_ignore_ascii_case(&t.name))
+            })
             .cloned()
-            .ok_or_else(|| ApiError::not_found(format!("No issue link type with name '{}' found.", name.or(id).unwrap_or(""))))
+            .ok_or_else(|| {
+                ApiError::not_found(format!(
+                    "No issue link type with name '{}' found.",
+                    name.or(id).unwrap_or("")
+                ))
+            })
     }
 
     /// Links two issues (`POST /issueLink`); the outward issue "blocks" the inward one.
-    pub fn add_link(&mut self, actor: UserId, type_ref: &Value, inward: u64, outward: u64) -> Result<u64, ApiError> {
+    pub fn add_link(
+        &mut self,
+        actor: UserId,
+        type_ref: &Value,
+        inward: u64,
+        outward: u64,
+    ) -> Result<u64, ApiError> {
         let t = self.link_type(type_ref)?;
         if !self.issues.contains_key(&inward) || !self.issues.contains_key(&outward) {
             return Err(ApiError::issue_not_found());
         }
-        if let Some(existing) = self.links.values().find(|l| l.type_id == t.id && l.inward == inward && l.outward == outward) {
+        if let Some(existing) = self
+            .links
+            .values()
+            .find(|l| l.type_id == t.id && l.inward == inward && l.outward == outward)
+        {
             return Ok(existing.id);
         }
         let id = self.next_link;
         self.next_link += 1;
-        self.links.insert(id, IssueLink { id, type_id: t.id.clone(), inward, outward });
-        let key = |i: u64| self.issues.get(&i).map(|x| x.key.clone()).unwrap_or_default();
+        self.links.insert(
+            id,
+            IssueLink {
+                id,
+                type_id: t.id.clone(),
+                inward,
+                outward,
+            },
+        );
+        let key = |i: u64| {
+            self.issues
+                .get(&i)
+                .map(|x| x.key.clone())
+                .unwrap_or_default()
+        };
         let (ik, ok) = (key(inward), key(outward));
-        for (me, text) in [(outward, format!("This issue {} {ik}", t.outward)), (inward, format!("This issue {} {ok}", t.inward))] {
+        for (me, text) in [
+            (outward, format!("This issue {} {ik}", t.outward)),
+            (inward, format!("This issue {} {ok}", t.inward)),
+        ] {
             if let Some(new) = self.issues.get(&me).cloned() {
-                let item = ChangeItem { field: "Link".into(), fieldtype: "jira".into(), field_id: "issuelinks".into(), from: None, from_string: None, to: Some(if me == outward { ik.clone() } else { ok.clone() }), to_string: Some(text) };
+                let item = ChangeItem {
+                    field: "Link".into(),
+                    fieldtype: "jira".into(),
+                    field_id: "issuelinks".into(),
+                    from: None,
+                    from_string: None,
+                    to: Some(if me == outward {
+                        ik.clone()
+                    } else {
+                        ok.clone()
+                    }),
+                    to_string: Some(text),
+                };
                 self.commit_change(me, actor, new, "issue_updated", Some(item));
             }
         }
         Ok(id)
     }
 
-    fn link_from_update(&mut self, issue_id: u64, actor: UserId, v: &Value) -> Result<(), ApiError> {
+    fn link_from_update(
+        &mut self,
+        issue_id: u64,
+        actor: UserId,
+        v: &Value,
+    ) -> Result<(), ApiError> {
         let t = v.get("type").cloned().unwrap_or(Value::Null);
-        let other = |k: &str| v.get(k).and_then(|o| o.get("key").or_else(|| o.get("id"))).and_then(Value::as_str).map(str::to_string);
+        let other = |k: &str| {
+            v.get(k)
+                .and_then(|o| o.get("key").or_else(|| o.get("id")))
+                .and_then(Value::as_str)
+                .map(str::to_string)
+        };
         if let Some(o) = other("outwardIssue") {
             let o = self.issue_ref(&o)?;
             self.add_link(actor, &t, o, issue_id)?;
@@ -844,7 +1348,10 @@ impl State {
             let i = self.issue_ref(&i)?;
             self.add_link(actor, &t, issue_id, i)?;
         } else {
-            return Err(ApiError::field("issuelinks", "Issue link must name an inwardIssue or an outwardIssue."));
+            return Err(ApiError::field(
+                "issuelinks",
+                "Issue link must name an inwardIssue or an outwardIssue.",
+            ));
         }
         Ok(())
     }
@@ -856,7 +1363,15 @@ impl State {
             .ok_or_else(|| ApiError::not_found(format!("No issue link with id '{id}' exists.")))?;
         for me in [l.inward, l.outward] {
             if let Some(new) = self.issues.get(&me).cloned() {
-                let item = ChangeItem { field: "Link".into(), fieldtype: "jira".into(), field_id: "issuelinks".into(), from: Some(id.to_string()), from_string: Some("link removed".into()), to: None, to_string: None };
+                let item = ChangeItem {
+                    field: "Link".into(),
+                    fieldtype: "jira".into(),
+                    field_id: "issuelinks".into(),
+                    from: Some(id.to_string()),
+                    from_string: Some("link removed".into()),
+                    to: None,
+                    to_string: None,
+                };
                 self.commit_change(me, actor, new, "issue_updated", Some(item));
             }
         }

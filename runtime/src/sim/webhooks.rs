@@ -64,11 +64,22 @@ fn comment_json(st: &State, api: Api, issue: &Issue, c: &Comment) -> Value {
 /// The documented body for one event.
 fn body(st: &State, e: &Event, issue: &Issue, actor: UserId) -> Value {
     // Webhooks use the REST v2 representation on both flavours.
-    let api = Api { flavour: st.flavour, v3: false };
+    let api = Api {
+        flavour: st.flavour,
+        v3: false,
+    };
     let ts = Utc::now().timestamp_millis();
     let name = webhook_event(e);
     let user = render::user_short(st, api, Some(actor));
-    let full = || render::issue(st, api, issue, &FieldSel::parse(std::iter::empty(), "*all"), Expand::default());
+    let full = || {
+        render::issue(
+            st,
+            api,
+            issue,
+            &FieldSel::parse(std::iter::empty(), "*all"),
+            Expand::default(),
+        )
+    };
     match e {
         Event::IssueCreated { .. } => json!({
             "timestamp": ts, "webhookEvent": name, "issue_event_type_name": "issue_created",
@@ -78,7 +89,12 @@ fn body(st: &State, e: &Event, issue: &Issue, actor: UserId) -> Value {
             "timestamp": ts, "webhookEvent": name, "issue_event_type_name": "issue_deleted",
             "user": user, "issue": full(),
         }),
-        Event::IssueUpdated { history, type_name, comment, .. } => {
+        Event::IssueUpdated {
+            history,
+            type_name,
+            comment,
+            ..
+        } => {
             let mut b = json!({
                 "timestamp": ts, "webhookEvent": name, "issue_event_type_name": type_name,
                 "user": user, "issue": full(),
@@ -92,8 +108,13 @@ fn body(st: &State, e: &Event, issue: &Issue, actor: UserId) -> Value {
             }
             b
         }
-        Event::CommentCreated { comment, .. } | Event::CommentUpdated { comment, .. } | Event::CommentDeleted { comment, .. } => {
-            let sel = FieldSel::parse(std::iter::once("summary,status,issuetype,priority,assignee,project,labels"), "");
+        Event::CommentCreated { comment, .. }
+        | Event::CommentUpdated { comment, .. }
+        | Event::CommentDeleted { comment, .. } => {
+            let sel = FieldSel::parse(
+                std::iter::once("summary,status,issuetype,priority,assignee,project,labels"),
+                "",
+            );
             let small = render::issue(st, api, issue, &sel, Expand::default());
             let mut issue_v = json!({"id": small["id"], "self": small["self"], "key": small["key"], "fields": small["fields"]});
             if issue_v["fields"].is_null() {
@@ -108,7 +129,10 @@ fn substitute(url: &str, st: &State, issue: &Issue) -> String {
     if !url.contains("${") {
         return url.to_string();
     }
-    let pkey = st.project(&issue.project).map(|p| p.key.clone()).unwrap_or_default();
+    let pkey = st
+        .project(&issue.project)
+        .map(|p| p.key.clone())
+        .unwrap_or_default();
     url.replace("${issue.key}", &issue.key)
         .replace("${issue.id}", &issue.id.to_string())
         .replace("${project.key}", &pkey)
@@ -137,8 +161,16 @@ pub fn jobs_for(st: &State, events: Vec<Event>) -> Vec<Job> {
         };
         let mut dynamic: BTreeMap<String, Vec<u64>> = BTreeMap::new();
         let mut the_body: Option<Value> = None;
-        let identifier = format!("{}-{}", name, Utc::now().timestamp_nanos_opt().unwrap_or(0) + jobs.len() as i64);
-        for reg in st.webhooks.values().filter(|r| r.enabled && r.events.iter().any(|x| x == name)) {
+        let identifier = format!(
+            "{}-{}",
+            name,
+            Utc::now().timestamp_nanos_opt().unwrap_or(0) + jobs.len() as i64
+        );
+        for reg in st
+            .webhooks
+            .values()
+            .filter(|r| r.enabled && r.events.iter().any(|x| x == name))
+        {
             if let Some(q) = &reg.jql {
                 let q = compiled
                     .entry(reg.id)
@@ -151,7 +183,9 @@ pub fn jobs_for(st: &State, events: Vec<Event>) -> Vec<Job> {
             match reg.kind {
                 WebhookKind::Dynamic => dynamic.entry(reg.url.clone()).or_default().push(reg.id),
                 WebhookKind::Admin => {
-                    let b = the_body.get_or_insert_with(|| body(st, e, issue, actor)).clone();
+                    let b = the_body
+                        .get_or_insert_with(|| body(st, e, issue, actor))
+                        .clone();
                     jobs.push(Job {
                         webhook_ids: vec![reg.id],
                         url: substitute(&reg.url, st, issue),
@@ -164,9 +198,18 @@ pub fn jobs_for(st: &State, events: Vec<Event>) -> Vec<Job> {
             }
         }
         for (url, ids) in dynamic {
-            let mut b = the_body.get_or_insert_with(|| body(st, e, issue, actor)).clone();
+            let mut b = the_body
+                .get_or_insert_with(|| body(st, e, issue, actor))
+                .clone();
             b["matchedWebhookIds"] = json!(ids);
-            jobs.push(Job { webhook_ids: ids, url, event: name.to_string(), body: Some(b), identifier: identifier.clone(), attempt: 0 });
+            jobs.push(Job {
+                webhook_ids: ids,
+                url,
+                event: name.to_string(),
+                body: Some(b),
+                identifier: identifier.clone(),
+                attempt: 0,
+            });
         }
     }
     jobs
@@ -194,7 +237,10 @@ pub struct Dispatcher {
 
 impl Dispatcher {
     /// Starts the delivery task on the current runtime.
-    pub fn start(faults: Arc<Faults>, retry: RetryPolicy) -> Result<Dispatcher, super::error::SimError> {
+    pub fn start(
+        faults: Arc<Faults>,
+        retry: RetryPolicy,
+    ) -> Result<Dispatcher, super::error::SimError> {
         // reqwest is built without a default TLS provider; ring is the crate's choice.
         let _ = rustls::crypto::ring::default_provider().install_default();
         let client = reqwest::Client::builder()
@@ -202,11 +248,25 @@ impl Dispatcher {
             .build()
             .map_err(|e| super::error::SimError::Client(e.to_string()))?;
         let (tx, rx) = mpsc::unbounded_channel();
-        let records = Arc::new(Mutex::new(Records { seq: 0, list: Vec::new() }));
+        let records = Arc::new(Mutex::new(Records {
+            seq: 0,
+            list: Vec::new(),
+        }));
         let notify = Arc::new(Notify::new());
-        let worker = Worker { client, faults, retry, records: records.clone(), notify: notify.clone(), tx: tx.downgrade() };
+        let worker = Worker {
+            client,
+            faults,
+            retry,
+            records: records.clone(),
+            notify: notify.clone(),
+            tx: tx.downgrade(),
+        };
         tokio::spawn(worker.run(rx));
-        Ok(Dispatcher { tx, records, notify })
+        Ok(Dispatcher {
+            tx,
+            records,
+            notify,
+        })
     }
 
     pub fn send(&self, jobs: Vec<Job>) {
@@ -217,15 +277,27 @@ impl Dispatcher {
     }
 
     pub fn deliveries(&self) -> Vec<Delivery> {
-        self.records.lock().unwrap_or_else(|p| p.into_inner()).list.clone()
+        self.records
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .list
+            .clone()
     }
 
     pub fn clear(&self) {
-        self.records.lock().unwrap_or_else(|p| p.into_inner()).list.clear();
+        self.records
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .list
+            .clear();
     }
 
     /// Waits until `pred` holds over the delivery records, or `timeout` passes; returns the records.
-    pub async fn wait_for(&self, timeout: Duration, pred: impl Fn(&[Delivery]) -> bool) -> Vec<Delivery> {
+    pub async fn wait_for(
+        &self,
+        timeout: Duration,
+        pred: impl Fn(&[Delivery]) -> bool,
+    ) -> Vec<Delivery> {
         let deadline = tokio::time::Instant::now() + timeout;
         loop {
             let notified = self.notify.notified();
@@ -359,7 +431,12 @@ impl Worker {
             Some(s) => s >= 500 || matches!(s, 408 | 409 | 425 | 429),
         };
         let success = status.is_some_and(|s| (200..300).contains(&s));
-        self.record(&job, if success { ok_outcome } else { "failed" }, status, error);
+        self.record(
+            &job,
+            if success { ok_outcome } else { "failed" },
+            status,
+            error,
+        );
         if !success && retryable && job.attempt < self.retry.max_retries {
             let wait = self.retry.base_delay * 2u32.saturating_pow(job.attempt);
             let tx = self.tx.clone();

@@ -1,0 +1,8 @@
+//! End-to-end scenarios, one test binary so the whole suite links once.
+
+mod rules;
+mod sim;
+mod sim_client;
+mod sim_faults;
+mod sim_shapes;
+mod sim_webhooks;
