@@ -11,3 +11,4 @@ pub mod model;
 pub mod rules;
 pub mod sim;
 pub mod store;
+pub mod sync;

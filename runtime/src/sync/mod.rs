@@ -3,5 +3,8 @@
 //! `reconcile` turns desired state into the fewest Jira changes; `workflow`
 //! finds the transitions that reach a target status.
 
+pub mod envelope;
+pub mod pipeline;
 pub mod reconcile;
+pub mod side;
 pub mod workflow;

@@ -1,0 +1,657 @@
+//! The pipeline's workers: take one sync event at a time per issue, run the side's rule, and
+//! either hand the replica across or reconcile the local twin.
+//!
+//! Outgoing: read the issue, run the outgoing rule, and send the replica only if
+//! it differs from the last one sent (echo suppression). Incoming: run the
+//! incoming rule on the replica and the local twin, plan the fewest changes,
+//! apply them, record what was applied, and tell the sending side the twin's key
+//! and the ids of what was copied. Every step is recorded in the store first, so
+//! a crash resumes without losing or duplicating anything.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::Notify;
+use tracing::Instrument;
+
+use super::envelope::{Envelope, replica_hash};
+use super::reconcile::{self, AttachmentOp, CommentOp, Plan};
+use super::side::{LocalIssue, Side, SideError};
+use super::workflow::{MAX_STEPS, Step, WorkflowGraph};
+use crate::model::{Changes, Replica, SyncContext, SyncEvent};
+use crate::rules::{CallError, CallReport};
+use crate::store::{
+    Event, EventKind, EventState, ItemKind, ItemMapping, NewEvent, Origin, Store, StoreError,
+};
+
+/// Why an event did not finish, and what the queue does about it.
+#[derive(Debug, thiserror::Error)]
+pub enum EventError {
+    /// Try again later (Jira 5xx/429 after the client's own retries, a network fault).
+    #[error("{0}")]
+    Transient(String),
+    /// An admin must look (a rule `fail`, trap or limit; a Jira 4xx): the issue waits for `retry`.
+    #[error("{0}")]
+    Permanent(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl From<SideError> for EventError {
+    fn from(e: SideError) -> Self {
+        if e.transient {
+            EventError::Transient(e.message)
+        } else {
+            EventError::Permanent(e.message)
+        }
+    }
+}
+
+/// How an event ended when it did not fail.
+#[derive(Debug)]
+pub struct Finished {
+    pub state: EventState,
+    pub rule_version: Option<String>,
+    pub note: Option<String>,
+}
+
+/// The node's sides by (connection, side), and what the workers share.
+pub struct Pipeline {
+    pub store: Arc<Store>,
+    sides: HashMap<(String, String), Arc<Side>>,
+    workflow: WorkflowGraph,
+    /// Wakes idle workers when an event is enqueued.
+    pub wake: Notify,
+}
+
+/// Backoff for transient faults: 1 s, 2 s, 4 s ... capped at 5 minutes.
+fn backoff_ms(attempts: i64) -> i64 {
+    let exp = attempts.clamp(1, 9) - 1;
+    (1000_i64 << exp).min(300_000)
+}
+
+impl Pipeline {
+    pub fn new(store: Arc<Store>, sides: Vec<Arc<Side>>) -> Self {
+        Pipeline {
+            store,
+            sides: sides
+                .into_iter()
+                .map(|s| ((s.connection.clone(), s.name.clone()), s))
+                .collect(),
+            workflow: WorkflowGraph::default(),
+            wake: Notify::new(),
+        }
+    }
+
+    pub fn side(&self, connection: &str, side: &str) -> Option<&Arc<Side>> {
+        self.sides.get(&(connection.to_string(), side.to_string()))
+    }
+
+    pub fn sides(&self) -> impl Iterator<Item = &Arc<Side>> {
+        self.sides.values()
+    }
+
+    /// Puts an issue of a side under sync now: an outgoing event.
+    pub fn enqueue_outgoing(
+        &self,
+        side: &Side,
+        key: &str,
+        cause: SyncEvent,
+    ) -> Result<Option<i64>, StoreError> {
+        let id = self.store.enqueue(&NewEvent {
+            connection: side.connection.clone(),
+            side: side.name.clone(),
+            kind: EventKind::Outgoing,
+            queue_key: key.to_string(),
+            cause: cause_name(cause).into(),
+            payload: None,
+        })?;
+        self.wake.notify_waiters();
+        Ok(id)
+    }
+
+    /// Runs `workers` workers until `shutdown` resolves; events finish or stay queued.
+    pub async fn run(self: Arc<Self>, workers: usize, shutdown: Arc<Notify>) {
+        let mut tasks = Vec::new();
+        for n in 0..workers {
+            let me = self.clone();
+            let shutdown = shutdown.clone();
+            tasks.push(tokio::spawn(async move {
+                tokio::select! {
+                    _ = me.worker(n) => {}
+                    _ = shutdown.notified() => {}
+                }
+            }));
+        }
+        for t in tasks {
+            let _ = t.await;
+        }
+    }
+
+    async fn worker(&self, n: usize) {
+        loop {
+            let claimed = self.store.claim_next();
+            match claimed {
+                Ok(Some(event)) => self.run_event(event).await,
+                Ok(None) => {
+                    let wait = match self.store.next_due() {
+                        Ok(Some(due)) => (due - crate::store::now_ms()).clamp(10, 1000) as u64,
+                        _ => 1000,
+                    };
+                    // Woken early by an enqueue; otherwise re-check for due retries.
+                    let _ = tokio::time::timeout(Duration::from_millis(wait), self.wake.notified())
+                        .await;
+                }
+                Err(e) => {
+                    tracing::error!(worker = n, error = %e, "cannot read the event queue");
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                }
+            }
+        }
+    }
+
+    /// Handles one claimed event and records how it ended.
+    pub async fn run_event(&self, event: Event) {
+        let span = tracing::info_span!("event", id = event.id, connection = %event.connection,
+            side = %event.side, kind = ?event.kind, key = %event.queue_key);
+        let result = async {
+            match event.kind {
+                EventKind::Outgoing => self.outgoing(&event).await,
+                EventKind::Incoming => self.incoming(&event).await,
+            }
+        }
+        .instrument(span.clone())
+        .await;
+        let _enter = span.enter();
+        let recorded = match result {
+            Ok(done) => {
+                tracing::debug!(state = done.state.as_str(), note = ?done.note, "event finished");
+                self.store.complete(
+                    event.id,
+                    done.state,
+                    done.rule_version.as_deref(),
+                    done.note.as_deref(),
+                )
+            }
+            Err(EventError::Transient(msg)) => {
+                let delay = backoff_ms(event.attempts);
+                tracing::warn!(error = %msg, retry_in_ms = delay, "transient fault; will retry");
+                self.store.retry_later(event.id, delay, &msg, None)
+            }
+            Err(EventError::Permanent(msg)) => {
+                tracing::error!(error = %msg, "sync event failed; the issue waits for `twinsync retry`");
+                self.store.fail(event.id, &msg, None)
+            }
+            Err(EventError::Store(e)) => {
+                tracing::error!(error = %e, "store error; will retry");
+                self.store
+                    .retry_later(event.id, backoff_ms(event.attempts), &e.to_string(), None)
+            }
+        };
+        if let Err(e) = recorded {
+            tracing::error!(error = %e, "cannot record the end of the event; it will run again");
+        }
+    }
+
+    fn side_of(&self, event: &Event) -> Result<Arc<Side>, EventError> {
+        self.side(&event.connection, &event.side)
+            .cloned()
+            .ok_or_else(|| {
+                EventError::Permanent(format!(
+                    "connection {:?} has no side {:?} on this node (removed from the config?)",
+                    event.connection, event.side
+                ))
+            })
+    }
+
+    /// Runs a rule call off the async runtime and turns its outcome into the event's result.
+    async fn call_rule<T: Send + 'static>(
+        side: &Side,
+        call: impl FnOnce(&crate::rules::LoadedRule) -> CallReport<T> + Send + 'static,
+    ) -> Result<(T, String), Result<Finished, EventError>> {
+        let rule = side.slot.current().map_err(|e| Err(EventError::Permanent(e.to_string())))?;
+        let report = tokio::task::spawn_blocking(move || call(&rule))
+            .await
+            .map_err(|e| Err(EventError::Transient(format!("rule call aborted: {e}"))))?;
+        for line in &report.logs {
+            tracing::info!(rule = %report.rule, level = line.level, "rule log: {}", line.message);
+        }
+        let version = report.rule.version().to_string();
+        match report.result {
+            Ok(v) => Ok((v, version)),
+            Err(CallError::Skip { reason, .. }) => Err(Ok(Finished {
+                state: EventState::Skipped,
+                rule_version: Some(version),
+                note: Some(reason),
+            })),
+            Err(e) => Err(Err(EventError::Permanent(format!(
+                "connection {}, side {}: {e}",
+                side.connection, side.name
+            )))),
+        }
+    }
+
+    async fn outgoing(&self, event: &Event) -> Result<Finished, EventError> {
+        let side = self.side_of(event)?;
+        let key = event.queue_key.clone();
+        let Some(LocalIssue { issue, .. }) = side.jira.get_issue(&key).await? else {
+            return Ok(Finished {
+                state: EventState::Done,
+                rule_version: None,
+                note: Some(format!("{key} no longer exists on {}", side.instance)),
+            });
+        };
+        let twin = self.store.twin_by_local(&side.connection, &side.name, &key)?;
+        let ctx = SyncContext {
+            connection: side.connection.clone(),
+            local_side: side.name.clone(),
+            remote_side: side.other.clone(),
+            first_sync: twin.as_ref().and_then(|t| t.remote_key.as_ref()).is_none(),
+            local_key: Some(key.clone()),
+            remote_key: twin.as_ref().and_then(|t| t.remote_key.clone()),
+            event: cause_event(&event.cause),
+        };
+        let (limits, config) = (side.limits, side.config.clone());
+        let (replica, version) =
+            match Self::call_rule(&side, move |r| r.outgoing(issue, ctx, &limits, &config)).await {
+                Ok(v) => v,
+                Err(end) => return end,
+            };
+        let hash = replica_hash(&replica);
+        if twin.as_ref().and_then(|t| t.sent_hash.as_deref()) == Some(hash.as_str()) {
+            return Ok(Finished {
+                state: EventState::Done,
+                rule_version: Some(version),
+                note: Some("nothing the rule exports changed; nothing sent".into()),
+            });
+        }
+        let envelope = Envelope {
+            origin_side: side.name.clone(),
+            origin_key: key.clone(),
+            replica,
+        };
+        // Deliver before recording "sent": a crash in between re-sends (harmless), never loses.
+        self.deliver(&side, &envelope)?;
+        self.store.ensure_twin(&side.connection, &side.name, &key)?;
+        self.store
+            .record_sent(&side.connection, &side.name, &key, &hash, &envelope.to_json())?;
+        Ok(Finished {
+            state: EventState::Done,
+            rule_version: Some(version),
+            note: None,
+        })
+    }
+
+    /// The in-process transport of a local connection: the replica becomes an incoming event of the other side.
+    fn deliver(&self, side: &Side, envelope: &Envelope) -> Result<(), EventError> {
+        let other = self.side(&side.connection, &side.other).ok_or_else(|| {
+            EventError::Permanent(format!(
+                "connection {:?}: the other side {:?} is not on this node",
+                side.connection, side.other
+            ))
+        })?;
+        // The receiving side orders by its local twin when it has one, else by the remote key.
+        let queue_key = match self.store.twin_by_remote(&other.connection, &other.name, &envelope.origin_key)? {
+            Some(t) => t.local_key,
+            None => format!("remote:{}", envelope.origin_key),
+        };
+        self.store.enqueue(&NewEvent {
+            connection: other.connection.clone(),
+            side: other.name.clone(),
+            kind: EventKind::Incoming,
+            queue_key,
+            cause: "replica".into(),
+            payload: Some(envelope.to_json()),
+        })?;
+        self.wake.notify_waiters();
+        Ok(())
+    }
+
+    async fn incoming(&self, event: &Event) -> Result<Finished, EventError> {
+        let side = self.side_of(event)?;
+        let envelope: Envelope = serde_json::from_str(event.payload.as_deref().unwrap_or(""))
+            .map_err(|e| EventError::Permanent(format!("unreadable replica in event {}: {e}", event.id)))?;
+        let hash = replica_hash(&envelope.replica);
+        let twin = self
+            .store
+            .twin_by_remote(&side.connection, &side.name, &envelope.origin_key)?;
+        if twin.as_ref().and_then(|t| t.applied_hash.as_deref()) == Some(hash.as_str()) {
+            return Ok(Finished {
+                state: EventState::Done,
+                rule_version: None,
+                note: Some("replica already applied".into()),
+            });
+        }
+        let local = match &twin {
+            Some(t) => side.jira.get_issue(&t.local_key).await?,
+            None => {
+                self.warn_unfinished_creation(&side, &envelope.origin_key)?;
+                None
+            }
+        };
+        let local_key = local.as_ref().map(|l| l.issue.key.clone());
+        let ctx = SyncContext {
+            connection: side.connection.clone(),
+            local_side: side.name.clone(),
+            remote_side: side.other.clone(),
+            first_sync: local.is_none(),
+            local_key: local_key.clone(),
+            remote_key: Some(envelope.origin_key.clone()),
+            event: SyncEvent::Replica,
+        };
+        let (limits, config) = (side.limits, side.config.clone());
+        let replica = envelope.replica.clone();
+        let local_issue = local.as_ref().map(|l| l.issue.clone());
+        let (changes, version) = match Self::call_rule(&side, move |r| {
+            r.incoming(replica, local_issue, ctx, &limits, &config)
+        })
+        .await
+        {
+            Ok(v) => v,
+            Err(end) => return end,
+        };
+        let key = self
+            .apply(&side, &envelope, &changes, local.as_ref())
+            .await?;
+        self.store
+            .record_applied(&side.connection, &side.name, &key, &hash, &envelope.to_json())?;
+        self.suppress_echo(&side, &key).await?;
+        Ok(Finished {
+            state: EventState::Done,
+            rule_version: Some(version),
+            note: None,
+        })
+    }
+
+    /// After a crash between creating a twin in Jira and recording it, the creation is
+    /// still noted. Jira has no idempotency key, so the node cannot yet tell whether the
+    /// first attempt reached Jira; it says so loudly and creates again.
+    fn warn_unfinished_creation(&self, side: &Side, origin_key: &str) -> Result<(), EventError> {
+        if let Some(started) = self
+            .store
+            .unfinished_creation(&side.connection, &side.name, origin_key)?
+        {
+            tracing::warn!(
+                connection = %side.connection, side = %side.name, remote = origin_key, started_ms = started,
+                "an earlier attempt to create this twin did not finish; if it reached Jira, a duplicate may exist"
+            );
+        }
+        Ok(())
+    }
+
+    fn link(&self, side: &Side, local_key: &str, origin_key: &str) -> Result<(), EventError> {
+        self.store
+            .link_twin(&side.connection, &side.name, local_key, origin_key)?;
+        // The ack: the sending side learns its twin's key (in-process for a local connection).
+        self.store
+            .link_twin(&side.connection, &side.other, origin_key, local_key)?;
+        Ok(())
+    }
+
+    /// Carries out the reconcile plan; returns the local key.
+    async fn apply(
+        &self,
+        side: &Side,
+        envelope: &Envelope,
+        changes: &Changes,
+        local: Option<&LocalIssue>,
+    ) -> Result<String, EventError> {
+        let (conn, name) = (&side.connection, &side.name);
+        let local_key = local.map(|l| l.issue.key.clone());
+        let (comment_map, attachment_map) = match &local_key {
+            Some(k) => (
+                self.store.item_mappings(conn, name, ItemKind::Comment, k)?,
+                self.store.item_mappings(conn, name, ItemKind::Attachment, k)?,
+            ),
+            None => (Vec::new(), Vec::new()),
+        };
+        let plan: Plan = reconcile::plan(
+            changes,
+            local.map(|l| &l.issue),
+            &comment_map,
+            &attachment_map,
+        );
+        if plan.is_empty() {
+            return local_key.ok_or_else(|| EventError::Permanent("empty plan without a twin".into()));
+        }
+        let key = if plan.create {
+            self.store.begin_creation(conn, name, &envelope.origin_key)?;
+            let key = side.jira.create_issue(&side.project, &plan.fields).await?;
+            self.link(side, &key, &envelope.origin_key)?;
+            tracing::info!(local = %key, remote = %envelope.origin_key, "twin created");
+            key
+        } else {
+            let key = local_key.clone().unwrap_or_default();
+            if plan.fields != Changes::default() {
+                side.jira.edit_issue(&key, &plan.fields).await?;
+            }
+            key
+        };
+        if let Some(target) = &plan.status {
+            let start = if plan.create { None } else { local };
+            self.walk_to_status(side, &key, target, start).await?;
+        }
+        for op in &plan.comments {
+            self.apply_comment(side, envelope, &key, op).await?;
+        }
+        for op in &plan.attachments {
+            self.apply_attachment(side, envelope, &key, op).await?;
+        }
+        Ok(key)
+    }
+
+    async fn walk_to_status(
+        &self,
+        side: &Side,
+        key: &str,
+        target: &str,
+        known: Option<&LocalIssue>,
+    ) -> Result<(), EventError> {
+        let current = match known {
+            Some(l) => l.issue.clone(),
+            None => side.jira.get_issue(key).await?.map(|l| l.issue).ok_or_else(|| {
+                EventError::Transient(format!("{key} was created but cannot be read yet"))
+            })?,
+        };
+        let scope = format!("{}/{}", current.project, current.issue_type);
+        let mut status = current.status;
+        let mut visited = HashSet::new();
+        for _ in 0..MAX_STEPS {
+            let available = side.jira.transitions(key).await?;
+            match self
+                .workflow
+                .next_step(&scope, &status, target, &available, &visited)
+            {
+                Step::Arrived => return Ok(()),
+                Step::Unreachable => break,
+                Step::Take(id) => {
+                    visited.insert(status.to_lowercase());
+                    side.jira.transition(key, &id).await?;
+                    status = available
+                        .iter()
+                        .find(|a| a.id == id)
+                        .map(|a| a.to.clone())
+                        .unwrap_or_default();
+                    if status.eq_ignore_ascii_case(target) {
+                        return Ok(());
+                    }
+                }
+            }
+        }
+        Err(EventError::Permanent(format!(
+            "{key} on {}: status {target:?} cannot be reached from {status:?} through the workflow's transitions",
+            side.instance
+        )))
+    }
+
+    async fn apply_comment(
+        &self,
+        side: &Side,
+        envelope: &Envelope,
+        key: &str,
+        op: &CommentOp,
+    ) -> Result<(), EventError> {
+        let (conn, name) = (&side.connection, &side.name);
+        match op {
+            CommentOp::Add {
+                remote_id,
+                body,
+                internal,
+                hash,
+            } => {
+                let local_id = side.jira.add_comment(key, body, *internal).await?;
+                self.store.put_item_mapping(conn, name, ItemKind::Comment, key, &ItemMapping {
+                    remote_id: remote_id.clone(),
+                    local_id: local_id.clone(),
+                    origin: Origin::Remote,
+                    content_hash: Some(hash.clone()),
+                })?;
+                // The sending side learns the copy's id, so it never takes the copy for a new comment.
+                self.store.put_item_mapping(conn, &side.other, ItemKind::Comment, &envelope.origin_key, &ItemMapping {
+                    remote_id: local_id,
+                    local_id: remote_id.clone(),
+                    origin: Origin::Local,
+                    content_hash: None,
+                })?;
+            }
+            CommentOp::Update {
+                local_id,
+                remote_id,
+                body,
+                internal,
+                hash,
+            } => {
+                side.jira.update_comment(key, local_id, body, *internal).await?;
+                self.store.put_item_mapping(conn, name, ItemKind::Comment, key, &ItemMapping {
+                    remote_id: remote_id.clone(),
+                    local_id: local_id.clone(),
+                    origin: Origin::Remote,
+                    content_hash: Some(hash.clone()),
+                })?;
+            }
+            CommentOp::Delete {
+                local_id,
+                remote_id,
+            } => {
+                side.jira.delete_comment(key, local_id).await?;
+                self.store
+                    .delete_item_mapping(conn, name, ItemKind::Comment, key, remote_id)?;
+                self.store.delete_item_mapping(conn, &side.other, ItemKind::Comment, &envelope.origin_key, local_id)?;
+            }
+        }
+        Ok(())
+    }
+
+    async fn apply_attachment(
+        &self,
+        side: &Side,
+        envelope: &Envelope,
+        key: &str,
+        op: &AttachmentOp,
+    ) -> Result<(), EventError> {
+        let (conn, name) = (&side.connection, &side.name);
+        match op {
+            AttachmentOp::Add {
+                remote_id,
+                filename,
+            } => {
+                // Only attachments the replica listed can be fetched from the other side.
+                if !envelope.replica.attachments.iter().any(|a| &a.id == remote_id) {
+                    return Err(EventError::Permanent(format!(
+                        "attachment {remote_id} is not listed in the replica of {}; refusing to fetch it",
+                        envelope.origin_key
+                    )));
+                }
+                let other = self.side(conn, &side.other).ok_or_else(|| {
+                    EventError::Permanent(format!("connection {conn:?} has no side {:?}", side.other))
+                })?;
+                let (bytes, mime) = other.jira.download_attachment(remote_id).await?;
+                let local_id = side
+                    .jira
+                    .upload_attachment(key, filename, &mime, bytes)
+                    .await?;
+                self.store.put_item_mapping(conn, name, ItemKind::Attachment, key, &ItemMapping {
+                    remote_id: remote_id.clone(),
+                    local_id: local_id.clone(),
+                    origin: Origin::Remote,
+                    content_hash: None,
+                })?;
+                self.store.put_item_mapping(conn, &side.other, ItemKind::Attachment, &envelope.origin_key, &ItemMapping {
+                    remote_id: local_id,
+                    local_id: remote_id.clone(),
+                    origin: Origin::Local,
+                    content_hash: None,
+                })?;
+            }
+            AttachmentOp::Delete {
+                local_id,
+                remote_id,
+            } => {
+                side.jira.delete_attachment(local_id).await?;
+                self.store
+                    .delete_item_mapping(conn, name, ItemKind::Attachment, key, remote_id)?;
+                self.store.delete_item_mapping(conn, &side.other, ItemKind::Attachment, &envelope.origin_key, local_id)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Records what this side would send now, so the webhook for our own change sends nothing.
+    async fn suppress_echo(&self, side: &Arc<Side>, key: &str) -> Result<(), EventError> {
+        let Some(LocalIssue { issue, .. }) = side.jira.get_issue(key).await? else {
+            return Ok(());
+        };
+        let twin = self.store.twin_by_local(&side.connection, &side.name, key)?;
+        let ctx = SyncContext {
+            connection: side.connection.clone(),
+            local_side: side.name.clone(),
+            remote_side: side.other.clone(),
+            first_sync: false,
+            local_key: Some(key.to_string()),
+            remote_key: twin.and_then(|t| t.remote_key),
+            event: SyncEvent::Updated,
+        };
+        let (limits, config) = (side.limits, side.config.clone());
+        let replica: Replica = match Self::call_rule(side, move |r| r.outgoing(issue, ctx, &limits, &config)).await {
+            Ok((r, _)) => r,
+            // A rule that skips or fails here will say so again on the next outgoing event.
+            Err(_) => return Ok(()),
+        };
+        let envelope = Envelope {
+            origin_side: side.name.clone(),
+            origin_key: key.to_string(),
+            replica,
+        };
+        self.store.record_sent(
+            &side.connection,
+            &side.name,
+            key,
+            &replica_hash(&envelope.replica),
+            &envelope.to_json(),
+        )?;
+        Ok(())
+    }
+}
+
+fn cause_name(e: SyncEvent) -> &'static str {
+    match e {
+        SyncEvent::Created => "created",
+        SyncEvent::Updated => "updated",
+        SyncEvent::Manual => "manual",
+        SyncEvent::Bulk => "bulk",
+        SyncEvent::Trigger => "trigger",
+        SyncEvent::Replica => "replica",
+    }
+}
+
+fn cause_event(s: &str) -> SyncEvent {
+    match s {
+        "created" => SyncEvent::Created,
+        "manual" => SyncEvent::Manual,
+        "bulk" => SyncEvent::Bulk,
+        "trigger" => SyncEvent::Trigger,
+        "replica" => SyncEvent::Replica,
+        _ => SyncEvent::Updated,
+    }
+}

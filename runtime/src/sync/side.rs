@@ -1,0 +1,230 @@
+//! One connection side as the pipeline sees it: its Jira (through the client), its rule slot,
+//! its rule config and limits, and its trigger.
+
+use std::sync::Arc;
+
+use tokio::sync::OnceCell;
+
+use super::workflow::Available;
+use crate::jira::{
+    FieldCatalog, JiraClient, JiraError, NoUserMapping, PageCursor, UploadSource, WriteContext,
+    mapping,
+};
+use crate::model::{Changes, Issue, RichText};
+use crate::rules::{RuleConfig, RuleLimits, RuleSlot};
+
+/// A Jira call that failed, and whether trying again later can help.
+#[derive(Debug, Clone)]
+pub struct SideError {
+    pub transient: bool,
+    pub message: String,
+}
+
+impl From<JiraError> for SideError {
+    fn from(e: JiraError) -> Self {
+        SideError {
+            transient: e.is_transient(),
+            message: e.to_string(),
+        }
+    }
+}
+
+impl From<mapping::MappingError> for SideError {
+    fn from(e: mapping::MappingError) -> Self {
+        SideError {
+            transient: false,
+            message: e.to_string(),
+        }
+    }
+}
+
+/// A local issue as read for one sync event.
+#[derive(Debug, Clone)]
+pub struct LocalIssue {
+    pub issue: Issue,
+}
+
+pub struct Side {
+    pub connection: String,
+    pub name: String,
+    /// The other side's name.
+    pub other: String,
+    /// The instance's name in the config, for messages.
+    pub instance: String,
+    pub project: String,
+    pub jira: JiraSide,
+    pub slot: Arc<RuleSlot>,
+    pub config: RuleConfig,
+    pub limits: RuleLimits,
+    pub trigger: Option<String>,
+}
+
+/// The Jira calls the pipeline makes for one side, through the shared client of its instance.
+pub struct JiraSide {
+    client: Arc<JiraClient>,
+    catalog: OnceCell<FieldCatalog>,
+}
+
+impl JiraSide {
+    pub fn new(client: Arc<JiraClient>) -> Self {
+        JiraSide {
+            client,
+            catalog: OnceCell::new(),
+        }
+    }
+
+    pub fn client(&self) -> &Arc<JiraClient> {
+        &self.client
+    }
+
+    /// The issue, or `None` if it does not exist (any more).
+    pub async fn get_issue(&self, key: &str) -> Result<Option<LocalIssue>, SideError> {
+        match self.client.get_issue(key).await {
+            Ok(issue) => Ok(Some(LocalIssue { issue })),
+            Err(e) if e.is_not_found() => Ok(None),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    pub async fn transitions(&self, key: &str) -> Result<Vec<Available>, SideError> {
+        Ok(self
+            .client
+            .transitions(key)
+            .await?
+            .into_iter()
+            .map(|t| Available {
+                id: t.id,
+                to: t.to_status,
+            })
+            .collect())
+    }
+
+    pub async fn transition(&self, key: &str, id: &str) -> Result<(), SideError> {
+        Ok(self.client.transition(key, id, None).await?)
+    }
+
+    async fn catalog(&self) -> Result<&FieldCatalog, SideError> {
+        Ok(self
+            .catalog
+            .get_or_try_init(|| self.client.field_catalog())
+            .await?)
+    }
+
+    /// Resolves the users and custom fields the changes name, then builds the request body.
+    async fn body(
+        &self,
+        changes: &Changes,
+        create: Option<&str>,
+    ) -> Result<serde_json::Value, SideError> {
+        let people = self
+            .client
+            .resolve_users(&mapping::user_refs(changes))
+            .await?;
+        let fields = if changes.custom_fields.is_empty() {
+            &FieldCatalog::default()
+        } else {
+            self.catalog().await?
+        };
+        let cx = WriteContext {
+            flavour: self.client.flavour(),
+            users: &NoUserMapping,
+            people: &people,
+            fields,
+        };
+        Ok(match create {
+            Some(project) => mapping::create_request(changes, Some(project), None, &cx)?,
+            None => mapping::edit_request(changes, &cx)?,
+        })
+    }
+
+    pub async fn create_issue(&self, project: &str, fields: &Changes) -> Result<String, SideError> {
+        let body = self.body(fields, Some(project)).await?;
+        Ok(self.client.create_issue(body).await?.key)
+    }
+
+    pub async fn edit_issue(&self, key: &str, fields: &Changes) -> Result<(), SideError> {
+        let body = self.body(fields, None).await?;
+        Ok(self.client.edit_issue(key, body).await?)
+    }
+
+    pub async fn add_comment(
+        &self,
+        key: &str,
+        body: &RichText,
+        internal: bool,
+    ) -> Result<String, SideError> {
+        Ok(self
+            .client
+            .add_comment(key, body, internal, &NoUserMapping)
+            .await?
+            .id)
+    }
+
+    pub async fn update_comment(
+        &self,
+        key: &str,
+        id: &str,
+        body: &RichText,
+        internal: bool,
+    ) -> Result<(), SideError> {
+        self.client
+            .update_comment(key, id, body, internal, &NoUserMapping)
+            .await?;
+        Ok(())
+    }
+
+    pub async fn delete_comment(&self, key: &str, id: &str) -> Result<(), SideError> {
+        match self.client.delete_comment(key, id).await {
+            Err(e) if e.is_not_found() => Ok(()),
+            other => Ok(other?),
+        }
+    }
+
+    /// The bytes of an attachment, with its MIME type.
+    pub async fn download_attachment(&self, id: &str) -> Result<(Vec<u8>, String), SideError> {
+        let download = self.client.download_attachment(id).await?;
+        let mime = download
+            .mime_type
+            .clone()
+            .unwrap_or_else(|| "application/octet-stream".into());
+        Ok((download.bytes().await?.to_vec(), mime))
+    }
+
+    pub async fn upload_attachment(
+        &self,
+        key: &str,
+        filename: &str,
+        mime_type: &str,
+        bytes: Vec<u8>,
+    ) -> Result<String, SideError> {
+        let created = self
+            .client
+            .upload_attachment(key, filename, mime_type, UploadSource::Bytes(bytes.into()))
+            .await?;
+        created.into_iter().next().map(|a| a.id).ok_or(SideError {
+            transient: false,
+            message: format!("uploading {filename} to {key}: Jira answered with no attachment"),
+        })
+    }
+
+    pub async fn delete_attachment(&self, id: &str) -> Result<(), SideError> {
+        match self.client.delete_attachment(id).await {
+            Err(e) if e.is_not_found() => Ok(()),
+            other => Ok(other?),
+        }
+    }
+
+    /// One page of issue keys matching `jql`, and where the next page starts.
+    pub async fn search_keys(
+        &self,
+        jql: &str,
+        cursor: &PageCursor,
+        page_size: u32,
+    ) -> Result<(Vec<Issue>, Option<PageCursor>, Option<u64>), SideError> {
+        let page = self
+            .client
+            .search_page(jql, "key,updated,project", cursor, page_size)
+            .await?;
+        Ok((page.issues, page.next, page.total))
+    }
+}
