@@ -6,3 +6,4 @@ mod sim_client;
 mod sim_faults;
 mod sim_shapes;
 mod sim_webhooks;
+mod jira;

@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 
 use super::budget::{Budget, BudgetConfig, Kind};
 use super::error::{CallSite, JiraError, JiraMessages, TransportKind};
-use super::flavour::{Auth, Flavour, Pagination};
+use super::flavour::{Auth, Flavour, Pagination, UserKey};
 use super::mapping::{self, FieldCatalog, ResolvedUsers};
 use super::retry::{Outcome, RetryPolicy, parse_retry_after};
 use super::richtext::UserMapper;
@@ -1034,8 +1034,12 @@ impl JiraClient {
         self.user_query("accountId", account_id).await
     }
 
+    /// A DC user by username; Cloud has no usernames (GDPR), so there it finds nobody.
     pub async fn user_by_username(&self, username: &str) -> Result<Option<JiraUser>, JiraError> {
-        self.user_query("username", username).await
+        match self.flavour().user_key() {
+            UserKey::Username => self.user_query("username", username).await,
+            UserKey::AccountId => Ok(None),
+        }
     }
 
     async fn user_query(&self, param: &str, value: &str) -> Result<Option<JiraUser>, JiraError> {

@@ -25,7 +25,7 @@ pub type Warnings = Vec<String>;
 /// ADF mentions carry a Cloud account id; DC wiki markup mentions a username.
 /// The mapper is synchronous: resolve users first (see [`Doc::mentions`]) and
 /// hand over a cached map.
-pub trait UserMapper {
+pub trait UserMapper: Send + Sync {
     /// The username to mention in wiki markup for a Cloud account id.
     fn username_for_account_id(&self, account_id: &str) -> Option<String>;
     /// The Cloud account id for a username mentioned in wiki markup.
