@@ -7,8 +7,10 @@
 
 pub mod jira;
 pub mod config;
+pub mod daemon;
 pub mod model;
 pub mod rules;
+pub mod server;
 pub mod sim;
 pub mod store;
 pub mod sync;

@@ -3,7 +3,9 @@
 //! `reconcile` turns desired state into the fewest Jira changes; `workflow`
 //! finds the transitions that reach a target status.
 
+pub mod detect;
 pub mod envelope;
+pub mod node;
 pub mod pipeline;
 pub mod reconcile;
 pub mod side;

@@ -210,7 +210,10 @@ impl Pipeline {
         side: &Side,
         call: impl FnOnce(&crate::rules::LoadedRule) -> CallReport<T> + Send + 'static,
     ) -> Result<(T, String), Result<Finished, EventError>> {
-        let rule = side.slot.current().map_err(|e| Err(EventError::Permanent(e.to_string())))?;
+        let rule = side
+            .slot
+            .current()
+            .map_err(|e| Err(EventError::Permanent(e.to_string())))?;
         let report = tokio::task::spawn_blocking(move || call(&rule))
             .await
             .map_err(|e| Err(EventError::Transient(format!("rule call aborted: {e}"))))?;
@@ -242,7 +245,9 @@ impl Pipeline {
                 note: Some(format!("{key} no longer exists on {}", side.instance)),
             });
         };
-        let twin = self.store.twin_by_local(&side.connection, &side.name, &key)?;
+        let twin = self
+            .store
+            .twin_by_local(&side.connection, &side.name, &key)?;
         let ctx = SyncContext {
             connection: side.connection.clone(),
             local_side: side.name.clone(),
@@ -274,8 +279,13 @@ impl Pipeline {
         // Deliver before recording "sent": a crash in between re-sends (harmless), never loses.
         self.deliver(&side, &envelope)?;
         self.store.ensure_twin(&side.connection, &side.name, &key)?;
-        self.store
-            .record_sent(&side.connection, &side.name, &key, &hash, &envelope.to_json())?;
+        self.store.record_sent(
+            &side.connection,
+            &side.name,
+            &key,
+            &hash,
+            &envelope.to_json(),
+        )?;
         Ok(Finished {
             state: EventState::Done,
             rule_version: Some(version),
@@ -292,10 +302,14 @@ impl Pipeline {
             ))
         })?;
         // The receiving side orders by its local twin when it has one, else by the remote key.
-        let queue_key = match self.store.twin_by_remote(&other.connection, &other.name, &envelope.origin_key)? {
-            Some(t) => t.local_key,
-            None => format!("remote:{}", envelope.origin_key),
-        };
+        let queue_key =
+            match self
+                .store
+                .twin_by_remote(&other.connection, &other.name, &envelope.origin_key)?
+            {
+                Some(t) => t.local_key,
+                None => format!("remote:{}", envelope.origin_key),
+            };
         self.store.enqueue(&NewEvent {
             connection: other.connection.clone(),
             side: other.name.clone(),
@@ -311,7 +325,9 @@ impl Pipeline {
     async fn incoming(&self, event: &Event) -> Result<Finished, EventError> {
         let side = self.side_of(event)?;
         let envelope: Envelope = serde_json::from_str(event.payload.as_deref().unwrap_or(""))
-            .map_err(|e| EventError::Permanent(format!("unreadable replica in event {}: {e}", event.id)))?;
+            .map_err(|e| {
+                EventError::Permanent(format!("unreadable replica in event {}: {e}", event.id))
+            })?;
         let hash = replica_hash(&envelope.replica);
         let twin = self
             .store
@@ -354,8 +370,13 @@ impl Pipeline {
         let key = self
             .apply(&side, &envelope, &changes, local.as_ref())
             .await?;
-        self.store
-            .record_applied(&side.connection, &side.name, &key, &hash, &envelope.to_json())?;
+        self.store.record_applied(
+            &side.connection,
+            &side.name,
+            &key,
+            &hash,
+            &envelope.to_json(),
+        )?;
         self.suppress_echo(&side, &key).await?;
         Ok(Finished {
             state: EventState::Done,
@@ -368,9 +389,9 @@ impl Pipeline {
     /// still noted. Jira has no idempotency key, so the node cannot yet tell whether the
     /// first attempt reached Jira; it says so loudly and creates again.
     fn warn_unfinished_creation(&self, side: &Side, origin_key: &str) -> Result<(), EventError> {
-        if let Some(started) = self
-            .store
-            .unfinished_creation(&side.connection, &side.name, origin_key)?
+        if let Some(started) =
+            self.store
+                .unfinished_creation(&side.connection, &side.name, origin_key)?
         {
             tracing::warn!(
                 connection = %side.connection, side = %side.name, remote = origin_key, started_ms = started,
@@ -402,7 +423,8 @@ impl Pipeline {
         let (comment_map, attachment_map) = match &local_key {
             Some(k) => (
                 self.store.item_mappings(conn, name, ItemKind::Comment, k)?,
-                self.store.item_mappings(conn, name, ItemKind::Attachment, k)?,
+                self.store
+                    .item_mappings(conn, name, ItemKind::Attachment, k)?,
             ),
             None => (Vec::new(), Vec::new()),
         };
@@ -413,10 +435,12 @@ impl Pipeline {
             &attachment_map,
         );
         if plan.is_empty() {
-            return local_key.ok_or_else(|| EventError::Permanent("empty plan without a twin".into()));
+            return local_key
+                .ok_or_else(|| EventError::Permanent("empty plan without a twin".into()));
         }
         let key = if plan.create {
-            self.store.begin_creation(conn, name, &envelope.origin_key)?;
+            self.store
+                .begin_creation(conn, name, &envelope.origin_key)?;
             let key = side.jira.create_issue(&side.project, &plan.fields).await?;
             self.link(side, &key, &envelope.origin_key)?;
             tracing::info!(local = %key, remote = %envelope.origin_key, "twin created");
@@ -450,9 +474,14 @@ impl Pipeline {
     ) -> Result<(), EventError> {
         let current = match known {
             Some(l) => l.issue.clone(),
-            None => side.jira.get_issue(key).await?.map(|l| l.issue).ok_or_else(|| {
-                EventError::Transient(format!("{key} was created but cannot be read yet"))
-            })?,
+            None => side
+                .jira
+                .get_issue(key)
+                .await?
+                .map(|l| l.issue)
+                .ok_or_else(|| {
+                    EventError::Transient(format!("{key} was created but cannot be read yet"))
+                })?,
         };
         let scope = format!("{}/{}", current.project, current.issue_type);
         let mut status = current.status;
@@ -501,19 +530,31 @@ impl Pipeline {
                 hash,
             } => {
                 let local_id = side.jira.add_comment(key, body, *internal).await?;
-                self.store.put_item_mapping(conn, name, ItemKind::Comment, key, &ItemMapping {
-                    remote_id: remote_id.clone(),
-                    local_id: local_id.clone(),
-                    origin: Origin::Remote,
-                    content_hash: Some(hash.clone()),
-                })?;
+                self.store.put_item_mapping(
+                    conn,
+                    name,
+                    ItemKind::Comment,
+                    key,
+                    &ItemMapping {
+                        remote_id: remote_id.clone(),
+                        local_id: local_id.clone(),
+                        origin: Origin::Remote,
+                        content_hash: Some(hash.clone()),
+                    },
+                )?;
                 // The sending side learns the copy's id, so it never takes the copy for a new comment.
-                self.store.put_item_mapping(conn, &side.other, ItemKind::Comment, &envelope.origin_key, &ItemMapping {
-                    remote_id: local_id,
-                    local_id: remote_id.clone(),
-                    origin: Origin::Local,
-                    content_hash: None,
-                })?;
+                self.store.put_item_mapping(
+                    conn,
+                    &side.other,
+                    ItemKind::Comment,
+                    &envelope.origin_key,
+                    &ItemMapping {
+                        remote_id: local_id,
+                        local_id: remote_id.clone(),
+                        origin: Origin::Local,
+                        content_hash: None,
+                    },
+                )?;
             }
             CommentOp::Update {
                 local_id,
@@ -522,13 +563,21 @@ impl Pipeline {
                 internal,
                 hash,
             } => {
-                side.jira.update_comment(key, local_id, body, *internal).await?;
-                self.store.put_item_mapping(conn, name, ItemKind::Comment, key, &ItemMapping {
-                    remote_id: remote_id.clone(),
-                    local_id: local_id.clone(),
-                    origin: Origin::Remote,
-                    content_hash: Some(hash.clone()),
-                })?;
+                side.jira
+                    .update_comment(key, local_id, body, *internal)
+                    .await?;
+                self.store.put_item_mapping(
+                    conn,
+                    name,
+                    ItemKind::Comment,
+                    key,
+                    &ItemMapping {
+                        remote_id: remote_id.clone(),
+                        local_id: local_id.clone(),
+                        origin: Origin::Remote,
+                        content_hash: Some(hash.clone()),
+                    },
+                )?;
             }
             CommentOp::Delete {
                 local_id,
@@ -537,7 +586,13 @@ impl Pipeline {
                 side.jira.delete_comment(key, local_id).await?;
                 self.store
                     .delete_item_mapping(conn, name, ItemKind::Comment, key, remote_id)?;
-                self.store.delete_item_mapping(conn, &side.other, ItemKind::Comment, &envelope.origin_key, local_id)?;
+                self.store.delete_item_mapping(
+                    conn,
+                    &side.other,
+                    ItemKind::Comment,
+                    &envelope.origin_key,
+                    local_id,
+                )?;
             }
         }
         Ok(())
@@ -557,32 +612,52 @@ impl Pipeline {
                 filename,
             } => {
                 // Only attachments the replica listed can be fetched from the other side.
-                if !envelope.replica.attachments.iter().any(|a| &a.id == remote_id) {
+                if !envelope
+                    .replica
+                    .attachments
+                    .iter()
+                    .any(|a| &a.id == remote_id)
+                {
                     return Err(EventError::Permanent(format!(
                         "attachment {remote_id} is not listed in the replica of {}; refusing to fetch it",
                         envelope.origin_key
                     )));
                 }
                 let other = self.side(conn, &side.other).ok_or_else(|| {
-                    EventError::Permanent(format!("connection {conn:?} has no side {:?}", side.other))
+                    EventError::Permanent(format!(
+                        "connection {conn:?} has no side {:?}",
+                        side.other
+                    ))
                 })?;
                 let (bytes, mime) = other.jira.download_attachment(remote_id).await?;
                 let local_id = side
                     .jira
                     .upload_attachment(key, filename, &mime, bytes)
                     .await?;
-                self.store.put_item_mapping(conn, name, ItemKind::Attachment, key, &ItemMapping {
-                    remote_id: remote_id.clone(),
-                    local_id: local_id.clone(),
-                    origin: Origin::Remote,
-                    content_hash: None,
-                })?;
-                self.store.put_item_mapping(conn, &side.other, ItemKind::Attachment, &envelope.origin_key, &ItemMapping {
-                    remote_id: local_id,
-                    local_id: remote_id.clone(),
-                    origin: Origin::Local,
-                    content_hash: None,
-                })?;
+                self.store.put_item_mapping(
+                    conn,
+                    name,
+                    ItemKind::Attachment,
+                    key,
+                    &ItemMapping {
+                        remote_id: remote_id.clone(),
+                        local_id: local_id.clone(),
+                        origin: Origin::Remote,
+                        content_hash: None,
+                    },
+                )?;
+                self.store.put_item_mapping(
+                    conn,
+                    &side.other,
+                    ItemKind::Attachment,
+                    &envelope.origin_key,
+                    &ItemMapping {
+                        remote_id: local_id,
+                        local_id: remote_id.clone(),
+                        origin: Origin::Local,
+                        content_hash: None,
+                    },
+                )?;
             }
             AttachmentOp::Delete {
                 local_id,
@@ -591,7 +666,13 @@ impl Pipeline {
                 side.jira.delete_attachment(local_id).await?;
                 self.store
                     .delete_item_mapping(conn, name, ItemKind::Attachment, key, remote_id)?;
-                self.store.delete_item_mapping(conn, &side.other, ItemKind::Attachment, &envelope.origin_key, local_id)?;
+                self.store.delete_item_mapping(
+                    conn,
+                    &side.other,
+                    ItemKind::Attachment,
+                    &envelope.origin_key,
+                    local_id,
+                )?;
             }
         }
         Ok(())
@@ -602,7 +683,9 @@ impl Pipeline {
         let Some(LocalIssue { issue, .. }) = side.jira.get_issue(key).await? else {
             return Ok(());
         };
-        let twin = self.store.twin_by_local(&side.connection, &side.name, key)?;
+        let twin = self
+            .store
+            .twin_by_local(&side.connection, &side.name, key)?;
         let ctx = SyncContext {
             connection: side.connection.clone(),
             local_side: side.name.clone(),
@@ -613,11 +696,12 @@ impl Pipeline {
             event: SyncEvent::Updated,
         };
         let (limits, config) = (side.limits, side.config.clone());
-        let replica: Replica = match Self::call_rule(side, move |r| r.outgoing(issue, ctx, &limits, &config)).await {
-            Ok((r, _)) => r,
-            // A rule that skips or fails here will say so again on the next outgoing event.
-            Err(_) => return Ok(()),
-        };
+        let replica: Replica =
+            match Self::call_rule(side, move |r| r.outgoing(issue, ctx, &limits, &config)).await {
+                Ok((r, _)) => r,
+                // A rule that skips or fails here will say so again on the next outgoing event.
+                Err(_) => return Ok(()),
+            };
         let envelope = Envelope {
             origin_side: side.name.clone(),
             origin_key: key.to_string(),

@@ -1,0 +1,93 @@
+//! A running node: the pipeline's workers, the poller and the HTTP server, until shutdown.
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::net::TcpListener;
+use tokio::sync::Notify;
+
+use crate::config::NodeConfig;
+use crate::sync::detect;
+use crate::sync::node::{Node, NodeError};
+
+/// A node serving in the background; dropping the handle does not stop it, `stop` does.
+pub struct Running {
+    pub node: Arc<Node>,
+    pub addr: SocketAddr,
+    shutdown: Arc<Notify>,
+    tasks: Vec<tokio::task::JoinHandle<()>>,
+}
+
+impl Running {
+    /// The base URL of the node's HTTP server.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Stops workers, poller and server; events in flight stay queued and resume at the next start.
+    pub async fn stop(self) {
+        self.shutdown.notify_waiters();
+        for t in self.tasks {
+            t.abort();
+            let _ = t.await;
+        }
+    }
+}
+
+/// Starts a built node on `listen` (port 0 picks a free one).
+pub async fn start(node: Arc<Node>, listen: SocketAddr) -> Result<Running, NodeError> {
+    node.store.recover()?;
+    let listener = TcpListener::bind(listen)
+        .await
+        .map_err(|e| NodeError::Other(format!("cannot listen on {listen}: {e}")))?;
+    let addr = listener
+        .local_addr()
+        .map_err(|e| NodeError::Other(e.to_string()))?;
+    let shutdown = Arc::new(Notify::new());
+    let mut tasks = Vec::new();
+    tasks.push(tokio::spawn(
+        node.pipeline
+            .clone()
+            .run(node.config.node.workers, shutdown.clone()),
+    ));
+    if node.config.node.poll_interval_secs > 0 {
+        tasks.push(tokio::spawn(detect::run_poller(
+            node.clone(),
+            Duration::from_secs(node.config.node.poll_interval_secs),
+        )));
+    }
+    let app = crate::server::router(node.clone());
+    let stop = shutdown.clone();
+    tasks.push(tokio::spawn(async move {
+        let served = axum::serve(listener, app)
+            .with_graceful_shutdown(async move { stop.notified().await })
+            .await;
+        if let Err(e) = served {
+            tracing::error!(error = %e, "HTTP server stopped");
+        }
+    }));
+    tracing::info!(url = %format!("http://{addr}"), "node serving");
+    Ok(Running {
+        node,
+        addr,
+        shutdown,
+        tasks,
+    })
+}
+
+/// `twinsync node -c FILE`: serves until Ctrl-C.
+pub async fn serve(config_path: &Path) -> Result<(), NodeError> {
+    let config = NodeConfig::load(config_path)?;
+    let listen = config.node.listen;
+    let node = Node::build(config)?;
+    let running = start(node, listen).await?;
+    println!("twinsync node serving at {}", running.url());
+    println!("  webhooks: {}/webhooks/jira/<instance>", running.url());
+    println!("  status:   {}/api/status", running.url());
+    let _ = tokio::signal::ctrl_c().await;
+    println!("stopping; queued events resume at the next start");
+    running.stop().await;
+    Ok(())
+}

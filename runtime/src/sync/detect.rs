@@ -1,0 +1,271 @@
+//! Detect: what puts an issue's change into the queue. Webhooks first; a JQL poller behind
+//! them (webhooks get lost and arrive late); triggers; `twinsync sync` for one issue and
+//! `twinsync bulk` for many.
+//!
+//! Detection only enqueues outgoing events. Duplicates are harmless: a waiting
+//! outgoing event absorbs the next one, and an unchanged replica is never sent.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::node::{Node, NodeError};
+use super::side::{Side, SideError};
+use crate::jira::{PageCursor, WebhookKind, webhook};
+use crate::model::SyncEvent;
+use crate::store::{BulkRun, StoreError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum DetectError {
+    #[error("webhook for instance {instance}: {reason}")]
+    BadWebhook { instance: String, reason: String },
+    #[error("webhook for unknown instance {0:?}")]
+    UnknownInstance(String),
+    #[error("{0}")]
+    Jira(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Node(#[from] NodeError),
+}
+
+impl From<SideError> for DetectError {
+    fn from(e: SideError) -> Self {
+        DetectError::Jira(e.message)
+    }
+}
+
+/// Quotes a value for JQL.
+fn jql_quote(s: &str) -> String {
+    format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""))
+}
+
+/// Whether `key` matches the side's trigger (one search call).
+async fn matches_trigger(side: &Side, key: &str) -> Result<bool, DetectError> {
+    let Some(trigger) = &side.trigger else {
+        return Ok(false);
+    };
+    let jql = format!("({trigger}) AND key = {}", jql_quote(key));
+    let (issues, _, _) = side.jira.search_keys(&jql, &PageCursor::Start, 1).await?;
+    Ok(!issues.is_empty())
+}
+
+/// Enqueues `key` on `side` if it is under sync there, or its trigger now matches it.
+async fn consider(
+    node: &Node,
+    side: &Arc<Side>,
+    key: &str,
+    cause: SyncEvent,
+) -> Result<bool, DetectError> {
+    let twinned = node
+        .store
+        .twin_by_local(&side.connection, &side.name, key)?
+        .is_some();
+    if twinned || matches_trigger(side, key).await? {
+        node.pipeline.enqueue_outgoing(side, key, cause)?;
+        return Ok(true);
+    }
+    Ok(false)
+}
+
+/// Handles a webhook body from `instance`; returns how many sides queued the issue.
+pub async fn on_webhook(node: &Node, instance: &str, body: &[u8]) -> Result<usize, DetectError> {
+    if !node.clients.contains_key(instance) {
+        return Err(DetectError::UnknownInstance(instance.to_string()));
+    }
+    let event = webhook::parse(body).map_err(|e| DetectError::BadWebhook {
+        instance: instance.to_string(),
+        reason: e.to_string(),
+    })?;
+    let Some(key) = event.issue_key.clone() else {
+        return Ok(0);
+    };
+    let cause = match event.kind {
+        WebhookKind::IssueCreated => SyncEvent::Created,
+        // A deleted issue is not deleted on the other side: the twin simply stops changing.
+        WebhookKind::IssueDeleted => return Ok(0),
+        _ => SyncEvent::Updated,
+    };
+    let project = key
+        .rsplit_once('-')
+        .map_or(key.as_str(), |(p, _)| p)
+        .to_string();
+    let sides: Vec<Arc<Side>> = node
+        .pipeline
+        .sides()
+        .filter(|s| s.instance == instance && s.project.eq_ignore_ascii_case(&project))
+        .cloned()
+        .collect();
+    let mut queued = 0;
+    for side in sides {
+        if consider(node, &side, &key, cause).await? {
+            queued += 1;
+        }
+    }
+    tracing::debug!(instance, key = %key, kind = ?event.kind, queued, "webhook");
+    Ok(queued)
+}
+
+/// Minutes of overlap between polls: JQL dates have minute precision and clocks drift.
+const POLL_OVERLAP_MINUTES: i64 = 2;
+
+/// One poll of one side: issues updated since the watermark that are under sync or match the trigger.
+pub async fn poll_side(node: &Node, side: &Arc<Side>) -> Result<usize, DetectError> {
+    let now = crate::store::now_ms();
+    let since = node
+        .store
+        .watermark(&side.connection, &side.name, "poll")?
+        .and_then(|w| w.parse::<i64>().ok())
+        .unwrap_or(now - 60 * 60_000);
+    // Relative dates avoid the time zone JQL would read an absolute date in.
+    let minutes = ((now - since) / 60_000 + POLL_OVERLAP_MINUTES).max(1);
+    let recent = format!("updated >= -{minutes}m");
+    let mut queued = 0;
+    // Issues under sync: every recent change of the project, kept if twinned.
+    let project_jql = format!("project = {} AND {recent}", jql_quote(&side.project));
+    for key in search_all_keys(side, &project_jql).await? {
+        if node
+            .store
+            .twin_by_local(&side.connection, &side.name, &key)?
+            .is_some()
+            && node
+                .pipeline
+                .enqueue_outgoing(side, &key, SyncEvent::Updated)?
+                .is_some()
+        {
+            queued += 1;
+        }
+    }
+    // Issues the trigger matches now, twinned or not.
+    if let Some(trigger) = &side.trigger {
+        let trigger_jql = format!("({trigger}) AND {recent}");
+        for key in search_all_keys(side, &trigger_jql).await? {
+            if node
+                .pipeline
+                .enqueue_outgoing(side, &key, SyncEvent::Trigger)?
+                .is_some()
+            {
+                queued += 1;
+            }
+        }
+    }
+    node.store
+        .set_watermark(&side.connection, &side.name, "poll", &now.to_string())?;
+    Ok(queued)
+}
+
+async fn search_all_keys(side: &Side, jql: &str) -> Result<Vec<String>, DetectError> {
+    let mut cursor = PageCursor::Start;
+    let mut keys = Vec::new();
+    loop {
+        let (issues, next, _) = side.jira.search_keys(jql, &cursor, 100).await?;
+        keys.extend(issues.into_iter().map(|i| i.key));
+        match next {
+            Some(n) => cursor = n,
+            None => return Ok(keys),
+        }
+    }
+}
+
+/// Polls every side forever, every `interval`; a failed poll is logged and tried next time.
+pub async fn run_poller(node: Arc<Node>, interval: Duration) {
+    let mut tick = tokio::time::interval(interval);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        let sides: Vec<Arc<Side>> = node.pipeline.sides().cloned().collect();
+        for side in sides {
+            match poll_side(&node, &side).await {
+                Ok(0) => {}
+                Ok(n) => {
+                    tracing::info!(connection = %side.connection, side = %side.name, queued = n, "poll found changes")
+                }
+                Err(e) => {
+                    tracing::warn!(connection = %side.connection, side = %side.name, error = %e, "poll failed; trying again next time")
+                }
+            }
+        }
+    }
+}
+
+/// `twinsync sync KEY -C NAME`: puts one issue under sync now, trigger or not.
+pub fn sync_one(node: &Node, connection: &str, key: &str) -> Result<Option<i64>, DetectError> {
+    let side = node.side_for_key(connection, key)?;
+    node.store.ensure_twin(&side.connection, &side.name, key)?;
+    Ok(node
+        .pipeline
+        .enqueue_outgoing(&side, key, SyncEvent::Manual)?)
+}
+
+/// `twinsync bulk`: queues every issue matching `jql` on `side`, page by page, resumable:
+/// the cursor is saved after each page, so a killed run goes on where it stopped.
+pub async fn bulk(
+    node: &Node,
+    side: &Arc<Side>,
+    jql: &str,
+    mut progress: impl FnMut(&BulkRun),
+) -> Result<BulkRun, DetectError> {
+    let mut run = node.store.bulk_run(&side.connection, &side.name, jql)?;
+    let mut cursor = match run.cursor.as_deref() {
+        Some(c) => serde_json::from_str::<CursorState>(c)
+            .map(CursorState::into_cursor)
+            .unwrap_or(PageCursor::Start),
+        None => PageCursor::Start,
+    };
+    progress(&run);
+    loop {
+        let (issues, next, total) = side.jira.search_keys(jql, &cursor, 50).await?;
+        if total.is_some() {
+            run.total = total.map(|t| t as i64);
+        }
+        for issue in &issues {
+            node.store
+                .ensure_twin(&side.connection, &side.name, &issue.key)?;
+            node.pipeline
+                .enqueue_outgoing(side, &issue.key, SyncEvent::Bulk)?;
+            run.queued += 1;
+        }
+        match next {
+            Some(n) => {
+                run.cursor = serde_json::to_string(&CursorState::from(&n)).ok();
+                cursor = n;
+                node.store.update_bulk_run(&run)?;
+                progress(&run);
+            }
+            None => {
+                run.done = true;
+                run.total = Some(run.queued);
+                node.store.update_bulk_run(&run)?;
+                progress(&run);
+                return Ok(run);
+            }
+        }
+    }
+}
+
+/// A page cursor as saved in the store.
+#[derive(serde::Serialize, serde::Deserialize)]
+enum CursorState {
+    Token(String),
+    Offset(u64),
+    Start,
+}
+
+impl From<&PageCursor> for CursorState {
+    fn from(c: &PageCursor) -> Self {
+        match c {
+            PageCursor::Token(t) => CursorState::Token(t.clone()),
+            PageCursor::Offset(o) => CursorState::Offset(*o),
+            PageCursor::Start => CursorState::Start,
+        }
+    }
+}
+
+impl CursorState {
+    fn into_cursor(self) -> PageCursor {
+        match self {
+            CursorState::Token(t) => PageCursor::Token(t),
+            CursorState::Offset(o) => PageCursor::Offset(o),
+            CursorState::Start => PageCursor::Start,
+        }
+    }
+}

@@ -1,0 +1,157 @@
+//! A node: the store, the rule engine and its hot-reload registry, one Jira client per
+//! instance, and the pipeline, all built from the node's config.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use super::pipeline::Pipeline;
+use super::side::{JiraSide, Side};
+use crate::config::{ConfigError, Flavour, NodeConfig};
+use crate::jira::{self, Auth, ClientConfig, JiraClient, JiraError};
+use crate::rules::{EngineSettings, LoadError, RuleEngine, RuleRegistry};
+use crate::store::{Store, StoreError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum NodeError {
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Rules(#[from] LoadError),
+    #[error("instance {instance}: {source}")]
+    Jira { instance: String, source: JiraError },
+    #[error("cannot create data directory {path}: {source}")]
+    DataDir {
+        path: std::path::PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{0}")]
+    Other(String),
+}
+
+/// Everything a running node (or a CLI command acting for it) needs.
+pub struct Node {
+    pub config: NodeConfig,
+    pub store: Arc<Store>,
+    pub registry: Arc<RuleRegistry>,
+    pub pipeline: Arc<Pipeline>,
+    pub clients: BTreeMap<String, Arc<JiraClient>>,
+    /// Per instance: the secret a webhook must carry, if one is configured.
+    pub webhook_secrets: BTreeMap<String, Option<String>>,
+}
+
+impl Node {
+    /// Opens the store, loads every side's rule (a rule that fails to load leaves its
+    /// side's events failing with the reason until the file is fixed), and builds the clients.
+    pub fn build(config: NodeConfig) -> Result<Arc<Node>, NodeError> {
+        let data_dir = config.resolve_path(&config.node.data_dir);
+        std::fs::create_dir_all(&data_dir).map_err(|source| NodeError::DataDir {
+            path: data_dir.clone(),
+            source,
+        })?;
+        let store = Arc::new(Store::open(&data_dir.join("twinsync.db"))?);
+        let engine = Arc::new(RuleEngine::new(EngineSettings {
+            max_wasm_stack: config.node.max_wasm_stack,
+            cache_dir: Some(data_dir.join("rule-cache")),
+            ..EngineSettings::default()
+        })?);
+        let registry = RuleRegistry::new(engine);
+
+        let mut clients = BTreeMap::new();
+        let mut webhook_secrets = BTreeMap::new();
+        for (name, inst) in &config.instances {
+            let token = inst
+                .token
+                .resolve(&format!("instance {name} token"), &config.base_dir)?;
+            let (flavour, auth) = match inst.flavour {
+                Flavour::Cloud => (
+                    jira::Flavour::Cloud,
+                    Auth::cloud(inst.user.clone().unwrap_or_default(), token),
+                ),
+                Flavour::Dc => (jira::Flavour::DataCenter, Auth::pat(token)),
+            };
+            let client = JiraClient::new(ClientConfig::new(name, &inst.url, flavour, auth))
+                .map_err(|source| NodeError::Jira {
+                    instance: name.clone(),
+                    source,
+                })?;
+            clients.insert(name.clone(), Arc::new(client));
+            let secret = match &inst.webhook_secret {
+                Some(s) => {
+                    Some(s.resolve(&format!("instance {name} webhook secret"), &config.base_dir)?)
+                }
+                None => None,
+            };
+            webhook_secrets.insert(name.clone(), secret);
+        }
+
+        let mut sides = Vec::new();
+        for conn in &config.connections {
+            for (i, s) in conn.sides.iter().enumerate() {
+                let other = &conn.sides[1 - i];
+                let slot_name = format!("{}/{}", conn.name, s.name);
+                let rule_path = config.resolve_path(&s.rule);
+                let slot = match registry.register(&slot_name, &rule_path) {
+                    Ok(slot) => slot,
+                    Err(e) => {
+                        tracing::error!(connection = %conn.name, side = %s.name, error = %e,
+                            "rule not loaded; this side's events fail until the file is fixed");
+                        registry
+                            .slot(&slot_name)
+                            .ok_or_else(|| NodeError::Other(e.to_string()))?
+                    }
+                };
+                let client = clients.get(&s.instance).cloned().ok_or_else(|| {
+                    NodeError::Other(format!("instance {:?} is not configured", s.instance))
+                })?;
+                sides.push(Arc::new(Side {
+                    connection: conn.name.clone(),
+                    name: s.name.clone(),
+                    other: other.name.clone(),
+                    instance: s.instance.clone(),
+                    project: s.project.clone(),
+                    jira: JiraSide::new(client),
+                    slot,
+                    config: Arc::new(s.config.clone().into_iter().collect()),
+                    limits: s.limits,
+                    trigger: s.trigger.clone(),
+                }));
+            }
+        }
+        let pipeline = Arc::new(Pipeline::new(store.clone(), sides));
+        Ok(Arc::new(Node {
+            config,
+            store,
+            registry,
+            pipeline,
+            clients,
+            webhook_secrets,
+        }))
+    }
+
+    /// The side of `connection` that syncs the project of `key`.
+    pub fn side_for_key(&self, connection: &str, key: &str) -> Result<Arc<Side>, NodeError> {
+        let project = key.rsplit_once('-').map_or(key, |(p, _)| p);
+        self.pipeline
+            .sides()
+            .find(|s| s.connection == connection && s.project.eq_ignore_ascii_case(project))
+            .cloned()
+            .ok_or_else(|| {
+                let known: Vec<String> = self
+                    .pipeline
+                    .sides()
+                    .filter(|s| s.connection == connection)
+                    .map(|s| format!("{} (project {})", s.name, s.project))
+                    .collect();
+                if known.is_empty() {
+                    NodeError::Other(format!("there is no connection named {connection:?}"))
+                } else {
+                    NodeError::Other(format!(
+                        "{key} is in project {project}, which no side of {connection:?} syncs; sides: {}",
+                        known.join(", ")
+                    ))
+                }
+            })
+    }
+}
