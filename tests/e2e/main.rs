@@ -7,3 +7,4 @@ mod sim_faults;
 mod sim_shapes;
 mod sim_webhooks;
 mod jira;
+mod sync;
