@@ -1,20 +1,14 @@
 #!/usr/bin/env bash
-# The demo: builds the stock rules, then runs the `basic` rule on a sample issue both ways
-# (outgoing: issue -> replica; incoming: replica -> changes), as a node would.
+# The demo: two simulated Jiras (Cloud and Data Center), one Twinsync node, the stock
+# `basic` rule on both sides, live sync. Builds what it needs first. Ctrl-C stops it.
+# Pass --check to run the scripted scenario and exit (non-zero on any divergence).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
+if ! command -v cargo >/dev/null 2>&1; then
+  echo "error: cargo is not installed; install Rust with rustup (https://rustup.rs) and run this again" >&2
+  exit 1
+fi
 scripts/build-rules.sh >/dev/null
 cargo build -q -p twinsync
-bin=target/debug/twinsync
-rule=target/wasm32-wasip2/release/rule_basic.wasm
-sample=example-rules/samples
-
-echo "== twinsync rules check $rule"
-"$bin" rules check "$rule"
-echo
-echo "== outgoing: what leaves ACME for issue $sample/issue.json"
-"$bin" rules test "$rule" --issue "$sample/issue.json" | tee target/demo-replica.json
-echo
-echo "== incoming: how that replica lands on the other side (twin $sample/local.json)"
-"$bin" rules test "$rule" --issue target/demo-replica.json --incoming --local "$sample/local.json" --config project=GLX
+exec target/debug/twinsync demo "$@"

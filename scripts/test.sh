@@ -16,3 +16,5 @@ if [ -x scripts/setup-python.sh ]; then
 fi
 cargo fmt --all -- --check
 cargo test --workspace --no-fail-fast
+# The demo's scripted scenario, through the real binary.
+cargo run -q -p twinsync -- demo --check --port-cloud 0 --port-dc 0 --port-node 0

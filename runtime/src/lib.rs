@@ -6,8 +6,10 @@
 //! alone and shares no types with the Jira client.
 
 pub mod jira;
+pub mod commands;
 pub mod config;
 pub mod daemon;
+pub mod demo;
 pub mod model;
 pub mod rules;
 pub mod server;

@@ -5,10 +5,17 @@ use std::process::ExitCode;
 
 use anyhow::Context as _;
 use clap::{Parser, Subcommand};
+use indicatif::{ProgressBar, ProgressStyle};
+use twinsync::commands;
 use twinsync::rules::authoring;
+use twinsync::store::ConnectionState;
 
 #[derive(Parser)]
-#[command(name = "twinsync", version, about = "Two-way Jira sync with sandboxed WebAssembly rules")]
+#[command(
+    name = "twinsync",
+    version,
+    about = "Two-way Jira sync with sandboxed WebAssembly rules"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -21,6 +28,93 @@ enum Command {
     Rules(RulesCommand),
     /// Serve a simulated Jira (Cloud v3 or Data Center v2) until stopped.
     Sim(twinsync::sim::SimArgs),
+    /// Two simulated Jiras, one node, stock rules, live sync; prints the URLs.
+    Demo {
+        /// Run the scripted scenario end to end and exit; non-zero on any divergence.
+        #[arg(long)]
+        check: bool,
+        /// The rule both sides run.
+        #[arg(long, default_value = "target/wasm32-wasip2/release/rule_basic.wasm")]
+        rule: PathBuf,
+        #[arg(long, default_value_t = 8081)]
+        port_cloud: u16,
+        #[arg(long, default_value_t = 8082)]
+        port_dc: u16,
+        #[arg(long, default_value_t = 7700)]
+        port_node: u16,
+        /// Where the demo node keeps its store (wiped at start).
+        #[arg(long, default_value = "target/demo")]
+        data_dir: PathBuf,
+    },
+    /// Run a node: webhooks, workers, poller and the admin API.
+    Node {
+        #[arg(short, long, default_value = "twinsync.toml")]
+        config: PathBuf,
+    },
+    /// Put one issue under sync now (Exalate's manual "exalate").
+    Sync {
+        key: String,
+        #[arg(short = 'C', long)]
+        connection: String,
+        #[arg(short, long, default_value = "twinsync.toml")]
+        config: PathBuf,
+    },
+    /// Put every matching existing issue under sync, with a progress bar; resumable after a kill.
+    Bulk {
+        #[arg(short = 'C', long)]
+        connection: String,
+        /// The side whose issues to sync (default: the side with a trigger).
+        #[arg(long)]
+        side: Option<String>,
+        /// Which issues (default: the side's trigger, else its whole project).
+        #[arg(long)]
+        jql: Option<String>,
+        #[arg(short, long, default_value = "twinsync.toml")]
+        config: PathBuf,
+    },
+    /// Connections, queues and twins.
+    Status {
+        #[arg(long)]
+        json: bool,
+        #[arg(short, long, default_value = "twinsync.toml")]
+        config: PathBuf,
+    },
+    /// Failed sync events, with the error and the rule version that handled them.
+    Errors {
+        #[arg(short = 'C', long)]
+        connection: Option<String>,
+        #[arg(long)]
+        json: bool,
+        #[arg(short, long, default_value = "twinsync.toml")]
+        config: PathBuf,
+    },
+    /// Run a failed sync event again (after fixing its rule or data).
+    Retry {
+        event: i64,
+        #[arg(short, long, default_value = "twinsync.toml")]
+        config: PathBuf,
+    },
+    /// Pause or resume a connection; a paused connection queues and loses nothing.
+    #[command(subcommand)]
+    Connection(ConnectionCommand),
+}
+
+#[derive(Subcommand)]
+enum ConnectionCommand {
+    List {
+        #[arg(short, long, default_value = "twinsync.toml")]
+        config: PathBuf,
+    },
+    Pause {
+        name: String,
+        #[arg(short, long, default_value = "twinsync.toml")]
+        config: PathBuf,
+    },
+    Resume {
+        name: String,
+        #[arg(short, long, default_value = "twinsync.toml")]
+        config: PathBuf,
+    },
 }
 
 #[derive(Subcommand)]
@@ -126,9 +220,197 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
         }
         Command::Sim(args) => {
-            let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
-            runtime.block_on(twinsync::sim::run_cli(args))?;
+            runtime()?.block_on(twinsync::sim::run_cli(args))?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Demo {
+            check,
+            rule,
+            port_cloud,
+            port_dc,
+            port_node,
+            data_dir,
+        } => runtime()?.block_on(demo(
+            check,
+            twinsync::demo::DemoOptions {
+                rule,
+                port_a: port_cloud,
+                port_b: port_dc,
+                node_port: port_node,
+                data_dir,
+            },
+        )),
+        Command::Node { config } => {
+            runtime()?.block_on(twinsync::daemon::serve(&config))?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Sync {
+            key,
+            connection,
+            config,
+        } => {
+            match commands::sync_one(&config, &connection, &key)? {
+                Some(id) => println!("{key} queued for sync on {connection} (event {id})"),
+                None => println!("{key} was already queued on {connection}"),
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Bulk {
+            connection,
+            side,
+            jql,
+            config,
+        } => {
+            let bar = ProgressBar::new_spinner();
+            bar.set_style(
+                ProgressStyle::with_template(
+                    "{spinner} [{elapsed_precise}] {bar:40} {pos}/{len} issues queued {msg}",
+                )
+                .unwrap_or_else(|_| ProgressStyle::default_bar()),
+            );
+            let run = runtime()?.block_on(commands::bulk(
+                &config,
+                &connection,
+                side.as_deref(),
+                jql.as_deref(),
+                |run| {
+                    if let Some(total) = run.total {
+                        bar.set_length(total.max(run.queued) as u64);
+                    }
+                    bar.set_position(run.queued as u64);
+                },
+            ))?;
+            bar.finish_and_clear();
+            println!(
+                "{} issues queued for sync on {connection} ({})",
+                run.queued, run.jql
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Status { json, config } => {
+            let status = commands::status(&config)?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&status)?);
+            } else {
+                println!(
+                    "{:<24} {:<8} {:>7} {:>7} {:>7} {:>7}",
+                    "CONNECTION", "STATE", "TWINS", "PENDING", "FAILED", "DONE"
+                );
+                for c in status["connections"].as_array().into_iter().flatten() {
+                    println!(
+                        "{:<24} {:<8} {:>7} {:>7} {:>7} {:>7}",
+                        c["name"].as_str().unwrap_or(""),
+                        c["state"].as_str().unwrap_or(""),
+                        c["twins"],
+                        c["queue"]["pending"],
+                        c["queue"]["failed"],
+                        c["queue"]["done"],
+                    );
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Errors {
+            connection,
+            json,
+            config,
+        } => {
+            let events = commands::errors(&config, connection.as_deref(), 100)?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&events)?);
+            } else if events.is_empty() {
+                println!("no failed events");
+            } else {
+                for e in events {
+                    println!(
+                        "event {:<6} {} / {} {} {} (rule {}, {} attempts)\n    {}",
+                        e.id,
+                        e.connection,
+                        e.side,
+                        serde_json::to_string(&e.kind)
+                            .unwrap_or_default()
+                            .trim_matches('"'),
+                        e.queue_key,
+                        e.rule_version.as_deref().unwrap_or("-"),
+                        e.attempts,
+                        e.last_error.as_deref().unwrap_or(""),
+                    );
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Retry { event, config } => {
+            commands::retry(&config, event)?;
+            println!("event {event} queued again");
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Connection(ConnectionCommand::List { config }) => {
+            let status = commands::status(&config)?;
+            for c in status["connections"].as_array().into_iter().flatten() {
+                let sides: Vec<String> = c["sides"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .map(|s| {
+                        format!(
+                            "{}@{}:{}",
+                            s["name"].as_str().unwrap_or(""),
+                            s["instance"].as_str().unwrap_or(""),
+                            s["project"].as_str().unwrap_or("")
+                        )
+                    })
+                    .collect();
+                println!(
+                    "{:<24} {:<8} {}",
+                    c["name"].as_str().unwrap_or(""),
+                    c["state"].as_str().unwrap_or(""),
+                    sides.join(" <-> ")
+                );
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Connection(ConnectionCommand::Pause { name, config }) => {
+            commands::set_connection_state(&config, &name, ConnectionState::Paused)?;
+            println!("{name} paused: changes queue up until `twinsync connection resume {name}`");
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Connection(ConnectionCommand::Resume { name, config }) => {
+            commands::set_connection_state(&config, &name, ConnectionState::Active)?;
+            println!("{name} resumed");
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Runtime::new().context("starting the async runtime")
+}
+
+async fn demo(check: bool, opts: twinsync::demo::DemoOptions) -> anyhow::Result<ExitCode> {
+    let demo = twinsync::demo::Demo::start(&opts).await?;
+    demo.print_banner();
+    if check {
+        println!("Running the scripted scenario:");
+        let result = demo.check().await;
+        demo.stop().await;
+        return match result {
+            Ok(()) => {
+                println!("demo check passed");
+                Ok(ExitCode::SUCCESS)
+            }
+            Err(e) => {
+                eprintln!("demo check FAILED: {e}");
+                Ok(ExitCode::FAILURE)
+            }
+        };
+    }
+    println!("A first issue, to watch it go across:");
+    if let Err(e) = demo.check().await {
+        eprintln!("  the first sync did not go through: {e}");
+    }
+    println!();
+    println!("Syncing live; press Ctrl-C to stop.");
+    let _ = tokio::signal::ctrl_c().await;
+    demo.stop().await;
+    Ok(ExitCode::SUCCESS)
 }

@@ -1,0 +1,132 @@
+//! CLI commands that act on a node's store and config without a running node: status,
+//! errors, retry, pause/resume, `sync KEY` and `bulk`. The store is SQLite in WAL mode,
+//! so these work while the node runs; its workers see the change within a second.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use serde_json::{Value, json};
+
+use crate::config::NodeConfig;
+use crate::store::{BulkRun, ConnectionState, Event, EventState, Store};
+use crate::sync::detect::{self, DetectError};
+use crate::sync::node::{Node, NodeError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum CommandError {
+    #[error(transparent)]
+    Node(#[from] NodeError),
+    #[error(transparent)]
+    Config(#[from] crate::config::ConfigError),
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
+    #[error(transparent)]
+    Detect(#[from] DetectError),
+    #[error("{0}")]
+    Usage(String),
+}
+
+/// Opens the store named by the config, without loading rules or contacting Jira.
+pub fn open_store(config: &NodeConfig) -> Result<Store, CommandError> {
+    let data_dir = config.resolve_path(&config.node.data_dir);
+    Ok(Store::open(&data_dir.join("twinsync.db"))?)
+}
+
+pub fn status(config_path: &Path) -> Result<Value, CommandError> {
+    let config = NodeConfig::load(config_path)?;
+    let store = open_store(&config)?;
+    let mut connections = Vec::new();
+    for c in &config.connections {
+        connections.push(json!({
+            "name": c.name,
+            "state": store.connection_state(&c.name)?,
+            "sides": c.sides.iter().map(|s| json!({"name": s.name, "instance": s.instance, "project": s.project, "rule": s.rule.display().to_string()})).collect::<Vec<_>>(),
+            "queue": store.queue_stats(Some(&c.name))?,
+            "twins": store.twin_count(&c.name)?,
+        }));
+    }
+    Ok(json!({ "connections": connections }))
+}
+
+pub fn errors(
+    config_path: &Path,
+    connection: Option<&str>,
+    limit: i64,
+) -> Result<Vec<Event>, CommandError> {
+    let config = NodeConfig::load(config_path)?;
+    Ok(open_store(&config)?.events(Some(EventState::Failed), connection, limit, 0)?)
+}
+
+pub fn retry(config_path: &Path, event: i64) -> Result<(), CommandError> {
+    let config = NodeConfig::load(config_path)?;
+    Ok(open_store(&config)?.retry(event)?)
+}
+
+pub fn set_connection_state(
+    config_path: &Path,
+    name: &str,
+    state: ConnectionState,
+) -> Result<(), CommandError> {
+    let config = NodeConfig::load(config_path)?;
+    if config.connection(name).is_none() {
+        let known: Vec<&str> = config.connections.iter().map(|c| c.name.as_str()).collect();
+        return Err(CommandError::Usage(format!(
+            "no connection named {name:?}; connections: {}",
+            known.join(", ")
+        )));
+    }
+    Ok(open_store(&config)?.set_connection_state(name, state)?)
+}
+
+/// `twinsync sync KEY -C NAME`.
+pub fn sync_one(
+    config_path: &Path,
+    connection: &str,
+    key: &str,
+) -> Result<Option<i64>, CommandError> {
+    let node = Node::build(NodeConfig::load(config_path)?)?;
+    Ok(detect::sync_one(&node, connection, key)?)
+}
+
+/// `twinsync bulk -C NAME [--side S] [--jql Q]`; `progress` sees the run after each page.
+pub async fn bulk(
+    config_path: &Path,
+    connection: &str,
+    side: Option<&str>,
+    jql: Option<&str>,
+    progress: impl FnMut(&BulkRun),
+) -> Result<BulkRun, CommandError> {
+    let node: Arc<Node> = Node::build(NodeConfig::load(config_path)?)?;
+    let sides: Vec<_> = node
+        .pipeline
+        .sides()
+        .filter(|s| s.connection == connection)
+        .cloned()
+        .collect();
+    if sides.is_empty() {
+        return Err(CommandError::Usage(format!(
+            "no connection named {connection:?}"
+        )));
+    }
+    let side = match side {
+        Some(name) => sides
+            .iter()
+            .find(|s| s.name == name)
+            .cloned()
+            .ok_or_else(|| {
+                CommandError::Usage(format!("connection {connection:?} has no side {name:?}"))
+            })?,
+        // Default: the side with a trigger, else the first.
+        None => sides
+            .iter()
+            .find(|s| s.trigger.is_some())
+            .unwrap_or(&sides[0])
+            .clone(),
+    };
+    let jql = match (jql, &side.trigger) {
+        (Some(q), _) => q.to_string(),
+        (None, Some(t)) => t.clone(),
+        (None, None) => format!("project = \"{}\"", side.project),
+    };
+    Ok(detect::bulk(&node, &side, &jql, progress).await?)
+}

@@ -1,0 +1,381 @@
+//! `twinsync demo`: two simulated Jiras (Cloud and Data Center), one node, the stock `basic`
+//! rule on both sides, live sync. `--check` runs a scripted scenario end to end and fails on
+//! any divergence.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+use crate::config::NodeConfig;
+use crate::daemon::{self, Running};
+use crate::sim::{Flavour, SimHandle, SimOptions, Simulator};
+use crate::sync::node::Node;
+
+#[derive(Debug, thiserror::Error)]
+pub enum DemoError {
+    #[error(
+        "the stock rule {0} is missing: build the example rules first with scripts/build-rules.sh \
+         (scripts/demo.sh does this for you)"
+    )]
+    NoRule(PathBuf),
+    #[error("demo setup: {0}")]
+    Setup(String),
+    #[error("divergence: {0}")]
+    Divergence(String),
+}
+
+pub struct DemoOptions {
+    pub rule: PathBuf,
+    pub port_a: u16,
+    pub port_b: u16,
+    pub node_port: u16,
+    pub data_dir: PathBuf,
+}
+
+/// A running demo: two simulators and a node.
+pub struct Demo {
+    pub a: SimHandle,
+    pub b: SimHandle,
+    pub node: Running,
+    http: reqwest::Client,
+}
+
+fn setup<E: std::fmt::Display>(what: &str) -> impl FnOnce(E) -> DemoError + '_ {
+    move |e| DemoError::Setup(format!("{what}: {e}"))
+}
+
+impl Demo {
+    pub async fn start(opts: &DemoOptions) -> Result<Demo, DemoError> {
+        if !opts.rule.is_file() {
+            return Err(DemoError::NoRule(opts.rule.clone()));
+        }
+        let mut oa = SimOptions::new(Flavour::Cloud);
+        oa.addr = std::net::SocketAddr::from(([127, 0, 0, 1], opts.port_a));
+        let mut ob = SimOptions::new(Flavour::Dc);
+        ob.addr = std::net::SocketAddr::from(([127, 0, 0, 1], opts.port_b));
+        let a = Simulator::start(oa)
+            .await
+            .map_err(setup("simulated Jira Cloud"))?;
+        let b = Simulator::start(ob)
+            .await
+            .map_err(setup("simulated Jira Data Center"))?;
+        let data_dir = std::path::absolute(&opts.data_dir).map_err(setup("data directory"))?;
+        // A fresh store each run: the simulators start from their seed every time.
+        let _ = std::fs::remove_dir_all(&data_dir);
+        std::fs::create_dir_all(data_dir.join("rules")).map_err(setup("data directory"))?;
+        let (rule_a, rule_b) = (
+            data_dir.join("rules/support.wasm"),
+            data_dir.join("rules/dev.wasm"),
+        );
+        std::fs::copy(&opts.rule, &rule_a).map_err(setup("copying the rule"))?;
+        std::fs::copy(&opts.rule, &rule_b).map_err(setup("copying the rule"))?;
+        let text = format!(
+            r#"
+[node]
+data_dir = "{data}"
+workers = 2
+poll_interval_secs = 30
+
+[instances.cloud]
+url = "{a_url}"
+flavour = "cloud"
+user = "{a_user}"
+token = {{ value = "{a_token}" }}
+webhook_secret = {{ value = "demo" }}
+
+[instances.dc]
+url = "{b_url}"
+flavour = "dc"
+token = {{ value = "{b_token}" }}
+webhook_secret = {{ value = "demo" }}
+
+[[connection]]
+name = "support-to-dev"
+
+[[connection.side]]
+name = "support"
+instance = "cloud"
+project = "SUP"
+rule = "{rule_a}"
+trigger = "project = SUP AND labels = sync"
+config = {{ project = "SUP" }}
+
+[[connection.side]]
+name = "dev"
+instance = "dc"
+project = "DEV"
+rule = "{rule_b}"
+config = {{ project = "DEV" }}
+"#,
+            data = data_dir.display(),
+            a_url = a.url(),
+            a_user = a.user(),
+            a_token = a.token(),
+            b_url = b.url(),
+            b_token = b.token(),
+            rule_a = rule_a.display(),
+            rule_b = rule_b.display(),
+        );
+        let config_path = data_dir.join("twinsync.toml");
+        std::fs::write(&config_path, &text).map_err(setup("writing the config"))?;
+        let config = NodeConfig::parse(&text, &config_path, data_dir.clone())
+            .map_err(setup("the demo config"))?;
+        let node = Node::build(config).map_err(setup("building the node"))?;
+        let listen = std::net::SocketAddr::from(([127, 0, 0, 1], opts.node_port));
+        let node = daemon::start(node, listen)
+            .await
+            .map_err(setup("starting the node"))?;
+        let demo = Demo {
+            a,
+            b,
+            node,
+            http: reqwest::Client::new(),
+        };
+        for (sim, instance) in [(&demo.a, "cloud"), (&demo.b, "dc")] {
+            let url = format!("{}/webhooks/jira/{instance}?secret=demo", demo.node.url());
+            demo.call(sim, reqwest::Method::POST, "/rest/webhooks/1.0/webhook", Some(json!({
+                "name": "twinsync demo",
+                "url": url,
+                "events": ["jira:issue_created", "jira:issue_updated", "comment_created", "comment_updated", "comment_deleted"],
+            })))
+            .await?;
+        }
+        Ok(demo)
+    }
+
+    /// A REST call as the simulator's admin user; `path` under the flavour's API unless it starts with `/rest`.
+    async fn call(
+        &self,
+        sim: &SimHandle,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> Result<Value, DemoError> {
+        let url = if path.starts_with("/rest") {
+            format!("{}{path}", sim.url())
+        } else {
+            format!("{}{path}", sim.api_base())
+        };
+        let mut req = self
+            .http
+            .request(method.clone(), &url)
+            .header("Authorization", sim.auth_header());
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        let resp = req
+            .send()
+            .await
+            .map_err(|e| DemoError::Setup(format!("{method} {url}: {e}")))?;
+        let status = resp.status();
+        let text = resp.text().await.unwrap_or_default();
+        if !status.is_success() {
+            return Err(DemoError::Setup(format!("{method} {url}: {status} {text}")));
+        }
+        Ok(serde_json::from_str(&text).unwrap_or(Value::Null))
+    }
+
+    pub fn print_banner(&self) {
+        println!(
+            "Twinsync demo: two simulated Jiras, one node, the stock `basic` rule on both sides."
+        );
+        println!();
+        println!(
+            "  Jira Cloud (sim)        {}   user {}  API token {:?}",
+            self.a.url(),
+            self.a.user(),
+            self.a.token()
+        );
+        println!(
+            "  Jira Data Center (sim)  {}   PAT {:?}",
+            self.b.url(),
+            self.b.token()
+        );
+        println!(
+            "  node                    {}   status: {}/api/status",
+            self.node.url(),
+            self.node.url()
+        );
+        println!();
+        println!("Connection `support-to-dev`: Cloud project SUP <-> Data Center project DEV.");
+        println!(
+            "Issues in SUP labelled `sync` go across; edits, comments and status changes flow both ways."
+        );
+        println!("Try:");
+        println!(
+            "  curl -u {}:{} -H 'Content-Type: application/json' {}/issue \\\n    -d '{{\"fields\":{{\"project\":{{\"key\":\"SUP\"}},\"issuetype\":{{\"name\":\"Task\"}},\"summary\":\"Hello from Cloud\",\"labels\":[\"sync\"]}}}}'",
+            self.a.user(),
+            self.a.token(),
+            self.a.api_base()
+        );
+        println!(
+            "  curl -H 'Authorization: Bearer {}' '{}/search?jql=project=DEV'",
+            self.b.token(),
+            self.b.api_base()
+        );
+        println!();
+    }
+
+    async fn wait<T, F, Fut>(&self, what: &str, mut probe: F) -> Result<T, DemoError>
+    where
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<Output = Result<Option<T>, DemoError>>,
+    {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            if let Some(v) = probe().await? {
+                return Ok(v);
+            }
+            if Instant::now() > deadline {
+                return Err(DemoError::Divergence(format!(
+                    "timed out waiting for {what}"
+                )));
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    async fn issue(&self, sim: &SimHandle, key: &str) -> Result<Value, DemoError> {
+        self.call(sim, reqwest::Method::GET, &format!("/issue/{key}"), None)
+            .await
+    }
+
+    /// The scripted scenario: each step is checked on the other side.
+    pub async fn check(&self) -> Result<(), DemoError> {
+        let step = |s: &str| println!("  ✓ {s}");
+        let created = self
+            .call(&self.a, reqwest::Method::POST, "/issue", Some(json!({"fields": {
+                "project": {"key": "SUP"}, "issuetype": {"name": "Bug"},
+                "summary": "Checkout button does nothing",
+                "description": {"type": "doc", "version": 1, "content": [{"type": "paragraph", "content": [
+                    {"type": "text", "text": "Clicking "}, {"type": "text", "text": "Pay now", "marks": [{"type": "strong"}]},
+                    {"type": "text", "text": " has no effect."}]}]},
+                "priority": {"name": "High"}, "labels": ["sync", "checkout"]
+            }})))
+            .await?;
+        let key_a = created["key"].as_str().unwrap_or_default().to_string();
+        let store = self.node.node.store.clone();
+        let key_b = self
+            .wait("the twin on Data Center", || {
+                let store = store.clone();
+                let key_a = key_a.clone();
+                async move {
+                    Ok(store
+                        .twin_by_local("support-to-dev", "support", &key_a)
+                        .map_err(|e| DemoError::Setup(e.to_string()))?
+                        .and_then(|t| t.remote_key))
+                }
+            })
+            .await?;
+        let b = self.issue(&self.b, &key_b).await?;
+        expect_eq(
+            &b["fields"]["summary"],
+            "Checkout button does nothing",
+            "summary on DC",
+        )?;
+        expect_eq(
+            &b["fields"]["description"],
+            "Clicking *Pay now* has no effect.",
+            "description as wiki markup on DC",
+        )?;
+        step(&format!(
+            "{key_a} (Cloud) created {key_b} (Data Center), bold text as wiki markup"
+        ));
+
+        self.call(
+            &self.a,
+            reqwest::Method::PUT,
+            &format!("/issue/{key_a}"),
+            Some(json!({"fields": {"summary": "Checkout button does nothing on Safari"}})),
+        )
+        .await?;
+        self.wait("the edited summary on DC", || async {
+            Ok((self.issue(&self.b, &key_b).await?["fields"]["summary"]
+                == "Checkout button does nothing on Safari")
+                .then_some(()))
+        })
+        .await?;
+        step("summary edited on Cloud, updated on Data Center");
+
+        self.call(
+            &self.a,
+            reqwest::Method::POST,
+            &format!("/issue/{key_a}/transitions"),
+            Some(json!({"transition": {"id": "11"}})),
+        )
+        .await?;
+        self.wait("In Progress on DC", || async {
+            Ok(
+                (self.issue(&self.b, &key_b).await?["fields"]["status"]["name"] == "In Progress")
+                    .then_some(()),
+            )
+        })
+        .await?;
+        step("status moved to In Progress on Cloud, transitioned on Data Center");
+
+        self.call(
+            &self.b,
+            reqwest::Method::POST,
+            &format!("/issue/{key_b}/comment"),
+            Some(json!({"body": "Reproduced on *Safari 18*"})),
+        )
+        .await?;
+        self.wait("the comment on Cloud", || async {
+            let comments = &self.issue(&self.a, &key_a).await?["fields"]["comment"]["comments"];
+            Ok((comments.as_array().map_or(0, Vec::len) == 1).then_some(()))
+        })
+        .await?;
+        step("comment on Data Center arrived on Cloud once");
+
+        // Settle, then make sure nothing echoes back and forth.
+        self.wait("a quiet queue", || async {
+            Ok((!store
+                .has_open_events()
+                .map_err(|e| DemoError::Setup(e.to_string()))?)
+            .then_some(()))
+        })
+        .await?;
+        let comments_b = self.issue(&self.b, &key_b).await?["fields"]["comment"]["comments"]
+            .as_array()
+            .map_or(0, Vec::len);
+        if comments_b != 1 {
+            return Err(DemoError::Divergence(format!(
+                "{key_b} has {comments_b} comments, expected 1 (an echo?)"
+            )));
+        }
+        let failed = store
+            .events(Some(crate::store::EventState::Failed), None, 10, 0)
+            .map_err(|e| DemoError::Setup(e.to_string()))?;
+        if let Some(f) = failed.first() {
+            return Err(DemoError::Divergence(format!(
+                "event {} failed: {}",
+                f.id,
+                f.last_error.as_deref().unwrap_or("")
+            )));
+        }
+        step("no echo, no failed events");
+        Ok(())
+    }
+
+    pub async fn stop(self) {
+        self.node.stop().await;
+        self.a.shutdown();
+        self.b.shutdown();
+    }
+}
+
+fn expect_eq(got: &Value, want: &str, what: &str) -> Result<(), DemoError> {
+    if got.as_str().map(str::trim) == Some(want) {
+        Ok(())
+    } else {
+        Err(DemoError::Divergence(format!(
+            "{what}: expected {want:?}, got {got}"
+        )))
+    }
+}
+
+/// Default location of the stock rule, as `scripts/build-rules.sh` writes it.
+pub fn default_rule() -> PathBuf {
+    Path::new("target/wasm32-wasip2/release/rule_basic.wasm").to_path_buf()
+}
