@@ -42,7 +42,10 @@ pub fn status(config_path: &Path) -> Result<Value, CommandError> {
             "state": store.connection_state(&c.name)?,
             "sides": c.sides.iter().map(|s| json!({"name": s.name, "instance": s.instance, "project": s.project, "rule": s.rule.display().to_string()})).collect::<Vec<_>>(),
             "queue": store.queue_stats(Some(&c.name))?,
-            "twins": store.twin_count(&c.name)?,
+            "twins": match c.sides.first() {
+                Some(side) => store.twin_count(&c.name, &side.name)?,
+                None => 0,
+            },
         }));
     }
     Ok(json!({ "connections": connections }))

@@ -80,6 +80,11 @@ config = {{ project = "DEV" }}
 impl World {
     /// Two simulators and a node syncing them with `basic` (copied, so a test may swap it).
     pub async fn new() -> World {
+        World::with_b("basic", "").await
+    }
+
+    /// Like [`World::new`], with `rule_b` on side b and extra config entries (TOML inline-table items).
+    pub async fn with_b(rule_b_name: &str, extra_config_b: &str) -> World {
         let a = start(Flavour::Cloud).await;
         let b = start(Flavour::Dc).await;
         let dir = tempfile::tempdir().expect("tempdir");
@@ -87,8 +92,11 @@ impl World {
         let rule_a = dir.path().join("rules/a.wasm");
         let rule_b = dir.path().join("rules/b.wasm");
         std::fs::copy(rule("basic"), &rule_a).expect("copy rule");
-        std::fs::copy(rule("basic"), &rule_b).expect("copy rule");
-        let config = config_text(dir.path(), &a, &b, &rule_a, &rule_b);
+        std::fs::copy(rule(rule_b_name), &rule_b).expect("copy rule");
+        let config = config_text(dir.path(), &a, &b, &rule_a, &rule_b).replace(
+            "config = { project = \"DEV\" }",
+            &format!("config = {{ project = \"DEV\"{extra_config_b} }}"),
+        );
         let (ca, cb) = (Client::new(&a), Client::new(&b));
         let mut w = World {
             a,
@@ -348,4 +356,403 @@ async fn issues_sync_both_ways_exactly_once() {
         0,
         "no echo loop"
     );
+}
+
+async fn comments(c: &Client, key: &str) -> Vec<Value> {
+    field(c, key, &["comment", "comments"])
+        .await
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+}
+
+async fn attachments(c: &Client, key: &str) -> Vec<Value> {
+    field(c, key, &["attachment"])
+        .await
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+}
+
+async fn upload(c: &Client, key: &str, name: &str, bytes: &[u8]) -> Value {
+    let part = reqwest::multipart::Part::bytes(bytes.to_vec()).file_name(name.to_string());
+    let form = reqwest::multipart::Form::new().part("file", part);
+    let resp = c
+        .http
+        .post(format!("{}/issue/{key}/attachments", c.base))
+        .header("Authorization", &c.auth)
+        .header("X-Atlassian-Token", "no-check")
+        .multipart(form)
+        .send()
+        .await
+        .expect("upload reaches the simulator");
+    assert_eq!(resp.status().as_u16(), 200, "upload answered 200 like Jira");
+    resp.json::<Value>().await.expect("upload answer")[0].clone()
+}
+
+/// The text of a comment body in either flavour (ADF on Cloud, wiki markup on DC).
+fn body_text(comment: &Value) -> String {
+    match &comment["body"] {
+        Value::String(s) => s.trim().to_string(),
+        adf => {
+            let mut out = String::new();
+            fn walk(v: &Value, out: &mut String) {
+                if let Some(t) = v["text"].as_str() {
+                    out.push_str(t);
+                }
+                for c in v["content"].as_array().into_iter().flatten() {
+                    walk(c, out);
+                }
+            }
+            walk(adf, &mut out);
+            out.trim().to_string()
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn comments_and_attachments_add_edit_delete_both_ways() {
+    let w = World::new().await;
+    let key_a = create_on_a(&w, "Logs attached", &["sync"]).await;
+    let key_b = w.twin_of(&key_a).await;
+
+    // Comment: add, edit, delete on A; each lands once on B.
+    let c =
+        w.ca.post(
+            &format!("/issue/{key_a}/comment"),
+            json!({"body": adf("first words")}),
+        )
+        .await;
+    let cid = c.body["id"].as_str().expect("comment id").to_string();
+    wait_for("the comment on B", || async {
+        let cs = comments(&w.cb, &key_b).await;
+        (cs.len() == 1 && body_text(&cs[0]) == "first words").then_some(())
+    })
+    .await;
+    let e =
+        w.ca.put(
+            &format!("/issue/{key_a}/comment/{cid}"),
+            json!({"body": adf("second thoughts")}),
+        )
+        .await;
+    assert_eq!(e.status, 200, "{}", e.body);
+    wait_for("the edited comment on B", || async {
+        let cs = comments(&w.cb, &key_b).await;
+        (cs.len() == 1 && body_text(&cs[0]) == "second thoughts").then_some(())
+    })
+    .await;
+    let d = w.ca.delete(&format!("/issue/{key_a}/comment/{cid}")).await;
+    assert_eq!(d.status, 204, "{}", d.body);
+    wait_for("the comment gone from B", || async {
+        comments(&w.cb, &key_b).await.is_empty().then_some(())
+    })
+    .await;
+
+    // Attachment: the bytes cross, once; a delete crosses too.
+    let bytes: Vec<u8> = (0..50_000u32).map(|i| (i % 251) as u8).collect();
+    let att = upload(&w.ca, &key_a, "trace.bin", &bytes).await;
+    let att_id = att["id"].as_str().expect("attachment id").to_string();
+    let on_b = wait_for("the attachment on B", || async {
+        let list = attachments(&w.cb, &key_b).await;
+        (list.len() == 1).then(|| list[0].clone())
+    })
+    .await;
+    assert_eq!(on_b["filename"], "trace.bin");
+    let content = on_b["content"].as_str().expect("content url");
+    let got =
+        w.cb.http
+            .get(content)
+            .header("Authorization", &w.cb.auth)
+            .send()
+            .await
+            .expect("download")
+            .bytes()
+            .await
+            .expect("bytes");
+    assert_eq!(got.as_ref(), bytes.as_slice(), "the same bytes arrive");
+    let d = w.ca.delete(&format!("/attachment/{att_id}")).await;
+    assert_eq!(d.status, 204, "{}", d.body);
+    // Deleting an attachment raises no webhook in Jira: the next change of the issue carries it.
+    w.ca.put(
+        &format!("/issue/{key_a}"),
+        json!({"fields": {"summary": "Logs removed"}}),
+    )
+    .await;
+    wait_for("the attachment gone from B", || async {
+        attachments(&w.cb, &key_b).await.is_empty().then_some(())
+    })
+    .await;
+
+    // And from B to A.
+    upload(&w.cb, &key_b, "from-dc.txt", b"hello from data center").await;
+    w.cb.put(
+        &format!("/issue/{key_b}"),
+        json!({"fields": {"summary": "Logs from DC"}}),
+    )
+    .await;
+    wait_for("B's attachment on A", || async {
+        let list = attachments(&w.ca, &key_a).await;
+        (list.len() == 1 && list[0]["filename"] == "from-dc.txt").then_some(())
+    })
+    .await;
+    w.settle().await;
+    assert_eq!(
+        attachments(&w.cb, &key_b).await.len(),
+        1,
+        "B's own attachment is not copied back"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_paused_connection_queues_and_loses_nothing_even_across_a_restart() {
+    let mut w = World::new().await;
+    let key_a = create_on_a(&w, "Before the pause", &["sync"]).await;
+    let key_b = w.twin_of(&key_a).await;
+    w.settle().await;
+
+    let http = reqwest::Client::new();
+    let node_url = w.node.as_ref().expect("node").url();
+    let paused = http
+        .post(format!("{node_url}/api/connections/ab/pause"))
+        .send()
+        .await
+        .expect("admin api");
+    assert_eq!(paused.status().as_u16(), 200);
+    w.ca.put(
+        &format!("/issue/{key_a}"),
+        json!({"fields": {"summary": "During the pause"}}),
+    )
+    .await;
+    wait_for("the change queued", || async {
+        let q = w.node().store.queue_stats(Some("ab")).expect("stats");
+        (q.pending > 0).then_some(())
+    })
+    .await;
+    assert_eq!(field(&w.cb, &key_b, &["summary"]).await, "Before the pause");
+
+    // The node stops with the event still queued, and starts again from its store.
+    w.stop_node().await;
+    w.start_node().await;
+    assert_eq!(
+        field(&w.cb, &key_b, &["summary"]).await,
+        "Before the pause",
+        "still paused after a restart"
+    );
+    let node_url = w.node.as_ref().expect("node").url();
+    let resumed = http
+        .post(format!("{node_url}/api/connections/ab/resume"))
+        .send()
+        .await
+        .expect("admin api");
+    assert_eq!(resumed.status().as_u16(), 200);
+    wait_for("the queued change on B", || async {
+        (field(&w.cb, &key_b, &["summary"]).await == "During the pause").then_some(())
+    })
+    .await;
+    assert!(
+        w.dir.path().join("data/twinsync.db").is_file(),
+        "a real SQLite file"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rule_failure_blocks_only_its_issue_until_retry() {
+    // B maps priorities and fails on one it has no map for.
+    let w = World::with_b(
+        "mapping",
+        r#", "map.priority.High" = "High", "unmapped.priority" = "fail""#,
+    )
+    .await;
+    let good = create_on_a(&w, "High priority syncs", &["sync"]).await;
+    let good_b = w.twin_of(&good).await;
+    let bad = w
+        .ca
+        .post(
+            "/issue",
+            json!({"fields": {"project": {"key": "SUP"}, "issuetype": {"name": "Task"},
+                   "summary": "Low priority fails", "priority": {"name": "Low"}, "labels": ["sync"]}}),
+        )
+        .await;
+    let bad = bad.body["key"].as_str().expect("key").to_string();
+    let failed = wait_for("a failed event", || async {
+        w.node()
+            .store
+            .events(Some(EventState::Failed), Some("ab"), 10, 0)
+            .ok()
+            .and_then(|l| l.into_iter().next())
+    })
+    .await;
+    let error = failed.last_error.clone().unwrap_or_default();
+    assert!(error.contains("map.priority"), "the rule's reason: {error}");
+    assert!(
+        error.contains("connection ab, side b"),
+        "names connection and side: {error}"
+    );
+    assert!(
+        error.contains("rule b.wasm (version "),
+        "names rule file and version: {error}"
+    );
+    assert_eq!(
+        failed.rule_version.as_deref().map(str::len),
+        Some(12),
+        "records the rule version"
+    );
+    assert!(
+        w.node()
+            .store
+            .twin_by_local("ab", "a", &bad)
+            .expect("store")
+            .and_then(|t| t.remote_key)
+            .is_none()
+    );
+
+    // The failure blocks only its own issue: the other one keeps syncing.
+    w.ca.put(
+        &format!("/issue/{good}"),
+        json!({"fields": {"summary": "Still syncing"}}),
+    )
+    .await;
+    wait_for("the other issue's edit on B", || async {
+        (field(&w.cb, &good_b, &["summary"]).await == "Still syncing").then_some(())
+    })
+    .await;
+
+    // B's admin swaps in `basic` (no priority map), then retries: the issue lands.
+    let rule_b = w.dir.path().join("rules/b.wasm");
+    let staged = w.dir.path().join("rules/b.wasm.new");
+    std::fs::copy(rule("basic"), &staged).expect("stage");
+    std::fs::rename(&staged, &rule_b).expect("swap");
+    let slot = w.node().registry.slot("ab/b").expect("slot");
+    let basic_hash = w
+        .node()
+        .registry
+        .engine()
+        .load_file(&rule("basic"))
+        .expect("load")
+        .id()
+        .hash
+        .clone();
+    wait_for("basic serving", || async {
+        (slot.current().ok()?.id().hash == basic_hash).then_some(())
+    })
+    .await;
+    let node_url = w.node.as_ref().expect("node").url();
+    let retried = reqwest::Client::new()
+        .post(format!("{node_url}/api/events/{}/retry", failed.id))
+        .send()
+        .await
+        .expect("admin api");
+    assert_eq!(retried.status().as_u16(), 200);
+    let bad_b = w.twin_of(&bad).await;
+    assert_eq!(field(&w.cb, &bad_b, &["priority", "name"]).await, "Low");
+    let again = reqwest::Client::new()
+        .post(format!("{node_url}/api/events/{}/retry", failed.id))
+        .send()
+        .await
+        .expect("admin api");
+    assert_eq!(
+        again.status().as_u16(),
+        409,
+        "a done event cannot be retried"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn webhooks_need_the_secret_and_bad_ones_change_nothing() {
+    let w = World::new().await;
+    let http = reqwest::Client::new();
+    let url = w.node.as_ref().expect("node").url();
+    let body = json!({"webhookEvent": "jira:issue_updated", "timestamp": 1, "issue": {"key": "SUP-1", "fields": {}}});
+    let wrong = http
+        .post(format!("{url}/webhooks/jira/a?secret=nope"))
+        .json(&body)
+        .send()
+        .await
+        .expect("reach");
+    assert_eq!(wrong.status().as_u16(), 401);
+    let none = http
+        .post(format!("{url}/webhooks/jira/a"))
+        .json(&body)
+        .send()
+        .await
+        .expect("reach");
+    assert_eq!(none.status().as_u16(), 401);
+    let garbage = http
+        .post(format!("{url}/webhooks/jira/a?secret=s3cret"))
+        .body("{not json")
+        .send()
+        .await
+        .expect("reach");
+    assert_eq!(garbage.status().as_u16(), 400);
+    let text = garbage.text().await.unwrap_or_default();
+    assert!(
+        text.contains("instance a"),
+        "the error names the instance: {text}"
+    );
+    let unknown = http
+        .post(format!("{url}/webhooks/jira/zz?secret=s3cret"))
+        .json(&body)
+        .send()
+        .await
+        .expect("reach");
+    assert_eq!(unknown.status().as_u16(), 404);
+    assert_eq!(
+        w.node().store.queue_stats(None).expect("stats").pending,
+        0,
+        "nothing queued"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bulk_and_the_poller_catch_what_webhooks_missed() {
+    let w = World::new().await;
+    // The seed's SUP issues exist already: bulk puts them all under sync.
+    let side = w.node().pipeline.side("ab", "a").expect("side").clone();
+    let mut pages = 0;
+    let run = twinsync::sync::detect::bulk(w.node(), &side, "project = SUP", |_| pages += 1)
+        .await
+        .expect("bulk");
+    assert!(run.done && run.queued >= 3, "{run:?}");
+    assert!(pages >= 2, "progress is reported");
+    w.settle().await;
+    let failed = w
+        .node()
+        .store
+        .events(Some(EventState::Failed), None, 10, 0)
+        .expect("events");
+    assert!(failed.is_empty(), "{failed:#?}");
+    assert_eq!(
+        w.node().store.twin_count("ab", "a").expect("count"),
+        run.queued
+    );
+
+    // Webhooks from A are all lost now; the poller still sees the change.
+    w.a.set_faults_spec("webhook-drop-ratio=1.0")
+        .expect("fault spec");
+    let key_a = create_on_a(&w, "Nobody told the node", &["sync"]).await;
+    w.settle().await;
+    assert!(
+        w.node()
+            .store
+            .twin_by_local("ab", "a", &key_a)
+            .expect("store")
+            .is_none()
+    );
+    let found = twinsync::sync::detect::poll_side(w.node(), &side)
+        .await
+        .expect("poll");
+    assert!(found >= 1, "the poll queues the new issue");
+    let key_b = w.twin_of(&key_a).await;
+    assert_eq!(
+        field(&w.cb, &key_b, &["summary"]).await,
+        "Nobody told the node"
+    );
+    // Polling again finds nothing new to send: an unchanged replica costs no write.
+    w.settle().await;
+    w.b.clear_log();
+    twinsync::sync::detect::poll_side(w.node(), &side)
+        .await
+        .expect("poll");
+    w.settle().await;
+    assert_eq!(w.b.count("PUT", "/issue/") + w.b.count("POST", "/issue"), 0);
 }

@@ -24,9 +24,10 @@ pub struct Basic;
 
 impl Rule for Basic {
     fn outgoing(issue: Issue, _ctx: SyncContext) -> Result<Replica, RuleError> {
-        // The key travels too so the other side can show where a twin came from.
+        // The key travels too so the other side can show where a twin came from, and the
+        // parent's key so the host can link a sub-task to its parent's twin.
         let mut keep = FIELDS.to_vec();
-        keep.push(Field::Key);
+        keep.extend([Field::Key, Field::Parent]);
         Ok(replica_from(&issue).only(&keep))
     }
 
@@ -37,6 +38,8 @@ impl Rule for Basic {
     ) -> Result<Changes, RuleError> {
         let mut changes = changes_from(&replica).only(&FIELDS);
         changes.project = local_project(&ctx)?;
+        // A key on the other side: the host links the local twin of that parent.
+        changes.parent = replica.parent.clone();
         if ctx.first_sync && changes.issue_type.is_none() {
             changes.issue_type = Some(config("issue-type").ok_or_else(|| {
                 fail("the replica has no issue type and config key `issue-type` is not set")

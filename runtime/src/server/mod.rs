@@ -131,7 +131,10 @@ pub fn status_json(node: &Node) -> Result<serde_json::Value, crate::store::Store
             "name": conn.name,
             "state": node.store.connection_state(&conn.name)?,
             "queue": node.store.queue_stats(Some(&conn.name))?,
-            "twins": node.store.twin_count(&conn.name)?,
+            "twins": match conn.sides.first() {
+                Some(side) => node.store.twin_count(&conn.name, &side.name)?,
+                None => 0,
+            },
             "sides": sides,
         }));
     }

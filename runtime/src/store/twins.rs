@@ -288,10 +288,11 @@ impl Store {
         Ok(())
     }
 
-    pub fn twin_count(&self, connection: &str) -> Result<i64> {
+    /// Linked twins as one side sees them (each side of a local connection has its own rows).
+    pub fn twin_count(&self, connection: &str, side: &str) -> Result<i64> {
         Ok(self.conn().query_row(
-            "SELECT COUNT(*) FROM twins WHERE connection = ?1 AND remote_key IS NOT NULL",
-            [connection],
+            "SELECT COUNT(*) FROM twins WHERE connection = ?1 AND side = ?2 AND remote_key IS NOT NULL",
+            params![connection, side],
             |r| r.get(0),
         )?)
     }

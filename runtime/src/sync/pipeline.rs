@@ -31,9 +31,12 @@ pub enum EventError {
     /// Try again later (Jira 5xx/429 after the client's own retries, a network fault).
     #[error("{0}")]
     Transient(String),
-    /// An admin must look (a rule `fail`, trap or limit; a Jira 4xx): the issue waits for `retry`.
+    /// An admin must look (a Jira 4xx, bad data): the issue waits for `retry`.
     #[error("{0}")]
     Permanent(String),
+    /// The rule failed (`fail`, a trap, a limit): the issue waits for `retry` after a fix.
+    #[error("{message}")]
+    Rule { message: String, version: String },
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -64,6 +67,9 @@ pub struct Pipeline {
     /// Wakes idle workers when an event is enqueued.
     pub wake: Notify,
 }
+
+/// Retries a new sub-task waits for its parent's twin before it is created without the link.
+const PARENT_WAIT_ATTEMPTS: i64 = 5;
 
 /// Backoff for transient faults: 1 s, 2 s, 4 s ... capped at 5 minutes.
 fn backoff_ms(attempts: i64) -> i64 {
@@ -183,6 +189,10 @@ impl Pipeline {
                 tracing::error!(error = %msg, "sync event failed; the issue waits for `twinsync retry`");
                 self.store.fail(event.id, &msg, None)
             }
+            Err(EventError::Rule { message, version }) => {
+                tracing::error!(error = %message, rule_version = %version, "rule failed; the issue waits for `twinsync retry`");
+                self.store.fail(event.id, &message, Some(&version))
+            }
             Err(EventError::Store(e)) => {
                 tracing::error!(error = %e, "store error; will retry");
                 self.store
@@ -228,10 +238,10 @@ impl Pipeline {
                 rule_version: Some(version),
                 note: Some(reason),
             })),
-            Err(e) => Err(Err(EventError::Permanent(format!(
-                "connection {}, side {}: {e}",
-                side.connection, side.name
-            )))),
+            Err(e) => Err(Err(EventError::Rule {
+                message: format!("connection {}, side {}: {e}", side.connection, side.name),
+                version,
+            })),
         }
     }
 
@@ -367,6 +377,7 @@ impl Pipeline {
             Ok(v) => v,
             Err(end) => return end,
         };
+        let changes = self.link_parent(&side, changes, local.is_none(), event.attempts)?;
         let key = self
             .apply(&side, &envelope, &changes, local.as_ref())
             .await?;
@@ -399,6 +410,36 @@ impl Pipeline {
             );
         }
         Ok(())
+    }
+
+    /// The rule names the parent by its key on the other side; the local twin of that parent
+    /// becomes the parent here. A new sub-task waits (a few retries) for its parent to sync first.
+    fn link_parent(
+        &self,
+        side: &Side,
+        mut changes: Changes,
+        creating: bool,
+        attempts: i64,
+    ) -> Result<Changes, EventError> {
+        let Some(remote_parent) = changes.parent.take() else {
+            return Ok(changes);
+        };
+        match self
+            .store
+            .twin_by_remote(&side.connection, &side.name, &remote_parent)?
+        {
+            Some(twin) => changes.parent = Some(twin.local_key),
+            None if creating && attempts < PARENT_WAIT_ATTEMPTS => {
+                return Err(EventError::Transient(format!(
+                    "parent {remote_parent} has no twin on side {} yet; waiting for it to sync",
+                    side.name
+                )));
+            }
+            None => {
+                tracing::info!(parent = %remote_parent, "parent is not under sync; syncing without the link")
+            }
+        }
+        Ok(changes)
     }
 
     fn link(&self, side: &Side, local_key: &str, origin_key: &str) -> Result<(), EventError> {
