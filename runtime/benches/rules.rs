@@ -160,7 +160,7 @@ fn reload() {
         let want_other = round % 2 == 0;
         loop {
             let current = slot.current().expect("loaded");
-            if (current.id() == other.id()) == want_other {
+            if (current.id().hash == other.id().hash) == want_other {
                 break;
             }
             std::thread::sleep(Duration::from_millis(1));
