@@ -50,6 +50,11 @@ pub struct FaultConfig {
     /// Fraction (0..1) of requests that fail with `error_status`.
     pub error_ratio: f64,
     pub error_status: u16,
+    /// Fraction (0..1) of requests refused with 429, as a rate limit would, whatever the load.
+    pub limit_ratio: f64,
+    /// The `Retry-After` of those 429s, in milliseconds (Jira says whole seconds; tests may
+    /// ask for less to stay fast, and the header then carries a fraction).
+    pub limit_retry_after_ms: u64,
     /// Added to every request.
     pub latency_ms: u64,
     pub webhook_drop_next: u32,
@@ -69,6 +74,8 @@ impl Default for FaultConfig {
             error_next: 0,
             error_ratio: 0.0,
             error_status: 503,
+            limit_ratio: 0.0,
+            limit_retry_after_ms: 1000,
             latency_ms: 0,
             webhook_drop_next: 0,
             webhook_drop_ratio: 0.0,
@@ -136,6 +143,8 @@ impl FaultConfig {
                 "error-next" => c.error_next = num(k, v)?,
                 "error-ratio" => c.error_ratio = num(k, v)?,
                 "error-status" => c.error_status = num(k, v)?,
+                "limit-ratio" => c.limit_ratio = num(k, v)?,
+                "limit-retry-after" => c.limit_retry_after_ms = millis(k, v)?,
                 "latency" => c.latency_ms = millis(k, v)?,
                 "webhook-drop-next" => c.webhook_drop_next = num(k, v)?,
                 "webhook-drop-ratio" => c.webhook_drop_ratio = num(k, v)?,
@@ -166,6 +175,8 @@ pub struct Decision {
     pub latency: Option<Duration>,
     limit: Option<(u32, u32, Duration)>,
     retry_after: Option<u64>,
+    /// A `Retry-After` in milliseconds, when it need not be whole seconds.
+    retry_after_ms: Option<u64>,
 }
 
 impl Decision {
@@ -194,7 +205,12 @@ impl Decision {
         }
         if let Verdict::Limited { reason } = self.verdict {
             h.insert("RateLimit-Reason", HeaderValue::from_static(reason));
-            if let Ok(v) = HeaderValue::from_str(&self.retry_after.unwrap_or(1).to_string()) {
+            let value = match self.retry_after_ms {
+                Some(ms) if ms % 1000 != 0 => format!("{:.3}", ms as f64 / 1000.0),
+                Some(ms) => (ms / 1000).to_string(),
+                None => self.retry_after.unwrap_or(1).to_string(),
+            };
+            if let Ok(v) = HeaderValue::from_str(&value) {
                 h.insert("Retry-After", v);
             }
         }
@@ -270,6 +286,7 @@ impl Faults {
             latency,
             limit: None,
             retry_after: None,
+            retry_after_ms: None,
         };
         let mut rt = self.rt.lock().unwrap_or_else(|p| p.into_inner());
         if cfg.error_next > 0 {
@@ -279,6 +296,13 @@ impl Faults {
         }
         if cfg.error_ratio > 0.0 && Self::roll(&mut rt) < cfg.error_ratio {
             d.verdict = Verdict::ServerError(cfg.error_status);
+            return d;
+        }
+        if cfg.limit_ratio > 0.0 && Self::roll(&mut rt) < cfg.limit_ratio {
+            d.retry_after_ms = Some(cfg.limit_retry_after_ms);
+            d.verdict = Verdict::Limited {
+                reason: "jira-burst-based",
+            };
             return d;
         }
         let Some(limits) = &cfg.rate_limit else {
@@ -394,6 +418,8 @@ mod tests {
         assert_eq!(c.latency_ms, 1000);
         assert!(c.webhook_reorder);
         assert!(FaultConfig::parse("bogus").is_err());
+        let c = FaultConfig::parse("limit-ratio=0.1,limit-retry-after=250ms").expect("valid");
+        assert_eq!((c.limit_ratio, c.limit_retry_after_ms), (0.1, 250));
         assert!(FaultConfig::parse("error-status=404").is_err());
         assert_eq!(
             FaultConfig::parse("").expect("empty is fine"),
@@ -432,6 +458,28 @@ mod tests {
             f.check(&Method::GET, "/y", None).verdict,
             Verdict::Pass
         ));
+    }
+
+    #[test]
+    fn a_limit_ratio_refuses_with_retry_after() {
+        let f = Faults::new(
+            FaultConfig::parse("limit-ratio=1,limit-retry-after=250ms").expect("valid"),
+        );
+        let d = f.check(&Method::GET, "/x", None);
+        assert!(matches!(d.verdict, Verdict::Limited { .. }));
+        let mut h = HeaderMap::new();
+        d.headers(&mut h);
+        assert_eq!(
+            h.get("Retry-After").and_then(|v| v.to_str().ok()),
+            Some("0.250")
+        );
+        let f = Faults::new(FaultConfig::parse("limit-ratio=1").expect("valid"));
+        let mut h = HeaderMap::new();
+        f.check(&Method::GET, "/x", None).headers(&mut h);
+        assert_eq!(
+            h.get("Retry-After").and_then(|v| v.to_str().ok()),
+            Some("1")
+        );
     }
 
     #[test]

@@ -78,6 +78,8 @@ pub struct SimOptions {
     pub seed: Option<Seed>,
     pub faults: FaultConfig,
     pub webhook_retry: RetryPolicy,
+    /// Serve repeated GETs of an unchanged issue from a cache (on by default).
+    pub render_cache: bool,
 }
 
 impl SimOptions {
@@ -93,6 +95,7 @@ impl SimOptions {
                 max_retries: 5,
                 base_delay: Duration::from_secs(1),
             },
+            render_cache: true,
         }
     }
     pub fn cloud() -> SimOptions {
@@ -158,8 +161,18 @@ impl Simulator {
             log: reqlog::RequestLog::default(),
             webhooks: dispatcher,
             started: Instant::now(),
+            generation: std::sync::atomic::AtomicU64::new(0),
+            render_cache: opts
+                .render_cache
+                .then(|| Mutex::new(std::collections::HashMap::new())),
         });
         let router = server::router(shared.clone());
+        // Small responses must not wait for delayed ACKs.
+        let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
+            if let Err(e) = tcp.set_nodelay(true) {
+                tracing::debug!(error = %e, "cannot set TCP_NODELAY");
+            }
+        });
         let (tx, rx) = oneshot::channel::<()>();
         tokio::spawn(async move {
             let served = axum::serve(listener, router)
@@ -258,6 +271,8 @@ impl SimHandle {
 
     /// Direct, read-mostly access to the state. Changes made here raise no webhooks; use [`Self::with_state`].
     pub fn state(&self) -> MutexGuard<'_, State> {
+        // The caller may change anything: cached renders are no longer trusted.
+        self.app.bump();
         self.app.lock()
     }
     /// Runs a change on the state and delivers the webhooks it raises.
@@ -290,6 +305,7 @@ impl SimHandle {
     }
     /// Adds a user who can log in with `token`; returns its id.
     pub fn add_user(&self, name: &str, display_name: &str, token: &str) -> UserId {
+        self.app.bump();
         let mut st = self.app.lock();
         let n = st.users.len();
         st.add_user(User {
@@ -305,6 +321,7 @@ impl SimHandle {
     }
     /// Adds a project using the first workflow and every issue type; returns its id.
     pub fn add_project(&self, key: &str, name: &str) -> Result<String, ApiError> {
+        self.app.bump();
         let mut st = self.app.lock();
         let types = st.issue_types.iter().map(|t| t.id.clone()).collect();
         let wf = st

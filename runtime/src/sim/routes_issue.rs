@@ -11,7 +11,7 @@ use super::error::ApiError;
 use super::input;
 use super::model::Flavour;
 use super::render::{self, Expand, FieldSel};
-use super::server::{App, Body, Ctx, Params, json, no_content};
+use super::server::{App, Body, Ctx, Params, json, json_bytes, no_content};
 
 pub fn routes(flavour: Flavour) -> Router<App> {
     let r = Router::new()
@@ -71,15 +71,34 @@ async fn create(c: Ctx, Body(body): Body) -> Result<Response, ApiError> {
     ))
 }
 
-async fn get_issue(c: Ctx, Path(key): Path<String>, q: Params) -> Result<Response, ApiError> {
+async fn get_issue(
+    c: Ctx,
+    Path(key): Path<String>,
+    q: Params,
+    uri: axum::http::Uri,
+) -> Result<Response, ApiError> {
+    // Unchanged issues are served from the render cache (invalidated by any change).
+    let cache_key = (
+        format!("{}{}", c.api.version(), uri.path()),
+        uri.query().unwrap_or("").to_string(),
+    );
+    if let Some(body) = c.app.cached(&cache_key) {
+        return Ok(json_bytes(body));
+    }
     let st = c.app.lock();
+    let generation = c.app.generation.load(std::sync::atomic::Ordering::Acquire);
     let id = st.issue_ref(&key)?;
     let issue = st.issues.get(&id).ok_or_else(ApiError::issue_not_found)?;
     let sel = FieldSel::parse(q.all("fields"), "*all");
     let ex = Expand::parse(q.all("expand"));
     let v = render::issue(&st, c.api, issue, &sel, ex);
     drop(st);
-    Ok(json(StatusCode::OK, v))
+    let body = axum::body::Bytes::from(
+        serde_json::to_vec(&v)
+            .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?,
+    );
+    c.app.remember(cache_key, generation, body.clone());
+    Ok(json_bytes(body))
 }
 
 async fn edit(

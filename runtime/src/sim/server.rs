@@ -1,5 +1,7 @@
 //! The HTTP server: shared app state, request extractors (auth, dialect, body), router and middleware.
 
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Instant;
 
@@ -22,6 +24,9 @@ use super::{
     routes_webhook,
 };
 
+/// Rendered bodies by (version and path, query), with the generation they were rendered at.
+pub type RenderCache = HashMap<(String, String), (u64, Bytes)>;
+
 /// Everything a request handler can reach.
 pub struct Shared {
     pub flavour: Flavour,
@@ -30,6 +35,10 @@ pub struct Shared {
     pub log: RequestLog,
     pub webhooks: Dispatcher,
     pub started: Instant,
+    /// Bumped on every change that could alter a rendered answer.
+    pub generation: AtomicU64,
+    /// Rendered issue GETs, valid for one generation; `None` = caching off.
+    pub render_cache: Option<Mutex<RenderCache>>,
 }
 
 pub type App = Arc<Shared>;
@@ -40,6 +49,36 @@ impl Shared {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
 
+    /// Invalidates cached renders.
+    pub fn bump(&self) {
+        self.generation.fetch_add(1, Ordering::Release);
+    }
+
+    /// A cached answer for `key` rendered in the current generation.
+    pub fn cached(&self, key: &(String, String)) -> Option<Bytes> {
+        let cache = self
+            .render_cache
+            .as_ref()?
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        let current = self.generation.load(Ordering::Acquire);
+        cache
+            .get(key)
+            .filter(|(g, _)| *g == current)
+            .map(|(_, b)| b.clone())
+    }
+
+    /// Remembers an answer rendered at `generation`.
+    pub fn remember(&self, key: (String, String), generation: u64, body: Bytes) {
+        if let Some(c) = &self.render_cache {
+            let mut cache = c.lock().unwrap_or_else(|p| p.into_inner());
+            if cache.len() > 10_000 {
+                cache.clear();
+            }
+            cache.insert(key, (generation, body));
+        }
+    }
+
     /// Runs a change and hands the webhook events it raised to the dispatcher.
     pub fn mutate<T>(
         &self,
@@ -47,6 +86,7 @@ impl Shared {
     ) -> Result<T, ApiError> {
         let mut st = self.lock();
         let out = f(&mut st);
+        self.bump();
         let events = std::mem::take(&mut st.events);
         let jobs = if events.is_empty() {
             Vec::new()
@@ -335,6 +375,16 @@ pub fn no_content() -> Response {
 /// A JSON answer with a status.
 pub fn json(status: StatusCode, v: Value) -> Response {
     (status, axum::Json(v)).into_response()
+}
+
+/// A 200 with an already serialised JSON body.
+pub fn json_bytes(body: Bytes) -> Response {
+    let mut r = Response::new(AxBody::from(body));
+    r.headers_mut().insert(
+        axum::http::header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    r
 }
 
 /// Bytes with a content type (attachment downloads).
