@@ -15,13 +15,13 @@ use crate::sync::node::{Node, NodeError};
 #[derive(Debug, thiserror::Error)]
 pub enum CommandError {
     #[error(transparent)]
-    Node(#[from] NodeError),
+    Node(#[from] Box<NodeError>),
     #[error(transparent)]
-    Config(#[from] crate::config::ConfigError),
+    Config(#[from] Box<crate::config::ConfigError>),
     #[error(transparent)]
     Store(#[from] crate::store::StoreError),
     #[error(transparent)]
-    Detect(#[from] DetectError),
+    Detect(#[from] Box<DetectError>),
     #[error("{0}")]
     Usage(String),
 }
@@ -33,7 +33,7 @@ pub fn open_store(config: &NodeConfig) -> Result<Store, CommandError> {
 }
 
 pub fn status(config_path: &Path) -> Result<Value, CommandError> {
-    let config = NodeConfig::load(config_path)?;
+    let config = NodeConfig::load(config_path).map_err(Box::new)?;
     let store = open_store(&config)?;
     let mut connections = Vec::new();
     for c in &config.connections {
@@ -56,12 +56,12 @@ pub fn errors(
     connection: Option<&str>,
     limit: i64,
 ) -> Result<Vec<Event>, CommandError> {
-    let config = NodeConfig::load(config_path)?;
+    let config = NodeConfig::load(config_path).map_err(Box::new)?;
     Ok(open_store(&config)?.events(Some(EventState::Failed), connection, limit, 0)?)
 }
 
 pub fn retry(config_path: &Path, event: i64) -> Result<(), CommandError> {
-    let config = NodeConfig::load(config_path)?;
+    let config = NodeConfig::load(config_path).map_err(Box::new)?;
     Ok(open_store(&config)?.retry(event)?)
 }
 
@@ -70,7 +70,7 @@ pub fn set_connection_state(
     name: &str,
     state: ConnectionState,
 ) -> Result<(), CommandError> {
-    let config = NodeConfig::load(config_path)?;
+    let config = NodeConfig::load(config_path).map_err(Box::new)?;
     if config.connection(name).is_none() {
         let known: Vec<&str> = config.connections.iter().map(|c| c.name.as_str()).collect();
         return Err(CommandError::Usage(format!(
@@ -87,8 +87,8 @@ pub fn sync_one(
     connection: &str,
     key: &str,
 ) -> Result<Option<i64>, CommandError> {
-    let node = Node::build(NodeConfig::load(config_path)?)?;
-    Ok(detect::sync_one(&node, connection, key)?)
+    let node = Node::build(NodeConfig::load(config_path).map_err(Box::new)?).map_err(Box::new)?;
+    Ok(detect::sync_one(&node, connection, key).map_err(Box::new)?)
 }
 
 /// `twinsync bulk -C NAME [--side S] [--jql Q]`; `progress` sees the run after each page.
@@ -99,7 +99,8 @@ pub async fn bulk(
     jql: Option<&str>,
     progress: impl FnMut(&BulkRun),
 ) -> Result<BulkRun, CommandError> {
-    let node: Arc<Node> = Node::build(NodeConfig::load(config_path)?)?;
+    let node: Arc<Node> =
+        Node::build(NodeConfig::load(config_path).map_err(Box::new)?).map_err(Box::new)?;
     let sides: Vec<_> = node
         .pipeline
         .sides()
@@ -131,5 +132,7 @@ pub async fn bulk(
         (None, Some(t)) => t.clone(),
         (None, None) => format!("project = \"{}\"", side.project),
     };
-    Ok(detect::bulk(&node, &side, &jql, progress).await?)
+    Ok(detect::bulk(&node, &side, &jql, progress)
+        .await
+        .map_err(Box::new)?)
 }

@@ -47,7 +47,10 @@ fn client(h: &SimHandle, flavour: Flavour) -> JiraClient {
 /// The simulator's request log keeps order and status but no times, so the proxy records
 /// when each request reached the server side; the test's own clock never enters the asserts.
 #[derive(Clone, Default)]
-struct Stamps(Arc<Mutex<Vec<(Instant, String, String, u16)>>>);
+struct Stamps(Arc<Mutex<Vec<Stamp>>>);
+
+/// When a request arrived: time, method, path, status.
+type Stamp = (Instant, String, String, u16);
 
 impl Stamps {
     fn all(&self) -> Vec<(Instant, String, String, u16)> {

@@ -25,7 +25,7 @@ pub enum DetectError {
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error(transparent)]
-    Node(#[from] NodeError),
+    Node(#[from] Box<NodeError>),
 }
 
 impl From<SideError> for DetectError {
@@ -267,5 +267,11 @@ impl CursorState {
             CursorState::Offset(o) => PageCursor::Offset(o),
             CursorState::Start => PageCursor::Start,
         }
+    }
+}
+
+impl From<NodeError> for DetectError {
+    fn from(e: NodeError) -> Self {
+        DetectError::Node(Box::new(e))
     }
 }

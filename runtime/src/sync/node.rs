@@ -14,13 +14,16 @@ use crate::store::{Store, StoreError};
 #[derive(Debug, thiserror::Error)]
 pub enum NodeError {
     #[error(transparent)]
-    Config(#[from] ConfigError),
+    Config(#[from] Box<ConfigError>),
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error(transparent)]
     Rules(#[from] LoadError),
     #[error("instance {instance}: {source}")]
-    Jira { instance: String, source: JiraError },
+    Jira {
+        instance: String,
+        source: Box<JiraError>,
+    },
     #[error("cannot create data directory {path}: {source}")]
     DataDir {
         path: std::path::PathBuf,
@@ -63,7 +66,8 @@ impl Node {
         for (name, inst) in &config.instances {
             let token = inst
                 .token
-                .resolve(&format!("instance {name} token"), &config.base_dir)?;
+                .resolve(&format!("instance {name} token"), &config.base_dir)
+                .map_err(Box::new)?;
             let (flavour, auth) = match inst.flavour {
                 Flavour::Cloud => (
                     jira::Flavour::Cloud,
@@ -74,7 +78,7 @@ impl Node {
             let client = JiraClient::new(ClientConfig::new(name, &inst.url, flavour, auth))
                 .map_err(|source| NodeError::Jira {
                     instance: name.clone(),
-                    source,
+                    source: Box::new(source),
                 })?;
             clients.insert(name.clone(), Arc::new(client));
             let secret = match &inst.webhook_secret {
@@ -153,5 +157,11 @@ impl Node {
                     ))
                 }
             })
+    }
+}
+
+impl From<ConfigError> for NodeError {
+    fn from(e: ConfigError) -> Self {
+        NodeError::Config(Box::new(e))
     }
 }

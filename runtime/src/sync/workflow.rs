@@ -30,10 +30,13 @@ pub enum Step {
 /// Steps allowed to reach one target, so a strange workflow cannot loop forever.
 pub const MAX_STEPS: usize = 12;
 
+/// Status (lowercase) -> edges (transition id, target status lowercase), for one scope.
+type Graph = HashMap<String, Vec<(String, String)>>;
+
 #[derive(Default)]
 pub struct WorkflowGraph {
-    /// scope -> status (lowercase) -> edges (transition id, target status lowercase).
-    edges: Mutex<HashMap<String, HashMap<String, Vec<(String, String)>>>>,
+    /// Scope ("project/issue type") -> the edges seen so far.
+    edges: Mutex<HashMap<String, Graph>>,
 }
 
 impl WorkflowGraph {
