@@ -139,6 +139,21 @@ pub struct InstanceConfig {
     /// Shared secret a webhook must carry (`?secret=` in its URL, or an HMAC signature).
     #[serde(default)]
     pub webhook_secret: Option<SecretRef>,
+    /// How fast the node may call this instance; the defaults are safe for Jira Cloud.
+    #[serde(default)]
+    pub budget: Option<BudgetSettings>,
+}
+
+/// Request pacing for one instance; unset values keep the client's defaults.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BudgetSettings {
+    /// No pacing at all (a simulator, or a Data Center site that allows it).
+    #[serde(default)]
+    pub unlimited: bool,
+    pub reads_per_sec: Option<f64>,
+    pub writes_per_sec: Option<f64>,
+    pub max_in_flight: Option<usize>,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use super::pipeline::Pipeline;
 use super::side::{JiraSide, Side};
 use crate::config::{ConfigError, Flavour, NodeConfig};
-use crate::jira::{self, Auth, ClientConfig, JiraClient, JiraError};
+use crate::jira::{self, Auth, BudgetConfig, ClientConfig, JiraClient, JiraError};
 use crate::rules::{EngineSettings, LoadError, RuleEngine, RuleRegistry};
 use crate::store::{Store, StoreError};
 
@@ -75,11 +75,26 @@ impl Node {
                 ),
                 Flavour::Dc => (jira::Flavour::DataCenter, Auth::pat(token)),
             };
-            let client = JiraClient::new(ClientConfig::new(name, &inst.url, flavour, auth))
-                .map_err(|source| NodeError::Jira {
-                    instance: name.clone(),
-                    source: Box::new(source),
-                })?;
+            let mut client_config = ClientConfig::new(name, &inst.url, flavour, auth);
+            if let Some(b) = &inst.budget {
+                let budget = &mut client_config.budget;
+                if b.unlimited {
+                    *budget = BudgetConfig::unlimited();
+                }
+                if let Some(r) = b.reads_per_sec {
+                    (budget.reads_per_sec, budget.read_burst) = (r, r);
+                }
+                if let Some(w) = b.writes_per_sec {
+                    (budget.writes_per_sec, budget.write_burst) = (w, w);
+                }
+                if let Some(n) = b.max_in_flight {
+                    budget.max_in_flight = n.max(1);
+                }
+            }
+            let client = JiraClient::new(client_config).map_err(|source| NodeError::Jira {
+                instance: name.clone(),
+                source: Box::new(source),
+            })?;
             clients.insert(name.clone(), Arc::new(client));
             let secret = match &inst.webhook_secret {
                 Some(s) => {
