@@ -15,6 +15,8 @@ if [ -x scripts/setup-python.sh ]; then
   scripts/setup-python.sh
 fi
 cargo fmt --all -- --check
+# The crash-safety scenario runs the node as its own process: it needs the binary.
+cargo build -p twinsync
 cargo test --workspace --no-fail-fast
 # The demo's scripted scenario, through the real binary.
 cargo run -q -p twinsync -- demo --check --port-cloud 0 --port-dc 0 --port-node 0

@@ -8,3 +8,4 @@ mod sim_shapes;
 mod sim_webhooks;
 mod jira;
 mod sync;
+mod sync_crash;
