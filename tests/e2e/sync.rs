@@ -756,3 +756,62 @@ async fn bulk_and_the_poller_catch_what_webhooks_missed() {
     w.settle().await;
     assert_eq!(w.b.count("PUT", "/issue/") + w.b.count("POST", "/issue"), 0);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_edits_converge_on_the_later_one_without_ping_pong() {
+    let w = World::new().await;
+    let key_a = create_on_a(&w, "Original", &["sync"]).await;
+    let key_b = w.twin_of(&key_a).await;
+    w.settle().await;
+    let http = reqwest::Client::new();
+    let node_url = w.node.as_ref().expect("node").url();
+    http.post(format!("{node_url}/api/connections/ab/pause"))
+        .send()
+        .await
+        .expect("pause");
+
+    // Both sides edit the summary while the node holds their changes; B edits last.
+    w.ca.put(
+        &format!("/issue/{key_a}"),
+        json!({"fields": {"summary": "Edited on A"}}),
+    )
+    .await;
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    w.cb.put(
+        &format!("/issue/{key_b}"),
+        json!({"fields": {"summary": "Edited on B, later"}}),
+    )
+    .await;
+    wait_for("both changes queued", || async {
+        let q = w.node().store.queue_stats(Some("ab")).ok()?;
+        (q.pending >= 2).then_some(())
+    })
+    .await;
+    http.post(format!("{node_url}/api/connections/ab/resume"))
+        .send()
+        .await
+        .expect("resume");
+    wait_for("both sides on the later edit", || async {
+        let (a, b) = (
+            field(&w.ca, &key_a, &["summary"]).await,
+            field(&w.cb, &key_b, &["summary"]).await,
+        );
+        (a == "Edited on B, later" && b == "Edited on B, later").then_some(())
+    })
+    .await;
+    w.settle().await;
+    // No ping-pong: quiet after settling, and it stays that way.
+    w.a.clear_log();
+    w.b.clear_log();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    w.settle().await;
+    assert_eq!(w.a.count("PUT", "/issue/") + w.b.count("PUT", "/issue/"), 0);
+    assert_eq!(
+        field(&w.ca, &key_a, &["summary"]).await,
+        "Edited on B, later"
+    );
+    assert_eq!(
+        field(&w.cb, &key_b, &["summary"]).await,
+        "Edited on B, later"
+    );
+}

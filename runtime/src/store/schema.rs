@@ -93,4 +93,10 @@ pub(super) const MIGRATIONS: &[&str] = &[
         updated_at  INTEGER NOT NULL
     );
     "#,
+    // 3: what each side has seen of the other, to detect concurrent edits.
+    r#"
+    ALTER TABLE twins ADD COLUMN sent_seq INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE twins ADD COLUMN sent_updated TEXT;
+    ALTER TABLE twins ADD COLUMN applied_seq INTEGER NOT NULL DEFAULT 0;
+    "#,
 ];

@@ -17,6 +17,12 @@ pub struct Twin {
     /// Hash of the last replica this side applied (duplicate deliveries are no-ops).
     pub applied_hash: Option<String>,
     pub applied_replica: Option<String>,
+    /// Replicas this side has sent for the twin.
+    pub sent_seq: i64,
+    /// The local issue's `updated` when the last replica was sent.
+    pub sent_updated: Option<String>,
+    /// The other side's sequence number of the last replica applied (or deliberately not applied) here.
+    pub applied_seq: i64,
     pub created_at: i64,
     pub updated_at: i64,
 }
@@ -66,7 +72,8 @@ pub struct ItemMapping {
 }
 
 const TWIN_COLUMNS: &str = "connection, side, local_key, remote_key, sent_hash, sent_replica, \
-                            applied_hash, applied_replica, created_at, updated_at";
+                            applied_hash, applied_replica, created_at, updated_at, sent_seq, \
+                            sent_updated, applied_seq";
 
 fn twin(row: &Row<'_>) -> rusqlite::Result<Twin> {
     Ok(Twin {
@@ -80,6 +87,9 @@ fn twin(row: &Row<'_>) -> rusqlite::Result<Twin> {
         applied_replica: row.get(7)?,
         created_at: row.get(8)?,
         updated_at: row.get(9)?,
+        sent_seq: row.get(10)?,
+        sent_updated: row.get(11)?,
+        applied_seq: row.get(12)?,
     })
 }
 
@@ -136,6 +146,37 @@ impl Store {
         Ok(())
     }
 
+    /// Links both sides of a twin of a local connection in one transaction: a crash
+    /// between two separate writes would leave one side unlinked, and that side would
+    /// later take its twin's replica for a new issue and create a duplicate.
+    pub fn link_twin_pair(
+        &self,
+        connection: &str,
+        (side, local_key): (&str, &str),
+        (other, remote_key): (&str, &str),
+    ) -> Result<()> {
+        let now = now_ms();
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        for (s, local, remote) in [
+            (side, local_key, remote_key),
+            (other, remote_key, local_key),
+        ] {
+            tx.execute(
+                "INSERT INTO twins (connection, side, local_key, remote_key, created_at, updated_at) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?5) \
+                 ON CONFLICT (connection, side, local_key) DO UPDATE SET remote_key = ?4, updated_at = ?5",
+                params![connection, s, local, remote, now],
+            )?;
+            tx.execute(
+                "DELETE FROM creations WHERE connection = ?1 AND side = ?2 AND remote_key = ?3",
+                params![connection, s, remote],
+            )?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
     /// Records the remote key of a twin (from an ack, or after creating it here).
     pub fn link_twin(
         &self,
@@ -161,6 +202,8 @@ impl Store {
         Ok(())
     }
 
+    /// Records what this side now considers sent. `sent` is `Some((seq, updated))` for a
+    /// replica that really left; `None` for the echo record after applying a remote change.
     pub fn record_sent(
         &self,
         connection: &str,
@@ -168,11 +211,39 @@ impl Store {
         local_key: &str,
         hash: &str,
         replica: &str,
+        sent: Option<(i64, &str)>,
+    ) -> Result<()> {
+        let (seq, updated) = sent.unzip();
+        self.conn().execute(
+            "UPDATE twins SET sent_hash = ?4, sent_replica = ?5, updated_at = ?6, \
+             sent_seq = COALESCE(?7, sent_seq), sent_updated = COALESCE(?8, sent_updated) \
+             WHERE connection = ?1 AND side = ?2 AND local_key = ?3",
+            params![
+                connection,
+                side,
+                local_key,
+                hash,
+                replica,
+                now_ms(),
+                seq,
+                updated
+            ],
+        )?;
+        Ok(())
+    }
+
+    /// Notes that the other side's replica `seq` has been seen here (applied or lost a conflict).
+    pub fn record_seen(
+        &self,
+        connection: &str,
+        side: &str,
+        local_key: &str,
+        seq: i64,
     ) -> Result<()> {
         self.conn().execute(
-            "UPDATE twins SET sent_hash = ?4, sent_replica = ?5, updated_at = ?6 \
+            "UPDATE twins SET applied_seq = MAX(applied_seq, ?4), updated_at = ?5 \
              WHERE connection = ?1 AND side = ?2 AND local_key = ?3",
-            params![connection, side, local_key, hash, replica, now_ms()],
+            params![connection, side, local_key, seq, now_ms()],
         )?;
         Ok(())
     }
@@ -273,6 +344,37 @@ impl Store {
         Ok(())
     }
 
+    /// Writes several mappings in one transaction (both sides' views of one copied item:
+    /// with only one of them written, the copy would come back as a new item).
+    pub fn put_item_mappings(
+        &self,
+        connection: &str,
+        rows: &[(&str, ItemKind, &str, &ItemMapping)],
+    ) -> Result<()> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        for (side, kind, local_key, m) in rows {
+            tx.execute(
+                "INSERT INTO item_map (connection, side, kind, local_key, remote_id, local_id, origin, content_hash) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) \
+                 ON CONFLICT (connection, side, kind, local_key, remote_id) \
+                 DO UPDATE SET local_id = ?6, origin = ?7, content_hash = ?8",
+                params![
+                    connection,
+                    side,
+                    kind.as_str(),
+                    local_key,
+                    m.remote_id,
+                    m.local_id,
+                    m.origin.as_str(),
+                    m.content_hash
+                ],
+            )?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
     pub fn delete_item_mapping(
         &self,
         connection: &str,
@@ -316,7 +418,8 @@ mod tests {
                 .local_key,
             "B-7"
         );
-        s.record_sent("c", "b", "B-7", "h1", "{}").unwrap();
+        s.record_sent("c", "b", "B-7", "h1", "{}", Some((1, "t")))
+            .unwrap();
         assert_eq!(
             s.twin_by_local("c", "b", "B-7")
                 .unwrap()

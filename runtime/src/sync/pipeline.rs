@@ -15,14 +15,14 @@ use std::time::Duration;
 use tokio::sync::Notify;
 use tracing::Instrument;
 
-use super::envelope::{Envelope, replica_hash};
+use super::envelope::{Envelope, local_wins, replica_hash};
 use super::reconcile::{self, AttachmentOp, CommentOp, Plan};
 use super::side::{LocalIssue, Side, SideError};
 use super::workflow::{MAX_STEPS, Step, WorkflowGraph};
-use crate::model::{Changes, Replica, SyncContext, SyncEvent};
+use crate::model::{Changes, Issue, Replica, SyncContext, SyncEvent};
 use crate::rules::{CallError, CallReport};
 use crate::store::{
-    Event, EventKind, EventState, ItemKind, ItemMapping, NewEvent, Origin, Store, StoreError,
+    Event, EventKind, EventState, ItemKind, ItemMapping, NewEvent, Origin, Store, StoreError, Twin,
 };
 
 /// Why an event did not finish, and what the queue does about it.
@@ -268,6 +268,7 @@ impl Pipeline {
             event: cause_event(&event.cause),
         };
         let (limits, config) = (side.limits, side.config.clone());
+        let updated = issue.updated.clone();
         let (replica, version) =
             match Self::call_rule(&side, move |r| r.outgoing(issue, ctx, &limits, &config)).await {
                 Ok(v) => v,
@@ -285,6 +286,9 @@ impl Pipeline {
             origin_side: side.name.clone(),
             origin_key: key.clone(),
             replica,
+            seq: twin.as_ref().map_or(0, |t| t.sent_seq) + 1,
+            ack: twin.as_ref().map_or(0, |t| t.applied_seq),
+            updated,
         };
         // Deliver before recording "sent": a crash in between re-sends (harmless), never loses.
         self.deliver(&side, &envelope)?;
@@ -295,6 +299,7 @@ impl Pipeline {
             &key,
             &hash,
             &envelope.to_json(),
+            Some((envelope.seq, &envelope.updated)),
         )?;
         Ok(Finished {
             state: EventState::Done,
@@ -356,6 +361,11 @@ impl Pipeline {
                 None
             }
         };
+        if let (Some(twin), Some(current)) = (&twin, &local)
+            && let Some(kept) = self.concurrent_edit(&side, twin, current, &envelope).await?
+        {
+            return Ok(kept);
+        }
         let local_key = local.as_ref().map(|l| l.issue.key.clone());
         let ctx = SyncContext {
             connection: side.connection.clone(),
@@ -378,8 +388,11 @@ impl Pipeline {
             Err(end) => return end,
         };
         let changes = self.link_parent(&side, changes, local.is_none(), event.attempts)?;
+        // A retried event may have reached Jira before the node stopped (or Jira failed after
+        // handling a request): copies it made then are adopted, not made again.
+        let retried = event.attempts > 1;
         let key = self
-            .apply(&side, &envelope, &changes, local.as_ref())
+            .apply(&side, &envelope, &changes, local.as_ref(), retried)
             .await?;
         self.store.record_applied(
             &side.connection,
@@ -388,6 +401,8 @@ impl Pipeline {
             &hash,
             &envelope.to_json(),
         )?;
+        self.store
+            .record_seen(&side.connection, &side.name, &key, envelope.seq)?;
         self.suppress_echo(&side, &key).await?;
         Ok(Finished {
             state: EventState::Done,
@@ -443,11 +458,13 @@ impl Pipeline {
     }
 
     fn link(&self, side: &Side, local_key: &str, origin_key: &str) -> Result<(), EventError> {
-        self.store
-            .link_twin(&side.connection, &side.name, local_key, origin_key)?;
-        // The ack: the sending side learns its twin's key (in-process for a local connection).
-        self.store
-            .link_twin(&side.connection, &side.other, origin_key, local_key)?;
+        // With the ack: the sending side learns its twin's key (in-process for a local
+        // connection), in the same transaction.
+        self.store.link_twin_pair(
+            &side.connection,
+            (&side.name, local_key),
+            (&side.other, origin_key),
+        )?;
         Ok(())
     }
 
@@ -458,6 +475,7 @@ impl Pipeline {
         envelope: &Envelope,
         changes: &Changes,
         local: Option<&LocalIssue>,
+        retried: bool,
     ) -> Result<String, EventError> {
         let (conn, name) = (&side.connection, &side.name);
         let local_key = local.map(|l| l.issue.key.clone());
@@ -497,11 +515,17 @@ impl Pipeline {
             let start = if plan.create { None } else { local };
             self.walk_to_status(side, &key, target, start).await?;
         }
+        let mut orphans = match local {
+            Some(l) if retried => Orphans::of(&l.issue, &comment_map, &attachment_map),
+            _ => Orphans::default(),
+        };
         for op in &plan.comments {
-            self.apply_comment(side, envelope, &key, op).await?;
+            self.apply_comment(side, envelope, &key, op, &mut orphans)
+                .await?;
         }
         for op in &plan.attachments {
-            self.apply_attachment(side, envelope, &key, op).await?;
+            self.apply_attachment(side, envelope, &key, op, &mut orphans)
+                .await?;
         }
         Ok(key)
     }
@@ -561,6 +585,7 @@ impl Pipeline {
         envelope: &Envelope,
         key: &str,
         op: &CommentOp,
+        orphans: &mut Orphans,
     ) -> Result<(), EventError> {
         let (conn, name) = (&side.connection, &side.name);
         match op {
@@ -570,31 +595,41 @@ impl Pipeline {
                 internal,
                 hash,
             } => {
-                let local_id = side.jira.add_comment(key, body, *internal).await?;
-                self.store.put_item_mapping(
+                let local_id = match orphans.take_comment(hash) {
+                    Some(id) => {
+                        tracing::info!(key, comment = %id, "adopting a copy an earlier attempt made");
+                        id
+                    }
+                    None => side.jira.add_comment(key, body, *internal).await?,
+                };
+                // The sending side learns the copy's id in the same transaction, so it never
+                // takes the copy for a new comment.
+                self.store.put_item_mappings(
                     conn,
-                    name,
-                    ItemKind::Comment,
-                    key,
-                    &ItemMapping {
-                        remote_id: remote_id.clone(),
-                        local_id: local_id.clone(),
-                        origin: Origin::Remote,
-                        content_hash: Some(hash.clone()),
-                    },
-                )?;
-                // The sending side learns the copy's id, so it never takes the copy for a new comment.
-                self.store.put_item_mapping(
-                    conn,
-                    &side.other,
-                    ItemKind::Comment,
-                    &envelope.origin_key,
-                    &ItemMapping {
-                        remote_id: local_id,
-                        local_id: remote_id.clone(),
-                        origin: Origin::Local,
-                        content_hash: None,
-                    },
+                    &[
+                        (
+                            name,
+                            ItemKind::Comment,
+                            key,
+                            &ItemMapping {
+                                remote_id: remote_id.clone(),
+                                local_id: local_id.clone(),
+                                origin: Origin::Remote,
+                                content_hash: Some(hash.clone()),
+                            },
+                        ),
+                        (
+                            &side.other,
+                            ItemKind::Comment,
+                            &envelope.origin_key,
+                            &ItemMapping {
+                                remote_id: local_id,
+                                local_id: remote_id.clone(),
+                                origin: Origin::Local,
+                                content_hash: None,
+                            },
+                        ),
+                    ],
                 )?;
             }
             CommentOp::Update {
@@ -645,6 +680,7 @@ impl Pipeline {
         envelope: &Envelope,
         key: &str,
         op: &AttachmentOp,
+        orphans: &mut Orphans,
     ) -> Result<(), EventError> {
         let (conn, name) = (&side.connection, &side.name);
         match op {
@@ -670,34 +706,50 @@ impl Pipeline {
                         side.other
                     ))
                 })?;
-                let (bytes, mime) = other.jira.download_attachment(remote_id).await?;
-                let local_id = side
-                    .jira
-                    .upload_attachment(key, filename, &mime, bytes)
-                    .await?;
-                self.store.put_item_mapping(
+                let size = envelope
+                    .replica
+                    .attachments
+                    .iter()
+                    .find(|a| &a.id == remote_id)
+                    .map(|a| a.size);
+                let local_id = match size.and_then(|s| orphans.take_attachment(filename, s)) {
+                    Some(id) => {
+                        tracing::info!(key, attachment = %id, "adopting a copy an earlier attempt made");
+                        id
+                    }
+                    None => {
+                        let (bytes, mime) = other.jira.download_attachment(remote_id).await?;
+                        side.jira
+                            .upload_attachment(key, filename, &mime, bytes)
+                            .await?
+                    }
+                };
+                self.store.put_item_mappings(
                     conn,
-                    name,
-                    ItemKind::Attachment,
-                    key,
-                    &ItemMapping {
-                        remote_id: remote_id.clone(),
-                        local_id: local_id.clone(),
-                        origin: Origin::Remote,
-                        content_hash: None,
-                    },
-                )?;
-                self.store.put_item_mapping(
-                    conn,
-                    &side.other,
-                    ItemKind::Attachment,
-                    &envelope.origin_key,
-                    &ItemMapping {
-                        remote_id: local_id,
-                        local_id: remote_id.clone(),
-                        origin: Origin::Local,
-                        content_hash: None,
-                    },
+                    &[
+                        (
+                            name,
+                            ItemKind::Attachment,
+                            key,
+                            &ItemMapping {
+                                remote_id: remote_id.clone(),
+                                local_id: local_id.clone(),
+                                origin: Origin::Remote,
+                                content_hash: None,
+                            },
+                        ),
+                        (
+                            &side.other,
+                            ItemKind::Attachment,
+                            &envelope.origin_key,
+                            &ItemMapping {
+                                remote_id: local_id,
+                                local_id: remote_id.clone(),
+                                origin: Origin::Local,
+                                content_hash: None,
+                            },
+                        ),
+                    ],
                 )?;
             }
             AttachmentOp::Delete {
@@ -719,6 +771,75 @@ impl Pipeline {
         Ok(())
     }
 
+    /// What this side's outgoing rule makes of the local issue now (`None` if it skips or fails).
+    async fn current_replica(
+        &self,
+        side: &Side,
+        issue: Issue,
+        remote_key: Option<String>,
+    ) -> Option<Replica> {
+        let ctx = SyncContext {
+            connection: side.connection.clone(),
+            local_side: side.name.clone(),
+            remote_side: side.other.clone(),
+            first_sync: false,
+            local_key: Some(issue.key.clone()),
+            remote_key,
+            event: SyncEvent::Updated,
+        };
+        let (limits, config) = (side.limits, side.config.clone());
+        // A rule that skips or fails here will say so again on the next outgoing event.
+        Self::call_rule(side, move |r| r.outgoing(issue, ctx, &limits, &config))
+            .await
+            .ok()
+            .map(|(r, _)| r)
+    }
+
+    /// Both sides changed the issue since they last heard of each other. The later change wins
+    /// the whole issue (ties: the side name that sorts last), and both sides decide alike, so
+    /// they converge with no ping-pong. Returns the finished event when this side keeps its version.
+    async fn concurrent_edit(
+        &self,
+        side: &Side,
+        twin: &Twin,
+        current: &LocalIssue,
+        envelope: &Envelope,
+    ) -> Result<Option<Finished>, EventError> {
+        let now = self
+            .current_replica(side, current.issue.clone(), twin.remote_key.clone())
+            .await;
+        let unsent = now
+            .as_ref()
+            .is_some_and(|r| Some(replica_hash(r)) != twin.sent_hash);
+        if !unsent && envelope.ack >= twin.sent_seq {
+            return Ok(None);
+        }
+        let mine = if unsent {
+            current.issue.updated.as_str()
+        } else {
+            twin.sent_updated.as_deref().unwrap_or("")
+        };
+        if !local_wins(mine, &side.name, &envelope.updated, &envelope.origin_side) {
+            return Ok(None);
+        }
+        self.store
+            .record_seen(&side.connection, &side.name, &twin.local_key, envelope.seq)?;
+        if unsent {
+            // This side's newer change goes out (if its webhook has not queued it already).
+            self.enqueue_outgoing(side, &twin.local_key, SyncEvent::Updated)?;
+        }
+        tracing::info!(key = %twin.local_key, remote = %envelope.origin_key,
+            "concurrent edit: kept this side's later version; it goes to the other side");
+        Ok(Some(Finished {
+            state: EventState::Done,
+            rule_version: None,
+            note: Some(format!(
+                "concurrent edit: {} kept its later version ({mine} against {})",
+                side.name, envelope.updated
+            )),
+        }))
+    }
+
     /// Records what this side would send now, so the webhook for our own change sends nothing.
     async fn suppress_echo(&self, side: &Arc<Side>, key: &str) -> Result<(), EventError> {
         let Some(LocalIssue { issue, .. }) = side.jira.get_issue(key).await? else {
@@ -727,26 +848,19 @@ impl Pipeline {
         let twin = self
             .store
             .twin_by_local(&side.connection, &side.name, key)?;
-        let ctx = SyncContext {
-            connection: side.connection.clone(),
-            local_side: side.name.clone(),
-            remote_side: side.other.clone(),
-            first_sync: false,
-            local_key: Some(key.to_string()),
-            remote_key: twin.and_then(|t| t.remote_key),
-            event: SyncEvent::Updated,
+        let Some(replica) = self
+            .current_replica(side, issue, twin.and_then(|t| t.remote_key))
+            .await
+        else {
+            return Ok(());
         };
-        let (limits, config) = (side.limits, side.config.clone());
-        let replica: Replica =
-            match Self::call_rule(side, move |r| r.outgoing(issue, ctx, &limits, &config)).await {
-                Ok((r, _)) => r,
-                // A rule that skips or fails here will say so again on the next outgoing event.
-                Err(_) => return Ok(()),
-            };
         let envelope = Envelope {
             origin_side: side.name.clone(),
             origin_key: key.to_string(),
             replica,
+            seq: 0,
+            ack: 0,
+            updated: String::new(),
         };
         self.store.record_sent(
             &side.connection,
@@ -754,8 +868,56 @@ impl Pipeline {
             key,
             &replica_hash(&envelope.replica),
             &envelope.to_json(),
+            None,
         )?;
         Ok(())
+    }
+}
+
+/// Comments and attachments of the local twin that no mapping knows: after an interrupted
+/// attempt, the copies it made before the node could record them.
+#[derive(Default)]
+struct Orphans {
+    /// (id, content hash)
+    comments: Vec<(String, String)>,
+    /// (id, file name, size)
+    attachments: Vec<(String, String, u64)>,
+}
+
+impl Orphans {
+    fn of(
+        issue: &crate::model::Issue,
+        comments: &[ItemMapping],
+        attachments: &[ItemMapping],
+    ) -> Orphans {
+        let known = |map: &[ItemMapping], id: &str| map.iter().any(|m| m.local_id == id);
+        Orphans {
+            comments: issue
+                .comments
+                .iter()
+                .filter(|c| !known(comments, &c.id))
+                .map(|c| (c.id.clone(), reconcile::comment_hash(&c.body, c.internal)))
+                .collect(),
+            attachments: issue
+                .attachments
+                .iter()
+                .filter(|a| !known(attachments, &a.id))
+                .map(|a| (a.id.clone(), a.filename.clone(), a.size))
+                .collect(),
+        }
+    }
+
+    fn take_comment(&mut self, hash: &str) -> Option<String> {
+        let i = self.comments.iter().position(|(_, h)| h == hash)?;
+        Some(self.comments.remove(i).0)
+    }
+
+    fn take_attachment(&mut self, filename: &str, size: u64) -> Option<String> {
+        let i = self
+            .attachments
+            .iter()
+            .position(|(_, f, s)| f == filename && *s == size)?;
+        Some(self.attachments.remove(i).0)
     }
 }
 
