@@ -85,18 +85,33 @@ impl World {
 
     /// Like [`World::new`], with `rule_b` on side b and extra config entries (TOML inline-table items).
     pub async fn with_b(rule_b_name: &str, extra_config_b: &str) -> World {
+        World::with_rules("basic", "", rule_b_name, extra_config_b).await
+    }
+
+    /// Each side's rule and extra config entries.
+    pub async fn with_rules(
+        rule_a_name: &str,
+        extra_config_a: &str,
+        rule_b_name: &str,
+        extra_config_b: &str,
+    ) -> World {
         let a = start(Flavour::Cloud).await;
         let b = start(Flavour::Dc).await;
         let dir = tempfile::tempdir().expect("tempdir");
         std::fs::create_dir_all(dir.path().join("rules")).expect("rules dir");
         let rule_a = dir.path().join("rules/a.wasm");
         let rule_b = dir.path().join("rules/b.wasm");
-        std::fs::copy(rule("basic"), &rule_a).expect("copy rule");
+        std::fs::copy(rule(rule_a_name), &rule_a).expect("copy rule");
         std::fs::copy(rule(rule_b_name), &rule_b).expect("copy rule");
-        let config = config_text(dir.path(), &a, &b, &rule_a, &rule_b).replace(
-            "config = { project = \"DEV\" }",
-            &format!("config = {{ project = \"DEV\"{extra_config_b} }}"),
-        );
+        let config = config_text(dir.path(), &a, &b, &rule_a, &rule_b)
+            .replace(
+                "config = { project = \"DEV\" }",
+                &format!("config = {{ project = \"DEV\"{extra_config_b} }}"),
+            )
+            .replace(
+                "config = { project = \"SUP\" }",
+                &format!("config = {{ project = \"SUP\"{extra_config_a} }}"),
+            );
         let (ca, cb) = (Client::new(&a), Client::new(&b));
         let mut w = World {
             a,
@@ -814,4 +829,106 @@ async fn concurrent_edits_converge_on_the_later_one_without_ping_pong() {
         field(&w.cb, &key_b, &["summary"]).await,
         "Edited on B, later"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_field_crosses_from_cloud_to_data_center() {
+    // `mapping` with every direction `both`: all of the contract's fields travel.
+    let both = r#", "direction.components" = "none""#;
+    let w = World::with_rules("mapping", both, "mapping", both).await;
+    let alice = "5f1a2b3c4d5e6f7081900001";
+    let description = json!({"type": "doc", "version": 1, "content": [
+        {"type": "heading", "attrs": {"level": 2}, "content": [{"type": "text", "text": "Steps"}]},
+        {"type": "paragraph", "content": [
+            {"type": "text", "text": "Ask "},
+            {"type": "mention", "attrs": {"id": alice, "text": "@Alice"}},
+            {"type": "text", "text": " to run "},
+            {"type": "text", "text": "make export", "marks": [{"type": "code"}]}]},
+        {"type": "codeBlock", "attrs": {"language": "rust"}, "content": [{"type": "text", "text": "fn main() {}"}]},
+        {"type": "table", "content": [
+            {"type": "tableRow", "content": [
+                {"type": "tableHeader", "content": [{"type": "paragraph", "content": [{"type": "text", "text": "Rows"}]}]},
+                {"type": "tableHeader", "content": [{"type": "paragraph", "content": [{"type": "text", "text": "Result"}]}]}]},
+            {"type": "tableRow", "content": [
+                {"type": "tableCell", "content": [{"type": "paragraph", "content": [{"type": "text", "text": "10000"}]}]},
+                {"type": "tableCell", "content": [{"type": "paragraph", "content": [{"type": "text", "text": "fails"}]}]}]}]}
+    ]});
+    let created = w
+        .ca
+        .post(
+            "/issue",
+            json!({"fields": {
+                "project": {"key": "SUP"}, "issuetype": {"name": "Bug"}, "summary": "Every field",
+                "description": description, "priority": {"name": "Highest"}, "labels": ["sync", "all"],
+                "assignee": {"accountId": alice}, "duedate": "2026-12-24",
+                "customfield_10010": 8, "customfield_10011": "Globex", "customfield_10012": {"value": "Major"},
+                "customfield_10014": "2027-01-31", "customfield_10015": ["red", "blue"],
+            }}),
+        )
+        .await;
+    assert_eq!(created.status, 201, "{}", created.body);
+    let key_a = created.body["key"].as_str().expect("key").to_string();
+    let key_b = wait_for("the twin, or a failed event", || async {
+        let failed = w
+            .node()
+            .store
+            .events(Some(EventState::Failed), None, 10, 0)
+            .ok()?;
+        assert!(failed.is_empty(), "{failed:#?}");
+        w.node()
+            .store
+            .twin_by_local("ab", "a", &key_a)
+            .ok()
+            .flatten()?
+            .remote_key
+    })
+    .await;
+    w.settle().await;
+
+    let b = w.cb.get(&format!("/issue/{key_b}")).await.body["fields"].clone();
+    assert_eq!(b["summary"], "Every field");
+    assert_eq!(b["issuetype"]["name"], "Bug");
+    assert_eq!(b["priority"]["name"], "Highest");
+    assert_eq!(
+        b["assignee"]["name"], "alice",
+        "the user found by email on DC"
+    );
+    assert_eq!(b["duedate"], "2026-12-24");
+    assert_eq!(b["customfield_10010"], 8.0);
+    assert_eq!(b["customfield_10011"], "Globex");
+    assert_eq!(b["customfield_10012"]["value"], "Major");
+    assert_eq!(b["customfield_10014"], "2027-01-31");
+    let mut labels: Vec<String> = serde_json::from_value(b["labels"].clone()).expect("labels");
+    labels.sort();
+    assert_eq!(labels, ["all", "sync"]);
+    // Rich text as wiki markup on Data Center: heading, mention, code, code block, table.
+    let wiki = b["description"].as_str().expect("wiki markup");
+    let compact: String = wiki.chars().filter(|c| *c != ' ').collect();
+    for part in [
+        "h2. Steps",
+        "{{make export}}",
+        "{code:rust}",
+        "fn main() {}",
+        "||Rows||Result||",
+        "|10000|fails|",
+    ] {
+        let part: String = part.chars().filter(|c| *c != ' ').collect();
+        assert!(compact.contains(&part), "{part:?} missing from:\n{wiki}");
+    }
+    assert!(wiki.contains("[~"), "the mention stays a mention: {wiki}");
+
+    // A status change on DC walks Cloud's workflow two steps away.
+    for id in ["11", "21"] {
+        let t =
+            w.cb.post(
+                &format!("/issue/{key_b}/transitions"),
+                json!({"transition": {"id": id}}),
+            )
+            .await;
+        assert_eq!(t.status, 204, "{}", t.body);
+    }
+    wait_for("In Review on Cloud", || async {
+        (field(&w.ca, &key_a, &["status", "name"]).await == "In Review").then_some(())
+    })
+    .await;
 }

@@ -926,13 +926,19 @@ impl JiraClient {
 
     /// The field catalogue the mapping needs to write custom fields by name.
     pub async fn field_catalog(&self) -> Result<FieldCatalog, JiraError> {
+        let fields = self.fields().await?;
+        let string_lists = fields
+            .iter()
+            .filter(|f| {
+                f.custom_type
+                    .as_deref()
+                    .is_some_and(|t| t.ends_with(":labels"))
+            })
+            .map(|f| f.id.clone())
+            .collect();
         Ok(FieldCatalog {
-            fields: self
-                .fields()
-                .await?
-                .into_iter()
-                .map(|f| (f.id, f.name))
-                .collect(),
+            fields: fields.into_iter().map(|f| (f.id, f.name)).collect(),
+            string_lists,
         })
     }
 

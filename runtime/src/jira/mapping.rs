@@ -321,6 +321,8 @@ pub fn user_ref_of(u: &User) -> UserRef {
 #[derive(Debug, Clone, Default)]
 pub struct FieldCatalog {
     pub fields: Vec<(String, String)>,
+    /// Ids of fields whose value is a list of plain strings (labels-like), not of options.
+    pub string_lists: Vec<String>,
 }
 
 impl FieldCatalog {
@@ -405,7 +407,18 @@ pub fn edit_fields(
             .fields
             .id_for(&c.field)
             .ok_or_else(|| MappingError::UnknownField(c.field.clone()))?;
-        f.insert(id, custom_value(c, cx)?);
+        let value = custom_value(c, cx)?;
+        // A labels-like field takes plain strings where a multi-select takes `{value}` objects.
+        let value = match (value, cx.fields.string_lists.contains(&id)) {
+            (Value::Array(items), true) => Value::Array(
+                items
+                    .into_iter()
+                    .map(|v| v.get("value").cloned().unwrap_or(v))
+                    .collect(),
+            ),
+            (v, _) => v,
+        };
+        f.insert(id, value);
     }
     Ok(f)
 }
@@ -569,6 +582,7 @@ mod tests {
         people.insert(UserRef::Email("mia@x.io".into()), "5b10a".into());
         let fields = FieldCatalog {
             fields: vec![("customfield_10010".into(), "Team".into())],
+            string_lists: Vec::new(),
         };
         let cx = WriteContext {
             flavour: Flavour::Cloud,

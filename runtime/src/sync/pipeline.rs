@@ -361,10 +361,15 @@ impl Pipeline {
                 None
             }
         };
-        if let (Some(twin), Some(current)) = (&twin, &local)
-            && let Some(kept) = self.concurrent_edit(&side, twin, current, &envelope).await?
-        {
-            return Ok(kept);
+        let mut unsent = false;
+        if let (Some(twin), Some(current)) = (&twin, &local) {
+            match self
+                .concurrent_edit(&side, twin, current, &envelope)
+                .await?
+            {
+                Verdict::Keep(kept) => return Ok(kept),
+                Verdict::Apply { unsent: u } => unsent = u,
+            }
         }
         let local_key = local.as_ref().map(|l| l.issue.key.clone());
         let ctx = SyncContext {
@@ -403,7 +408,12 @@ impl Pipeline {
         )?;
         self.store
             .record_seen(&side.connection, &side.name, &key, envelope.seq)?;
-        self.suppress_echo(&side, &key).await?;
+        if unsent {
+            // Local changes not yet sent (a lost webhook, a comment): send the merged state.
+            self.enqueue_outgoing(&side, &key, SyncEvent::Updated)?;
+        } else {
+            self.suppress_echo(&side, &key).await?;
+        }
         Ok(Finished {
             state: EventState::Done,
             rule_version: Some(version),
@@ -795,32 +805,40 @@ impl Pipeline {
             .map(|(r, _)| r)
     }
 
-    /// Both sides changed the issue since they last heard of each other. The later change wins
-    /// the whole issue (ties: the side name that sorts last), and both sides decide alike, so
-    /// they converge with no ping-pong. Returns the finished event when this side keeps its version.
+    /// Both sides changed the issue's fields since they last heard of each other. The later
+    /// change wins the whole issue (ties: the side name that sorts last), and both sides decide
+    /// alike, so they converge with no ping-pong. Comments and attachments never conflict: they
+    /// are sets merged through the id mappings.
     async fn concurrent_edit(
         &self,
         side: &Side,
         twin: &Twin,
         current: &LocalIssue,
         envelope: &Envelope,
-    ) -> Result<Option<Finished>, EventError> {
+    ) -> Result<Verdict, EventError> {
         let now = self
             .current_replica(side, current.issue.clone(), twin.remote_key.clone())
             .await;
-        let unsent = now
-            .as_ref()
-            .is_some_and(|r| Some(replica_hash(r)) != twin.sent_hash);
-        if !unsent && envelope.ack >= twin.sent_seq {
-            return Ok(None);
+        let sent = twin
+            .sent_replica
+            .as_deref()
+            .and_then(|j| serde_json::from_str::<Envelope>(j).ok())
+            .map(|e| e.replica);
+        // Without a record of what was sent there is nothing to compare: not a local change.
+        let (unsent, unsent_fields) = match (&now, &sent) {
+            (Some(now), Some(sent)) => (now != sent, fields_only(now) != fields_only(sent)),
+            _ => (false, false),
+        };
+        if !unsent_fields && envelope.ack >= twin.sent_seq {
+            return Ok(Verdict::Apply { unsent });
         }
-        let mine = if unsent {
+        let mine = if unsent_fields {
             current.issue.updated.as_str()
         } else {
             twin.sent_updated.as_deref().unwrap_or("")
         };
         if !local_wins(mine, &side.name, &envelope.updated, &envelope.origin_side) {
-            return Ok(None);
+            return Ok(Verdict::Apply { unsent });
         }
         self.store
             .record_seen(&side.connection, &side.name, &twin.local_key, envelope.seq)?;
@@ -830,7 +848,7 @@ impl Pipeline {
         }
         tracing::info!(key = %twin.local_key, remote = %envelope.origin_key,
             "concurrent edit: kept this side's later version; it goes to the other side");
-        Ok(Some(Finished {
+        Ok(Verdict::Keep(Finished {
             state: EventState::Done,
             rule_version: None,
             note: Some(format!(
@@ -918,6 +936,23 @@ impl Orphans {
             .iter()
             .position(|(_, f, s)| f == filename && *s == size)?;
         Some(self.attachments.remove(i).0)
+    }
+}
+
+/// What to do with a replica that arrives for an existing twin.
+enum Verdict {
+    /// This side keeps its version; the event is finished.
+    Keep(Finished),
+    /// Apply it; `unsent` says this side has local changes the other side has not seen.
+    Apply { unsent: bool },
+}
+
+/// A replica without its comment and attachment sets, which merge rather than conflict.
+fn fields_only(r: &Replica) -> Replica {
+    Replica {
+        comments: Vec::new(),
+        attachments: Vec::new(),
+        ..r.clone()
     }
 }
 
