@@ -644,6 +644,23 @@ impl JiraClient {
         self.send(r).await.map(drop)
     }
 
+    /// An issue entity property's value, or `None` if the issue has no such property.
+    pub async fn issue_property(
+        &self,
+        key: &str,
+        property: &str,
+    ) -> Result<Option<Value>, JiraError> {
+        let r = Req::new(
+            Method::GET,
+            format!("issue/{}/properties/{}", enc(key), enc(property)),
+        );
+        match self.json(r).await {
+            Ok(v) => Ok(Some(v["value"].clone())),
+            Err(e) if e.is_not_found() => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
     pub async fn delete_issue(&self, key: &str) -> Result<(), JiraError> {
         let r = Req::new(Method::DELETE, format!("issue/{}", enc(key))).issue(key);
         self.send(r).await.map(drop)

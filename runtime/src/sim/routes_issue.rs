@@ -23,6 +23,11 @@ pub fn routes(flavour: Flavour) -> Router<App> {
             get(transitions).post(do_transition),
         )
         .route("/issue/{key}/assignee", put(assign))
+        .route("/issue/{key}/properties", get(property_keys))
+        .route(
+            "/issue/{key}/properties/{prop}",
+            get(property).put(set_property).delete(delete_property),
+        )
         .route("/issueLink", post(create_link))
         .route("/issueLink/{id}", get(get_link).delete(delete_link));
     match flavour {
@@ -52,8 +57,12 @@ async fn create(c: Ctx, Body(body): Body) -> Result<Response, ApiError> {
                 .map(str::to_string)
                 .or_else(|| v.as_u64().map(|n| n.to_string()))
         });
+    let properties = entity_properties(&body)?;
     let (id, key, base) = c.app.mutate(|st| {
         let id = st.create_issue(c.user, c.api, &fields, update.as_ref())?;
+        if let Some(issue) = st.issues.get_mut(&id) {
+            issue.properties.extend(properties);
+        }
         if let Some(t) = &transition {
             st.transition(id, c.user, c.api, t, None, None)?;
         }
@@ -69,6 +78,90 @@ async fn create(c: Ctx, Body(body): Body) -> Result<Response, ApiError> {
         StatusCode::CREATED,
         json!({"id": id.to_string(), "key": key, "self": format!("{base}/issue/{id}")}),
     ))
+}
+
+/// The `properties` of a create body (`EntityProperty[]`: `{key, value}` objects).
+fn entity_properties(body: &Value) -> Result<Vec<(String, Value)>, ApiError> {
+    match body.get("properties") {
+        None | Some(Value::Null) => Ok(Vec::new()),
+        Some(Value::Array(items)) => items
+            .iter()
+            .map(
+                |p| match (p.get("key").and_then(Value::as_str), p.get("value")) {
+                    (Some(k), Some(v)) if !k.is_empty() => Ok((k.to_string(), v.clone())),
+                    _ => Err(ApiError::bad_request(
+                        "Each entity property needs a 'key' and a 'value'.",
+                    )),
+                },
+            )
+            .collect(),
+        Some(_) => Err(ApiError::bad_request(
+            "Can not deserialize 'properties': an array is expected.",
+        )),
+    }
+}
+
+fn issue_id(st: &super::state::State, key: &str) -> Result<u64, ApiError> {
+    st.find_issue(key).ok_or_else(ApiError::issue_not_found)
+}
+
+async fn property_keys(c: Ctx, Path(key): Path<String>) -> Result<Response, ApiError> {
+    let st = c.app.lock();
+    let id = issue_id(&st, &key)?;
+    let base = render::api_base(&st, c.api);
+    let keys: Vec<Value> = st.issues[&id]
+        .properties
+        .keys()
+        .map(|k| json!({"self": format!("{base}/issue/{id}/properties/{k}"), "key": k}))
+        .collect();
+    Ok(json(StatusCode::OK, json!({"keys": keys})))
+}
+
+async fn property(c: Ctx, Path((key, prop)): Path<(String, String)>) -> Result<Response, ApiError> {
+    let st = c.app.lock();
+    let id = issue_id(&st, &key)?;
+    let v = st.issues[&id].properties.get(&prop).ok_or_else(|| {
+        ApiError::not_found(format!("The property with key '{prop}' does not exist."))
+    })?;
+    Ok(json(StatusCode::OK, json!({"key": prop, "value": v})))
+}
+
+async fn set_property(
+    c: Ctx,
+    Path((key, prop)): Path<(String, String)>,
+    Body(body): Body,
+) -> Result<Response, ApiError> {
+    let existed = c.app.mutate(|st| {
+        let id = issue_id(st, &key)?;
+        let issue = st
+            .issues
+            .get_mut(&id)
+            .ok_or_else(ApiError::issue_not_found)?;
+        Ok(issue.properties.insert(prop.clone(), body).is_some())
+    })?;
+    Ok(if existed {
+        StatusCode::OK
+    } else {
+        StatusCode::CREATED
+    }
+    .into_response())
+}
+
+async fn delete_property(
+    c: Ctx,
+    Path((key, prop)): Path<(String, String)>,
+) -> Result<Response, ApiError> {
+    c.app.mutate(|st| {
+        let id = issue_id(st, &key)?;
+        let issue = st
+            .issues
+            .get_mut(&id)
+            .ok_or_else(ApiError::issue_not_found)?;
+        issue.properties.remove(&prop).map(drop).ok_or_else(|| {
+            ApiError::not_found(format!("The property with key '{prop}' does not exist."))
+        })
+    })?;
+    Ok(StatusCode::NO_CONTENT.into_response())
 }
 
 async fn get_issue(

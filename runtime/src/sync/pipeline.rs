@@ -17,7 +17,7 @@ use tracing::Instrument;
 
 use super::envelope::{Envelope, local_wins, replica_hash};
 use super::reconcile::{self, AttachmentOp, CommentOp, Plan};
-use super::side::{LocalIssue, Side, SideError};
+use super::side::{LocalIssue, Side, SideError, TwinOrigin};
 use super::workflow::{MAX_STEPS, Step, WorkflowGraph};
 use crate::model::{Changes, Issue, Replica, SyncContext, SyncEvent};
 use crate::rules::{CallError, CallReport};
@@ -356,10 +356,7 @@ impl Pipeline {
         }
         let local = match &twin {
             Some(t) => side.jira.get_issue(&t.local_key).await?,
-            None => {
-                self.warn_unfinished_creation(&side, &envelope.origin_key)?;
-                None
-            }
+            None => self.find_unfinished_creation(&side, &envelope).await?,
         };
         let mut unsent = false;
         if let (Some(twin), Some(current)) = (&twin, &local) {
@@ -396,7 +393,7 @@ impl Pipeline {
         // A retried event may have reached Jira before the node stopped (or Jira failed after
         // handling a request): copies it made then are adopted, not made again.
         let retried = event.attempts > 1;
-        let key = self
+        let (key, plan) = self
             .apply(&side, &envelope, &changes, local.as_ref(), retried)
             .await?;
         self.store.record_applied(
@@ -411,8 +408,9 @@ impl Pipeline {
         if unsent {
             // Local changes not yet sent (a lost webhook, a comment): send the merged state.
             self.enqueue_outgoing(&side, &key, SyncEvent::Updated)?;
-        } else {
-            self.suppress_echo(&side, &key).await?;
+        } else if !plan.is_empty() {
+            self.suppress_echo(&side, &key, local.as_ref().map(|l| &l.issue), &plan)
+                .await?;
         }
         Ok(Finished {
             state: EventState::Done,
@@ -421,20 +419,35 @@ impl Pipeline {
         })
     }
 
-    /// After a crash between creating a twin in Jira and recording it, the creation is
-    /// still noted. Jira has no idempotency key, so the node cannot yet tell whether the
-    /// first attempt reached Jira; it says so loudly and creates again.
-    fn warn_unfinished_creation(&self, side: &Side, origin_key: &str) -> Result<(), EventError> {
-        if let Some(started) =
+    /// After a crash between Jira's answer to "create" and the store's record of the twin, the
+    /// creation is still noted: the node looks for the issue it marked, and links it.
+    async fn find_unfinished_creation(
+        &self,
+        side: &Side,
+        envelope: &Envelope,
+    ) -> Result<Option<LocalIssue>, EventError> {
+        let Some(started) =
             self.store
-                .unfinished_creation(&side.connection, &side.name, origin_key)?
-        {
-            tracing::warn!(
-                connection = %side.connection, side = %side.name, remote = origin_key, started_ms = started,
-                "an earlier attempt to create this twin did not finish; if it reached Jira, a duplicate may exist"
-            );
-        }
-        Ok(())
+                .unfinished_creation(&side.connection, &side.name, &envelope.origin_key)?
+        else {
+            return Ok(None);
+        };
+        let origin = TwinOrigin {
+            connection: &side.connection,
+            side: &envelope.origin_side,
+            key: &envelope.origin_key,
+        };
+        let Some(found) = side
+            .jira
+            .find_created(&side.project, &origin, started)
+            .await?
+        else {
+            return Ok(None);
+        };
+        tracing::warn!(key = %found.issue.key, remote = %envelope.origin_key,
+            "found the twin created before a crash; linking it instead of creating another");
+        self.link(side, &found.issue.key, &envelope.origin_key)?;
+        Ok(Some(found))
     }
 
     /// The rule names the parent by its key on the other side; the local twin of that parent
@@ -486,7 +499,7 @@ impl Pipeline {
         changes: &Changes,
         local: Option<&LocalIssue>,
         retried: bool,
-    ) -> Result<String, EventError> {
+    ) -> Result<(String, Plan), EventError> {
         let (conn, name) = (&side.connection, &side.name);
         let local_key = local.map(|l| l.issue.key.clone());
         let (comment_map, attachment_map) = match &local_key {
@@ -505,12 +518,21 @@ impl Pipeline {
         );
         if plan.is_empty() {
             return local_key
+                .map(|k| (k, plan))
                 .ok_or_else(|| EventError::Permanent("empty plan without a twin".into()));
         }
         let key = if plan.create {
             self.store
                 .begin_creation(conn, name, &envelope.origin_key)?;
-            let key = side.jira.create_issue(&side.project, &plan.fields).await?;
+            let origin = TwinOrigin {
+                connection: &side.connection,
+                side: &envelope.origin_side,
+                key: &envelope.origin_key,
+            };
+            let key = side
+                .jira
+                .create_issue(&side.project, &plan.fields, &origin)
+                .await?;
             self.link(side, &key, &envelope.origin_key)?;
             tracing::info!(local = %key, remote = %envelope.origin_key, "twin created");
             key
@@ -537,7 +559,7 @@ impl Pipeline {
             self.apply_attachment(side, envelope, &key, op, &mut orphans)
                 .await?;
         }
-        Ok(key)
+        Ok((key, plan))
     }
 
     async fn walk_to_status(
@@ -859,13 +881,37 @@ impl Pipeline {
     }
 
     /// Records what this side would send now, so the webhook for our own change sends nothing.
-    async fn suppress_echo(&self, side: &Arc<Side>, key: &str) -> Result<(), EventError> {
+    /// If the issue changed in any way the plan does not explain (someone edited it while the
+    /// change was applied), nothing is recorded and the merged state goes out instead.
+    async fn suppress_echo(
+        &self,
+        side: &Side,
+        key: &str,
+        before: Option<&Issue>,
+        plan: &Plan,
+    ) -> Result<(), EventError> {
         let Some(LocalIssue { issue, .. }) = side.jira.get_issue(key).await? else {
             return Ok(());
         };
-        let twin = self
-            .store
-            .twin_by_local(&side.connection, &side.name, key)?;
+        let (conn, name) = (&side.connection, &side.name);
+        let mut known: HashSet<String> = HashSet::new();
+        for kind in [ItemKind::Comment, ItemKind::Attachment] {
+            known.extend(
+                self.store
+                    .item_mappings(conn, name, kind, key)?
+                    .into_iter()
+                    .map(|m| m.local_id),
+            );
+        }
+        if foreign_change(before, &issue, plan, &known) {
+            tracing::info!(
+                key,
+                "the issue also changed locally while a change was applied; sending the merged state"
+            );
+            self.enqueue_outgoing(side, key, SyncEvent::Updated)?;
+            return Ok(());
+        }
+        let twin = self.store.twin_by_local(conn, name, key)?;
         let Some(replica) = self
             .current_replica(side, issue, twin.and_then(|t| t.remote_key))
             .await
@@ -881,8 +927,8 @@ impl Pipeline {
             updated: String::new(),
         };
         self.store.record_sent(
-            &side.connection,
-            &side.name,
+            conn,
+            name,
             key,
             &replica_hash(&envelope.replica),
             &envelope.to_json(),
@@ -945,6 +991,66 @@ enum Verdict {
     Keep(Finished),
     /// Apply it; `unsent` says this side has local changes the other side has not seen.
     Apply { unsent: bool },
+}
+
+/// Whether `after` differs from `before` in a way the applied plan does not explain: a field
+/// it did not write, a comment or attachment nobody synced, a comment body it did not update.
+fn foreign_change(
+    before: Option<&Issue>,
+    after: &Issue,
+    plan: &Plan,
+    known: &HashSet<String>,
+) -> bool {
+    let before_ids: HashSet<&str> = before
+        .into_iter()
+        .flat_map(|b| {
+            b.comments
+                .iter()
+                .map(|c| c.id.as_str())
+                .chain(b.attachments.iter().map(|a| a.id.as_str()))
+        })
+        .collect();
+    let new_item = |id: &str| !before_ids.contains(id) && !known.contains(id);
+    if after.comments.iter().any(|c| new_item(&c.id))
+        || after.attachments.iter().any(|a| new_item(&a.id))
+    {
+        return true;
+    }
+    let Some(before) = before else {
+        return false;
+    };
+    let updated: HashSet<&str> = plan
+        .comments
+        .iter()
+        .filter_map(|op| match op {
+            reconcile::CommentOp::Update { local_id, .. } => Some(local_id.as_str()),
+            _ => None,
+        })
+        .collect();
+    let body_changed = after.comments.iter().any(|c| {
+        !updated.contains(c.id.as_str())
+            && before
+                .comments
+                .iter()
+                .find(|b| b.id == c.id)
+                .is_some_and(|b| b.body.text.trim() != c.body.text.trim())
+    });
+    let f = &plan.fields;
+    let sets = |a: &[String], b: &[String]| {
+        a.iter().collect::<std::collections::BTreeSet<_>>() != b.iter().collect()
+    };
+    body_changed
+        || (f.summary.is_none() && before.summary != after.summary)
+        || (f.priority.is_none() && before.priority != after.priority)
+        || (f.issue_type.is_none() && before.issue_type != after.issue_type)
+        || (f.due_date.is_none() && before.due_date != after.due_date)
+        || (f.labels.is_none() && sets(&before.labels, &after.labels))
+        || (f.components.is_none() && sets(&before.components, &after.components))
+        || (f.assignee.is_none() && before.assignee != after.assignee)
+        || (plan.status.is_none() && !before.status.eq_ignore_ascii_case(&after.status))
+        || (f.description.is_none()
+            && before.description.as_ref().map(|d| d.text.trim())
+                != after.description.as_ref().map(|d| d.text.trim()))
 }
 
 /// A replica without its comment and attachment sets, which merge rather than conflict.

@@ -38,6 +38,22 @@ impl From<mapping::MappingError> for SideError {
     }
 }
 
+/// The entity property that marks an issue the node created as a twin.
+pub const ORIGIN_PROPERTY: &str = "twinsync.origin";
+
+/// Where a twin came from: connection, the sending side and its key.
+pub struct TwinOrigin<'a> {
+    pub connection: &'a str,
+    pub side: &'a str,
+    pub key: &'a str,
+}
+
+impl TwinOrigin<'_> {
+    fn value(&self) -> serde_json::Value {
+        serde_json::json!({ "connection": self.connection, "side": self.side, "key": self.key })
+    }
+}
+
 /// A local issue as read for one sync event.
 #[derive(Debug, Clone)]
 pub struct LocalIssue {
@@ -137,9 +153,52 @@ impl JiraSide {
         })
     }
 
-    pub async fn create_issue(&self, project: &str, fields: &Changes) -> Result<String, SideError> {
-        let body = self.body(fields, Some(project)).await?;
+    /// Creates the twin, marked with an entity property naming its origin, so that after a
+    /// crash between Jira's answer and the store's record the node can find it instead of
+    /// creating it again.
+    pub async fn create_issue(
+        &self,
+        project: &str,
+        fields: &Changes,
+        origin: &TwinOrigin<'_>,
+    ) -> Result<String, SideError> {
+        let mut body = self.body(fields, Some(project)).await?;
+        body["properties"] =
+            serde_json::json!([{ "key": ORIGIN_PROPERTY, "value": origin.value() }]);
         Ok(self.client.create_issue(body).await?.key)
+    }
+
+    /// The issue created for `origin` since `since_ms`, if one exists (the crash-recovery path).
+    pub async fn find_created(
+        &self,
+        project: &str,
+        origin: &TwinOrigin<'_>,
+        since_ms: i64,
+    ) -> Result<Option<LocalIssue>, SideError> {
+        let minutes = ((crate::store::now_ms() - since_ms) / 60_000 + 2).max(2);
+        let jql = format!(
+            "project = \"{}\" AND created >= -{minutes}m ORDER BY created DESC",
+            project.replace('"', "\\\"")
+        );
+        let want = origin.value();
+        let mut cursor = PageCursor::Start;
+        loop {
+            let (issues, next, _) = self.search_keys(&jql, &cursor, 100).await?;
+            for issue in issues {
+                if self
+                    .client
+                    .issue_property(&issue.key, ORIGIN_PROPERTY)
+                    .await?
+                    .is_some_and(|v| v == want)
+                {
+                    return self.get_issue(&issue.key).await;
+                }
+            }
+            match next {
+                Some(n) => cursor = n,
+                None => return Ok(None),
+            }
+        }
     }
 
     pub async fn edit_issue(&self, key: &str, fields: &Changes) -> Result<(), SideError> {
