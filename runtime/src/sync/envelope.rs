@@ -48,6 +48,12 @@ impl Envelope {
     }
 }
 
+/// The content hash of a replica: equal replicas (what the rule exports) hash equal.
+pub fn replica_hash(replica: &Replica) -> String {
+    let json = serde_json::to_vec(replica).unwrap_or_default();
+    hex::encode(&Sha256::digest(&json)[..16])
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -65,10 +71,4 @@ mod tests {
         assert!(local_wins(later, "a", t1, "b"));
         assert!(!local_wins(t1, "b", later, "a"));
     }
-}
-
-/// The content hash of a replica: equal replicas (what the rule exports) hash equal.
-pub fn replica_hash(replica: &Replica) -> String {
-    let json = serde_json::to_vec(replica).unwrap_or_default();
-    hex::encode(&Sha256::digest(&json)[..16])
 }
