@@ -92,10 +92,14 @@ fn calls(engine_label: &str, settings: EngineSettings) {
     });
     // The same call on an empty issue: what instantiation and the call itself cost, without the payload.
     let empty = Issue::default();
-    measure(&format!("outgoing, empty issue ({engine_label})"), n, || {
-        let r = basic.outgoing(empty.clone(), ctx(), &limits, &config);
-        assert!(r.result.is_ok());
-    });
+    measure(
+        &format!("outgoing, empty issue ({engine_label})"),
+        n,
+        || {
+            let r = basic.outgoing(empty.clone(), ctx(), &limits, &config);
+            assert!(r.result.is_ok());
+        },
+    );
     measure(&format!("incoming ({engine_label})"), n, || {
         let r = basic.incoming(
             replica.clone(),

@@ -5,11 +5,11 @@
 //! host's form of the rule contract's types. `sim` (the Jira simulator) stands
 //! alone and shares no types with the Jira client.
 
-pub mod jira;
 pub mod commands;
 pub mod config;
 pub mod daemon;
 pub mod demo;
+pub mod jira;
 pub mod model;
 pub mod rules;
 pub mod server;

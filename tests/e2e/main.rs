@@ -1,11 +1,11 @@
 //! End-to-end scenarios, one test binary so the whole suite links once.
 
+mod jira;
 mod rules;
 mod sim;
 mod sim_client;
 mod sim_faults;
 mod sim_shapes;
 mod sim_webhooks;
-mod jira;
 mod sync;
 mod sync_crash;

@@ -503,9 +503,7 @@ async fn sim_dc_speaks_v2_with_wiki_and_names() {
     let content = up.body[0]["content"].as_str().expect("content").to_string();
     assert!(content.contains("/secure/attachment/"), "{content}");
     assert_eq!(c.get(&content).await.bytes, vec![1, 2, 3]);
-    let meta = c
-        .get("/issue/createmeta/DEV/issuetypes/10001")
-        .await;
+    let meta = c.get("/issue/createmeta/DEV/issuetypes/10001").await;
     let ids: Vec<&str> = meta.body["values"]
         .as_array()
         .expect("values")
