@@ -917,6 +917,33 @@ async fn every_field_crosses_from_cloud_to_data_center() {
     }
     assert!(wiki.contains("[~"), "the mention stays a mention: {wiki}");
 
+    // A user only Cloud knows: the twin keeps its assignee as it is, and nothing fails.
+    w.a.add_user("zoe", "Zoe Only-on-Cloud", "zoe");
+    let zoe = w.ca.get("/user/search?query=zoe").await.body[0]["accountId"]
+        .as_str()
+        .expect("zoe's account id")
+        .to_string();
+    let put = w
+        .ca
+        .put(&format!("/issue/{key_a}"), json!({"fields": {"assignee": {"accountId": zoe}, "summary": "Every field, reassigned"}}))
+        .await;
+    assert_eq!(put.status, 204, "{}", put.body);
+    wait_for("the summary on DC", || async {
+        (field(&w.cb, &key_b, &["summary"]).await == "Every field, reassigned").then_some(())
+    })
+    .await;
+    assert_eq!(
+        field(&w.cb, &key_b, &["assignee", "name"]).await,
+        "alice",
+        "left as it was"
+    );
+    let failed = w
+        .node()
+        .store
+        .events(Some(EventState::Failed), None, 10, 0)
+        .expect("events");
+    assert!(failed.is_empty(), "{failed:#?}");
+
     // A status change on DC walks Cloud's workflow two steps away.
     for id in ["11", "21"] {
         let t =

@@ -308,10 +308,11 @@ pub fn user_refs(changes: &Changes) -> Vec<UserRef> {
 
 /// The best handle on a model user: account id, then email, then name.
 pub fn user_ref_of(u: &User) -> UserRef {
-    if let Some(a) = &u.account_id {
-        UserRef::AccountId(a.clone())
-    } else if let Some(e) = &u.email {
+    // Email first: it is the one identity two different sites (or flavours) share.
+    if let Some(e) = &u.email {
         UserRef::Email(e.clone())
+    } else if let Some(a) = &u.account_id {
+        UserRef::AccountId(a.clone())
     } else {
         UserRef::Name(u.name.clone().unwrap_or_default())
     }

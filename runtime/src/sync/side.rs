@@ -38,6 +38,43 @@ impl From<mapping::MappingError> for SideError {
     }
 }
 
+/// The fallback for users this instance does not know: the field is left as it is on the
+/// twin (a custom user list keeps the users it knows), with a warning naming the user.
+fn without_unknown_users(
+    changes: &Changes,
+    people: &mapping::ResolvedUsers,
+    instance: &str,
+) -> Changes {
+    use crate::model::Value as V;
+    let known = |r: &crate::model::UserRef| {
+        let found = people.get(r).is_some();
+        if !found {
+            tracing::warn!(instance, user = ?r, "user not found on this instance; leaving the field as it is");
+        }
+        found
+    };
+    let mut out = changes.clone();
+    if let Some(Some(r)) = &changes.assignee
+        && !known(r)
+    {
+        out.assignee = None;
+    }
+    if let Some(r) = &changes.reporter
+        && !known(r)
+    {
+        out.reporter = None;
+    }
+    out.custom_fields.retain_mut(|f| match &mut f.value {
+        Some(V::User(u)) => known(&mapping::user_ref_of(u)),
+        Some(V::Users(list)) => {
+            list.retain(|u| known(&mapping::user_ref_of(u)));
+            true
+        }
+        _ => true,
+    });
+    out
+}
+
 /// The entity property that marks an issue the node created as a twin.
 pub const ORIGIN_PROPERTY: &str = "twinsync.origin";
 
@@ -136,6 +173,7 @@ impl JiraSide {
             .client
             .resolve_users(&mapping::user_refs(changes))
             .await?;
+        let changes = &without_unknown_users(changes, &people, self.client.name());
         let fields = if changes.custom_fields.is_empty() {
             &FieldCatalog::default()
         } else {
