@@ -106,6 +106,14 @@ pub struct QueueStats {
     pub skipped: i64,
 }
 
+/// The oldest pending, due event of an active connection whose issue has nothing older open.
+const NEXT_RUNNABLE: &str = "FROM events e INDEXED BY events_pending \
+     WHERE e.state = 'pending' AND e.not_before <= ?1 \
+     AND NOT EXISTS (SELECT 1 FROM connections c WHERE c.name = e.connection AND c.state != 'active') \
+     AND NOT EXISTS (SELECT 1 FROM events p WHERE p.connection = e.connection AND p.side = e.side \
+         AND p.queue_key = e.queue_key AND p.id < e.id AND p.state IN ('pending', 'running', 'failed')) \
+     ORDER BY e.id LIMIT 1";
+
 const COLUMNS: &str = "id, connection, side, kind, queue_key, cause, payload, state, attempts, \
                        not_before, last_error, rule_version, created_at, updated_at";
 
@@ -163,18 +171,7 @@ impl Store {
         let tx = conn.transaction()?;
         let now = now_ms();
         let found = tx
-            .query_row(
-                &format!(
-                    "SELECT {COLUMNS} FROM events e \
-                     WHERE e.state = 'pending' AND e.not_before <= ?1 \
-                     AND NOT EXISTS (SELECT 1 FROM connections c WHERE c.name = e.connection AND c.state != 'active') \
-                     AND NOT EXISTS (SELECT 1 FROM events p WHERE p.connection = e.connection AND p.side = e.side \
-                         AND p.queue_key = e.queue_key AND p.id < e.id AND p.state IN ('pending', 'running', 'failed')) \
-                     ORDER BY e.id LIMIT 1"
-                ),
-                [now],
-                event,
-            )
+            .query_row(&format!("SELECT {COLUMNS} {NEXT_RUNNABLE}"), [now], event)
             .optional()?;
         let Some(mut ev) = found else {
             return Ok(None);
@@ -370,6 +367,22 @@ mod tests {
         assert_eq!(s.claim_next().unwrap().unwrap().id, a1);
         s.complete(a1, EventState::Done, Some("abc"), None).unwrap();
         assert_eq!(s.claim_next().unwrap().unwrap().id, a2);
+    }
+
+    #[test]
+    fn claiming_walks_an_index_instead_of_sorting_the_backlog() {
+        let s = Store::in_memory().unwrap();
+        let plan: Vec<String> = {
+            let conn = s.conn();
+            let mut stmt = conn
+                .prepare(&format!("EXPLAIN QUERY PLAN SELECT id {NEXT_RUNNABLE}"))
+                .unwrap();
+            stmt.query_map([0], |r| r.get::<_, String>(3))
+                .unwrap()
+                .collect::<rusqlite::Result<_>>()
+                .unwrap()
+        };
+        assert!(!plan.iter().any(|l| l.contains("TEMP B-TREE")), "{plan:#?}");
     }
 
     #[test]

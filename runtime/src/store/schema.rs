@@ -99,4 +99,8 @@ pub(super) const MIGRATIONS: &[&str] = &[
     ALTER TABLE twins ADD COLUMN sent_updated TEXT;
     ALTER TABLE twins ADD COLUMN applied_seq INTEGER NOT NULL DEFAULT 0;
     "#,
+    // 4: the next pending event in id order without sorting the whole backlog.
+    r#"
+    CREATE INDEX events_pending ON events (state, id);
+    "#,
 ];
