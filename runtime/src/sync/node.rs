@@ -54,6 +54,11 @@ impl Node {
             source,
         })?;
         let store = Arc::new(Store::open(&data_dir.join("twinsync.db"))?);
+        let spool = data_dir.join("spool");
+        create_private_dir(&spool).map_err(|source| NodeError::DataDir {
+            path: spool.clone(),
+            source,
+        })?;
         let engine = Arc::new(RuleEngine::new(EngineSettings {
             max_wasm_stack: config.node.max_wasm_stack,
             cache_dir: Some(data_dir.join("rule-cache")),
@@ -130,7 +135,7 @@ impl Node {
                     other: other.name.clone(),
                     instance: s.instance.clone(),
                     project: s.project.clone(),
-                    jira: JiraSide::new(client),
+                    jira: JiraSide::new(client, spool.clone()),
                     slot,
                     config: Arc::new(s.config.clone().into_iter().collect()),
                     limits: s.limits,
@@ -173,6 +178,17 @@ impl Node {
                 }
             })
     }
+}
+
+/// A directory only the node's user can read: attachment bytes pass through it.
+fn create_private_dir(dir: &std::path::Path) -> std::io::Result<()> {
+    std::fs::create_dir_all(dir)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))?;
+    }
+    Ok(())
 }
 
 impl From<ConfigError> for NodeError {

@@ -750,10 +750,8 @@ impl Pipeline {
                         id
                     }
                     None => {
-                        let (bytes, mime) = other.jira.download_attachment(remote_id).await?;
-                        side.jira
-                            .upload_attachment(key, filename, &mime, bytes)
-                            .await?
+                        let spooled = other.jira.download_attachment(remote_id).await?;
+                        side.jira.upload_attachment(key, filename, &spooled).await?
                     }
                 };
                 self.store.put_item_mappings(

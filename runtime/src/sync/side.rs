@@ -1,6 +1,7 @@
 //! One connection side as the pipeline sees it: its Jira (through the client), its rule slot,
 //! its rule config and limits, and its trigger.
 
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use tokio::sync::OnceCell;
@@ -116,13 +117,29 @@ pub struct Side {
 pub struct JiraSide {
     client: Arc<JiraClient>,
     catalog: OnceCell<FieldCatalog>,
+    /// Where attachment bytes pass through on their way from one Jira to the other.
+    spool: PathBuf,
+}
+
+/// An attachment's bytes on disk, removed when dropped.
+pub struct Spooled {
+    pub path: PathBuf,
+    pub mime_type: String,
+}
+
+impl Drop for Spooled {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.path);
+    }
 }
 
 impl JiraSide {
-    pub fn new(client: Arc<JiraClient>) -> Self {
+    /// `spool` must be a directory only the node can read: attachments pass through it.
+    pub fn new(client: Arc<JiraClient>, spool: PathBuf) -> Self {
         JiraSide {
             client,
             catalog: OnceCell::new(),
+            spool,
         }
     }
 
@@ -277,26 +294,41 @@ impl JiraSide {
         }
     }
 
-    /// The bytes of an attachment, with its MIME type.
-    pub async fn download_attachment(&self, id: &str) -> Result<(Vec<u8>, String), SideError> {
+    /// Streams an attachment's bytes to a spool file (never held in memory whole).
+    pub async fn download_attachment(&self, id: &str) -> Result<Spooled, SideError> {
         let download = self.client.download_attachment(id).await?;
-        let mime = download
+        let mime_type = download
             .mime_type
             .clone()
             .unwrap_or_else(|| "application/octet-stream".into());
-        Ok((download.bytes().await?.to_vec(), mime))
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos());
+        let spooled = Spooled {
+            path: self
+                .spool
+                .join(format!("{}-{id}-{nanos}.part", self.client.name())),
+            mime_type,
+        };
+        download.save_to(&spooled.path).await?;
+        Ok(spooled)
     }
 
+    /// Streams a spooled attachment up to `key`.
     pub async fn upload_attachment(
         &self,
         key: &str,
         filename: &str,
-        mime_type: &str,
-        bytes: Vec<u8>,
+        spooled: &Spooled,
     ) -> Result<String, SideError> {
         let created = self
             .client
-            .upload_attachment(key, filename, mime_type, UploadSource::Bytes(bytes.into()))
+            .upload_attachment(
+                key,
+                filename,
+                &spooled.mime_type,
+                UploadSource::File(spooled.path.clone()),
+            )
             .await?;
         created.into_iter().next().map(|a| a.id).ok_or(SideError {
             transient: false,
