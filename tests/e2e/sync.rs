@@ -95,8 +95,23 @@ impl World {
         rule_b_name: &str,
         extra_config_b: &str,
     ) -> World {
-        let a = start(Flavour::Cloud).await;
         let b = start(Flavour::Dc).await;
+        World::build(rule_a_name, extra_config_a, rule_b_name, extra_config_b, b).await
+    }
+
+    /// `basic` on both sides, with a Data Center simulator the caller started (e.g. with its own seed).
+    pub async fn with_dc(b: SimHandle) -> World {
+        World::build("basic", "", "basic", "", b).await
+    }
+
+    async fn build(
+        rule_a_name: &str,
+        extra_config_a: &str,
+        rule_b_name: &str,
+        extra_config_b: &str,
+        b: SimHandle,
+    ) -> World {
+        let a = start(Flavour::Cloud).await;
         let dir = tempfile::tempdir().expect("tempdir");
         std::fs::create_dir_all(dir.path().join("rules")).expect("rules dir");
         let rule_a = dir.path().join("rules/a.wasm");
@@ -956,6 +971,74 @@ async fn every_field_crosses_from_cloud_to_data_center() {
     }
     wait_for("In Review on Cloud", || async {
         (field(&w.ca, &key_a, &["status", "name"]).await == "In Review").then_some(())
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_status_walks_a_different_workflow_on_the_other_side() {
+    // DEV on Data Center runs its own workflow: To Do -> Selected -> In Progress -> Done.
+    let mut seed = serde_json::to_value(twinsync::sim::Seed::default_seed()).expect("seed json");
+    seed["statuses"]
+        .as_array_mut()
+        .expect("statuses")
+        .push(json!({"id": "10100", "name": "Selected", "category": "new"}));
+    seed["workflows"].as_array_mut().expect("workflows").push(json!({
+        "name": "Dev flow", "initial": "To Do", "transitions": [
+            {"id": "101", "name": "Select", "from": ["To Do"], "to": "Selected"},
+            {"id": "102", "name": "Start", "from": ["Selected"], "to": "In Progress"},
+            {"id": "103", "name": "Finish", "from": ["In Progress"], "to": "Done", "resolution": "Done"},
+            {"id": "104", "name": "Review", "from": ["In Progress"], "to": "In Review"},
+            {"id": "105", "name": "Accept", "from": ["In Review"], "to": "Done", "resolution": "Done"},
+            {"id": "106", "name": "Reopen", "from": ["Done"], "to": "To Do"}
+        ]}));
+    for p in seed["projects"].as_array_mut().expect("projects") {
+        if p["key"] == "DEV" {
+            p["workflow"] = json!("Dev flow");
+        }
+    }
+    let mut opts = twinsync::sim::SimOptions::new(Flavour::Dc);
+    opts.seed = Some(twinsync::sim::Seed::from_json(&seed.to_string()).expect("seed parses"));
+    let b = twinsync::sim::Simulator::start(opts)
+        .await
+        .expect("simulator");
+    let w = World::with_dc(b).await;
+
+    let key_a = create_on_a(&w, "Goes all the way", &["sync"]).await;
+    let key_b = w.twin_of(&key_a).await;
+    w.settle().await;
+    // Cloud's review workflow reaches Done through In Progress and In Review, at once.
+    for id in ["11", "21", "31"] {
+        let t =
+            w.ca.post(
+                &format!("/issue/{key_a}/transitions"),
+                json!({"transition": {"id": id}}),
+            )
+            .await;
+        assert_eq!(t.status, 204, "{}", t.body);
+    }
+    wait_for("Done on Data Center", || async {
+        (field(&w.cb, &key_b, &["status", "name"]).await == "Done").then_some(())
+    })
+    .await;
+    w.settle().await;
+    let failed = w
+        .node()
+        .store
+        .events(Some(EventState::Failed), None, 10, 0)
+        .expect("events");
+    assert!(failed.is_empty(), "{failed:#?}");
+    assert_eq!(field(&w.cb, &key_b, &["resolution", "name"]).await, "Done");
+    // And back: reopening on DC reopens on Cloud, whose path differs.
+    let t =
+        w.cb.post(
+            &format!("/issue/{key_b}/transitions"),
+            json!({"transition": {"id": "106"}}),
+        )
+        .await;
+    assert_eq!(t.status, 204, "{}", t.body);
+    wait_for("To Do on Cloud", || async {
+        (field(&w.ca, &key_a, &["status", "name"]).await == "To Do").then_some(())
     })
     .await;
 }
