@@ -188,10 +188,6 @@ impl RuleEngine {
             pool.max_memory_size(settings.max_memory_bytes);
             // Interpreted-language rules (Python, JS) have large function tables.
             pool.table_elements(100_000);
-            // Reset a used slot's first pages with memset instead of madvise: the next call
-            // then takes no page faults on the heap and stack it touches first.
-            pool.linear_memory_keep_resident(1 << 20);
-            pool.table_keep_resident(64 << 10);
             config.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
         }
         let engine = Engine::new(&config).map_err(engine_err)?;
