@@ -31,13 +31,10 @@ fn spec_dir() -> PathBuf {
     if let Some(d) = std::env::var_os("TWINSYNC_JIRA_SPECS") {
         return PathBuf::from(d);
     }
-    let d = twinsync_e2e::root()
-        .join("..")
-        .join("shared")
-        .join("reference")
-        .join("jira-openapi");
+    // Trimmed copies of the published specs (annotations dropped), kept in the repository.
+    let d = twinsync_e2e::root().join("tests").join("jira-openapi");
     assert!(
-        d.join("jira-cloud-platform-v3.openapi.json").is_file(),
+        d.join("jira-cloud-platform-v3.openapi.json.gz").is_file(),
         "Atlassian's OpenAPI specs are not at {}; set TWINSYNC_JIRA_SPECS to their folder",
         d.display()
     );
