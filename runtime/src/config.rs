@@ -61,6 +61,8 @@ pub struct NodeSettings {
     pub poll_interval_secs: u64,
     /// Wasm stack per rule call, bytes (node-wide in wasmtime).
     pub max_wasm_stack: usize,
+    /// Bearer token the admin API and `/metrics` require; required when `listen` is not loopback.
+    pub admin_token: Option<SecretRef>,
 }
 
 impl Default for NodeSettings {
@@ -71,6 +73,7 @@ impl Default for NodeSettings {
             workers: 4,
             poll_interval_secs: 60,
             max_wasm_stack: 512 << 10,
+            admin_token: None,
         }
     }
 }

@@ -38,6 +38,12 @@ impl Running {
 
 /// Starts a built node on `listen` (port 0 picks a free one).
 pub async fn start(node: Arc<Node>, listen: SocketAddr) -> Result<Running, NodeError> {
+    if !listen.ip().is_loopback() && node.admin_token.is_none() {
+        return Err(NodeError::Other(format!(
+            "refusing to listen on {listen} without an admin token: the admin API would be open \
+             to the network; set node.admin_token (or listen on 127.0.0.1)"
+        )));
+    }
     node.store.recover()?;
     let listener = TcpListener::bind(listen)
         .await

@@ -10,6 +10,7 @@ pub mod config;
 pub mod daemon;
 pub mod demo;
 pub mod jira;
+pub mod metrics;
 pub mod model;
 pub mod rules;
 pub mod server;

@@ -1,5 +1,6 @@
 //! End-to-end scenarios, one test binary so the whole suite links once.
 
+mod admin;
 mod jira;
 mod rules;
 mod sim;

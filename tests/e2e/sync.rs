@@ -22,7 +22,7 @@ pub struct World {
     pub cb: Client,
     pub node: Option<Running>,
     pub dir: tempfile::TempDir,
-    config: String,
+    pub config: String,
 }
 
 /// The node's config for two simulators; side `a` syncs SUP on Cloud, side `b` DEV on Data Center.

@@ -58,6 +58,8 @@ impl Default for EngineSettings {
 pub struct EngineStats {
     pub compilations: AtomicU64,
     pub cache_loads: AtomicU64,
+    /// Wall time of each rule call, instantiation included.
+    pub call_seconds: crate::metrics::Histogram,
 }
 
 /// Settings a rule reads through `config(key)`.
@@ -168,6 +170,7 @@ pub struct LoadedRule {
     pre: v0_1::RulePre<CallState>,
     engine: Engine,
     max_wasm_stack: usize,
+    stats: Arc<EngineStats>,
 }
 
 impl RuleEngine {
@@ -255,6 +258,7 @@ impl RuleEngine {
             pre,
             engine: self.engine.clone(),
             max_wasm_stack: self.settings.max_wasm_stack,
+            stats: self.stats.clone(),
         }))
     }
 
@@ -438,6 +442,7 @@ impl LoadedRule {
         run: impl FnOnce(&v0_1::Rule, &mut Store<CallState>) -> wasmtime::Result<Result<T, RuleRefusal>>,
         size: impl Fn(&T) -> usize,
     ) -> CallReport<T> {
+        let started = std::time::Instant::now();
         let output = MemoryOutputPipe::new(OUTPUT_CAPTURE);
         // Empty WASI: no preopened dirs, no env, no args, no network, frozen clocks, fixed "randomness".
         let wasi = WasiCtxBuilder::new()
@@ -500,6 +505,7 @@ impl LoadedRule {
                 ),
             });
         }
+        self.stats.call_seconds.observe(started.elapsed());
         CallReport {
             result,
             rule: id,

@@ -26,15 +26,173 @@ use crate::sync::node::Node;
 
 /// The router for a node.
 pub fn router(node: Arc<Node>) -> Router {
-    Router::new()
-        .route("/webhooks/jira/{instance}", post(webhook))
-        .route("/healthz", get(|| async { "ok" }))
+    let admin = Router::new()
         .route("/api/status", get(status))
         .route("/api/events", get(events))
         .route("/api/events/{id}/retry", post(retry))
         .route("/api/connections/{name}/pause", post(pause))
         .route("/api/connections/{name}/resume", post(resume))
+        .route("/metrics", get(metrics))
+        .route_layer(axum::middleware::from_fn_with_state(
+            node.clone(),
+            require_admin,
+        ));
+    Router::new()
+        .route("/webhooks/jira/{instance}", post(webhook))
+        .route("/healthz", get(|| async { "ok" }))
+        .merge(admin)
         .with_state(node)
+}
+
+/// The admin API and `/metrics` need `Authorization: Bearer <admin token>` when the node
+/// has one (it must, unless it listens on loopback only).
+async fn require_admin(
+    State(node): State<Arc<Node>>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    if let Some(token) = &node.admin_token {
+        let given = request
+            .headers()
+            .get("authorization")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .unwrap_or("");
+        if !bool::from(given.as_bytes().ct_eq(token.as_bytes())) {
+            tracing::warn!(path = %request.uri().path(), "admin request with a missing or wrong token refused");
+            return error(StatusCode::UNAUTHORIZED, "missing or wrong admin token");
+        }
+    }
+    next.run(request).await
+}
+
+/// `/metrics` in Prometheus text format.
+async fn metrics(State(node): State<Arc<Node>>) -> Response {
+    match render_metrics(&node) {
+        Ok(text) => (
+            StatusCode::OK,
+            [("content-type", "text/plain; version=0.0.4")],
+            text,
+        )
+            .into_response(),
+        Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
+    }
+}
+
+fn render_metrics(node: &Node) -> Result<String, crate::store::StoreError> {
+    use crate::metrics::{header, label};
+    use std::fmt::Write as _;
+    use std::sync::atomic::Ordering::Relaxed;
+    let mut out = String::new();
+    header(
+        &mut out,
+        "twinsync_events",
+        "gauge",
+        "Sync events in the store, by connection and state.",
+    );
+    header(
+        &mut out,
+        "twinsync_queue_depth",
+        "gauge",
+        "Events pending or running, by connection.",
+    );
+    let mut depth = String::new();
+    for c in &node.config.connections {
+        let q = node.store.queue_stats(Some(&c.name))?;
+        let n = label(&c.name);
+        for (state, v) in [
+            ("pending", q.pending),
+            ("running", q.running),
+            ("failed", q.failed),
+            ("done", q.done),
+            ("skipped", q.skipped),
+        ] {
+            let _ = writeln!(
+                out,
+                "twinsync_events{{connection=\"{n}\",state=\"{state}\"}} {v}"
+            );
+        }
+        let _ = writeln!(
+            depth,
+            "twinsync_queue_depth{{connection=\"{n}\"}} {}",
+            q.pending + q.running
+        );
+    }
+    out.push_str(&depth);
+    let stats = node.registry.engine().stats();
+    stats.call_seconds.render(
+        &mut out,
+        "twinsync_rule_call_seconds",
+        "Rule call duration, instantiation included.",
+    );
+    header(
+        &mut out,
+        "twinsync_rule_compilations_total",
+        "counter",
+        "Rule modules compiled (not loaded from the cache).",
+    );
+    let _ = writeln!(
+        out,
+        "twinsync_rule_compilations_total {}",
+        stats.compilations.load(Relaxed)
+    );
+    header(
+        &mut out,
+        "twinsync_rule_reloads_total",
+        "counter",
+        "Rule reloads by connection side and outcome.",
+    );
+    for slot in node.registry.slots() {
+        let side = label(slot.side());
+        let _ = writeln!(
+            out,
+            "twinsync_rule_reloads_total{{side=\"{side}\",outcome=\"accepted\"}} {}",
+            slot.accepted.load(Relaxed)
+        );
+        let _ = writeln!(
+            out,
+            "twinsync_rule_reloads_total{{side=\"{side}\",outcome=\"rejected\"}} {}",
+            slot.rejected.load(Relaxed)
+        );
+    }
+    header(
+        &mut out,
+        "twinsync_jira_requests_total",
+        "counter",
+        "Requests sent to each Jira instance.",
+    );
+    header(
+        &mut out,
+        "twinsync_jira_retries_total",
+        "counter",
+        "Requests retried after a transient fault.",
+    );
+    header(
+        &mut out,
+        "twinsync_jira_throttled_total",
+        "counter",
+        "Answers 429 (rate limited) from each instance.",
+    );
+    for (name, client) in &node.clients {
+        let s = client.stats();
+        let i = label(name);
+        let _ = writeln!(
+            out,
+            "twinsync_jira_requests_total{{instance=\"{i}\"}} {}",
+            s.requests
+        );
+        let _ = writeln!(
+            out,
+            "twinsync_jira_retries_total{{instance=\"{i}\"}} {}",
+            s.retries
+        );
+        let _ = writeln!(
+            out,
+            "twinsync_jira_throttled_total{{instance=\"{i}\"}} {}",
+            s.throttled
+        );
+    }
+    Ok(out)
 }
 
 fn error(status: StatusCode, message: impl Into<String>) -> Response {

@@ -42,6 +42,8 @@ pub struct Node {
     pub clients: BTreeMap<String, Arc<JiraClient>>,
     /// Per instance: the secret a webhook must carry, if one is configured.
     pub webhook_secrets: BTreeMap<String, Option<String>>,
+    /// The token the admin API requires, if one is configured.
+    pub admin_token: Option<String>,
 }
 
 impl Node {
@@ -144,6 +146,10 @@ impl Node {
             }
         }
         let pipeline = Arc::new(Pipeline::new(store.clone(), sides));
+        let admin_token = match &config.node.admin_token {
+            Some(t) => Some(t.resolve("node admin token", &config.base_dir)?),
+            None => None,
+        };
         Ok(Arc::new(Node {
             config,
             store,
@@ -151,6 +157,7 @@ impl Node {
             pipeline,
             clients,
             webhook_secrets,
+            admin_token,
         }))
     }
 
