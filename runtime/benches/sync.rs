@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 use twinsync::config::NodeConfig;
 use twinsync::daemon;
+use twinsync::demo::PairConfig;
 use twinsync::sim::{Flavour, SimHandle, SimOptions, Simulator};
 use twinsync::sync::node::Node;
 
@@ -77,53 +78,14 @@ async fn setup(dir: &Path, poll: bool, budget_b: &str) -> (SimHandle, SimHandle,
     let b = Simulator::start(SimOptions::new(Flavour::Dc))
         .await
         .expect("sim b");
-    let text = format!(
-        r#"
-[node]
-data_dir = "{data}"
-workers = 8
-poll_interval_secs = {poll}
-
-[instances.a]
-url = "{a}"
-flavour = "cloud"
-user = "{au}"
-token = {{ value = "{at}" }}
-budget = {{ unlimited = true }}
-
-[instances.b]
-url = "{b}"
-flavour = "dc"
-token = {{ value = "{bt}" }}
-budget = {budget_b}
-
-[[connection]]
-name = "ab"
-
-[[connection.side]]
-name = "a"
-instance = "a"
-project = "SUP"
-rule = "{rule}"
-trigger = "project = SUP AND labels = sync"
-config = {{ project = "SUP" }}
-
-[[connection.side]]
-name = "b"
-instance = "b"
-project = "DEV"
-rule = "{rule}"
-config = {{ project = "DEV" }}
-"#,
-        data = dir.join("data").display(),
-        poll = if poll { 1 } else { 0 },
-        a = a.url(),
-        au = a.user(),
-        at = a.token(),
-        b = b.url(),
-        bt = b.token(),
-        rule = rule.display(),
-    );
+    let text = PairConfig {
+        workers: 8,
+        poll_interval_secs: if poll { 1 } else { 0 },
+        budget_a: Some("{ unlimited = true }".into()),
+        budget_b: Some(budget_b.into()),
+        ..PairConfig::new(dir.join("data"), rule.clone(), rule)
+    }
+    .toml(&a, &b);
     let config =
         NodeConfig::parse(&text, Path::new("bench.toml"), dir.to_path_buf()).expect("config");
     let node = Node::build(config).expect("node");

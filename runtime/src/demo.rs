@@ -45,6 +45,125 @@ fn setup<E: std::fmt::Display>(what: &str) -> impl FnOnce(E) -> DemoError + '_ {
     move |e| DemoError::Setup(format!("{what}: {e}"))
 }
 
+/// A node config for one local connection between two simulators: side A on Cloud project
+/// SUP (trigger: label `sync`), side B on Data Center project DEV. The demo, the end-to-end
+/// tests and the benches all build their node from it.
+#[derive(Debug, Clone)]
+pub struct PairConfig {
+    pub data_dir: PathBuf,
+    pub listen: String,
+    pub workers: usize,
+    pub poll_interval_secs: u64,
+    pub connection: String,
+    /// Side and instance names of A and B.
+    pub side_a: String,
+    pub side_b: String,
+    pub instance_a: String,
+    pub instance_b: String,
+    pub rule_a: PathBuf,
+    pub rule_b: PathBuf,
+    pub webhook_secret: String,
+    /// Extra rule config entries per side, as TOML inline-table items (`, "k" = "v"`).
+    pub extra_config_a: String,
+    pub extra_config_b: String,
+    /// An instance's `budget` inline table, e.g. `{ unlimited = true }`.
+    pub budget_a: Option<String>,
+    pub budget_b: Option<String>,
+}
+
+impl PairConfig {
+    pub fn new(data_dir: PathBuf, rule_a: PathBuf, rule_b: PathBuf) -> Self {
+        PairConfig {
+            data_dir,
+            listen: "127.0.0.1:0".into(),
+            workers: 2,
+            poll_interval_secs: 0,
+            connection: "ab".into(),
+            side_a: "a".into(),
+            side_b: "b".into(),
+            instance_a: "a".into(),
+            instance_b: "b".into(),
+            rule_a,
+            rule_b,
+            webhook_secret: "s3cret".into(),
+            extra_config_a: String::new(),
+            extra_config_b: String::new(),
+            budget_a: None,
+            budget_b: None,
+        }
+    }
+
+    /// The TOML text for simulators `a` (Cloud) and `b` (Data Center).
+    pub fn toml(&self, a: &SimHandle, b: &SimHandle) -> String {
+        let budget = |b: &Option<String>| {
+            b.as_ref()
+                .map(|t| format!("budget = {t}\n"))
+                .unwrap_or_default()
+        };
+        format!(
+            r#"
+[node]
+data_dir = "{data}"
+listen = "{listen}"
+workers = {workers}
+poll_interval_secs = {poll}
+
+[instances.{ia}]
+url = "{a_url}"
+flavour = "cloud"
+user = "{a_user}"
+token = {{ value = "{a_token}" }}
+webhook_secret = {{ value = "{secret}" }}
+{budget_a}
+[instances.{ib}]
+url = "{b_url}"
+flavour = "dc"
+token = {{ value = "{b_token}" }}
+webhook_secret = {{ value = "{secret}" }}
+{budget_b}
+[[connection]]
+name = "{conn}"
+
+[[connection.side]]
+name = "{sa}"
+instance = "{ia}"
+project = "SUP"
+rule = "{rule_a}"
+trigger = "project = SUP AND labels = sync"
+config = {{ project = "SUP"{extra_a} }}
+
+[[connection.side]]
+name = "{sb}"
+instance = "{ib}"
+project = "DEV"
+rule = "{rule_b}"
+config = {{ project = "DEV"{extra_b} }}
+"#,
+            data = self.data_dir.display(),
+            listen = self.listen,
+            workers = self.workers,
+            poll = self.poll_interval_secs,
+            ia = self.instance_a,
+            ib = self.instance_b,
+            a_url = a.url(),
+            a_user = a.user(),
+            a_token = a.token(),
+            b_url = b.url(),
+            b_token = b.token(),
+            secret = self.webhook_secret,
+            budget_a = budget(&self.budget_a),
+            budget_b = budget(&self.budget_b),
+            conn = self.connection,
+            sa = self.side_a,
+            sb = self.side_b,
+            rule_a = self.rule_a.display(),
+            rule_b = self.rule_b.display(),
+            extra_a = self.extra_config_a,
+            extra_b = self.extra_config_b,
+        )
+    }
+}
+
 impl Demo {
     pub async fn start(opts: &DemoOptions) -> Result<Demo, DemoError> {
         if !opts.rule.is_file() {
@@ -70,53 +189,17 @@ impl Demo {
         );
         std::fs::copy(&opts.rule, &rule_a).map_err(setup("copying the rule"))?;
         std::fs::copy(&opts.rule, &rule_b).map_err(setup("copying the rule"))?;
-        let text = format!(
-            r#"
-[node]
-data_dir = "{data}"
-workers = 2
-poll_interval_secs = 30
-
-[instances.cloud]
-url = "{a_url}"
-flavour = "cloud"
-user = "{a_user}"
-token = {{ value = "{a_token}" }}
-webhook_secret = {{ value = "demo" }}
-
-[instances.dc]
-url = "{b_url}"
-flavour = "dc"
-token = {{ value = "{b_token}" }}
-webhook_secret = {{ value = "demo" }}
-
-[[connection]]
-name = "support-to-dev"
-
-[[connection.side]]
-name = "support"
-instance = "cloud"
-project = "SUP"
-rule = "{rule_a}"
-trigger = "project = SUP AND labels = sync"
-config = {{ project = "SUP" }}
-
-[[connection.side]]
-name = "dev"
-instance = "dc"
-project = "DEV"
-rule = "{rule_b}"
-config = {{ project = "DEV" }}
-"#,
-            data = data_dir.display(),
-            a_url = a.url(),
-            a_user = a.user(),
-            a_token = a.token(),
-            b_url = b.url(),
-            b_token = b.token(),
-            rule_a = rule_a.display(),
-            rule_b = rule_b.display(),
-        );
+        let text = PairConfig {
+            poll_interval_secs: 30,
+            connection: "support-to-dev".into(),
+            side_a: "support".into(),
+            side_b: "dev".into(),
+            instance_a: "cloud".into(),
+            instance_b: "dc".into(),
+            webhook_secret: "demo".into(),
+            ..PairConfig::new(data_dir.clone(), rule_a, rule_b)
+        }
+        .toml(&a, &b);
         let config_path = data_dir.join("twinsync.toml");
         std::fs::write(&config_path, &text).map_err(setup("writing the config"))?;
         let config = NodeConfig::parse(&text, &config_path, data_dir.clone())

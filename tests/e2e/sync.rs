@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 use twinsync::config::NodeConfig;
 use twinsync::daemon::{self, Running};
+use twinsync::demo::PairConfig;
 use twinsync::sim::{Flavour, SimHandle};
 use twinsync::store::EventState;
 use twinsync::sync::node::Node;
@@ -23,58 +24,6 @@ pub struct World {
     pub node: Option<Running>,
     pub dir: tempfile::TempDir,
     pub config: String,
-}
-
-/// The node's config for two simulators; side `a` syncs SUP on Cloud, side `b` DEV on Data Center.
-fn config_text(dir: &Path, a: &SimHandle, b: &SimHandle, rule_a: &Path, rule_b: &Path) -> String {
-    format!(
-        r#"
-[node]
-data_dir = "{data}"
-listen = "127.0.0.1:0"
-workers = 2
-poll_interval_secs = 0
-
-[instances.a]
-url = "{a_url}"
-flavour = "cloud"
-user = "{a_user}"
-token = {{ value = "{a_token}" }}
-webhook_secret = {{ value = "s3cret" }}
-
-[instances.b]
-url = "{b_url}"
-flavour = "dc"
-token = {{ value = "{b_token}" }}
-webhook_secret = {{ value = "s3cret" }}
-
-[[connection]]
-name = "ab"
-
-[[connection.side]]
-name = "a"
-instance = "a"
-project = "SUP"
-rule = "{rule_a}"
-trigger = "project = SUP AND labels = sync"
-config = {{ project = "SUP" }}
-
-[[connection.side]]
-name = "b"
-instance = "b"
-project = "DEV"
-rule = "{rule_b}"
-config = {{ project = "DEV" }}
-"#,
-        data = dir.join("data").display(),
-        a_url = a.url(),
-        a_user = a.user(),
-        a_token = a.token(),
-        b_url = b.url(),
-        b_token = b.token(),
-        rule_a = rule_a.display(),
-        rule_b = rule_b.display(),
-    )
 }
 
 impl World {
@@ -118,15 +67,12 @@ impl World {
         let rule_b = dir.path().join("rules/b.wasm");
         std::fs::copy(rule(rule_a_name), &rule_a).expect("copy rule");
         std::fs::copy(rule(rule_b_name), &rule_b).expect("copy rule");
-        let config = config_text(dir.path(), &a, &b, &rule_a, &rule_b)
-            .replace(
-                "config = { project = \"DEV\" }",
-                &format!("config = {{ project = \"DEV\"{extra_config_b} }}"),
-            )
-            .replace(
-                "config = { project = \"SUP\" }",
-                &format!("config = {{ project = \"SUP\"{extra_config_a} }}"),
-            );
+        let config = PairConfig {
+            extra_config_a: extra_config_a.to_string(),
+            extra_config_b: extra_config_b.to_string(),
+            ..PairConfig::new(dir.path().join("data"), rule_a, rule_b)
+        }
+        .toml(&a, &b);
         let (ca, cb) = (Client::new(&a), Client::new(&b));
         let mut w = World {
             a,

@@ -15,6 +15,7 @@ use reqwest::Method;
 use serde_json::{Value, json};
 use twinsync::config::NodeConfig;
 use twinsync::daemon;
+use twinsync::demo::PairConfig;
 use twinsync::sim::{Flavour, SimHandle, State};
 use twinsync::store::{EventState, Store};
 use twinsync::sync::node::Node;
@@ -62,53 +63,14 @@ impl Pair {
     /// The node's config: side `a` syncs SUP (trigger: label `sync`), side `b` DEV; the poller
     /// runs every second so changes whose webhooks were lost are still found.
     fn config(&self, listen: &str) -> String {
-        format!(
-            r#"
-[node]
-data_dir = "{data}"
-listen = "{listen}"
-workers = 4
-poll_interval_secs = 1
-
-[instances.a]
-url = "{a_url}"
-flavour = "cloud"
-user = "{a_user}"
-token = {{ value = "{a_token}" }}
-webhook_secret = {{ value = "s3cret" }}
-
-[instances.b]
-url = "{b_url}"
-flavour = "dc"
-token = {{ value = "{b_token}" }}
-webhook_secret = {{ value = "s3cret" }}
-
-[[connection]]
-name = "ab"
-
-[[connection.side]]
-name = "a"
-instance = "a"
-project = "SUP"
-rule = "{rules}/a.wasm"
-trigger = "project = SUP AND labels = sync"
-config = {{ project = "SUP" }}
-
-[[connection.side]]
-name = "b"
-instance = "b"
-project = "DEV"
-rule = "{rules}/b.wasm"
-config = {{ project = "DEV" }}
-"#,
-            data = self.data_dir().display(),
-            a_url = self.a.url(),
-            a_user = self.a.user(),
-            a_token = self.a.token(),
-            b_url = self.b.url(),
-            b_token = self.b.token(),
-            rules = self.dir.path().join("rules").display(),
-        )
+        let rules = self.dir.path().join("rules");
+        PairConfig {
+            listen: listen.to_string(),
+            workers: 4,
+            poll_interval_secs: 1,
+            ..PairConfig::new(self.data_dir(), rules.join("a.wasm"), rules.join("b.wasm"))
+        }
+        .toml(&self.a, &self.b)
     }
 
     /// Points both simulators' webhooks at a node serving at `node_url`.

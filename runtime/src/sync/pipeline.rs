@@ -347,7 +347,13 @@ impl Pipeline {
         let twin = self
             .store
             .twin_by_remote(&side.connection, &side.name, &envelope.origin_key)?;
-        if twin.as_ref().and_then(|t| t.applied_hash.as_deref()) == Some(hash.as_str()) {
+        // A redelivery carries a sequence number already seen. (An equal hash alone is not
+        // enough: an issue may return to an earlier state, and that must cross too.)
+        let seen = twin.as_ref().is_some_and(|t| {
+            envelope.seq > 0 && envelope.seq <= t.applied_seq
+                || envelope.seq == 0 && t.applied_hash.as_deref() == Some(hash.as_str())
+        });
+        if seen {
             return Ok(Finished {
                 state: EventState::Done,
                 rule_version: None,
