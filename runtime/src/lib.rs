@@ -12,6 +12,7 @@ pub mod demo;
 pub mod jira;
 pub mod metrics;
 pub mod model;
+pub mod peer;
 pub mod rules;
 pub mod server;
 pub mod sim;

@@ -7,6 +7,7 @@
 //! mutex: SQLite has one writer anyway, and every call is a short statement.
 
 mod connections;
+mod peers;
 mod queue;
 mod schema;
 mod twins;
@@ -18,6 +19,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use rusqlite::Connection;
 
 pub use connections::{BulkRun, ConnectionState};
+pub use peers::{OutboxItem, Peer, Redeemed};
 pub use queue::{Event, EventKind, EventState, NewEvent, QueueStats};
 pub use twins::{ItemKind, ItemMapping, Origin, Twin};
 

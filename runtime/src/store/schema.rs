@@ -103,4 +103,55 @@ pub(super) const MIGRATIONS: &[&str] = &[
     r#"
     CREATE INDEX events_pending ON events (state, id);
     "#,
+    // 5: peer nodes of remote connections, invitations, seen nonces, the outbox and what was
+    // offered to each peer.
+    r#"
+    CREATE TABLE peers (
+        connection       TEXT PRIMARY KEY,
+        url              TEXT NOT NULL,
+        public_key       TEXT NOT NULL,
+        cert_fingerprint TEXT NOT NULL,
+        state            TEXT NOT NULL DEFAULT 'active' CHECK (state IN ('active', 'deleted')),
+        created_at       INTEGER NOT NULL,
+        updated_at       INTEGER NOT NULL
+    );
+    CREATE INDEX peers_by_key ON peers (public_key);
+
+    -- Only a hash of the one-time secret is kept: the store never holds a usable code.
+    CREATE TABLE invitations (
+        secret_hash TEXT PRIMARY KEY,
+        connection  TEXT NOT NULL,
+        expires_at  INTEGER NOT NULL,
+        used_at     INTEGER,
+        created_at  INTEGER NOT NULL
+    );
+
+    CREATE TABLE peer_nonces (
+        public_key TEXT NOT NULL,
+        nonce      TEXT NOT NULL,
+        seen_at    INTEGER NOT NULL,
+        PRIMARY KEY (public_key, nonce)
+    );
+    CREATE INDEX peer_nonces_by_age ON peer_nonces (seen_at);
+
+    CREATE TABLE peer_outbox (
+        id          INTEGER PRIMARY KEY AUTOINCREMENT,
+        connection  TEXT NOT NULL,
+        path        TEXT NOT NULL,
+        body        TEXT NOT NULL,
+        attempts    INTEGER NOT NULL DEFAULT 0,
+        not_before  INTEGER NOT NULL DEFAULT 0,
+        last_error  TEXT,
+        created_at  INTEGER NOT NULL
+    );
+    CREATE INDEX peer_outbox_by_connection ON peer_outbox (connection, id);
+
+    CREATE TABLE peer_offered (
+        connection    TEXT NOT NULL,
+        attachment_id TEXT NOT NULL,
+        size          INTEGER NOT NULL,
+        offered_at    INTEGER NOT NULL,
+        PRIMARY KEY (connection, attachment_id)
+    );
+    "#,
 ];

@@ -1,0 +1,35 @@
+//! Cross-company connections: the node's identity, invitation codes, and the signed
+//! node-to-node protocol that carries replicas, acks and attachment bytes between peer nodes.
+
+pub mod identity;
+pub mod invite;
+pub mod sign;
+
+pub use identity::Identity;
+pub use invite::{Invitation, InviteError};
+pub use sign::AuthError;
+
+/// What can go wrong in the peer layer outside a refused request.
+#[derive(Debug, thiserror::Error)]
+pub enum PeerError {
+    #[error("peer identity: {0}")]
+    Identity(String),
+    #[error("random source failed")]
+    Random,
+    #[error(transparent)]
+    Invite(#[from] InviteError),
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
+    #[error("peer {url}: {message}")]
+    Transport { url: String, message: String },
+    #[error("{0}")]
+    Other(String),
+}
+
+/// `N` bytes from the system's secure random source.
+pub(crate) fn random_bytes<const N: usize>() -> Result<[u8; N], PeerError> {
+    let mut out = [0u8; N];
+    ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut out)
+        .map_err(|_| PeerError::Random)?;
+    Ok(out)
+}

@@ -1,0 +1,305 @@
+//! Signed peer requests: the sender signs method, path, timestamp, nonce and the body's
+//! SHA-256 with its Ed25519 key; the receiver checks the key is a known peer's, the timestamp
+//! is within the clock-skew window, the body matches its hash, the signature holds, and the
+//! nonce was never seen (kept long enough to cover the window).
+
+use axum::http::HeaderMap;
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use sha2::{Digest, Sha256};
+
+use super::identity::{self, Identity};
+
+pub const H_KEY: &str = "x-twinsync-key";
+pub const H_TIMESTAMP: &str = "x-twinsync-timestamp";
+pub const H_NONCE: &str = "x-twinsync-nonce";
+pub const H_CONTENT: &str = "x-twinsync-content-sha256";
+pub const H_SIGNATURE: &str = "x-twinsync-signature";
+
+/// How far a request's timestamp may be from the receiver's clock, by default.
+pub const DEFAULT_SKEW_MS: i64 = 5 * 60 * 1000;
+
+/// Why a peer request is refused. Nothing of a refused request is applied.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AuthError {
+    #[error("missing or malformed header {0}")]
+    Header(&'static str),
+    #[error("timestamp is {0} ms away from this node's clock, outside the allowed window")]
+    Stale(i64),
+    #[error("the key is not a peer of any connection on this node")]
+    UnknownKey,
+    #[error("the body does not match its signed hash")]
+    TamperedBody,
+    #[error("the signature does not verify")]
+    BadSignature,
+    #[error("the nonce was already used: a replayed request")]
+    Replayed,
+    #[error("cannot check the nonce: {0}")]
+    Store(String),
+}
+
+impl AuthError {
+    /// 403 for a key this node does not know, 401 for everything else it refuses.
+    pub fn status(&self) -> u16 {
+        match self {
+            AuthError::UnknownKey => 403,
+            AuthError::Store(_) => 503,
+            _ => 401,
+        }
+    }
+}
+
+/// The string a signature covers.
+fn canonical(method: &str, path: &str, timestamp: i64, nonce: &str, body_hash: &str) -> String {
+    format!(
+        "twinsync-peer-v1\n{}\n{path}\n{timestamp}\n{nonce}\n{body_hash}",
+        method.to_ascii_uppercase()
+    )
+}
+
+pub fn body_hash(body: &[u8]) -> String {
+    hex::encode(Sha256::digest(body))
+}
+
+/// The headers that sign a request to `path` (path and query, as sent) with `body`.
+pub fn sign(
+    identity: &Identity,
+    method: &str,
+    path: &str,
+    body: &[u8],
+    timestamp: i64,
+    nonce: &str,
+) -> Vec<(&'static str, String)> {
+    let hash = body_hash(body);
+    let signature = identity.sign(canonical(method, path, timestamp, nonce, &hash).as_bytes());
+    vec![
+        (H_KEY, identity.public_key().to_string()),
+        (H_TIMESTAMP, timestamp.to_string()),
+        (H_NONCE, nonce.to_string()),
+        (H_CONTENT, hash),
+        (H_SIGNATURE, URL_SAFE_NO_PAD.encode(signature)),
+    ]
+}
+
+/// A fresh random nonce.
+pub fn new_nonce() -> Result<String, super::PeerError> {
+    Ok(URL_SAFE_NO_PAD.encode(super::random_bytes::<16>()?))
+}
+
+/// What the receiver needs to check a request.
+pub struct Check<'a> {
+    pub now_ms: i64,
+    pub skew_ms: i64,
+    /// Whether a key (hex) belongs to a peer this node knows.
+    pub known: &'a dyn Fn(&str) -> bool,
+    /// Records a nonce for a key; false if it was seen before. Gets the oldest time to keep.
+    pub remember: &'a dyn Fn(&str, &str, i64) -> Result<bool, String>,
+}
+
+/// Checks a request; on success returns the signer's key (hex).
+pub fn verify(
+    check: &Check<'_>,
+    method: &str,
+    path: &str,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<String, AuthError> {
+    let header = |name: &'static str| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .filter(|v| !v.is_empty() && v.len() <= 256)
+            .ok_or(AuthError::Header(name))
+    };
+    let key = header(H_KEY)?;
+    let timestamp: i64 = header(H_TIMESTAMP)?
+        .parse()
+        .map_err(|_| AuthError::Header(H_TIMESTAMP))?;
+    let nonce = header(H_NONCE)?;
+    let claimed_hash = header(H_CONTENT)?;
+    let signature = URL_SAFE_NO_PAD
+        .decode(header(H_SIGNATURE)?)
+        .map_err(|_| AuthError::Header(H_SIGNATURE))?;
+    let off = check.now_ms.saturating_sub(timestamp);
+    if off.saturating_abs() > check.skew_ms {
+        return Err(AuthError::Stale(off));
+    }
+    if !(check.known)(key) {
+        return Err(AuthError::UnknownKey);
+    }
+    let hash = body_hash(body);
+    if !bool::from(subtle::ConstantTimeEq::ct_eq(
+        hash.as_bytes(),
+        claimed_hash.as_bytes(),
+    )) {
+        return Err(AuthError::TamperedBody);
+    }
+    if !identity::verify(
+        key,
+        canonical(method, path, timestamp, nonce, &hash).as_bytes(),
+        &signature,
+    ) {
+        return Err(AuthError::BadSignature);
+    }
+    // Only a correctly signed request may spend a nonce: nobody else can fill the store.
+    let fresh =
+        (check.remember)(key, nonce, check.now_ms - 2 * check.skew_ms).map_err(AuthError::Store)?;
+    if !fresh {
+        return Err(AuthError::Replayed);
+    }
+    Ok(key.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::cell::RefCell;
+    use std::collections::HashSet;
+
+    use axum::http::HeaderValue;
+
+    use super::*;
+
+    struct Fixture {
+        _dir: tempfile::TempDir,
+        id: Identity,
+        seen: RefCell<HashSet<(String, String)>>,
+    }
+
+    fn fixture() -> Fixture {
+        let dir = tempfile::tempdir().unwrap();
+        let id = Identity::load_or_create(dir.path()).unwrap();
+        Fixture {
+            _dir: dir,
+            id,
+            seen: RefCell::new(HashSet::new()),
+        }
+    }
+
+    fn headers(list: Vec<(&'static str, String)>) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        for (k, v) in list {
+            h.insert(k, HeaderValue::from_str(&v).unwrap());
+        }
+        h
+    }
+
+    impl Fixture {
+        fn run(
+            &self,
+            now: i64,
+            h: &HeaderMap,
+            path: &str,
+            body: &[u8],
+        ) -> Result<String, AuthError> {
+            let me = self.id.public_key().to_string();
+            let known = move |k: &str| k == me;
+            let remember = |k: &str, n: &str, _: i64| {
+                Ok(self
+                    .seen
+                    .borrow_mut()
+                    .insert((k.to_string(), n.to_string())))
+            };
+            let check = Check {
+                now_ms: now,
+                skew_ms: 1000,
+                known: &known,
+                remember: &remember,
+            };
+            verify(&check, "POST", path, h, body)
+        }
+    }
+
+    const NOW: i64 = 1_000_000;
+
+    #[test]
+    fn a_signed_request_passes_once() {
+        let f = fixture();
+        let h = headers(sign(&f.id, "POST", "/peer/v1/replica", b"{}", NOW, "n1"));
+        assert_eq!(
+            f.run(NOW + 10, &h, "/peer/v1/replica", b"{}").unwrap(),
+            f.id.public_key()
+        );
+        assert_eq!(
+            f.run(NOW + 20, &h, "/peer/v1/replica", b"{}"),
+            Err(AuthError::Replayed)
+        );
+    }
+
+    #[test]
+    fn a_tampered_body_is_refused() {
+        let f = fixture();
+        let h = headers(sign(&f.id, "POST", "/p", b"{\"a\":1}", NOW, "n1"));
+        assert_eq!(
+            f.run(NOW, &h, "/p", b"{\"a\":2}"),
+            Err(AuthError::TamperedBody)
+        );
+    }
+
+    #[test]
+    fn a_body_with_a_matching_new_hash_still_fails_the_signature() {
+        let f = fixture();
+        let mut list = sign(&f.id, "POST", "/p", b"a", NOW, "n1");
+        list[3].1 = body_hash(b"b");
+        assert_eq!(
+            f.run(NOW, &headers(list), "/p", b"b"),
+            Err(AuthError::BadSignature)
+        );
+    }
+
+    #[test]
+    fn another_path_is_a_bad_signature() {
+        let f = fixture();
+        let h = headers(sign(&f.id, "POST", "/peer/v1/ack", b"", NOW, "n1"));
+        assert_eq!(
+            f.run(NOW, &h, "/peer/v1/replica", b""),
+            Err(AuthError::BadSignature)
+        );
+    }
+
+    #[test]
+    fn an_unknown_key_is_forbidden() {
+        let f = fixture();
+        let other = fixture();
+        let h = headers(sign(&other.id, "POST", "/p", b"", NOW, "n1"));
+        let e = f.run(NOW, &h, "/p", b"").unwrap_err();
+        assert_eq!((e.clone(), e.status()), (AuthError::UnknownKey, 403));
+    }
+
+    #[test]
+    fn a_key_swapped_in_the_header_is_a_bad_signature() {
+        let f = fixture();
+        let other = fixture();
+        let mut list = sign(&other.id, "POST", "/p", b"", NOW, "n1");
+        list[0].1 = f.id.public_key().to_string();
+        assert_eq!(
+            f.run(NOW, &headers(list), "/p", b""),
+            Err(AuthError::BadSignature)
+        );
+    }
+
+    #[test]
+    fn stale_and_future_timestamps_are_refused() {
+        let f = fixture();
+        let h = headers(sign(&f.id, "POST", "/p", b"", NOW - 1001, "n1"));
+        assert_eq!(f.run(NOW, &h, "/p", b""), Err(AuthError::Stale(1001)));
+        let h = headers(sign(&f.id, "POST", "/p", b"", NOW + 1001, "n2"));
+        assert_eq!(f.run(NOW, &h, "/p", b""), Err(AuthError::Stale(-1001)));
+        // A refused request spends no nonce.
+        assert!(f.seen.borrow().is_empty());
+    }
+
+    #[test]
+    fn missing_headers_are_named() {
+        let f = fixture();
+        let mut list = sign(&f.id, "POST", "/p", b"", NOW, "n1");
+        list.remove(1);
+        assert_eq!(
+            f.run(NOW, &headers(list), "/p", b""),
+            Err(AuthError::Header(H_TIMESTAMP))
+        );
+        assert_eq!(
+            f.run(NOW, &HeaderMap::new(), "/p", b""),
+            Err(AuthError::Header(H_KEY))
+        );
+    }
+}

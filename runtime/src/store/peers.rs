@@ -1,0 +1,293 @@
+//! Peer nodes of remote connections: who the peer is (URL, key, pinned certificate), one-time
+//! invitations, the nonces already seen (replay refusal), the outbox of deliveries waiting for
+//! a peer, and the attachment ids offered to each peer.
+
+use rusqlite::{OptionalExtension, params};
+
+use super::{Result, Store, now_ms};
+
+/// The peer node of one remote connection.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Peer {
+    pub connection: String,
+    /// Base URL of the peer's HTTPS endpoint.
+    pub url: String,
+    /// The peer's Ed25519 public key, hex.
+    pub public_key: String,
+    /// SHA-256 of the peer's TLS certificate (DER), hex: the only certificate accepted.
+    pub cert_fingerprint: String,
+    /// `active`, or `deleted` when either side deleted the connection.
+    pub state: String,
+}
+
+/// What redeeming an invitation's secret found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Redeemed {
+    /// The secret was valid and is now spent; the invitation was for this connection.
+    Ok {
+        connection: String,
+    },
+    Unknown,
+    AlreadyUsed,
+    Expired,
+}
+
+/// A delivery waiting for its peer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutboxItem {
+    pub id: i64,
+    pub connection: String,
+    pub path: String,
+    pub body: String,
+    pub attempts: i64,
+}
+
+impl Store {
+    /// Records (or replaces) the peer of a connection.
+    pub fn put_peer(&self, peer: &Peer) -> Result<()> {
+        let now = now_ms();
+        self.conn().execute(
+            "INSERT INTO peers (connection, url, public_key, cert_fingerprint, state, created_at, updated_at) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6) \
+             ON CONFLICT (connection) DO UPDATE SET url = ?2, public_key = ?3, cert_fingerprint = ?4, \
+             state = ?5, updated_at = ?6",
+            params![
+                peer.connection,
+                peer.url,
+                peer.public_key,
+                peer.cert_fingerprint,
+                peer.state,
+                now
+            ],
+        )?;
+        Ok(())
+    }
+
+    pub fn peer(&self, connection: &str) -> Result<Option<Peer>> {
+        Ok(self
+            .conn()
+            .query_row(
+                "SELECT connection, url, public_key, cert_fingerprint, state FROM peers WHERE connection = ?1",
+                [connection],
+                peer_row,
+            )
+            .optional()?)
+    }
+
+    /// The connections whose peer signs with this key.
+    pub fn peers_by_key(&self, public_key: &str) -> Result<Vec<Peer>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare(
+            "SELECT connection, url, public_key, cert_fingerprint, state FROM peers \
+             WHERE public_key = ?1 ORDER BY connection",
+        )?;
+        let rows = stmt.query_map([public_key], peer_row)?;
+        Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+    }
+
+    pub fn set_peer_state(&self, connection: &str, state: &str) -> Result<()> {
+        self.conn().execute(
+            "UPDATE peers SET state = ?2, updated_at = ?3 WHERE connection = ?1",
+            params![connection, state, now_ms()],
+        )?;
+        Ok(())
+    }
+
+    /// Records a new invitation by the hash of its secret.
+    pub fn add_invitation(
+        &self,
+        secret_hash: &str,
+        connection: &str,
+        expires_at: i64,
+    ) -> Result<()> {
+        self.conn().execute(
+            "INSERT INTO invitations (secret_hash, connection, expires_at, created_at) VALUES (?1, ?2, ?3, ?4)",
+            params![secret_hash, connection, expires_at, now_ms()],
+        )?;
+        Ok(())
+    }
+
+    /// Spends an invitation's secret: it works once, and only before it expires.
+    pub fn redeem_invitation(&self, secret_hash: &str, now: i64) -> Result<Redeemed> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        let row: Option<(String, i64, Option<i64>)> = tx
+            .query_row(
+                "SELECT connection, expires_at, used_at FROM invitations WHERE secret_hash = ?1",
+                [secret_hash],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
+            .optional()?;
+        let outcome = match row {
+            None => Redeemed::Unknown,
+            Some((_, _, Some(_))) => Redeemed::AlreadyUsed,
+            Some((_, expires, None)) if expires <= now => Redeemed::Expired,
+            Some((connection, _, None)) => {
+                tx.execute(
+                    "UPDATE invitations SET used_at = ?2 WHERE secret_hash = ?1",
+                    params![secret_hash, now],
+                )?;
+                Redeemed::Ok { connection }
+            }
+        };
+        tx.commit()?;
+        Ok(outcome)
+    }
+
+    /// Remembers a nonce; false if this key already used it (a replay). Nonces older than
+    /// `forget_before` are dropped: timestamps that old are refused before the nonce is looked at.
+    pub fn remember_nonce(
+        &self,
+        public_key: &str,
+        nonce: &str,
+        forget_before: i64,
+    ) -> Result<bool> {
+        let conn = self.conn();
+        conn.execute(
+            "DELETE FROM peer_nonces WHERE seen_at < ?1",
+            [forget_before],
+        )?;
+        let n = conn.execute(
+            "INSERT OR IGNORE INTO peer_nonces (public_key, nonce, seen_at) VALUES (?1, ?2, ?3)",
+            params![public_key, nonce, now_ms()],
+        )?;
+        Ok(n == 1)
+    }
+
+    /// Queues a delivery for a connection's peer.
+    pub fn push_outbox(&self, connection: &str, path: &str, body: &str) -> Result<i64> {
+        let conn = self.conn();
+        conn.execute(
+            "INSERT INTO peer_outbox (connection, path, body, created_at) VALUES (?1, ?2, ?3, ?4)",
+            params![connection, path, body, now_ms()],
+        )?;
+        Ok(conn.last_insert_rowid())
+    }
+
+    /// The oldest delivery of a connection, if it is due: deliveries go out in order.
+    pub fn next_outbox(&self, connection: &str, now: i64) -> Result<Option<OutboxItem>> {
+        Ok(self
+            .conn()
+            .query_row(
+                "SELECT id, connection, path, body, attempts, not_before FROM peer_outbox \
+                 WHERE connection = ?1 ORDER BY id LIMIT 1",
+                [connection],
+                |r| {
+                    Ok((
+                        OutboxItem {
+                            id: r.get(0)?,
+                            connection: r.get(1)?,
+                            path: r.get(2)?,
+                            body: r.get(3)?,
+                            attempts: r.get(4)?,
+                        },
+                        r.get::<_, i64>(5)?,
+                    ))
+                },
+            )
+            .optional()?
+            .filter(|(_, not_before)| *not_before <= now)
+            .map(|(item, _)| item))
+    }
+
+    pub fn outbox_len(&self, connection: &str) -> Result<i64> {
+        Ok(self.conn().query_row(
+            "SELECT COUNT(*) FROM peer_outbox WHERE connection = ?1",
+            [connection],
+            |r| r.get(0),
+        )?)
+    }
+
+    pub fn outbox_delivered(&self, id: i64) -> Result<()> {
+        self.conn()
+            .execute("DELETE FROM peer_outbox WHERE id = ?1", [id])?;
+        Ok(())
+    }
+
+    pub fn outbox_retry_later(&self, id: i64, delay_ms: i64, error: &str) -> Result<()> {
+        self.conn().execute(
+            "UPDATE peer_outbox SET attempts = attempts + 1, not_before = ?2, last_error = ?3 WHERE id = ?1",
+            params![id, now_ms() + delay_ms, error],
+        )?;
+        Ok(())
+    }
+
+    /// Records that a replica sent to this connection's peer listed an attachment.
+    pub fn offer_attachment(&self, connection: &str, attachment_id: &str, size: u64) -> Result<()> {
+        self.conn().execute(
+            "INSERT INTO peer_offered (connection, attachment_id, size, offered_at) VALUES (?1, ?2, ?3, ?4) \
+             ON CONFLICT (connection, attachment_id) DO UPDATE SET size = ?3",
+            params![connection, attachment_id, size as i64, now_ms()],
+        )?;
+        Ok(())
+    }
+
+    /// The listed size of an attachment offered to this connection's peer, if it was offered.
+    pub fn offered_attachment(&self, connection: &str, attachment_id: &str) -> Result<Option<u64>> {
+        Ok(self
+            .conn()
+            .query_row(
+                "SELECT size FROM peer_offered WHERE connection = ?1 AND attachment_id = ?2",
+                params![connection, attachment_id],
+                |r| r.get::<_, i64>(0),
+            )
+            .optional()?
+            .map(|s| s.max(0) as u64))
+    }
+}
+
+fn peer_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Peer> {
+    Ok(Peer {
+        connection: r.get(0)?,
+        url: r.get(1)?,
+        public_key: r.get(2)?,
+        cert_fingerprint: r.get(3)?,
+        state: r.get(4)?,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_invitation_works_once_and_not_after_expiry() {
+        let s = Store::in_memory().unwrap();
+        s.add_invitation("h1", "acme-globex", 1_000).unwrap();
+        s.add_invitation("h2", "acme-globex", 1_000).unwrap();
+        assert_eq!(s.redeem_invitation("nope", 10).unwrap(), Redeemed::Unknown);
+        assert_eq!(
+            s.redeem_invitation("h1", 10).unwrap(),
+            Redeemed::Ok {
+                connection: "acme-globex".into()
+            }
+        );
+        assert_eq!(
+            s.redeem_invitation("h1", 10).unwrap(),
+            Redeemed::AlreadyUsed
+        );
+        assert_eq!(s.redeem_invitation("h2", 1_000).unwrap(), Redeemed::Expired);
+    }
+
+    #[test]
+    fn a_nonce_is_accepted_once_per_key() {
+        let s = Store::in_memory().unwrap();
+        assert!(s.remember_nonce("k1", "n1", 0).unwrap());
+        assert!(!s.remember_nonce("k1", "n1", 0).unwrap());
+        assert!(s.remember_nonce("k2", "n1", 0).unwrap());
+    }
+
+    #[test]
+    fn the_outbox_hands_out_the_oldest_due_item_first() {
+        let s = Store::in_memory().unwrap();
+        let a = s.push_outbox("c", "/peer/v1/replica", "1").unwrap();
+        s.push_outbox("c", "/peer/v1/replica", "2").unwrap();
+        assert_eq!(s.next_outbox("c", now_ms()).unwrap().unwrap().id, a);
+        s.outbox_retry_later(a, 60_000, "down").unwrap();
+        // The head is not due: nothing behind it jumps the queue.
+        assert!(s.next_outbox("c", now_ms()).unwrap().is_none());
+        s.outbox_delivered(a).unwrap();
+        assert_eq!(s.next_outbox("c", now_ms()).unwrap().unwrap().body, "2");
+        assert_eq!(s.outbox_len("c").unwrap(), 1);
+    }
+}
