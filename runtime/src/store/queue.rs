@@ -106,12 +106,21 @@ pub struct QueueStats {
     pub skipped: i64,
 }
 
-/// The oldest pending, due event of an active connection whose issue has nothing older open.
+/// The oldest pending, due event of an active connection whose issue has nothing older open
+/// and nothing running. An issue's events carry its local key, or `remote:<key>` while its twin
+/// is being made; both keys of a linked twin hold the same issue, so an update can never run
+/// beside the event still creating or applying to it.
 const NEXT_RUNNABLE: &str = "FROM events e INDEXED BY events_pending \
      WHERE e.state = 'pending' AND e.not_before <= ?1 \
      AND NOT EXISTS (SELECT 1 FROM connections c WHERE c.name = e.connection AND c.state != 'active') \
      AND NOT EXISTS (SELECT 1 FROM events p WHERE p.connection = e.connection AND p.side = e.side \
-         AND p.queue_key = e.queue_key AND p.id < e.id AND p.state IN ('pending', 'running', 'failed')) \
+         AND p.queue_key IN ( \
+             e.queue_key, \
+             (SELECT t.local_key FROM twins t WHERE t.connection = e.connection AND t.side = e.side \
+                 AND e.queue_key LIKE 'remote:%' AND t.remote_key = substr(e.queue_key, 8)), \
+             (SELECT 'remote:' || t.remote_key FROM twins t WHERE t.connection = e.connection \
+                 AND t.side = e.side AND t.local_key = e.queue_key AND t.remote_key IS NOT NULL)) \
+         AND ((p.id < e.id AND p.state IN ('pending', 'running', 'failed')) OR p.state = 'running')) \
      ORDER BY e.id LIMIT 1";
 
 const COLUMNS: &str = "id, connection, side, kind, queue_key, cause, payload, state, attempts, \
@@ -176,16 +185,6 @@ impl Store {
         let Some(mut ev) = found else {
             return Ok(None);
         };
-        // A running event of the same issue (claimed earlier) also holds its issue.
-        let busy: bool = tx.query_row(
-            "SELECT EXISTS (SELECT 1 FROM events WHERE connection = ?1 AND side = ?2 AND queue_key = ?3 \
-             AND state = 'running')",
-            params![ev.connection, ev.side, ev.queue_key],
-            |r| r.get(0),
-        )?;
-        if busy {
-            return Ok(None);
-        }
         tx.execute(
             "UPDATE events SET state = 'running', attempts = attempts + 1, updated_at = ?2 WHERE id = ?1",
             params![ev.id, now],
@@ -383,6 +382,37 @@ mod tests {
                 .unwrap()
         };
         assert!(!plan.iter().any(|l| l.contains("TEMP B-TREE")), "{plan:#?}");
+    }
+
+    #[test]
+    fn both_keys_of_a_twin_hold_the_same_issue() {
+        let s = Store::in_memory().unwrap();
+        // The twin is being created under its remote key...
+        let create = s
+            .enqueue(&ev("remote:A-1", EventKind::Incoming))
+            .unwrap()
+            .unwrap();
+        assert_eq!(s.claim_next().unwrap().unwrap().id, create);
+        // ...and linked before that event ends; a later replica is queued under the local key.
+        s.link_twin("c", "a", "B-7", "A-1").unwrap();
+        let update = s.enqueue(&ev("B-7", EventKind::Incoming)).unwrap().unwrap();
+        assert!(
+            s.claim_next().unwrap().is_none(),
+            "the update waits for the creation"
+        );
+        s.complete(create, EventState::Done, None, None).unwrap();
+        assert_eq!(s.claim_next().unwrap().unwrap().id, update);
+        // A running event of an issue does not keep other issues waiting.
+        let other = s.enqueue(&ev("B-8", EventKind::Outgoing)).unwrap().unwrap();
+        let same = s
+            .enqueue(&ev("remote:A-1", EventKind::Incoming))
+            .unwrap()
+            .unwrap();
+        assert_eq!(s.claim_next().unwrap().unwrap().id, other);
+        assert!(
+            s.claim_next().unwrap().is_none(),
+            "{same} waits for the running update"
+        );
     }
 
     #[test]
