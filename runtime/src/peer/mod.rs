@@ -3,7 +3,9 @@
 
 pub mod identity;
 pub mod invite;
+pub mod protocol;
 pub mod sign;
+pub mod tls;
 
 pub use identity::Identity;
 pub use invite::{Invitation, InviteError};

@@ -1,0 +1,197 @@
+//! The messages peer nodes exchange, their routes, and a client that sends them signed over
+//! pinned HTTPS. Decoding is strict about size and shape: a peer's bytes are untrusted input.
+
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use super::identity::Identity;
+use super::{PeerError, sign};
+
+pub const ACCEPT_PATH: &str = "/peer/v1/accept";
+pub const REPLICA_PATH: &str = "/peer/v1/replica";
+pub const ACK_PATH: &str = "/peer/v1/ack";
+pub const ATTACHMENT_PATH: &str = "/peer/v1/attachment";
+
+/// Largest body a peer request may carry (attachments travel separately, streamed).
+pub const MAX_BODY_BYTES: usize = 8 << 20;
+
+/// A replica for the receiving node's side of `connection`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReplicaMessage {
+    pub connection: String,
+    /// The envelope as the pipeline writes it (JSON).
+    pub envelope: serde_json::Value,
+}
+
+/// What the receiving side tells the sender after applying a replica.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AckMessage {
+    pub connection: String,
+    /// The sender's issue key the ack is about.
+    pub origin_key: String,
+    /// The twin's key on the acking side, once it exists.
+    #[serde(default)]
+    pub twin_key: Option<String>,
+    /// Copies the acking side made (or removed) of the sender's comments and attachments.
+    #[serde(default)]
+    pub items: Vec<ItemAck>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ItemAck {
+    /// `comment` or `attachment`.
+    pub kind: String,
+    /// The item's id on the sender's side.
+    pub origin_id: String,
+    /// The copy's id on the acking side; `None` when the copy was removed.
+    pub copy_id: Option<String>,
+}
+
+/// Sent by the accepting node to the inviter, signed with the acceptor's key.
+pub use super::invite::Acceptance;
+
+/// The inviter's answer to an acceptance.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Accepted {
+    pub connection: String,
+}
+
+/// Parses a peer message body with the size cap; never panics on any input.
+pub fn decode<T: for<'de> Deserialize<'de>>(body: &[u8]) -> Result<T, String> {
+    if body.len() > MAX_BODY_BYTES {
+        return Err(format!("body of {} bytes is over the cap", body.len()));
+    }
+    serde_json::from_slice(body).map_err(|e| e.to_string())
+}
+
+/// Whether an attachment id is safe to use in a path and a Jira call: Jira ids are digits;
+/// letters, `-` and `_` are allowed for other sites, nothing that could walk a path.
+pub fn valid_item_id(id: &str) -> bool {
+    !id.is_empty()
+        && id.len() <= 64
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+/// Sends signed requests to one peer over HTTPS pinned to its certificate.
+pub struct PeerClient {
+    http: reqwest::Client,
+    base: String,
+}
+
+impl PeerClient {
+    pub fn new(base_url: &str, fingerprint: &str, timeout: Duration) -> Result<Self, PeerError> {
+        Ok(PeerClient {
+            http: super::tls::pinned_client(fingerprint, timeout)?,
+            base: base_url.trim_end_matches('/').to_string(),
+        })
+    }
+
+    /// Sends one signed request; `path` includes any query, exactly as signed.
+    pub async fn send(
+        &self,
+        identity: &Identity,
+        method: reqwest::Method,
+        path: &str,
+        body: Vec<u8>,
+    ) -> Result<reqwest::Response, PeerError> {
+        let url = format!("{}{path}", self.base);
+        let nonce = sign::new_nonce()?;
+        let headers = sign::sign(
+            identity,
+            method.as_str(),
+            path,
+            &body,
+            crate::store::now_ms(),
+            &nonce,
+        );
+        let mut req = self.http.request(method, &url);
+        for (k, v) in headers {
+            req = req.header(k, v);
+        }
+        if !body.is_empty() {
+            req = req.header("content-type", "application/json").body(body);
+        }
+        req.send().await.map_err(|e| PeerError::Transport {
+            url: self.base.clone(),
+            message: error_chain(&e),
+        })
+    }
+
+    /// Posts a JSON message and reads the answer; a non-2xx answer is an error with its text.
+    pub async fn post_json<T: Serialize>(
+        &self,
+        identity: &Identity,
+        path: &str,
+        message: &T,
+    ) -> Result<reqwest::Response, PeerError> {
+        let body = serde_json::to_vec(message).map_err(|e| PeerError::Other(e.to_string()))?;
+        self.send(identity, reqwest::Method::POST, path, body).await
+    }
+
+    pub fn base(&self) -> &str {
+        &self.base
+    }
+}
+
+/// An error with its causes: reqwest's own message hides the TLS reason.
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut s = e.to_string();
+    let mut cur = e.source();
+    while let Some(c) = cur {
+        s.push_str(": ");
+        s.push_str(&c.to_string());
+        cur = c.source();
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    #[test]
+    fn path_walking_ids_are_refused() {
+        for bad in [
+            "",
+            "../etc/passwd",
+            "10%2F..",
+            "a/b",
+            "a b",
+            &"1".repeat(65),
+            "..",
+            "1\0",
+        ] {
+            assert!(!valid_item_id(bad), "{bad:?}");
+        }
+        for good in ["10001", "att-1", "A_2"] {
+            assert!(valid_item_id(good));
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn decoding_arbitrary_bytes_never_panics(bytes in proptest::collection::vec(any::<u8>(), 0..512)) {
+            let _ = decode::<ReplicaMessage>(&bytes);
+            let _ = decode::<AckMessage>(&bytes);
+            let _ = decode::<Acceptance>(&bytes);
+        }
+
+        #[test]
+        fn decoding_arbitrary_codes_never_panics(code in "[A-Za-z0-9_-]{0,600}") {
+            let _ = super::super::Invitation::decode(&code);
+        }
+
+        #[test]
+        fn decoding_near_valid_json_never_panics(s in r#"\{"connection":"[a-z]{0,5}","origin_key":"[A-Z0-9-]{0,6}"(,"items":\[\{"kind":"comment","origin_id":"1","copy_id":(null|"2")\}\])?\}"#) {
+            let _ = decode::<AckMessage>(s.as_bytes());
+        }
+    }
+}
