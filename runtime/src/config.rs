@@ -63,6 +63,14 @@ pub struct NodeSettings {
     pub max_wasm_stack: usize,
     /// Bearer token the admin API and `/metrics` require; required when `listen` is not loopback.
     pub admin_token: Option<SecretRef>,
+    /// HTTPS endpoint for peer nodes (remote connections); off when unset.
+    pub peer_listen: Option<SocketAddr>,
+    /// The URL peers reach `peer_listen` at, put in invitations (default `https://<peer_listen>`).
+    pub peer_url: Option<String>,
+    /// How far a peer request's timestamp may be from this node's clock, seconds.
+    pub peer_skew_secs: u64,
+    /// Largest attachment that crosses a peer link, bytes.
+    pub peer_max_attachment_bytes: u64,
 }
 
 impl Default for NodeSettings {
@@ -74,6 +82,10 @@ impl Default for NodeSettings {
             poll_interval_secs: 60,
             max_wasm_stack: 512 << 10,
             admin_token: None,
+            peer_listen: None,
+            peer_url: None,
+            peer_skew_secs: 300,
+            peer_max_attachment_bytes: 100 << 20,
         }
     }
 }
@@ -165,6 +177,9 @@ pub struct ConnectionConfig {
     pub name: String,
     #[serde(rename = "side")]
     pub sides: Vec<SideConfig>,
+    /// A remote connection: the name of the side on the peer node; this node has one side.
+    #[serde(default)]
+    pub peer: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -224,14 +239,27 @@ impl NodeConfig {
             if !names.insert(c.name.as_str()) {
                 return Err(invalid(format!("connection {:?} is defined twice", c.name)));
             }
-            if c.sides.len() != 2 {
+            if let Some(peer) = &c.peer {
+                if c.sides.len() != 1 || c.sides[0].name == *peer {
+                    return Err(invalid(format!(
+                        "connection {:?} is remote (peer = {peer:?}): it needs exactly 1 [[connection.side]], not named like the peer's side",
+                        c.name
+                    )));
+                }
+                if self.node.peer_listen.is_none() {
+                    return Err(invalid(format!(
+                        "connection {:?} is remote: node.peer_listen must say where peers reach this node",
+                        c.name
+                    )));
+                }
+            } else if c.sides.len() != 2 {
                 return Err(invalid(format!(
                     "connection {:?} has {} [[connection.side]] tables; a local connection needs exactly 2",
                     c.name,
                     c.sides.len()
                 )));
             }
-            if c.sides[0].name == c.sides[1].name {
+            if c.peer.is_none() && c.sides[0].name == c.sides[1].name {
                 return Err(invalid(format!(
                     "connection {:?}: both sides are named {:?}",
                     c.name, c.sides[0].name
@@ -253,6 +281,14 @@ impl NodeConfig {
             }
         }
         Ok(())
+    }
+
+    /// The URL peers reach this node's peer endpoint at, if it has one.
+    pub fn peer_url(&self) -> Option<String> {
+        self.node
+            .peer_url
+            .clone()
+            .or_else(|| self.node.peer_listen.map(|a| format!("https://{a}")))
     }
 
     pub fn connection(&self, name: &str) -> Option<&ConnectionConfig> {
@@ -305,6 +341,34 @@ rule = "rules/globex.wasm"
 
     fn parse(text: &str) -> Result<NodeConfig, ConfigError> {
         NodeConfig::parse(text, Path::new("twinsync.toml"), PathBuf::from("."))
+    }
+
+    #[test]
+    fn a_remote_connection_has_one_side_and_a_peer_endpoint() {
+        let remote = GOOD.replace(
+            "name = \"acme-globex\"\n",
+            "name = \"acme-globex\"\npeer = \"globex\"\n",
+        );
+        let one_side = remote[..remote.rfind("[[connection.side]]").unwrap()].to_string();
+        let e = parse(&one_side).unwrap_err().to_string();
+        assert!(e.contains("peer_listen"), "{e}");
+        let with_listen = one_side.replace(
+            "workers = 2",
+            "workers = 2\npeer_listen = \"127.0.0.1:7701\"",
+        );
+        let c = parse(&with_listen).unwrap();
+        assert_eq!(c.connections[0].peer.as_deref(), Some("globex"));
+        assert_eq!(c.peer_url().as_deref(), Some("https://127.0.0.1:7701"));
+        let two_sides = remote.replace(
+            "workers = 2",
+            "workers = 2\npeer_listen = \"127.0.0.1:7701\"",
+        );
+        assert!(
+            parse(&two_sides)
+                .unwrap_err()
+                .to_string()
+                .contains("exactly 1")
+        );
     }
 
     #[test]

@@ -16,6 +16,8 @@ use crate::sync::node::{Node, NodeError};
 pub struct Running {
     pub node: Arc<Node>,
     pub addr: SocketAddr,
+    /// Where the peer API (HTTPS) listens, when the node has one.
+    pub peer_addr: Option<SocketAddr>,
     shutdown: Arc<Notify>,
     tasks: Vec<tokio::task::JoinHandle<()>>,
 }
@@ -75,12 +77,50 @@ pub async fn start(node: Arc<Node>, listen: SocketAddr) -> Result<Running, NodeE
         }
     }));
     tracing::info!(url = %format!("http://{addr}"), "node serving");
+    let peer_addr = start_peer(&node, &shutdown, &mut tasks).await?;
     Ok(Running {
         node,
         addr,
+        peer_addr,
         shutdown,
         tasks,
     })
+}
+
+/// The peer API over HTTPS and one outbox sender per remote connection, if configured.
+async fn start_peer(
+    node: &Arc<Node>,
+    shutdown: &Arc<Notify>,
+    tasks: &mut Vec<tokio::task::JoinHandle<()>>,
+) -> Result<Option<SocketAddr>, NodeError> {
+    let (Some(peers), Some(listen)) = (&node.peers, node.config.node.peer_listen) else {
+        return Ok(None);
+    };
+    let tls = crate::peer::tls::server_config(&peers.identity)
+        .map_err(|e| NodeError::Other(e.to_string()))?;
+    let listener = TcpListener::bind(listen)
+        .await
+        .map_err(|e| NodeError::Other(format!("cannot listen for peers on {listen}: {e}")))?;
+    let listener = crate::peer::tls::TlsListener::new(listener, tls)
+        .map_err(|e| NodeError::Other(e.to_string()))?;
+    let addr = axum::serve::Listener::local_addr(&listener)
+        .map_err(|e| NodeError::Other(e.to_string()))?;
+    let app = crate::server::peer::router(node.clone());
+    let stop = shutdown.clone();
+    tasks.push(tokio::spawn(async move {
+        let served = axum::serve(listener, app)
+            .with_graceful_shutdown(async move { stop.notified().await })
+            .await;
+        if let Err(e) = served {
+            tracing::error!(error = %e, "peer HTTPS server stopped");
+        }
+    }));
+    for connection in peers.connections() {
+        tasks.push(tokio::spawn(peers.clone().run_sender(connection.clone())));
+    }
+    tracing::info!(url = %format!("https://{addr}"), key = %peers.identity.public_key(),
+        fingerprint = %peers.identity.cert_fingerprint(), "peer API serving");
+    Ok(Some(addr))
 }
 
 /// `twinsync node -c FILE`: serves until Ctrl-C.

@@ -115,6 +115,22 @@ enum ConnectionCommand {
         #[arg(short, long, default_value = "twinsync.toml")]
         config: PathBuf,
     },
+    /// Print a one-time code that pairs a remote connection with a peer node.
+    Invite {
+        #[arg(short = 'C', long)]
+        connection: String,
+        /// How long the code works.
+        #[arg(long, default_value_t = 60)]
+        expires_in_minutes: u64,
+        #[arg(short, long, default_value = "twinsync.toml")]
+        config: PathBuf,
+    },
+    /// Pair with the peer node that printed CODE (its node must be running).
+    Accept {
+        code: String,
+        #[arg(short, long, default_value = "twinsync.toml")]
+        config: PathBuf,
+    },
 }
 
 #[derive(Subcommand)]
@@ -377,6 +393,33 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Connection(ConnectionCommand::Resume { name, config }) => {
             commands::set_connection_state(&config, &name, ConnectionState::Active)?;
             println!("{name} resumed");
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Connection(ConnectionCommand::Invite {
+            connection,
+            expires_in_minutes,
+            config,
+        }) => {
+            let config = twinsync::config::NodeConfig::load(&config)?;
+            let store = commands::open_store(&config)?;
+            let code = twinsync::peer::enroll::invite(
+                &config,
+                &store,
+                &connection,
+                std::time::Duration::from_secs(expires_in_minutes.saturating_mul(60)),
+            )?;
+            println!("{code}");
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Connection(ConnectionCommand::Accept { code, config }) => {
+            let config = twinsync::config::NodeConfig::load(&config)?;
+            let store = commands::open_store(&config)?;
+            let peer =
+                runtime()?.block_on(twinsync::peer::enroll::accept(&config, &store, &code))?;
+            println!(
+                "connection {} paired with the peer at {}",
+                peer.connection, peer.url
+            );
             Ok(ExitCode::SUCCESS)
         }
     }

@@ -2,6 +2,7 @@
 
 mod admin;
 mod jira;
+mod peer;
 mod rules;
 mod sim;
 mod sim_client;

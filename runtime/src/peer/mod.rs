@@ -1,8 +1,10 @@
 //! Cross-company connections: the node's identity, invitation codes, and the signed
 //! node-to-node protocol that carries replicas, acks and attachment bytes between peer nodes.
 
+pub mod enroll;
 pub mod identity;
 pub mod invite;
+pub mod link;
 pub mod protocol;
 pub mod sign;
 pub mod tls;

@@ -47,8 +47,11 @@ pub struct ItemAck {
     pub kind: String,
     /// The item's id on the sender's side.
     pub origin_id: String,
-    /// The copy's id on the acking side; `None` when the copy was removed.
-    pub copy_id: Option<String>,
+    /// The copy's id on the acking side.
+    pub copy_id: String,
+    /// The copy was removed (the sender's item was deleted): forget the pair.
+    #[serde(default)]
+    pub removed: bool,
 }
 
 /// Sent by the accepting node to the inviter, signed with the acceptor's key.
@@ -190,7 +193,7 @@ mod tests {
         }
 
         #[test]
-        fn decoding_near_valid_json_never_panics(s in r#"\{"connection":"[a-z]{0,5}","origin_key":"[A-Z0-9-]{0,6}"(,"items":\[\{"kind":"comment","origin_id":"1","copy_id":(null|"2")\}\])?\}"#) {
+        fn decoding_near_valid_json_never_panics(s in r#"\{"connection":"[a-z]{0,5}","origin_key":"[A-Z0-9-]{0,6}"(,"items":\[\{"kind":"comment","origin_id":"1","copy_id":"2"(,"removed":(true|false|1))?\}\])?\}"#) {
             let _ = decode::<AckMessage>(s.as_bytes());
         }
     }

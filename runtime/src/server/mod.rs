@@ -6,6 +6,8 @@
 //! the body in `X-Hub-Signature: sha256=<hex>` (Jira Cloud's secret webhooks).
 //! Comparisons are constant-time. A bad webhook gets a clear 4xx and changes nothing.
 
+pub mod peer;
+
 use std::collections::HashMap;
 use std::sync::Arc;
 

@@ -9,4 +9,5 @@ pub mod node;
 pub mod pipeline;
 pub mod reconcile;
 pub mod side;
+pub mod transport;
 pub mod workflow;

@@ -44,6 +44,8 @@ pub struct Node {
     pub webhook_secrets: BTreeMap<String, Option<String>>,
     /// The token the admin API requires, if one is configured.
     pub admin_token: Option<String>,
+    /// The node's peer identity and links, when it serves peers or has remote connections.
+    pub peers: Option<Arc<crate::peer::link::PeerLinks>>,
 }
 
 impl Node {
@@ -115,7 +117,11 @@ impl Node {
         let mut sides = Vec::new();
         for conn in &config.connections {
             for (i, s) in conn.sides.iter().enumerate() {
-                let other = &conn.sides[1 - i];
+                // A remote connection's other side lives on the peer node.
+                let other = match &conn.peer {
+                    Some(peer) => peer.clone(),
+                    None => conn.sides[1 - i].name.clone(),
+                };
                 let slot_name = format!("{}/{}", conn.name, s.name);
                 let rule_path = config.resolve_path(&s.rule);
                 let slot = match registry.register(&slot_name, &rule_path) {
@@ -134,7 +140,7 @@ impl Node {
                 sides.push(Arc::new(Side {
                     connection: conn.name.clone(),
                     name: s.name.clone(),
-                    other: other.name.clone(),
+                    other,
                     instance: s.instance.clone(),
                     project: s.project.clone(),
                     jira: JiraSide::new(client, spool.clone()),
@@ -145,7 +151,31 @@ impl Node {
                 }));
             }
         }
-        let pipeline = Arc::new(Pipeline::new(store.clone(), sides));
+        let peers = if config.node.peer_listen.is_some() {
+            let identity =
+                crate::peer::Identity::load_or_create(&crate::peer::Identity::dir_in(&data_dir))
+                    .map_err(|e| NodeError::Other(e.to_string()))?;
+            let remote = config
+                .connections
+                .iter()
+                .filter(|c| c.peer.is_some())
+                .map(|c| c.name.clone())
+                .collect();
+            Some(Arc::new(crate::peer::link::PeerLinks::new(
+                Arc::new(identity),
+                store.clone(),
+                remote,
+                config.node.peer_max_attachment_bytes,
+                spool.clone(),
+            )))
+        } else {
+            None
+        };
+        let mut pipeline = Pipeline::new(store.clone(), sides);
+        if let Some(p) = &peers {
+            pipeline = pipeline.with_peers(p.clone());
+        }
+        let pipeline = Arc::new(pipeline);
         let admin_token = match &config.node.admin_token {
             Some(t) => Some(t.resolve("node admin token", &config.base_dir)?),
             None => None,
@@ -158,6 +188,7 @@ impl Node {
             clients,
             webhook_secrets,
             admin_token,
+            peers,
         }))
     }
 

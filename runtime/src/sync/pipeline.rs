@@ -66,6 +66,8 @@ pub struct Pipeline {
     workflow: WorkflowGraph,
     /// Wakes idle workers when an event is enqueued.
     pub wake: Notify,
+    /// Links to peer nodes: the transport of remote connections.
+    pub(super) peers: Option<Arc<crate::peer::link::PeerLinks>>,
 }
 
 /// Retries a new sub-task waits for its parent's twin before it is created without the link.
@@ -87,7 +89,14 @@ impl Pipeline {
                 .collect(),
             workflow: WorkflowGraph::default(),
             wake: Notify::new(),
+            peers: None,
         }
+    }
+
+    /// Remote connections reach their other side through these links.
+    pub fn with_peers(mut self, peers: Arc<crate::peer::link::PeerLinks>) -> Self {
+        self.peers = Some(peers);
+        self
     }
 
     pub fn side(&self, connection: &str, side: &str) -> Option<&Arc<Side>> {
@@ -308,14 +317,23 @@ impl Pipeline {
         })
     }
 
-    /// The in-process transport of a local connection: the replica becomes an incoming event of the other side.
+    /// The in-process transport of a local connection: the replica becomes an incoming event
+    /// of the other side. A remote connection queues it for the peer instead.
     fn deliver(&self, side: &Side, envelope: &Envelope) -> Result<(), EventError> {
+        if let Some(peers) = self.peer_links(&side.connection) {
+            return self.deliver_to_peer(peers, side, envelope);
+        }
         let other = self.side(&side.connection, &side.other).ok_or_else(|| {
             EventError::Permanent(format!(
                 "connection {:?}: the other side {:?} is not on this node",
                 side.connection, side.other
             ))
         })?;
+        self.receive(other, envelope)
+    }
+
+    /// A replica arrived for `other`: it becomes an incoming event of that side.
+    pub fn receive(&self, other: &Side, envelope: &Envelope) -> Result<(), EventError> {
         // The receiving side orders by its local twin when it has one, else by the remote key.
         let queue_key =
             match self
@@ -487,6 +505,9 @@ impl Pipeline {
     }
 
     fn link(&self, side: &Side, local_key: &str, origin_key: &str) -> Result<(), EventError> {
+        if let Some(peers) = self.peer_links(&side.connection) {
+            return self.link_with_peer(peers, side, local_key, origin_key);
+        }
         // With the ack: the sending side learns its twin's key (in-process for a local
         // connection), in the same transaction.
         self.store.link_twin_pair(
@@ -642,6 +663,21 @@ impl Pipeline {
                 };
                 // The sending side learns the copy's id in the same transaction, so it never
                 // takes the copy for a new comment.
+                if let Some(peers) = self.peer_links(conn) {
+                    return self.record_copy_with_peer(
+                        peers,
+                        side,
+                        envelope,
+                        ItemKind::Comment,
+                        key,
+                        ItemMapping {
+                            remote_id: remote_id.clone(),
+                            local_id,
+                            origin: Origin::Remote,
+                            content_hash: Some(hash.clone()),
+                        },
+                    );
+                }
                 self.store.put_item_mappings(
                     conn,
                     &[
@@ -700,6 +736,16 @@ impl Pipeline {
                 side.jira.delete_comment(key, local_id).await?;
                 self.store
                     .delete_item_mapping(conn, name, ItemKind::Comment, key, remote_id)?;
+                if let Some(peers) = self.peer_links(conn) {
+                    return self.forget_copy_with_peer(
+                        peers,
+                        side,
+                        envelope,
+                        ItemKind::Comment,
+                        remote_id,
+                        local_id,
+                    );
+                }
                 self.store.delete_item_mapping(
                     conn,
                     &side.other,
@@ -738,12 +784,6 @@ impl Pipeline {
                         envelope.origin_key
                     )));
                 }
-                let other = self.side(conn, &side.other).ok_or_else(|| {
-                    EventError::Permanent(format!(
-                        "connection {conn:?} has no side {:?}",
-                        side.other
-                    ))
-                })?;
                 let size = envelope
                     .replica
                     .attachments
@@ -756,10 +796,25 @@ impl Pipeline {
                         id
                     }
                     None => {
-                        let spooled = other.jira.download_attachment(remote_id).await?;
+                        let spooled = self.fetch_attachment(side, remote_id).await?;
                         side.jira.upload_attachment(key, filename, &spooled).await?
                     }
                 };
+                if let Some(peers) = self.peer_links(conn) {
+                    return self.record_copy_with_peer(
+                        peers,
+                        side,
+                        envelope,
+                        ItemKind::Attachment,
+                        key,
+                        ItemMapping {
+                            remote_id: remote_id.clone(),
+                            local_id,
+                            origin: Origin::Remote,
+                            content_hash: None,
+                        },
+                    );
+                }
                 self.store.put_item_mappings(
                     conn,
                     &[
@@ -795,6 +850,16 @@ impl Pipeline {
                 side.jira.delete_attachment(local_id).await?;
                 self.store
                     .delete_item_mapping(conn, name, ItemKind::Attachment, key, remote_id)?;
+                if let Some(peers) = self.peer_links(conn) {
+                    return self.forget_copy_with_peer(
+                        peers,
+                        side,
+                        envelope,
+                        ItemKind::Attachment,
+                        remote_id,
+                        local_id,
+                    );
+                }
                 self.store.delete_item_mapping(
                     conn,
                     &side.other,

@@ -1,0 +1,294 @@
+//! The outgoing half of the peer transport: deliveries (replicas, acks) go into a durable
+//! outbox first and a sender per remote connection drains it in order, retrying with backoff
+//! while the peer is down; attachment bytes are fetched from the peer on demand, capped.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::io::AsyncWriteExt;
+use tokio::sync::Notify;
+
+use super::PeerError;
+use super::identity::Identity;
+use super::protocol::{
+    ACK_PATH, ATTACHMENT_PATH, AckMessage, PeerClient, REPLICA_PATH, ReplicaMessage,
+};
+use crate::store::{Peer, Store, now_ms};
+
+/// Timeout of one peer request (attachments included).
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// Backoff while a peer is down: 250 ms, 500 ms ... capped at 30 s.
+fn backoff_ms(attempts: i64) -> i64 {
+    (250_i64 << attempts.clamp(0, 7)).min(30_000)
+}
+
+/// This node's links to its peers, one per remote connection.
+pub struct PeerLinks {
+    pub identity: Arc<Identity>,
+    store: Arc<Store>,
+    remote: BTreeSet<String>,
+    max_attachment_bytes: u64,
+    /// Where fetched attachment bytes are spooled (private to the node).
+    spool: PathBuf,
+    /// Wakes the senders when something is queued.
+    pub wake: Notify,
+}
+
+impl std::fmt::Debug for PeerLinks {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PeerLinks")
+            .field("identity", &self.identity)
+            .field("remote", &self.remote)
+            .finish()
+    }
+}
+
+/// A delivery refused or not possible, for the caller to classify.
+#[derive(Debug, thiserror::Error)]
+pub enum FetchError {
+    /// The peer is unreachable or failed: try again later.
+    #[error("{0}")]
+    Transient(String),
+    /// The peer refused, or the attachment is over the cap: an admin must look.
+    #[error("{0}")]
+    Refused(String),
+}
+
+impl PeerLinks {
+    pub fn new(
+        identity: Arc<Identity>,
+        store: Arc<Store>,
+        remote: BTreeSet<String>,
+        max_attachment_bytes: u64,
+        spool: PathBuf,
+    ) -> Self {
+        PeerLinks {
+            identity,
+            store,
+            remote,
+            max_attachment_bytes,
+            spool,
+            wake: Notify::new(),
+        }
+    }
+
+    /// Whether `connection` reaches its other side through a peer node.
+    pub fn is_remote(&self, connection: &str) -> bool {
+        self.remote.contains(connection)
+    }
+
+    pub fn connections(&self) -> impl Iterator<Item = &String> {
+        self.remote.iter()
+    }
+
+    /// A fresh spool file name for an attachment fetched from the peer.
+    pub fn spool_path(&self, id: &str) -> PathBuf {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos());
+        self.spool.join(format!("peer-{id}-{nanos}.part"))
+    }
+
+    pub fn max_attachment_bytes(&self) -> u64 {
+        self.max_attachment_bytes
+    }
+
+    /// Queues a replica for the peer, after recording which attachments it offers.
+    pub fn queue_replica(
+        &self,
+        connection: &str,
+        envelope: serde_json::Value,
+        attachments: &[(String, u64)],
+    ) -> Result<(), PeerError> {
+        // Offered before queued: a crash in between offers bytes nobody asked for, never the reverse.
+        for (id, size) in attachments {
+            self.store.offer_attachment(connection, id, *size)?;
+        }
+        let body = serde_json::to_string(&ReplicaMessage {
+            connection: connection.to_string(),
+            envelope,
+        })
+        .map_err(|e| PeerError::Other(e.to_string()))?;
+        self.store.push_outbox(connection, REPLICA_PATH, &body)?;
+        self.wake.notify_waiters();
+        Ok(())
+    }
+
+    pub fn queue_ack(&self, ack: &AckMessage) -> Result<(), PeerError> {
+        let body = serde_json::to_string(ack).map_err(|e| PeerError::Other(e.to_string()))?;
+        self.store.push_outbox(&ack.connection, ACK_PATH, &body)?;
+        self.wake.notify_waiters();
+        Ok(())
+    }
+
+    fn peer(&self, connection: &str) -> Result<Peer, FetchError> {
+        match self.store.peer(connection) {
+            Ok(Some(p)) => Ok(p),
+            Ok(None) => Err(FetchError::Transient(format!(
+                "connection {connection:?} has no peer yet (invite and accept it first)"
+            ))),
+            Err(e) => Err(FetchError::Transient(e.to_string())),
+        }
+    }
+
+    fn client(peer: &Peer) -> Result<PeerClient, FetchError> {
+        PeerClient::new(&peer.url, &peer.cert_fingerprint, REQUEST_TIMEOUT)
+            .map_err(|e| FetchError::Transient(e.to_string()))
+    }
+
+    /// Streams an attachment the peer offered into `dest`, refusing more than the cap;
+    /// returns its MIME type.
+    pub async fn fetch_attachment(
+        &self,
+        connection: &str,
+        id: &str,
+        dest: &Path,
+    ) -> Result<String, FetchError> {
+        let peer = self.peer(connection)?;
+        let client = Self::client(&peer)?;
+        let path = format!("{ATTACHMENT_PATH}/{id}?connection={}", enc(connection));
+        let mut resp = client
+            .send(&self.identity, reqwest::Method::GET, &path, Vec::new())
+            .await
+            .map_err(|e| FetchError::Transient(e.to_string()))?;
+        let status = resp.status();
+        if !status.is_success() {
+            let text = resp.text().await.unwrap_or_default();
+            let msg = format!("peer answered {status} for attachment {id}: {text}");
+            return Err(if status.is_server_error() {
+                FetchError::Transient(msg)
+            } else {
+                FetchError::Refused(msg)
+            });
+        }
+        let mime = resp
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("application/octet-stream")
+            .to_string();
+        let io = |e: std::io::Error| FetchError::Transient(format!("{}: {e}", dest.display()));
+        let mut file = tokio::fs::File::create(dest).await.map_err(io)?;
+        let mut total = 0u64;
+        loop {
+            let chunk = resp
+                .chunk()
+                .await
+                .map_err(|e| FetchError::Transient(format!("attachment {id}: {e}")))?;
+            let Some(chunk) = chunk else { break };
+            total += chunk.len() as u64;
+            if total > self.max_attachment_bytes {
+                drop(file);
+                let _ = tokio::fs::remove_file(dest).await;
+                return Err(FetchError::Refused(format!(
+                    "attachment {id} is over the {} byte cap of a peer link",
+                    self.max_attachment_bytes
+                )));
+            }
+            file.write_all(&chunk).await.map_err(io)?;
+        }
+        file.flush().await.map_err(io)?;
+        Ok(mime)
+    }
+
+    /// Drains the outbox of one connection in order, forever; run one per remote connection.
+    pub async fn run_sender(self: Arc<Self>, connection: String) {
+        loop {
+            let wait = match self.send_next(&connection).await {
+                Ok(true) => continue,
+                Ok(false) => Duration::from_millis(500),
+                Err(e) => {
+                    tracing::error!(connection = %connection, error = %e, "cannot read the peer outbox");
+                    Duration::from_secs(1)
+                }
+            };
+            let _ = tokio::time::timeout(wait, self.wake.notified()).await;
+        }
+    }
+
+    /// Sends the head of the outbox if it is due; true if it was delivered.
+    async fn send_next(&self, connection: &str) -> Result<bool, PeerError> {
+        let Some(item) = self.store.next_outbox(connection, now_ms())? else {
+            return Ok(false);
+        };
+        let outcome = match self.peer(connection) {
+            Err(e) => Err((e.to_string(), false)),
+            Ok(peer) if peer.state == "deleted" => Err((
+                "the connection is deleted on the peer; deliveries wait".to_string(),
+                false,
+            )),
+            Ok(peer) => match Self::client(&peer) {
+                Err(e) => Err((e.to_string(), false)),
+                Ok(client) => {
+                    let sent = client
+                        .send(
+                            &self.identity,
+                            reqwest::Method::POST,
+                            &item.path,
+                            item.body.clone().into_bytes(),
+                        )
+                        .await;
+                    match sent {
+                        Ok(resp) if resp.status().is_success() => Ok(()),
+                        Ok(resp) if resp.status() == reqwest::StatusCode::GONE => {
+                            let _ = self.store.set_peer_state(connection, "deleted");
+                            Err((
+                                "the peer deleted the connection; deliveries wait".to_string(),
+                                true,
+                            ))
+                        }
+                        Ok(resp) => {
+                            let status = resp.status();
+                            let text = resp.text().await.unwrap_or_default();
+                            Err((format!("peer answered {status}: {text}"), false))
+                        }
+                        Err(e) => Err((e.to_string(), false)),
+                    }
+                }
+            },
+        };
+        match outcome {
+            Ok(()) => {
+                self.store.outbox_delivered(item.id)?;
+                if item.attempts > 0 {
+                    tracing::info!(
+                        connection,
+                        attempts = item.attempts,
+                        "peer reachable again; delivery resumed"
+                    );
+                }
+                Ok(true)
+            }
+            Err((message, gone)) => {
+                let delay = if gone {
+                    60_000
+                } else {
+                    backoff_ms(item.attempts)
+                };
+                if item.attempts == 0 || item.attempts % 10 == 9 {
+                    tracing::warn!(connection, error = %message, retry_in_ms = delay,
+                        queued = self.store.outbox_len(connection).unwrap_or(0),
+                        "peer delivery failed; it stays in the outbox");
+                }
+                self.store.outbox_retry_later(item.id, delay, &message)?;
+                Ok(false)
+            }
+        }
+    }
+}
+
+/// Percent-encodes a query value (connection names are plain, but never trust that).
+fn enc(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}

@@ -1,0 +1,337 @@
+//! The peer API, served over HTTPS with the node's pinned certificate: invitation acceptance,
+//! replicas, acks, and attachment bytes. Every request must be signed by the connection's
+//! peer key; a refused request is answered 401/403 with a log line, and nothing is applied.
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::{Body, Bytes};
+use axum::extract::{DefaultBodyLimit, Path, Query, State};
+use axum::http::{HeaderMap, Method, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use serde::Deserialize;
+use serde_json::json;
+
+use crate::peer::invite::secret_hash;
+use crate::peer::protocol::{
+    self, ACCEPT_PATH, ACK_PATH, Acceptance, Accepted, AckMessage, MAX_BODY_BYTES, REPLICA_PATH,
+    ReplicaMessage,
+};
+use crate::peer::sign::{self, AuthError, Check};
+use crate::store::{Peer, Redeemed, now_ms};
+use crate::sync::envelope::Envelope;
+use crate::sync::node::Node;
+use crate::sync::side::Side;
+
+/// The router for the peer listener.
+pub fn router(node: Arc<Node>) -> Router {
+    Router::new()
+        .route(ACCEPT_PATH, post(accept))
+        .route(REPLICA_PATH, post(replica))
+        .route(ACK_PATH, post(ack))
+        .route("/peer/v1/attachment/{id}", get(attachment))
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .with_state(node)
+}
+
+fn refuse(status: StatusCode, path: &str, reason: impl std::fmt::Display) -> Response {
+    tracing::warn!(path, status = status.as_u16(), reason = %reason, "peer request refused");
+    (status, axum::Json(json!({ "error": reason.to_string() }))).into_response()
+}
+
+/// Checks the signature, window and nonce; `known` says which keys may sign.
+fn authenticate(
+    node: &Node,
+    method: &Method,
+    uri: &Uri,
+    headers: &HeaderMap,
+    body: &[u8],
+    known: &dyn Fn(&str) -> bool,
+) -> Result<String, Box<Response>> {
+    let path = uri.path_and_query().map_or(uri.path(), |p| p.as_str());
+    let remember = |key: &str, nonce: &str, forget_before: i64| {
+        node.store
+            .remember_nonce(key, nonce, forget_before)
+            .map_err(|e| e.to_string())
+    };
+    let check = Check {
+        now_ms: now_ms(),
+        skew_ms: (node.config.node.peer_skew_secs as i64).saturating_mul(1000),
+        known,
+        remember: &remember,
+    };
+    sign::verify(&check, method.as_str(), path, headers, body).map_err(|e: AuthError| {
+        let status = StatusCode::from_u16(e.status()).unwrap_or(StatusCode::UNAUTHORIZED);
+        Box::new(refuse(status, uri.path(), e))
+    })
+}
+
+/// Any key that is the peer of some connection here.
+fn known_key(node: &Node) -> impl Fn(&str) -> bool + '_ {
+    |key: &str| {
+        node.store
+            .peers_by_key(key)
+            .is_ok_and(|peers| !peers.is_empty())
+    }
+}
+
+/// The local side of `connection`, if `key` is its peer and the connection is live.
+fn side_for(
+    node: &Node,
+    key: &str,
+    connection: &str,
+    path: &str,
+) -> Result<Arc<Side>, Box<Response>> {
+    let peer = match node.store.peer(connection) {
+        Ok(p) => p,
+        Err(e) => return Err(Box::new(refuse(StatusCode::SERVICE_UNAVAILABLE, path, e))),
+    };
+    let Some(peer) = peer.filter(|p| p.public_key == key) else {
+        return Err(Box::new(refuse(
+            StatusCode::FORBIDDEN,
+            path,
+            format!("the signing key is not the peer of connection {connection:?}"),
+        )));
+    };
+    let remote = node
+        .config
+        .connection(connection)
+        .filter(|c| c.peer.is_some());
+    let side = remote.and_then(|_| {
+        node.pipeline
+            .sides()
+            .find(|s| s.connection == connection)
+            .cloned()
+    });
+    match side {
+        Some(side) if peer.state != "deleted" => Ok(side),
+        // Deleted here: the peer gets a clear, final answer instead of errors forever.
+        _ => Err(Box::new(refuse(
+            StatusCode::GONE,
+            path,
+            format!("connection {connection:?} is deleted on this node"),
+        ))),
+    }
+}
+
+async fn accept(
+    State(node): State<Arc<Node>>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let path = uri.path().to_string();
+    let acceptance: Acceptance = match protocol::decode(&body) {
+        Ok(a) => a,
+        Err(e) => {
+            return refuse(
+                StatusCode::BAD_REQUEST,
+                &path,
+                format!("bad acceptance: {e}"),
+            );
+        }
+    };
+    // The acceptor is not a peer yet: it proves it holds the key it presents.
+    let presented = acceptance.public_key.clone();
+    let known = move |k: &str| k == presented;
+    if let Err(r) = authenticate(&node, &method, &uri, &headers, &body, &known) {
+        return *r;
+    }
+    if !acceptance.url.starts_with("https://") {
+        return refuse(
+            StatusCode::BAD_REQUEST,
+            &path,
+            "the acceptor's URL is not https",
+        );
+    }
+    match node
+        .store
+        .redeem_invitation(&secret_hash(&acceptance.secret), now_ms())
+    {
+        Ok(Redeemed::Ok { connection }) if connection == acceptance.connection => {}
+        Ok(Redeemed::Ok { .. }) | Ok(Redeemed::Unknown) => {
+            return refuse(
+                StatusCode::FORBIDDEN,
+                &path,
+                crate::peer::InviteError::Unknown,
+            );
+        }
+        Ok(Redeemed::AlreadyUsed) => {
+            return refuse(
+                StatusCode::FORBIDDEN,
+                &path,
+                crate::peer::InviteError::Reused,
+            );
+        }
+        Ok(Redeemed::Expired) => {
+            return refuse(
+                StatusCode::FORBIDDEN,
+                &path,
+                crate::peer::InviteError::Expired,
+            );
+        }
+        Err(e) => return refuse(StatusCode::SERVICE_UNAVAILABLE, &path, e),
+    }
+    let peer = Peer {
+        connection: acceptance.connection.clone(),
+        url: acceptance.url.trim_end_matches('/').to_string(),
+        public_key: acceptance.public_key.clone(),
+        cert_fingerprint: acceptance.cert_fingerprint.to_ascii_lowercase(),
+        state: "active".into(),
+    };
+    if let Err(e) = node.store.put_peer(&peer) {
+        return refuse(StatusCode::SERVICE_UNAVAILABLE, &path, e);
+    }
+    tracing::info!(connection = %peer.connection, peer = %peer.url, "invitation accepted; peer linked");
+    if let Some(p) = &node.peers {
+        p.wake.notify_waiters();
+    }
+    axum::Json(Accepted {
+        connection: peer.connection,
+    })
+    .into_response()
+}
+
+async fn replica(
+    State(node): State<Arc<Node>>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let path = uri.path().to_string();
+    let key = match authenticate(&node, &method, &uri, &headers, &body, &known_key(&node)) {
+        Ok(k) => k,
+        Err(r) => return *r,
+    };
+    let message: ReplicaMessage = match protocol::decode(&body) {
+        Ok(m) => m,
+        Err(e) => return refuse(StatusCode::BAD_REQUEST, &path, format!("bad replica: {e}")),
+    };
+    let side = match side_for(&node, &key, &message.connection, &path) {
+        Ok(s) => s,
+        Err(r) => return *r,
+    };
+    let envelope: Envelope = match serde_json::from_value(message.envelope) {
+        Ok(e) => e,
+        Err(e) => return refuse(StatusCode::BAD_REQUEST, &path, format!("bad envelope: {e}")),
+    };
+    if envelope.origin_side != side.other {
+        return refuse(
+            StatusCode::FORBIDDEN,
+            &path,
+            format!(
+                "the replica says it comes from side {:?}; the peer's side is {:?}",
+                envelope.origin_side, side.other
+            ),
+        );
+    }
+    match node.pipeline.receive(&side, &envelope) {
+        Ok(()) => axum::Json(json!({ "queued": true })).into_response(),
+        Err(e) => refuse(StatusCode::SERVICE_UNAVAILABLE, &path, e),
+    }
+}
+
+async fn ack(
+    State(node): State<Arc<Node>>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let path = uri.path().to_string();
+    let key = match authenticate(&node, &method, &uri, &headers, &body, &known_key(&node)) {
+        Ok(k) => k,
+        Err(r) => return *r,
+    };
+    let message: AckMessage = match protocol::decode(&body) {
+        Ok(m) => m,
+        Err(e) => return refuse(StatusCode::BAD_REQUEST, &path, format!("bad ack: {e}")),
+    };
+    let side = match side_for(&node, &key, &message.connection, &path) {
+        Ok(s) => s,
+        Err(r) => return *r,
+    };
+    match crate::sync::transport::apply_ack(&node.store, &side, &message) {
+        Ok(()) => axum::Json(json!({ "applied": true })).into_response(),
+        Err(e) => refuse(StatusCode::SERVICE_UNAVAILABLE, &path, e),
+    }
+}
+
+#[derive(Deserialize)]
+struct AttachmentQuery {
+    connection: String,
+}
+
+async fn attachment(
+    State(node): State<Arc<Node>>,
+    Path(id): Path<String>,
+    Query(q): Query<AttachmentQuery>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Response {
+    let path = uri.path().to_string();
+    let key = match authenticate(&node, &method, &uri, &headers, b"", &known_key(&node)) {
+        Ok(k) => k,
+        Err(r) => return *r,
+    };
+    if !protocol::valid_item_id(&id) {
+        return refuse(StatusCode::FORBIDDEN, &path, "not a valid attachment id");
+    }
+    let side = match side_for(&node, &key, &q.connection, &path) {
+        Ok(s) => s,
+        Err(r) => return *r,
+    };
+    let cap = node.config.node.peer_max_attachment_bytes;
+    match node.store.offered_attachment(&q.connection, &id) {
+        Ok(Some(size)) if size > cap => {
+            return refuse(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                &path,
+                format!("attachment {id} is over the {cap} byte cap"),
+            );
+        }
+        Ok(Some(_)) => {}
+        Ok(None) => {
+            return refuse(
+                StatusCode::FORBIDDEN,
+                &path,
+                format!("attachment {id} was not listed in any replica sent to this peer"),
+            );
+        }
+        Err(e) => return refuse(StatusCode::SERVICE_UNAVAILABLE, &path, e),
+    }
+    let download = match side.jira.client().download_attachment(&id).await {
+        Ok(d) => d,
+        Err(e) => return refuse(StatusCode::BAD_GATEWAY, &path, e),
+    };
+    let mime = download
+        .mime_type
+        .clone()
+        .unwrap_or_else(|| "application/octet-stream".into());
+    // Streamed chunk by chunk; past the cap the stream fails and the peer sees a cut body.
+    let stream = futures_util::stream::unfold(Some((download, 0u64)), move |state| async move {
+        let (mut d, sent) = state?;
+        match d.chunk().await {
+            Ok(Some(chunk)) => {
+                let sent = sent + chunk.len() as u64;
+                if sent > cap {
+                    let e = std::io::Error::other("attachment over the peer link's cap");
+                    return Some((Err(e), None));
+                }
+                Some((Ok::<_, std::io::Error>(chunk), Some((d, sent))))
+            }
+            Ok(None) => None,
+            Err(e) => Some((Err(std::io::Error::other(e.to_string())), None)),
+        }
+    });
+    (
+        StatusCode::OK,
+        [("content-type", mime)],
+        Body::from_stream(stream),
+    )
+        .into_response()
+}

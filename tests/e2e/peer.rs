@@ -1,0 +1,571 @@
+//! Remote connections end to end: two nodes, each with its own simulated Jira, its own store,
+//! rules and credentials, paired through an invitation and talking signed HTTPS on loopback.
+//! Also the refusals: every request that is not what the pinned peer signed is answered
+//! 401/403 (or 413 for an oversize body) and nothing is applied.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use reqwest::Method;
+use serde_json::{Value, json};
+use twinsync::config::NodeConfig;
+use twinsync::daemon::{self, Running};
+use twinsync::peer::Identity;
+use twinsync::peer::enroll;
+use twinsync::peer::protocol::{ACK_PATH, MAX_BODY_BYTES, REPLICA_PATH};
+use twinsync::peer::sign;
+use twinsync::sim::{Flavour, SimHandle};
+use twinsync::store::now_ms;
+use twinsync::sync::node::Node;
+use twinsync_e2e::rule;
+
+use crate::sim::{Client, start};
+use crate::sync::wait_for;
+
+/// One organisation: its simulated Jira, its node (one side of connection `ab`), its data.
+struct Org {
+    sim: SimHandle,
+    client: Client,
+    node: Option<Running>,
+    config: String,
+    dir: tempfile::TempDir,
+}
+
+/// A free loopback port for a peer listener (its URL goes into invitations, so not port 0).
+fn free_port() -> u16 {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    l.local_addr().expect("addr").port()
+}
+
+impl Org {
+    /// `side` is `a` (Cloud, project SUP, trigger label `sync`) or `b` (Data Center, DEV).
+    async fn new(side: &str) -> Org {
+        let (flavour, project, other) = match side {
+            "a" => (Flavour::Cloud, "SUP", "b"),
+            _ => (Flavour::Dc, "DEV", "a"),
+        };
+        let sim = start(flavour).await;
+        let dir = tempfile::tempdir().expect("tempdir");
+        let rule_path = dir.path().join("rule.wasm");
+        std::fs::copy(rule("basic"), &rule_path).expect("copy rule");
+        let (flavour_name, user) = match flavour {
+            Flavour::Cloud => ("cloud", format!("user = \"{}\"\n", sim.user())),
+            _ => ("dc", String::new()),
+        };
+        let trigger = if side == "a" {
+            "trigger = \"project = SUP AND labels = sync\"\n"
+        } else {
+            ""
+        };
+        let config = format!(
+            r#"
+[node]
+data_dir = "{data}"
+listen = "127.0.0.1:0"
+workers = 2
+poll_interval_secs = 0
+peer_listen = "127.0.0.1:{port}"
+
+[instances.{side}]
+url = "{url}"
+flavour = "{flavour_name}"
+{user}token = {{ value = "{token}" }}
+webhook_secret = {{ value = "s3cret" }}
+
+[[connection]]
+name = "ab"
+peer = "{other}"
+
+[[connection.side]]
+name = "{side}"
+instance = "{side}"
+project = "{project}"
+rule = "{rule}"
+{trigger}config = {{ project = "{project}" }}
+"#,
+            data = dir.path().join("data").display(),
+            port = free_port(),
+            url = sim.url(),
+            token = sim.token(),
+            rule = rule_path.display(),
+        );
+        let client = Client::new(&sim);
+        let mut org = Org {
+            sim,
+            client,
+            node: None,
+            config,
+            dir,
+        };
+        org.start_node(side).await;
+        org
+    }
+
+    fn parsed(&self) -> NodeConfig {
+        NodeConfig::parse(&self.config, Path::new("twinsync.toml"), PathBuf::from("."))
+            .expect("config parses")
+    }
+
+    async fn start_node(&mut self, instance: &str) {
+        let config = self.parsed();
+        let node = Node::build(config).expect("node builds");
+        let running = daemon::start(node, "127.0.0.1:0".parse().expect("addr"))
+            .await
+            .expect("node starts");
+        let url = format!("{}/webhooks/jira/{instance}?secret=s3cret", running.url());
+        let answer = self
+            .client
+            .post(
+                "/rest/webhooks/1.0/webhook",
+                json!({
+                    "name": format!("twinsync {}", running.url()),
+                    "url": url,
+                    "events": ["jira:issue_created", "jira:issue_updated", "jira:issue_deleted",
+                               "comment_created", "comment_updated", "comment_deleted"],
+                    "excludeBody": false
+                }),
+            )
+            .await;
+        assert!(answer.status < 300, "webhook registration: {}", answer.body);
+        self.node = Some(running);
+    }
+
+    fn node(&self) -> &std::sync::Arc<Node> {
+        &self.node.as_ref().expect("node running").node
+    }
+
+    fn peer_url(&self) -> String {
+        format!(
+            "https://{}",
+            self.node
+                .as_ref()
+                .and_then(|n| n.peer_addr)
+                .expect("peer API serving")
+        )
+    }
+
+    fn identity(&self) -> Identity {
+        Identity::load_or_create(&Identity::dir_in(&self.dir.path().join("data")))
+            .expect("identity")
+    }
+
+    fn event_count(&self) -> usize {
+        self.node()
+            .store
+            .events(None, Some("ab"), 10_000, 0)
+            .expect("events")
+            .len()
+    }
+}
+
+/// Two organisations paired through an invitation made by `a` and accepted by `b`.
+async fn paired() -> (Org, Org) {
+    let a = Org::new("a").await;
+    let b = Org::new("b").await;
+    let code = enroll::invite(&a.parsed(), &a.node().store, "ab", Duration::from_secs(600))
+        .expect("invite");
+    let peer = enroll::accept(&b.parsed(), &b.node().store, &code)
+        .await
+        .expect("accept");
+    assert_eq!(peer.url, a.peer_url());
+    let on_a = a
+        .node()
+        .store
+        .peer("ab")
+        .expect("store")
+        .expect("peer on a");
+    assert_eq!(on_a.public_key, b.identity().public_key());
+    (a, b)
+}
+
+fn adf(text: &str) -> Value {
+    json!({"type": "doc", "version": 1, "content": [{"type": "paragraph", "content": [{"type": "text", "text": text}]}]})
+}
+
+async fn field(c: &Client, key: &str, path: &[&str]) -> Value {
+    let issue = c.get(&format!("/issue/{key}")).await;
+    let mut v = &issue.body["fields"];
+    for p in path {
+        v = &v[*p];
+    }
+    v.clone()
+}
+
+async fn list(c: &Client, key: &str, path: &[&str]) -> Vec<Value> {
+    field(c, key, path)
+        .await
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+}
+
+fn text_of(body: &Value) -> String {
+    match body {
+        Value::String(s) => s.trim().to_string(),
+        adf => {
+            let mut out = String::new();
+            fn walk(v: &Value, out: &mut String) {
+                if let Some(t) = v["text"].as_str() {
+                    out.push_str(t);
+                }
+                for c in v["content"].as_array().into_iter().flatten() {
+                    walk(c, out);
+                }
+            }
+            walk(adf, &mut out);
+            out.trim().to_string()
+        }
+    }
+}
+
+async fn upload(c: &Client, key: &str, name: &str, bytes: &[u8]) -> Value {
+    let part = reqwest::multipart::Part::bytes(bytes.to_vec()).file_name(name.to_string());
+    let form = reqwest::multipart::Form::new().part("file", part);
+    let resp = c
+        .http
+        .post(format!("{}/issue/{key}/attachments", c.base))
+        .header("Authorization", &c.auth)
+        .header("X-Atlassian-Token", "no-check")
+        .multipart(form)
+        .send()
+        .await
+        .expect("upload reaches the simulator");
+    assert_eq!(resp.status().as_u16(), 200);
+    resp.json::<Value>().await.expect("upload answer")[0].clone()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_nodes_paired_by_invitation_sync_fields_comments_and_attachments_both_ways() {
+    let (a, b) = paired().await;
+    let created = a
+        .client
+        .post(
+            "/issue",
+            json!({"fields": {
+                "project": {"key": "SUP"},
+                "issuetype": {"name": "Bug"},
+                "summary": "Printer on fire",
+                "description": adf("Room 4."),
+                "priority": {"name": "High"},
+                "labels": ["sync"],
+            }}),
+        )
+        .await;
+    assert_eq!(created.status, 201, "{}", created.body);
+    let key_a = created.body["key"].as_str().expect("key").to_string();
+
+    // The twin appears on B, and A learns its key only through B's ack.
+    let key_b = wait_for("the twin's key acked back to A", || async {
+        a.node()
+            .store
+            .twin_by_local("ab", "a", &key_a)
+            .ok()
+            .flatten()
+            .and_then(|t| t.remote_key)
+    })
+    .await;
+    assert!(key_b.starts_with("DEV-"), "{key_b}");
+    assert_eq!(
+        field(&b.client, &key_b, &["summary"]).await,
+        "Printer on fire"
+    );
+    assert_eq!(
+        field(&b.client, &key_b, &["priority", "name"]).await,
+        "High"
+    );
+
+    // A field change on B crosses back to A.
+    let edit = b
+        .client
+        .put(
+            &format!("/issue/{key_b}"),
+            json!({"fields": {"summary": "Printer extinguished"}}),
+        )
+        .await;
+    assert!(edit.status < 300, "{}", edit.body);
+    wait_for("B's summary on A", || async {
+        (field(&a.client, &key_a, &["summary"]).await == "Printer extinguished").then_some(())
+    })
+    .await;
+
+    // Comments both ways, each once.
+    a.client
+        .post(
+            &format!("/issue/{key_a}/comment"),
+            json!({"body": adf("from A")}),
+        )
+        .await;
+    wait_for("A's comment on B", || async {
+        let cs = list(&b.client, &key_b, &["comment", "comments"]).await;
+        (cs.len() == 1 && text_of(&cs[0]["body"]) == "from A").then_some(())
+    })
+    .await;
+    b.client
+        .post(
+            &format!("/issue/{key_b}/comment"),
+            json!({"body": "from B"}),
+        )
+        .await;
+    wait_for("B's comment on A", || async {
+        let cs = list(&a.client, &key_a, &["comment", "comments"]).await;
+        (cs.len() == 2).then_some(())
+    })
+    .await;
+
+    // An attachment's bytes are fetched from A's node by B's node, signed, over pinned TLS.
+    let bytes: Vec<u8> = (0..40_000u32).map(|i| (i % 251) as u8).collect();
+    upload(&a.client, &key_a, "trace.bin", &bytes).await;
+    a.client
+        .put(
+            &format!("/issue/{key_a}"),
+            json!({"fields": {"summary": "Printer extinguished, logs attached"}}),
+        )
+        .await;
+    let on_b = wait_for("the attachment on B", || async {
+        let l = list(&b.client, &key_b, &["attachment"]).await;
+        (l.len() == 1).then(|| l[0].clone())
+    })
+    .await;
+    assert_eq!(on_b["filename"], "trace.bin");
+    let content = on_b["content"].as_str().expect("content url");
+    let got = b
+        .client
+        .http
+        .get(content)
+        .header("Authorization", &b.client.auth)
+        .send()
+        .await
+        .expect("download")
+        .bytes()
+        .await
+        .expect("bytes");
+    assert_eq!(got.as_ref(), bytes.as_slice(), "the same bytes arrive");
+
+    // Settled: nothing duplicated on either side, and no echo.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(
+        list(&a.client, &key_a, &["comment", "comments"])
+            .await
+            .len(),
+        2
+    );
+    assert_eq!(
+        list(&b.client, &key_b, &["comment", "comments"])
+            .await
+            .len(),
+        2
+    );
+    assert_eq!(list(&a.client, &key_a, &["attachment"]).await.len(), 1);
+    assert_eq!(list(&b.client, &key_b, &["attachment"]).await.len(), 1);
+    assert_eq!(
+        b.sim
+            .state()
+            .issues
+            .values()
+            .filter(|i| i.summary.contains("Printer"))
+            .count(),
+        1
+    );
+}
+
+/// A raw signed request from `identity` to `org`'s peer API; `tweak` may change headers and body.
+async fn raw(
+    org: &Org,
+    identity: &Identity,
+    method: Method,
+    path: &str,
+    body: Vec<u8>,
+    (timestamp, nonce): (i64, &str),
+    tweak: impl FnOnce(&mut Vec<(&'static str, String)>, &mut Vec<u8>),
+) -> (u16, String) {
+    let mut headers = sign::sign(identity, method.as_str(), path, &body, timestamp, nonce);
+    let mut body = body;
+    tweak(&mut headers, &mut body);
+    let fingerprint = org.identity().cert_fingerprint();
+    let http =
+        twinsync::peer::tls::pinned_client(&fingerprint, Duration::from_secs(10)).expect("client");
+    let mut req = http.request(method, format!("{}{path}", org.peer_url()));
+    for (k, v) in headers {
+        req = req.header(k, v);
+    }
+    let resp = req.body(body).send().await.expect("peer API answers");
+    let status = resp.status().as_u16();
+    (status, resp.text().await.unwrap_or_default())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn forged_replayed_stale_and_unlisted_requests_are_refused_and_nothing_is_applied() {
+    let (a, b) = paired().await;
+    let peer = b.identity();
+    let stranger_dir = tempfile::tempdir().expect("tempdir");
+    let stranger = Identity::load_or_create(stranger_dir.path()).expect("identity");
+    let replica = serde_json::to_vec(&json!({
+        "connection": "ab",
+        "envelope": {
+            "origin_side": "b", "origin_key": "DEV-999", "seq": 1, "ack": 0, "updated": "",
+            "replica": {"summary": "Forged", "issue_type": "Task"}
+        }
+    }))
+    .expect("json");
+    let before = a.event_count();
+    let now = now_ms();
+    let post = |body: Vec<u8>, ts: i64, nonce: &'static str| {
+        let (a, peer) = (&a, &peer);
+        async move {
+            raw(
+                a,
+                peer,
+                Method::POST,
+                REPLICA_PATH,
+                body,
+                (ts, nonce),
+                |_, _| {},
+            )
+            .await
+        }
+    };
+
+    // Tampered body: signed one body, sent another.
+    let (s, _) = raw(
+        &a,
+        &peer,
+        Method::POST,
+        REPLICA_PATH,
+        replica.clone(),
+        (now, "n-tamper"),
+        |_, body| {
+            body.extend_from_slice(b" ");
+        },
+    )
+    .await;
+    assert_eq!(s, 401, "tampered body");
+    // Bad signature: another message's signature.
+    let other_sig = sign::sign(&peer, "POST", ACK_PATH, &replica, now, "n-bad")[4]
+        .1
+        .clone();
+    let (s, _) = raw(
+        &a,
+        &peer,
+        Method::POST,
+        REPLICA_PATH,
+        replica.clone(),
+        (now, "n-bad"),
+        |h, _| {
+            h[4].1 = other_sig;
+        },
+    )
+    .await;
+    assert_eq!(s, 401, "bad signature");
+    // Unknown key.
+    let (s, _) = raw(
+        &a,
+        &stranger,
+        Method::POST,
+        REPLICA_PATH,
+        replica.clone(),
+        (now, "n-x"),
+        |_, _| {},
+    )
+    .await;
+    assert_eq!(s, 403, "unknown key");
+    // Stale and future timestamps (the default window is five minutes).
+    assert_eq!(
+        post(replica.clone(), now - 10 * 60_000, "n-old").await.0,
+        401,
+        "stale"
+    );
+    assert_eq!(
+        post(replica.clone(), now + 10 * 60_000, "n-new").await.0,
+        401,
+        "future"
+    );
+    // Oversize body.
+    let (s, _) = post(vec![b' '; MAX_BODY_BYTES + 1], now, "n-big").await;
+    assert_eq!(s, 413, "oversize body");
+    assert_eq!(a.event_count(), before, "nothing refused was applied");
+
+    // A correctly signed request passes once; its replay is refused.
+    let ack =
+        serde_json::to_vec(&json!({"connection": "ab", "origin_key": "SUP-999"})).expect("json");
+    let send_ack = || {
+        raw(
+            &a,
+            &peer,
+            Method::POST,
+            ACK_PATH,
+            ack.clone(),
+            (now, "n-once"),
+            |_, _| {},
+        )
+    };
+    assert_eq!(send_ack().await.0, 200, "a signed ack passes");
+    assert_eq!(send_ack().await.0, 401, "replayed nonce");
+
+    // Attachments: only ids a replica sent to this peer listed; no path tricks.
+    let get = |path: String, nonce: &'static str| {
+        let (a, peer) = (&a, &peer);
+        async move {
+            raw(
+                a,
+                peer,
+                Method::GET,
+                &path,
+                Vec::new(),
+                (now, nonce),
+                |_, _| {},
+            )
+            .await
+        }
+    };
+    let (s, body) = get("/peer/v1/attachment/10000?connection=ab".into(), "n-att").await;
+    assert_eq!(s, 403, "unlisted attachment: {body}");
+    let (s, _) = get(
+        "/peer/v1/attachment/..%2F..%2Ftwinsync.db?connection=ab".into(),
+        "n-trav",
+    )
+    .await;
+    assert_eq!(s, 403, "path traversal id");
+
+    // A client pinned to another certificate never completes the handshake.
+    let wrong =
+        twinsync::peer::tls::pinned_client(&stranger.cert_fingerprint(), Duration::from_secs(5))
+            .expect("client");
+    assert!(
+        wrong
+            .get(format!("{}/peer/v1/ack", a.peer_url()))
+            .send()
+            .await
+            .is_err()
+    );
+
+    // Invitations: a code works once; an expired one is refused before anything is sent.
+    let code = enroll::invite(&a.parsed(), &a.node().store, "ab", Duration::from_secs(600))
+        .expect("invite");
+    enroll::accept(&b.parsed(), &b.node().store, &code)
+        .await
+        .expect("first use");
+    let again = enroll::accept(&b.parsed(), &b.node().store, &code)
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(again.contains("already used"), "{again}");
+    let expired =
+        enroll::invite(&a.parsed(), &a.node().store, "ab", Duration::ZERO).expect("invite");
+    let e = enroll::accept(&b.parsed(), &b.node().store, &expired)
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("expired"), "{e}");
+    let mut tampered = code.clone().into_bytes();
+    tampered[20] = if tampered[20] == b'A' { b'B' } else { b'A' };
+    let e = enroll::accept(
+        &b.parsed(),
+        &b.node().store,
+        &String::from_utf8(tampered).expect("ascii"),
+    )
+    .await
+    .unwrap_err()
+    .to_string();
+    assert!(e.contains("changed after it was made"), "{e}");
+    assert_eq!(a.event_count(), before, "nothing refused was applied");
+}
