@@ -4,6 +4,7 @@
 //! 401/403 (or 413 for an oversize body) and nothing is applied.
 
 use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use reqwest::Method;
@@ -99,6 +100,32 @@ rule = "{rule}"
         };
         org.start_node(side).await;
         org
+    }
+
+    /// The same organisation's config with its node not started (for a node process).
+    async fn prepared(side: &str) -> Org {
+        let mut org = Org::new(side).await;
+        if let Some(n) = org.node.take() {
+            n.stop().await;
+        }
+        org
+    }
+
+    /// Registers the simulator's webhook for a node serving at `node_url`.
+    async fn register_webhook(&self, node_url: &str, instance: &str) {
+        let answer = self
+            .client
+            .post(
+                "/rest/webhooks/1.0/webhook",
+                json!({
+                    "name": format!("twinsync process {node_url}"),
+                    "url": format!("{node_url}/webhooks/jira/{instance}?secret=s3cret"),
+                    "events": ["jira:issue_created", "jira:issue_updated", "comment_created"],
+                    "excludeBody": false
+                }),
+            )
+            .await;
+        assert!(answer.status < 300, "webhook registration: {}", answer.body);
     }
 
     fn parsed(&self) -> NodeConfig {
@@ -568,4 +595,240 @@ async fn forged_replayed_stale_and_unlisted_requests_are_refused_and_nothing_is_
     .to_string();
     assert!(e.contains("changed after it was made"), "{e}");
     assert_eq!(a.event_count(), before, "nothing refused was applied");
+}
+
+async fn create_synced(a: &Org, summary: &str) -> String {
+    let created = a
+        .client
+        .post(
+            "/issue",
+            json!({"fields": {
+                "project": {"key": "SUP"},
+                "issuetype": {"name": "Task"},
+                "summary": summary,
+                "labels": ["sync"],
+            }}),
+        )
+        .await;
+    assert_eq!(created.status, 201, "{}", created.body);
+    created.body["key"].as_str().expect("key").to_string()
+}
+
+fn twin_on_a(a: &Org, key_a: &str) -> Option<String> {
+    a.node()
+        .store
+        .twin_by_local("ab", "a", key_a)
+        .ok()
+        .flatten()
+        .and_then(|t| t.remote_key)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stopped_peer_misses_nothing_and_gets_nothing_twice() {
+    let (a, mut b) = paired().await;
+    let first = create_synced(&a, "Before the outage").await;
+    wait_for("the first twin", || async { twin_on_a(&a, &first) }).await;
+
+    // B's node goes down: A's deliveries wait in its outbox, retried with backoff.
+    if let Some(n) = b.node.take() {
+        n.stop().await;
+    }
+    let during: Vec<String> = create_many(&a, 5).await;
+    wait_for("deliveries queued in A's outbox", || async {
+        (a.node().store.outbox_len("ab").unwrap_or(0) >= 5).then_some(())
+    })
+    .await;
+    a.client
+        .post(
+            &format!("/issue/{first}/comment"),
+            json!({"body": adf("said during the outage")}),
+        )
+        .await;
+
+    // B comes back with the same store: everything arrives, in order, once.
+    b.start_node("b").await;
+    for key in &during {
+        wait_for("a twin made after the outage", || async {
+            twin_on_a(&a, key)
+        })
+        .await;
+    }
+    let first_b = twin_on_a(&a, &first).expect("twin");
+    wait_for("the outage comment on B", || async {
+        (list(&b.client, &first_b, &["comment", "comments"])
+            .await
+            .len()
+            == 1)
+            .then_some(())
+    })
+    .await;
+    wait_for("A's outbox drained", || async {
+        (a.node().store.outbox_len("ab").unwrap_or(1) == 0).then_some(())
+    })
+    .await;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let on_b = b
+        .sim
+        .state()
+        .issues
+        .values()
+        .filter(|i| i.summary.starts_with("During the outage") || i.summary == "Before the outage")
+        .count();
+    assert_eq!(on_b, 6, "every issue once on B");
+    assert_eq!(
+        list(&b.client, &first_b, &["comment", "comments"])
+            .await
+            .len(),
+        1,
+        "the comment once"
+    );
+}
+
+/// Creates `n` synced issues on A, one after the other.
+async fn create_many(a: &Org, n: usize) -> Vec<String> {
+    let mut keys = Vec::new();
+    for i in 0..n {
+        keys.push(create_synced(a, &format!("During the outage {i}")).await);
+    }
+    keys
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_connection_deleted_on_one_node_is_a_clear_state_on_the_other() {
+    let (a, mut b) = paired().await;
+    // B removes the connection from its config and restarts.
+    if let Some(n) = b.node.take() {
+        n.stop().await;
+    }
+    let start = b.config.find("[[connection]]").expect("connection table");
+    b.config.truncate(start);
+    b.start_node("b").await;
+
+    create_synced(&a, "After the divorce").await;
+    wait_for("A to see the connection deleted by its peer", || async {
+        let peer = a.node().store.peer("ab").ok().flatten()?;
+        (peer.state == "deleted").then_some(())
+    })
+    .await;
+    let status = twinsync::server::status_json(a.node()).expect("status");
+    assert_eq!(
+        status["connections"][0]["peer"]["state"], "deleted",
+        "{status}"
+    );
+    // Nothing is lost: the replica waits in the outbox, retried slowly, not as errors forever.
+    assert_eq!(a.node().store.outbox_len("ab").expect("outbox"), 1);
+    assert!(
+        a.node()
+            .store
+            .events(Some(twinsync::store::EventState::Failed), Some("ab"), 10, 0)
+            .expect("events")
+            .is_empty()
+    );
+}
+
+/// The `twinsync` binary that `cargo build -p twinsync` leaves in the target directory.
+fn node_binary() -> PathBuf {
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| twinsync_e2e::root().join("target"));
+    let bin = target
+        .join("debug")
+        .join(format!("twinsync{}", std::env::consts::EXE_SUFFIX));
+    assert!(
+        bin.is_file(),
+        "{} is missing: build it first with `cargo build -p twinsync`",
+        bin.display()
+    );
+    bin
+}
+
+/// A node process, killed when the test ends.
+struct NodeProcess(Child);
+
+impl Drop for NodeProcess {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Writes `org`'s config with a fixed HTTP port, starts `twinsync node` on it, and points
+/// the simulator's webhooks at it; returns the process and the config file.
+async fn node_process(org: &Org, instance: &str) -> (NodeProcess, PathBuf) {
+    let port = free_port();
+    let config = org.config.replace(
+        "listen = \"127.0.0.1:0\"",
+        &format!("listen = \"127.0.0.1:{port}\""),
+    );
+    let path = org.dir.path().join("twinsync.toml");
+    std::fs::write(&path, config).expect("write config");
+    let child = Command::new(node_binary())
+        .args(["node", "-c"])
+        .arg(&path)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("node process starts");
+    let url = format!("http://127.0.0.1:{port}");
+    let http = reqwest::Client::new();
+    wait_for("the node process to serve", || async {
+        http.get(format!("{url}/healthz"))
+            .send()
+            .await
+            .ok()
+            .filter(|r| r.status().is_success())
+            .map(|_| ())
+    })
+    .await;
+    org.register_webhook(&url, instance).await;
+    (NodeProcess(child), path)
+}
+
+fn cli(args: &[&str], config: &Path) -> std::process::Output {
+    Command::new(node_binary())
+        .args(args)
+        .arg("-c")
+        .arg(config)
+        .output()
+        .expect("the CLI runs")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_node_processes_pair_through_the_cli_and_sync_an_issue() {
+    let a = Org::prepared("a").await;
+    let b = Org::prepared("b").await;
+    let (_node_a, config_a) = node_process(&a, "a").await;
+    let (_node_b, config_b) = node_process(&b, "b").await;
+
+    let out = cli(&["connection", "invite", "-C", "ab"], &config_a);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let code = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    let out = cli(&["connection", "accept", &code], &config_b);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // The secret works once.
+    let again = cli(&["connection", "accept", &code], &config_b);
+    assert!(!again.status.success());
+    let stderr = String::from_utf8_lossy(&again.stderr);
+    assert!(stderr.contains("already used"), "{stderr}");
+
+    create_synced(&a, "Across two processes").await;
+    wait_for("the issue on B's Jira, made by B's node", || async {
+        let n = b
+            .sim
+            .state()
+            .issues
+            .values()
+            .filter(|i| i.summary == "Across two processes")
+            .count();
+        (n == 1).then_some(())
+    })
+    .await;
 }

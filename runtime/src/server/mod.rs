@@ -296,6 +296,8 @@ pub fn status_json(node: &Node) -> Result<serde_json::Value, crate::store::Store
                 None => 0,
             },
             "sides": sides,
+            // A remote connection's peer node, and whether either side deleted the connection.
+            "peer": node.store.peer(&conn.name)?,
         }));
     }
     Ok(json!({ "connections": connections }))

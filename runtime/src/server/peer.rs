@@ -104,8 +104,12 @@ fn side_for(
             .find(|s| s.connection == connection)
             .cloned()
     });
+    let deleted_here = node
+        .store
+        .connection_state(connection)
+        .is_ok_and(|s| s == crate::store::ConnectionState::Deleted);
     match side {
-        Some(side) if peer.state != "deleted" => Ok(side),
+        Some(side) if peer.state != "deleted" && !deleted_here => Ok(side),
         // Deleted here: the peer gets a clear, final answer instead of errors forever.
         _ => Err(Box::new(refuse(
             StatusCode::GONE,
