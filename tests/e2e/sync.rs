@@ -988,3 +988,61 @@ async fn a_status_walks_a_different_workflow_on_the_other_side() {
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_comment_on_one_side_does_not_undo_a_field_edit_on_the_other() {
+    let w = World::new().await;
+    let key_a = create_on_a(&w, "Before", &["sync"]).await;
+    let key_b = w.twin_of(&key_a).await;
+    w.settle().await;
+    let http = reqwest::Client::new();
+    let node_url = w.node.as_ref().expect("node").url();
+    http.post(format!("{node_url}/api/connections/ab/pause"))
+        .send()
+        .await
+        .expect("pause");
+    // A changes fields; B, later, only comments: not a conflict, both changes must land.
+    w.ca.put(
+        &format!("/issue/{key_a}"),
+        json!({"fields": {"summary": "After"}}),
+    )
+    .await;
+    w.ca.post(
+        &format!("/issue/{key_a}/transitions"),
+        json!({"transition": {"id": "11"}}),
+    )
+    .await;
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    w.cb.post(
+        &format!("/issue/{key_b}/comment"),
+        json!({"body": "A later comment on B"}),
+    )
+    .await;
+    wait_for("the changes queued", || async {
+        let q = w.node().store.queue_stats(Some("ab")).ok()?;
+        (q.pending >= 2).then_some(())
+    })
+    .await;
+    http.post(format!("{node_url}/api/connections/ab/resume"))
+        .send()
+        .await
+        .expect("resume");
+    wait_for("A's fields on B and B's comment on A", || async {
+        let b_ok = field(&w.cb, &key_b, &["summary"]).await == "After"
+            && field(&w.cb, &key_b, &["status", "name"]).await == "In Progress";
+        let a_ok = comments(&w.ca, &key_a).await.len() == 1;
+        (b_ok && a_ok).then_some(())
+    })
+    .await;
+    w.settle().await;
+    assert_eq!(
+        field(&w.ca, &key_a, &["summary"]).await,
+        "After",
+        "A's edit stands"
+    );
+    assert_eq!(
+        field(&w.ca, &key_a, &["status", "name"]).await,
+        "In Progress"
+    );
+    assert_eq!(comments(&w.cb, &key_b).await.len(), 1, "no duplicate on B");
+}

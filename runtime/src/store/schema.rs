@@ -154,4 +154,9 @@ pub(super) const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (connection, attachment_id)
     );
     "#,
+    // 6: the last send that changed fields (not only comments or attachments), to tell a
+    // concurrent field edit from a concurrent comment.
+    r#"
+    ALTER TABLE twins ADD COLUMN sent_fields_seq INTEGER NOT NULL DEFAULT 0;
+    "#,
 ];

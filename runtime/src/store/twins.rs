@@ -23,6 +23,8 @@ pub struct Twin {
     pub sent_updated: Option<String>,
     /// The other side's sequence number of the last replica applied (or deliberately not applied) here.
     pub applied_seq: i64,
+    /// The sequence number of this side's last send that changed fields.
+    pub sent_fields_seq: i64,
     pub created_at: i64,
     pub updated_at: i64,
 }
@@ -73,7 +75,7 @@ pub struct ItemMapping {
 
 const TWIN_COLUMNS: &str = "connection, side, local_key, remote_key, sent_hash, sent_replica, \
                             applied_hash, applied_replica, created_at, updated_at, sent_seq, \
-                            sent_updated, applied_seq";
+                            sent_updated, applied_seq, sent_fields_seq";
 
 fn twin(row: &Row<'_>) -> rusqlite::Result<Twin> {
     Ok(Twin {
@@ -90,6 +92,7 @@ fn twin(row: &Row<'_>) -> rusqlite::Result<Twin> {
         sent_seq: row.get(10)?,
         sent_updated: row.get(11)?,
         applied_seq: row.get(12)?,
+        sent_fields_seq: row.get(13)?,
     })
 }
 
@@ -211,12 +214,16 @@ impl Store {
         local_key: &str,
         hash: &str,
         replica: &str,
-        sent: Option<(i64, &str)>,
+        sent: Option<(i64, &str, bool)>,
     ) -> Result<()> {
-        let (seq, updated) = sent.unzip();
+        let (seq, updated, fields) = match sent {
+            Some((seq, updated, fields)) => (Some(seq), Some(updated), fields),
+            None => (None, None, false),
+        };
         self.conn().execute(
             "UPDATE twins SET sent_hash = ?4, sent_replica = ?5, updated_at = ?6, \
-             sent_seq = COALESCE(?7, sent_seq), sent_updated = COALESCE(?8, sent_updated) \
+             sent_seq = COALESCE(?7, sent_seq), sent_updated = COALESCE(?8, sent_updated), \
+             sent_fields_seq = CASE WHEN ?9 THEN COALESCE(?7, sent_fields_seq) ELSE sent_fields_seq END \
              WHERE connection = ?1 AND side = ?2 AND local_key = ?3",
             params![
                 connection,
@@ -226,7 +233,8 @@ impl Store {
                 replica,
                 now_ms(),
                 seq,
-                updated
+                updated,
+                fields
             ],
         )?;
         Ok(())
@@ -418,7 +426,7 @@ mod tests {
                 .local_key,
             "B-7"
         );
-        s.record_sent("c", "b", "B-7", "h1", "{}", Some((1, "t")))
+        s.record_sent("c", "b", "B-7", "h1", "{}", Some((1, "t", true)))
             .unwrap();
         assert_eq!(
             s.twin_by_local("c", "b", "B-7")

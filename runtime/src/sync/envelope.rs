@@ -23,6 +23,14 @@ pub struct Envelope {
     /// The origin issue's `updated` when this replica was made: breaks concurrent-edit ties.
     #[serde(default)]
     pub updated: String,
+    /// Whether the replica's fields differ from the sender's previous one; `false` when only
+    /// comments or attachments changed, so its fields must not overwrite a concurrent edit.
+    #[serde(default = "changed")]
+    pub fields_changed: bool,
+}
+
+fn changed() -> bool {
+    true
 }
 
 /// Whether this side's version wins a concurrent edit: the later `updated` wins, and on a

@@ -291,6 +291,12 @@ impl Pipeline {
                 note: Some("nothing the rule exports changed; nothing sent".into()),
             });
         }
+        let previous = twin
+            .as_ref()
+            .and_then(|t| t.sent_replica.as_deref())
+            .and_then(|j| serde_json::from_str::<Envelope>(j).ok());
+        let fields_changed =
+            previous.is_none_or(|p| fields_only(&p.replica) != fields_only(&replica));
         let envelope = Envelope {
             origin_side: side.name.clone(),
             origin_key: key.clone(),
@@ -298,6 +304,7 @@ impl Pipeline {
             seq: twin.as_ref().map_or(0, |t| t.sent_seq) + 1,
             ack: twin.as_ref().map_or(0, |t| t.applied_seq),
             updated,
+            fields_changed,
         };
         // Deliver before recording "sent": a crash in between re-sends (harmless), never loses.
         self.deliver(&side, &envelope)?;
@@ -308,7 +315,7 @@ impl Pipeline {
             &key,
             &hash,
             &envelope.to_json(),
-            Some((envelope.seq, &envelope.updated)),
+            Some((envelope.seq, &envelope.updated, envelope.fields_changed)),
         )?;
         Ok(Finished {
             state: EventState::Done,
@@ -382,14 +389,14 @@ impl Pipeline {
             Some(t) => side.jira.get_issue(&t.local_key).await?,
             None => self.find_unfinished_creation(&side, &envelope).await?,
         };
-        let mut unsent = false;
+        let (mut unsent, mut take_fields) = (false, true);
         if let (Some(twin), Some(current)) = (&twin, &local) {
             match self
                 .concurrent_edit(&side, twin, current, &envelope)
                 .await?
             {
                 Verdict::Keep(kept) => return Ok(kept),
-                Verdict::Apply { unsent: u } => unsent = u,
+                Verdict::Apply { unsent: u, fields } => (unsent, take_fields) = (u, fields),
             }
         }
         let local_key = local.as_ref().map(|l| l.issue.key.clone());
@@ -412,6 +419,12 @@ impl Pipeline {
         {
             Ok(v) => v,
             Err(end) => return end,
+        };
+        // Their fields are stale copies of a concurrent edit here: take only their comment and attachment sets.
+        let changes = if take_fields {
+            changes
+        } else {
+            sets_only(changes)
         };
         let changes = self.link_parent(&side, changes, local.is_none(), event.attempts)?;
         // A retried event may have reached Jira before the node stopped (or Jira failed after
@@ -921,7 +934,25 @@ impl Pipeline {
             _ => (false, false),
         };
         if !unsent_fields && envelope.ack >= twin.sent_seq {
-            return Ok(Verdict::Apply { unsent });
+            return Ok(Verdict::Apply {
+                unsent,
+                fields: true,
+            });
+        }
+        // Concurrent. Only a field edit on both sides is a conflict: a side that only added
+        // comments or attachments sends fields the other side has moved past.
+        if !envelope.fields_changed {
+            return Ok(Verdict::Apply {
+                unsent,
+                fields: false,
+            });
+        }
+        let mine_changed_fields = unsent_fields || twin.sent_fields_seq > envelope.ack;
+        if !mine_changed_fields {
+            return Ok(Verdict::Apply {
+                unsent,
+                fields: true,
+            });
         }
         let mine = if unsent_fields {
             current.issue.updated.as_str()
@@ -929,7 +960,10 @@ impl Pipeline {
             twin.sent_updated.as_deref().unwrap_or("")
         };
         if !local_wins(mine, &side.name, &envelope.updated, &envelope.origin_side) {
-            return Ok(Verdict::Apply { unsent });
+            return Ok(Verdict::Apply {
+                unsent,
+                fields: true,
+            });
         }
         self.store
             .record_seen(&side.connection, &side.name, &twin.local_key, envelope.seq)?;
@@ -994,6 +1028,7 @@ impl Pipeline {
             seq: 0,
             ack: 0,
             updated: String::new(),
+            fields_changed: false,
         };
         self.store.record_sent(
             conn,
@@ -1058,8 +1093,9 @@ impl Orphans {
 enum Verdict {
     /// This side keeps its version; the event is finished.
     Keep(Finished),
-    /// Apply it; `unsent` says this side has local changes the other side has not seen.
-    Apply { unsent: bool },
+    /// Apply it; `unsent` says this side has local changes the other side has not seen;
+    /// `fields` says whether to take its fields or only its comment and attachment sets.
+    Apply { unsent: bool, fields: bool },
 }
 
 /// Whether `after` differs from `before` in a way the applied plan does not explain: a field
@@ -1120,6 +1156,15 @@ fn foreign_change(
         || (f.description.is_none()
             && before.description.as_ref().map(|d| d.text.trim())
                 != after.description.as_ref().map(|d| d.text.trim()))
+}
+
+/// Changes reduced to the comment and attachment sets.
+fn sets_only(c: Changes) -> Changes {
+    Changes {
+        comments: c.comments,
+        attachments: c.attachments,
+        ..Changes::default()
+    }
 }
 
 /// A replica without its comment and attachment sets, which merge rather than conflict.
