@@ -142,3 +142,71 @@ async fn a_node_will_not_open_its_admin_api_to_the_network_without_a_token() {
         .expect("refused");
     assert!(err.to_string().contains("admin token"), "{err}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rules_twins_and_the_openapi_document() {
+    let w = World::new().await;
+    let key_a = create_on_a(&w, "Looked up", &["sync"]).await;
+    let key_b = w.twin_of(&key_a).await;
+    w.settle().await;
+    let url = w.node.as_ref().expect("node").url();
+    let get = |path: String| async move {
+        let resp = reqwest::get(path).await.expect("reach");
+        let status = resp.status().as_u16();
+        (
+            status,
+            resp.json::<serde_json::Value>().await.unwrap_or_default(),
+        )
+    };
+
+    // A twin by either key, with what was sent and applied.
+    for key in [&key_a, &key_b] {
+        let (status, body) = get(format!("{url}/api/twins?key={key}")).await;
+        assert_eq!(status, 200, "{body}");
+        let rows = body["twins"].as_array().expect("rows");
+        assert_eq!(
+            rows.len(),
+            2,
+            "one row per side of a local connection: {body}"
+        );
+        let a_row = rows.iter().find(|r| r["side"] == "a").expect("side a");
+        assert_eq!(a_row["local_key"], key_a.as_str());
+        assert_eq!(a_row["remote_key"], key_b.as_str());
+        assert_eq!(a_row["last_sent"]["summary"], "Looked up");
+    }
+    let (status, _) = get(format!("{url}/api/twins?key=NOPE-1")).await;
+    assert_eq!(status, 404);
+    let (status, _) = get(format!("{url}/api/twins")).await;
+    assert_eq!(status, 400, "the key is required");
+
+    // Rules: version, last reload, and the rule's own log lines (the escape rule logs none;
+    // basic logs none either, so only the shape is checked here).
+    let (status, body) = get(format!("{url}/api/rules")).await;
+    assert_eq!(status, 200);
+    let rules = body["rules"].as_array().expect("rules");
+    assert_eq!(rules.len(), 2);
+    for r in rules {
+        assert_eq!(r["last_reload"]["outcome"], "accepted", "{r}");
+        assert_eq!(r["world_version"], "0.1.0");
+        assert_eq!(r["version"].as_str().map(str::len), Some(12));
+        assert!(r["logs"].is_array());
+    }
+
+    // The OpenAPI document names every admin route the node serves.
+    let (status, doc) = get(format!("{url}/api/openapi.json")).await;
+    assert_eq!(status, 200);
+    assert_eq!(doc["openapi"], "3.0.3");
+    for path in [
+        "/api/status",
+        "/api/events",
+        "/api/events/{id}/retry",
+        "/api/connections/{name}/pause",
+        "/api/connections/{name}/resume",
+        "/api/rules",
+        "/api/twins",
+        "/api/openapi.json",
+        "/metrics",
+    ] {
+        assert!(doc["paths"].get(path).is_some(), "{path} is not documented");
+    }
+}

@@ -18,4 +18,4 @@ pub use engine::{
 };
 pub use error::{CallError, LoadError, RuleId};
 pub use limits::{LimitHit, RuleLimits};
-pub use registry::{ReloadOutcome, RuleRegistry, RuleSlot};
+pub use registry::{ReloadOutcome, RuleRegistry, RuleSlot, SlotLog};

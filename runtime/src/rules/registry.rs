@@ -6,7 +6,7 @@
 //! old version and the next call uses the new one. A module that fails to
 //! compile or type-check is rejected with its reason, and the old one keeps serving.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock, Weak};
@@ -39,7 +39,21 @@ pub struct RuleSlot {
     last: Mutex<(SystemTime, ReloadOutcome)>,
     pub accepted: AtomicU64,
     pub rejected: AtomicU64,
+    /// The rule's most recent `log` lines, for the admin API.
+    logs: Mutex<VecDeque<SlotLog>>,
 }
+
+/// A line a rule logged, with when and which version.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct SlotLog {
+    pub at_ms: u64,
+    pub version: String,
+    pub level: &'static str,
+    pub message: String,
+}
+
+/// Rule log lines kept per side.
+const KEPT_LOGS: usize = 200;
 
 impl RuleSlot {
     pub fn side(&self) -> &str {
@@ -65,6 +79,38 @@ impl RuleSlot {
     /// When the slot last (re)loaded and with what result.
     pub fn last_reload(&self) -> (SystemTime, ReloadOutcome) {
         self.last.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// Keeps a call's log lines (the oldest go first beyond a bound).
+    pub fn record_logs(&self, version: &str, lines: &[super::engine::RuleLogLine]) {
+        if lines.is_empty() {
+            return;
+        }
+        let at_ms = SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis() as u64);
+        let mut logs = self.logs.lock().unwrap_or_else(|p| p.into_inner());
+        for line in lines {
+            if logs.len() == KEPT_LOGS {
+                logs.pop_front();
+            }
+            logs.push_back(SlotLog {
+                at_ms,
+                version: version.to_string(),
+                level: line.level,
+                message: line.message.clone(),
+            });
+        }
+    }
+
+    /// The most recent log lines, oldest first.
+    pub fn recent_logs(&self) -> Vec<SlotLog> {
+        self.logs
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .iter()
+            .cloned()
+            .collect()
     }
 
     fn record(&self, outcome: ReloadOutcome) {
@@ -110,6 +156,7 @@ impl RuleRegistry {
             )),
             accepted: AtomicU64::new(0),
             rejected: AtomicU64::new(0),
+            logs: Mutex::default(),
         });
         self.slots
             .write()
@@ -242,4 +289,41 @@ fn absolute(path: &Path) -> PathBuf {
 
 fn same_file(event: &Path, file: &Path) -> bool {
     event == file || absolute(event) == file
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rules::engine::{EngineSettings, RuleLogLine};
+
+    #[test]
+    fn a_slot_keeps_its_rules_latest_log_lines() {
+        let engine = Arc::new(
+            RuleEngine::new(EngineSettings {
+                pooling: false,
+                ..EngineSettings::default()
+            })
+            .expect("engine"),
+        );
+        let registry = RuleRegistry::new(engine);
+        let dir = tempfile::tempdir().expect("tempdir");
+        // A missing file: the slot exists and says why it serves nothing.
+        assert!(
+            registry
+                .register("c/a", &dir.path().join("none.wasm"))
+                .is_err()
+        );
+        let slot = registry.slot("c/a").expect("slot");
+        assert!(matches!(slot.current(), Err(CallError::NoRule { .. })));
+        let line = |n: usize| RuleLogLine {
+            level: "info",
+            message: format!("line {n}"),
+        };
+        let lines: Vec<_> = (0..KEPT_LOGS + 5).map(line).collect();
+        slot.record_logs("abc123", &lines);
+        let kept = slot.recent_logs();
+        assert_eq!(kept.len(), KEPT_LOGS);
+        assert_eq!(kept[0].message, "line 5", "the oldest go first");
+        assert_eq!(kept[KEPT_LOGS - 1].version, "abc123");
+    }
 }

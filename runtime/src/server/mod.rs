@@ -34,6 +34,9 @@ pub fn router(node: Arc<Node>) -> Router {
         .route("/api/events/{id}/retry", post(retry))
         .route("/api/connections/{name}/pause", post(pause))
         .route("/api/connections/{name}/resume", post(resume))
+        .route("/api/rules", get(rules))
+        .route("/api/twins", get(twins))
+        .route("/api/openapi.json", get(openapi))
         .route("/metrics", get(metrics))
         .route_layer(axum::middleware::from_fn_with_state(
             node.clone(),
@@ -66,6 +69,95 @@ async fn require_admin(
         }
     }
     next.run(request).await
+}
+
+/// The admin API's own description, in OpenAPI 3.
+async fn openapi() -> Response {
+    (
+        StatusCode::OK,
+        [("content-type", "application/json")],
+        include_str!("admin-api.openapi.json"),
+    )
+        .into_response()
+}
+
+/// Every side's rule: the version serving, the last reload and its reason, recent log lines.
+async fn rules(State(node): State<Arc<Node>>) -> Response {
+    let list: Vec<_> = node
+        .registry
+        .slots()
+        .into_iter()
+        .map(|slot| {
+            let (at, outcome) = slot.last_reload();
+            let at = at
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_millis() as u64);
+            let current = slot.current().ok();
+            json!({
+                "side": slot.side(),
+                "file": slot.file().display().to_string(),
+                "version": current.as_ref().map(|r| r.id().version().to_string()),
+                "hash": current.as_ref().map(|r| r.id().hash.clone()),
+                "world_version": current.as_ref().map(|r| r.world_version().to_string()),
+                "last_reload": outcome,
+                "last_reload_at_ms": at,
+                "reloads_accepted": slot.accepted.load(std::sync::atomic::Ordering::Relaxed),
+                "reloads_rejected": slot.rejected.load(std::sync::atomic::Ordering::Relaxed),
+                "logs": slot.recent_logs(),
+            })
+        })
+        .collect();
+    axum::Json(json!({ "rules": list })).into_response()
+}
+
+#[derive(Deserialize)]
+struct TwinQuery {
+    key: String,
+}
+
+/// A twin looked up by either of its keys, with the last replica sent and applied on each side.
+async fn twins(State(node): State<Arc<Node>>, Query(q): Query<TwinQuery>) -> Response {
+    let mut found = Vec::new();
+    for side in node.pipeline.sides() {
+        let by_local = node
+            .store
+            .twin_by_local(&side.connection, &side.name, &q.key);
+        let by_remote = node
+            .store
+            .twin_by_remote(&side.connection, &side.name, &q.key);
+        match (by_local, by_remote) {
+            (Err(e), _) | (_, Err(e)) => {
+                return error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string());
+            }
+            (Ok(a), Ok(b)) => found.extend(a.into_iter().chain(b)),
+        }
+    }
+    if found.is_empty() {
+        return error(
+            StatusCode::NOT_FOUND,
+            format!("no twin has the key {:?}", q.key),
+        );
+    }
+    let parse = |j: &Option<String>| {
+        j.as_deref()
+            .and_then(|j| serde_json::from_str::<serde_json::Value>(j).ok())
+            .map(|v| v["replica"].clone())
+    };
+    let list: Vec<_> = found
+        .iter()
+        .map(|t| {
+            json!({
+                "connection": t.connection,
+                "side": t.side,
+                "local_key": t.local_key,
+                "remote_key": t.remote_key,
+                "last_sent": parse(&t.sent_replica),
+                "last_applied": parse(&t.applied_replica),
+                "updated_at_ms": t.updated_at,
+            })
+        })
+        .collect();
+    axum::Json(json!({ "twins": list })).into_response()
 }
 
 /// `/metrics` in Prometheus text format.

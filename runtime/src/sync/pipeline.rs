@@ -239,6 +239,7 @@ impl Pipeline {
         for line in &report.logs {
             tracing::info!(rule = %report.rule, level = line.level, "rule log: {}", line.message);
         }
+        side.slot.record_logs(report.rule.version(), &report.logs);
         let version = report.rule.version().to_string();
         match report.result {
             Ok(v) => Ok((v, version)),
