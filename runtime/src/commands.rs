@@ -136,3 +136,71 @@ pub async fn bulk(
         .await
         .map_err(Box::new)?)
 }
+
+/// A side's rule config from the node's config, as `key=value` entries for `rules test`.
+pub fn side_config(config_path: &Path, side: &str) -> Result<Vec<String>, CommandError> {
+    let config = NodeConfig::load(config_path).map_err(Box::new)?;
+    let (conn, name) = side.split_once('/').ok_or_else(|| {
+        CommandError::Usage(format!("--side takes CONNECTION/SIDE, not {side:?}"))
+    })?;
+    let connection = config.connection(conn).ok_or_else(|| {
+        CommandError::Usage(format!(
+            "no connection named {conn:?} in {}",
+            config_path.display()
+        ))
+    })?;
+    let s = connection
+        .sides
+        .iter()
+        .find(|s| s.name == name)
+        .ok_or_else(|| CommandError::Usage(format!("connection {conn:?} has no side {name:?}")))?;
+    Ok(s.config.iter().map(|(k, v)| format!("{k}={v}")).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_sides_rule_config_comes_from_the_node_config() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("twinsync.toml");
+        std::fs::write(
+            &path,
+            r#"
+[instances.x]
+url = "http://127.0.0.1:1"
+flavour = "dc"
+token = { value = "t" }
+
+[[connection]]
+name = "c"
+
+[[connection.side]]
+name = "a"
+instance = "x"
+project = "A"
+rule = "a.wasm"
+config = { project = "A", "map.status.Done" = "Closed" }
+
+[[connection.side]]
+name = "b"
+instance = "x"
+project = "B"
+rule = "b.wasm"
+"#,
+        )
+        .expect("write");
+        let mut entries = side_config(&path, "c/a").expect("side config");
+        entries.sort();
+        assert_eq!(entries, ["map.status.Done=Closed", "project=A"]);
+        let err = side_config(&path, "c/z")
+            .expect_err("no side z")
+            .to_string();
+        assert!(err.contains("no side \"z\""), "{err}");
+        let err = side_config(&path, "c")
+            .expect_err("not CONNECTION/SIDE")
+            .to_string();
+        assert!(err.contains("CONNECTION/SIDE"), "{err}");
+    }
+}

@@ -160,6 +160,13 @@ enum RulesCommand {
         /// Mark the call as a first sync.
         #[arg(long)]
         first_sync: bool,
+        /// Take the rule config of this side of the node's config (`CONNECTION/SIDE`);
+        /// `--config` entries override it.
+        #[arg(long, value_name = "CONNECTION/SIDE")]
+        side: Option<String>,
+        /// The node's config, for `--side`.
+        #[arg(long, default_value = "twinsync.toml")]
+        node_config: PathBuf,
     },
 }
 
@@ -207,7 +214,17 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             local,
             config,
             first_sync,
+            side,
+            node_config,
         }) => {
+            let config = match side {
+                Some(side) => {
+                    let mut entries = commands::side_config(&node_config, &side)?;
+                    entries.extend(config);
+                    entries
+                }
+                None => config,
+            };
             let outcome = authoring::test(&authoring::TestRun {
                 rule,
                 input: issue,
