@@ -210,3 +210,30 @@ async fn rules_twins_and_the_openapi_document() {
         assert!(doc["paths"].get(path).is_some(), "{path} is not documented");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_admin_page_is_served_from_the_binary() {
+    let w = World::new().await;
+    let url = w.node.as_ref().expect("node").url();
+    let resp = reqwest::get(format!("{url}/")).await.expect("reach");
+    assert_eq!(resp.status().as_u16(), 200);
+    assert!(
+        resp.headers()["content-security-policy"]
+            .to_str()
+            .unwrap_or("")
+            .contains("default-src 'self'")
+    );
+    let html = resp.text().await.expect("html");
+    for api in [
+        "/api/status",
+        "/api/events?state=failed",
+        "/api/rules",
+        "/api/twins?key=",
+    ] {
+        assert!(html.contains(api), "the page uses {api}");
+    }
+    assert!(
+        !html.contains("http://") && !html.contains("https://"),
+        "no external CDN"
+    );
+}

@@ -43,6 +43,8 @@ pub fn router(node: Arc<Node>) -> Router {
             require_admin,
         ));
     Router::new()
+        // The page itself holds nothing secret; the API calls it makes carry the admin token.
+        .route("/", get(ui))
         .route("/webhooks/jira/{instance}", post(webhook))
         .route("/healthz", get(|| async { "ok" }))
         .merge(admin)
@@ -69,6 +71,23 @@ async fn require_admin(
         }
     }
     next.run(request).await
+}
+
+/// The admin web page, built into the binary (no external CDN); it polls the admin API.
+async fn ui() -> Response {
+    (
+        StatusCode::OK,
+        [
+            ("content-type", "text/html; charset=utf-8"),
+            // Only its own scripts and the node's API: nothing can be injected from issue data.
+            (
+                "content-security-policy",
+                "default-src 'self'; script-src 'unsafe-inline' 'self'; style-src 'unsafe-inline'",
+            ),
+        ],
+        include_str!("ui.html"),
+    )
+        .into_response()
 }
 
 /// The admin API's own description, in OpenAPI 3.
