@@ -418,7 +418,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             config,
         }) => {
             let config = twinsync::config::NodeConfig::load(&config)?;
-            let store = commands::open_store(&config)?;
+            let store = twinsync::peer::enroll::open_store(&config)?;
             let code = twinsync::peer::enroll::invite(
                 &config,
                 &store,
@@ -430,7 +430,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Connection(ConnectionCommand::Accept { code, config }) => {
             let config = twinsync::config::NodeConfig::load(&config)?;
-            let store = commands::open_store(&config)?;
+            let store = twinsync::peer::enroll::open_store(&config)?;
             let peer =
                 runtime()?.block_on(twinsync::peer::enroll::accept(&config, &store, &code))?;
             println!(

@@ -17,6 +17,14 @@ pub fn identity(config: &NodeConfig) -> Result<Identity, PeerError> {
     Identity::load_or_create(&Identity::dir_in(&data_dir))
 }
 
+/// The node's store, creating its data directory: pairing may come before the first start.
+pub fn open_store(config: &NodeConfig) -> Result<Store, PeerError> {
+    let data_dir = config.resolve_path(&config.node.data_dir);
+    std::fs::create_dir_all(&data_dir)
+        .map_err(|e| PeerError::Other(format!("cannot create {}: {e}", data_dir.display())))?;
+    Ok(Store::open(&data_dir.join("twinsync.db"))?)
+}
+
 fn remote_connection(config: &NodeConfig, connection: &str) -> Result<(), PeerError> {
     match config.connection(connection) {
         Some(c) if c.peer.is_some() => Ok(()),

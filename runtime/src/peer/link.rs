@@ -2,9 +2,9 @@
 //! outbox first and a sender per remote connection drains it in order, retrying with backoff
 //! while the peer is down; attachment bytes are fetched from the peer on demand, capped.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use tokio::io::AsyncWriteExt;
@@ -35,6 +35,9 @@ pub struct PeerLinks {
     spool: PathBuf,
     /// Wakes the senders when something is queued.
     pub wake: Notify,
+    /// One HTTPS client per connection, kept while its peer's URL and certificate stay the
+    /// same, so deliveries reuse their TLS connection.
+    clients: Mutex<HashMap<String, (Peer, Arc<PeerClient>)>>,
 }
 
 impl std::fmt::Debug for PeerLinks {
@@ -72,6 +75,7 @@ impl PeerLinks {
             max_attachment_bytes,
             spool,
             wake: Notify::new(),
+            clients: Mutex::new(HashMap::new()),
         }
     }
 
@@ -134,9 +138,20 @@ impl PeerLinks {
         }
     }
 
-    fn client(peer: &Peer) -> Result<PeerClient, FetchError> {
-        PeerClient::new(&peer.url, &peer.cert_fingerprint, REQUEST_TIMEOUT)
-            .map_err(|e| FetchError::Transient(e.to_string()))
+    fn client(&self, peer: &Peer) -> Result<Arc<PeerClient>, FetchError> {
+        let mut clients = self.clients.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some((known, client)) = clients.get(&peer.connection)
+            && known.url == peer.url
+            && known.cert_fingerprint == peer.cert_fingerprint
+        {
+            return Ok(client.clone());
+        }
+        let client = Arc::new(
+            PeerClient::new(&peer.url, &peer.cert_fingerprint, REQUEST_TIMEOUT)
+                .map_err(|e| FetchError::Transient(e.to_string()))?,
+        );
+        clients.insert(peer.connection.clone(), (peer.clone(), client.clone()));
+        Ok(client)
     }
 
     /// Streams an attachment the peer offered into `dest`, refusing more than the cap;
@@ -148,7 +163,7 @@ impl PeerLinks {
         dest: &Path,
     ) -> Result<String, FetchError> {
         let peer = self.peer(connection)?;
-        let client = Self::client(&peer)?;
+        let client = self.client(&peer)?;
         let path = format!("{ATTACHMENT_PATH}/{id}?connection={}", enc(connection));
         let mut resp = client
             .send(&self.identity, reqwest::Method::GET, &path, Vec::new())
@@ -197,6 +212,10 @@ impl PeerLinks {
     /// Drains the outbox of one connection in order, forever; run one per remote connection.
     pub async fn run_sender(self: Arc<Self>, connection: String) {
         loop {
+            // Registered before looking at the outbox, so a delivery queued meanwhile wakes it.
+            let notified = self.wake.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
             let wait = match self.send_next(&connection).await {
                 Ok(true) => continue,
                 Ok(false) => Duration::from_millis(500),
@@ -205,7 +224,7 @@ impl PeerLinks {
                     Duration::from_secs(1)
                 }
             };
-            let _ = tokio::time::timeout(wait, self.wake.notified()).await;
+            let _ = tokio::time::timeout(wait, notified).await;
         }
     }
 
@@ -220,7 +239,7 @@ impl PeerLinks {
                 "the connection is deleted on the peer; deliveries wait".to_string(),
                 false,
             )),
-            Ok(peer) => match Self::client(&peer) {
+            Ok(peer) => match self.client(&peer) {
                 Err(e) => Err((e.to_string(), false)),
                 Ok(client) => {
                     let sent = client

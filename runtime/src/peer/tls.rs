@@ -153,6 +153,8 @@ impl TlsListener {
                         continue;
                     }
                 };
+                // Small signed requests and their answers must not wait for delayed ACKs.
+                let _ = tcp.set_nodelay(true);
                 let (acceptor, tx) = (acceptor.clone(), tx.clone());
                 tokio::spawn(async move {
                     match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(tcp)).await {

@@ -163,11 +163,24 @@ async fn accept(
             );
         }
         Ok(Redeemed::AlreadyUsed) => {
-            return refuse(
-                StatusCode::FORBIDDEN,
-                &path,
-                crate::peer::InviteError::Reused,
-            );
+            // The same acceptor asking again (its first answer was lost) gets the same answer;
+            // anyone else is refused: the secret worked once.
+            let same = node
+                .store
+                .peer(&acceptance.connection)
+                .ok()
+                .flatten()
+                .is_some_and(|p| {
+                    p.public_key == acceptance.public_key
+                        && p.cert_fingerprint == acceptance.cert_fingerprint.to_ascii_lowercase()
+                });
+            if !same {
+                return refuse(
+                    StatusCode::FORBIDDEN,
+                    &path,
+                    crate::peer::InviteError::Reused,
+                );
+            }
         }
         Ok(Redeemed::Expired) => {
             return refuse(
