@@ -270,7 +270,7 @@ async fn upload(c: &Client, key: &str, name: &str, bytes: &[u8]) -> Value {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn two_nodes_paired_by_invitation_sync_fields_comments_and_attachments_both_ways() {
+async fn two_nodes_paired_by_invitation_sync_fields_status_comments_and_attachments_both_ways() {
     let (a, b) = paired().await;
     let created = a
         .client
@@ -320,6 +320,34 @@ async fn two_nodes_paired_by_invitation_sync_fields_comments_and_attachments_bot
     assert!(edit.status < 300, "{}", edit.body);
     wait_for("B's summary on A", || async {
         (field(&a.client, &key_a, &["summary"]).await == "Printer extinguished").then_some(())
+    })
+    .await;
+
+    // Status both ways, each walking the other side's workflow.
+    let t = a
+        .client
+        .post(
+            &format!("/issue/{key_a}/transitions"),
+            json!({"transition": {"id": "11"}}),
+        )
+        .await;
+    assert_eq!(t.status, 204, "{}", t.body);
+    wait_for("B in progress", || async {
+        (field(&b.client, &key_b, &["status", "name"]).await == "In Progress").then_some(())
+    })
+    .await;
+    let t = b
+        .client
+        .post(
+            &format!("/issue/{key_b}/transitions"),
+            json!({"transition": {"id": "21"}}),
+        )
+        .await;
+    assert_eq!(t.status, 204, "{}", t.body);
+    let status_b = field(&b.client, &key_b, &["status", "name"]).await;
+    assert_ne!(status_b, "In Progress");
+    wait_for("B's status on A", || async {
+        (field(&a.client, &key_a, &["status", "name"]).await == status_b).then_some(())
     })
     .await;
 
@@ -376,28 +404,69 @@ async fn two_nodes_paired_by_invitation_sync_fields_comments_and_attachments_bot
         .expect("bytes");
     assert_eq!(got.as_ref(), bytes.as_slice(), "the same bytes arrive");
 
+    // An edit and a delete of A's comment cross too.
+    let cs = list(&a.client, &key_a, &["comment", "comments"]).await;
+    let mine = cs
+        .iter()
+        .find(|c| text_of(&c["body"]) == "from A")
+        .and_then(|c| c["id"].as_str())
+        .expect("A's comment")
+        .to_string();
+    a.client
+        .put(
+            &format!("/issue/{key_a}/comment/{mine}"),
+            json!({"body": adf("from A, edited")}),
+        )
+        .await;
+    wait_for("the edit on B", || async {
+        let cs = list(&b.client, &key_b, &["comment", "comments"]).await;
+        cs.iter()
+            .any(|c| text_of(&c["body"]) == "from A, edited")
+            .then_some(())
+    })
+    .await;
+    a.client
+        .delete(&format!("/issue/{key_a}/comment/{mine}"))
+        .await;
+    wait_for("the delete on B", || async {
+        (list(&b.client, &key_b, &["comment", "comments"])
+            .await
+            .len()
+            == 1)
+            .then_some(())
+    })
+    .await;
+
+    // And an attachment from B to A: A's node fetches it from B's node.
+    upload(&b.client, &key_b, "from-dc.txt", b"hello from data center").await;
+    b.client
+        .put(
+            &format!("/issue/{key_b}"),
+            json!({"fields": {"summary": "Logs from both sides"}}),
+        )
+        .await;
+    wait_for("B's attachment on A", || async {
+        let l = list(&a.client, &key_a, &["attachment"]).await;
+        l.iter()
+            .any(|x| x["filename"] == "from-dc.txt")
+            .then_some(())
+    })
+    .await;
+
     // Settled: nothing duplicated on either side, and no echo.
     tokio::time::sleep(Duration::from_secs(2)).await;
-    assert_eq!(
-        list(&a.client, &key_a, &["comment", "comments"])
-            .await
-            .len(),
-        2
-    );
-    assert_eq!(
-        list(&b.client, &key_b, &["comment", "comments"])
-            .await
-            .len(),
-        2
-    );
-    assert_eq!(list(&a.client, &key_a, &["attachment"]).await.len(), 1);
-    assert_eq!(list(&b.client, &key_b, &["attachment"]).await.len(), 1);
+    for (client, key) in [(&a.client, &key_a), (&b.client, &key_b)] {
+        let comments = list(client, key, &["comment", "comments"]).await;
+        assert_eq!(comments.len(), 1, "only B's comment is left on {key}");
+        assert_eq!(text_of(&comments[0]["body"]), "from B");
+        assert_eq!(list(client, key, &["attachment"]).await.len(), 2, "{key}");
+    }
     assert_eq!(
         b.sim
             .state()
             .issues
             .values()
-            .filter(|i| i.summary.contains("Printer"))
+            .filter(|i| i.summary == "Logs from both sides")
             .count(),
         1
     );
