@@ -169,14 +169,10 @@ rule = "{rule}"
         &self.node.as_ref().expect("node running").node
     }
 
+    /// Where the node serves peers (in process or as its own process): from its config.
     fn peer_url(&self) -> String {
-        format!(
-            "https://{}",
-            self.node
-                .as_ref()
-                .and_then(|n| n.peer_addr)
-                .expect("peer API serving")
-        )
+        let listen = self.parsed().node.peer_listen.expect("peer_listen");
+        format!("https://{listen}")
     }
 
     fn identity(&self) -> Identity {
@@ -851,8 +847,8 @@ impl Drop for NodeProcess {
     }
 }
 
-/// Writes `org`'s config with a fixed HTTP port, starts `twinsync node` on it, and points
-/// the simulator's webhooks at it; returns the process and the config file.
+/// Writes `org`'s config with a fixed HTTP port, starts `twinsync node` on it (its log in
+/// `node.log`), and points the simulator's webhooks at it; returns the process and the config.
 async fn node_process(org: &Org, instance: &str) -> (NodeProcess, PathBuf) {
     let port = free_port();
     let config = org.config.replace(
@@ -861,11 +857,13 @@ async fn node_process(org: &Org, instance: &str) -> (NodeProcess, PathBuf) {
     );
     let path = org.dir.path().join("twinsync.toml");
     std::fs::write(&path, config).expect("write config");
+    let log = std::fs::File::create(org.dir.path().join("node.log")).expect("log file");
     let child = Command::new(node_binary())
         .args(["node", "-c"])
         .arg(&path)
+        .env("TWINSYNC_LOG", "info")
         .stdout(Stdio::null())
-        .stderr(Stdio::null())
+        .stderr(log)
         .spawn()
         .expect("node process starts");
     let url = format!("http://127.0.0.1:{port}");
@@ -922,6 +920,28 @@ async fn two_node_processes_pair_through_the_cli_and_sync_an_issue() {
     assert!(!again.status.success());
     let stderr = String::from_utf8_lossy(&again.stderr);
     assert!(stderr.contains("already used"), "{stderr}");
+
+    // A forged request to A's node process is refused, and the node says so in its log.
+    let stranger_dir = tempfile::tempdir().expect("tempdir");
+    let stranger = Identity::load_or_create(stranger_dir.path()).expect("identity");
+    let (status, _) = raw(
+        &a,
+        &stranger,
+        Method::POST,
+        REPLICA_PATH,
+        b"{}".to_vec(),
+        (now_ms(), "n-log"),
+        |_, _| {},
+    )
+    .await;
+    assert_eq!(status, 403);
+    wait_for("the refusal in A's log", || async {
+        let log = std::fs::read_to_string(a.dir.path().join("node.log")).unwrap_or_default();
+        log.lines()
+            .any(|l| l.contains("peer request refused") && l.contains("403"))
+            .then_some(())
+    })
+    .await;
 
     create_synced(&a, "Across two processes").await;
     wait_for("the issue on B's Jira, made by B's node", || async {
