@@ -180,12 +180,15 @@ rule = "{rule}"
             .expect("identity")
     }
 
+    /// Replicas received so far: what a refused request must never add to.
     fn event_count(&self) -> usize {
         self.node()
             .store
             .events(None, Some("ab"), 10_000, 0)
             .expect("events")
-            .len()
+            .iter()
+            .filter(|e| e.kind == twinsync::store::EventKind::Incoming)
+            .count()
     }
 }
 
@@ -582,7 +585,28 @@ async fn forged_replayed_stale_and_unlisted_requests_are_refused_and_nothing_is_
     // Oversize body.
     let (s, _) = post(vec![b' '; MAX_BODY_BYTES + 1], now, "n-big").await;
     assert_eq!(s, 413, "oversize body");
+    // Correctly signed, but for a connection this peer is not part of, or posing as A's side.
+    let other_conn = String::from_utf8(replica.clone())
+        .expect("utf8")
+        .replace("\"connection\":\"ab\"", "\"connection\":\"zz\"");
+    assert_eq!(
+        post(other_conn.into_bytes(), now, "n-conn").await.0,
+        403,
+        "another connection"
+    );
+    let posing = String::from_utf8(replica.clone())
+        .expect("utf8")
+        .replace("\"origin_side\":\"b\"", "\"origin_side\":\"a\"");
+    assert_eq!(
+        post(posing.into_bytes(), now, "n-pose").await.0,
+        403,
+        "posing as A's side"
+    );
     assert_eq!(a.event_count(), before, "nothing refused was applied");
+    // The same replica, honestly signed, is queued: the refusals above were not about its shape.
+    assert_eq!(post(replica.clone(), now, "n-good").await.0, 200);
+    assert_eq!(a.event_count(), before + 1, "the honest replica is queued");
+    let before = a.event_count();
 
     // A correctly signed request passes once; its replay is refused.
     let ack =
