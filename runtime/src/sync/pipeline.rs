@@ -392,13 +392,10 @@ impl Pipeline {
         };
         let (mut unsent, mut take_fields) = (false, true);
         if let (Some(twin), Some(current)) = (&twin, &local) {
-            match self
+            let verdict = self
                 .concurrent_edit(&side, twin, current, &envelope)
-                .await?
-            {
-                Verdict::Keep(kept) => return Ok(kept),
-                Verdict::Apply { unsent: u, fields } => (unsent, take_fields) = (u, fields),
-            }
+                .await?;
+            (unsent, take_fields) = (verdict.unsent, verdict.fields);
         }
         let local_key = local.as_ref().map(|l| l.issue.key.clone());
         let ctx = SyncContext {
@@ -910,10 +907,11 @@ impl Pipeline {
             .map(|(r, _)| r)
     }
 
-    /// Both sides changed the issue's fields since they last heard of each other. The later
-    /// change wins the whole issue (ties: the side name that sorts last), and both sides decide
-    /// alike, so they converge with no ping-pong. Comments and attachments never conflict: they
-    /// are sets merged through the id mappings.
+    /// How to apply a replica, given what this side changed since the other side last heard
+    /// of it. When both sides changed fields, the later change wins the issue's fields (ties:
+    /// the side name that sorts last); both sides decide alike, so they converge with no
+    /// ping-pong. Comments and attachments never conflict: they are sets merged through the
+    /// id mappings, and always land.
     async fn concurrent_edit(
         &self,
         side: &Side,
@@ -935,7 +933,7 @@ impl Pipeline {
             _ => (false, false),
         };
         if !unsent_fields && envelope.ack >= twin.sent_seq {
-            return Ok(Verdict::Apply {
+            return Ok(Verdict {
                 unsent,
                 fields: true,
             });
@@ -943,14 +941,14 @@ impl Pipeline {
         // Concurrent. Only a field edit on both sides is a conflict: a side that only added
         // comments or attachments sends fields the other side has moved past.
         if !envelope.fields_changed {
-            return Ok(Verdict::Apply {
+            return Ok(Verdict {
                 unsent,
                 fields: false,
             });
         }
         let mine_changed_fields = unsent_fields || twin.sent_fields_seq > envelope.ack;
         if !mine_changed_fields {
-            return Ok(Verdict::Apply {
+            return Ok(Verdict {
                 unsent,
                 fields: true,
             });
@@ -961,27 +959,20 @@ impl Pipeline {
             twin.sent_updated.as_deref().unwrap_or("")
         };
         if !local_wins(mine, &side.name, &envelope.updated, &envelope.origin_side) {
-            return Ok(Verdict::Apply {
+            return Ok(Verdict {
                 unsent,
                 fields: true,
             });
         }
-        self.store
-            .record_seen(&side.connection, &side.name, &twin.local_key, envelope.seq)?;
-        if unsent {
-            // This side's newer change goes out (if its webhook has not queued it already).
-            self.enqueue_outgoing(side, &twin.local_key, SyncEvent::Updated)?;
-        }
-        tracing::info!(key = %twin.local_key, remote = %envelope.origin_key,
-            "concurrent edit: kept this side's later version; it goes to the other side");
-        Ok(Verdict::Keep(Finished {
-            state: EventState::Done,
-            rule_version: None,
-            note: Some(format!(
-                "concurrent edit: {} kept its later version ({mine} against {})",
-                side.name, envelope.updated
-            )),
-        }))
+        // This side's fields win; their comment and attachment sets still land (they never
+        // conflict), and this side's newer fields go out after.
+        tracing::info!(key = %twin.local_key, remote = %envelope.origin_key, local = mine,
+            remote_updated = %envelope.updated,
+            "concurrent field edit: this side's later version wins; taking only the other side's comments and attachments");
+        Ok(Verdict {
+            unsent,
+            fields: false,
+        })
     }
 
     /// Records what this side would send now, so the webhook for our own change sends nothing.
@@ -1090,13 +1081,12 @@ impl Orphans {
     }
 }
 
-/// What to do with a replica that arrives for an existing twin.
-enum Verdict {
-    /// This side keeps its version; the event is finished.
-    Keep(Finished),
-    /// Apply it; `unsent` says this side has local changes the other side has not seen;
-    /// `fields` says whether to take its fields or only its comment and attachment sets.
-    Apply { unsent: bool, fields: bool },
+/// How to apply a replica that arrives for an existing twin.
+struct Verdict {
+    /// This side has local changes the other side has not seen: they go out after applying.
+    unsent: bool,
+    /// Take its fields, or only its comment and attachment sets.
+    fields: bool,
 }
 
 /// Whether `after` differs from `before` in a way the applied plan does not explain: a field
