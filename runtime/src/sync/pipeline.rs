@@ -927,10 +927,12 @@ impl Pipeline {
             .as_deref()
             .and_then(|j| serde_json::from_str::<Envelope>(j).ok())
             .map(|e| e.replica);
-        // Without a record of what was sent there is nothing to compare: not a local change.
         let (unsent, unsent_fields) = match (&now, &sent) {
             (Some(now), Some(sent)) => (now != sent, fields_only(now) != fields_only(sent)),
-            _ => (false, false),
+            // No record of a send yet (a twin whose creating event is being retried): its
+            // fields are what this node wrote, but a comment or attachment no mapping knows was
+            // added by someone here, and has not gone out.
+            _ => (self.has_unmapped_items(side, &current.issue)?, false),
         };
         if !unsent_fields && envelope.ack >= twin.sent_seq {
             return Ok(Verdict {
@@ -973,6 +975,25 @@ impl Pipeline {
             unsent,
             fields: false,
         })
+    }
+
+    /// Whether the issue has a comment or attachment that no id mapping knows.
+    fn has_unmapped_items(&self, side: &Side, issue: &Issue) -> Result<bool, EventError> {
+        let mut known: HashSet<String> = HashSet::new();
+        for kind in [ItemKind::Comment, ItemKind::Attachment] {
+            known.extend(
+                self.store
+                    .item_mappings(&side.connection, &side.name, kind, &issue.key)?
+                    .into_iter()
+                    .map(|m| m.local_id),
+            );
+        }
+        Ok(issue
+            .comments
+            .iter()
+            .map(|c| &c.id)
+            .chain(issue.attachments.iter().map(|a| &a.id))
+            .any(|id| !known.contains(id)))
     }
 
     /// Records what this side would send now, so the webhook for our own change sends nothing.
