@@ -143,6 +143,18 @@ impl World {
         .await
     }
 
+    /// Pauses or resumes connection `ab` through the admin API, as an admin would.
+    pub async fn set_paused(&self, paused: bool) {
+        let verb = if paused { "pause" } else { "resume" };
+        let url = self.node.as_ref().expect("node").url();
+        let resp = reqwest::Client::new()
+            .post(format!("{url}/api/connections/ab/{verb}"))
+            .send()
+            .await
+            .expect("admin api");
+        assert_eq!(resp.status().as_u16(), 200, "{verb}");
+    }
+
     /// Waits until no event is pending or running.
     pub async fn settle(&self) {
         wait_for("the queue to drain", || async {
@@ -486,14 +498,7 @@ async fn a_paused_connection_queues_and_loses_nothing_even_across_a_restart() {
     let key_b = w.twin_of(&key_a).await;
     w.settle().await;
 
-    let http = reqwest::Client::new();
-    let node_url = w.node.as_ref().expect("node").url();
-    let paused = http
-        .post(format!("{node_url}/api/connections/ab/pause"))
-        .send()
-        .await
-        .expect("admin api");
-    assert_eq!(paused.status().as_u16(), 200);
+    w.set_paused(true).await;
     w.ca.put(
         &format!("/issue/{key_a}"),
         json!({"fields": {"summary": "During the pause"}}),
@@ -514,13 +519,7 @@ async fn a_paused_connection_queues_and_loses_nothing_even_across_a_restart() {
         "Before the pause",
         "still paused after a restart"
     );
-    let node_url = w.node.as_ref().expect("node").url();
-    let resumed = http
-        .post(format!("{node_url}/api/connections/ab/resume"))
-        .send()
-        .await
-        .expect("admin api");
-    assert_eq!(resumed.status().as_u16(), 200);
+    w.set_paused(false).await;
     wait_for("the queued change on B", || async {
         (field(&w.cb, &key_b, &["summary"]).await == "During the pause").then_some(())
     })
@@ -739,12 +738,7 @@ async fn concurrent_edits_converge_on_the_later_one_without_ping_pong() {
     let key_a = create_on_a(&w, "Original", &["sync"]).await;
     let key_b = w.twin_of(&key_a).await;
     w.settle().await;
-    let http = reqwest::Client::new();
-    let node_url = w.node.as_ref().expect("node").url();
-    http.post(format!("{node_url}/api/connections/ab/pause"))
-        .send()
-        .await
-        .expect("pause");
+    w.set_paused(true).await;
 
     // Both sides edit the summary while the node holds their changes; B edits last.
     w.ca.put(
@@ -763,10 +757,7 @@ async fn concurrent_edits_converge_on_the_later_one_without_ping_pong() {
         (q.pending >= 2).then_some(())
     })
     .await;
-    http.post(format!("{node_url}/api/connections/ab/resume"))
-        .send()
-        .await
-        .expect("resume");
+    w.set_paused(false).await;
     wait_for("both sides on the later edit", || async {
         let (a, b) = (
             field(&w.ca, &key_a, &["summary"]).await,
@@ -995,12 +986,7 @@ async fn a_comment_on_one_side_does_not_undo_a_field_edit_on_the_other() {
     let key_a = create_on_a(&w, "Before", &["sync"]).await;
     let key_b = w.twin_of(&key_a).await;
     w.settle().await;
-    let http = reqwest::Client::new();
-    let node_url = w.node.as_ref().expect("node").url();
-    http.post(format!("{node_url}/api/connections/ab/pause"))
-        .send()
-        .await
-        .expect("pause");
+    w.set_paused(true).await;
     // A changes fields; B, later, only comments: not a conflict, both changes must land.
     w.ca.put(
         &format!("/issue/{key_a}"),
@@ -1023,10 +1009,7 @@ async fn a_comment_on_one_side_does_not_undo_a_field_edit_on_the_other() {
         (q.pending >= 2).then_some(())
     })
     .await;
-    http.post(format!("{node_url}/api/connections/ab/resume"))
-        .send()
-        .await
-        .expect("resume");
+    w.set_paused(false).await;
     wait_for("A's fields on B and B's comment on A", || async {
         let b_ok = field(&w.cb, &key_b, &["summary"]).await == "After"
             && field(&w.cb, &key_b, &["status", "name"]).await == "In Progress";
