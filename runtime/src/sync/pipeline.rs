@@ -672,49 +672,17 @@ impl Pipeline {
                     }
                     None => side.jira.add_comment(key, body, *internal).await?,
                 };
-                // The sending side learns the copy's id in the same transaction, so it never
-                // takes the copy for a new comment.
-                if let Some(peers) = self.peer_links(conn) {
-                    return self.record_copy_with_peer(
-                        peers,
-                        side,
-                        envelope,
-                        ItemKind::Comment,
-                        key,
-                        ItemMapping {
-                            remote_id: remote_id.clone(),
-                            local_id,
-                            origin: Origin::Remote,
-                            content_hash: Some(hash.clone()),
-                        },
-                    );
-                }
-                self.store.put_item_mappings(
-                    conn,
-                    &[
-                        (
-                            name,
-                            ItemKind::Comment,
-                            key,
-                            &ItemMapping {
-                                remote_id: remote_id.clone(),
-                                local_id: local_id.clone(),
-                                origin: Origin::Remote,
-                                content_hash: Some(hash.clone()),
-                            },
-                        ),
-                        (
-                            &side.other,
-                            ItemKind::Comment,
-                            &envelope.origin_key,
-                            &ItemMapping {
-                                remote_id: local_id,
-                                local_id: remote_id.clone(),
-                                origin: Origin::Local,
-                                content_hash: None,
-                            },
-                        ),
-                    ],
+                self.record_copy(
+                    side,
+                    envelope,
+                    ItemKind::Comment,
+                    key,
+                    ItemMapping {
+                        remote_id: remote_id.clone(),
+                        local_id,
+                        origin: Origin::Remote,
+                        content_hash: Some(hash.clone()),
+                    },
                 )?;
             }
             CommentOp::Update {
@@ -745,25 +713,7 @@ impl Pipeline {
                 remote_id,
             } => {
                 side.jira.delete_comment(key, local_id).await?;
-                self.store
-                    .delete_item_mapping(conn, name, ItemKind::Comment, key, remote_id)?;
-                if let Some(peers) = self.peer_links(conn) {
-                    return self.forget_copy_with_peer(
-                        peers,
-                        side,
-                        envelope,
-                        ItemKind::Comment,
-                        remote_id,
-                        local_id,
-                    );
-                }
-                self.store.delete_item_mapping(
-                    conn,
-                    &side.other,
-                    ItemKind::Comment,
-                    &envelope.origin_key,
-                    local_id,
-                )?;
+                self.forget_copy(side, envelope, ItemKind::Comment, key, remote_id, local_id)?;
             }
         }
         Ok(())
@@ -777,31 +727,24 @@ impl Pipeline {
         op: &AttachmentOp,
         orphans: &mut Orphans,
     ) -> Result<(), EventError> {
-        let (conn, name) = (&side.connection, &side.name);
         match op {
             AttachmentOp::Add {
                 remote_id,
                 filename,
             } => {
                 // Only attachments the replica listed can be fetched from the other side.
-                if !envelope
-                    .replica
-                    .attachments
-                    .iter()
-                    .any(|a| &a.id == remote_id)
-                {
-                    return Err(EventError::Permanent(format!(
-                        "attachment {remote_id} is not listed in the replica of {}; refusing to fetch it",
-                        envelope.origin_key
-                    )));
-                }
-                let size = envelope
+                let Some(listed) = envelope
                     .replica
                     .attachments
                     .iter()
                     .find(|a| &a.id == remote_id)
-                    .map(|a| a.size);
-                let local_id = match size.and_then(|s| orphans.take_attachment(filename, s)) {
+                else {
+                    return Err(EventError::Permanent(format!(
+                        "attachment {remote_id} is not listed in the replica of {}; refusing to fetch it",
+                        envelope.origin_key
+                    )));
+                };
+                let local_id = match orphans.take_attachment(filename, listed.size) {
                     Some(id) => {
                         tracing::info!(key, attachment = %id, "adopting a copy an earlier attempt made");
                         id
@@ -811,47 +754,17 @@ impl Pipeline {
                         side.jira.upload_attachment(key, filename, &spooled).await?
                     }
                 };
-                if let Some(peers) = self.peer_links(conn) {
-                    return self.record_copy_with_peer(
-                        peers,
-                        side,
-                        envelope,
-                        ItemKind::Attachment,
-                        key,
-                        ItemMapping {
-                            remote_id: remote_id.clone(),
-                            local_id,
-                            origin: Origin::Remote,
-                            content_hash: None,
-                        },
-                    );
-                }
-                self.store.put_item_mappings(
-                    conn,
-                    &[
-                        (
-                            name,
-                            ItemKind::Attachment,
-                            key,
-                            &ItemMapping {
-                                remote_id: remote_id.clone(),
-                                local_id: local_id.clone(),
-                                origin: Origin::Remote,
-                                content_hash: None,
-                            },
-                        ),
-                        (
-                            &side.other,
-                            ItemKind::Attachment,
-                            &envelope.origin_key,
-                            &ItemMapping {
-                                remote_id: local_id,
-                                local_id: remote_id.clone(),
-                                origin: Origin::Local,
-                                content_hash: None,
-                            },
-                        ),
-                    ],
+                self.record_copy(
+                    side,
+                    envelope,
+                    ItemKind::Attachment,
+                    key,
+                    ItemMapping {
+                        remote_id: remote_id.clone(),
+                        local_id,
+                        origin: Origin::Remote,
+                        content_hash: None,
+                    },
                 )?;
             }
             AttachmentOp::Delete {
@@ -859,27 +772,71 @@ impl Pipeline {
                 remote_id,
             } => {
                 side.jira.delete_attachment(local_id).await?;
-                self.store
-                    .delete_item_mapping(conn, name, ItemKind::Attachment, key, remote_id)?;
-                if let Some(peers) = self.peer_links(conn) {
-                    return self.forget_copy_with_peer(
-                        peers,
-                        side,
-                        envelope,
-                        ItemKind::Attachment,
-                        remote_id,
-                        local_id,
-                    );
-                }
-                self.store.delete_item_mapping(
-                    conn,
-                    &side.other,
+                self.forget_copy(
+                    side,
+                    envelope,
                     ItemKind::Attachment,
-                    &envelope.origin_key,
+                    key,
+                    remote_id,
                     local_id,
                 )?;
             }
         }
+        Ok(())
+    }
+
+    /// This side made a copy of one of the other side's items: its own mapping, and the other
+    /// side's (in the same transaction on this node, by ack for a peer), so the copy is never
+    /// taken for a new item when it comes back.
+    fn record_copy(
+        &self,
+        side: &Side,
+        envelope: &Envelope,
+        kind: ItemKind,
+        key: &str,
+        own: ItemMapping,
+    ) -> Result<(), EventError> {
+        if let Some(peers) = self.peer_links(&side.connection) {
+            return self.record_copy_with_peer(peers, side, envelope, kind, key, own);
+        }
+        let mirror = ItemMapping {
+            remote_id: own.local_id.clone(),
+            local_id: own.remote_id.clone(),
+            origin: Origin::Local,
+            content_hash: None,
+        };
+        self.store.put_item_mappings(
+            &side.connection,
+            &[
+                (&side.name, kind, key, &own),
+                (&side.other, kind, &envelope.origin_key, &mirror),
+            ],
+        )?;
+        Ok(())
+    }
+
+    /// This side deleted its copy of one of the other side's items: both mappings go.
+    fn forget_copy(
+        &self,
+        side: &Side,
+        envelope: &Envelope,
+        kind: ItemKind,
+        key: &str,
+        remote_id: &str,
+        local_id: &str,
+    ) -> Result<(), EventError> {
+        self.store
+            .delete_item_mapping(&side.connection, &side.name, kind, key, remote_id)?;
+        if let Some(peers) = self.peer_links(&side.connection) {
+            return self.forget_copy_with_peer(peers, side, envelope, kind, remote_id, local_id);
+        }
+        self.store.delete_item_mapping(
+            &side.connection,
+            &side.other,
+            kind,
+            &envelope.origin_key,
+            local_id,
+        )?;
         Ok(())
     }
 
