@@ -96,6 +96,28 @@ fn twin(row: &Row<'_>) -> rusqlite::Result<Twin> {
     })
 }
 
+/// Links one side's row of a twin, and ends the creation it may have been waiting on.
+fn link_in(
+    tx: &rusqlite::Transaction<'_>,
+    connection: &str,
+    side: &str,
+    local_key: &str,
+    remote_key: &str,
+    now: i64,
+) -> rusqlite::Result<()> {
+    tx.execute(
+        "INSERT INTO twins (connection, side, local_key, remote_key, created_at, updated_at) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?5) \
+         ON CONFLICT (connection, side, local_key) DO UPDATE SET remote_key = ?4, updated_at = ?5",
+        params![connection, side, local_key, remote_key, now],
+    )?;
+    tx.execute(
+        "DELETE FROM creations WHERE connection = ?1 AND side = ?2 AND remote_key = ?3",
+        params![connection, side, remote_key],
+    )?;
+    Ok(())
+}
+
 impl Store {
     pub fn twin_by_local(
         &self,
@@ -161,21 +183,8 @@ impl Store {
         let now = now_ms();
         let mut conn = self.conn();
         let tx = conn.transaction()?;
-        for (s, local, remote) in [
-            (side, local_key, remote_key),
-            (other, remote_key, local_key),
-        ] {
-            tx.execute(
-                "INSERT INTO twins (connection, side, local_key, remote_key, created_at, updated_at) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?5) \
-                 ON CONFLICT (connection, side, local_key) DO UPDATE SET remote_key = ?4, updated_at = ?5",
-                params![connection, s, local, remote, now],
-            )?;
-            tx.execute(
-                "DELETE FROM creations WHERE connection = ?1 AND side = ?2 AND remote_key = ?3",
-                params![connection, s, remote],
-            )?;
-        }
+        link_in(&tx, connection, side, local_key, remote_key, now)?;
+        link_in(&tx, connection, other, remote_key, local_key, now)?;
         tx.commit()?;
         Ok(())
     }
@@ -188,19 +197,9 @@ impl Store {
         local_key: &str,
         remote_key: &str,
     ) -> Result<()> {
-        let now = now_ms();
         let mut conn = self.conn();
         let tx = conn.transaction()?;
-        tx.execute(
-            "INSERT INTO twins (connection, side, local_key, remote_key, created_at, updated_at) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?5) \
-             ON CONFLICT (connection, side, local_key) DO UPDATE SET remote_key = ?4, updated_at = ?5",
-            params![connection, side, local_key, remote_key, now],
-        )?;
-        tx.execute(
-            "DELETE FROM creations WHERE connection = ?1 AND side = ?2 AND remote_key = ?3",
-            params![connection, side, remote_key],
-        )?;
+        link_in(&tx, connection, side, local_key, remote_key, now_ms())?;
         tx.commit()?;
         Ok(())
     }
