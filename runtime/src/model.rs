@@ -123,6 +123,8 @@ pub struct Issue {
     pub custom_fields: Vec<CustomField>,
     pub created: String,
     pub updated: String,
+    /// The security level's name; rules built against contract 0.1 never see it.
+    pub security_level: Option<String>,
 }
 
 /// What an outgoing rule lets leave its side.

@@ -187,7 +187,7 @@ async fn rules_twins_and_the_openapi_document() {
     assert_eq!(rules.len(), 2);
     for r in rules {
         assert_eq!(r["last_reload"]["outcome"], "accepted", "{r}");
-        assert_eq!(r["world_version"], "0.1.0");
+        assert_eq!(r["world_version"], "0.2.0");
         assert_eq!(r["version"].as_str().map(str::len), Some(12));
         assert!(r["logs"].is_array());
     }

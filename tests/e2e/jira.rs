@@ -211,6 +211,23 @@ async fn every_call(flavour: Flavour) {
     let created = c.create_issue(body).await.expect("create");
     let issue = c.get_issue(&created.key).await.expect("get");
     assert_eq!(issue.summary, "Client e2e");
+    assert_eq!(issue.security_level, None);
+    c.edit_issue(
+        &created.key,
+        serde_json::json!({"fields": {"security": {"name": "Confidential"}}}),
+    )
+    .await
+    .expect("set the security level");
+    let secured = c.get_issue(&created.key).await.expect("get");
+    assert_eq!(secured.security_level.as_deref(), Some("Confidential"));
+    let refused = c
+        .edit_issue(
+            &created.key,
+            serde_json::json!({"fields": {"security": {"id": "999"}}}),
+        )
+        .await
+        .expect_err("an unknown level is refused");
+    assert!(refused.to_string().contains("security"), "{refused}");
     assert_eq!(issue.labels, vec!["e2e"]);
     assert_eq!(issue.priority.as_deref(), Some("High"));
     assert_eq!(

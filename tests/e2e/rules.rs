@@ -326,7 +326,7 @@ fn check_refuses_a_core_module_and_another_world() {
     assert!(matches!(err, LoadError::NotWasm { .. }), "{err}");
 
     let info = twinsync::rules::authoring::check(&rule("basic")).expect("basic fits");
-    assert_eq!(info.world_version, "0.1.0");
+    assert_eq!(info.world_version, "0.2.0");
     assert!(
         info.exports.iter().any(|e| e == "func outgoing"),
         "{:?}",
@@ -561,4 +561,52 @@ fn confidential_rule_drops_internal_comments_and_attachments_and_redacts() {
     assert!(description.text.contains("[redacted]"));
     let everything = serde_json::to_string(&replica.custom_fields).expect("json");
     assert!(!everything.contains("Globex"), "{everything}");
+}
+
+#[test]
+fn a_rule_built_against_contract_0_1_keeps_loading_and_never_sees_0_2_fields() {
+    let legacy = engine()
+        .load_file(&rule("legacy-v0-1"))
+        .expect("a 0.1 rule loads");
+    assert_eq!(legacy.world_version(), "0.1.0");
+    let mut issue = sample_issue();
+    issue.security_level = Some("Confidential".into());
+    let out = legacy.outgoing(
+        issue.clone(),
+        ctx(false),
+        &RuleLimits::default(),
+        &config(&[]),
+    );
+    let replica = out.result.expect("0.1 outgoing");
+    assert_eq!(replica.summary.as_deref(), Some(issue.summary.as_str()));
+    assert_eq!(replica.labels, issue.labels);
+    assert_eq!(
+        replica.properties,
+        vec![("contract".to_string(), "0.1".to_string())]
+    );
+    let changes = legacy
+        .incoming(
+            replica,
+            None,
+            ctx(true),
+            &RuleLimits::default(),
+            &config(&[("project", "DEV")]),
+        )
+        .result
+        .expect("0.1 incoming");
+    assert_eq!(changes.project.as_deref(), Some("DEV"));
+    assert_eq!(changes.status.as_deref(), Some("In Progress"));
+
+    // A 0.2 rule on the same engine sees the field 0.2 added.
+    let confidential = engine()
+        .load_file(&rule("confidential"))
+        .expect("confidential");
+    assert_eq!(confidential.world_version(), "0.2.0");
+    let held = config(&[("redact.security-levels", "confidential")]);
+    let out = confidential.outgoing(issue, ctx(false), &RuleLimits::default(), &held);
+    assert!(
+        matches!(&out.result, Err(CallError::Skip { reason, .. }) if reason.contains("Confidential")),
+        "{:?}",
+        out.result
+    );
 }

@@ -9,6 +9,8 @@
 //! - `redact.words`: comma list of terms replaced, ignoring case, by the marker
 //!   in the summary, the description and the comments.
 //! - `redact.marker`: the replacement text, default `[redacted]`.
+//! - `redact.security-levels`: comma list of security level names, any case,
+//!   or `*` for any level: issues at such a level never leave (outgoing skips).
 //! - `project`, `issue-type`: as for `basic`, on the incoming side.
 
 use twinsync_sdk::prelude::*;
@@ -34,6 +36,17 @@ pub struct Confidential;
 
 impl Rule for Confidential {
     fn outgoing(issue: Issue, _ctx: SyncContext) -> Result<Replica, RuleError> {
+        if let Some(level) = &issue.security_level {
+            let held = config_list("redact.security-levels");
+            if held
+                .iter()
+                .any(|l| l == "*" || l.eq_ignore_ascii_case(level))
+            {
+                return Err(skip(format!(
+                    "security level `{level}` is listed in redact.security-levels"
+                )));
+            }
+        }
         let mut replica = replica_from(&issue).without(&[Field::Attachments]);
         replica.comments.retain(|c| !c.internal);
 
@@ -209,6 +222,27 @@ mod tests {
         assert_eq!(r.summary.as_deref(), Some(issue.summary.as_str()));
         assert_eq!(r.custom_fields, issue.custom_fields);
         assert_eq!(r.assignee, issue.assignee);
+    }
+
+    #[test]
+    fn outgoing_skips_issues_at_a_listed_security_level() {
+        let mut issue = sample_issue();
+        issue.security_level = Some("Confidential".into());
+        let levels = [("redact.security-levels", "internal, CONFIDENTIAL")];
+        let r = with_config(&levels, || {
+            Confidential::outgoing(issue.clone(), context(false))
+        });
+        assert!(
+            matches!(&r, Err(RuleError::Skip(why)) if why.contains("Confidential")),
+            "{r:?}"
+        );
+        let r = with_config(&[("redact.security-levels", "*")], || {
+            Confidential::outgoing(issue.clone(), context(false))
+        });
+        assert!(matches!(r, Err(RuleError::Skip(_))), "{r:?}");
+        issue.security_level = Some("Partners".into());
+        let r = with_config(&levels, || Confidential::outgoing(issue, context(false)));
+        assert!(r.is_ok(), "an unlisted level leaves: {r:?}");
     }
 
     #[test]

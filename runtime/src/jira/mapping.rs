@@ -208,6 +208,7 @@ pub fn issue_from_json(v: &Value) -> Issue {
         custom_fields,
         created: f["created"].as_str().unwrap_or_default().to_string(),
         updated: f["updated"].as_str().unwrap_or_default().to_string(),
+        security_level: f["security"]["name"].as_str().map(str::to_string),
     }
 }
 

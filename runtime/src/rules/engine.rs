@@ -20,7 +20,7 @@ use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConf
 use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 use wasmtime_wasi::{WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
 
-use super::bindings::{V0_1, v0_1};
+use super::bindings::{V0_1, V0_2, v0_1, v0_2};
 use super::cache::CompileCache;
 use super::error::{CallError, LoadError, RuleId};
 use super::limits::{CallLimiter, LimitHit, RuleLimits};
@@ -102,30 +102,43 @@ impl WasiView for CallState {
     }
 }
 
-impl v0_1::types::Host for CallState {}
-
-impl v0_1::twinsync::rules::host::Host for CallState {
-    fn log(&mut self, level: v0_1::Level, message: String) {
+impl CallState {
+    fn log(&mut self, level: &'static str, message: String) {
         let cost = message.len();
         if cost > self.log_budget {
             self.logs_dropped += 1;
             return;
         }
         self.log_budget -= cost;
-        let level = match level {
-            v0_1::Level::Trace => "trace",
-            v0_1::Level::Debug => "debug",
-            v0_1::Level::Info => "info",
-            v0_1::Level::Warn => "warn",
-            v0_1::Level::Error => "error",
-        };
         self.logs.push(RuleLogLine { level, message });
     }
-
-    fn config(&mut self, key: String) -> Option<String> {
-        self.config.get(&key).cloned()
-    }
 }
+
+/// The `host` interface of one contract version, on the call's state.
+macro_rules! host_impl {
+    ($v:ident) => {
+        impl $v::types::Host for CallState {}
+
+        impl $v::twinsync::rules::host::Host for CallState {
+            fn log(&mut self, level: $v::Level, message: String) {
+                let level = match level {
+                    $v::Level::Trace => "trace",
+                    $v::Level::Debug => "debug",
+                    $v::Level::Info => "info",
+                    $v::Level::Warn => "warn",
+                    $v::Level::Error => "error",
+                };
+                CallState::log(self, level, message);
+            }
+
+            fn config(&mut self, key: String) -> Option<String> {
+                self.config.get(&key).cloned()
+            }
+        }
+    };
+}
+host_impl!(v0_1);
+host_impl!(v0_2);
 
 /// A wall clock stuck at the Unix epoch: rules are pure functions and must not see real time.
 struct EpochClock;
@@ -163,11 +176,38 @@ pub struct RuleEngine {
     stats: Arc<EngineStats>,
 }
 
+/// A rule type-checked against the contract version it was built for.
+enum RulePre {
+    V0_1(v0_1::RulePre<CallState>),
+    V0_2(v0_2::RulePre<CallState>),
+}
+
+/// Instantiates `$pre` in `$store` and runs `$body` with `$rule` bound to the
+/// instance and `$v` to that version's bindings module.
+macro_rules! with_rule {
+    ($pre:expr, $store:expr, |$rule:ident, $v:ident| $body:expr) => {
+        match $pre {
+            RulePre::V0_1(pre) => {
+                #[allow(unused_imports)]
+                use v0_1 as $v;
+                let $rule = pre.instantiate(&mut *$store)?;
+                $body
+            }
+            RulePre::V0_2(pre) => {
+                #[allow(unused_imports)]
+                use v0_2 as $v;
+                let $rule = pre.instantiate(&mut *$store)?;
+                $body
+            }
+        }
+    };
+}
+
 /// A compiled, type-checked rule, ready to be called any number of times, concurrently.
 pub struct LoadedRule {
     id: RuleId,
     world_version: String,
-    pre: v0_1::RulePre<CallState>,
+    pre: RulePre,
     engine: Engine,
     max_wasm_stack: usize,
     stats: Arc<EngineStats>,
@@ -196,7 +236,10 @@ impl RuleEngine {
         let engine = Engine::new(&config).map_err(engine_err)?;
         let mut linker = Linker::new(&engine);
         wasmtime_wasi::p2::add_to_linker_sync(&mut linker).map_err(engine_err)?;
+        // Each contract version's host interface has its own versioned name, so both link side by side.
         v0_1::Rule::add_to_linker::<_, HasSelf<_>>(&mut linker, |state| state)
+            .map_err(engine_err)?;
+        v0_2::Rule::add_to_linker::<_, HasSelf<_>>(&mut linker, |state| state)
             .map_err(engine_err)?;
         let cache = match &settings.cache_dir {
             Some(dir) => Some(CompileCache::open(dir, &engine)?),
@@ -248,10 +291,15 @@ impl RuleEngine {
                     id: id.clone(),
                     reason: format!("{e:#}"),
                 })?;
-        let pre = v0_1::RulePre::new(instance_pre).map_err(|e| LoadError::WrongWorld {
+        let wrong_world = |e: wasmtime::Error| LoadError::WrongWorld {
             id: id.clone(),
             reason: format!("{e:#}"),
-        })?;
+        };
+        let pre = if semver_minor(&world_version) == semver_minor(V0_1) {
+            RulePre::V0_1(v0_1::RulePre::new(instance_pre).map_err(wrong_world)?)
+        } else {
+            RulePre::V0_2(v0_2::RulePre::new(instance_pre).map_err(wrong_world)?)
+        };
         Ok(Arc::new(LoadedRule {
             id,
             world_version,
@@ -339,12 +387,14 @@ fn world_version(engine: &Engine, component: &Component, id: &RuleId) -> Result<
             reason,
         });
     };
-    let compatible = semver_minor(&version) == semver_minor(V0_1);
+    let compatible = [V0_1, V0_2]
+        .iter()
+        .any(|v| semver_minor(&version) == semver_minor(v));
     if !compatible {
         return Err(LoadError::IncompatibleVersion {
             id: id.clone(),
             found: version,
-            supported: format!("{}.x", semver_minor(V0_1)),
+            supported: format!("{}.x and {}.x", semver_minor(V0_1), semver_minor(V0_2)),
         });
     }
     Ok(version)
@@ -379,7 +429,11 @@ impl LoadedRule {
     }
 
     pub fn info(&self) -> RuleInfo {
-        let ty = self.pre.instance_pre().component().component_type();
+        let ty = match &self.pre {
+            RulePre::V0_1(pre) => pre.instance_pre().component(),
+            RulePre::V0_2(pre) => pre.instance_pre().component(),
+        }
+        .component_type();
         let describe = |(name, item): (&str, ComponentExtern<'_>)| match item.ty {
             ComponentItem::ComponentFunc(_) => format!("func {name}"),
             ComponentItem::ComponentInstance(_) => format!("instance {name}"),
@@ -405,9 +459,11 @@ impl LoadedRule {
         self.call(
             limits,
             config,
-            |rule, store| {
-                let answer = rule.call_outgoing(store, &issue.into(), &ctx.into())?;
-                Ok(answer.map(Replica::from).map_err(RuleRefusal::from))
+            |pre, store| {
+                with_rule!(pre, store, |rule, _v| {
+                    let answer = rule.call_outgoing(&mut *store, &issue.into(), &ctx.into())?;
+                    Ok(answer.map(Replica::from).map_err(RuleRefusal::from))
+                })
             },
             Replica::approx_size,
         )
@@ -425,11 +481,17 @@ impl LoadedRule {
         self.call(
             limits,
             config,
-            |rule, store| {
-                let local = local.map(v0_1::types::Issue::from);
-                let answer =
-                    rule.call_incoming(store, &replica.into(), local.as_ref(), &ctx.into())?;
-                Ok(answer.map(Changes::from).map_err(RuleRefusal::from))
+            |pre, store| {
+                with_rule!(pre, store, |rule, v| {
+                    let local = local.map(v::types::Issue::from);
+                    let answer = rule.call_incoming(
+                        &mut *store,
+                        &replica.into(),
+                        local.as_ref(),
+                        &ctx.into(),
+                    )?;
+                    Ok(answer.map(Changes::from).map_err(RuleRefusal::from))
+                })
             },
             Changes::approx_size,
         )
@@ -439,7 +501,7 @@ impl LoadedRule {
         &self,
         limits: &RuleLimits,
         config: &RuleConfig,
-        run: impl FnOnce(&v0_1::Rule, &mut Store<CallState>) -> wasmtime::Result<Result<T, RuleRefusal>>,
+        run: impl FnOnce(&RulePre, &mut Store<CallState>) -> wasmtime::Result<Result<T, RuleRefusal>>,
         size: impl Fn(&T) -> usize,
     ) -> CallReport<T> {
         let started = std::time::Instant::now();
@@ -474,24 +536,21 @@ impl LoadedRule {
                 id: id.clone(),
                 reason: format!("cannot set fuel: {e}"),
             }),
-            Ok(()) => match self.pre.instantiate(&mut store) {
+            Ok(()) => match run(&self.pre, &mut store) {
                 Err(e) => Err(self.classify(e, &store, limits, &output)),
-                Ok(rule) => match run(&rule, &mut store) {
-                    Err(e) => Err(self.classify(e, &store, limits, &output)),
-                    Ok(Ok(value)) if size(&value) > limits.output_bytes => Err(CallError::Limit {
-                        id: id.clone(),
-                        limit: LimitHit::Output(limits.output_bytes),
-                    }),
-                    Ok(Ok(value)) => Ok(value),
-                    Ok(Err(RuleRefusal::Skip(reason))) => Err(CallError::Skip {
-                        id: id.clone(),
-                        reason,
-                    }),
-                    Ok(Err(RuleRefusal::Fail(reason))) => Err(CallError::Fail {
-                        id: id.clone(),
-                        reason,
-                    }),
-                },
+                Ok(Ok(value)) if size(&value) > limits.output_bytes => Err(CallError::Limit {
+                    id: id.clone(),
+                    limit: LimitHit::Output(limits.output_bytes),
+                }),
+                Ok(Ok(value)) => Ok(value),
+                Ok(Err(RuleRefusal::Skip(reason))) => Err(CallError::Skip {
+                    id: id.clone(),
+                    reason,
+                }),
+                Ok(Err(RuleRefusal::Fail(reason))) => Err(CallError::Fail {
+                    id: id.clone(),
+                    reason,
+                }),
             },
         };
         let fuel_used = limits.fuel.saturating_sub(store.get_fuel().unwrap_or(0));

@@ -196,6 +196,18 @@ pub fn set_field(
                 )
             }
         }
+        "security" => {
+            issue.security = if v.is_null() {
+                None
+            } else {
+                Some(
+                    id_or_name(&st.security_levels, v, |l| &l.id, |l| &l.name)
+                        .ok_or_else(|| ApiError::field("security", "Security level is not valid."))?
+                        .id
+                        .clone(),
+                )
+            }
+        }
         "labels" => issue.labels = labels_in("labels", v)?,
         "components" => {
             let arr = v

@@ -92,6 +92,14 @@ pub struct Priority {
     pub name: String,
 }
 
+/// An issue security level. Real Jira scopes levels to a project's security
+/// scheme; the simulator offers one instance-wide set.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct SecurityLevel {
+    pub id: String,
+    pub name: String,
+}
+
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Resolution {
     pub id: String,
@@ -234,6 +242,8 @@ pub struct Issue {
     pub priority: Option<String>,
     pub resolution: Option<String>,
     pub resolution_date: Option<DateTime<Utc>>,
+    /// Issue security level id.
+    pub security: Option<String>,
     pub labels: Vec<String>,
     pub components: Vec<String>,
     pub assignee: Option<UserId>,

@@ -113,6 +113,19 @@ pub fn priority(st: &State, api: Api, id: &str) -> Value {
     })
 }
 
+/// An issue security level as an issue's `security` field shows it.
+pub fn security_level(st: &State, api: Api, id: &str) -> Value {
+    let Some(l) = st.security_levels.iter().find(|l| l.id == id) else {
+        return Value::Null;
+    };
+    json!({
+        "self": format!("{}/securitylevel/{}", api_base(st, api), l.id),
+        "id": l.id,
+        "description": format!("{} issues", l.name),
+        "name": l.name,
+    })
+}
+
 /// A priority as `/priority` lists it.
 pub fn priority_full(st: &State, api: Api, p: &Priority) -> Value {
     let mut v = priority(st, api, &p.id);
@@ -461,6 +474,13 @@ pub fn field_defs(st: &State) -> Vec<FieldDef> {
             true,
             false,
         ),
+        sys(
+            "security",
+            "Security Level",
+            ty("securitylevel", "security"),
+            true,
+            true,
+        ),
         sys("labels", "Labels", arr("string", "labels"), true, true),
         sys(
             "components",
@@ -802,6 +822,15 @@ pub fn issue_fields(st: &State, api: Api, i: &Issue, sel: &FieldSel) -> Map<Stri
             i.resolution
                 .as_deref()
                 .map(|r| resolution(st, api, r))
+                .unwrap_or(Value::Null),
+        );
+    }
+    if want("security") {
+        f.insert(
+            "security".into(),
+            i.security
+                .as_deref()
+                .map(|id| security_level(st, api, id))
                 .unwrap_or(Value::Null),
         );
     }

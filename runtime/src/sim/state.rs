@@ -57,6 +57,7 @@ pub struct State {
     pub statuses: Vec<Status>,
     pub priorities: Vec<Priority>,
     pub resolutions: Vec<Resolution>,
+    pub security_levels: Vec<SecurityLevel>,
     pub workflows: Vec<Workflow>,
     pub custom_fields: Vec<CustomField>,
     pub link_types: Vec<LinkType>,
@@ -101,6 +102,16 @@ impl State {
             statuses: seed.statuses,
             priorities: seed.priorities,
             resolutions: seed.resolutions,
+            security_levels: vec![
+                SecurityLevel {
+                    id: "10100".into(),
+                    name: "Confidential".into(),
+                },
+                SecurityLevel {
+                    id: "10101".into(),
+                    name: "Internal".into(),
+                },
+            ],
             workflows: Vec::new(),
             custom_fields: seed.custom_fields,
             link_types: seed.link_types,
@@ -488,6 +499,7 @@ impl State {
                 .map(|p| p.id.clone()),
             resolution: None,
             resolution_date: None,
+            security: None,
             labels: Vec::new(),
             components: Vec::new(),
             assignee: None,
@@ -859,6 +871,22 @@ impl State {
                 n(&a.priority),
                 b.priority.clone(),
                 n(&b.priority),
+            );
+        }
+        if a.security != b.security {
+            let n = |id: &Option<String>| {
+                id.as_ref()
+                    .and_then(|id| self.security_levels.iter().find(|l| &l.id == id))
+                    .map(|l| l.name.clone())
+            };
+            push(
+                "security",
+                "security",
+                "jira",
+                a.security.clone(),
+                n(&a.security),
+                b.security.clone(),
+                n(&b.security),
             );
         }
         if a.labels != b.labels {

@@ -59,7 +59,7 @@ mod replica;
 pub mod testing;
 
 /// The bindings `wit-bindgen` generates for the `rule` world of
-/// `twinsync:rules@0.1.0`. Rule authors use [`types`], [`Rule`] and
+/// `twinsync:rules@0.2.0`. Rule authors use [`types`], [`Rule`] and
 /// [`export_rule!`] instead; this module is public because `export_rule!`
 /// expands to paths inside it.
 #[doc(hidden)]

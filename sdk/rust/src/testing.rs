@@ -104,7 +104,7 @@ pub fn custom_field(id: &str, name: &str, value: Value) -> CustomField {
 /// reporter Bob, a due date, a public comment `10001`, an internal comment
 /// `10002`, an attachment `20001` (`trace.log`) and custom fields `Team`
 /// (customfield_10010, choice "Blue"), `Story Points` (customfield_10020, 5)
-/// and `Customer` (customfield_10030, text "ACME Corp").
+/// and `Customer` (customfield_10030, text "ACME Corp"); no security level.
 pub fn sample_issue() -> Issue {
     Issue {
         key: "SRC-1".to_owned(),
@@ -143,6 +143,7 @@ pub fn sample_issue() -> Issue {
         ],
         created: "2026-11-19T08:00:00.000+0000".to_owned(),
         updated: "2026-11-20T09:30:00.000+0000".to_owned(),
+        security_level: None,
     }
 }
 
