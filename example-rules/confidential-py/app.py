@@ -1,0 +1,137 @@
+"""Stock rule `confidential`, in Python: the same rule as
+example-rules/confidential (Rust), with the same config and the same answers.
+
+Sends every field except internal comments and attachments, leaves out the
+fields config names and masks the terms config names; what arrives lands like
+the `basic` rule.
+
+Config keys (all optional except `project` on first sync):
+- `redact.fields`: comma list of fields to leave out: standard field names
+  (`assignee`, `reporter`, `description`, `labels`, `due-date`, ...) or custom
+  field ids or names (`customfield_10010`, `Team`), any case.
+- `redact.words`: comma list of terms replaced, ignoring case, by the marker in
+  the summary, the description and the comments.
+- `redact.marker`: the replacement text, default `[redacted]`.
+- `project`, `issue-type`: as for `basic`, on the incoming side.
+"""
+
+import wit_world
+
+from twinsync_rules import (
+    Field,
+    changes_from,
+    config,
+    config_list,
+    config_or,
+    fail,
+    local_project,
+    only,
+    replica_from,
+    without,
+    without_custom_fields,
+)
+
+DEFAULT_MARKER = "[redacted]"
+"""The marker used when `redact.marker` is not set."""
+
+INCOMING_FIELDS = (
+    Field.SUMMARY,
+    Field.DESCRIPTION,
+    Field.ISSUE_TYPE,
+    Field.PRIORITY,
+    Field.LABELS,
+    Field.STATUS,
+    Field.COMMENTS,
+    Field.ATTACHMENTS,
+)
+"""The fields applied on the incoming side: those of the `basic` rule."""
+
+
+class WitWorld(wit_world.WitWorld):
+    """The `confidential` rule (componentize-py exports the class of this name)."""
+
+    def outgoing(self, issue, ctx):
+        replica = without(replica_from(issue), Field.ATTACHMENTS)
+        replica.comments = [c for c in replica.comments if not c.internal]
+
+        names = config_list("redact.fields")
+        fields = [Field.parse(n) for n in names if Field.parse(n) is not None]
+        custom = [n for n in names if Field.parse(n) is None]
+        without_custom_fields(without(replica, *fields), *custom)
+
+        redactor = Redactor.from_config()
+        if replica.summary is not None:
+            replica.summary = redactor.apply(replica.summary)
+        if replica.description is not None:
+            redactor.apply_rich(replica.description)
+        for comment in replica.comments:
+            redactor.apply_rich(comment.body)
+        return replica
+
+    def incoming(self, replica, local, ctx):
+        changes = only(changes_from(replica), *INCOMING_FIELDS)
+        changes.project = local_project(ctx)
+        if ctx.first_sync and changes.issue_type is None:
+            issue_type = config("issue-type")
+            if issue_type is None:
+                raise fail("the replica has no issue type and config key `issue-type` is not set")
+            changes.issue_type = issue_type
+        return changes
+
+
+class Redactor:
+    """Replaces configured terms, ignoring case, by a marker.
+
+    Case is compared per character, as the Rust rule does: two characters
+    match when they are equal or their lower-case mappings are (so `ß` does
+    not match `SS`, and `É` matches `é`)."""
+
+    def __init__(self, terms, marker):
+        """A redactor for `terms` (empty ones are ignored) and `marker`."""
+        terms = [t for t in terms if t]
+        # Longest first (in characters; a stable sort keeps config order among
+        # equals), so a term that contains another is masked whole.
+        terms.sort(key=len, reverse=True)
+        self.terms = [[c.lower() for c in t] for t in terms]
+        self.marker = marker
+
+    @classmethod
+    def from_config(cls):
+        """The terms of `redact.words` and the marker of `redact.marker`."""
+        return cls(config_list("redact.words"), config_or("redact.marker", DEFAULT_MARKER))
+
+    def redact(self, text):
+        """`text` with every term masked, or None when no term occurs in it."""
+        if not self.terms:
+            return None
+        lowered = [c.lower() for c in text]
+        out = []
+        changed = False
+        i = 0
+        n = len(text)
+        while i < n:
+            for term in self.terms:
+                if lowered[i] == term[0] and lowered[i : i + len(term)] == term:
+                    out.append(self.marker)
+                    changed = True
+                    i += len(term)
+                    break
+            else:
+                out.append(text[i])
+                i += 1
+        return "".join(out) if changed else None
+
+    def apply(self, text):
+        """`text` with the terms masked (itself when none occurs)."""
+        redacted = self.redact(text)
+        return text if redacted is None else redacted
+
+    def apply_rich(self, rich):
+        """Masks the terms in rich text, in place. Plain text and wiki markup are
+        masked; ADF is dropped when it contains a term, since masking inside its
+        JSON could break the document (the host then renders the plain text)."""
+        rich.text = self.apply(rich.text)
+        if rich.wiki is not None:
+            rich.wiki = self.apply(rich.wiki)
+        if rich.adf is not None and self.redact(rich.adf) is not None:
+            rich.adf = None
