@@ -1,14 +1,13 @@
-//! CLI commands that act on a node's store and config without a running node: status,
-//! errors, retry, pause/resume, `sync KEY` and `bulk`. The store is SQLite in WAL mode,
-//! so these work while the node runs; its workers see the change within a second.
+//! CLI commands that act on a node's store and config without a running node: `sync KEY`,
+//! `bulk` and a side's rule config. The store is SQLite in WAL mode, so these work while
+//! the node runs; its workers see the change within a second. Status, errors, retry and
+//! pause/resume go through the running node's admin API (`admin_client`).
 
 use std::path::Path;
 use std::sync::Arc;
 
-use serde_json::{Value, json};
-
 use crate::config::NodeConfig;
-use crate::store::{BulkRun, ConnectionState, Event, EventState, Store};
+use crate::store::{BulkRun, Store};
 use crate::sync::detect::{self, DetectError};
 use crate::sync::node::{Node, NodeError};
 
@@ -30,55 +29,6 @@ pub enum CommandError {
 pub fn open_store(config: &NodeConfig) -> Result<Store, CommandError> {
     let data_dir = config.resolve_path(&config.node.data_dir);
     Ok(Store::open(&data_dir.join("twinsync.db"))?)
-}
-
-pub fn status(config_path: &Path) -> Result<Value, CommandError> {
-    let config = NodeConfig::load(config_path).map_err(Box::new)?;
-    let store = open_store(&config)?;
-    let mut connections = Vec::new();
-    for c in &config.connections {
-        connections.push(json!({
-            "name": c.name,
-            "state": store.connection_state(&c.name)?,
-            "sides": c.sides.iter().map(|s| json!({"name": s.name, "instance": s.instance, "project": s.project, "rule": s.rule.display().to_string()})).collect::<Vec<_>>(),
-            "queue": store.queue_stats(Some(&c.name))?,
-            "twins": match c.sides.first() {
-                Some(side) => store.twin_count(&c.name, &side.name)?,
-                None => 0,
-            },
-        }));
-    }
-    Ok(json!({ "connections": connections }))
-}
-
-pub fn errors(
-    config_path: &Path,
-    connection: Option<&str>,
-    limit: i64,
-) -> Result<Vec<Event>, CommandError> {
-    let config = NodeConfig::load(config_path).map_err(Box::new)?;
-    Ok(open_store(&config)?.events(Some(EventState::Failed), connection, limit, 0)?)
-}
-
-pub fn retry(config_path: &Path, event: i64) -> Result<(), CommandError> {
-    let config = NodeConfig::load(config_path).map_err(Box::new)?;
-    Ok(open_store(&config)?.retry(event)?)
-}
-
-pub fn set_connection_state(
-    config_path: &Path,
-    name: &str,
-    state: ConnectionState,
-) -> Result<(), CommandError> {
-    let config = NodeConfig::load(config_path).map_err(Box::new)?;
-    if config.connection(name).is_none() {
-        let known: Vec<&str> = config.connections.iter().map(|c| c.name.as_str()).collect();
-        return Err(CommandError::Usage(format!(
-            "no connection named {name:?}; connections: {}",
-            known.join(", ")
-        )));
-    }
-    Ok(open_store(&config)?.set_connection_state(name, state)?)
 }
 
 /// `twinsync sync KEY -C NAME`.

@@ -5,6 +5,7 @@
 //! host's form of the rule contract's types. `sim` (the Jira simulator) stands
 //! alone and shares no types with the Jira client.
 
+pub mod admin_client;
 pub mod commands;
 pub mod config;
 pub mod daemon;

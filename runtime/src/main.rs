@@ -6,9 +6,8 @@ use std::process::ExitCode;
 use anyhow::Context as _;
 use clap::{Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
-use twinsync::commands;
 use twinsync::rules::authoring;
-use twinsync::store::ConnectionState;
+use twinsync::{admin_client, commands};
 
 #[derive(Parser)]
 #[command(
@@ -72,48 +71,80 @@ enum Command {
         #[arg(short, long, default_value = "twinsync.toml")]
         config: PathBuf,
     },
-    /// Connections, queues and twins.
+    /// Connections, queues, twins, last sync and rule versions (asks the running node).
     Status {
         #[arg(long)]
         json: bool,
-        #[arg(short, long, default_value = "twinsync.toml")]
-        config: PathBuf,
+        #[command(flatten)]
+        node: NodeArgs,
     },
     /// Failed sync events, with the error and the rule version that handled them.
     Errors {
         #[arg(short = 'C', long)]
         connection: Option<String>,
+        #[arg(long, default_value_t = 100)]
+        limit: i64,
         #[arg(long)]
         json: bool,
-        #[arg(short, long, default_value = "twinsync.toml")]
-        config: PathBuf,
+        #[command(flatten)]
+        node: NodeArgs,
     },
     /// Run a failed sync event again (after fixing its rule or data).
     Retry {
         event: i64,
-        #[arg(short, long, default_value = "twinsync.toml")]
-        config: PathBuf,
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        node: NodeArgs,
     },
     /// Pause or resume a connection; a paused connection queues and loses nothing.
     #[command(subcommand)]
     Connection(ConnectionCommand),
 }
 
+/// How the CLI reaches a running node's admin API.
+#[derive(clap::Args)]
+struct NodeArgs {
+    /// The node's config: its `listen` address and admin token.
+    #[arg(short, long, default_value = "twinsync.toml")]
+    config: PathBuf,
+    /// The node's URL, instead of the config's `listen` (token: TWINSYNC_ADMIN_TOKEN or the config).
+    #[arg(long, value_name = "URL")]
+    node: Option<String>,
+}
+
+impl NodeArgs {
+    fn client(&self) -> anyhow::Result<admin_client::AdminClient> {
+        Ok(admin_client::AdminClient::from_config(
+            &self.config,
+            self.node.as_deref(),
+        )?)
+    }
+}
+
 #[derive(Subcommand)]
 enum ConnectionCommand {
+    /// Connections and their sides.
     List {
-        #[arg(short, long, default_value = "twinsync.toml")]
-        config: PathBuf,
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        node: NodeArgs,
     },
+    /// Stop syncing a connection; changes queue up and nothing is lost.
     Pause {
         name: String,
-        #[arg(short, long, default_value = "twinsync.toml")]
-        config: PathBuf,
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        node: NodeArgs,
     },
     Resume {
         name: String,
-        #[arg(short, long, default_value = "twinsync.toml")]
-        config: PathBuf,
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        node: NodeArgs,
     },
     /// Print a one-time code that pairs a remote connection with a peer node.
     Invite {
@@ -168,6 +199,21 @@ enum RulesCommand {
         #[arg(long, default_value = "twinsync.toml")]
         node_config: PathBuf,
     },
+    /// Dry-run a candidate rule on a live issue, beside the rule serving that side now, and
+    /// print both answers and their difference; nothing is synced (asks the running node).
+    Try {
+        rule: PathBuf,
+        /// The side to try it on, `CONNECTION/SIDE`.
+        #[arg(long, value_name = "CONNECTION/SIDE")]
+        side: String,
+        /// The issue key on that side.
+        #[arg(long)]
+        issue: String,
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        node: NodeArgs,
+    },
 }
 
 fn main() -> ExitCode {
@@ -205,6 +251,23 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 println!("exports: {}", info.exports.join("\n         "));
                 println!("ok: fits the contract");
             }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Rules(RulesCommand::Try {
+            rule,
+            side,
+            issue,
+            json,
+            node,
+        }) => {
+            let (connection, side) = side
+                .split_once('/')
+                .context("--side takes CONNECTION/SIDE")?;
+            let module =
+                std::fs::read(&rule).with_context(|| format!("reading {}", rule.display()))?;
+            let report =
+                runtime()?.block_on(node.client()?.try_rule(connection, side, &issue, module))?;
+            print_answer(json, &report, admin_client::trial_text);
             Ok(ExitCode::SUCCESS)
         }
         Command::Rules(RulesCommand::Test {
@@ -320,96 +383,44 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             );
             Ok(ExitCode::SUCCESS)
         }
-        Command::Status { json, config } => {
-            let status = commands::status(&config)?;
-            if json {
-                println!("{}", serde_json::to_string_pretty(&status)?);
-            } else {
-                println!(
-                    "{:<24} {:<8} {:>7} {:>7} {:>7} {:>7}",
-                    "CONNECTION", "STATE", "TWINS", "PENDING", "FAILED", "DONE"
-                );
-                for c in status["connections"].as_array().into_iter().flatten() {
-                    println!(
-                        "{:<24} {:<8} {:>7} {:>7} {:>7} {:>7}",
-                        c["name"].as_str().unwrap_or(""),
-                        c["state"].as_str().unwrap_or(""),
-                        c["twins"],
-                        c["queue"]["pending"],
-                        c["queue"]["failed"],
-                        c["queue"]["done"],
-                    );
-                }
-            }
+        Command::Status { json, node } => {
+            let status = runtime()?.block_on(node.client()?.status())?;
+            print_answer(json, &status, admin_client::status_table);
             Ok(ExitCode::SUCCESS)
         }
         Command::Errors {
             connection,
+            limit,
             json,
-            config,
+            node,
         } => {
-            let events = commands::errors(&config, connection.as_deref(), 100)?;
-            if json {
-                println!("{}", serde_json::to_string_pretty(&events)?);
-            } else if events.is_empty() {
-                println!("no failed events");
-            } else {
-                for e in events {
-                    println!(
-                        "event {:<6} {} / {} {} {} (rule {}, {} attempts)\n    {}",
-                        e.id,
-                        e.connection,
-                        e.side,
-                        serde_json::to_string(&e.kind)
-                            .unwrap_or_default()
-                            .trim_matches('"'),
-                        e.queue_key,
-                        e.rule_version.as_deref().unwrap_or("-"),
-                        e.attempts,
-                        e.last_error.as_deref().unwrap_or(""),
-                    );
-                }
-            }
+            let events =
+                runtime()?.block_on(node.client()?.errors(connection.as_deref(), limit))?;
+            print_answer(json, &events, admin_client::errors_table);
             Ok(ExitCode::SUCCESS)
         }
-        Command::Retry { event, config } => {
-            commands::retry(&config, event)?;
-            println!("event {event} queued again");
+        Command::Retry { event, json, node } => {
+            let answer = runtime()?.block_on(node.client()?.retry(event))?;
+            print_answer(json, &answer, |_| format!("event {event} queued again\n"));
             Ok(ExitCode::SUCCESS)
         }
-        Command::Connection(ConnectionCommand::List { config }) => {
-            let status = commands::status(&config)?;
-            for c in status["connections"].as_array().into_iter().flatten() {
-                let sides: Vec<String> = c["sides"]
-                    .as_array()
-                    .into_iter()
-                    .flatten()
-                    .map(|s| {
-                        format!(
-                            "{}@{}:{}",
-                            s["name"].as_str().unwrap_or(""),
-                            s["instance"].as_str().unwrap_or(""),
-                            s["project"].as_str().unwrap_or("")
-                        )
-                    })
-                    .collect();
-                println!(
-                    "{:<24} {:<8} {}",
-                    c["name"].as_str().unwrap_or(""),
-                    c["state"].as_str().unwrap_or(""),
-                    sides.join(" <-> ")
-                );
-            }
+        Command::Connection(ConnectionCommand::List { json, node }) => {
+            let status = runtime()?.block_on(node.client()?.status())?;
+            print_answer(json, &status, admin_client::connections_table);
             Ok(ExitCode::SUCCESS)
         }
-        Command::Connection(ConnectionCommand::Pause { name, config }) => {
-            commands::set_connection_state(&config, &name, ConnectionState::Paused)?;
-            println!("{name} paused: changes queue up until `twinsync connection resume {name}`");
+        Command::Connection(ConnectionCommand::Pause { name, json, node }) => {
+            let answer = runtime()?.block_on(node.client()?.set_paused(&name, true))?;
+            print_answer(json, &answer, |_| {
+                format!(
+                    "{name} paused: changes queue up until `twinsync connection resume {name}`\n"
+                )
+            });
             Ok(ExitCode::SUCCESS)
         }
-        Command::Connection(ConnectionCommand::Resume { name, config }) => {
-            commands::set_connection_state(&config, &name, ConnectionState::Active)?;
-            println!("{name} resumed");
+        Command::Connection(ConnectionCommand::Resume { name, json, node }) => {
+            let answer = runtime()?.block_on(node.client()?.set_paused(&name, false))?;
+            print_answer(json, &answer, |_| format!("{name} resumed\n"));
             Ok(ExitCode::SUCCESS)
         }
         Command::Connection(ConnectionCommand::Invite {
@@ -439,6 +450,22 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             );
             Ok(ExitCode::SUCCESS)
         }
+    }
+}
+
+/// Prints an admin API answer as JSON or through `table`.
+fn print_answer(
+    json: bool,
+    answer: &serde_json::Value,
+    table: impl Fn(&serde_json::Value) -> String,
+) {
+    if json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(answer).unwrap_or_else(|_| answer.to_string())
+        );
+    } else {
+        print!("{}", table(answer));
     }
 }
 

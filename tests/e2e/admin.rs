@@ -177,7 +177,7 @@ async fn rules_twins_and_the_openapi_document() {
     let (status, _) = get(format!("{url}/api/twins?key=NOPE-1")).await;
     assert_eq!(status, 404);
     let (status, _) = get(format!("{url}/api/twins")).await;
-    assert_eq!(status, 400, "the key is required");
+    assert_eq!(status, 400, "a key or a connection is required");
 
     // Rules: version, last reload, and the rule's own log lines (the escape rule logs none;
     // basic logs none either, so only the shape is checked here).
@@ -203,6 +203,7 @@ async fn rules_twins_and_the_openapi_document() {
         "/api/connections/{name}/pause",
         "/api/connections/{name}/resume",
         "/api/rules",
+        "/api/rules/try",
         "/api/twins",
         "/api/openapi.json",
         "/metrics",
@@ -236,4 +237,270 @@ async fn the_admin_page_is_served_from_the_binary() {
         !html.contains("http://") && !html.contains("https://"),
         "no external CDN"
     );
+}
+
+/// Runs the `twinsync` binary with `args`, the admin token in the environment when given.
+fn cli(args: &[&str], token: Option<&str>) -> (bool, String, String) {
+    let mut cmd = std::process::Command::new(twinsync_e2e::twinsync_binary());
+    cmd.args(args).env_remove("TWINSYNC_ADMIN_TOKEN");
+    if let Some(t) = token {
+        cmd.env("TWINSYNC_ADMIN_TOKEN", t);
+    }
+    // The CLI blocks on the node, which runs on this test's runtime: keep it off the workers.
+    let out = cmd.output().expect("the CLI runs");
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_cli_works_over_the_admin_api_with_tables_and_json() {
+    let mut w = World::new().await;
+    w.stop_node().await;
+    w.config = w.config.replacen(
+        "workers = 2",
+        "workers = 2\nadmin_token = { value = \"cli-token\" }",
+        1,
+    );
+    w.start_node().await;
+    let key = create_on_a(&w, "Seen by the CLI", &["sync"]).await;
+    w.twin_of(&key).await;
+    w.settle().await;
+    let url = w.node.as_ref().expect("node").url();
+    let node = ["--node", url.as_str(), "-c", "/nonexistent/twinsync.toml"];
+    let run = |args: Vec<String>, token: Option<&'static str>| {
+        tokio::task::spawn_blocking(move || {
+            let args: Vec<&str> = args.iter().map(String::as_str).collect();
+            cli(&args, token)
+        })
+    };
+    let with = |cmd: &[&'static str]| -> Vec<String> {
+        cmd.iter()
+            .chain(node.iter())
+            .map(|s| s.to_string())
+            .collect()
+    };
+
+    let (ok, out, err) = run(with(&["status", "--json"]), Some("cli-token"))
+        .await
+        .expect("join");
+    assert!(ok, "{err}");
+    let status: serde_json::Value = serde_json::from_str(&out).expect("status JSON");
+    assert_eq!(status["connections"][0]["name"], "ab");
+    assert!(
+        status["connections"][0]["last_sync_at_ms"]
+            .as_i64()
+            .is_some(),
+        "{status}"
+    );
+    let (ok, out, err) = run(with(&["status"]), Some("cli-token"))
+        .await
+        .expect("join");
+    assert!(ok, "{err}");
+    assert!(out.starts_with("CONNECTION"), "{out}");
+    assert!(out.contains("ab ") && out.contains("active"), "{out}");
+
+    let (ok, _, err) = run(with(&["status"]), None).await.expect("join");
+    assert!(!ok, "no token: refused");
+    assert!(err.contains("401") && err.contains("admin token"), "{err}");
+
+    let (ok, out, err) = run(with(&["connection", "pause", "ab"]), Some("cli-token"))
+        .await
+        .expect("join");
+    assert!(ok, "{err}");
+    assert!(out.contains("ab paused"), "{out}");
+    let (_, out, _) = run(with(&["connection", "list"]), Some("cli-token"))
+        .await
+        .expect("join");
+    assert!(out.contains("paused") && out.contains("a@a:"), "{out}");
+    let (ok, out, err) = run(
+        with(&["connection", "resume", "ab", "--json"]),
+        Some("cli-token"),
+    )
+    .await
+    .expect("join");
+    assert!(ok, "{err}");
+    let resumed: serde_json::Value = serde_json::from_str(&out).expect("JSON");
+    assert_eq!(resumed["state"], "active");
+    let (ok, _, err) = run(with(&["connection", "pause", "nope"]), Some("cli-token"))
+        .await
+        .expect("join");
+    assert!(!ok && err.contains("no connection named"), "{err}");
+
+    let (ok, out, err) = run(with(&["errors"]), Some("cli-token"))
+        .await
+        .expect("join");
+    assert!(ok, "{err}");
+    assert_eq!(out, "no failed events\n");
+    let (ok, _, err) = run(with(&["retry", "999999"]), Some("cli-token"))
+        .await
+        .expect("join");
+    assert!(!ok && err.contains("404"), "{err}");
+
+    // A node that is not there: a clear message, not a stack of errors.
+    let (ok, _, err) = run(
+        [
+            "status",
+            "--node",
+            "http://127.0.0.1:9",
+            "-c",
+            "/nonexistent/twinsync.toml",
+        ]
+        .map(String::from)
+        .to_vec(),
+        None,
+    )
+    .await
+    .expect("join");
+    assert!(!ok && err.contains("cannot reach the node"), "{err}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_candidate_rule_is_tried_on_a_live_issue_without_syncing() {
+    let w = World::new().await;
+    let key = create_on_a(&w, "Tried on ACME data", &["sync"]).await;
+    let key_b = w.twin_of(&key).await;
+    w.settle().await;
+    let url = w.node.as_ref().expect("node").url();
+    let done_before = w.node().store.queue_stats(Some("ab")).expect("stats").done;
+    let http = reqwest::Client::new();
+    let candidate = std::fs::read(twinsync_e2e::rule("confidential")).expect("candidate");
+    let resp = http
+        .post(format!("{url}/api/rules/try"))
+        .query(&[("connection", "ab"), ("side", "a"), ("issue", key.as_str())])
+        .body(candidate.clone())
+        .send()
+        .await
+        .expect("reach");
+    assert_eq!(resp.status().as_u16(), 200);
+    let report: serde_json::Value = resp.json().await.expect("JSON");
+    let out = &report["outgoing"];
+    assert!(out["current"]["rule"].as_str().is_some(), "{report}");
+    assert_eq!(out["candidate"]["rule"], "candidate.wasm");
+    assert_eq!(out["candidate"]["world_version"], "0.2.0");
+    assert_eq!(out["current"]["result"]["summary"], "Tried on ACME data");
+    // basic sends a subset; confidential sends every field but attachments and internal comments.
+    let fields: Vec<&str> = out["diff"]
+        .as_array()
+        .expect("diff")
+        .iter()
+        .filter_map(|d| d["field"].as_str())
+        .collect();
+    assert!(fields.contains(&"reporter"), "{fields:?}");
+    assert!(!fields.contains(&"summary"), "{fields:?}");
+    // The twin has an applied replica on side a? Side a only sent; incoming replays b's replica if any.
+    assert!(report.get("incoming").is_some());
+
+    // Nothing was synced or queued by the trial.
+    w.settle().await;
+    assert_eq!(
+        w.node().store.queue_stats(Some("ab")).expect("stats").done,
+        done_before
+    );
+
+    // Side b has applied a replica: the incoming direction is replayed there.
+    let resp = http
+        .post(format!("{url}/api/rules/try"))
+        .query(&[
+            ("connection", "ab"),
+            ("side", "b"),
+            ("issue", key_b.as_str()),
+        ])
+        .body(candidate)
+        .send()
+        .await
+        .expect("reach");
+    let report: serde_json::Value = resp.json().await.expect("JSON");
+    assert!(
+        report["incoming"]["candidate"]["result"]["summary"] == "Tried on ACME data",
+        "{report}"
+    );
+
+    // Refusals: no body, not a component, unknown side, unknown issue.
+    for (query, body, want) in [
+        (
+            vec![("connection", "ab"), ("side", "a"), ("issue", key.as_str())],
+            Vec::new(),
+            400,
+        ),
+        (
+            vec![("connection", "ab"), ("side", "a"), ("issue", key.as_str())],
+            b"not wasm".to_vec(),
+            422,
+        ),
+        (
+            vec![
+                ("connection", "ab"),
+                ("side", "zz"),
+                ("issue", key.as_str()),
+            ],
+            b"x".to_vec(),
+            404,
+        ),
+        (
+            vec![("connection", "ab"), ("side", "a"), ("issue", "SUP-99999")],
+            std::fs::read(twinsync_e2e::rule("basic")).expect("basic"),
+            404,
+        ),
+        (vec![("connection", "ab")], b"x".to_vec(), 400),
+    ] {
+        let resp = http
+            .post(format!("{url}/api/rules/try"))
+            .query(&query)
+            .body(body)
+            .send()
+            .await
+            .expect("reach");
+        assert_eq!(resp.status().as_u16(), want, "{query:?}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn twins_are_paged_never_loaded_all_at_once() {
+    let w = World::new().await;
+    let mut keys = Vec::new();
+    for i in 0..5 {
+        keys.push(create_on_a(&w, &format!("Paged {i}"), &["sync"]).await);
+    }
+    for k in &keys {
+        w.twin_of(k).await;
+    }
+    w.settle().await;
+    let url = w.node.as_ref().expect("node").url();
+    let page = |offset: usize| {
+        let url = url.clone();
+        async move {
+            reqwest::get(format!(
+                "{url}/api/twins?connection=ab&side=a&limit=2&offset={offset}"
+            ))
+            .await
+            .expect("reach")
+            .json::<serde_json::Value>()
+            .await
+            .expect("JSON")
+        }
+    };
+    let mut seen = Vec::new();
+    for offset in [0, 2, 4] {
+        let p = page(offset).await;
+        assert_eq!(p["total"], 5, "{p}");
+        assert_eq!(p["limit"], 2);
+        for t in p["twins"].as_array().expect("rows") {
+            seen.push(t["local_key"].as_str().expect("key").to_string());
+        }
+    }
+    seen.sort();
+    let mut want = keys.clone();
+    want.sort();
+    assert_eq!(seen, want, "three pages hold every twin once");
+    let bad = reqwest::get(format!("{url}/api/twins?connection=nope"))
+        .await
+        .expect("reach");
+    assert_eq!(bad.status().as_u16(), 404);
+    let bad = reqwest::get(format!("{url}/api/twins?connection=ab&side=zz"))
+        .await
+        .expect("reach");
+    assert_eq!(bad.status().as_u16(), 404);
 }

@@ -845,22 +845,6 @@ async fn a_connection_deleted_on_one_node_is_a_clear_state_on_the_other() {
     );
 }
 
-/// The `twinsync` binary that `cargo build -p twinsync` leaves in the target directory.
-fn node_binary() -> PathBuf {
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| twinsync_e2e::root().join("target"));
-    let bin = target
-        .join("debug")
-        .join(format!("twinsync{}", std::env::consts::EXE_SUFFIX));
-    assert!(
-        bin.is_file(),
-        "{} is missing: build it first with `cargo build -p twinsync`",
-        bin.display()
-    );
-    bin
-}
-
 /// A node process, killed when the test ends.
 struct NodeProcess(Child);
 
@@ -882,7 +866,7 @@ async fn node_process(org: &Org, instance: &str) -> (NodeProcess, PathBuf) {
     let path = org.dir.path().join("twinsync.toml");
     std::fs::write(&path, config).expect("write config");
     let log = std::fs::File::create(org.dir.path().join("node.log")).expect("log file");
-    let child = Command::new(node_binary())
+    let child = Command::new(twinsync_e2e::twinsync_binary())
         .args(["node", "-c"])
         .arg(&path)
         .env("TWINSYNC_LOG", "info")
@@ -906,7 +890,7 @@ async fn node_process(org: &Org, instance: &str) -> (NodeProcess, PathBuf) {
 }
 
 fn cli(args: &[&str], config: &Path) -> std::process::Output {
-    Command::new(node_binary())
+    Command::new(twinsync_e2e::twinsync_binary())
         .args(args)
         .arg("-c")
         .arg(config)

@@ -419,23 +419,6 @@ async fn converge(p: &Pair, expected: usize, within: Duration, context: impl Fn(
     }
 }
 
-/// The `twinsync` binary that `cargo build -p twinsync` leaves in the target directory.
-fn node_binary() -> PathBuf {
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| twinsync_e2e::root().join("target"));
-    let bin = target
-        .join("debug")
-        .join(format!("twinsync{}", std::env::consts::EXE_SUFFIX));
-    assert!(
-        bin.is_file(),
-        "{} is missing: build the node binary first with `cargo build -p twinsync` \
-         (the README's test command, scripts/test.sh, does this)",
-        bin.display()
-    );
-    bin
-}
-
 /// A free loopback port for the node, fixed across restarts so the webhooks stay valid.
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
@@ -541,7 +524,7 @@ const KILLS: usize = 24;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn crash_safety_sigkill_during_a_sync_of_200_issues() {
-    let bin = node_binary();
+    let bin = twinsync_e2e::twinsync_binary();
     let p = Pair::new().await;
     let port = free_port();
     let listen = format!("127.0.0.1:{port}");

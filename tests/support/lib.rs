@@ -42,3 +42,20 @@ pub fn sample_issue() -> twinsync::model::Issue {
     let text = std::fs::read_to_string(sample("issue.json")).expect("read sample issue");
     serde_json::from_str(&text).expect("parse sample issue")
 }
+
+/// The `twinsync` binary that `cargo build -p twinsync` leaves in the target directory.
+pub fn twinsync_binary() -> PathBuf {
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root().join("target"));
+    let bin = target
+        .join("debug")
+        .join(format!("twinsync{}", std::env::consts::EXE_SUFFIX));
+    assert!(
+        bin.is_file(),
+        "{} is missing: build the node binary first with `cargo build -p twinsync` \
+         (the README's test command, scripts/test.sh, does this)",
+        bin.display()
+    );
+    bin
+}

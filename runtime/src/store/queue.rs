@@ -313,6 +313,15 @@ impl Store {
         Ok(stats)
     }
 
+    /// When an event of `connection` last finished as done (ms since the epoch), if ever.
+    pub fn last_done_at(&self, connection: &str) -> Result<Option<i64>> {
+        Ok(self.conn().query_row(
+            "SELECT MAX(updated_at) FROM events WHERE connection = ?1 AND state = 'done'",
+            params![connection],
+            |r| r.get(0),
+        )?)
+    }
+
     /// Whether any event is pending or running (failed ones wait for an admin).
     pub fn has_open_events(&self) -> Result<bool> {
         Ok(self.conn().query_row(

@@ -151,13 +151,20 @@ impl Store {
             .optional()?)
     }
 
-    /// Twins of a connection side, a page at a time, newest first.
-    pub fn twins(&self, connection: &str, limit: i64, offset: i64) -> Result<Vec<Twin>> {
+    /// Twins of a connection side, a page at a time, most recently synced first.
+    pub fn twins(
+        &self,
+        connection: &str,
+        side: &str,
+        limit: i64,
+        offset: i64,
+    ) -> Result<Vec<Twin>> {
         let conn = self.conn();
         let mut stmt = conn.prepare(&format!(
-            "SELECT {TWIN_COLUMNS} FROM twins WHERE connection = ?1 ORDER BY updated_at DESC LIMIT ?2 OFFSET ?3"
+            "SELECT {TWIN_COLUMNS} FROM twins WHERE connection = ?1 AND side = ?2 \
+             ORDER BY updated_at DESC, local_key LIMIT ?3 OFFSET ?4"
         ))?;
-        let rows = stmt.query_map(params![connection, limit, offset], twin)?;
+        let rows = stmt.query_map(params![connection, side, limit, offset], twin)?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 

@@ -10,4 +10,5 @@ pub mod pipeline;
 pub mod reconcile;
 pub mod side;
 pub mod transport;
+pub mod trial;
 pub mod workflow;

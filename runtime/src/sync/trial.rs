@@ -1,0 +1,268 @@
+//! "Try a rule": a dry run of a candidate rule module on one live issue, beside the rule
+//! serving the side now, with the difference between their answers. Nothing is synced,
+//! queued or recorded; the candidate never replaces the serving rule.
+//!
+//! Outgoing, both rules see the issue as Jira has it now. Incoming, both see the last
+//! replica the side applied for the issue's twin (when it has one) and the local issue.
+
+use std::sync::Arc;
+
+use serde::Serialize;
+use serde_json::Value;
+
+use super::envelope::Envelope;
+use super::node::Node;
+use super::side::{LocalIssue, Side, SideError};
+use crate::model::{Issue, Replica, SyncContext, SyncEvent};
+use crate::rules::{CallReport, LoadError, LoadedRule, RuleLogLine};
+
+#[derive(Debug, thiserror::Error)]
+pub enum TrialError {
+    #[error("connection {connection:?} has no side {side:?} on this node")]
+    NoSide { connection: String, side: String },
+    #[error("issue {key} does not exist on side {side} ({instance})")]
+    NoIssue {
+        key: String,
+        side: String,
+        instance: String,
+    },
+    #[error("the candidate rule does not load: {0}")]
+    Candidate(#[from] LoadError),
+    #[error("side {side}: {message}")]
+    Jira { side: String, message: String },
+    #[error("{0}")]
+    Other(String),
+}
+
+/// One rule's answer in a trial.
+#[derive(Debug, Serialize)]
+pub struct TrialAnswer {
+    /// Which rule answered: its file name and version (hash prefix).
+    pub rule: String,
+    pub version: String,
+    pub world_version: String,
+    /// The replica or changes, as JSON, when the rule answered.
+    pub result: Option<Value>,
+    /// The error (skip, fail, trap, limit) when it did not.
+    pub error: Option<String>,
+    pub logs: Vec<RuleLogLine>,
+    pub fuel_used: u64,
+}
+
+/// A field whose value differs between the serving rule's answer and the candidate's.
+#[derive(Debug, Serialize, PartialEq)]
+pub struct FieldDiff {
+    pub field: String,
+    pub current: Value,
+    pub candidate: Value,
+}
+
+/// Both rules on one direction.
+#[derive(Debug, Serialize)]
+pub struct TrialDirection {
+    pub current: Option<TrialAnswer>,
+    pub candidate: TrialAnswer,
+    pub diff: Vec<FieldDiff>,
+}
+
+/// The whole dry run.
+#[derive(Debug, Serialize)]
+pub struct TrialReport {
+    pub connection: String,
+    pub side: String,
+    pub issue: String,
+    pub outgoing: TrialDirection,
+    /// `None` when the issue has no twin with an applied replica to replay.
+    pub incoming: Option<TrialDirection>,
+}
+
+/// Runs `candidate` (a component's bytes) on issue `key` of `connection`/`side`.
+pub async fn try_rule(
+    node: &Node,
+    connection: &str,
+    side: &str,
+    key: &str,
+    candidate: Vec<u8>,
+) -> Result<TrialReport, TrialError> {
+    let side_rt = node
+        .pipeline
+        .side(connection, side)
+        .cloned()
+        .ok_or_else(|| TrialError::NoSide {
+            connection: connection.into(),
+            side: side.into(),
+        })?;
+    let engine_owner = node.registry.clone();
+    let candidate = tokio::task::spawn_blocking(move || {
+        engine_owner
+            .engine()
+            .load_bytes("candidate.wasm", &candidate)
+    })
+    .await
+    .map_err(|e| TrialError::Other(format!("candidate load aborted: {e}")))??;
+    let current = side_rt.slot.current().ok();
+    let Some(LocalIssue { issue }) =
+        side_rt
+            .jira
+            .get_issue(key)
+            .await
+            .map_err(|e: SideError| TrialError::Jira {
+                side: side.into(),
+                message: e.message,
+            })?
+    else {
+        return Err(TrialError::NoIssue {
+            key: key.into(),
+            side: side.into(),
+            instance: side_rt.instance.clone(),
+        });
+    };
+    let twin = node
+        .store
+        .twin_by_local(connection, side, &issue.key)
+        .map_err(|e| TrialError::Other(e.to_string()))?;
+    let remote_key = twin.as_ref().and_then(|t| t.remote_key.clone());
+    let ctx = |event, first_sync| SyncContext {
+        connection: connection.to_string(),
+        local_side: side.to_string(),
+        remote_side: side_rt.other.clone(),
+        first_sync,
+        local_key: Some(issue.key.clone()),
+        remote_key: remote_key.clone(),
+        event,
+    };
+
+    let out_ctx = ctx(SyncEvent::Manual, remote_key.is_none());
+    let outgoing = run_both(&side_rt, current.clone(), candidate.clone(), {
+        let issue = issue.clone();
+        move |rule, side| {
+            answer(
+                rule,
+                rule.outgoing(issue.clone(), out_ctx.clone(), &side.limits, &side.config),
+            )
+        }
+    })
+    .await?;
+
+    let applied: Option<Replica> = twin
+        .as_ref()
+        .and_then(|t| t.applied_replica.as_deref())
+        .and_then(|j| serde_json::from_str::<Envelope>(j).ok())
+        .map(|e| e.replica);
+    let incoming = match applied {
+        None => None,
+        Some(replica) => {
+            let in_ctx = ctx(SyncEvent::Replica, false);
+            let local: Issue = issue.clone();
+            Some(
+                run_both(&side_rt, current, candidate, move |rule, side| {
+                    answer(
+                        rule,
+                        rule.incoming(
+                            replica.clone(),
+                            Some(local.clone()),
+                            in_ctx.clone(),
+                            &side.limits,
+                            &side.config,
+                        ),
+                    )
+                })
+                .await?,
+            )
+        }
+    };
+    Ok(TrialReport {
+        connection: connection.into(),
+        side: side.into(),
+        issue: issue.key,
+        outgoing,
+        incoming,
+    })
+}
+
+/// Runs one direction with the serving rule (if any) and the candidate, off the async runtime.
+async fn run_both(
+    side: &Arc<Side>,
+    current: Option<Arc<LoadedRule>>,
+    candidate: Arc<LoadedRule>,
+    call: impl Fn(&LoadedRule, &Side) -> TrialAnswer + Send + 'static,
+) -> Result<TrialDirection, TrialError> {
+    let side = side.clone();
+    tokio::task::spawn_blocking(move || {
+        let current = current.map(|r| call(&r, &side));
+        let candidate = call(&candidate, &side);
+        let diff = diff(
+            current.as_ref().and_then(|a| a.result.as_ref()),
+            candidate.result.as_ref(),
+        );
+        TrialDirection {
+            current,
+            candidate,
+            diff,
+        }
+    })
+    .await
+    .map_err(|e| TrialError::Other(format!("rule call aborted: {e}")))
+}
+
+fn answer<T: Serialize>(rule: &LoadedRule, report: CallReport<T>) -> TrialAnswer {
+    let (result, error) = match report.result {
+        Ok(v) => (serde_json::to_value(&v).ok(), None),
+        Err(e) => (None, Some(e.to_string())),
+    };
+    TrialAnswer {
+        rule: report.rule.name.clone(),
+        version: report.rule.version().to_string(),
+        world_version: rule.world_version().to_string(),
+        result,
+        error,
+        logs: report.logs,
+        fuel_used: report.fuel_used,
+    }
+}
+
+/// The top-level fields whose values differ; an answer that is an error counts as `null`.
+pub fn diff(current: Option<&Value>, candidate: Option<&Value>) -> Vec<FieldDiff> {
+    let empty = serde_json::Map::new();
+    let a = current.and_then(Value::as_object).unwrap_or(&empty);
+    let b = candidate.and_then(Value::as_object).unwrap_or(&empty);
+    let mut fields: Vec<&String> = a.keys().chain(b.keys()).collect();
+    fields.sort();
+    fields.dedup();
+    fields
+        .into_iter()
+        .filter_map(|f| {
+            let (x, y) = (
+                a.get(f).cloned().unwrap_or(Value::Null),
+                b.get(f).cloned().unwrap_or(Value::Null),
+            );
+            (x != y).then(|| FieldDiff {
+                field: f.clone(),
+                current: x,
+                candidate: y,
+            })
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn diff_names_changed_added_and_removed_fields() {
+        let a = json!({"summary": "A", "labels": ["x"], "assignee": {"name": "ada"}});
+        let b = json!({"summary": "A", "labels": ["x", "y"], "priority": "High"});
+        let d = diff(Some(&a), Some(&b));
+        let names: Vec<&str> = d.iter().map(|f| f.field.as_str()).collect();
+        assert_eq!(names, ["assignee", "labels", "priority"]);
+        assert_eq!(d[2].current, Value::Null);
+        assert!(diff(Some(&a), Some(&a)).is_empty());
+        assert_eq!(
+            diff(None, Some(&b)).len(),
+            3,
+            "an error answer counts as empty"
+        );
+    }
+}
