@@ -14,6 +14,8 @@ scripts/build-rules.sh
 if [ -x scripts/setup-python.sh ]; then
   scripts/setup-python.sh
 fi
+# Chromium and Playwright for the admin page's browser test.
+scripts/setup-browser.sh
 cargo fmt --all -- --check
 # The crash-safety scenario runs the node as its own process: it needs the binary.
 cargo build -p twinsync

@@ -358,7 +358,7 @@ pub fn trial_text(report: &Value) -> String {
         if d.is_null() {
             let _ = writeln!(
                 out,
-                "\n{dir}: no applied replica to replay (the issue has no twin yet)"
+                "\n{dir}: no replica from the other side has been applied to this issue yet"
             );
             continue;
         }

@@ -205,6 +205,7 @@ async fn rules_twins_and_the_openapi_document() {
         "/api/rules",
         "/api/rules/try",
         "/api/twins",
+        "/api/triggers",
         "/api/openapi.json",
         "/metrics",
     ] {

@@ -38,6 +38,13 @@ impl Rule for Basic {
     ) -> Result<Changes, RuleError> {
         let mut changes = changes_from(&replica).only(&FIELDS);
         changes.project = local_project(&ctx)?;
+        if ctx.first_sync {
+            twinsync_sdk::log::info(format!(
+                "first sync of {}: creating its twin in project {}",
+                ctx.remote_key.as_deref().unwrap_or("(unknown key)"),
+                changes.project.as_deref().unwrap_or("(none)")
+            ));
+        }
         // A key on the other side: the host links the local twin of that parent.
         changes.parent = replica.parent.clone();
         if ctx.first_sync && changes.issue_type.is_none() {

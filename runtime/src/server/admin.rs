@@ -322,3 +322,35 @@ pub(super) async fn try_rule(
         Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
     }
 }
+
+/// Each side's trigger, checked against its Jira instance by running the JQL for one issue.
+pub(super) async fn triggers(State(node): State<Arc<Node>>) -> Response {
+    let mut list = Vec::new();
+    for side in node.pipeline.sides() {
+        let Some(jql) = &side.trigger else {
+            continue;
+        };
+        let checked = side
+            .jira
+            .search_keys(jql, &crate::jira::PageCursor::Start, 1)
+            .await;
+        let (valid, detail) = match checked {
+            Ok((issues, _, total)) => (
+                Some(true),
+                json!({ "sample": issues.first().map(|i| i.key.clone()), "total": total }),
+            ),
+            // A transient failure says nothing about the JQL itself.
+            Err(e) if e.transient => (None, json!({ "error": e.message })),
+            Err(e) => (Some(false), json!({ "error": e.message })),
+        };
+        list.push(json!({
+            "connection": side.connection,
+            "side": side.name,
+            "instance": side.instance,
+            "jql": jql,
+            "valid": valid,
+            "check": detail,
+        }));
+    }
+    axum::Json(json!({ "triggers": list })).into_response()
+}

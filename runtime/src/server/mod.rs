@@ -39,6 +39,7 @@ pub fn router(node: Arc<Node>) -> Router {
             post(admin::try_rule).layer(DefaultBodyLimit::max(MAX_CANDIDATE_BYTES)),
         )
         .route("/api/twins", get(admin::twins))
+        .route("/api/triggers", get(admin::triggers))
         .route("/api/openapi.json", get(openapi))
         .route("/metrics", get(metrics::metrics))
         .route_layer(axum::middleware::from_fn_with_state(
