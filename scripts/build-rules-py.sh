@@ -2,7 +2,7 @@
 # Builds every Python rule in example-rules/ (a directory with an app.py) to a
 # component, target/wasm32-wasip2/release/rule_<name>.wasm (dashes become
 # underscores; CARGO_TARGET_DIR is honoured), with componentize-py, after its
-# native unit tests and the Python SDK's pass.
+# native unit tests, the Python SDK's and the template's pass.
 #
 # Keeps a virtualenv in .venv-rules-py/ with the pinned componentize-py
 # (sdk/python/requirements-build.txt), the bindings generated from wit/ (world
@@ -102,6 +102,8 @@ for app in example-rules/*/app.py; do
     echo "build-rules-py: testing the Python SDK" >&2
     (cd sdk/python && "$venv/bin/python" -m unittest discover -s tests 2>&1) ||
       die "the Python SDK's tests failed"
+    (cd sdk/python/template && "$venv/bin/python" -m unittest 2>&1) ||
+      die "the Python rule template's tests failed"
     sdk_tested=yes
   fi
   echo "build-rules-py: testing $name" >&2

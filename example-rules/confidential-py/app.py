@@ -92,7 +92,11 @@ class Redactor:
         # Longest first (in characters; a stable sort keeps config order among
         # equals), so a term that contains another is masked whole.
         terms.sort(key=len, reverse=True)
+        # Each term as the lower-case mappings of its characters.
         self.terms = [[c.lower() for c in t] for t in terms]
+        # The terms whose characters each lower-case to one character, joined:
+        # only these can match a text whose characters all do (see `redact`).
+        self.simple = ["".join(t) for t in self.terms if all(len(c) == 1 for c in t)]
         self.marker = marker
 
     @classmethod
@@ -101,9 +105,43 @@ class Redactor:
         return cls(config_list("redact.words"), config_or("redact.marker", DEFAULT_MARKER))
 
     def redact(self, text):
-        """`text` with every term masked, or None when no term occurs in it."""
+        """`text` with every term masked, or None when no term occurs in it.
+
+        Scans like the Rust rule: at each position the first term (longest
+        first) that matches there is masked, and the scan goes on after it."""
         if not self.terms:
             return None
+        # str.lower maps one character at a time except for a final capital
+        # sigma, which depends on its neighbours.
+        lowered = "".join(map(str.lower, text)) if "\u03a3" in text else text.lower()
+        if len(lowered) != len(text):
+            # Some character lower-cases to several: compare per character.
+            return self._redact_per_char(text)
+        # Every character lower-cases to one, so `lowered` lines up with `text`
+        # and the terms can be found with str.find instead of a Python loop.
+        out = []
+        i = 0
+        found = [lowered.find(t) for t in self.simple]
+        while True:
+            at, term = -1, ""
+            for k, t in enumerate(self.simple):
+                p = found[k]
+                if 0 <= p < i:
+                    p = found[k] = lowered.find(t, i)
+                if p >= 0 and (at < 0 or p < at):  # on a tie the earlier (longer) term wins
+                    at, term = p, t
+            if at < 0:
+                break
+            out.append(text[i:at])
+            out.append(self.marker)
+            i = at + len(term)
+        if not out:
+            return None
+        out.append(text[i:])
+        return "".join(out)
+
+    def _redact_per_char(self, text):
+        """`redact`, one position at a time."""
         lowered = [c.lower() for c in text]
         out = []
         changed = False

@@ -5,6 +5,7 @@ on the path; scripts/build-rules-py.sh sets that up in .venv-rules-py/).
 """
 
 import copy
+import random
 import unittest
 
 from twinsync_rules import RuleError_Fail, replica_from, only
@@ -40,6 +41,19 @@ class RedactorTest(unittest.TestCase):
     def test_a_term_that_lower_cases_to_two_characters(self):
         # "İ" lower-cases to "i" + U+0307, as in Rust's char::to_lowercase.
         self.assertEqual(redactor("İx").redact("aİXb ix"), "a###b ix")
+
+    def test_sigma_is_compared_per_character(self):
+        # A final sigma lower-cases to "ς" in a word but to "σ" on its own, as in Rust.
+        self.assertEqual(redactor("σ").redact("ΣΑΣ σας"), "###Α### ###ας")
+
+    def test_the_fast_scan_answers_like_the_per_character_one(self):
+        alphabet = ["a", "A", "c", "C", "é", "É", "ß", "S", "s", "İ", "i", "\u0307", "Σ", "σ", "ς", " "]
+        rng = random.Random(7)
+        for _ in range(3000):
+            terms = ["".join(rng.choices(alphabet, k=rng.randint(1, 3))) for _ in range(rng.randint(1, 3))]
+            text = "".join(rng.choices(alphabet, k=rng.randint(0, 12)))
+            r = redactor(*terms)
+            self.assertEqual(r.redact(text), r._redact_per_char(text), (terms, text))
 
 
 class OutgoingTest(unittest.TestCase):

@@ -24,6 +24,7 @@ from twinsync_rules import (
     UserRef_Name,
     Value_Number,
     changes_from,
+    clone,
     config,
     config_flag,
     config_list,
@@ -112,6 +113,14 @@ class ReplicaTest(unittest.TestCase):
         r.labels.append("more")
         self.assertEqual(issue.comments[0].body.text, "Reproduced on staging.")
         self.assertEqual(issue.labels, ["checkout", "payments"])
+
+    def test_clone_is_a_deep_copy(self):
+        issue = testing.from_json(Issue, os.path.join(SAMPLES, "issue.json"))
+        copied = clone(issue)
+        self.assertEqual(copied, issue)
+        self.assertIsNot(copied.comments[0].body, issue.comments[0].body)
+        self.assertIsNot(copied.custom_fields[0].value, issue.custom_fields[0].value)
+        self.assertEqual(clone(Some([("a", "b")])), Some([("a", "b")]))
 
     def test_only_keeps_the_named_fields_and_properties(self):
         r = only(with_property(replica_from(sample_issue()), "origin", "test"), Field.SUMMARY, "labels")

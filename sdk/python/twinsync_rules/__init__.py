@@ -54,6 +54,7 @@ from .fields import ALL as ALL_FIELDS, Field
 from .log import Level, debug, error, info, log, trace, warn
 from .records import (
     changes_from,
+    clone,
     make,
     only,
     replica_from,
@@ -75,6 +76,7 @@ __all__ = [
     "Some",
     "Unmapped",
     "changes_from",
+    "clone",
     "config",
     "config_flag",
     "config_list",

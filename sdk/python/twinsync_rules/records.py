@@ -29,13 +29,36 @@ def make(cls, **values):
     return cls(**{n: values.get(n) for n in names})
 
 
+_ATOMS = (str, int, float, bool, type(None))
+_FIELD_NAMES: dict = {}
+
+
+def clone(value):
+    """A deep copy of `value` (generated dataclasses, lists, tuples, strings,
+    numbers): what `copy.deepcopy` gives, about three times faster, which counts
+    against a rule's fuel."""
+    if isinstance(value, _ATOMS):
+        return value
+    if isinstance(value, list):
+        return [clone(v) for v in value]
+    if isinstance(value, tuple):
+        return tuple(clone(v) for v in value)
+    cls = type(value)
+    names = _FIELD_NAMES.get(cls)
+    if names is None:
+        if not dataclasses.is_dataclass(cls):
+            return copy.deepcopy(value)
+        names = _FIELD_NAMES[cls] = tuple(f.name for f in dataclasses.fields(cls))
+    return cls(*[clone(getattr(value, n)) for n in names])
+
+
 def rich_text(text: str):
     """Plain rich text: `text` set, no ADF and no wiki markup."""
     return types.RichText(text=text, adf=None, wiki=None)
 
 
 def replica_from(issue):
-    """A replica carrying every field of `issue` (deep copies), with no properties.
+    """A replica carrying every field of `issue` (copies), with no properties.
 
     Drop what must not leave with `without` or keep a chosen set with `only`;
     what a replica leaves out never crosses the connection."""
@@ -44,7 +67,7 @@ def replica_from(issue):
         if f.name == "properties":
             values[f.name] = []
         elif hasattr(issue, f.name):
-            values[f.name] = copy.deepcopy(getattr(issue, f.name))
+            values[f.name] = clone(getattr(issue, f.name))
     return make(types.Replica, **values)
 
 
@@ -77,7 +100,7 @@ def changes_from(replica):
       the other side. Set `project` on first sync with `local_project(ctx)`.
 
     Keep only what this side syncs with `only`."""
-    r = copy.deepcopy(replica)
+    r = clone(replica)
     return make(
         types.Changes,
         project=None,
