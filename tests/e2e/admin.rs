@@ -505,3 +505,89 @@ async fn twins_are_paged_never_loaded_all_at_once() {
         .expect("reach");
     assert_eq!(bad.status().as_u16(), 404);
 }
+
+/// `/metrics` through the Prometheus project's own parser (Python `prometheus_client`).
+fn parse_metrics(text: &str) -> serde_json::Value {
+    use std::io::Write as _;
+    let script = twinsync_e2e::root().join("tests/outside-client/parse_metrics.py");
+    let mut child = std::process::Command::new(crate::sim_client::venv_python())
+        .arg(script)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("python runs");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(text.as_bytes())
+        .expect("write metrics");
+    let out = child.wait_with_output().expect("parser finishes");
+    assert!(
+        out.status.success(),
+        "the Prometheus parser refused /metrics: {}\n{text}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("parser output")
+}
+
+fn sample(parsed: &serde_json::Value, name: &str, labels: &[(&str, &str)]) -> f64 {
+    parsed["samples"]
+        .as_array()
+        .expect("samples")
+        .iter()
+        .find(|s| {
+            s["name"] == name
+                && labels
+                    .iter()
+                    .all(|(k, v)| s["labels"][*k].as_str() == Some(*v))
+        })
+        .and_then(|s| s["value"].as_f64())
+        .unwrap_or_else(|| panic!("no sample {name} {labels:?}"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metrics_parse_with_the_prometheus_parser_and_move_with_syncs() {
+    let w = World::new().await;
+    let url = w.node.as_ref().expect("node").url();
+    let scrape = || async {
+        let text = reqwest::get(format!("{url}/metrics"))
+            .await
+            .expect("metrics")
+            .text()
+            .await
+            .expect("body");
+        tokio::task::spawn_blocking(move || parse_metrics(&text))
+            .await
+            .expect("join")
+    };
+    let before = scrape().await;
+    assert_eq!(
+        before["families"]["twinsync_rule_call_seconds"],
+        "histogram"
+    );
+    assert_eq!(before["families"]["twinsync_jira_requests"], "counter");
+    assert_eq!(before["families"]["twinsync_queue_depth"], "gauge");
+    let key = create_on_a(&w, "Moves the counters", &["sync"]).await;
+    w.twin_of(&key).await;
+    w.settle().await;
+    let after = scrape().await;
+    let done = [("connection", "ab"), ("state", "done")];
+    assert!(
+        sample(&after, "twinsync_events", &done) >= sample(&before, "twinsync_events", &done) + 2.0,
+        "an outgoing and an incoming event finished"
+    );
+    assert!(
+        sample(&after, "twinsync_rule_call_seconds_count", &[])
+            >= sample(&before, "twinsync_rule_call_seconds_count", &[]) + 2.0
+    );
+    for instance in ["a", "b"] {
+        let l = [("instance", instance)];
+        assert!(
+            sample(&after, "twinsync_jira_requests_total", &l)
+                > sample(&before, "twinsync_jira_requests_total", &l),
+            "instance {instance} was called"
+        );
+    }
+}

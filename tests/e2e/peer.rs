@@ -763,6 +763,14 @@ async fn a_stopped_peer_misses_nothing_and_gets_nothing_twice() {
             json!({"body": adf("said during the outage")}),
         )
         .await;
+    // /metrics tells the on-call engineer: the link is down and messages wait.
+    wait_for("the link reported down", || async {
+        let m = peer_metrics(&a).await;
+        (m.contains("twinsync_peer_link_up{connection=\"ab\"} 0")
+            && !m.contains("twinsync_peer_outbox{connection=\"ab\"} 0"))
+        .then_some(())
+    })
+    .await;
 
     // B comes back with the same store: everything arrives, in order, once.
     b.start_node("b").await;
@@ -785,6 +793,12 @@ async fn a_stopped_peer_misses_nothing_and_gets_nothing_twice() {
         (a.node().store.outbox_len("ab").unwrap_or(1) == 0).then_some(())
     })
     .await;
+    let m = peer_metrics(&a).await;
+    assert!(
+        m.contains("twinsync_peer_link_up{connection=\"ab\"} 1")
+            && m.contains("twinsync_peer_outbox{connection=\"ab\"} 0"),
+        "{m}"
+    );
     tokio::time::sleep(Duration::from_secs(1)).await;
     let on_b = b
         .sim
@@ -801,6 +815,17 @@ async fn a_stopped_peer_misses_nothing_and_gets_nothing_twice() {
         1,
         "the comment once"
     );
+}
+
+/// A node's `/metrics` text.
+async fn peer_metrics(org: &Org) -> String {
+    let url = org.node.as_ref().expect("node").url();
+    reqwest::get(format!("{url}/metrics"))
+        .await
+        .expect("metrics")
+        .text()
+        .await
+        .expect("body")
 }
 
 /// Creates `n` synced issues on A, one after the other.

@@ -34,12 +34,7 @@ fn render_metrics(node: &Node) -> Result<String, crate::store::StoreError> {
         "gauge",
         "Sync events in the store, by connection and state.",
     );
-    header(
-        &mut out,
-        "twinsync_queue_depth",
-        "gauge",
-        "Events pending or running, by connection.",
-    );
+    // Each family's samples must follow its own header: depth lines wait for theirs.
     let mut depth = String::new();
     for c in &node.config.connections {
         let q = node.store.queue_stats(Some(&c.name))?;
@@ -62,6 +57,12 @@ fn render_metrics(node: &Node) -> Result<String, crate::store::StoreError> {
             q.pending + q.running
         );
     }
+    header(
+        &mut out,
+        "twinsync_queue_depth",
+        "gauge",
+        "Events pending or running, by connection.",
+    );
     out.push_str(&depth);
     let stats = node.registry.engine().stats();
     stats.call_seconds.render(
@@ -99,56 +100,36 @@ fn render_metrics(node: &Node) -> Result<String, crate::store::StoreError> {
             slot.rejected.load(Relaxed)
         );
     }
-    header(
-        &mut out,
-        "twinsync_jira_requests_total",
-        "counter",
-        "Requests sent to each Jira instance.",
-    );
-    header(
-        &mut out,
-        "twinsync_jira_retries_total",
-        "counter",
-        "Requests retried after a transient fault.",
-    );
-    header(
-        &mut out,
-        "twinsync_jira_throttled_total",
-        "counter",
-        "Answers 429 (rate limited) from each instance.",
-    );
-    for (name, client) in &node.clients {
-        let s = client.stats();
-        let i = label(name);
-        let _ = writeln!(
-            out,
-            "twinsync_jira_requests_total{{instance=\"{i}\"}} {}",
-            s.requests
-        );
-        let _ = writeln!(
-            out,
-            "twinsync_jira_retries_total{{instance=\"{i}\"}} {}",
-            s.retries
-        );
-        let _ = writeln!(
-            out,
-            "twinsync_jira_throttled_total{{instance=\"{i}\"}} {}",
-            s.throttled
-        );
+    let stats: Vec<_> = node
+        .clients
+        .iter()
+        .map(|(name, client)| (label(name), client.stats()))
+        .collect();
+    for (family, help, value) in [
+        (
+            "twinsync_jira_requests_total",
+            "Requests sent to each Jira instance.",
+            (|s| s.requests) as fn(&crate::jira::StatsSnapshot) -> u64,
+        ),
+        (
+            "twinsync_jira_retries_total",
+            "Requests retried after a transient fault.",
+            |s| s.retries,
+        ),
+        (
+            "twinsync_jira_throttled_total",
+            "Answers 429 (rate limited) from each instance.",
+            |s| s.throttled,
+        ),
+    ] {
+        header(&mut out, family, "counter", help);
+        for (i, s) in &stats {
+            let _ = writeln!(out, "{family}{{instance=\"{i}\"}} {}", value(s));
+        }
     }
     if let Some(peers) = &node.peers {
-        header(
-            &mut out,
-            "twinsync_peer_link_up",
-            "gauge",
-            "1 when a remote connection's peer is paired and its last delivery went through.",
-        );
-        header(
-            &mut out,
-            "twinsync_peer_outbox",
-            "gauge",
-            "Messages waiting for delivery to the peer node.",
-        );
+        let mut up_lines = String::new();
+        let mut outbox_lines = String::new();
         for connection in peers.connections() {
             let c = label(connection);
             let peer = node.store.peer(connection)?;
@@ -157,16 +138,30 @@ fn render_metrics(node: &Node) -> Result<String, crate::store::StoreError> {
             let up = peer.is_some_and(|p| p.state != "deleted")
                 && head.as_ref().is_none_or(|h| h.attempts == 0);
             let _ = writeln!(
-                out,
+                up_lines,
                 "twinsync_peer_link_up{{connection=\"{c}\"}} {}",
                 u8::from(up)
             );
             let _ = writeln!(
-                out,
+                outbox_lines,
                 "twinsync_peer_outbox{{connection=\"{c}\"}} {}",
                 node.store.outbox_len(connection)?
             );
         }
+        header(
+            &mut out,
+            "twinsync_peer_link_up",
+            "gauge",
+            "1 when a remote connection's peer is paired and its last delivery went through.",
+        );
+        out.push_str(&up_lines);
+        header(
+            &mut out,
+            "twinsync_peer_outbox",
+            "gauge",
+            "Messages waiting for delivery to the peer node.",
+        );
+        out.push_str(&outbox_lines);
     }
     Ok(out)
 }
