@@ -65,4 +65,5 @@ for p in "${packages[@]}"; do
   fi
   printf '  %-28s %8d bytes  %s\n' "$p" "$(wc -c <"$file")" "$file"
 done
+scripts/build-rules-py.sh || status=1  # the Python example rules (sdk/python, componentize-py)
 exit $status
