@@ -164,6 +164,43 @@ config = {{ project = "DEV"{extra_b} }}
     }
 }
 
+/// One more local connection between the instances of a [`PairConfig`] (`a` on SUP,
+/// `b` on DEV), as TOML to append to its text: issues labelled `label` on SUP sync
+/// through it, and both sides run their own rule file under their own fuel limit.
+pub fn extra_connection_toml(
+    name: &str,
+    label: &str,
+    rule_a: &Path,
+    rule_b: &Path,
+    fuel: u64,
+) -> String {
+    format!(
+        r#"
+[[connection]]
+name = "{name}"
+
+[[connection.side]]
+name = "a"
+instance = "a"
+project = "SUP"
+rule = "{rule_a}"
+trigger = "project = SUP AND labels = {label}"
+config = {{ project = "SUP" }}
+limits = {{ fuel = {fuel} }}
+
+[[connection.side]]
+name = "b"
+instance = "b"
+project = "DEV"
+rule = "{rule_b}"
+config = {{ project = "DEV" }}
+limits = {{ fuel = {fuel} }}
+"#,
+        rule_a = rule_a.display(),
+        rule_b = rule_b.display(),
+    )
+}
+
 impl Demo {
     pub async fn start(opts: &DemoOptions) -> Result<Demo, DemoError> {
         if !opts.rule.is_file() {

@@ -299,7 +299,12 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             for line in &outcome.report_logs {
                 eprintln!("[{} {}] {}", outcome.rule, line.level, line.message);
             }
-            eprintln!("{} used {} fuel", outcome.rule, outcome.fuel_used);
+            eprintln!(
+                "{} used {} fuel and {:.1} MiB of memory",
+                outcome.rule,
+                outcome.fuel_used,
+                outcome.memory_bytes as f64 / (1 << 20) as f64
+            );
             match outcome.error {
                 None => {
                     println!("{}", serde_json::to_string_pretty(&outcome.json)?);

@@ -3,6 +3,7 @@
 mod admin;
 mod admin_ui;
 mod jira;
+mod many;
 mod peer;
 mod rules;
 mod sim;

@@ -62,6 +62,7 @@ pub struct TestOutcome {
     pub report_logs: Vec<super::engine::RuleLogLine>,
     pub rule: super::error::RuleId,
     pub fuel_used: u64,
+    pub memory_bytes: u64,
 }
 
 fn read_json<T: serde::de::DeserializeOwned>(
@@ -123,6 +124,7 @@ pub fn test(run: &TestRun) -> Result<TestOutcome, AuthoringError> {
             report_logs: report.logs,
             rule: report.rule,
             fuel_used: report.fuel_used,
+            memory_bytes: report.memory_bytes,
         }
     }
     if run.incoming {

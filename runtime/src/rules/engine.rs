@@ -80,6 +80,8 @@ pub struct CallReport<T> {
     pub rule: RuleId,
     pub logs: Vec<RuleLogLine>,
     pub fuel_used: u64,
+    /// Linear memory the call's instance held at its end, all memories together.
+    pub memory_bytes: u64,
 }
 
 /// What a call's store holds: an empty WASI context and the host interface's state.
@@ -555,6 +557,7 @@ impl LoadedRule {
         };
         let fuel_used = limits.fuel.saturating_sub(store.get_fuel().unwrap_or(0));
         let mut state = store.into_data();
+        let memory_bytes = state.limiter.memory_used as u64;
         if state.logs_dropped > 0 {
             state.logs.push(RuleLogLine {
                 level: "warn",
@@ -570,6 +573,7 @@ impl LoadedRule {
             rule: id,
             logs: state.logs,
             fuel_used,
+            memory_bytes,
         }
     }
 

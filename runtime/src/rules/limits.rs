@@ -52,6 +52,8 @@ impl std::fmt::Display for LimitHit {
 pub(crate) struct CallLimiter {
     memory_bytes: usize,
     pub(crate) memory_refused: bool,
+    /// Linear memory the call's instance holds, all its memories together (grows only).
+    pub(crate) memory_used: usize,
 }
 
 impl CallLimiter {
@@ -59,6 +61,7 @@ impl CallLimiter {
         CallLimiter {
             memory_bytes: limits.memory_bytes,
             memory_refused: false,
+            memory_used: 0,
         }
     }
 }
@@ -69,7 +72,7 @@ const TABLE_ELEMENTS: usize = 1 << 20;
 impl wasmtime::ResourceLimiter for CallLimiter {
     fn memory_growing(
         &mut self,
-        _current: usize,
+        current: usize,
         desired: usize,
         _maximum: Option<usize>,
     ) -> wasmtime::Result<bool> {
@@ -81,6 +84,8 @@ impl wasmtime::ResourceLimiter for CallLimiter {
                 "memory limit: growing to {desired} bytes refused"
             )));
         }
+        // Called when each memory is created (from 0) and on every grow.
+        self.memory_used += desired.saturating_sub(current);
         Ok(true)
     }
 

@@ -47,6 +47,7 @@ pub struct TrialAnswer {
     pub error: Option<String>,
     pub logs: Vec<RuleLogLine>,
     pub fuel_used: u64,
+    pub memory_bytes: u64,
 }
 
 /// A field whose value differs between the serving rule's answer and the candidate's.
@@ -218,6 +219,7 @@ fn answer<T: Serialize>(rule: &LoadedRule, report: CallReport<T>) -> TrialAnswer
         error,
         logs: report.logs,
         fuel_used: report.fuel_used,
+        memory_bytes: report.memory_bytes,
     }
 }
 
