@@ -66,4 +66,5 @@ for p in "${packages[@]}"; do
   printf '  %-28s %8d bytes  %s\n' "$p" "$(wc -c <"$file")" "$file"
 done
 scripts/build-rules-py.sh || status=1  # the Python example rules (sdk/python, componentize-py)
+scripts/build-rules-js.sh || status=1  # the JavaScript example rule (sdk/js, jco / componentize-js)
 exit $status
