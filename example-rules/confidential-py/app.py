@@ -12,6 +12,8 @@ Config keys (all optional except `project` on first sync):
 - `redact.words`: comma list of terms replaced, ignoring case, by the marker in
   the summary, the description and the comments.
 - `redact.marker`: the replacement text, default `[redacted]`.
+- `redact.security-levels`: comma list of security level names, any case, or
+  `*` for any level: issues at such a level never leave (outgoing skips).
 - `project`, `issue-type`: as for `basic`, on the incoming side.
 """
 
@@ -19,6 +21,7 @@ import wit_world
 
 from twinsync_rules import (
     Field,
+    ascii_lower,
     changes_from,
     config,
     config_list,
@@ -27,6 +30,7 @@ from twinsync_rules import (
     local_project,
     only,
     replica_from,
+    skip,
     without,
     without_custom_fields,
 )
@@ -51,6 +55,12 @@ class WitWorld(wit_world.WitWorld):
     """The `confidential` rule (componentize-py exports the class of this name)."""
 
     def outgoing(self, issue, ctx):
+        # `security_level` came with contract 0.2.0; bindings of 0.1 lack it.
+        level = getattr(issue, "security_level", None)
+        if level is not None:
+            folded = ascii_lower(level)
+            if any(l == "*" or ascii_lower(l) == folded for l in config_list("redact.security-levels")):
+                raise skip(f"security level `{level}` is listed in redact.security-levels")
         replica = without(replica_from(issue), Field.ATTACHMENTS)
         replica.comments = [c for c in replica.comments if not c.internal]
 

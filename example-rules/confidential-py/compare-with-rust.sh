@@ -2,7 +2,7 @@
 # Runs the Python and the Rust `confidential` components through the real host
 # (`twinsync rules test`) on the same inputs and configs, and fails unless every
 # answer is the same: the same JSON byte for byte, or the same error message.
-# Prints the fuel each call used and the wall time of each run.
+# Prints the fuel and memory each call used and the wall time of each run.
 #
 # Needs target/debug/twinsync (cargo build -p twinsync) and both components
 # (scripts/build-rules.sh). Each run of the Python component compiles it anew
@@ -56,9 +56,11 @@ cat >"$work/tricky.json" <<'EOF'
 }
 EOF
 echo '{"summary": "no issue type here"}' >"$work/bare.json"
+sed 's/"key": "ACME-7",/"key": "ACME-7", "security_level": "Confidential",/' "$work/tricky.json" >"$work/held.json"
 
 cases=0
 failed=0
+rule_name='s/rule rule_confidential(_py)?\.wasm \(version [0-9a-f]+\)/rule RULE/'
 # run NAME ARGS...: one `rules test` call on each component, answers compared.
 run() {
   local name=$1
@@ -70,22 +72,25 @@ run() {
     t0=$(date +%s%N)
     "$twinsync" rules test "$rule" "$@" >"$work/$name.$lang.out" 2>"$work/$name.$lang.err" || true
     t1=$(date +%s%N)
-    local fuel
-    fuel=$(sed -n 's/.* used \([0-9]*\) fuel$/\1/p' "$work/$name.$lang.err")
-    printf '  %-22s %-7s %6d ms  %10s fuel\n' "$name" "$lang" $(((t1 - t0) / 1000000)) "${fuel:--}"
-    # The rule's file name, version and fuel differ between the two; the rest must not.
-    grep -v ' used [0-9]* fuel$' "$work/$name.$lang.err" |
-      sed -E 's/rule rule_confidential(_py)?\.wasm \(version [0-9a-f]+\)/rule RULE/' >"$work/$name.$lang.msg" || true
+    local fuel memory
+    fuel=$(sed -n 's/.* used \([0-9]*\) fuel.*/\1/p' "$work/$name.$lang.err")
+    memory=$(sed -n 's/.* used [0-9]* fuel and \([0-9.]*\) MiB of memory$/\1/p' "$work/$name.$lang.err")
+    printf '  %-22s %-7s %6d ms  %10s fuel  %6s MiB\n' "$name" "$lang" $(((t1 - t0) / 1000000)) \
+      "${fuel:--}" "${memory:--}"
+    # The rule's file name, version, fuel and memory differ between the two; the rest must not.
+    # (A skip is printed as JSON naming the rule.)
+    sed -E "$rule_name" "$work/$name.$lang.out" >"$work/$name.$lang.json"
+    grep -v ' used [0-9]* fuel' "$work/$name.$lang.err" | sed -E "$rule_name" >"$work/$name.$lang.msg" || true
   done
   cases=$((cases + 1))
-  if cmp -s "$work/$name.rust.out" "$work/$name.python.out" &&
+  if cmp -s "$work/$name.rust.json" "$work/$name.python.json" &&
      cmp -s "$work/$name.rust.msg" "$work/$name.python.msg"; then
-    echo "  $name: same answer ($(wc -c <"$work/$name.rust.out") bytes of JSON$(
-      [ -s "$work/$name.rust.msg" ] && printf ', error: %s' "$(head -c 120 "$work/$name.rust.msg")"))"
+    echo "  $name: same answer: $(head -c 150 "$work/$name.rust.json" | tr -s ' \n' ' ')$(
+      [ -s "$work/$name.rust.msg" ] && printf '; %s' "$(head -c 150 "$work/$name.rust.msg")")"
   else
     failed=$((failed + 1))
     echo "  $name: DIFFERENT" >&2
-    diff "$work/$name.rust.out" "$work/$name.python.out" >&2 || true
+    diff "$work/$name.rust.json" "$work/$name.python.json" >&2 || true
     diff "$work/$name.rust.msg" "$work/$name.python.msg" >&2 || true
   fi
 }
@@ -98,6 +103,9 @@ run out-redacted --issue "$sample" \
 run out-tricky --issue "$work/tricky.json" \
   --config "redact.fields= reporter ,Issue Type,　customer, POINTS" \
   --config "redact.words=acme corp, acme, İstanbul, straße, σ, é, nothing"
+run out-level-held --issue "$work/held.json" --config "redact.security-levels=internal, CONFIDENTIAL"
+run out-level-any --issue "$work/held.json" --config "redact.security-levels=*"
+run out-level-unlisted --issue "$work/held.json" --config "redact.security-levels=Partners"
 # Incoming: the Rust rule's own replica of the sample, onto an existing twin and on first sync.
 "$twinsync" rules test "$rust" --issue "$sample" >"$work/replica.json" 2>/dev/null
 run in-update --issue "$work/replica.json" --incoming --local example-rules/samples/local.json

@@ -8,7 +8,7 @@ import copy
 import random
 import unittest
 
-from twinsync_rules import RuleError_Fail, replica_from, only
+from twinsync_rules import RuleError_Fail, RuleError_Skip, only, replica_from
 from twinsync_rules.testing import (
     context,
     incoming_context,
@@ -66,6 +66,22 @@ class OutgoingTest(unittest.TestCase):
         self.assertEqual(r.summary, issue.summary)
         self.assertEqual(r.custom_fields, issue.custom_fields)
         self.assertEqual(r.assignee, issue.assignee)
+
+    def test_skips_issues_at_a_listed_security_level(self):
+        issue = sample_issue()
+        issue.security_level = "Confidential"
+        levels = {"redact.security-levels": "internal, CONFIDENTIAL"}
+        with with_config(levels):
+            err = rule_error(rule.outgoing, issue, context(False))
+        self.assertIsInstance(err, RuleError_Skip)
+        self.assertEqual(
+            err.value, "security level `Confidential` is listed in redact.security-levels"
+        )
+        with with_config({"redact.security-levels": "*"}):
+            self.assertIsInstance(rule_error(rule.outgoing, issue, context(False)), RuleError_Skip)
+        issue.security_level = "Partners"
+        with with_config(levels):
+            self.assertEqual(rule.outgoing(issue, context(False)).key, "SRC-1", "an unlisted level leaves")
 
     def test_leaves_out_configured_fields_and_masks_words(self):
         issue = sample_issue()

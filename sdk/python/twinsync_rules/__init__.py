@@ -38,6 +38,7 @@ imports; an `import` run later fails).
 
 from .config import (
     Unmapped,
+    ascii_lower,
     config,
     config_flag,
     config_list,
@@ -75,6 +76,7 @@ __all__ = [
     "Ok",
     "Some",
     "Unmapped",
+    "ascii_lower",
     "changes_from",
     "clone",
     "config",

@@ -66,7 +66,7 @@ def config_flag(key: str, default: bool) -> bool:
     value = config(key)
     if value is None:
         return default
-    folded = _ascii_lower(trim(value))
+    folded = ascii_lower(trim(value))
     if folded in ("true", "yes", "on", "1"):
         return True
     if folded in ("false", "no", "off", "0"):
@@ -161,7 +161,9 @@ def map_option(field: str, value):
     return None if value is None else map_value(field, value)
 
 
-def _ascii_lower(s: str) -> str:
+def ascii_lower(s: str) -> str:
+    """`s` with A-Z lower-cased and nothing else: Rust's `to_ascii_lowercase`, for
+    comparing like its `eq_ignore_ascii_case`."""
     return "".join(chr(ord(c) + 32) if "A" <= c <= "Z" else c for c in s)
 
 

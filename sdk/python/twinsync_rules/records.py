@@ -10,7 +10,7 @@ import copy
 import dataclasses
 
 from ._bindings import Some, types
-from .config import _ascii_lower
+from .config import ascii_lower
 from .fields import ALL, Field
 
 # Replica fields that are lists: emptied, not set to None.
@@ -162,11 +162,11 @@ def only(record, *fields):
 def without_custom_fields(replica, *ids_or_names):
     """`replica` without the custom fields whose id or name (ignoring ASCII case)
     is in `ids_or_names`, e.g. `without_custom_fields(r, "customfield_10010", "Team")`."""
-    drop = {_ascii_lower(n) for n in ids_or_names}
+    drop = {ascii_lower(n) for n in ids_or_names}
     replica.custom_fields = [
         f
         for f in replica.custom_fields
-        if _ascii_lower(f.id) not in drop and _ascii_lower(f.name) not in drop
+        if ascii_lower(f.id) not in drop and ascii_lower(f.name) not in drop
     ]
     return replica
 

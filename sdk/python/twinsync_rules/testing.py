@@ -113,7 +113,8 @@ def sample_issue():
     (ada@example.com), reporter Bob, a due date, a public comment `10001`, an
     internal comment `10002`, an attachment `20001` (`trace.log`) and custom
     fields `Team` (customfield_10010, choice "Blue"), `Story Points`
-    (customfield_10020, 5) and `Customer` (customfield_10030, text "ACME Corp")."""
+    (customfield_10020, 5) and `Customer` (customfield_10030, text "ACME Corp");
+    no security level."""
     return make(
         types.Issue,
         key="SRC-1",
