@@ -29,7 +29,10 @@ if ! command -v "$python" >/dev/null 2>&1; then
   die "$python not found: install Python 3.11 or newer with its venv and pip modules" \
       "(Debian/Ubuntu: apt-get install python3 python3-venv python3-pip), or set PYTHON"
 fi
-if ! "$python" -c 'import sys; sys.exit(sys.version_info < (3, 11))'; then
+if ! new_enough=$("$python" -c 'import sys; print(int(sys.version_info >= (3, 11)))' 2>/dev/null); then
+  die "could not run $python: install Python 3.11 or newer, or set PYTHON to one"
+fi
+if [ "$new_enough" != 1 ]; then
   die "$("$python" --version 2>&1) is too old: Python rules need 3.11 or newer" \
       "(the generated bindings use typing.Self); set PYTHON to a newer one"
 fi
