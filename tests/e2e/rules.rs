@@ -610,3 +610,26 @@ fn a_rule_built_against_contract_0_1_keeps_loading_and_never_sees_0_2_fields() {
         out.result
     );
 }
+
+#[test]
+fn sides_running_the_same_module_share_its_compiled_code() {
+    let engine = RuleEngine::new(EngineSettings::default()).expect("engine");
+    let bytes = std::fs::read(rule("confidential")).expect("read");
+    let a = engine.load_bytes("a.wasm", &bytes).expect("a");
+    let b = engine.load_bytes("b.wasm", &bytes).expect("b");
+    assert_eq!(engine.stats().compilations.load(Ordering::Relaxed), 1);
+    assert_eq!(engine.stats().shared_loads.load(Ordering::Relaxed), 1);
+    assert_eq!(a.id().hash, b.id().hash);
+    assert_eq!(b.id().name, "b.wasm", "each side keeps its own name");
+    let out = b.outgoing(
+        sample_issue(),
+        ctx(false),
+        &RuleLimits::default(),
+        &config(&[]),
+    );
+    assert!(out.result.is_ok());
+    // Once no side holds a module, loading it again compiles it again.
+    drop((a, b));
+    let _c = engine.load_bytes("c.wasm", &bytes).expect("c");
+    assert_eq!(engine.stats().compilations.load(Ordering::Relaxed), 2);
+}

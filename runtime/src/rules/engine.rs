@@ -7,8 +7,8 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
 
 use sha2::{Digest, Sha256};
@@ -58,6 +58,8 @@ impl Default for EngineSettings {
 pub struct EngineStats {
     pub compilations: AtomicU64,
     pub cache_loads: AtomicU64,
+    /// Loads that found the same module already in memory and shared its code.
+    pub shared_loads: AtomicU64,
     /// Wall time of each rule call, instantiation included.
     pub call_seconds: crate::metrics::Histogram,
 }
@@ -176,6 +178,8 @@ pub struct RuleEngine {
     cache: Option<CompileCache>,
     settings: EngineSettings,
     stats: Arc<EngineStats>,
+    /// Modules in memory by hash, while some loaded rule still uses them.
+    loaded: Mutex<HashMap<String, Weak<Compiled>>>,
 }
 
 /// A rule type-checked against the contract version it was built for.
@@ -205,11 +209,18 @@ macro_rules! with_rule {
     };
 }
 
+/// A module's compiled code, type-checked against its contract version; shared by every
+/// loaded rule with the same bytes, so fifty sides running one module hold its code once.
+struct Compiled {
+    world_version: String,
+    pre: RulePre,
+}
+
 /// A compiled, type-checked rule, ready to be called any number of times, concurrently.
 pub struct LoadedRule {
     id: RuleId,
     world_version: String,
-    pre: RulePre,
+    pre: Arc<Compiled>,
     engine: Engine,
     max_wasm_stack: usize,
     stats: Arc<EngineStats>,
@@ -253,6 +264,7 @@ impl RuleEngine {
             cache,
             settings,
             stats: Arc::default(),
+            loaded: Mutex::default(),
         })
     }
 
@@ -284,6 +296,15 @@ impl RuleEngine {
             hash: hex::encode(Sha256::digest(bytes)),
         };
         classify_binary(name, bytes)?;
+        let shared = self
+            .loaded
+            .lock()
+            .ok()
+            .and_then(|m| m.get(&id.hash).and_then(Weak::upgrade));
+        if let Some(compiled) = shared {
+            self.stats.shared_loads.fetch_add(1, Ordering::Relaxed);
+            return Ok(self.loaded_rule(id, compiled));
+        }
         let component = self.compile(&id, bytes)?;
         let world_version = world_version(&self.engine, &component, &id)?;
         let instance_pre =
@@ -302,14 +323,24 @@ impl RuleEngine {
         } else {
             RulePre::V0_2(v0_2::RulePre::new(instance_pre).map_err(wrong_world)?)
         };
-        Ok(Arc::new(LoadedRule {
+        let compiled = Arc::new(Compiled { world_version, pre });
+        if let Ok(mut m) = self.loaded.lock() {
+            // Versions no side runs any more are forgotten here, so hot reloads do not pile up.
+            m.retain(|_, w| w.strong_count() > 0);
+            m.insert(id.hash.clone(), Arc::downgrade(&compiled));
+        }
+        Ok(self.loaded_rule(id, compiled))
+    }
+
+    fn loaded_rule(&self, id: RuleId, compiled: Arc<Compiled>) -> Arc<LoadedRule> {
+        Arc::new(LoadedRule {
             id,
-            world_version,
-            pre,
+            world_version: compiled.world_version.clone(),
+            pre: compiled,
             engine: self.engine.clone(),
             max_wasm_stack: self.settings.max_wasm_stack,
             stats: self.stats.clone(),
-        }))
+        })
     }
 
     fn compile(&self, id: &RuleId, bytes: &[u8]) -> Result<Component, LoadError> {
@@ -431,7 +462,7 @@ impl LoadedRule {
     }
 
     pub fn info(&self) -> RuleInfo {
-        let ty = match &self.pre {
+        let ty = match &self.pre.pre {
             RulePre::V0_1(pre) => pre.instance_pre().component(),
             RulePre::V0_2(pre) => pre.instance_pre().component(),
         }
@@ -538,7 +569,7 @@ impl LoadedRule {
                 id: id.clone(),
                 reason: format!("cannot set fuel: {e}"),
             }),
-            Ok(()) => match run(&self.pre, &mut store) {
+            Ok(()) => match run(&self.pre.pre, &mut store) {
                 Err(e) => Err(self.classify(e, &store, limits, &output)),
                 Ok(Ok(value)) if size(&value) > limits.output_bytes => Err(CallError::Limit {
                     id: id.clone(),
