@@ -53,6 +53,9 @@ pub struct NodeConfig {
 pub struct NodeSettings {
     /// The store and the compile cache live here.
     pub data_dir: PathBuf,
+    /// Where compiled rules are cached (default `<data_dir>/rule-cache`); nodes of one
+    /// user on one machine may share it, since entries are keyed by module hash.
+    pub rule_cache_dir: Option<PathBuf>,
     /// Webhooks, admin API and UI, metrics.
     pub listen: SocketAddr,
     /// Sync events handled in parallel (different issues).
@@ -77,6 +80,7 @@ impl Default for NodeSettings {
     fn default() -> Self {
         NodeSettings {
             data_dir: PathBuf::from("twinsync-data"),
+            rule_cache_dir: None,
             listen: SocketAddr::from(([127, 0, 0, 1], 7700)),
             workers: 4,
             poll_interval_secs: 60,

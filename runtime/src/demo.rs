@@ -69,6 +69,8 @@ pub struct PairConfig {
     /// An instance's `budget` inline table, e.g. `{ unlimited = true }`.
     pub budget_a: Option<String>,
     pub budget_b: Option<String>,
+    /// A compile cache shared with other nodes (default: inside the data directory).
+    pub rule_cache_dir: Option<PathBuf>,
 }
 
 impl PairConfig {
@@ -90,6 +92,7 @@ impl PairConfig {
             extra_config_b: String::new(),
             budget_a: None,
             budget_b: None,
+            rule_cache_dir: None,
         }
     }
 
@@ -104,7 +107,7 @@ impl PairConfig {
             r#"
 [node]
 data_dir = "{data}"
-listen = "{listen}"
+{cache}listen = "{listen}"
 workers = {workers}
 poll_interval_secs = {poll}
 
@@ -140,6 +143,11 @@ rule = "{rule_b}"
 config = {{ project = "DEV"{extra_b} }}
 "#,
             data = self.data_dir.display(),
+            cache = self
+                .rule_cache_dir
+                .as_ref()
+                .map(|d| format!("rule_cache_dir = \"{}\"\n", d.display()))
+                .unwrap_or_default(),
             listen = self.listen,
             workers = self.workers,
             poll = self.poll_interval_secs,

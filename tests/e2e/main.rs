@@ -6,6 +6,7 @@ mod jira;
 mod many;
 mod peer;
 mod rules;
+mod rules_langs;
 mod sim;
 mod sim_client;
 mod sim_faults;

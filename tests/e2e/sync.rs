@@ -70,6 +70,8 @@ impl World {
         let config = PairConfig {
             extra_config_a: extra_config_a.to_string(),
             extra_config_b: extra_config_b.to_string(),
+            // One compile cache for every test's node: a large rule compiles once per run.
+            rule_cache_dir: Some(twinsync_e2e::root().join("target/e2e-rule-cache")),
             ..PairConfig::new(dir.path().join("data"), rule_a, rule_b)
         }
         .toml(&a, &b);

@@ -65,7 +65,10 @@ impl Node {
         })?;
         let engine = Arc::new(RuleEngine::new(EngineSettings {
             max_wasm_stack: config.node.max_wasm_stack,
-            cache_dir: Some(data_dir.join("rule-cache")),
+            cache_dir: Some(match &config.node.rule_cache_dir {
+                Some(dir) => config.resolve_path(dir),
+                None => data_dir.join("rule-cache"),
+            }),
             ..EngineSettings::default()
         })?);
         let registry = RuleRegistry::new(engine);
