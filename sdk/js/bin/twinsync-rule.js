@@ -23,7 +23,7 @@ const DISABLED_FEATURES = ['http', 'fetch-event', 'random'];
 
 const USAGE = `usage: twinsync-rule build RULE.js [-o OUT.wasm] [--wit DIR]
 
-  -o, --out DIR    the component to write (default: RULE.wasm beside RULE.js)
+  -o, --out FILE   the component to write (default: RULE.wasm beside RULE.js)
   --wit DIR        the contract's WIT directory (default: the wit/ of the
                    Twinsync checkout this SDK is in)`;
 
