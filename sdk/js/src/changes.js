@@ -65,6 +65,31 @@ export function changesFrom(replica) {
 }
 
 /**
+ * Changes that leave every local field alone: a start for changes built by
+ * hand. Every field of `changes` is present, with the nested options
+ * (`assignee`, `dueDate`) as `none()`, which jco needs to find there.
+ */
+export function noChanges() {
+  return {
+    project: undefined,
+    issueType: undefined,
+    summary: undefined,
+    description: undefined,
+    status: undefined,
+    priority: undefined,
+    labels: undefined,
+    components: undefined,
+    assignee: none(),
+    reporter: undefined,
+    dueDate: none(),
+    parent: undefined,
+    comments: undefined,
+    attachments: undefined,
+    customFields: [],
+  };
+}
+
+/**
  * How the host should find `user` locally: by email when known, else by
  * account id (Cloud), else by user name (Data Center), as a `user-ref`
  * (`{ tag: 'email', val }`, ...). `undefined` when the user carries none of them.

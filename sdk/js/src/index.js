@@ -13,7 +13,7 @@ import { keepLocalField } from './changes.js';
 
 export { Field, ALL_FIELDS, parseField } from './fields.js';
 export { replicaFrom, withoutCustomFields, withProperty } from './replica.js';
-export { changesFrom, userRef, some, none } from './changes.js';
+export { changesFrom, noChanges, userRef, some, none } from './changes.js';
 export {
   config,
   configOr,

@@ -15,6 +15,7 @@ import {
   localProject,
   log,
   mapValue,
+  noChanges,
   none,
   only,
   parseField,
@@ -128,6 +129,10 @@ test('only on changes leaves every other field alone', () => {
   assert.equal(c.comments, undefined);
   assert.equal(c.labels, undefined);
   assert.deepEqual(c.customFields, []);
+});
+
+test('noChanges leaves everything alone, like only(changes, [])', () => {
+  assert.deepEqual(noChanges(), only(changesFrom(replicaFrom(sampleIssue())), []));
 });
 
 test('userRef prefers email, then account id, then name', () => {
