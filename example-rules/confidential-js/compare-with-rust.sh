@@ -110,6 +110,9 @@ run out-tricky --issue "$work/tricky.json" \
   --config "redact.fields= reporter ,Issue Type,　customer, POINTS" \
   --config "redact.words=acme corp, acme, İstanbul, straße, σ, é, nothing, 𐐀, x😀, k"
 run out-marker-dollar --issue "$work/tricky.json" --config 'redact.words=acme' --config 'redact.marker=$&$1'
+# Config lists are trimmed as Rust trims: U+0085 is white space there, U+FEFF is not.
+run out-trim --issue "$work/tricky.json" --config $'redact.words=\u0085acme corp\u0085, \ufeffacme' \
+  --config $'redact.fields=\u0085labels, \ufeffcomponents'
 run out-level-held --issue "$work/held.json" --config "redact.security-levels=internal, CONFIDENTIAL"
 run out-level-any --issue "$work/held.json" --config "redact.security-levels=*"
 run out-level-unlisted --issue "$work/held.json" --config "redact.security-levels=Partners"

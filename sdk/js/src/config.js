@@ -19,10 +19,10 @@ export function configOr(key, fallback) {
 /** The setting `key`, trimmed; throws a `fail` naming the key when it is missing or blank. */
 export function requireConfig(key) {
   const value = config(key);
-  if (value === undefined || value.trim() === '') {
+  if (value === undefined || trim(value) === '') {
     throw fail(`config key \`${key}\` is not set for this connection side`);
   }
-  return value.trim();
+  return trim(value);
 }
 
 /**
@@ -34,7 +34,7 @@ export function configList(key) {
   if (value === undefined) return [];
   return value
     .split(',')
-    .map((s) => s.trim())
+    .map(trim)
     .filter((s) => s !== '');
 }
 
@@ -45,7 +45,7 @@ export function configList(key) {
 export function configFlag(key, fallback) {
   const value = config(key);
   if (value === undefined) return fallback;
-  const folded = asciiLower(value.trim());
+  const folded = asciiLower(trim(value));
   if (['true', 'yes', 'on', '1'].includes(folded)) return true;
   if (['false', 'no', 'off', '0'].includes(folded)) return false;
   throw fail(`config key \`${key}\` must be true or false, not ${JSON.stringify(folded)}`);
@@ -59,13 +59,13 @@ export function configFlag(key, fallback) {
 export function localProject(ctx) {
   if (!ctx.firstSync) return undefined;
   const project = config('project');
-  if (project === undefined || project.trim() === '') {
+  if (project === undefined || trim(project) === '') {
     throw fail(
       'config key `project` is not set for this connection side: ' +
         'it names the project in which the first sync creates the local twin',
     );
   }
-  return project.trim();
+  return trim(project);
 }
 
 /**
@@ -77,9 +77,9 @@ export function unmappedPolicy(field) {
   const key = `unmapped.${field}`;
   const raw = config(key);
   if (raw === undefined) return { policy: 'keep' };
-  const trimmed = raw.trim();
+  const trimmed = trim(raw);
   if (trimmed.startsWith('default:')) {
-    return { policy: 'default', value: trimmed.slice('default:'.length).trim() };
+    return { policy: 'default', value: trim(trimmed.slice('default:'.length)) };
   }
   if (['keep', 'skip-field', 'fail'].includes(trimmed)) return { policy: trimmed };
   throw fail(
@@ -100,11 +100,11 @@ export function mapValue(field, value) {
   const exact = `map.${field}.${value}`;
   let found = config(exact);
   if (found === undefined) {
-    const folded = value.trim().toLowerCase();
+    const folded = trim(value).toLowerCase();
     if (folded !== value) found = config(`map.${field}.${folded}`);
   }
   if (found !== undefined) {
-    const mapped = found.trim();
+    const mapped = trim(found);
     return mapped === '' ? undefined : mapped;
   }
   const unmapped = unmappedPolicy(field);
@@ -126,6 +126,18 @@ export function mapValue(field, value) {
 export function mapOption(field, value) {
   return value === undefined || value === null ? undefined : mapValue(field, value);
 }
+
+/**
+ * `s` without leading and trailing white space as Rust's `str::trim` sees it
+ * (the Unicode White_Space property), so config reads as in the Rust SDK.
+ * JavaScript's own `trim` differs: it also strips U+FEFF and keeps U+0085.
+ */
+export function trim(s) {
+  return s.replace(RUST_WHITE_SPACE, '');
+}
+
+const RUST_WHITE_SPACE =
+  /^[\t\n\v\f\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+|[\t\n\v\f\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+$/g;
 
 /** ASCII-only lower case, like Rust's `to_ascii_lowercase`. */
 export function asciiLower(s) {

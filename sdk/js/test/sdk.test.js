@@ -176,6 +176,8 @@ test('lists, flags and required keys', () => {
     assert.equal(refusal(() => requireConfig('blank')).tag, 'fail');
     assert.equal(configOr('missing', 'x'), 'x');
   });
+  // Trimmed as Rust trims: U+0085 is white space, U+FEFF is not (JavaScript's trim says the opposite).
+  withConfig({ l: '\ufeffa ,\u0085b\u3000' }, () => assert.deepEqual(configList('l'), ['\ufeffa', 'b']));
 });
 
 test('localProject is required on first sync only', () => {
