@@ -633,3 +633,85 @@ fn sides_running_the_same_module_share_its_compiled_code() {
     let _c = engine.load_bytes("c.wasm", &bytes).expect("c");
     assert_eq!(engine.stats().compilations.load(Ordering::Relaxed), 2);
 }
+
+/// The no-code `mapping` rule through the real component: each direction, and each
+/// unmapped-value policy for a status and for a user.
+#[test]
+fn mapping_rule_every_direction_and_every_unmapped_policy() {
+    let mapping = engine().load_file(&rule("mapping")).expect("load mapping");
+    let issue = sample_issue();
+    let out = |pairs: &[(&str, &str)]| {
+        mapping
+            .outgoing(
+                issue.clone(),
+                ctx(false),
+                &RuleLimits::default(),
+                &config(pairs),
+            )
+            .result
+            .expect("outgoing")
+    };
+    let full = out(&[]);
+    let inc = |pairs: &[(&str, &str)]| {
+        mapping
+            .incoming(
+                full.clone(),
+                None,
+                ctx(false),
+                &RuleLimits::default(),
+                &config(pairs),
+            )
+            .result
+    };
+    // Directions: what leaves (outgoing) and what lands (incoming), for one field.
+    for (direction, sends, lands) in [
+        ("both", true, true),
+        ("out", true, false),
+        ("in", false, true),
+        ("none", false, false),
+    ] {
+        let pairs = [("direction.priority", direction)];
+        assert_eq!(out(&pairs).priority.is_some(), sends, "{direction} sends");
+        let changes = inc(&pairs).expect("incoming");
+        assert_eq!(changes.priority.is_some(), lands, "{direction} lands");
+    }
+    // Unmapped status (the sample's is "In Progress").
+    let c = inc(&[("unmapped.status", "keep")]).expect("keep");
+    assert_eq!(c.status.as_deref(), Some("In Progress"));
+    let c = inc(&[("unmapped.status", "skip-field")]).expect("skip-field");
+    assert_eq!(c.status, None);
+    let c = inc(&[("unmapped.status", "default:To Do")]).expect("default");
+    assert_eq!(c.status.as_deref(), Some("To Do"));
+    match inc(&[("unmapped.status", "fail")]) {
+        Err(CallError::Fail { reason, .. }) => {
+            assert!(reason.contains("map.status.In Progress"), "{reason}")
+        }
+        other => panic!("fail policy: {other:?}"),
+    }
+    // Users: a map entry, then each policy for a user with none.
+    let ada = issue.assignee.clone().expect("sample assignee");
+    let email = ada.email.clone().expect("sample email");
+    let c = inc(&[(&format!("map.user.{email}"), "accountid:557058:ada")]).expect("mapped");
+    assert_eq!(
+        c.assignee,
+        Some(Some(twinsync::model::UserRef::AccountId(
+            "557058:ada".into()
+        )))
+    );
+    let c = inc(&[("unmapped.user", "keep")]).expect("keep");
+    assert_eq!(
+        c.assignee,
+        Some(Some(twinsync::model::UserRef::Email(email.clone())))
+    );
+    let c = inc(&[("unmapped.user", "skip-field")]).expect("skip-field");
+    assert_eq!((c.assignee, c.reporter), (None, None));
+    let c = inc(&[("unmapped.user", "default:triage@example.com")]).expect("default");
+    assert_eq!(
+        c.reporter,
+        Some(twinsync::model::UserRef::Email("triage@example.com".into()))
+    );
+    assert!(
+        matches!(inc(&[("unmapped.user", "fail")]), Err(CallError::Fail { reason, .. }) if reason.contains("map.user.")),
+        "fail policy for users"
+    );
+}

@@ -1,5 +1,5 @@
-//! Stock rule `mapping`: per-field direction and status, priority and issue
-//! type value maps, all read from config, so one module serves many
+//! Stock rule `mapping`: per-field direction and status, priority, issue type
+//! and user value maps, all read from config, so one module serves many
 //! connections. The config keys are documented in this crate's README.md.
 
 use twinsync_sdk::prelude::*;
@@ -90,6 +90,54 @@ fn fields_where(keep: fn(Direction) -> bool) -> Result<Vec<Field>, RuleError> {
     Ok(fields)
 }
 
+/// A local user named in config: `accountid:<id>`, `name:<user name>`, or an email.
+fn parse_user(local: &str) -> UserRef {
+    let local = local.trim();
+    if let Some(id) = local.strip_prefix("accountid:") {
+        UserRef::AccountId(id.trim().to_owned())
+    } else if let Some(name) = local.strip_prefix("name:") {
+        UserRef::Name(name.trim().to_owned())
+    } else {
+        UserRef::Email(local.to_owned())
+    }
+}
+
+/// The local user for a user of the other side, from `map.user.<email, account id, user
+/// name or display name>` (the first that has an entry, then lower-cased), else as
+/// `unmapped.user` says. `None` leaves the local field alone.
+pub fn map_user(user: &User) -> Result<Option<UserRef>, RuleError> {
+    let known: Vec<&str> = [
+        &user.email,
+        &user.account_id,
+        &user.name,
+        &user.display_name,
+    ]
+    .into_iter()
+    .filter_map(|v| v.as_deref().filter(|s| !s.is_empty()))
+    .collect();
+    for id in &known {
+        let found = config(&format!("map.user.{id}"))
+            .or_else(|| config(&format!("map.user.{}", id.to_lowercase())));
+        if let Some(local) = found {
+            return Ok((!local.trim().is_empty()).then(|| parse_user(&local)));
+        }
+    }
+    match Unmapped::for_field("user")? {
+        Unmapped::Keep => Ok(user_ref(user)),
+        Unmapped::SkipField => Ok(None),
+        Unmapped::Default(d) if d.is_empty() => Ok(None),
+        Unmapped::Default(d) => Ok(Some(parse_user(&d))),
+        Unmapped::Fail => Err(fail(format!(
+            "no mapping for user {:?}: set config key `map.user.{}` (or `unmapped.user`)",
+            user.display_name
+                .as_deref()
+                .or(known.first().copied())
+                .unwrap_or("?"),
+            known.first().copied().unwrap_or("<email>")
+        ))),
+    }
+}
+
 /// The `mapping` rule.
 pub struct Mapping;
 
@@ -116,6 +164,16 @@ impl Rule for Mapping {
                 }
                 _ => changes.issue_type = map_option(name, replica.issue_type.as_deref())?,
             }
+        }
+        if received.contains(&Field::Assignee)
+            && let Some(user) = &replica.assignee
+        {
+            changes.assignee = map_user(user)?.map(Some);
+        }
+        if received.contains(&Field::Reporter)
+            && let Some(user) = &replica.reporter
+        {
+            changes.reporter = map_user(user)?;
         }
         if ctx.first_sync {
             // Jira cannot create an issue without a project, a type and a summary,
@@ -243,6 +301,47 @@ mod tests {
         let err = incoming(&[("unmapped.status", "fail")], false).expect_err("fail");
         assert!(
             matches!(&err, RuleError::Fail(m) if m.contains("map.status.In Progress")),
+            "{err:?}"
+        );
+    }
+
+    #[test]
+    fn users_are_mapped_by_email_account_id_name_or_display_name() {
+        // Sample: assignee Ada (ada@example.com), reporter Bob (bob@example.com); "bob"
+        // matches the display name "Bob" lower-cased.
+        let config = [
+            ("map.user.ada@example.com", "ada.local@dest.example"),
+            ("map.user.bob", "accountid:557058:bob"),
+        ];
+        let c = incoming(&config, false).expect("incoming");
+        assert_eq!(
+            c.assignee,
+            Some(Some(UserRef::Email("ada.local@dest.example".into())))
+        );
+        assert_eq!(c.reporter, Some(UserRef::AccountId("557058:bob".into())));
+        let c = incoming(&[("map.user.ada@example.com", "name:ada")], false).expect("incoming");
+        assert_eq!(c.assignee, Some(Some(UserRef::Name("ada".into()))));
+    }
+
+    #[test]
+    fn unmapped_users_follow_the_policy() {
+        let c = incoming(&[], false).expect("keep");
+        assert_eq!(
+            c.assignee,
+            Some(Some(UserRef::Email("ada@example.com".into()))),
+            "keep: the user as the other side knows them"
+        );
+        let c = incoming(&[("unmapped.user", "skip-field")], false).expect("skip");
+        assert_eq!((c.assignee, c.reporter), (None, None));
+        let c =
+            incoming(&[("unmapped.user", "default:triage@dest.example")], false).expect("default");
+        assert_eq!(
+            c.reporter,
+            Some(UserRef::Email("triage@dest.example".into()))
+        );
+        let err = incoming(&[("unmapped.user", "fail")], false).expect_err("fail");
+        assert!(
+            matches!(&err, RuleError::Fail(m) if m.contains("map.user.ada@example.com")),
             "{err:?}"
         );
     }
