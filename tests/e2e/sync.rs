@@ -727,9 +727,13 @@ async fn bulk_and_the_poller_catch_what_webhooks_missed() {
     // Polling again finds nothing new to send: an unchanged replica costs no write.
     w.settle().await;
     w.b.clear_log();
-    twinsync::sync::detect::poll_side(w.node(), &side)
+    let again = twinsync::sync::detect::poll_side(w.node(), &side)
         .await
         .expect("poll");
+    assert_eq!(
+        again, 0,
+        "issues unchanged since their last send are not queued again"
+    );
     w.settle().await;
     assert_eq!(w.b.count("PUT", "/issue/") + w.b.count("POST", "/issue"), 0);
 }

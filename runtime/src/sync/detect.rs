@@ -120,13 +120,23 @@ pub async fn poll_side(node: &Node, side: &Arc<Side>) -> Result<usize, DetectErr
     let minutes = ((now - since) / 60_000 + POLL_OVERLAP_MINUTES).max(1);
     let recent = format!("updated >= -{minutes}m");
     let mut queued = 0;
+    // A twin whose issue has not changed since its last send needs no event: the overlap
+    // window finds the same issues poll after poll.
+    let unchanged = |key: &str, updated: &str| -> Result<bool, DetectError> {
+        Ok(node
+            .store
+            .twin_by_local(&side.connection, &side.name, key)?
+            .is_some_and(|t| !updated.is_empty() && t.sent_updated.as_deref() == Some(updated)))
+    };
     // Issues under sync: every recent change of the project, kept if twinned.
     let project_jql = format!("project = {} AND {recent}", jql_quote(&side.project));
-    for key in search_all_keys(side, &project_jql).await? {
-        if node
+    for (key, updated) in search_all_keys(side, &project_jql).await? {
+        let twinned = node
             .store
             .twin_by_local(&side.connection, &side.name, &key)?
-            .is_some()
+            .is_some();
+        if twinned
+            && !unchanged(&key, &updated)?
             && node
                 .pipeline
                 .enqueue_outgoing(side, &key, SyncEvent::Updated)?
@@ -138,11 +148,12 @@ pub async fn poll_side(node: &Node, side: &Arc<Side>) -> Result<usize, DetectErr
     // Issues the trigger matches now, twinned or not.
     if let Some(trigger) = &side.trigger {
         let trigger_jql = format!("({trigger}) AND {recent}");
-        for key in search_all_keys(side, &trigger_jql).await? {
-            if node
-                .pipeline
-                .enqueue_outgoing(side, &key, SyncEvent::Trigger)?
-                .is_some()
+        for (key, updated) in search_all_keys(side, &trigger_jql).await? {
+            if !unchanged(&key, &updated)?
+                && node
+                    .pipeline
+                    .enqueue_outgoing(side, &key, SyncEvent::Trigger)?
+                    .is_some()
             {
                 queued += 1;
             }
@@ -153,12 +164,13 @@ pub async fn poll_side(node: &Node, side: &Arc<Side>) -> Result<usize, DetectErr
     Ok(queued)
 }
 
-async fn search_all_keys(side: &Side, jql: &str) -> Result<Vec<String>, DetectError> {
+/// Every issue `jql` matches, as its key and its `updated` time.
+async fn search_all_keys(side: &Side, jql: &str) -> Result<Vec<(String, String)>, DetectError> {
     let mut cursor = PageCursor::Start;
     let mut keys = Vec::new();
     loop {
         let (issues, next, _) = side.jira.search_keys(jql, &cursor, 100).await?;
-        keys.extend(issues.into_iter().map(|i| i.key));
+        keys.extend(issues.into_iter().map(|i| (i.key, i.updated)));
         match next {
             Some(n) => cursor = n,
             None => return Ok(keys),
