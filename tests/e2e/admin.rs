@@ -206,6 +206,7 @@ async fn rules_twins_and_the_openapi_document() {
         "/api/rules/try",
         "/api/twins",
         "/api/triggers",
+        "/api/bulk",
         "/api/openapi.json",
         "/metrics",
     ] {

@@ -702,6 +702,16 @@ async fn bulk_and_the_poller_catch_what_webhooks_missed() {
         w.node().store.twin_count("ab", "a").expect("count"),
         run.queued
     );
+    // The admin API shows the run and its progress.
+    let url = w.node.as_ref().expect("node").url();
+    let runs: Value = reqwest::get(format!("{url}/api/bulk?connection=ab"))
+        .await
+        .expect("bulk runs")
+        .json()
+        .await
+        .expect("JSON");
+    assert_eq!(runs["runs"][0]["done"], true, "{runs}");
+    assert_eq!(runs["runs"][0]["queued"], run.queued, "{runs}");
 
     // Webhooks from A are all lost now; the poller still sees the change.
     w.a.set_faults_spec("webhook-drop-ratio=1.0")

@@ -354,3 +354,39 @@ pub(super) async fn triggers(State(node): State<Arc<Node>>) -> Response {
     }
     axum::Json(json!({ "triggers": list })).into_response()
 }
+
+#[derive(Deserialize)]
+pub(super) struct BulkQuery {
+    connection: Option<String>,
+    limit: Option<i64>,
+}
+
+/// Bulk runs with their progress: issues queued so far of the total the search reported.
+pub(super) async fn bulk_runs(
+    State(node): State<Arc<Node>>,
+    Query(q): Query<BulkQuery>,
+) -> Response {
+    let limit = q.limit.unwrap_or(20).clamp(1, 200);
+    match node.store.bulk_runs(q.connection.as_deref(), limit) {
+        Ok(runs) => {
+            let runs: Vec<_> = runs
+                .into_iter()
+                .map(|(r, started, updated)| {
+                    json!({
+                        "id": r.id,
+                        "connection": r.connection,
+                        "side": r.side,
+                        "jql": r.jql,
+                        "queued": r.queued,
+                        "total": r.total,
+                        "done": r.done,
+                        "started_at_ms": started,
+                        "updated_at_ms": updated,
+                    })
+                })
+                .collect();
+            axum::Json(json!({ "runs": runs })).into_response()
+        }
+        Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
+    }
+}

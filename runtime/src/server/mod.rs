@@ -40,6 +40,7 @@ pub fn router(node: Arc<Node>) -> Router {
         )
         .route("/api/twins", get(admin::twins))
         .route("/api/triggers", get(admin::triggers))
+        .route("/api/bulk", get(admin::bulk_runs))
         .route("/api/openapi.json", get(openapi))
         .route("/metrics", get(metrics::metrics))
         .route_layer(axum::middleware::from_fn_with_state(

@@ -132,6 +132,36 @@ impl Store {
         })
     }
 
+    /// Bulk runs, newest first, with when each started and last moved (ms since the epoch).
+    pub fn bulk_runs(
+        &self,
+        connection: Option<&str>,
+        limit: i64,
+    ) -> Result<Vec<(BulkRun, i64, i64)>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare(
+            "SELECT id, connection, side, jql, cursor, queued, total, state, started_at, updated_at \
+             FROM bulk_runs WHERE (?1 IS NULL OR connection = ?1) ORDER BY id DESC LIMIT ?2",
+        )?;
+        let rows = stmt.query_map(params![connection, limit], |r| {
+            Ok((
+                BulkRun {
+                    id: r.get(0)?,
+                    connection: r.get(1)?,
+                    side: r.get(2)?,
+                    jql: r.get(3)?,
+                    cursor: r.get(4)?,
+                    queued: r.get(5)?,
+                    total: r.get(6)?,
+                    done: r.get::<_, String>(7)? == "done",
+                },
+                r.get(8)?,
+                r.get(9)?,
+            ))
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
     pub fn update_bulk_run(&self, run: &BulkRun) -> Result<()> {
         self.conn().execute(
             "UPDATE bulk_runs SET cursor = ?2, queued = ?3, total = ?4, state = ?5, updated_at = ?6 WHERE id = ?1",
