@@ -55,7 +55,9 @@ fn cli_engine() -> Result<RuleEngine, LoadError> {
             ..settings.clone()
         }) {
             Ok(engine) => return Ok(engine),
-            Err(e) => tracing::warn!(cache = %dir.display(), error = %e, "compiling without a cache"),
+            Err(e) => {
+                tracing::warn!(cache = %dir.display(), error = %e, "compiling without a cache")
+            }
         }
     }
     RuleEngine::new(settings)
