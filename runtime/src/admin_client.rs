@@ -50,13 +50,19 @@ fn reach(listen: SocketAddr) -> SocketAddr {
 }
 
 impl AdminClient {
-    /// A client for the node `config_path` describes: its `listen` address and admin token.
-    /// `node` overrides the URL; `TWINSYNC_ADMIN_TOKEN` overrides the token.
-    pub fn from_config(config_path: &Path, node: Option<&str>) -> Result<Self, AdminClientError> {
-        // With --node and no config file, the token can only come from the environment.
-        let config = match node {
-            Some(_) if !config_path.exists() => None,
-            _ => Some(NodeConfig::load(config_path).map_err(Box::new)?),
+    /// A client for a node: the one `config_path` describes (its `listen` address and admin
+    /// token; default `twinsync.toml`), or the one at `node`. With `node`, the token comes
+    /// only from `TWINSYNC_ADMIN_TOKEN` or a config named explicitly, so a local token is
+    /// never sent to another host by accident.
+    pub fn from_config(
+        config_path: Option<&Path>,
+        node: Option<&str>,
+    ) -> Result<Self, AdminClientError> {
+        let config = match (node, config_path) {
+            (Some(_), None) => None,
+            (_, path) => Some(
+                NodeConfig::load(path.unwrap_or(Path::new("twinsync.toml"))).map_err(Box::new)?,
+            ),
         };
         let base = node
             .map(|url| url.trim_end_matches('/').to_string())
@@ -115,18 +121,24 @@ impl AdminClient {
                 url: self.base.clone(),
                 reason: e.to_string(),
             })?;
-        let body: Value = serde_json::from_str(&text).map_err(|e| AdminClientError::BadAnswer {
-            what: what.into(),
-            reason: format!("{e} (status {status})"),
-        })?;
+        let body = serde_json::from_str::<Value>(&text);
         if !status.is_success() {
+            // Not every refusal is the API's JSON (a body over the size limit is plain text).
+            let message = match &body {
+                Ok(v) => v["error"].as_str().map(str::to_string),
+                Err(_) => None,
+            }
+            .unwrap_or_else(|| text.trim().to_string());
             return Err(AdminClientError::Refused {
                 what: what.into(),
                 status: status.as_u16(),
-                message: body["error"].as_str().unwrap_or(text.as_str()).to_string(),
+                message,
             });
         }
-        Ok(body)
+        body.map_err(|e| AdminClientError::BadAnswer {
+            what: what.into(),
+            reason: e.to_string(),
+        })
     }
 
     fn url(&self, path: &str) -> String {

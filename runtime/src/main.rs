@@ -105,9 +105,9 @@ enum Command {
 /// How the CLI reaches a running node's admin API.
 #[derive(clap::Args)]
 struct NodeArgs {
-    /// The node's config: its `listen` address and admin token.
-    #[arg(short, long, default_value = "twinsync.toml")]
-    config: PathBuf,
+    /// The node's config: its `listen` address and admin token [default: twinsync.toml].
+    #[arg(short, long)]
+    config: Option<PathBuf>,
     /// The node's URL, instead of the config's `listen` (token: TWINSYNC_ADMIN_TOKEN or the config).
     #[arg(long, value_name = "URL")]
     node: Option<String>,
@@ -116,7 +116,7 @@ struct NodeArgs {
 impl NodeArgs {
     fn client(&self) -> anyhow::Result<admin_client::AdminClient> {
         Ok(admin_client::AdminClient::from_config(
-            &self.config,
+            self.config.as_deref(),
             self.node.as_deref(),
         )?)
     }

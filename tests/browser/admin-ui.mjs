@@ -8,6 +8,7 @@
 //   FIXED_RULE      the corrected rule to drop in its place
 //   CANDIDATE_RULE  a rule module for the "try a rule" page
 //   SCREENSHOTS     the folder the screenshots go to
+//   ADMIN_TOKEN     the node's admin token, typed into the page as an admin would
 //   CHROMIUM        the browser (default /usr/bin/chromium)
 //
 // Each step waits for what the admin would see; a step that never sees it fails the run.
@@ -56,8 +57,11 @@ try {
   page.setDefaultTimeout(20000);
   page.on("pageerror", (e) => { console.error("page error:", e.message); process.exitCode = 1; });
 
-  // Overview: the connection, healthy.
+  // Without the token the page says why it shows nothing; with it, the overview.
   await page.goto(nodeUrl + "/#/");
+  await page.locator("#error").getByText("admin token").waitFor();
+  await page.fill("#token", env("ADMIN_TOKEN"));
+  await page.locator("#token").dispatchEvent("change");
   const conn = page.locator('#connections tr[data-connection="ab"]');
   await conn.getByText("healthy").waitFor();
   await shot(page, "overview");
@@ -103,11 +107,22 @@ try {
   await shot(page, "rule-log");
   console.log("rule log: ok");
 
+  // Issue data is shown as text, never run: a summary that is markup stays markup.
+  const hostile = "<img src=x onerror=window.__pwned=1>";
+  const hostileKey = await createIssue(hostile);
+
   // The connection page: rules, the trigger checked against Jira, paged twins.
   await page.goto(nodeUrl + "/#/connection/ab");
-  await page.locator("#conn-sides").getByText("valid").waitFor();
+  await page.locator("#conn-sides").getByText("\u2713 valid").waitFor();
   await page.locator("#twins tbody").getByText(key).waitFor();
+  await page.locator("#twins tbody").getByText(hostileKey).waitFor();
+  await page.fill("#twin-key", hostileKey);
+  await page.click("#twin-go");
+  await page.locator("#twin pre").first().getByText(hostile, { exact: false }).waitFor();
+  if (await page.evaluate(() => window.__pwned) !== undefined) throw new Error("issue data ran as markup");
+  if (await page.locator("#twin img").count() !== 0) throw new Error("issue data became an element");
   await shot(page, "connection");
+  console.log("markup in issue data: shown as text");
 
   // Try a rule: a candidate on the live issue, with the difference shown and nothing synced.
   await page.click('nav a[data-page="try"]');

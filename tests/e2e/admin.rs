@@ -226,7 +226,33 @@ async fn the_admin_page_is_served_from_the_binary() {
             .unwrap_or("")
             .contains("default-src 'self'")
     );
+    let csp = resp.headers()["content-security-policy"]
+        .to_str()
+        .unwrap_or("")
+        .to_string();
+    let script_src = csp
+        .split(';')
+        .map(str::trim)
+        .find(|d| d.starts_with("script-src"));
+    assert_eq!(
+        script_src,
+        Some("script-src 'self'"),
+        "no inline script: {csp}"
+    );
+    assert!(csp.contains("frame-ancestors 'none'"), "{csp}");
     let html = resp.text().await.expect("html");
+    assert!(html.contains("<script src=\"/ui.js\">"), "no inline script");
+    let script = reqwest::get(format!("{url}/ui.js"))
+        .await
+        .expect("reach")
+        .text()
+        .await
+        .expect("script");
+    let html = html + &script;
+    assert!(
+        !script.contains("innerHTML"),
+        "data is rendered as text only"
+    );
     for api in [
         "/api/status",
         "/api/events?state=failed",
@@ -271,7 +297,8 @@ async fn the_cli_works_over_the_admin_api_with_tables_and_json() {
     w.twin_of(&key).await;
     w.settle().await;
     let url = w.node.as_ref().expect("node").url();
-    let node = ["--node", url.as_str(), "-c", "/nonexistent/twinsync.toml"];
+    // With --node and no -c, the token comes from the environment only.
+    let node = ["--node", url.as_str()];
     let run = |args: Vec<String>, token: Option<&'static str>| {
         tokio::task::spawn_blocking(move || {
             let args: Vec<&str> = args.iter().map(String::as_str).collect();
@@ -343,15 +370,9 @@ async fn the_cli_works_over_the_admin_api_with_tables_and_json() {
 
     // A node that is not there: a clear message, not a stack of errors.
     let (ok, _, err) = run(
-        [
-            "status",
-            "--node",
-            "http://127.0.0.1:9",
-            "-c",
-            "/nonexistent/twinsync.toml",
-        ]
-        .map(String::from)
-        .to_vec(),
+        ["status", "--node", "http://127.0.0.1:9"]
+            .map(String::from)
+            .to_vec(),
         None,
     )
     .await
@@ -366,14 +387,34 @@ async fn a_candidate_rule_is_tried_on_a_live_issue_without_syncing() {
     let key_b = w.twin_of(&key).await;
     w.settle().await;
     let url = w.node.as_ref().expect("node").url();
-    let done_before = w.node().store.queue_stats(Some("ab")).expect("stats").done;
+    let before = w.node().store.queue_stats(Some("ab")).expect("stats");
+    let serving = w.node().registry.slots()[0]
+        .current()
+        .expect("rule")
+        .id()
+        .clone();
+    let compilations = w
+        .node()
+        .registry
+        .engine()
+        .stats()
+        .compilations
+        .load(std::sync::atomic::Ordering::Relaxed);
+    let b_before = w.cb.get(&format!("/issue/{key_b}")).await.body["fields"].clone();
     let http = reqwest::Client::new();
     let candidate = std::fs::read(twinsync_e2e::rule("confidential")).expect("candidate");
-    let resp = http
-        .post(format!("{url}/api/rules/try"))
-        .query(&[("connection", "ab"), ("side", "a"), ("issue", key.as_str())])
-        .body(candidate.clone())
-        .send()
+    let try_on = |side: &'static str, issue: String, body: Vec<u8>| {
+        http.post(format!("{url}/api/rules/try"))
+            .query(&[
+                ("connection", "ab"),
+                ("side", side),
+                ("issue", issue.as_str()),
+            ])
+            .header("content-type", "application/wasm")
+            .body(body)
+            .send()
+    };
+    let resp = try_on("a", key.clone(), candidate.clone())
         .await
         .expect("reach");
     assert_eq!(resp.status().as_u16(), 200);
@@ -392,71 +433,100 @@ async fn a_candidate_rule_is_tried_on_a_live_issue_without_syncing() {
         .collect();
     assert!(fields.contains(&"reporter"), "{fields:?}");
     assert!(!fields.contains(&"summary"), "{fields:?}");
-    // The twin has an applied replica on side a? Side a only sent; incoming replays b's replica if any.
-    assert!(report.get("incoming").is_some());
-
-    // Nothing was synced or queued by the trial.
-    w.settle().await;
-    assert_eq!(
-        w.node().store.queue_stats(Some("ab")).expect("stats").done,
-        done_before
-    );
+    // Side a has only sent, never applied a replica: nothing to replay incoming.
+    assert!(report["incoming"].is_null(), "{report}");
 
     // Side b has applied a replica: the incoming direction is replayed there.
+    let resp = try_on("b", key_b.clone(), candidate.clone())
+        .await
+        .expect("reach");
+    let report: serde_json::Value = resp.json().await.expect("JSON");
+    assert_eq!(
+        report["incoming"]["candidate"]["result"]["summary"], "Tried on ACME data",
+        "{report}"
+    );
+    assert!(
+        report["incoming"]["current"]["result"].is_object(),
+        "{report}"
+    );
+
+    // Nothing was synced, queued, recorded or swapped by the trials.
+    w.settle().await;
+    let after = w.node().store.queue_stats(Some("ab")).expect("stats");
+    assert_eq!(after, before, "the queue is as it was");
+    assert_eq!(
+        w.cb.get(&format!("/issue/{key_b}")).await.body["fields"],
+        b_before,
+        "B's twin is untouched"
+    );
+    assert_eq!(
+        w.node().registry.slots()[0].current().expect("rule").id(),
+        &serving,
+        "the serving rule stays in place"
+    );
+    assert_eq!(
+        w.node()
+            .registry
+            .engine()
+            .stats()
+            .compilations
+            .load(std::sync::atomic::Ordering::Relaxed),
+        compilations,
+        "a candidate is neither cached nor counted"
+    );
+
+    // Refusals: no body, not a component, unknown side, unknown issue, missing parameters.
+    for (side, issue, body, want) in [
+        ("a", key.clone(), Vec::new(), 400),
+        ("a", key.clone(), b"not wasm".to_vec(), 422),
+        ("zz", key.clone(), b"x".to_vec(), 404),
+        (
+            "a",
+            "SUP-99999".to_string(),
+            std::fs::read(twinsync_e2e::rule("basic")).expect("basic"),
+            404,
+        ),
+    ] {
+        let resp = try_on(side, issue.clone(), body).await.expect("reach");
+        assert_eq!(resp.status().as_u16(), want, "{side} {issue}");
+    }
+    let resp = http
+        .post(format!("{url}/api/rules/try?connection=ab"))
+        .header("content-type", "application/wasm")
+        .body(b"x".to_vec())
+        .send()
+        .await
+        .expect("reach");
+    assert_eq!(resp.status().as_u16(), 400, "parameters missing");
+    // A body a browser could send cross-site without asking is refused.
     let resp = http
         .post(format!("{url}/api/rules/try"))
-        .query(&[
-            ("connection", "ab"),
-            ("side", "b"),
-            ("issue", key_b.as_str()),
-        ])
+        .query(&[("connection", "ab"), ("side", "a"), ("issue", key.as_str())])
+        .header("content-type", "text/plain")
         .body(candidate)
         .send()
         .await
         .expect("reach");
-    let report: serde_json::Value = resp.json().await.expect("JSON");
-    assert!(
-        report["incoming"]["candidate"]["result"]["summary"] == "Tried on ACME data",
-        "{report}"
+    assert_eq!(resp.status().as_u16(), 415);
+    // And so is any admin change from another site's page, token or not.
+    let resp = http
+        .post(format!("{url}/api/connections/ab/pause"))
+        .header("origin", "http://evil.example")
+        .send()
+        .await
+        .expect("reach");
+    assert_eq!(resp.status().as_u16(), 403);
+    let resp = http
+        .post(format!("{url}/api/connections/ab/pause"))
+        .header("sec-fetch-site", "cross-site")
+        .send()
+        .await
+        .expect("reach");
+    assert_eq!(resp.status().as_u16(), 403);
+    assert_eq!(
+        w.node().store.connection_state("ab").expect("state"),
+        twinsync::store::ConnectionState::Active
     );
-
-    // Refusals: no body, not a component, unknown side, unknown issue.
-    for (query, body, want) in [
-        (
-            vec![("connection", "ab"), ("side", "a"), ("issue", key.as_str())],
-            Vec::new(),
-            400,
-        ),
-        (
-            vec![("connection", "ab"), ("side", "a"), ("issue", key.as_str())],
-            b"not wasm".to_vec(),
-            422,
-        ),
-        (
-            vec![
-                ("connection", "ab"),
-                ("side", "zz"),
-                ("issue", key.as_str()),
-            ],
-            b"x".to_vec(),
-            404,
-        ),
-        (
-            vec![("connection", "ab"), ("side", "a"), ("issue", "SUP-99999")],
-            std::fs::read(twinsync_e2e::rule("basic")).expect("basic"),
-            404,
-        ),
-        (vec![("connection", "ab")], b"x".to_vec(), 400),
-    ] {
-        let resp = http
-            .post(format!("{url}/api/rules/try"))
-            .query(&query)
-            .body(body)
-            .send()
-            .await
-            .expect("reach");
-        assert_eq!(resp.status().as_u16(), want, "{query:?}");
-    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -30,8 +30,15 @@ fn browser_parts() -> (PathBuf, PathBuf) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_admin_page_in_a_browser() {
     let (script, chromium) = browser_parts();
-    // Side b starts with a rule that panics on every call.
-    let w = World::with_b("hostile-panic", "").await;
+    // Side b starts with a rule that panics on every call; the node wants an admin token.
+    let mut w = World::with_b("hostile-panic", "").await;
+    w.stop_node().await;
+    w.config = w.config.replacen(
+        "workers = 2",
+        "workers = 2\nadmin_token = { value = \"browser-s3cret\" }",
+        1,
+    );
+    w.start_node().await;
     let node_url = w.node.as_ref().expect("node").url();
     let shots = twinsync_e2e::root().join("target/browser-screenshots/the_admin_page_in_a_browser");
     let _ = std::fs::remove_dir_all(&shots);
@@ -44,6 +51,7 @@ async fn the_admin_page_in_a_browser() {
         .env("FIXED_RULE", twinsync_e2e::rule("basic"))
         .env("CANDIDATE_RULE", twinsync_e2e::rule("confidential"))
         .env("SCREENSHOTS", &shots)
+        .env("ADMIN_TOKEN", "browser-s3cret")
         .env("CHROMIUM", &chromium);
     // The node runs on this test's runtime: wait for the browser off its workers.
     let out = tokio::task::spawn_blocking(move || cmd.output())
@@ -60,6 +68,7 @@ async fn the_admin_page_in_a_browser() {
         "pause and resume: ok",
         "retry: green",
         "rule log: ok",
+        "markup in issue data: shown as text",
         "try a rule: ok",
     ] {
         assert!(stdout.contains(step), "{step} missing:\n{stdout}");

@@ -16,7 +16,7 @@ async fn fifty_connections_each_with_its_own_rules_and_limits() {
     let rules = w.dir.path().join("rules");
     for i in 0..EXTRA {
         let name = format!("c{i:02}");
-        // Alternate stock rules, each side its own file, so each is its own loaded module.
+        // Alternate stock rules, each side its own file (identical bytes share compiled code).
         let stock = if i % 2 == 0 { "basic" } else { "confidential" };
         let (ra, rb) = (
             rules.join(format!("{name}-a.wasm")),

@@ -291,6 +291,16 @@ impl RuleEngine {
 
     /// Compiles (or loads from cache) and type-checks a rule given as bytes.
     pub fn load_bytes(&self, name: &str, bytes: &[u8]) -> Result<Arc<LoadedRule>, LoadError> {
+        self.load(name, bytes, true)
+    }
+
+    /// Compiles a module to try, leaving no trace: not written to the compile cache, not
+    /// shared with the sides' rules, not counted.
+    pub fn load_candidate(&self, name: &str, bytes: &[u8]) -> Result<Arc<LoadedRule>, LoadError> {
+        self.load(name, bytes, false)
+    }
+
+    fn load(&self, name: &str, bytes: &[u8], keep: bool) -> Result<Arc<LoadedRule>, LoadError> {
         let id = RuleId {
             name: name.to_string(),
             hash: hex::encode(Sha256::digest(bytes)),
@@ -305,7 +315,14 @@ impl RuleEngine {
             self.stats.shared_loads.fetch_add(1, Ordering::Relaxed);
             return Ok(self.loaded_rule(id, compiled));
         }
-        let component = self.compile(&id, bytes)?;
+        let component = if keep {
+            self.compile(&id, bytes)?
+        } else {
+            Component::new(&self.engine, bytes).map_err(|e| LoadError::Compile {
+                id: id.clone(),
+                reason: format!("{e:#}"),
+            })?
+        };
         let world_version = world_version(&self.engine, &component, &id)?;
         let instance_pre =
             self.linker
@@ -324,7 +341,7 @@ impl RuleEngine {
             RulePre::V0_2(v0_2::RulePre::new(instance_pre).map_err(wrong_world)?)
         };
         let compiled = Arc::new(Compiled { world_version, pre });
-        if let Ok(mut m) = self.loaded.lock() {
+        if keep && let Ok(mut m) = self.loaded.lock() {
             // Versions no side runs any more are forgotten here, so hot reloads do not pile up.
             m.retain(|_, w| w.strong_count() > 0);
             m.insert(id.hash.clone(), Arc::downgrade(&compiled));

@@ -76,16 +76,19 @@ impl wasmtime::ResourceLimiter for CallLimiter {
         desired: usize,
         _maximum: Option<usize>,
     ) -> wasmtime::Result<bool> {
-        if desired > self.memory_bytes {
+        // The limit holds for all the instance's memories together (an interpreter's
+        // component has several).
+        let total = self.memory_used + desired.saturating_sub(current);
+        if total > self.memory_bytes {
             self.memory_refused = true;
             // A trap rather than a failed grow: guests rarely survive a failed
             // allocation, and a trap names the limit precisely.
             return Err(wasmtime::Error::msg(format!(
-                "memory limit: growing to {desired} bytes refused"
+                "memory limit: growing to {total} bytes (all memories) refused"
             )));
         }
         // Called when each memory is created (from 0) and on every grow.
-        self.memory_used += desired.saturating_sub(current);
+        self.memory_used = total;
         Ok(true)
     }
 

@@ -302,9 +302,21 @@ pub(super) struct TryQuery {
 pub(super) async fn try_rule(
     State(node): State<Arc<Node>>,
     Query(q): Query<TryQuery>,
+    headers: axum::http::HeaderMap,
     body: Bytes,
 ) -> Response {
     use crate::sync::trial::{self, TrialError};
+    // A browser cannot send this type cross-site without a preflight, which the node refuses.
+    let wasm = headers
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.trim().eq_ignore_ascii_case("application/wasm"));
+    if !wasm {
+        return error(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "send the candidate with Content-Type: application/wasm",
+        );
+    }
     if body.is_empty() {
         return error(
             StatusCode::BAD_REQUEST,
@@ -312,12 +324,13 @@ pub(super) async fn try_rule(
         );
     }
     tracing::info!(connection = %q.connection, side = %q.side, issue = %q.issue, bytes = body.len(), "trying a candidate rule");
-    match trial::try_rule(&node, &q.connection, &q.side, &q.issue, body.to_vec()).await {
+    match trial::try_rule(&node, &q.connection, &q.side, &q.issue, body).await {
         Ok(report) => axum::Json(report).into_response(),
         Err(e @ (TrialError::NoSide { .. } | TrialError::NoIssue { .. })) => {
             error(StatusCode::NOT_FOUND, e.to_string())
         }
         Err(e @ TrialError::Candidate(_)) => error(StatusCode::UNPROCESSABLE_ENTITY, e.to_string()),
+        Err(e @ TrialError::Busy) => error(StatusCode::TOO_MANY_REQUESTS, e.to_string()),
         Err(e @ TrialError::Jira { .. }) => error(StatusCode::BAD_GATEWAY, e.to_string()),
         Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
     }

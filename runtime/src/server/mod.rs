@@ -50,6 +50,7 @@ pub fn router(node: Arc<Node>) -> Router {
     Router::new()
         // The page itself holds nothing secret; the API calls it makes carry the admin token.
         .route("/", get(ui))
+        .route("/ui.js", get(ui_script))
         .route("/webhooks/jira/{instance}", post(webhook::webhook))
         .route("/healthz", get(|| async { "ok" }))
         .merge(admin)
@@ -63,6 +64,13 @@ async fn require_admin(
     request: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> Response {
+    if request.method() != axum::http::Method::GET && cross_site(request.headers()) {
+        tracing::warn!(path = %request.uri().path(), "cross-site admin request refused");
+        return error(
+            StatusCode::FORBIDDEN,
+            "admin changes are not accepted from another site's page",
+        );
+    }
     if let Some(token) = &node.admin_token {
         let given = request
             .headers()
@@ -78,19 +86,48 @@ async fn require_admin(
     next.run(request).await
 }
 
+/// Whether a browser sent this request from another site's page: a node on loopback without
+/// a token must not let any web page pause connections or retry events.
+fn cross_site(headers: &axum::http::HeaderMap) -> bool {
+    let get = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    if let Some(site) = get("sec-fetch-site") {
+        return !matches!(site, "same-origin" | "none");
+    }
+    match (get("origin"), get("host")) {
+        (Some(origin), Some(host)) => origin.split_once("://").map(|(_, h)| h) != Some(host),
+        (Some(_), None) => true,
+        (None, _) => false,
+    }
+}
+
+/// What the admin page may load and do: its own script and the node's API, nothing else;
+/// no framing (its buttons pause connections), no inline script.
+const UI_CSP: &str = "default-src 'self'; script-src 'self'; style-src 'unsafe-inline'; \
+                      connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
+
 /// The admin web page, built into the binary (no external CDN); it polls the admin API.
 async fn ui() -> Response {
     (
         StatusCode::OK,
         [
             ("content-type", "text/html; charset=utf-8"),
-            // Only its own scripts and the node's API: nothing can be injected from issue data.
-            (
-                "content-security-policy",
-                "default-src 'self'; script-src 'unsafe-inline' 'self'; style-src 'unsafe-inline'",
-            ),
+            ("content-security-policy", UI_CSP),
+            ("x-frame-options", "DENY"),
         ],
         include_str!("ui.html"),
+    )
+        .into_response()
+}
+
+/// The admin page's script.
+async fn ui_script() -> Response {
+    (
+        StatusCode::OK,
+        [
+            ("content-type", "text/javascript; charset=utf-8"),
+            ("content-security-policy", UI_CSP),
+        ],
+        include_str!("ui.js"),
     )
         .into_response()
 }

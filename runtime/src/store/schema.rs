@@ -159,4 +159,10 @@ pub(super) const MIGRATIONS: &[&str] = &[
     r#"
     ALTER TABLE twins ADD COLUMN sent_fields_seq INTEGER NOT NULL DEFAULT 0;
     "#,
+    // 7: what the admin page asks every two seconds: a connection's last finished event,
+    // and a side's twins most recently synced first, without scanning the tables.
+    r#"
+    CREATE INDEX events_by_state_time ON events (connection, state, updated_at);
+    CREATE INDEX twins_by_time ON twins (connection, side, updated_at);
+    "#,
 ];

@@ -122,21 +122,19 @@ pub async fn poll_side(node: &Node, side: &Arc<Side>) -> Result<usize, DetectErr
     let mut queued = 0;
     // A twin whose issue has not changed since its last send needs no event: the overlap
     // window finds the same issues poll after poll.
-    let unchanged = |key: &str, updated: &str| -> Result<bool, DetectError> {
-        Ok(node
-            .store
-            .twin_by_local(&side.connection, &side.name, key)?
-            .is_some_and(|t| !updated.is_empty() && t.sent_updated.as_deref() == Some(updated)))
+    let unchanged = |twin: &crate::store::Twin, updated: &str| {
+        !updated.is_empty() && twin.sent_updated.as_deref() == Some(updated)
     };
     // Issues under sync: every recent change of the project, kept if twinned.
     let project_jql = format!("project = {} AND {recent}", jql_quote(&side.project));
     for (key, updated) in search_all_keys(side, &project_jql).await? {
-        let twinned = node
+        let Some(twin) = node
             .store
             .twin_by_local(&side.connection, &side.name, &key)?
-            .is_some();
-        if twinned
-            && !unchanged(&key, &updated)?
+        else {
+            continue;
+        };
+        if !unchanged(&twin, &updated)
             && node
                 .pipeline
                 .enqueue_outgoing(side, &key, SyncEvent::Updated)?
@@ -149,7 +147,10 @@ pub async fn poll_side(node: &Node, side: &Arc<Side>) -> Result<usize, DetectErr
     if let Some(trigger) = &side.trigger {
         let trigger_jql = format!("({trigger}) AND {recent}");
         for (key, updated) in search_all_keys(side, &trigger_jql).await? {
-            if !unchanged(&key, &updated)?
+            let twin = node
+                .store
+                .twin_by_local(&side.connection, &side.name, &key)?;
+            if !twin.is_some_and(|t| unchanged(&t, &updated))
                 && node
                     .pipeline
                     .enqueue_outgoing(side, &key, SyncEvent::Trigger)?

@@ -26,6 +26,8 @@ pub enum TrialError {
         side: String,
         instance: String,
     },
+    #[error("another trial is running; try again when it has finished")]
+    Busy,
     #[error("the candidate rule does not load: {0}")]
     Candidate(#[from] LoadError),
     #[error("side {side}: {message}")]
@@ -83,8 +85,11 @@ pub async fn try_rule(
     connection: &str,
     side: &str,
     key: &str,
-    candidate: Vec<u8>,
+    candidate: impl AsRef<[u8]> + Send + 'static,
 ) -> Result<TrialReport, TrialError> {
+    // Compiling a candidate takes the cores live rule calls need: one trial at a time.
+    static ONE_AT_A_TIME: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(1);
+    let _turn = ONE_AT_A_TIME.try_acquire().map_err(|_| TrialError::Busy)?;
     let side_rt = node
         .pipeline
         .side(connection, side)
@@ -97,7 +102,7 @@ pub async fn try_rule(
     let candidate = tokio::task::spawn_blocking(move || {
         engine_owner
             .engine()
-            .load_bytes("candidate.wasm", &candidate)
+            .load_candidate("candidate.wasm", candidate.as_ref())
     })
     .await
     .map_err(|e| TrialError::Other(format!("candidate load aborted: {e}")))??;
