@@ -66,7 +66,16 @@ async fn the_admin_api_wants_its_token_when_one_is_set() {
     w.start_node().await;
     let url = w.node.as_ref().expect("node").url();
     let http = reqwest::Client::new();
-    for path in ["/api/status", "/metrics", "/api/events?state=failed"] {
+    for path in [
+        "/api/status",
+        "/metrics",
+        "/api/events?state=failed",
+        "/api/rules",
+        "/api/triggers",
+        "/api/bulk",
+        "/api/twins?connection=ab",
+        "/api/openapi.json",
+    ] {
         let none = http
             .get(format!("{url}{path}"))
             .send()
@@ -88,6 +97,26 @@ async fn the_admin_api_wants_its_token_when_one_is_set() {
             .expect("reach");
         assert_eq!(right.status().as_u16(), 200, "{path} with the token");
     }
+    // Every route that changes something wants the token too, and changes nothing without it.
+    for path in [
+        "/api/connections/ab/pause",
+        "/api/connections/ab/resume",
+        "/api/events/1/retry",
+        "/api/rules/try?connection=ab&side=a&issue=SUP-1",
+    ] {
+        let none = http
+            .post(format!("{url}{path}"))
+            .header("content-type", "application/wasm")
+            .body(b"x".to_vec())
+            .send()
+            .await
+            .expect("reach");
+        assert_eq!(none.status().as_u16(), 401, "POST {path} without a token");
+    }
+    assert_eq!(
+        w.node().store.connection_state("ab").expect("state"),
+        twinsync::store::ConnectionState::Active
+    );
     // Malformed requests get a clear 4xx, with the token.
     let bad_state = http
         .get(format!("{url}/api/events?state=sideways"))
