@@ -1,0 +1,365 @@
+//! Carrying out a reconcile plan on the local twin: fields, the walk to a status, comments
+//! and attachments through their id mappings, and adopting copies an interrupted attempt
+//! made before the node could record them.
+
+use super::*;
+
+impl Pipeline {
+    /// Carries out the reconcile plan; returns the local key.
+    pub(super) async fn apply(
+        &self,
+        side: &Side,
+        envelope: &Envelope,
+        changes: &Changes,
+        local: Option<&LocalIssue>,
+        retried: bool,
+    ) -> Result<(String, Plan), EventError> {
+        let (conn, name) = (&side.connection, &side.name);
+        let local_key = local.map(|l| l.issue.key.clone());
+        let (comment_map, attachment_map) = match &local_key {
+            Some(k) => (
+                self.store.item_mappings(conn, name, ItemKind::Comment, k)?,
+                self.store
+                    .item_mappings(conn, name, ItemKind::Attachment, k)?,
+            ),
+            None => (Vec::new(), Vec::new()),
+        };
+        let plan: Plan = reconcile::plan(
+            changes,
+            local.map(|l| &l.issue),
+            &comment_map,
+            &attachment_map,
+        );
+        if plan.is_empty() {
+            return local_key
+                .map(|k| (k, plan))
+                .ok_or_else(|| EventError::Permanent("empty plan without a twin".into()));
+        }
+        let key = if plan.create {
+            self.store
+                .begin_creation(conn, name, &envelope.origin_key)?;
+            let origin = TwinOrigin {
+                connection: &side.connection,
+                side: &envelope.origin_side,
+                key: &envelope.origin_key,
+            };
+            let key = side
+                .jira
+                .create_issue(&side.project, &plan.fields, &origin)
+                .await?;
+            self.link(side, &key, &envelope.origin_key)?;
+            tracing::info!(local = %key, remote = %envelope.origin_key, "twin created");
+            key
+        } else {
+            let key = local_key.clone().unwrap_or_default();
+            if plan.fields != Changes::default() {
+                side.jira.edit_issue(&key, &plan.fields).await?;
+            }
+            key
+        };
+        if let Some(target) = &plan.status {
+            let start = if plan.create { None } else { local };
+            self.walk_to_status(side, &key, target, start).await?;
+        }
+        let mut orphans = match local {
+            Some(l) if retried => Orphans::of(&l.issue, &comment_map, &attachment_map),
+            _ => Orphans::default(),
+        };
+        for op in &plan.comments {
+            self.apply_comment(side, envelope, &key, op, &mut orphans)
+                .await?;
+        }
+        for op in &plan.attachments {
+            self.apply_attachment(side, envelope, &key, op, &mut orphans)
+                .await?;
+        }
+        Ok((key, plan))
+    }
+
+    async fn walk_to_status(
+        &self,
+        side: &Side,
+        key: &str,
+        target: &str,
+        known: Option<&LocalIssue>,
+    ) -> Result<(), EventError> {
+        let current = match known {
+            Some(l) => l.issue.clone(),
+            None => side
+                .jira
+                .get_issue(key)
+                .await?
+                .map(|l| l.issue)
+                .ok_or_else(|| {
+                    EventError::Transient(format!("{key} was created but cannot be read yet"))
+                })?,
+        };
+        let scope = format!("{}/{}", current.project, current.issue_type);
+        let mut status = current.status;
+        let mut visited = HashSet::new();
+        for _ in 0..MAX_STEPS {
+            let available = side.jira.transitions(key).await?;
+            match self
+                .workflow
+                .next_step(&scope, &status, target, &available, &visited)
+            {
+                Step::Arrived => return Ok(()),
+                Step::Unreachable => break,
+                Step::Take(id) => {
+                    visited.insert(status.to_lowercase());
+                    side.jira.transition(key, &id).await?;
+                    status = available
+                        .iter()
+                        .find(|a| a.id == id)
+                        .map(|a| a.to.clone())
+                        .unwrap_or_default();
+                    if status.eq_ignore_ascii_case(target) {
+                        return Ok(());
+                    }
+                }
+            }
+        }
+        Err(EventError::Permanent(format!(
+            "{key} on {}: status {target:?} cannot be reached from {status:?} through the workflow's transitions",
+            side.instance
+        )))
+    }
+
+    async fn apply_comment(
+        &self,
+        side: &Side,
+        envelope: &Envelope,
+        key: &str,
+        op: &CommentOp,
+        orphans: &mut Orphans,
+    ) -> Result<(), EventError> {
+        let (conn, name) = (&side.connection, &side.name);
+        match op {
+            CommentOp::Add {
+                remote_id,
+                body,
+                internal,
+                hash,
+            } => {
+                let local_id = match orphans.take_comment(hash) {
+                    Some(id) => {
+                        tracing::info!(key, comment = %id, "adopting a copy an earlier attempt made");
+                        id
+                    }
+                    None => side.jira.add_comment(key, body, *internal).await?,
+                };
+                self.record_copy(
+                    side,
+                    envelope,
+                    ItemKind::Comment,
+                    key,
+                    ItemMapping {
+                        remote_id: remote_id.clone(),
+                        local_id,
+                        origin: Origin::Remote,
+                        content_hash: Some(hash.clone()),
+                    },
+                )?;
+            }
+            CommentOp::Update {
+                local_id,
+                remote_id,
+                body,
+                internal,
+                hash,
+            } => {
+                side.jira
+                    .update_comment(key, local_id, body, *internal)
+                    .await?;
+                self.store.put_item_mapping(
+                    conn,
+                    name,
+                    ItemKind::Comment,
+                    key,
+                    &ItemMapping {
+                        remote_id: remote_id.clone(),
+                        local_id: local_id.clone(),
+                        origin: Origin::Remote,
+                        content_hash: Some(hash.clone()),
+                    },
+                )?;
+            }
+            CommentOp::Delete {
+                local_id,
+                remote_id,
+            } => {
+                side.jira.delete_comment(key, local_id).await?;
+                self.forget_copy(side, envelope, ItemKind::Comment, key, remote_id, local_id)?;
+            }
+        }
+        Ok(())
+    }
+
+    async fn apply_attachment(
+        &self,
+        side: &Side,
+        envelope: &Envelope,
+        key: &str,
+        op: &AttachmentOp,
+        orphans: &mut Orphans,
+    ) -> Result<(), EventError> {
+        match op {
+            AttachmentOp::Add {
+                remote_id,
+                filename,
+            } => {
+                // Only attachments the replica listed can be fetched from the other side.
+                let Some(listed) = envelope
+                    .replica
+                    .attachments
+                    .iter()
+                    .find(|a| &a.id == remote_id)
+                else {
+                    return Err(EventError::Permanent(format!(
+                        "attachment {remote_id} is not listed in the replica of {}; refusing to fetch it",
+                        envelope.origin_key
+                    )));
+                };
+                let local_id = match orphans.take_attachment(filename, listed.size) {
+                    Some(id) => {
+                        tracing::info!(key, attachment = %id, "adopting a copy an earlier attempt made");
+                        id
+                    }
+                    None => {
+                        let spooled = self.fetch_attachment(side, remote_id).await?;
+                        side.jira.upload_attachment(key, filename, &spooled).await?
+                    }
+                };
+                self.record_copy(
+                    side,
+                    envelope,
+                    ItemKind::Attachment,
+                    key,
+                    ItemMapping {
+                        remote_id: remote_id.clone(),
+                        local_id,
+                        origin: Origin::Remote,
+                        content_hash: None,
+                    },
+                )?;
+            }
+            AttachmentOp::Delete {
+                local_id,
+                remote_id,
+            } => {
+                side.jira.delete_attachment(local_id).await?;
+                self.forget_copy(
+                    side,
+                    envelope,
+                    ItemKind::Attachment,
+                    key,
+                    remote_id,
+                    local_id,
+                )?;
+            }
+        }
+        Ok(())
+    }
+
+    /// This side made a copy of one of the other side's items: its own mapping, and the other
+    /// side's (in the same transaction on this node, by ack for a peer), so the copy is never
+    /// taken for a new item when it comes back.
+    fn record_copy(
+        &self,
+        side: &Side,
+        envelope: &Envelope,
+        kind: ItemKind,
+        key: &str,
+        own: ItemMapping,
+    ) -> Result<(), EventError> {
+        if let Some(peers) = self.peer_links(&side.connection) {
+            return self.record_copy_with_peer(peers, side, envelope, kind, key, own);
+        }
+        let mirror = ItemMapping {
+            remote_id: own.local_id.clone(),
+            local_id: own.remote_id.clone(),
+            origin: Origin::Local,
+            content_hash: None,
+        };
+        self.store.put_item_mappings(
+            &side.connection,
+            &[
+                (&side.name, kind, key, &own),
+                (&side.other, kind, &envelope.origin_key, &mirror),
+            ],
+        )?;
+        Ok(())
+    }
+
+    /// This side deleted its copy of one of the other side's items: both mappings go.
+    fn forget_copy(
+        &self,
+        side: &Side,
+        envelope: &Envelope,
+        kind: ItemKind,
+        key: &str,
+        remote_id: &str,
+        local_id: &str,
+    ) -> Result<(), EventError> {
+        self.store
+            .delete_item_mapping(&side.connection, &side.name, kind, key, remote_id)?;
+        if let Some(peers) = self.peer_links(&side.connection) {
+            return self.forget_copy_with_peer(peers, side, envelope, kind, remote_id, local_id);
+        }
+        self.store.delete_item_mapping(
+            &side.connection,
+            &side.other,
+            kind,
+            &envelope.origin_key,
+            local_id,
+        )?;
+        Ok(())
+    }
+}
+
+/// Comments and attachments of the local twin that no mapping knows: after an interrupted
+/// attempt, the copies it made before the node could record them.
+#[derive(Default)]
+struct Orphans {
+    /// (id, content hash)
+    comments: Vec<(String, String)>,
+    /// (id, file name, size)
+    attachments: Vec<(String, String, u64)>,
+}
+
+impl Orphans {
+    fn of(
+        issue: &crate::model::Issue,
+        comments: &[ItemMapping],
+        attachments: &[ItemMapping],
+    ) -> Orphans {
+        let known = |map: &[ItemMapping], id: &str| map.iter().any(|m| m.local_id == id);
+        Orphans {
+            comments: issue
+                .comments
+                .iter()
+                .filter(|c| !known(comments, &c.id))
+                .map(|c| (c.id.clone(), reconcile::comment_hash(&c.body, c.internal)))
+                .collect(),
+            attachments: issue
+                .attachments
+                .iter()
+                .filter(|a| !known(attachments, &a.id))
+                .map(|a| (a.id.clone(), a.filename.clone(), a.size))
+                .collect(),
+        }
+    }
+
+    fn take_comment(&mut self, hash: &str) -> Option<String> {
+        let i = self.comments.iter().position(|(_, h)| h == hash)?;
+        Some(self.comments.remove(i).0)
+    }
+
+    fn take_attachment(&mut self, filename: &str, size: u64) -> Option<String> {
+        let i = self
+            .attachments
+            .iter()
+            .position(|(_, f, s)| f == filename && *s == size)?;
+        Some(self.attachments.remove(i).0)
+    }
+}
