@@ -607,6 +607,11 @@ fn allowed_values(
             .iter()
             .map(|r| resolution(st, api, &r.id))
             .collect(),
+        "security" => st
+            .security_levels
+            .iter()
+            .map(|l| security_level(st, api, &l.id))
+            .collect(),
         "issuetype" => project?
             .issue_types
             .iter()
