@@ -16,6 +16,7 @@
 //   or `*` for any level: issues at such a level never leave (outgoing skips).
 // - `project`, `issue-type`: as for `basic`, on the incoming side.
 import {
+  asciiLower,
   Field,
   changesFrom,
   config,
@@ -190,7 +191,3 @@ function matching(t) {
   return `[${[...chars].map((c) => `\\u{${c.codePointAt(0).toString(16)}}`).join('')}]`;
 }
 
-/** ASCII-only lower case, as Rust's `eq_ignore_ascii_case` compares. */
-function asciiLower(s) {
-  return s.replace(/[A-Z]/g, (c) => c.toLowerCase());
-}

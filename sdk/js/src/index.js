@@ -24,6 +24,7 @@ export {
   mapValue,
   mapOption,
   unmappedPolicy,
+  asciiLower,
 } from './config.js';
 export { RuleError, skip, fail } from './errors.js';
 export { log } from './log.js';
