@@ -378,7 +378,8 @@ fn a_rejected_reload_keeps_the_old_version() {
         "the reason names the file: {reason}"
     );
     assert_eq!(slot.current().expect("still loaded").id(), good.id());
-    assert_eq!(slot.rejected.load(Ordering::Relaxed), 1);
+    // A write can reach the watcher as two changes (truncate, then data) on a busy machine.
+    assert!(slot.rejected.load(Ordering::Relaxed) >= 1);
     let out = slot.current().expect("current").outgoing(
         sample_issue(),
         ctx(false),
