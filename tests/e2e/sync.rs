@@ -744,6 +744,12 @@ async fn bulk_and_the_poller_catch_what_webhooks_missed() {
         again, 0,
         "issues unchanged since their last send are not queued again"
     );
+    // B's twins were last written by the node itself: B's poll has nothing to queue either.
+    let side_b = w.node().pipeline.side("ab", "b").expect("side b").clone();
+    let on_b = twinsync::sync::detect::poll_side(w.node(), &side_b)
+        .await
+        .expect("poll b");
+    assert_eq!(on_b, 0, "the node's own writes are not queued back");
     w.settle().await;
     assert_eq!(w.b.count("PUT", "/issue/") + w.b.count("POST", "/issue"), 0);
 }

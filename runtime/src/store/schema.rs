@@ -165,4 +165,9 @@ pub(super) const MIGRATIONS: &[&str] = &[
     CREATE INDEX events_by_state_time ON events (connection, state, updated_at);
     CREATE INDEX twins_by_time ON twins (connection, side, updated_at);
     "#,
+    // 8: the local issue's `updated` when the node last looked at it and had nothing to send
+    // (or had just written it itself), so the poller can pass over issues it already knows.
+    r#"
+    ALTER TABLE twins ADD COLUMN seen_updated TEXT;
+    "#,
 ];

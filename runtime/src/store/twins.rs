@@ -25,6 +25,8 @@ pub struct Twin {
     pub applied_seq: i64,
     /// The sequence number of this side's last send that changed fields.
     pub sent_fields_seq: i64,
+    /// The local issue's `updated` when the node last found nothing to send for it.
+    pub seen_updated: Option<String>,
     pub created_at: i64,
     pub updated_at: i64,
 }
@@ -75,7 +77,7 @@ pub struct ItemMapping {
 
 const TWIN_COLUMNS: &str = "connection, side, local_key, remote_key, sent_hash, sent_replica, \
                             applied_hash, applied_replica, created_at, updated_at, sent_seq, \
-                            sent_updated, applied_seq, sent_fields_seq";
+                            sent_updated, applied_seq, sent_fields_seq, seen_updated";
 
 fn twin(row: &Row<'_>) -> rusqlite::Result<Twin> {
     Ok(Twin {
@@ -93,6 +95,7 @@ fn twin(row: &Row<'_>) -> rusqlite::Result<Twin> {
         sent_updated: row.get(11)?,
         applied_seq: row.get(12)?,
         sent_fields_seq: row.get(13)?,
+        seen_updated: row.get(14)?,
     })
 }
 
@@ -242,6 +245,21 @@ impl Store {
                 updated,
                 fields
             ],
+        )?;
+        Ok(())
+    }
+
+    /// Notes the local issue's `updated` at a moment it had nothing unsent.
+    pub fn record_nothing_unsent(
+        &self,
+        connection: &str,
+        side: &str,
+        local_key: &str,
+        updated: &str,
+    ) -> Result<()> {
+        self.conn().execute(
+            "UPDATE twins SET seen_updated = ?4 WHERE connection = ?1 AND side = ?2 AND local_key = ?3",
+            params![connection, side, local_key, updated],
         )?;
         Ok(())
     }

@@ -120,10 +120,13 @@ pub async fn poll_side(node: &Node, side: &Arc<Side>) -> Result<usize, DetectErr
     let minutes = ((now - since) / 60_000 + POLL_OVERLAP_MINUTES).max(1);
     let recent = format!("updated >= -{minutes}m");
     let mut queued = 0;
-    // A twin whose issue has not changed since its last send needs no event: the overlap
-    // window finds the same issues poll after poll.
+    // A twin whose issue has not changed since the node last sent it, or last found nothing
+    // to send (its own writes included), needs no event: the overlap window finds the same
+    // issues poll after poll.
     let unchanged = |twin: &crate::store::Twin, updated: &str| {
-        !updated.is_empty() && twin.sent_updated.as_deref() == Some(updated)
+        !updated.is_empty()
+            && (twin.sent_updated.as_deref() == Some(updated)
+                || twin.seen_updated.as_deref() == Some(updated))
     };
     // Issues under sync: every recent change of the project, kept if twinned.
     let project_jql = format!("project = {} AND {recent}", jql_quote(&side.project));

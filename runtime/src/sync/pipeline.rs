@@ -294,6 +294,8 @@ impl Pipeline {
             };
         let hash = replica_hash(&replica);
         if twin.as_ref().and_then(|t| t.sent_hash.as_deref()) == Some(hash.as_str()) {
+            self.store
+                .record_nothing_unsent(&side.connection, &side.name, &key, &updated)?;
             return Ok(Finished {
                 state: EventState::Done,
                 rule_version: Some(version),

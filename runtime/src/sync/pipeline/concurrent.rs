@@ -149,6 +149,7 @@ impl Pipeline {
             return Ok(());
         }
         let twin = self.store.twin_by_local(conn, name, key)?;
+        let updated = issue.updated.clone();
         let Some(replica) = self
             .current_replica(side, issue, twin.and_then(|t| t.remote_key))
             .await
@@ -172,6 +173,9 @@ impl Pipeline {
             &envelope.to_json(),
             None,
         )?;
+        // The node's own write: the poller has nothing to queue for it.
+        self.store
+            .record_nothing_unsent(conn, name, key, &updated)?;
         Ok(())
     }
 }
