@@ -65,6 +65,31 @@ async fn fifty_connections_each_with_its_own_rules_and_limits() {
         "every rule loaded"
     );
 
+    // An issue no trigger matches costs a few searches, not one per connection.
+    w.settle().await;
+    let deliveries_before = w.a.deliveries().len();
+    w.a.clear_log();
+    let created =
+        w.ca.post(
+            "/issue",
+            json!({"fields": {"project": {"key": "SUP"}, "issuetype": {"name": "Bug"},
+                   "summary": "Not for syncing", "labels": ["local-only"]}}),
+        )
+        .await;
+    assert_eq!(created.status, 201, "{}", created.body);
+    wait_for("the node to answer the webhook", || async {
+        (w.a.deliveries()[deliveries_before..]
+            .iter()
+            .any(|d| d.outcome == "delivered"))
+        .then_some(())
+    })
+    .await;
+    let searches = w.a.count("GET", "/search");
+    assert!(
+        (1..=3).contains(&searches),
+        "51 triggers tested in {searches} searches"
+    );
+
     // An issue labelled sync-7 goes through c07 only.
     let created =
         w.ca.post(

@@ -49,22 +49,64 @@ async fn matches_trigger(side: &Side, key: &str) -> Result<bool, DetectError> {
     Ok(!issues.is_empty())
 }
 
-/// Enqueues `key` on `side` if it is under sync there, or its trigger now matches it.
-async fn consider(
-    node: &Node,
-    side: &Arc<Side>,
-    key: &str,
-    cause: SyncEvent,
-) -> Result<bool, DetectError> {
-    let twinned = node
-        .store
-        .twin_by_local(&side.connection, &side.name, key)?
-        .is_some();
-    if twinned || matches_trigger(side, key).await? {
-        node.pipeline.enqueue_outgoing(side, key, cause)?;
-        return Ok(true);
+/// Triggers tested together in one search, to keep its URL well under Jira's limits.
+const TRIGGERS_PER_SEARCH: usize = 20;
+
+/// Whether `key` matches any trigger of `sides` (all on one instance), with one search per
+/// group of triggers: most changes match none, and many connections on one project would
+/// otherwise cost a search each.
+async fn any_trigger_matches(sides: &[&Arc<Side>], key: &str) -> Result<bool, DetectError> {
+    for group in sides.chunks(TRIGGERS_PER_SEARCH) {
+        let any = group
+            .iter()
+            .filter_map(|s| s.trigger.as_deref())
+            .map(|t| format!("({t})"))
+            .collect::<Vec<_>>()
+            .join(" OR ");
+        let jql = format!("key = {} AND ({any})", jql_quote(key));
+        let (issues, _, _) = group[0]
+            .jira
+            .search_keys(&jql, &PageCursor::Start, 1)
+            .await?;
+        if !issues.is_empty() {
+            return Ok(true);
+        }
     }
     Ok(false)
+}
+
+/// Enqueues `key` on each of `sides` (one instance, one project) where it is under sync
+/// or where the side's trigger now matches it; returns how many queued it.
+async fn consider(
+    node: &Node,
+    sides: &[Arc<Side>],
+    key: &str,
+    cause: SyncEvent,
+) -> Result<usize, DetectError> {
+    let mut queued = 0;
+    let mut untwinned = Vec::new();
+    for side in sides {
+        let twinned = node
+            .store
+            .twin_by_local(&side.connection, &side.name, key)?
+            .is_some();
+        if twinned {
+            node.pipeline.enqueue_outgoing(side, key, cause)?;
+            queued += 1;
+        } else if side.trigger.is_some() {
+            untwinned.push(side);
+        }
+    }
+    if untwinned.len() > 1 && !any_trigger_matches(&untwinned, key).await? {
+        return Ok(queued);
+    }
+    for side in untwinned {
+        if matches_trigger(side, key).await? {
+            node.pipeline.enqueue_outgoing(side, key, cause)?;
+            queued += 1;
+        }
+    }
+    Ok(queued)
 }
 
 /// Handles a webhook body from `instance`; returns how many sides queued the issue.
@@ -95,12 +137,7 @@ pub async fn on_webhook(node: &Node, instance: &str, body: &[u8]) -> Result<usiz
         .filter(|s| s.instance == instance && s.project.eq_ignore_ascii_case(&project))
         .cloned()
         .collect();
-    let mut queued = 0;
-    for side in sides {
-        if consider(node, &side, &key, cause).await? {
-            queued += 1;
-        }
-    }
+    let queued = consider(node, &sides, &key, cause).await?;
     tracing::debug!(instance, key = %key, kind = ?event.kind, queued, "webhook");
     Ok(queued)
 }
