@@ -10,59 +10,19 @@
 //! One thread, so "per second" is per core.
 
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+
+mod common;
+use common::{bench_ctx as ctx, built_rule as rule, rss_mib, sample_issue as issue};
 
 use twinsync::config::NodeConfig;
 use twinsync::daemon;
 use twinsync::demo::{PairConfig, extra_connection_toml};
-use twinsync::model::{Issue, SyncContext, SyncEvent};
 use twinsync::rules::{EngineSettings, RuleEngine, RuleLimits};
 use twinsync::sim::{Flavour, SimOptions, Simulator};
 use twinsync::sync::node::Node;
-
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .map(Path::to_path_buf)
-        .unwrap_or_default()
-}
-
-fn rule(name: &str) -> Option<PathBuf> {
-    let path = root().join(format!("target/wasm32-wasip2/release/rule_{name}.wasm"));
-    path.is_file().then_some(path)
-}
-
-fn issue() -> Issue {
-    let text = std::fs::read_to_string(root().join("example-rules/samples/issue.json"))
-        .expect("sample issue");
-    serde_json::from_str(&text).expect("sample issue parses")
-}
-
-fn ctx() -> SyncContext {
-    SyncContext {
-        connection: "bench".into(),
-        local_side: "a".into(),
-        remote_side: "b".into(),
-        first_sync: false,
-        local_key: Some("ACME-42".into()),
-        remote_key: Some("GLX-7".into()),
-        event: SyncEvent::Updated,
-    }
-}
-
-fn rss_mib() -> f64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmRSS:"))
-                .and_then(|l| l.split_whitespace().nth(1))
-                .and_then(|kb| kb.parse::<f64>().ok())
-        })
-        .map_or(0.0, |kb| kb / 1024.0)
-}
 
 const MIB: f64 = (1 << 20) as f64;
 

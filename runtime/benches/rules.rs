@@ -5,54 +5,14 @@
 //! One thread, so "per second" is per core.
 
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use twinsync::model::{Issue, SyncContext, SyncEvent};
+use twinsync::model::Issue;
 use twinsync::rules::{EngineSettings, LoadedRule, RuleEngine, RuleLimits, RuleRegistry};
 
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .map(Path::to_path_buf)
-        .unwrap_or_default()
-}
-
-fn rule(name: &str) -> PathBuf {
-    let path = root().join(format!("target/wasm32-wasip2/release/rule_{name}.wasm"));
-    if !path.is_file() {
-        eprintln!(
-            "{} is missing: run scripts/build-rules.sh first",
-            path.display()
-        );
-        std::process::exit(2);
-    }
-    path
-}
-
-fn issue() -> Issue {
-    let text = std::fs::read_to_string(root().join("example-rules/samples/issue.json"))
-        .expect("sample issue");
-    serde_json::from_str(&text).expect("sample issue parses")
-}
-
-fn ctx() -> SyncContext {
-    SyncContext {
-        connection: "bench".into(),
-        local_side: "a".into(),
-        remote_side: "b".into(),
-        first_sync: false,
-        local_key: Some("ACME-42".into()),
-        remote_key: Some("GLX-7".into()),
-        event: SyncEvent::Updated,
-    }
-}
-
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
-    sorted[i.min(sorted.len() - 1)]
-}
+mod common;
+use common::{bench_ctx as ctx, percentile, require_rule as rule, sample_issue as issue};
 
 fn measure(label: &str, iterations: usize, mut call: impl FnMut()) {
     for _ in 0..iterations / 10 {

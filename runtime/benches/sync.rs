@@ -5,8 +5,11 @@
 //! `SYNC_BENCH_ISSUES` sets the bulk size (default 1000, 5 comments each).
 //! The simulators run in the same process as the node, so RSS is an upper bound for the node.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::{Duration, Instant};
+
+mod common;
+use common::{percentile, root, rss_mib};
 
 use serde_json::{Value, json};
 use twinsync::config::NodeConfig;
@@ -14,13 +17,6 @@ use twinsync::daemon;
 use twinsync::demo::PairConfig;
 use twinsync::sim::{Flavour, SimHandle, SimOptions, Simulator};
 use twinsync::sync::node::Node;
-
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .map(Path::to_path_buf)
-        .unwrap_or_default()
-}
 
 struct Api {
     http: reqwest::Client,
@@ -45,22 +41,6 @@ impl Api {
         assert!(resp.status().is_success(), "{path}: {}", resp.status());
         resp.json().await.unwrap_or(Value::Null)
     }
-}
-
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
-}
-
-fn rss_mib() -> f64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmRSS:"))
-                .and_then(|l| l.split_whitespace().nth(1))
-                .and_then(|kb| kb.parse::<f64>().ok())
-        })
-        .map_or(0.0, |kb| kb / 1024.0)
 }
 
 async fn setup(dir: &Path, poll: bool, budget_b: &str) -> (SimHandle, SimHandle, daemon::Running) {
