@@ -716,3 +716,30 @@ fn mapping_rule_every_direction_and_every_unmapped_policy() {
         "fail policy for users"
     );
 }
+
+#[test]
+fn sides_loading_one_new_module_at_once_compile_it_once() {
+    let engine = RuleEngine::new(EngineSettings::default()).expect("engine");
+    let bytes = std::fs::read(rule("mapping")).expect("read");
+    let start = std::sync::Barrier::new(4);
+    let loaded: Vec<_> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..4)
+            .map(|i| {
+                let (engine, bytes, start) = (&engine, &bytes, &start);
+                s.spawn(move || {
+                    start.wait();
+                    engine
+                        .load_bytes(&format!("side-{i}.wasm"), bytes)
+                        .expect("load")
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("thread"))
+            .collect()
+    });
+    assert_eq!(loaded.len(), 4);
+    assert_eq!(engine.stats().compilations.load(Ordering::Relaxed), 1);
+    assert_eq!(engine.stats().shared_loads.load(Ordering::Relaxed), 3);
+}

@@ -180,6 +180,8 @@ pub struct RuleEngine {
     stats: Arc<EngineStats>,
     /// Modules in memory by hash, while some loaded rule still uses them.
     loaded: Mutex<HashMap<String, Weak<Compiled>>>,
+    /// One lock per module being compiled, so concurrent loads of it compile it once.
+    compiling: Mutex<HashMap<String, Arc<Mutex<()>>>>,
 }
 
 /// A rule type-checked against the contract version it was built for.
@@ -265,6 +267,7 @@ impl RuleEngine {
             settings,
             stats: Arc::default(),
             loaded: Mutex::default(),
+            compiling: Mutex::default(),
         })
     }
 
@@ -306,6 +309,14 @@ impl RuleEngine {
             hash: hex::encode(Sha256::digest(bytes)),
         };
         classify_binary(name, bytes)?;
+        // Sides loading one new module at once wait for a single compile of it.
+        let gate = keep.then(|| {
+            self.compiling
+                .lock()
+                .map(|mut m| m.entry(id.hash.clone()).or_default().clone())
+                .unwrap_or_default()
+        });
+        let _compiling = gate.as_ref().map(|g| g.lock());
         let shared = self
             .loaded
             .lock()
@@ -345,6 +356,10 @@ impl RuleEngine {
             // Versions no side runs any more are forgotten here, so hot reloads do not pile up.
             m.retain(|_, w| w.strong_count() > 0);
             m.insert(id.hash.clone(), Arc::downgrade(&compiled));
+        }
+        if let Ok(mut m) = self.compiling.lock() {
+            // Waiters hold their own handle on the gate; new loads find the module instead.
+            m.remove(&id.hash);
         }
         Ok(self.loaded_rule(id, compiled))
     }
