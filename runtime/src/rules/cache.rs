@@ -41,7 +41,12 @@ impl CompileCache {
             path: dir.to_path_buf(),
             reason,
         };
-        create_private_dir(dir).map_err(|e| fail(e.to_string()))?;
+        // Nodes sharing a cache may create it at the same moment; what counts is that it exists.
+        if let Err(e) = create_private_dir(dir)
+            && !dir.is_dir()
+        {
+            create_private_dir(dir).map_err(|_| fail(e.to_string()))?;
+        }
         check_private_dir(dir).map_err(fail)?;
         let mut hasher = ShaHasher(Sha256::new());
         engine.precompile_compatibility_hash().hash(&mut hasher);
