@@ -160,13 +160,7 @@ impl Store {
                     |r| r.get(0),
                 )
                 .optional()?;
-            if let Some(id) = waiting {
-                // The waiting event now stands for this enqueue too: it keeps only the newest
-                // hint, and none when this enqueue came without one.
-                conn.execute(
-                    "UPDATE events SET payload = ?2 WHERE id = ?1",
-                    params![id, e.payload],
-                )?;
+            if waiting.is_some() {
                 return Ok(None);
             }
         }
@@ -444,30 +438,6 @@ mod tests {
                 .is_none()
         );
         assert_eq!(s.queue_stats(None).unwrap().pending, 1);
-    }
-
-    #[test]
-    fn a_folded_event_keeps_the_newest_hint_or_none() {
-        let s = Store::in_memory().unwrap();
-        let hinted = |u: &str| NewEvent {
-            payload: Some(format!("{{\"updated\":\"{u}\"}}")),
-            ..ev("A-1", EventKind::Outgoing)
-        };
-        let id = s.enqueue(&hinted("t1")).unwrap().unwrap();
-        s.enqueue(&hinted("t2")).unwrap();
-        let payload = |s: &Store| s.claim_next().unwrap().and_then(|e| e.payload);
-        assert_eq!(
-            s.events(None, None, 10, 0).unwrap()[0].id,
-            id,
-            "still one event"
-        );
-        // A later enqueue without a hint (a poll, a trigger) leaves the event none.
-        s.enqueue(&ev("A-1", EventKind::Outgoing)).unwrap();
-        assert_eq!(payload(&s), None);
-        let s = Store::in_memory().unwrap();
-        s.enqueue(&hinted("t1")).unwrap();
-        s.enqueue(&hinted("t2")).unwrap();
-        assert_eq!(payload(&s).as_deref(), Some("{\"updated\":\"t2\"}"));
     }
 
     #[test]

@@ -76,32 +76,22 @@ async fn any_trigger_matches(sides: &[&Arc<Side>], key: &str) -> Result<bool, De
 }
 
 /// Enqueues `key` on each of `sides` (one instance, one project) where it is under sync
-/// or where the side's trigger now matches it; returns how many queued it. `known` is the
-/// issue's `updated` from a field edit's webhook: a twin that was sent, or found nothing to
-/// send, at that very state (the node's own write, a late or repeated delivery) is passed
-/// over, and the event carries it so the same check can be made again when it runs.
+/// or where the side's trigger now matches it; returns how many queued it.
 async fn consider(
     node: &Node,
     sides: &[Arc<Side>],
     key: &str,
     cause: SyncEvent,
-    known: Option<&str>,
 ) -> Result<usize, DetectError> {
     let mut queued = 0;
     let mut untwinned = Vec::new();
     for side in sides {
-        let twin = node
+        let twinned = node
             .store
-            .twin_by_local(&side.connection, &side.name, key)?;
-        if let Some(twin) = twin {
-            let seen = known.is_some_and(|u| {
-                twin.seen_updated.as_deref() == Some(u) || twin.sent_updated.as_deref() == Some(u)
-            });
-            if seen {
-                tracing::debug!(key, side = %side.name, "webhook for a state already handled");
-                continue;
-            }
-            node.pipeline.enqueue_outgoing_at(side, key, cause, known)?;
+            .twin_by_local(&side.connection, &side.name, key)?
+            .is_some();
+        if twinned {
+            node.pipeline.enqueue_outgoing(side, key, cause)?;
             queued += 1;
         } else if side.trigger.is_some() {
             untwinned.push(side);
@@ -147,16 +137,7 @@ pub async fn on_webhook(node: &Node, instance: &str, body: &[u8]) -> Result<usiz
         .filter(|s| s.instance == instance && s.project.eq_ignore_ascii_case(&project))
         .cloned()
         .collect();
-    // Only a field edit surely moves `updated`; comment and attachment events may not.
-    let known = match event.kind {
-        WebhookKind::IssueUpdated if event.comment.is_none() && !event.changes.is_empty() => event
-            .issue
-            .as_ref()
-            .map(|i| i.updated.as_str())
-            .filter(|u| !u.is_empty()),
-        _ => None,
-    };
-    let queued = consider(node, &sides, &key, cause, known).await?;
+    let queued = consider(node, &sides, &key, cause).await?;
     tracing::debug!(instance, key = %key, kind = ?event.kind, queued, "webhook");
     Ok(queued)
 }

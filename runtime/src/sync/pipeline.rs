@@ -122,25 +122,13 @@ impl Pipeline {
         key: &str,
         cause: SyncEvent,
     ) -> Result<Option<i64>, StoreError> {
-        self.enqueue_outgoing_at(side, key, cause, None)
-    }
-
-    /// An outgoing event for the issue as a field edit's webhook saw it (`updated`): when it
-    /// runs, a twin already sent or written at that state needs no read of the issue.
-    pub fn enqueue_outgoing_at(
-        &self,
-        side: &Side,
-        key: &str,
-        cause: SyncEvent,
-        updated: Option<&str>,
-    ) -> Result<Option<i64>, StoreError> {
         let id = self.store.enqueue(&NewEvent {
             connection: side.connection.clone(),
             side: side.name.clone(),
             kind: EventKind::Outgoing,
             queue_key: key.to_string(),
             cause: cause_name(cause).into(),
-            payload: updated.map(|u| serde_json::json!({ "updated": u }).to_string()),
+            payload: None,
         })?;
         self.wake.notify_waiters();
         Ok(id)
@@ -278,28 +266,6 @@ impl Pipeline {
     async fn outgoing(&self, event: &Event) -> Result<Finished, EventError> {
         let side = self.side_of(event)?;
         let key = event.queue_key.clone();
-        // Runs after the issue's earlier events, so an apply of this node's has recorded its
-        // own write by now: the webhook that write raised costs no read.
-        let hint = event
-            .payload
-            .as_deref()
-            .and_then(|p| serde_json::from_str::<serde_json::Value>(p).ok())
-            .and_then(|v| v["updated"].as_str().map(str::to_string));
-        if let Some(updated) = hint
-            && let Some(t) = self
-                .store
-                .twin_by_local(&side.connection, &side.name, &key)?
-            && (t.seen_updated.as_deref() == Some(updated.as_str())
-                || t.sent_updated.as_deref() == Some(updated.as_str()))
-        {
-            return Ok(Finished {
-                state: EventState::Done,
-                rule_version: None,
-                note: Some(format!(
-                    "{key} at {updated} was already sent or written by this node; nothing to do"
-                )),
-            });
-        }
         let Some(LocalIssue { issue, .. }) = side.jira.get_issue(&key).await? else {
             return Ok(Finished {
                 state: EventState::Done,
