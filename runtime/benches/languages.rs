@@ -116,15 +116,7 @@ fn language(label: &str, file: &Path, iterations: usize) {
         memory = r.memory_bytes;
     };
     call();
-    let mut times = Vec::with_capacity(iterations);
-    let start = Instant::now();
-    for _ in 0..iterations {
-        let t = Instant::now();
-        call();
-        times.push(t.elapsed());
-    }
-    let total = start.elapsed();
-    times.sort();
+    let (times, total) = common::timed(iterations, &mut call);
     let p50: Duration = times[times.len() / 2];
     println!(
         "{label:<11} {:>5.1} MiB  compile {:>6.0} ms  cached load {:>6.1} ms  module {:>5.1} MiB \

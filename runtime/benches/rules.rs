@@ -18,15 +18,7 @@ fn measure(label: &str, iterations: usize, mut call: impl FnMut()) {
     for _ in 0..iterations / 10 {
         call(); // warm the pool slots and caches
     }
-    let mut times = Vec::with_capacity(iterations);
-    let start = Instant::now();
-    for _ in 0..iterations {
-        let t = Instant::now();
-        call();
-        times.push(t.elapsed());
-    }
-    let total = start.elapsed();
-    times.sort();
+    let (times, total) = common::timed(iterations, &mut call);
     println!(
         "{label:<34} {:>9.0} calls/s   p50 {:>7.1} µs   p99 {:>7.1} µs",
         iterations as f64 / total.as_secs_f64(),

@@ -67,3 +67,17 @@ pub fn percentile(sorted: &[Duration], p: f64) -> Duration {
     let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
     sorted[i.min(sorted.len() - 1)]
 }
+
+/// Runs `call` `iterations` times; each call's duration, sorted, and the whole run's.
+pub fn timed(iterations: usize, mut call: impl FnMut()) -> (Vec<Duration>, Duration) {
+    let mut times = Vec::with_capacity(iterations);
+    let start = std::time::Instant::now();
+    for _ in 0..iterations {
+        let t = std::time::Instant::now();
+        call();
+        times.push(t.elapsed());
+    }
+    let total = start.elapsed();
+    times.sort();
+    (times, total)
+}
