@@ -10,6 +10,7 @@ pub mod commands;
 pub mod config;
 pub mod daemon;
 pub mod demo;
+pub mod failpoint;
 pub mod jira;
 pub mod metrics;
 pub mod model;

@@ -21,7 +21,7 @@ use rusqlite::Connection;
 pub use connections::{BulkRun, ConnectionState};
 pub use peers::{OutboxItem, Peer, Redeemed};
 pub use queue::{Event, EventKind, EventState, NewEvent, QueueStats};
-pub use twins::{ItemKind, ItemMapping, Origin, Twin};
+pub use twins::{ItemKind, ItemMapping, Origin, SentRecord, Twin};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {

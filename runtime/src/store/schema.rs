@@ -170,4 +170,11 @@ pub(super) const MIGRATIONS: &[&str] = &[
     r#"
     ALTER TABLE twins ADD COLUMN seen_updated TEXT;
     "#,
+    // 9: per-field versions (the registers of each twin side, JSON), and tombstones: a
+    // deleted item's mapping stays, marked, so an older state crossing the deletion cannot
+    // bring the item back.
+    r#"
+    ALTER TABLE twins ADD COLUMN registers TEXT;
+    ALTER TABLE item_map ADD COLUMN deleted_at INTEGER;
+    "#,
 ];

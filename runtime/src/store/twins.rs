@@ -4,6 +4,19 @@ use rusqlite::{OptionalExtension, Row, params};
 
 use super::{Result, Store, now_ms};
 
+/// What a side records as sent to the other side.
+pub struct SentRecord<'a> {
+    /// Hash of the replica.
+    pub hash: &'a str,
+    /// The envelope, JSON.
+    pub replica: &'a str,
+    /// `Some((seq, updated, fields edited))` for a replica that really left; `None` for the
+    /// echo record after applying a remote change.
+    pub left: Option<(i64, &'a str, bool)>,
+    /// The field registers (JSON) to keep with it, if they changed.
+    pub registers: Option<&'a str>,
+}
+
 /// One side's view of a twin.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Twin {
@@ -27,6 +40,8 @@ pub struct Twin {
     pub sent_fields_seq: i64,
     /// The local issue's `updated` when the node last found nothing to send for it.
     pub seen_updated: Option<String>,
+    /// The per-field registers (JSON of `sync::clock::Registers`).
+    pub registers: Option<String>,
     pub created_at: i64,
     pub updated_at: i64,
 }
@@ -77,7 +92,7 @@ pub struct ItemMapping {
 
 const TWIN_COLUMNS: &str = "connection, side, local_key, remote_key, sent_hash, sent_replica, \
                             applied_hash, applied_replica, created_at, updated_at, sent_seq, \
-                            sent_updated, applied_seq, sent_fields_seq, seen_updated";
+                            sent_updated, applied_seq, sent_fields_seq, seen_updated, registers";
 
 fn twin(row: &Row<'_>) -> rusqlite::Result<Twin> {
     Ok(Twin {
@@ -96,6 +111,7 @@ fn twin(row: &Row<'_>) -> rusqlite::Result<Twin> {
         applied_seq: row.get(12)?,
         sent_fields_seq: row.get(13)?,
         seen_updated: row.get(14)?,
+        registers: row.get(15)?,
     })
 }
 
@@ -214,37 +230,52 @@ impl Store {
         Ok(())
     }
 
-    /// Records what this side now considers sent. `sent` is `Some((seq, updated))` for a
-    /// replica that really left; `None` for the echo record after applying a remote change.
+    /// Records what this side now considers sent (and, with it, its field registers).
     pub fn record_sent(
         &self,
         connection: &str,
         side: &str,
         local_key: &str,
-        hash: &str,
-        replica: &str,
-        sent: Option<(i64, &str, bool)>,
+        sent: &SentRecord<'_>,
     ) -> Result<()> {
-        let (seq, updated, fields) = match sent {
+        let (seq, updated, fields) = match sent.left {
             Some((seq, updated, fields)) => (Some(seq), Some(updated), fields),
             None => (None, None, false),
         };
         self.conn().execute(
             "UPDATE twins SET sent_hash = ?4, sent_replica = ?5, updated_at = ?6, \
              sent_seq = COALESCE(?7, sent_seq), sent_updated = COALESCE(?8, sent_updated), \
-             sent_fields_seq = CASE WHEN ?9 THEN COALESCE(?7, sent_fields_seq) ELSE sent_fields_seq END \
+             sent_fields_seq = CASE WHEN ?9 THEN COALESCE(?7, sent_fields_seq) ELSE sent_fields_seq END, \
+             registers = COALESCE(?10, registers) \
              WHERE connection = ?1 AND side = ?2 AND local_key = ?3",
             params![
                 connection,
                 side,
                 local_key,
-                hash,
-                replica,
+                sent.hash,
+                sent.replica,
                 now_ms(),
                 seq,
                 updated,
-                fields
+                fields,
+                sent.registers
             ],
+        )?;
+        Ok(())
+    }
+
+    /// Records a twin side's per-field registers (JSON).
+    pub fn record_registers(
+        &self,
+        connection: &str,
+        side: &str,
+        local_key: &str,
+        registers: &str,
+    ) -> Result<()> {
+        self.conn().execute(
+            "UPDATE twins SET registers = ?4, updated_at = ?5 \
+             WHERE connection = ?1 AND side = ?2 AND local_key = ?3",
+            params![connection, side, local_key, registers, now_ms()],
         )?;
         Ok(())
     }
@@ -332,7 +363,8 @@ impl Store {
         let conn = self.conn();
         let mut stmt = conn.prepare(
             "SELECT remote_id, local_id, origin, content_hash FROM item_map \
-             WHERE connection = ?1 AND side = ?2 AND kind = ?3 AND local_key = ?4",
+             WHERE connection = ?1 AND side = ?2 AND kind = ?3 AND local_key = ?4 \
+             AND deleted_at IS NULL",
         )?;
         let rows = stmt.query_map(params![connection, side, kind.as_str(), local_key], |r| {
             Ok(ItemMapping {
@@ -415,11 +447,40 @@ impl Store {
         local_key: &str,
         remote_id: &str,
     ) -> Result<()> {
+        // A tombstone, not a deletion: an older state that still lists the item must not
+        // bring it back as new.
         self.conn().execute(
-            "DELETE FROM item_map WHERE connection = ?1 AND side = ?2 AND kind = ?3 AND local_key = ?4 AND remote_id = ?5",
-            params![connection, side, kind.as_str(), local_key, remote_id],
+            "UPDATE item_map SET deleted_at = ?6 WHERE connection = ?1 AND side = ?2 AND kind = ?3 \
+             AND local_key = ?4 AND remote_id = ?5 AND deleted_at IS NULL",
+            params![
+                connection,
+                side,
+                kind.as_str(),
+                local_key,
+                remote_id,
+                now_ms()
+            ],
         )?;
         Ok(())
+    }
+
+    /// The ids (remote and local) of a twin's deleted items: what must never be copied again.
+    pub fn item_tombstones(
+        &self,
+        connection: &str,
+        side: &str,
+        kind: ItemKind,
+        local_key: &str,
+    ) -> Result<Vec<(String, String)>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare(
+            "SELECT remote_id, local_id FROM item_map WHERE connection = ?1 AND side = ?2 \
+             AND kind = ?3 AND local_key = ?4 AND deleted_at IS NOT NULL",
+        )?;
+        let rows = stmt.query_map(params![connection, side, kind.as_str(), local_key], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
     /// Linked twins as one side sees them (each side of a local connection has its own rows).
@@ -450,8 +511,18 @@ mod tests {
                 .local_key,
             "B-7"
         );
-        s.record_sent("c", "b", "B-7", "h1", "{}", Some((1, "t", true)))
-            .unwrap();
+        s.record_sent(
+            "c",
+            "b",
+            "B-7",
+            &SentRecord {
+                hash: "h1",
+                replica: "{}",
+                left: Some((1, "t", true)),
+                registers: None,
+            },
+        )
+        .unwrap();
         assert_eq!(
             s.twin_by_local("c", "b", "B-7")
                 .unwrap()

@@ -3,6 +3,7 @@
 //! `reconcile` turns desired state into the fewest Jira changes; `workflow`
 //! finds the transitions that reach a target status.
 
+pub mod clock;
 pub mod detect;
 pub mod envelope;
 pub mod node;

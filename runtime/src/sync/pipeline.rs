@@ -11,27 +11,32 @@
 //! `apply` carries a reconcile plan out in Jira; `concurrent` decides what this side has
 //! not sent yet when a replica arrives (echo suppression, concurrent edits).
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::sync::Notify;
 use tracing::Instrument;
 
-use super::envelope::{Envelope, local_wins, replica_hash};
+use super::clock::{
+    Hlc, Register, Registers, Version, Versions, field_hashes, note_local_edits, theirs_wins,
+    versions_of,
+};
+use super::envelope::{Envelope, RemovedItem, replica_hash};
 use super::reconcile::{self, AttachmentOp, CommentOp, Plan};
 use super::side::{LocalIssue, Side, SideError, TwinOrigin};
 use super::workflow::{MAX_STEPS, Step, WorkflowGraph};
 use crate::model::{Changes, Issue, Replica, SyncContext, SyncEvent};
 use crate::rules::{CallError, CallReport};
 use crate::store::{
-    Event, EventKind, EventState, ItemKind, ItemMapping, NewEvent, Origin, Store, StoreError, Twin,
+    Event, EventKind, EventState, ItemKind, ItemMapping, NewEvent, Origin, SentRecord, Store,
+    StoreError, Twin,
 };
 
 mod apply;
 mod concurrent;
 
-use concurrent::{fields_only, sets_only};
+use concurrent::winning_fields;
 
 /// Why an event did not finish, and what the queue does about it.
 #[derive(Debug, thiserror::Error)]
@@ -76,6 +81,8 @@ pub struct Pipeline {
     pub wake: Notify,
     /// Links to peer nodes: the transport of remote connections.
     pub(super) peers: Option<Arc<crate::peer::link::PeerLinks>>,
+    /// Versions for this node's field edits.
+    pub(super) clock: Hlc,
 }
 
 /// Retries a new sub-task waits for its parent's twin before it is created without the link.
@@ -98,6 +105,7 @@ impl Pipeline {
             workflow: WorkflowGraph::default(),
             wake: Notify::new(),
             peers: None,
+            clock: Hlc::default(),
         }
     }
 
@@ -156,7 +164,10 @@ impl Pipeline {
         loop {
             let claimed = self.store.claim_next();
             match claimed {
-                Ok(Some(event)) => self.run_event(event).await,
+                Ok(Some(event)) => {
+                    crate::failpoint!("event-claimed");
+                    self.run_event(event).await
+                }
                 Ok(None) => {
                     let wait = match self.store.next_due() {
                         Ok(Some(due)) => (due - crate::store::now_ms()).clamp(10, 1000) as u64,
@@ -219,6 +230,7 @@ impl Pipeline {
         if let Err(e) = recorded {
             tracing::error!(error = %e, "cannot record the end of the event; it will run again");
         }
+        crate::failpoint!("event-done");
     }
 
     fn side_of(&self, event: &Event) -> Result<Arc<Side>, EventError> {
@@ -287,13 +299,29 @@ impl Pipeline {
         };
         let (limits, config) = (side.limits, side.config.clone());
         let updated = issue.updated.clone();
+        let removed = self.removed_copies(&side, &issue)?;
         let (replica, version) =
             match Self::call_rule(&side, move |r| r.outgoing(issue, ctx, &limits, &config)).await {
                 Ok(v) => v,
                 Err(end) => return end,
             };
+        crate::failpoint!("outgoing-rule-run");
+        let mut registers = registers_of(twin.as_ref())?;
+        let edited = note_local_edits(
+            &mut registers,
+            &field_hashes(&replica),
+            &self.clock,
+            &side.name,
+        );
+        let registers_json = encode_registers(&registers)?;
         let hash = replica_hash(&replica);
-        if twin.as_ref().and_then(|t| t.sent_hash.as_deref()) == Some(hash.as_str()) {
+        if removed.is_empty()
+            && twin.as_ref().and_then(|t| t.sent_hash.as_deref()) == Some(hash.as_str())
+        {
+            if !edited.is_empty() {
+                self.store
+                    .record_registers(&side.connection, &side.name, &key, &registers_json)?;
+            }
             self.store
                 .record_nothing_unsent(&side.connection, &side.name, &key, &updated)?;
             return Ok(Finished {
@@ -302,37 +330,75 @@ impl Pipeline {
                 note: Some("nothing the rule exports changed; nothing sent".into()),
             });
         }
-        let previous = twin
-            .as_ref()
-            .and_then(|t| t.sent_replica.as_deref())
-            .and_then(|j| serde_json::from_str::<Envelope>(j).ok());
-        let fields_changed =
-            previous.is_none_or(|p| fields_only(&p.replica) != fields_only(&replica));
         let envelope = Envelope {
             origin_side: side.name.clone(),
             origin_key: key.clone(),
             replica,
             seq: twin.as_ref().map_or(0, |t| t.sent_seq) + 1,
-            ack: twin.as_ref().map_or(0, |t| t.applied_seq),
-            updated,
-            fields_changed,
+            versions: versions_of(&registers),
+            removed: removed
+                .iter()
+                .map(|(kind, m)| RemovedItem {
+                    kind: kind_name(*kind).to_string(),
+                    id: m.remote_id.clone(),
+                })
+                .collect(),
         };
         // Deliver before recording "sent": a crash in between re-sends (harmless), never loses.
         self.deliver(&side, &envelope)?;
+        crate::failpoint!("replica-delivered");
         self.store.ensure_twin(&side.connection, &side.name, &key)?;
+        for (kind, m) in &removed {
+            self.store.delete_item_mapping(
+                &side.connection,
+                &side.name,
+                *kind,
+                &key,
+                &m.remote_id,
+            )?;
+        }
         self.store.record_sent(
             &side.connection,
             &side.name,
             &key,
-            &hash,
-            &envelope.to_json(),
-            Some((envelope.seq, &envelope.updated, envelope.fields_changed)),
+            &SentRecord {
+                hash: &hash,
+                replica: &envelope.to_json(),
+                left: Some((envelope.seq, &updated, !edited.is_empty())),
+                registers: Some(&registers_json),
+            },
         )?;
+        crate::failpoint!("sent-recorded");
         Ok(Finished {
             state: EventState::Done,
             rule_version: Some(version),
             note: None,
         })
+    }
+
+    /// Copies this side made of the other side's items that are gone from the issue: someone
+    /// deleted them here, and the deletion crosses back.
+    fn removed_copies(
+        &self,
+        side: &Side,
+        issue: &Issue,
+    ) -> Result<Vec<(ItemKind, ItemMapping)>, EventError> {
+        let mut gone = Vec::new();
+        for kind in [ItemKind::Comment, ItemKind::Attachment] {
+            let present: HashSet<&str> = match kind {
+                ItemKind::Comment => issue.comments.iter().map(|c| c.id.as_str()).collect(),
+                ItemKind::Attachment => issue.attachments.iter().map(|a| a.id.as_str()).collect(),
+            };
+            for m in self
+                .store
+                .item_mappings(&side.connection, &side.name, kind, &issue.key)?
+            {
+                if m.origin == Origin::Remote && !present.contains(m.local_id.as_str()) {
+                    gone.push((kind, m));
+                }
+            }
+        }
+        Ok(gone)
     }
 
     /// The in-process transport of a local connection: the replica becomes an incoming event
@@ -400,12 +466,24 @@ impl Pipeline {
             Some(t) => side.jira.get_issue(&t.local_key).await?,
             None => self.find_unfinished_creation(&side, &envelope).await?,
         };
-        let (mut unsent, mut take_fields) = (false, true);
+        for v in envelope.versions.values() {
+            self.clock.observe(v);
+        }
+        // A twin found after an interrupted creation has no row yet when `twin` was read.
+        let twin = match (&twin, &local) {
+            (None, Some(l)) => {
+                self.store
+                    .twin_by_local(&side.connection, &side.name, &l.issue.key)?
+            }
+            _ => twin,
+        };
+        let mut registers = registers_of(twin.as_ref())?;
+        let (mut unsent, mut hashes) = (false, BTreeMap::new());
         if let (Some(twin), Some(current)) = (&twin, &local) {
-            let verdict = self
-                .concurrent_edit(&side, twin, current, &envelope)
+            let state = self
+                .local_edits(&side, twin, current, &mut registers)
                 .await?;
-            (unsent, take_fields) = (verdict.unsent, verdict.fields);
+            (unsent, hashes) = (state.unsent, state.hashes);
         }
         let local_key = local.as_ref().map(|l| l.issue.key.clone());
         let ctx = SyncContext {
@@ -428,18 +506,26 @@ impl Pipeline {
             Ok(v) => v,
             Err(end) => return end,
         };
-        // Their fields are stale copies of a concurrent edit here: take only their comment and attachment sets.
-        let changes = if take_fields {
-            changes
-        } else {
-            sets_only(changes)
-        };
+        crate::failpoint!("incoming-rule-run");
+        // Per field, the newer version wins; the item sets always merge.
+        let (changes, taken, kept) = winning_fields(changes, &registers, &envelope.versions);
+        if !kept.is_empty() {
+            tracing::info!(key = ?local_key, remote = %envelope.origin_key, fields = ?kept,
+                "concurrent field edit: this side's newer versions win these fields");
+            unsent = true;
+        }
+        let taken: Vec<(String, Version)> = taken
+            .into_iter()
+            .filter_map(|f| envelope.versions.get(&f).cloned().map(|v| (f, v)))
+            .collect();
         let changes = self.link_parent(&side, changes, local.is_none(), event.attempts)?;
         // A retried event may have reached Jira before the node stopped (or Jira failed after
         // handling a request): copies it made then are adopted, not made again.
         let retried = event.attempts > 1;
         let (key, plan) = self
             .apply(&side, &envelope, &changes, local.as_ref(), retried)
+            .await?;
+        self.apply_removed(&side, &envelope, &key, local.as_ref())
             .await?;
         self.store.record_applied(
             &side.connection,
@@ -450,13 +536,17 @@ impl Pipeline {
         )?;
         self.store
             .record_seen(&side.connection, &side.name, &key, envelope.seq)?;
-        if unsent {
-            // Local changes not yet sent (a lost webhook, a comment): send the merged state.
-            self.enqueue_outgoing(&side, &key, SyncEvent::Updated)?;
-        } else if !plan.is_empty() {
-            self.suppress_echo(&side, &key, local.as_ref().map(|l| &l.issue), &plan)
-                .await?;
-        }
+        self.settle(
+            &side,
+            &key,
+            local.as_ref().map(|l| &l.issue),
+            &plan,
+            unsent,
+            registers,
+            &taken,
+            &hashes,
+        )
+        .await?;
         Ok(Finished {
             state: EventState::Done,
             rule_version: Some(version),
@@ -537,6 +627,31 @@ impl Pipeline {
             (&side.other, origin_key),
         )?;
         Ok(())
+    }
+}
+
+/// A twin side's registers as stored (none yet: empty).
+fn registers_of(twin: Option<&Twin>) -> Result<Registers, EventError> {
+    match twin.and_then(|t| t.registers.as_deref()) {
+        None => Ok(Registers::new()),
+        Some(json) => serde_json::from_str(json).map_err(|e| {
+            EventError::Permanent(format!(
+                "the stored field versions of {} are unreadable: {e}",
+                twin.map_or("", |t| t.local_key.as_str())
+            ))
+        }),
+    }
+}
+
+fn encode_registers(registers: &Registers) -> Result<String, EventError> {
+    serde_json::to_string(registers)
+        .map_err(|e| EventError::Permanent(format!("cannot encode the field versions: {e}")))
+}
+
+pub(super) fn kind_name(kind: ItemKind) -> &'static str {
+    match kind {
+        ItemKind::Comment => "comment",
+        ItemKind::Attachment => "attachment",
     }
 }
 

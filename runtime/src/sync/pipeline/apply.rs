@@ -24,6 +24,7 @@ impl Pipeline {
             ),
             None => (Vec::new(), Vec::new()),
         };
+        let changes = &self.without_tombstones(side, changes, local)?;
         let plan: Plan = reconcile::plan(
             changes,
             local.map(|l| &l.issue),
@@ -43,23 +44,28 @@ impl Pipeline {
                 side: &envelope.origin_side,
                 key: &envelope.origin_key,
             };
+            crate::failpoint!("creation-begun");
             let key = side
                 .jira
                 .create_issue(&side.project, &plan.fields, &origin)
                 .await?;
+            crate::failpoint!("twin-created");
             self.link(side, &key, &envelope.origin_key)?;
+            crate::failpoint!("twin-linked");
             tracing::info!(local = %key, remote = %envelope.origin_key, "twin created");
             key
         } else {
             let key = local_key.clone().unwrap_or_default();
             if plan.fields != Changes::default() {
                 side.jira.edit_issue(&key, &plan.fields).await?;
+                crate::failpoint!("fields-written");
             }
             key
         };
         if let Some(target) = &plan.status {
             let start = if plan.create { None } else { local };
             self.walk_to_status(side, &key, target, start).await?;
+            crate::failpoint!("status-reached");
         }
         let mut orphans = match local {
             Some(l) if retried => Orphans::of(&l.issue, &comment_map, &attachment_map),
@@ -148,6 +154,7 @@ impl Pipeline {
                     }
                     None => side.jira.add_comment(key, body, *internal).await?,
                 };
+                crate::failpoint!("item-copied");
                 self.record_copy(
                     side,
                     envelope,
@@ -230,6 +237,7 @@ impl Pipeline {
                         side.jira.upload_attachment(key, filename, &spooled).await?
                     }
                 };
+                crate::failpoint!("item-copied");
                 self.record_copy(
                     side,
                     envelope,
@@ -288,6 +296,7 @@ impl Pipeline {
                 (&side.other, kind, &envelope.origin_key, &mirror),
             ],
         )?;
+        crate::failpoint!("mapping-recorded");
         Ok(())
     }
 
@@ -313,6 +322,133 @@ impl Pipeline {
             &envelope.origin_key,
             local_id,
         )?;
+        Ok(())
+    }
+}
+
+impl Pipeline {
+    /// The incoming changes without the items this side deleted (or saw deleted) before: an
+    /// older state that still lists one must not bring it back. Copies already gone from the
+    /// issue that the other side no longer lists are laid to rest here too (a crash between
+    /// deleting a copy and recording it).
+    fn without_tombstones(
+        &self,
+        side: &Side,
+        changes: &Changes,
+        local: Option<&LocalIssue>,
+    ) -> Result<Changes, EventError> {
+        let Some(local) = local else {
+            return Ok(changes.clone());
+        };
+        let (conn, name, key) = (&side.connection, &side.name, &local.issue.key);
+        let mut out = changes.clone();
+        for kind in [ItemKind::Comment, ItemKind::Attachment] {
+            let dead: HashSet<String> = self
+                .store
+                .item_tombstones(conn, name, kind, key)?
+                .into_iter()
+                .map(|(remote, _)| remote)
+                .collect();
+            let present: HashSet<&str> = match kind {
+                ItemKind::Comment => local.issue.comments.iter().map(|c| c.id.as_str()).collect(),
+                ItemKind::Attachment => local
+                    .issue
+                    .attachments
+                    .iter()
+                    .map(|a| a.id.as_str())
+                    .collect(),
+            };
+            let wanted: HashSet<String> = match kind {
+                ItemKind::Comment => out
+                    .comments
+                    .iter()
+                    .flatten()
+                    .map(|c| c.remote_id.clone())
+                    .collect(),
+                ItemKind::Attachment => out
+                    .attachments
+                    .iter()
+                    .flatten()
+                    .map(|a| a.remote_id.clone())
+                    .collect(),
+            };
+            let lists = match kind {
+                ItemKind::Comment => out.comments.is_some(),
+                ItemKind::Attachment => out.attachments.is_some(),
+            };
+            for m in self.store.item_mappings(conn, name, kind, key)? {
+                if lists
+                    && m.origin == Origin::Remote
+                    && !present.contains(m.local_id.as_str())
+                    && !wanted.contains(&m.remote_id)
+                {
+                    self.store
+                        .delete_item_mapping(conn, name, kind, key, &m.remote_id)?;
+                }
+            }
+            match kind {
+                ItemKind::Comment => {
+                    if let Some(list) = out.comments.as_mut() {
+                        list.retain(|c| !dead.contains(&c.remote_id));
+                    }
+                }
+                ItemKind::Attachment => {
+                    if let Some(list) = out.attachments.as_mut() {
+                        list.retain(|a| !dead.contains(&a.remote_id));
+                    }
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// The other side deleted its copies of some of this side's items: they go here too.
+    pub(super) async fn apply_removed(
+        &self,
+        side: &Side,
+        envelope: &Envelope,
+        key: &str,
+        local: Option<&LocalIssue>,
+    ) -> Result<(), EventError> {
+        let (conn, name) = (&side.connection, &side.name);
+        for item in &envelope.removed {
+            let kind = match item.kind.as_str() {
+                "comment" => ItemKind::Comment,
+                "attachment" => ItemKind::Attachment,
+                other => {
+                    tracing::warn!(
+                        key,
+                        kind = other,
+                        "a removal of an unknown kind of item; ignored"
+                    );
+                    continue;
+                }
+            };
+            // Only this side's own items that the other side holds a copy of.
+            let Some(mapping) = self
+                .store
+                .item_mappings(conn, name, kind, key)?
+                .into_iter()
+                .find(|m| m.origin == Origin::Local && m.local_id == item.id)
+            else {
+                continue;
+            };
+            let present = local.is_some_and(|l| match kind {
+                ItemKind::Comment => l.issue.comments.iter().any(|c| c.id == item.id),
+                ItemKind::Attachment => l.issue.attachments.iter().any(|a| a.id == item.id),
+            });
+            if present {
+                match kind {
+                    ItemKind::Comment => side.jira.delete_comment(key, &item.id).await?,
+                    ItemKind::Attachment => side.jira.delete_attachment(&item.id).await?,
+                }
+                tracing::info!(key, kind = item.kind, id = %item.id,
+                    "the other side deleted its copy; deleted here too");
+            }
+            crate::failpoint!("item-removed");
+            self.store
+                .delete_item_mapping(conn, name, kind, key, &mapping.remote_id)?;
+        }
         Ok(())
     }
 }

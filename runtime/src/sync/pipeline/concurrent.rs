@@ -1,5 +1,6 @@
 //! What this side has not sent yet when a replica arrives: echo suppression (the node's own
-//! writes send nothing back) and concurrent edits (the later field change wins on both sides).
+//! writes send nothing back) and concurrent edits (per field, the newer version wins on both
+//! sides; see `clock`).
 
 use super::*;
 
@@ -28,18 +29,16 @@ impl Pipeline {
             .map(|(r, _)| r)
     }
 
-    /// How to apply a replica, given what this side changed since the other side last heard
-    /// of it. When both sides changed fields, the later change wins the issue's fields (ties:
-    /// the side name that sorts last); both sides decide alike, so they converge with no
-    /// ping-pong. Comments and attachments never conflict: they are sets merged through the
-    /// id mappings, and always land.
-    pub(super) async fn concurrent_edit(
+    /// What this side changed that the other side has not seen, when a replica arrives: its
+    /// own field edits get a version now (a lost or late webhook must not lose them), and any
+    /// difference from what was last sent (fields or items) must go out after applying.
+    pub(super) async fn local_edits(
         &self,
         side: &Side,
         twin: &Twin,
         current: &LocalIssue,
-        envelope: &Envelope,
-    ) -> Result<Verdict, EventError> {
+        registers: &mut Registers,
+    ) -> Result<LocalState, EventError> {
         let now = self
             .current_replica(side, current.issue.clone(), twin.remote_key.clone())
             .await;
@@ -48,54 +47,25 @@ impl Pipeline {
             .as_deref()
             .and_then(|j| serde_json::from_str::<Envelope>(j).ok())
             .map(|e| e.replica);
-        let (unsent, unsent_fields) = match (&now, &sent) {
-            (Some(now), Some(sent)) => (now != sent, fields_only(now) != fields_only(sent)),
+        let unsent = match (&now, &sent) {
+            (Some(now), Some(sent)) => now != sent,
             // No record of a send yet (a twin whose creating event is being retried): its
             // fields are what this node wrote, but a comment or attachment no mapping knows was
             // added by someone here, and has not gone out.
-            _ => (self.has_unmapped_items(side, &current.issue)?, false),
+            _ => self.has_unmapped_items(side, &current.issue)?,
         };
-        if !unsent_fields && envelope.ack >= twin.sent_seq {
-            return Ok(Verdict {
-                unsent,
-                fields: true,
-            });
+        let mut hashes = BTreeMap::new();
+        if let Some(now) = &now {
+            hashes = field_hashes(now);
+            // Only a twin that has registers can tell an edit from the node's own first write.
+            if !registers.is_empty() {
+                let edited = note_local_edits(registers, &hashes, &self.clock, &side.name);
+                if !edited.is_empty() {
+                    tracing::debug!(key = %twin.local_key, fields = ?edited, "unsent local field edits");
+                }
+            }
         }
-        // Concurrent. Only a field edit on both sides is a conflict: a side that only added
-        // comments or attachments sends fields the other side has moved past.
-        if !envelope.fields_changed {
-            return Ok(Verdict {
-                unsent,
-                fields: false,
-            });
-        }
-        let mine_changed_fields = unsent_fields || twin.sent_fields_seq > envelope.ack;
-        if !mine_changed_fields {
-            return Ok(Verdict {
-                unsent,
-                fields: true,
-            });
-        }
-        let mine = if unsent_fields {
-            current.issue.updated.as_str()
-        } else {
-            twin.sent_updated.as_deref().unwrap_or("")
-        };
-        if !local_wins(mine, &side.name, &envelope.updated, &envelope.origin_side) {
-            return Ok(Verdict {
-                unsent,
-                fields: true,
-            });
-        }
-        // This side's fields win; their comment and attachment sets still land (they never
-        // conflict), and this side's newer fields go out after.
-        tracing::info!(key = %twin.local_key, remote = %envelope.origin_key, local = mine,
-            remote_updated = %envelope.updated,
-            "concurrent field edit: this side's later version wins; taking only the other side's comments and attachments");
-        Ok(Verdict {
-            unsent,
-            fields: false,
-        })
+        Ok(LocalState { unsent, hashes })
     }
 
     /// Whether the issue has a comment or attachment that no id mapping knows.
@@ -117,43 +87,79 @@ impl Pipeline {
             .any(|id| !known.contains(id)))
     }
 
-    /// Records what this side would send now, so the webhook for our own change sends nothing.
-    /// If the issue changed in any way the plan does not explain (someone edited it while the
-    /// change was applied), nothing is recorded and the merged state goes out instead.
-    pub(super) async fn suppress_echo(
+    /// After a replica was applied: the fields taken from it keep the other side's version
+    /// (read back from Jira, so the node's own write is never taken for a local edit), and
+    /// what this side would send now is recorded, so the webhook for our own change sends
+    /// nothing. If the issue changed in a way the plan does not explain (someone edited it
+    /// while the change was applied) or this side has unsent changes, the merged state goes
+    /// out instead.
+    #[allow(clippy::too_many_arguments)]
+    pub(super) async fn settle(
         &self,
         side: &Side,
         key: &str,
         before: Option<&Issue>,
         plan: &Plan,
+        mut unsent: bool,
+        mut registers: Registers,
+        taken: &[(String, Version)],
+        hashes_before: &BTreeMap<String, String>,
     ) -> Result<(), EventError> {
-        let Some(LocalIssue { issue, .. }) = side.jira.get_issue(key).await? else {
-            return Ok(());
-        };
         let (conn, name) = (&side.connection, &side.name);
-        let mut known: HashSet<String> = HashSet::new();
-        for kind in [ItemKind::Comment, ItemKind::Attachment] {
-            known.extend(
-                self.store
-                    .item_mappings(conn, name, kind, key)?
-                    .into_iter()
-                    .map(|m| m.local_id),
-            );
+        let twin = self.store.twin_by_local(conn, name, key)?;
+        let read_back = if plan.is_empty() {
+            None
+        } else {
+            let Some(LocalIssue { issue, .. }) = side.jira.get_issue(key).await? else {
+                return Ok(());
+            };
+            let mut known: HashSet<String> = HashSet::new();
+            for kind in [ItemKind::Comment, ItemKind::Attachment] {
+                known.extend(
+                    self.store
+                        .item_mappings(conn, name, kind, key)?
+                        .into_iter()
+                        .map(|m| m.local_id),
+                );
+            }
+            if foreign_change(before, &issue, plan, &known) {
+                tracing::info!(
+                    key,
+                    "the issue also changed locally while a change was applied; sending the merged state"
+                );
+                unsent = true;
+            }
+            let updated = issue.updated.clone();
+            let replica = self
+                .current_replica(side, issue, twin.and_then(|t| t.remote_key))
+                .await;
+            Some((replica, updated))
+        };
+        let hashes = match &read_back {
+            Some((Some(replica), _)) => field_hashes(replica),
+            _ => hashes_before.clone(),
+        };
+        for (field, version) in taken {
+            if let Some(hash) = hashes.get(field) {
+                registers.insert(
+                    field.clone(),
+                    Register {
+                        version: version.clone(),
+                        hash: hash.clone(),
+                    },
+                );
+            }
         }
-        if foreign_change(before, &issue, plan, &known) {
-            tracing::info!(
-                key,
-                "the issue also changed locally while a change was applied; sending the merged state"
-            );
+        let json = serde_json::to_string(&registers)
+            .map_err(|e| EventError::Permanent(format!("cannot encode registers: {e}")))?;
+        self.store.record_registers(conn, name, key, &json)?;
+        crate::failpoint!("registers-recorded");
+        if unsent {
+            // Local changes not yet sent (a lost webhook, a comment, a newer field): the merged state.
             self.enqueue_outgoing(side, key, SyncEvent::Updated)?;
             return Ok(());
         }
-        let twin = self.store.twin_by_local(conn, name, key)?;
-        let updated = issue.updated.clone();
-        let Some(replica) = self
-            .current_replica(side, issue, twin.and_then(|t| t.remote_key))
-            .await
-        else {
+        let Some((Some(replica), updated)) = read_back else {
             return Ok(());
         };
         let envelope = Envelope {
@@ -161,17 +167,19 @@ impl Pipeline {
             origin_key: key.to_string(),
             replica,
             seq: 0,
-            ack: 0,
-            updated: String::new(),
-            fields_changed: false,
+            versions: Versions::new(),
+            removed: Vec::new(),
         };
         self.store.record_sent(
             conn,
             name,
             key,
-            &replica_hash(&envelope.replica),
-            &envelope.to_json(),
-            None,
+            &SentRecord {
+                hash: &replica_hash(&envelope.replica),
+                replica: &envelope.to_json(),
+                left: None,
+                registers: None,
+            },
         )?;
         // The node's own write: the poller has nothing to queue for it.
         self.store
@@ -180,12 +188,12 @@ impl Pipeline {
     }
 }
 
-/// How to apply a replica that arrives for an existing twin.
-pub(super) struct Verdict {
-    /// This side has local changes the other side has not seen: they go out after applying.
+/// This side's state when a replica arrives for an existing twin.
+pub(super) struct LocalState {
+    /// This side has changes the other side has not seen: they go out after applying.
     pub(super) unsent: bool,
-    /// Take its fields, or only its comment and attachment sets.
-    pub(super) fields: bool,
+    /// The hash of each field of what this side's outgoing rule makes of the issue now.
+    pub(super) hashes: BTreeMap<String, String>,
 }
 
 /// Whether `after` differs from `before` in a way the applied plan does not explain: a field
@@ -248,20 +256,46 @@ fn foreign_change(
                 != after.description.as_ref().map(|d| d.text.trim()))
 }
 
-/// Changes reduced to the comment and attachment sets.
-pub(super) fn sets_only(c: Changes) -> Changes {
-    Changes {
-        comments: c.comments,
-        attachments: c.attachments,
-        ..Changes::default()
+/// The incoming rule's changes reduced to the fields whose replica version beats this side's
+/// register (and the item sets, which merge). Returns the fields taken and those this side's
+/// newer value keeps.
+pub(super) fn winning_fields(
+    mut c: Changes,
+    registers: &Registers,
+    theirs: &Versions,
+) -> (Changes, Vec<String>, Vec<String>) {
+    let (mut taken, mut kept) = (Vec::new(), Vec::new());
+    let mut judge = |name: &str, present: bool| -> bool {
+        if !present {
+            return true;
+        }
+        let wins = theirs_wins(registers, name, theirs.get(name));
+        if wins {
+            taken.push(name.to_string());
+        } else {
+            kept.push(name.to_string());
+        }
+        wins
+    };
+    macro_rules! field {
+        ($f:ident) => {
+            if !judge(stringify!($f), c.$f.is_some()) {
+                c.$f = None;
+            }
+        };
     }
-}
-
-/// A replica without its comment and attachment sets, which merge rather than conflict.
-pub(super) fn fields_only(r: &Replica) -> Replica {
-    Replica {
-        comments: Vec::new(),
-        attachments: Vec::new(),
-        ..r.clone()
-    }
+    field!(issue_type);
+    field!(summary);
+    field!(description);
+    field!(status);
+    field!(priority);
+    field!(labels);
+    field!(components);
+    field!(assignee);
+    field!(reporter);
+    field!(due_date);
+    field!(parent);
+    c.custom_fields
+        .retain(|cf| judge(&crate::sync::clock::custom_name(&cf.field), true));
+    (c, taken, kept)
 }
