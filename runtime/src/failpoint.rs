@@ -5,7 +5,8 @@
 //! `TWINSYNC_FAILPOINT=<name>` (or `<name>@<n>`, the n-th time it is reached) makes the
 //! process abort at that point, after a line on stderr naming it. With the variable unset a
 //! point costs one load of a cached value. The names are listed in [`POINTS`] and in
-//! `docs/sync.md`.
+//! `docs/sync.md`. In process, [`scoped`] arms a point for one task only: reaching it panics
+//! that task, which leaves the store exactly as a kill at that point would.
 
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -60,8 +61,32 @@ fn armed() -> Option<&'static Armed> {
         .as_ref()
 }
 
+tokio::task_local! {
+    static SCOPED: Armed;
+}
+
+/// Runs `fut` with crash point `name` armed for its `nth` hit within this task: the task
+/// panics there (a test catches it as a crash and restarts the node).
+pub async fn scoped<F: std::future::Future>(name: &str, nth: u64, fut: F) -> F::Output {
+    let armed = Armed {
+        name: name.to_string(),
+        nth: nth.max(1),
+        hits: AtomicU64::new(0),
+    };
+    SCOPED.scope(armed, fut).await
+}
+
+/// The panic message of a scoped crash point, so a test can tell it from a real panic.
+pub const CRASHED: &str = "twinsync: crash point reached";
+
 /// Aborts the process if `name` is the armed point and this is the armed hit.
 pub fn hit(name: &str) {
+    let scoped = SCOPED
+        .try_with(|a| a.name == name && a.hits.fetch_add(1, Ordering::SeqCst) + 1 == a.nth)
+        .unwrap_or(false);
+    if scoped {
+        panic!("{CRASHED}: {name}");
+    }
     let Some(a) = armed() else { return };
     if a.name != name {
         return;

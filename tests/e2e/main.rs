@@ -3,6 +3,7 @@
 mod admin;
 mod admin_ui;
 mod jira;
+mod lab;
 mod many;
 mod peer;
 mod rules;
@@ -13,4 +14,5 @@ mod sim_faults;
 mod sim_shapes;
 mod sim_webhooks;
 mod sync;
+mod sync_conflicts;
 mod sync_crash;

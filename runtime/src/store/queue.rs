@@ -121,7 +121,7 @@ const NEXT_RUNNABLE: &str = "FROM events e INDEXED BY events_pending \
              (SELECT 'remote:' || t.remote_key FROM twins t WHERE t.connection = e.connection \
                  AND t.side = e.side AND t.local_key = e.queue_key AND t.remote_key IS NOT NULL)) \
          AND ((p.id < e.id AND p.state IN ('pending', 'running', 'failed')) OR p.state = 'running')) \
-     ORDER BY e.id LIMIT 1";
+     ORDER BY e.id";
 
 const COLUMNS: &str = "id, connection, side, kind, queue_key, cause, payload, state, attempts, \
                        not_before, last_error, rule_version, created_at, updated_at";
@@ -180,7 +180,7 @@ impl Store {
         let tx = conn.transaction()?;
         let now = now_ms();
         let found = tx
-            .query_row(&format!("SELECT {COLUMNS} {NEXT_RUNNABLE}"), [now], event)
+            .query_row(&format!("SELECT {COLUMNS} {NEXT_RUNNABLE} LIMIT 1"), [now], event)
             .optional()?;
         let Some(mut ev) = found else {
             return Ok(None);
@@ -193,6 +193,35 @@ impl Store {
         ev.state = EventState::Running;
         ev.attempts += 1;
         Ok(Some(ev))
+    }
+
+    /// Every event that could run at `now`: the head of each issue's queue. A scheduler that
+    /// picks among them (the model tests) explores the orders the workers could take.
+    pub fn runnable(&self, now: i64) -> Result<Vec<Event>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare(&format!("SELECT {COLUMNS} {NEXT_RUNNABLE}"))?;
+        let rows = stmt.query_map([now], event)?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Claims one event that [`Store::runnable`] listed, if it is still pending.
+    pub fn claim(&self, id: i64) -> Result<Option<Event>> {
+        let conn = self.conn();
+        let changed = conn.execute(
+            "UPDATE events SET state = 'running', attempts = attempts + 1, updated_at = ?2 \
+             WHERE id = ?1 AND state = 'pending'",
+            params![id, now_ms()],
+        )?;
+        if changed == 0 {
+            return Ok(None);
+        }
+        Ok(conn
+            .query_row(
+                &format!("SELECT {COLUMNS} FROM events WHERE id = ?1"),
+                [id],
+                event,
+            )
+            .optional()?)
     }
 
     /// The event is finished; records the rule version that handled it.

@@ -478,12 +478,13 @@ impl Pipeline {
             _ => twin,
         };
         let mut registers = registers_of(twin.as_ref())?;
-        let (mut unsent, mut hashes) = (false, BTreeMap::new());
+        let (mut unsent, mut hashes, mut state) = (false, BTreeMap::new(), None);
         if let (Some(twin), Some(current)) = (&twin, &local) {
-            let state = self
+            let s = self
                 .local_edits(&side, twin, current, &mut registers)
                 .await?;
-            (unsent, hashes) = (state.unsent, state.hashes);
+            (unsent, hashes) = (s.unsent, s.hashes.clone());
+            state = Some(s);
         }
         let local_key = local.as_ref().map(|l| l.issue.key.clone());
         let ctx = SyncContext {
@@ -507,6 +508,9 @@ impl Pipeline {
             Err(end) => return end,
         };
         crate::failpoint!("incoming-rule-run");
+        if let (Some(state), Some(current)) = (&state, &local) {
+            state.forget_agreeing(&mut registers, &changes, &current.issue);
+        }
         // Per field, the newer version wins; the item sets always merge.
         let (changes, taken, kept) = winning_fields(changes, &registers, &envelope.versions);
         if !kept.is_empty() {

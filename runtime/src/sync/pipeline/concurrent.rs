@@ -54,18 +54,24 @@ impl Pipeline {
             // added by someone here, and has not gone out.
             _ => self.has_unmapped_items(side, &current.issue)?,
         };
-        let mut hashes = BTreeMap::new();
+        let (mut hashes, mut edited) = (BTreeMap::new(), Vec::new());
+        let before = registers.clone();
         if let Some(now) = &now {
             hashes = field_hashes(now);
             // Only a twin that has registers can tell an edit from the node's own first write.
             if !registers.is_empty() {
-                let edited = note_local_edits(registers, &hashes, &self.clock, &side.name);
+                edited = note_local_edits(registers, &hashes, &self.clock, &side.name);
                 if !edited.is_empty() {
                     tracing::debug!(key = %twin.local_key, fields = ?edited, "unsent local field edits");
                 }
             }
         }
-        Ok(LocalState { unsent, hashes })
+        Ok(LocalState {
+            unsent,
+            hashes,
+            edited,
+            before,
+        })
     }
 
     /// Whether the issue has a comment or attachment that no id mapping knows.
@@ -194,6 +200,54 @@ pub(super) struct LocalState {
     pub(super) unsent: bool,
     /// The hash of each field of what this side's outgoing rule makes of the issue now.
     pub(super) hashes: BTreeMap<String, String>,
+    /// Fields whose value moved away from their register (given a fresh version).
+    pub(super) edited: Vec<String>,
+    /// The registers before those fresh versions.
+    pub(super) before: Registers,
+}
+
+impl LocalState {
+    /// A field that "moved" to exactly the value the replica asks for is no edit to defend:
+    /// it is the node's own earlier write of that replica, recorded before a crash could, or
+    /// the same change made on both sides. It keeps its older register, so the replica's
+    /// version decides as if the write had been recorded.
+    pub(super) fn forget_agreeing(&self, registers: &mut Registers, wanted: &Changes, local: &Issue) {
+        let same = reconcile::plan(wanted, Some(local), &[], &[]);
+        for field in &self.edited {
+            if asks_for(wanted, field) && !differs(&same, field) {
+                match self.before.get(field) {
+                    Some(old) => registers.insert(field.clone(), old.clone()),
+                    None => registers.remove(field),
+                };
+            }
+        }
+    }
+}
+
+/// Whether the changes set `field` at all.
+fn asks_for(c: &Changes, field: &str) -> bool {
+    match field {
+        "issue_type" => c.issue_type.is_some(),
+        "summary" => c.summary.is_some(),
+        "description" => c.description.is_some(),
+        "status" => c.status.is_some(),
+        "priority" => c.priority.is_some(),
+        "labels" => c.labels.is_some(),
+        "components" => c.components.is_some(),
+        "assignee" => c.assignee.is_some(),
+        "reporter" => c.reporter.is_some(),
+        "due_date" => c.due_date.is_some(),
+        "parent" => c.parent.is_some(),
+        other => c
+            .custom_fields
+            .iter()
+            .any(|cf| crate::sync::clock::custom_name(&cf.field) == other),
+    }
+}
+
+/// Whether carrying out `plan` would write `field`.
+fn differs(plan: &Plan, field: &str) -> bool {
+    field == "status" && plan.status.is_some() || asks_for(&plan.fields, field)
 }
 
 /// Whether `after` differs from `before` in a way the applied plan does not explain: a field

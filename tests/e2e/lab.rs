@@ -1,0 +1,539 @@
+//! A deterministic lab for the sync pipeline: two simulated Jiras over real HTTP, a node built
+//! on a real SQLite store and the real `basic` rule, whose events the test runs one at a time
+//! in the order it chooses. Webhooks are deliveries the test makes (or drops, or doubles), a
+//! crash is a named crash point reached inside one event (the store is left as a kill there
+//! would leave it), and a restart builds the node again on the same store. Used by the
+//! conflict tests, the crash-point walk and the model test.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use serde_json::{Value, json};
+use twinsync::config::NodeConfig;
+use twinsync::demo::PairConfig;
+use twinsync::model::SyncEvent;
+use twinsync::sim::{Flavour, SimHandle};
+use twinsync::store::{Event, EventKind};
+use twinsync::sync::node::Node;
+use twinsync_e2e::rule;
+
+use crate::sim::{Client, start};
+
+pub const CONN: &str = "ab";
+
+/// How many events a quiet pair may still run before the lab calls it a ping-pong.
+const MAX_STEPS: usize = 400;
+
+pub struct Lab {
+    pub a: SimHandle,
+    pub b: SimHandle,
+    pub ca: Client,
+    pub cb: Client,
+    pub node: Arc<Node>,
+    config: String,
+    _dir: tempfile::TempDir,
+    /// Issues the simulators seed themselves: not part of any scenario.
+    seeded: std::collections::BTreeSet<String>,
+    /// What the lab did, in order: printed when a check fails.
+    pub journal: Vec<String>,
+}
+
+/// How a step ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ran {
+    Finished,
+    Crashed,
+}
+
+impl Lab {
+    pub async fn new() -> Lab {
+        let a = start(Flavour::Cloud).await;
+        let b = start(Flavour::Dc).await;
+        let dir = tempfile::tempdir().expect("tempdir");
+        let config = PairConfig {
+            rule_cache_dir: Some(twinsync_e2e::root().join("target/e2e-rule-cache")),
+            ..PairConfig::new(dir.path().join("data"), rule("basic"), rule("basic"))
+        }
+        .toml(&a, &b);
+        let node = build(&config);
+        let (ca, cb) = (Client::new(&a), Client::new(&b));
+        let seeded = [&a, &b]
+            .iter()
+            .flat_map(|h| h.state().issues.values().map(|i| i.key.clone()).collect::<Vec<_>>())
+            .collect();
+        Lab {
+            a,
+            b,
+            ca,
+            cb,
+            node,
+            config,
+            _dir: dir,
+            seeded,
+            journal: Vec::new(),
+        }
+    }
+
+    fn note(&mut self, what: String) {
+        self.journal.push(what);
+    }
+
+    /// The node stops (whatever it was doing is already cut short) and starts again on the same
+    /// store: running events go back to pending, in-memory state is gone.
+    pub fn restart(&mut self) {
+        self.node = build(&self.config);
+        self.note("restart".into());
+    }
+
+    fn client(&self, side: &str) -> &Client {
+        if side == "a" { &self.ca } else { &self.cb }
+    }
+
+    /// A webhook about `key` on `side` reached the node: an outgoing event, as `detect` queues it.
+    pub fn notify(&mut self, side: &str, key: &str) {
+        let s = self
+            .node
+            .pipeline
+            .side(CONN, side)
+            .cloned()
+            .expect("side exists");
+        self.node
+            .pipeline
+            .enqueue_outgoing(&s, key, SyncEvent::Updated)
+            .expect("enqueue");
+        self.note(format!("webhook {side} {key}"));
+    }
+
+    /// Every event that could run now (retries are due at once: the lab has no clock).
+    pub fn runnable(&self) -> Vec<Event> {
+        self.node.store.runnable(i64::MAX).expect("runnable events")
+    }
+
+    /// Runs event `id` to its end, or to crash point `crash` if it reaches it. After a crash
+    /// the node restarts.
+    pub async fn run(&mut self, id: i64, crash: Option<&str>) -> Ran {
+        let Some(event) = self.node.store.claim(id).expect("claim") else {
+            panic!("event {id} is not pending\n{}", self.describe());
+        };
+        let what = format!(
+            "run {} {:?} {} #{}{}",
+            event.side,
+            event.kind,
+            event.queue_key,
+            event.id,
+            crash.map(|c| format!(" (crash at {c})")).unwrap_or_default()
+        );
+        let pipeline = self.node.pipeline.clone();
+        let task = match crash {
+            None => tokio::spawn(async move { pipeline.run_event(event).await }),
+            Some(point) => {
+                let point = point.to_string();
+                tokio::spawn(async move {
+                    twinsync::failpoint::scoped(&point, 1, pipeline.run_event(event)).await
+                })
+            }
+        };
+        let ran = match task.await {
+            Ok(()) => Ran::Finished,
+            Err(e) if e.is_panic() => {
+                let msg = e.into_panic();
+                let text = msg
+                    .downcast_ref::<String>()
+                    .cloned()
+                    .or_else(|| msg.downcast_ref::<&str>().map(|s| s.to_string()))
+                    .unwrap_or_default();
+                assert!(
+                    text.starts_with(twinsync::failpoint::CRASHED),
+                    "event {id} panicked: {text}"
+                );
+                Ran::Crashed
+            }
+            Err(e) => panic!("event {id} aborted: {e}"),
+        };
+        self.note(format!("{what}: {ran:?}"));
+        if ran == Ran::Crashed {
+            self.restart();
+        }
+        ran
+    }
+
+    /// Runs the oldest runnable event of `side` and `kind`; panics if there is none.
+    pub async fn step(&mut self, side: &str, kind: EventKind) -> Ran {
+        self.step_crashing(side, kind, None).await
+    }
+
+    pub async fn step_crashing(&mut self, side: &str, kind: EventKind, crash: Option<&str>) -> Ran {
+        let Some(e) = self
+            .runnable()
+            .into_iter()
+            .find(|e| e.side == side && e.kind == kind)
+        else {
+            panic!(
+                "no runnable {kind:?} event on side {side}\n{}",
+                self.describe()
+            );
+        };
+        self.run(e.id, crash).await
+    }
+
+    /// Runs events, oldest first, until none is left. Panics on a ping-pong.
+    pub async fn drain(&mut self) {
+        for _ in 0..MAX_STEPS {
+            let Some(e) = self.runnable().into_iter().next() else {
+                return;
+            };
+            self.run(e.id, None).await;
+        }
+        panic!(
+            "still busy after {MAX_STEPS} events: a ping-pong\n{}",
+            self.describe()
+        );
+    }
+
+    /// The poller's backstop: every twin on both sides is looked at again, then the queue drains.
+    pub async fn poll_all(&mut self) {
+        for side in ["a", "b"] {
+            let twins = self
+                .node
+                .store
+                .twins(CONN, side, 100_000, 0)
+                .expect("twins");
+            for t in twins {
+                self.notify(side, &t.local_key);
+            }
+        }
+        self.drain().await;
+    }
+
+    /// Quiet: after a poll of everything, one more poll writes nothing to either Jira.
+    pub async fn quiesce(&mut self) {
+        self.poll_all().await;
+        self.poll_all().await;
+        let writes = |h: &SimHandle| {
+            h.requests()
+                .iter()
+                .filter(|r| r.method != "GET" && !r.path.contains("/search"))
+                .count()
+        };
+        let (wa, wb) = (writes(&self.a), writes(&self.b));
+        self.poll_all().await;
+        let (wa2, wb2) = (writes(&self.a), writes(&self.b));
+        assert!(
+            wa2 == wa && wb2 == wb,
+            "a quiet pair still writes: {} on A, {} on B\n{}",
+            wa2 - wa,
+            wb2 - wb,
+            self.describe()
+        );
+    }
+
+    /// The queue, the twins and the journal: what a failing check prints.
+    pub fn describe(&self) -> String {
+        let mut out = String::new();
+        let events = self
+            .node
+            .store
+            .events(None, None, 50, 0)
+            .unwrap_or_default();
+        out.push_str("events (newest first):\n");
+        for e in events.iter().take(30) {
+            out.push_str(&format!(
+                "  #{} {} {:?} {} {:?} attempts={} {}\n",
+                e.id,
+                e.side,
+                e.kind,
+                e.queue_key,
+                e.state,
+                e.attempts,
+                e.last_error.as_deref().unwrap_or("")
+            ));
+        }
+        for side in ["a", "b"] {
+            out.push_str(&format!("twins of {side}:\n"));
+            for t in self
+                .node
+                .store
+                .twins(CONN, side, 100, 0)
+                .unwrap_or_default()
+            {
+                out.push_str(&format!(
+                    "  {} -> {:?} sent_seq={} applied_seq={} registers={}\n",
+                    t.local_key,
+                    t.remote_key,
+                    t.sent_seq,
+                    t.applied_seq,
+                    t.registers.as_deref().unwrap_or("-")
+                ));
+            }
+        }
+        out.push_str("journal:\n");
+        for j in self.journal.iter().rev().take(60).rev() {
+            out.push_str(&format!("  {j}\n"));
+        }
+        out
+    }
+
+    /// Every way the two Jiras differ in what `basic` syncs, and every duplicate.
+    pub fn differences(&self) -> Vec<String> {
+        let mut on_a = synced(&self.a, "SUP-");
+        let mut on_b = synced(&self.b, "DEV-");
+        on_a.retain(|k, _| !self.seeded.contains(k));
+        on_b.retain(|k, _| !self.seeded.contains(k));
+        let mut diffs = Vec::new();
+        let twins = self
+            .node
+            .store
+            .twins(CONN, "a", 100_000, 0)
+            .unwrap_or_default();
+        if on_a.len() != on_b.len() || twins.len() != on_a.len() {
+            diffs.push(format!(
+                "{} issues on A, {} on B, {} twins",
+                on_a.len(),
+                on_b.len(),
+                twins.len()
+            ));
+        }
+        for t in &twins {
+            let Some(remote) = &t.remote_key else {
+                diffs.push(format!("{} has no linked twin", t.local_key));
+                continue;
+            };
+            match (on_a.get(&t.local_key), on_b.get(remote)) {
+                (Some(x), Some(y)) if x == y => {}
+                (x, y) => diffs.push(format!(
+                    "{} and {remote} differ:\n  A {x:?}\n  B {y:?}",
+                    t.local_key
+                )),
+            }
+        }
+        diffs
+    }
+
+    /// Panics with the differences and the lab's story unless both Jiras agree.
+    pub fn assert_agree(&self) {
+        let diffs = self.differences();
+        assert!(
+            diffs.is_empty(),
+            "the two sides disagree:\n{}\n{}",
+            diffs.join("\n"),
+            self.describe()
+        );
+    }
+
+    // What users do in either Jira, over its REST API.
+
+    pub async fn create_on_a(&mut self, summary: &str) -> String {
+        let answer =
+            self.ca
+                .post(
+                    "/issue",
+                    json!({"fields": {
+                        "project": {"key": "SUP"},
+                        "issuetype": {"name": "Bug"},
+                        "summary": summary,
+                        "description": adf("Steps to reproduce."),
+                        "priority": {"name": "High"},
+                        "labels": ["sync"],
+                    }}),
+                )
+                .await;
+        assert_eq!(answer.status, 201, "{}", answer.body);
+        let key = answer.body["key"].as_str().expect("key").to_string();
+        self.note(format!("create a {key} {summary:?}"));
+        key
+    }
+
+    pub async fn edit(&mut self, side: &str, key: &str, fields: Value) {
+        let answer = self
+            .client(side)
+            .put(&format!("/issue/{key}"), json!({ "fields": fields }))
+            .await;
+        assert_eq!(answer.status, 204, "edit {key}: {}", answer.body);
+        self.note(format!("edit {side} {key} {fields}"));
+    }
+
+    /// Moves `key` along the first transition offered; returns the new status, if any.
+    pub async fn transition(&mut self, side: &str, key: &str, nth: usize) -> Option<String> {
+        let offered = self
+            .client(side)
+            .get(&format!("/issue/{key}/transitions"))
+            .await;
+        let list = offered.body["transitions"].as_array().cloned().unwrap_or_default();
+        if list.is_empty() {
+            return None;
+        }
+        let t = &list[nth % list.len()];
+        let answer = self
+            .client(side)
+            .post(
+                &format!("/issue/{key}/transitions"),
+                json!({"transition": {"id": t["id"]}}),
+            )
+            .await;
+        assert_eq!(answer.status, 204, "transition {key}: {}", answer.body);
+        let to = t["to"]["name"].as_str().map(str::to_string);
+        self.note(format!("transition {side} {key} -> {to:?}"));
+        to
+    }
+
+    pub async fn comment(&mut self, side: &str, key: &str, text: &str) -> String {
+        let body = if side == "a" { adf(text) } else { json!(text) };
+        let answer = self
+            .client(side)
+            .post(&format!("/issue/{key}/comment"), json!({ "body": body }))
+            .await;
+        assert_eq!(answer.status, 201, "comment on {key}: {}", answer.body);
+        let id = answer.body["id"].as_str().expect("comment id").to_string();
+        self.note(format!("comment {side} {key} #{id} {text:?}"));
+        id
+    }
+
+    pub async fn edit_comment(&mut self, side: &str, key: &str, id: &str, text: &str) {
+        let body = if side == "a" { adf(text) } else { json!(text) };
+        let answer = self
+            .client(side)
+            .put(&format!("/issue/{key}/comment/{id}"), json!({ "body": body }))
+            .await;
+        assert_eq!(answer.status, 200, "edit comment {id}: {}", answer.body);
+        self.note(format!("edit comment {side} {key} #{id} {text:?}"));
+    }
+
+    pub async fn delete_comment(&mut self, side: &str, key: &str, id: &str) {
+        let answer = self
+            .client(side)
+            .delete(&format!("/issue/{key}/comment/{id}"))
+            .await;
+        assert_eq!(answer.status, 204, "delete comment {id}: {}", answer.body);
+        self.note(format!("delete comment {side} {key} #{id}"));
+    }
+
+    /// The comment ids of `key`, oldest first.
+    pub async fn comment_ids(&self, side: &str, key: &str) -> Vec<String> {
+        let answer = self.client(side).get(&format!("/issue/{key}/comment")).await;
+        answer.body["comments"]
+            .as_array()
+            .map(|l| {
+                l.iter()
+                    .filter_map(|c| c["id"].as_str().map(str::to_string))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    pub async fn attach(&mut self, side: &str, key: &str, name: &str, bytes: &[u8]) {
+        let c = self.client(side);
+        let part = reqwest::multipart::Part::bytes(bytes.to_vec()).file_name(name.to_string());
+        let form = reqwest::multipart::Form::new().part("file", part);
+        let resp = c
+            .http
+            .post(format!("{}/issue/{key}/attachments", c.base))
+            .header("Authorization", &c.auth)
+            .header("X-Atlassian-Token", "no-check")
+            .multipart(form)
+            .send()
+            .await
+            .expect("upload");
+        assert_eq!(resp.status().as_u16(), 200, "upload to {key}");
+        self.note(format!("attach {side} {key} {name}"));
+    }
+
+    /// The twin of A's `key` on B.
+    pub fn twin_of(&self, key: &str) -> String {
+        self.node
+            .store
+            .twin_by_local(CONN, "a", key)
+            .ok()
+            .flatten()
+            .and_then(|t| t.remote_key)
+            .unwrap_or_else(|| panic!("{key} has no twin\n{}", self.describe()))
+    }
+
+    /// One field of an issue, as its Jira's REST API answers it.
+    pub async fn field(&self, side: &str, key: &str, path: &[&str]) -> Value {
+        let answer = self.client(side).get(&format!("/issue/{key}")).await;
+        let mut v = &answer.body["fields"];
+        for p in path {
+            v = &v[*p];
+        }
+        v.clone()
+    }
+}
+
+fn build(config: &str) -> Arc<Node> {
+    let config = NodeConfig::parse(config, Path::new("twinsync.toml"), PathBuf::from("."))
+        .expect("config parses");
+    let node = Node::build(config).expect("node builds");
+    node.store.recover().expect("recover");
+    node
+}
+
+pub fn adf(text: &str) -> Value {
+    json!({"type": "doc", "version": 1, "content": [{"type": "paragraph", "content": [{"type": "text", "text": text}]}]})
+}
+
+/// What `basic` syncs of one issue, in a form both flavours share.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Synced {
+    summary: String,
+    description: String,
+    status: String,
+    priority: Option<String>,
+    labels: Vec<String>,
+    /// Sorted, with repeats: a duplicate shows as a repeat.
+    comments: Vec<String>,
+    attachments: Vec<(String, usize)>,
+}
+
+fn words(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+pub fn synced(h: &SimHandle, prefix: &str) -> BTreeMap<String, Synced> {
+    let st = h.state();
+    let mut out = BTreeMap::new();
+    for i in st.issues.values() {
+        if !i.key.starts_with(prefix) {
+            continue;
+        }
+        let mut comments: Vec<String> = i
+            .comments
+            .iter()
+            .map(|c| words(&st.plain_text(&c.body)))
+            .collect();
+        comments.sort();
+        let mut attachments: Vec<(String, usize)> = i
+            .attachments
+            .iter()
+            .filter_map(|id| st.attachments.get(id))
+            .map(|a| (a.filename.clone(), a.content.len()))
+            .collect();
+        attachments.sort();
+        let mut labels = i.labels.clone();
+        labels.sort();
+        out.insert(
+            i.key.clone(),
+            Synced {
+                summary: i.summary.clone(),
+                description: i
+                    .description
+                    .as_ref()
+                    .map(|d| words(&st.plain_text(d)))
+                    .unwrap_or_default(),
+                status: st
+                    .status(&i.status)
+                    .map_or_else(|| i.status.clone(), |s| s.name.clone()),
+                priority: i.priority.as_ref().map(|p| {
+                    st.priorities
+                        .iter()
+                        .find(|x| &x.id == p)
+                        .map_or_else(|| p.clone(), |x| x.name.clone())
+                }),
+                labels,
+                comments,
+                attachments,
+            },
+        );
+    }
+    out
+}

@@ -1,0 +1,171 @@
+//! Concurrent edits, replayed deterministically in the lab: each test runs the node's events in
+//! the one order that once made the two sides disagree for good, and checks that both Jiras
+//! end equal, with every edit that was the newest of its field kept.
+
+use serde_json::json;
+use twinsync::store::EventKind::{Incoming, Outgoing};
+
+use crate::lab::{Lab, Ran};
+
+/// A synced issue with one comment from A, its twin on B, and a quiet queue.
+async fn synced_issue(lab: &mut Lab) -> (String, String) {
+    let key_a = lab.create_on_a("Printer on fire").await;
+    lab.comment("a", &key_a, "First comment, from A").await;
+    lab.notify("a", &key_a);
+    lab.drain().await;
+    let key_b = lab.twin_of(&key_a);
+    lab.assert_agree();
+    (key_a, key_b)
+}
+
+/// Defect 1: B's field edit crosses A's field edit, and B then only adds a comment. The
+/// comment-only change once claimed a later "field change" time on B while A kept its own
+/// fields: each side won the conflict. Per field, both edits now stand on both sides.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_comment_only_change_after_a_concurrent_field_edit_lets_neither_side_win_twice() {
+    let mut lab = Lab::new().await;
+    let (key_a, key_b) = synced_issue(&mut lab).await;
+
+    lab.edit("b", &key_b, json!({"priority": {"name": "Low"}}))
+        .await;
+    lab.edit("a", &key_a, json!({"summary": "Printer on fire (edited)"}))
+        .await;
+    lab.notify("a", &key_a);
+    lab.notify("b", &key_b);
+    // B's field edit leaves first; then B only comments, and that leaves too, before either
+    // side has applied the other's replica.
+    lab.step("b", Outgoing).await;
+    lab.comment("b", &key_b, "A reply from B").await;
+    lab.notify("b", &key_b);
+    lab.step("b", Outgoing).await;
+    lab.step("a", Outgoing).await;
+    lab.drain().await;
+    lab.quiesce().await;
+    lab.assert_agree();
+    assert_eq!(
+        lab.field("a", &key_a, &["summary"]).await,
+        "Printer on fire (edited)",
+        "A's summary edit stands\n{}",
+        lab.describe()
+    );
+    assert_eq!(
+        lab.field("a", &key_a, &["priority", "name"]).await,
+        "Low",
+        "B's priority edit stands\n{}",
+        lab.describe()
+    );
+}
+
+/// Defect 2: A deletes its comment while B's older state, which still holds the copy, is on
+/// its way to A. Once B deleted the copy, that older state looked like a new comment from B,
+/// and the comment came back on A only. A tombstone keeps it dead.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_deletion_crossing_an_older_state_does_not_bring_the_comment_back() {
+    let mut lab = Lab::new().await;
+    let (key_a, key_b) = synced_issue(&mut lab).await;
+    let first = lab.comment_ids("a", &key_a).await;
+
+    lab.comment("b", &key_b, "A reply from B").await;
+    lab.notify("b", &key_b);
+    lab.delete_comment("a", &key_a, &first[0]).await;
+    lab.notify("a", &key_a);
+    // A's deletion leaves; B's older state (copy still there) leaves; B applies the deletion;
+    // only then does A get B's older state.
+    lab.step("a", Outgoing).await;
+    lab.step("b", Outgoing).await;
+    lab.step("b", Incoming).await;
+    lab.step("a", Incoming).await;
+    lab.drain().await;
+    lab.quiesce().await;
+    lab.assert_agree();
+    let texts = crate::lab::synced(&lab.a, "SUP-");
+    let on_a = format!("{:?}", texts.get(&key_a));
+    assert!(
+        !on_a.contains("First comment"),
+        "the deleted comment came back on A: {on_a}\n{}",
+        lab.describe()
+    );
+    assert_eq!(lab.comment_ids("a", &key_a).await.len(), 1);
+    assert_eq!(lab.comment_ids("b", &key_b).await.len(), 1);
+}
+
+/// A comment deleted on the side that holds only its copy is deleted on the other side too:
+/// both sides agree that it is gone, and a crossing older state does not bring it back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deleting_a_copy_deletes_the_original() {
+    let mut lab = Lab::new().await;
+    let (key_a, key_b) = synced_issue(&mut lab).await;
+    let copy = lab.comment_ids("b", &key_b).await;
+    lab.edit("a", &key_a, json!({"summary": "Printer on fire, again"}))
+        .await;
+    lab.notify("a", &key_a);
+    lab.delete_comment("b", &key_b, &copy[0]).await;
+    lab.notify("b", &key_b);
+    lab.step("a", Outgoing).await;
+    lab.step("b", Outgoing).await;
+    lab.drain().await;
+    lab.quiesce().await;
+    lab.assert_agree();
+    assert!(lab.comment_ids("a", &key_a).await.is_empty());
+    assert!(lab.comment_ids("b", &key_b).await.is_empty());
+}
+
+/// Defect 3: A edits the summary twice; B only adds an attachment, whose webhook is lost. When
+/// A's first edit was applied to B, B sent "the merged state" dated at the time of applying,
+/// which presented A's old summary as B's newer edit and beat A's second edit on both sides.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_edits_crossing_an_attachment_keep_the_newer_edit() {
+    let mut lab = Lab::new().await;
+    let (key_a, key_b) = synced_issue(&mut lab).await;
+
+    lab.edit("a", &key_a, json!({"summary": "First edit"})).await;
+    lab.notify("a", &key_a);
+    lab.step("a", Outgoing).await;
+    lab.attach("b", &key_b, "trace.log", b"a trace from B").await;
+    lab.edit("a", &key_a, json!({"summary": "Second edit"})).await;
+    lab.notify("a", &key_a);
+    // B applies the first edit (and, having an unsent attachment, sends its merged state).
+    lab.step("b", Incoming).await;
+    lab.step("a", Outgoing).await;
+    lab.drain().await;
+    lab.quiesce().await;
+    lab.assert_agree();
+    assert_eq!(
+        lab.field("b", &key_b, &["summary"]).await,
+        "Second edit",
+        "{}",
+        lab.describe()
+    );
+    assert_eq!(lab.field("a", &key_a, &["summary"]).await, "Second edit");
+}
+
+/// Defect 3, the crash: the node is killed after it moved B's twin to a new status and before
+/// it recorded that write (and that webhook is lost). After the restart, its own transition
+/// must not come back as B's newer change and undo A's later one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_kill_between_the_nodes_own_write_and_its_record_undoes_nothing() {
+    let mut lab = Lab::new().await;
+    let (key_a, key_b) = synced_issue(&mut lab).await;
+
+    let first = lab.transition("a", &key_a, 0).await.expect("a transition");
+    lab.notify("a", &key_a);
+    lab.step("a", Outgoing).await;
+    let ran = lab
+        .step_crashing("b", Incoming, Some("status-reached"))
+        .await;
+    assert_eq!(ran, Ran::Crashed, "{}", lab.describe());
+    assert_eq!(lab.field("b", &key_b, &["status", "name"]).await, first);
+    // A moves on while the node is down; its webhook arrives after the restart.
+    let second = lab.transition("a", &key_a, 0).await.expect("a second transition");
+    assert_ne!(first, second);
+    lab.notify("a", &key_a);
+    lab.drain().await;
+    lab.quiesce().await;
+    lab.assert_agree();
+    assert_eq!(
+        lab.field("a", &key_a, &["status", "name"]).await,
+        second,
+        "A's later transition stands\n{}",
+        lab.describe()
+    );
+}
