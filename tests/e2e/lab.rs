@@ -60,7 +60,13 @@ impl Lab {
         let (ca, cb) = (Client::new(&a), Client::new(&b));
         let seeded = [&a, &b]
             .iter()
-            .flat_map(|h| h.state().issues.values().map(|i| i.key.clone()).collect::<Vec<_>>())
+            .flat_map(|h| {
+                h.state()
+                    .issues
+                    .values()
+                    .map(|i| i.key.clone())
+                    .collect::<Vec<_>>()
+            })
             .collect();
         Lab {
             a,
@@ -122,7 +128,9 @@ impl Lab {
             event.kind,
             event.queue_key,
             event.id,
-            crash.map(|c| format!(" (crash at {c})")).unwrap_or_default()
+            crash
+                .map(|c| format!(" (crash at {c})"))
+                .unwrap_or_default()
         );
         let pipeline = self.node.pipeline.clone();
         let task = match crash {
@@ -324,20 +332,20 @@ impl Lab {
     // What users do in either Jira, over its REST API.
 
     pub async fn create_on_a(&mut self, summary: &str) -> String {
-        let answer =
-            self.ca
-                .post(
-                    "/issue",
-                    json!({"fields": {
-                        "project": {"key": "SUP"},
-                        "issuetype": {"name": "Bug"},
-                        "summary": summary,
-                        "description": adf("Steps to reproduce."),
-                        "priority": {"name": "High"},
-                        "labels": ["sync"],
-                    }}),
-                )
-                .await;
+        let answer = self
+            .ca
+            .post(
+                "/issue",
+                json!({"fields": {
+                    "project": {"key": "SUP"},
+                    "issuetype": {"name": "Bug"},
+                    "summary": summary,
+                    "description": adf("Steps to reproduce."),
+                    "priority": {"name": "High"},
+                    "labels": ["sync"],
+                }}),
+            )
+            .await;
         assert_eq!(answer.status, 201, "{}", answer.body);
         let key = answer.body["key"].as_str().expect("key").to_string();
         self.note(format!("create a {key} {summary:?}"));
@@ -359,7 +367,10 @@ impl Lab {
             .client(side)
             .get(&format!("/issue/{key}/transitions"))
             .await;
-        let list = offered.body["transitions"].as_array().cloned().unwrap_or_default();
+        let list = offered.body["transitions"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
         if list.is_empty() {
             return None;
         }
@@ -393,7 +404,10 @@ impl Lab {
         let body = if side == "a" { adf(text) } else { json!(text) };
         let answer = self
             .client(side)
-            .put(&format!("/issue/{key}/comment/{id}"), json!({ "body": body }))
+            .put(
+                &format!("/issue/{key}/comment/{id}"),
+                json!({ "body": body }),
+            )
             .await;
         assert_eq!(answer.status, 200, "edit comment {id}: {}", answer.body);
         self.note(format!("edit comment {side} {key} #{id} {text:?}"));
@@ -410,7 +424,10 @@ impl Lab {
 
     /// The comment ids of `key`, oldest first.
     pub async fn comment_ids(&self, side: &str, key: &str) -> Vec<String> {
-        let answer = self.client(side).get(&format!("/issue/{key}/comment")).await;
+        let answer = self
+            .client(side)
+            .get(&format!("/issue/{key}/comment"))
+            .await;
         answer.body["comments"]
             .as_array()
             .map(|l| {

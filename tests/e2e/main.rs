@@ -16,3 +16,4 @@ mod sim_webhooks;
 mod sync;
 mod sync_conflicts;
 mod sync_crash;
+mod sync_crash_points;

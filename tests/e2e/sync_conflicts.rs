@@ -118,11 +118,14 @@ async fn two_edits_crossing_an_attachment_keep_the_newer_edit() {
     let mut lab = Lab::new().await;
     let (key_a, key_b) = synced_issue(&mut lab).await;
 
-    lab.edit("a", &key_a, json!({"summary": "First edit"})).await;
+    lab.edit("a", &key_a, json!({"summary": "First edit"}))
+        .await;
     lab.notify("a", &key_a);
     lab.step("a", Outgoing).await;
-    lab.attach("b", &key_b, "trace.log", b"a trace from B").await;
-    lab.edit("a", &key_a, json!({"summary": "Second edit"})).await;
+    lab.attach("b", &key_b, "trace.log", b"a trace from B")
+        .await;
+    lab.edit("a", &key_a, json!({"summary": "Second edit"}))
+        .await;
     lab.notify("a", &key_a);
     // B applies the first edit (and, having an unsent attachment, sends its merged state).
     lab.step("b", Incoming).await;
@@ -156,7 +159,10 @@ async fn a_kill_between_the_nodes_own_write_and_its_record_undoes_nothing() {
     assert_eq!(ran, Ran::Crashed, "{}", lab.describe());
     assert_eq!(lab.field("b", &key_b, &["status", "name"]).await, first);
     // A moves on while the node is down; its webhook arrives after the restart.
-    let second = lab.transition("a", &key_a, 0).await.expect("a second transition");
+    let second = lab
+        .transition("a", &key_a, 0)
+        .await
+        .expect("a second transition");
     assert_ne!(first, second);
     lab.notify("a", &key_a);
     lab.drain().await;

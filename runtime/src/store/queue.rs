@@ -180,7 +180,11 @@ impl Store {
         let tx = conn.transaction()?;
         let now = now_ms();
         let found = tx
-            .query_row(&format!("SELECT {COLUMNS} {NEXT_RUNNABLE} LIMIT 1"), [now], event)
+            .query_row(
+                &format!("SELECT {COLUMNS} {NEXT_RUNNABLE} LIMIT 1"),
+                [now],
+                event,
+            )
             .optional()?;
         let Some(mut ev) = found else {
             return Ok(None);

@@ -164,10 +164,7 @@ impl Pipeline {
         loop {
             let claimed = self.store.claim_next();
             match claimed {
-                Ok(Some(event)) => {
-                    crate::failpoint!("event-claimed");
-                    self.run_event(event).await
-                }
+                Ok(Some(event)) => self.run_event(event).await,
                 Ok(None) => {
                     let wait = match self.store.next_due() {
                         Ok(Some(due)) => (due - crate::store::now_ms()).clamp(10, 1000) as u64,
@@ -187,6 +184,7 @@ impl Pipeline {
 
     /// Handles one claimed event and records how it ended.
     pub async fn run_event(&self, event: Event) {
+        crate::failpoint!("event-claimed");
         let span = tracing::info_span!("event", id = event.id, connection = %event.connection,
             side = %event.side, kind = ?event.kind, key = %event.queue_key);
         let result = async {

@@ -211,7 +211,12 @@ impl LocalState {
     /// it is the node's own earlier write of that replica, recorded before a crash could, or
     /// the same change made on both sides. It keeps its older register, so the replica's
     /// version decides as if the write had been recorded.
-    pub(super) fn forget_agreeing(&self, registers: &mut Registers, wanted: &Changes, local: &Issue) {
+    pub(super) fn forget_agreeing(
+        &self,
+        registers: &mut Registers,
+        wanted: &Changes,
+        local: &Issue,
+    ) {
         let same = reconcile::plan(wanted, Some(local), &[], &[]);
         for field in &self.edited {
             if asks_for(wanted, field) && !differs(&same, field) {
