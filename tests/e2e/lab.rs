@@ -236,6 +236,11 @@ impl Lab {
         );
     }
 
+    /// Whether the simulator made `key` itself, before the scenario began.
+    pub fn is_seeded(&self, key: &str) -> bool {
+        self.seeded.contains(key)
+    }
+
     /// The queue, the twins and the journal: what a failing check prints.
     pub fn describe(&self) -> String {
         let mut out = String::new();
@@ -276,7 +281,7 @@ impl Lab {
             }
         }
         out.push_str("journal:\n");
-        for j in self.journal.iter().rev().take(60).rev() {
+        for j in self.journal.iter().rev().take(300).rev() {
             out.push_str(&format!("  {j}\n"));
         }
         out

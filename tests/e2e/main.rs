@@ -17,3 +17,4 @@ mod sync;
 mod sync_conflicts;
 mod sync_crash;
 mod sync_crash_points;
+mod sync_model;

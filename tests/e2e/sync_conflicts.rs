@@ -142,9 +142,10 @@ async fn two_edits_crossing_an_attachment_keep_the_newer_edit() {
     assert_eq!(lab.field("a", &key_a, &["summary"]).await, "Second edit");
 }
 
-/// Defect 3, the crash: the node is killed after it moved B's twin to a new status and before
-/// it recorded that write (and that webhook is lost). After the restart, its own transition
-/// must not come back as B's newer change and undo A's later one.
+/// Defect 3, the crash: A moves the issue twice; the node is killed after it moved B's twin
+/// to A's first status and before it recorded that write (whose webhook is lost). After the
+/// restart, its own transition, dated later than A's second, must not come back as B's newer
+/// change and undo A's second transition on both sides.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_kill_between_the_nodes_own_write_and_its_record_undoes_nothing() {
     let mut lab = Lab::new().await;
@@ -153,18 +154,18 @@ async fn a_kill_between_the_nodes_own_write_and_its_record_undoes_nothing() {
     let first = lab.transition("a", &key_a, 0).await.expect("a transition");
     lab.notify("a", &key_a);
     lab.step("a", Outgoing).await;
-    let ran = lab
-        .step_crashing("b", Incoming, Some("status-reached"))
-        .await;
-    assert_eq!(ran, Ran::Crashed, "{}", lab.describe());
-    assert_eq!(lab.field("b", &key_b, &["status", "name"]).await, first);
-    // A moves on while the node is down; its webhook arrives after the restart.
     let second = lab
         .transition("a", &key_a, 0)
         .await
         .expect("a second transition");
     assert_ne!(first, second);
     lab.notify("a", &key_a);
+    let ran = lab
+        .step_crashing("b", Incoming, Some("status-reached"))
+        .await;
+    assert_eq!(ran, Ran::Crashed, "{}", lab.describe());
+    assert_eq!(lab.field("b", &key_b, &["status", "name"]).await, first);
+    lab.step("a", Outgoing).await;
     lab.drain().await;
     lab.quiesce().await;
     lab.assert_agree();
@@ -174,4 +175,32 @@ async fn a_kill_between_the_nodes_own_write_and_its_record_undoes_nothing() {
         "A's later transition stands\n{}",
         lab.describe()
     );
+}
+
+/// A crash after a replica was delivered and before it was recorded as sent: the next replica
+/// of the issue, with other content, must not reuse its sequence number, or the receiver drops
+/// it as a redelivery and the sides stay apart (found by the model test, seed 6).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_crash_between_delivering_and_recording_never_reuses_a_sequence_number() {
+    let mut lab = Lab::new().await;
+    let (key_a, key_b) = synced_issue(&mut lab).await;
+    lab.edit("a", &key_a, json!({"summary": "Delivered, not recorded"}))
+        .await;
+    lab.notify("a", &key_a);
+    let ran = lab
+        .step_crashing("a", Outgoing, Some("replica-delivered"))
+        .await;
+    assert_eq!(ran, Ran::Crashed);
+    lab.step("b", Incoming).await;
+    lab.edit("a", &key_a, json!({"summary": "The newer summary"}))
+        .await;
+    lab.drain().await;
+    assert_eq!(
+        lab.field("b", &key_b, &["summary"]).await,
+        "The newer summary",
+        "{}",
+        lab.describe()
+    );
+    lab.quiesce().await;
+    lab.assert_agree();
 }

@@ -230,6 +230,24 @@ impl Store {
         Ok(())
     }
 
+    /// Takes the next sequence number for a replica of this twin, durably, before it leaves: a
+    /// crash after delivering and before `record_sent` must not send other content under a
+    /// number the receiver has already seen (it would drop it as a redelivery).
+    pub fn take_sent_seq(&self, connection: &str, side: &str, local_key: &str) -> Result<i64> {
+        let now = now_ms();
+        let conn = self.conn();
+        conn.execute(
+            "INSERT OR IGNORE INTO twins (connection, side, local_key, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?4)",
+            params![connection, side, local_key, now],
+        )?;
+        Ok(conn.query_row(
+            "UPDATE twins SET sent_seq = sent_seq + 1 WHERE connection = ?1 AND side = ?2 AND local_key = ?3 \
+             RETURNING sent_seq",
+            params![connection, side, local_key],
+            |r| r.get(0),
+        )?)
+    }
+
     /// Records what this side now considers sent (and, with it, its field registers).
     pub fn record_sent(
         &self,

@@ -332,7 +332,9 @@ impl Pipeline {
             origin_side: side.name.clone(),
             origin_key: key.clone(),
             replica,
-            seq: twin.as_ref().map_or(0, |t| t.sent_seq) + 1,
+            seq: self
+                .store
+                .take_sent_seq(&side.connection, &side.name, &key)?,
             versions: versions_of(&registers),
             removed: removed
                 .iter()
