@@ -87,7 +87,7 @@ impl PairConfig {
             instance_b: "b".into(),
             rule_a,
             rule_b,
-            webhook_secret: "s3cret".into(),
+            webhook_secret: "s3cret-s3cret-s3cret".into(),
             extra_config_a: String::new(),
             extra_config_b: String::new(),
             budget_a: None,
@@ -241,14 +241,16 @@ impl Demo {
             side_b: "dev".into(),
             instance_a: "cloud".into(),
             instance_b: "dc".into(),
-            webhook_secret: "demo".into(),
+            webhook_secret: "demo-webhook-secret".into(),
             ..PairConfig::new(data_dir.clone(), rule_a, rule_b)
         }
         .toml(&a, &b);
         let config_path = data_dir.join("twinsync.toml");
         std::fs::write(&config_path, &text).map_err(setup("writing the config"))?;
-        let config = NodeConfig::parse(&text, &config_path, data_dir.clone())
+        let mut config = NodeConfig::parse(&text, &config_path, data_dir.clone())
             .map_err(setup("the demo config"))?;
+        // Like `twinsync node`, the demo's admin API wants the token the node makes.
+        crate::admin_token::ensure(&mut config).map_err(setup("the admin token"))?;
         let node = Node::build(config).map_err(setup("building the node"))?;
         let listen = std::net::SocketAddr::from(([127, 0, 0, 1], opts.node_port));
         let node = daemon::start(node, listen)
@@ -261,7 +263,10 @@ impl Demo {
             http: reqwest::Client::new(),
         };
         for (sim, instance) in [(&demo.a, "cloud"), (&demo.b, "dc")] {
-            let url = format!("{}/webhooks/jira/{instance}?secret=demo", demo.node.url());
+            let url = format!(
+                "{}/webhooks/jira/{instance}?secret=demo-webhook-secret",
+                demo.node.url()
+            );
             demo.call(sim, reqwest::Method::POST, "/rest/webhooks/1.0/webhook", Some(json!({
                 "name": "twinsync demo",
                 "url": url,
@@ -321,10 +326,17 @@ impl Demo {
             self.b.token()
         );
         println!(
-            "  node                    {}   status: {}/api/status",
+            "  node                    {}   status: {}/api/status (with the admin token)",
             self.node.url(),
             self.node.url()
         );
+        if let Some(token) = &self.node.node.admin_token {
+            // The token rides in the fragment, which the browser never sends to a server.
+            println!(
+                "  admin page              {}/#token={token}",
+                self.node.url()
+            );
+        }
         println!();
         println!("Connection `support-to-dev`: Cloud project SUP <-> Data Center project DEV.");
         println!(
