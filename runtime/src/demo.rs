@@ -227,7 +227,7 @@ impl Demo {
         let data_dir = std::path::absolute(&opts.data_dir).map_err(setup("data directory"))?;
         // A fresh store each run: the simulators start from their seed every time.
         let _ = std::fs::remove_dir_all(&data_dir);
-        std::fs::create_dir_all(data_dir.join("rules")).map_err(setup("data directory"))?;
+        crate::private_fs::create_dir(&data_dir.join("rules")).map_err(setup("data directory"))?;
         let (rule_a, rule_b) = (
             data_dir.join("rules/support.wasm"),
             data_dir.join("rules/dev.wasm"),
@@ -246,7 +246,10 @@ impl Demo {
         }
         .toml(&a, &b);
         let config_path = data_dir.join("twinsync.toml");
-        std::fs::write(&config_path, &text).map_err(setup("writing the config"))?;
+        // The config holds the demo's webhook secret: private like the rest of the directory.
+        crate::private_fs::create_file(&config_path)
+            .and_then(|mut f| std::io::Write::write_all(&mut f, text.as_bytes()))
+            .map_err(setup("writing the config"))?;
         let mut config = NodeConfig::parse(&text, &config_path, data_dir.clone())
             .map_err(setup("the demo config"))?;
         // Like `twinsync node`, the demo's admin API wants the token the node makes.
