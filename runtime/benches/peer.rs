@@ -59,7 +59,7 @@ async fn webhook(http: &reqwest::Client, sim: &SimHandle, node: &str, instance: 
     let req = http
         .post(format!("{}/rest/webhooks/1.0/webhook", sim.url()))
         .header("Authorization", sim.auth_header())
-        .json(&json!({"name": "bench", "url": format!("{node}/webhooks/jira/{instance}?secret=s3cret"),
+        .json(&json!({"name": "bench", "url": format!("{node}/webhooks/jira/{instance}?secret=s3cret-s3cret-s3cret"),
                       "events": ["jira:issue_created", "jira:issue_updated", "comment_created"]}));
     assert!(req.send().await.expect("register").status().is_success());
 }
@@ -149,7 +149,7 @@ peer_listen = "127.0.0.1:{port}"
 url = "{url}"
 flavour = "{flavour}"
 {user}token = {{ value = "{token}" }}
-webhook_secret = {{ value = "s3cret" }}
+webhook_secret = {{ value = "s3cret-s3cret-s3cret" }}
 budget = {{ unlimited = true }}
 
 [[connection]]

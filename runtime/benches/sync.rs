@@ -81,7 +81,7 @@ async fn register_webhooks(api: &Api, a: &SimHandle, b: &SimHandle, node: &str) 
             .http
             .post(format!("{}/rest/webhooks/1.0/webhook", sim.url()))
             .header("Authorization", sim.auth_header())
-            .json(&json!({"name": "bench", "url": format!("{node}/webhooks/jira/{inst}?secret=s3cret"),
+            .json(&json!({"name": "bench", "url": format!("{node}/webhooks/jira/{inst}?secret=s3cret-s3cret-s3cret"),
                           "events": ["jira:issue_created", "jira:issue_updated", "comment_created"]}));
         assert!(req.send().await.expect("register").status().is_success());
     }

@@ -82,7 +82,8 @@ impl AdminClient {
                     t.resolve("node admin token", &c.base_dir)
                         .map_err(Box::new)?,
                 ),
-                None => None,
+                // The token the node made for itself, when its config names none.
+                None => config.as_ref().and_then(crate::admin_token::read_made),
             },
         };
         Ok(Self::new(base, token))

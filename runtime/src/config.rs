@@ -31,7 +31,17 @@ pub enum ConfigError {
         path: PathBuf,
         source: std::io::Error,
     },
+    #[error(
+        "{key} {problem}: it must be at least {min} characters; make one with \
+         `openssl rand -hex 32`",
+        min = MIN_SECRET_CHARS
+    )]
+    WeakSecret { key: String, problem: String },
 }
+
+/// The shortest admin token or webhook secret a node accepts: an empty one lets every
+/// request in, a short one is guessed.
+pub const MIN_SECRET_CHARS: usize = 16;
 
 /// The whole node configuration.
 #[derive(Debug, Clone, Deserialize)]
@@ -66,6 +76,10 @@ pub struct NodeSettings {
     pub max_wasm_stack: usize,
     /// Bearer token the admin API and `/metrics` require; required when `listen` is not loopback.
     pub admin_token: Option<SecretRef>,
+    /// Host names the admin API answers to besides the addresses it listens on (and
+    /// `localhost` on loopback), e.g. the name of a reverse proxy in front of it; a request
+    /// whose `Host` is none of them is refused (DNS rebinding).
+    pub admin_hosts: Vec<String>,
     /// HTTPS endpoint for peer nodes (remote connections); off when unset.
     pub peer_listen: Option<SocketAddr>,
     /// The URL peers reach `peer_listen` at, put in invitations (default `https://<peer_listen>`).
@@ -86,6 +100,7 @@ impl Default for NodeSettings {
             poll_interval_secs: 60,
             max_wasm_stack: 512 << 10,
             admin_token: None,
+            admin_hosts: Vec::new(),
             peer_listen: None,
             peer_url: None,
             peer_skew_secs: 300,
@@ -143,6 +158,28 @@ impl SecretRef {
             SecretRef::Value(v) => Ok(v.clone()),
         }
     }
+
+    /// Reads a secret that guards a door (the admin token, a webhook secret) and refuses it
+    /// when it is empty or short; `key` names it in errors, as it is written in the file.
+    pub fn resolve_strong(&self, key: &str, base_dir: &Path) -> Result<String, ConfigError> {
+        let value = self.resolve(key, base_dir)?;
+        check_strong(key, &value)?;
+        Ok(value)
+    }
+}
+
+/// Refuses an empty or short secret, naming its key and never its value.
+fn check_strong(key: &str, value: &str) -> Result<(), ConfigError> {
+    let chars = value.trim().chars().count();
+    let problem = match chars {
+        0 => "is empty".to_string(),
+        n if n < MIN_SECRET_CHARS => format!("is only {n} characters long"),
+        _ => return Ok(()),
+    };
+    Err(ConfigError::WeakSecret {
+        key: key.to_string(),
+        problem,
+    })
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -237,6 +274,27 @@ impl NodeConfig {
         };
         if self.node.workers == 0 {
             return Err(invalid("node.workers must be at least 1".into()));
+        }
+        // Secrets written inline are checked here; those in files or the environment when
+        // the node resolves them at start.
+        let inline = std::iter::once(("node.admin_token".to_string(), &self.node.admin_token))
+            .chain(self.instances.iter().map(|(name, inst)| {
+                (
+                    format!("instances.{name}.webhook_secret"),
+                    &inst.webhook_secret,
+                )
+            }));
+        for (key, secret) in inline {
+            if let Some(SecretRef::Value(v)) = secret {
+                check_strong(&key, v).map_err(|e| invalid(e.to_string()))?;
+            }
+        }
+        for host in &self.node.admin_hosts {
+            if host.is_empty() || host.contains(['/', ':', ' ']) {
+                return Err(invalid(format!(
+                    "node.admin_hosts: {host:?} is not a host name (give names without scheme or port)"
+                )));
+            }
         }
         let mut names = std::collections::BTreeSet::new();
         for c in &self.connections {
@@ -407,6 +465,51 @@ rule = "rules/globex.wasm"
         let bad = GOOD.replace("workers = 2", "workers = \"two\"");
         let e = parse(&bad).unwrap_err().to_string();
         assert!(e.contains("line 4"), "{e}");
+    }
+
+    #[test]
+    fn an_empty_or_short_door_secret_is_refused_naming_its_key() {
+        let empty = GOOD.replace("workers = 2", "workers = 2\nadmin_token = { value = \"\" }");
+        let e = parse(&empty).unwrap_err().to_string();
+        assert!(e.contains("node.admin_token is empty"), "{e}");
+        let short = GOOD.replace(
+            "token = { value = \"admin\" }",
+            "token = { value = \"admin\" }\nwebhook_secret = { value = \"s3cret\" }",
+        );
+        let e = parse(&short).unwrap_err().to_string();
+        assert!(
+            e.contains("instances.globex.webhook_secret is only 6 characters long"),
+            "{e}"
+        );
+        assert!(!e.contains("\"s3cret\""), "the value is never shown: {e}");
+
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("token"), "\n").unwrap();
+        let e = SecretRef::File("token".into())
+            .resolve_strong("node.admin_token", dir.path())
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("node.admin_token is empty"), "{e}");
+        std::fs::write(dir.path().join("token"), "0123456789abcdef\n").unwrap();
+        let t = SecretRef::File("token".into())
+            .resolve_strong("node.admin_token", dir.path())
+            .unwrap();
+        assert_eq!(t, "0123456789abcdef");
+    }
+
+    #[test]
+    fn admin_hosts_are_names_without_scheme_or_port() {
+        let bad = GOOD.replace(
+            "workers = 2",
+            "workers = 2\nadmin_hosts = [\"https://twinsync.example\"]",
+        );
+        let e = parse(&bad).unwrap_err().to_string();
+        assert!(e.contains("node.admin_hosts"), "{e}");
+        let good = GOOD.replace(
+            "workers = 2",
+            "workers = 2\nadmin_hosts = [\"twinsync.example\"]",
+        );
+        assert_eq!(parse(&good).unwrap().node.admin_hosts, ["twinsync.example"]);
     }
 
     #[test]

@@ -66,7 +66,8 @@ pub async fn start(node: Arc<Node>, listen: SocketAddr) -> Result<Running, NodeE
             Duration::from_secs(node.config.node.poll_interval_secs),
         )));
     }
-    let app = crate::server::router(node.clone());
+    let hosts = crate::server::AdminHosts::new(addr, &node.config.node.admin_hosts);
+    let app = crate::server::router(node.clone(), hosts);
     let stop = shutdown.clone();
     tasks.push(tokio::spawn(async move {
         let served = axum::serve(listener, app)
@@ -125,11 +126,20 @@ async fn start_peer(
 
 /// `twinsync node -c FILE`: serves until Ctrl-C.
 pub async fn serve(config_path: &Path) -> Result<(), NodeError> {
-    let config = NodeConfig::load(config_path)?;
+    let mut config = NodeConfig::load(config_path)?;
+    // The admin API always wants a token: with none configured, the node makes one.
+    let made_token =
+        crate::admin_token::ensure(&mut config).map_err(|e| NodeError::Other(e.to_string()))?;
     let listen = config.node.listen;
     let node = Node::build(config)?;
     let running = start(node, listen).await?;
     println!("twinsync node serving at {}", running.url());
+    if let Some(file) = made_token {
+        println!(
+            "  admin token: in {} (the CLI reads it from there)",
+            file.display()
+        );
+    }
     println!("  webhooks: {}/webhooks/jira/<instance>", running.url());
     println!("  status:   {}/api/status", running.url());
     let _ = tokio::signal::ctrl_c().await;

@@ -87,7 +87,7 @@ impl PairConfig {
             instance_b: "b".into(),
             rule_a,
             rule_b,
-            webhook_secret: "s3cret".into(),
+            webhook_secret: "s3cret-s3cret-s3cret".into(),
             extra_config_a: String::new(),
             extra_config_b: String::new(),
             budget_a: None,
@@ -227,7 +227,7 @@ impl Demo {
         let data_dir = std::path::absolute(&opts.data_dir).map_err(setup("data directory"))?;
         // A fresh store each run: the simulators start from their seed every time.
         let _ = std::fs::remove_dir_all(&data_dir);
-        std::fs::create_dir_all(data_dir.join("rules")).map_err(setup("data directory"))?;
+        crate::private_fs::create_dir(&data_dir.join("rules")).map_err(setup("data directory"))?;
         let (rule_a, rule_b) = (
             data_dir.join("rules/support.wasm"),
             data_dir.join("rules/dev.wasm"),
@@ -241,14 +241,19 @@ impl Demo {
             side_b: "dev".into(),
             instance_a: "cloud".into(),
             instance_b: "dc".into(),
-            webhook_secret: "demo".into(),
+            webhook_secret: "demo-webhook-secret".into(),
             ..PairConfig::new(data_dir.clone(), rule_a, rule_b)
         }
         .toml(&a, &b);
         let config_path = data_dir.join("twinsync.toml");
-        std::fs::write(&config_path, &text).map_err(setup("writing the config"))?;
-        let config = NodeConfig::parse(&text, &config_path, data_dir.clone())
+        // The config holds the demo's webhook secret: private like the rest of the directory.
+        crate::private_fs::create_file(&config_path)
+            .and_then(|mut f| std::io::Write::write_all(&mut f, text.as_bytes()))
+            .map_err(setup("writing the config"))?;
+        let mut config = NodeConfig::parse(&text, &config_path, data_dir.clone())
             .map_err(setup("the demo config"))?;
+        // Like `twinsync node`, the demo's admin API wants the token the node makes.
+        crate::admin_token::ensure(&mut config).map_err(setup("the admin token"))?;
         let node = Node::build(config).map_err(setup("building the node"))?;
         let listen = std::net::SocketAddr::from(([127, 0, 0, 1], opts.node_port));
         let node = daemon::start(node, listen)
@@ -261,7 +266,10 @@ impl Demo {
             http: reqwest::Client::new(),
         };
         for (sim, instance) in [(&demo.a, "cloud"), (&demo.b, "dc")] {
-            let url = format!("{}/webhooks/jira/{instance}?secret=demo", demo.node.url());
+            let url = format!(
+                "{}/webhooks/jira/{instance}?secret=demo-webhook-secret",
+                demo.node.url()
+            );
             demo.call(sim, reqwest::Method::POST, "/rest/webhooks/1.0/webhook", Some(json!({
                 "name": "twinsync demo",
                 "url": url,
@@ -321,10 +329,17 @@ impl Demo {
             self.b.token()
         );
         println!(
-            "  node                    {}   status: {}/api/status",
+            "  node                    {}   status: {}/api/status (with the admin token)",
             self.node.url(),
             self.node.url()
         );
+        if let Some(token) = &self.node.node.admin_token {
+            // The token rides in the fragment, which the browser never sends to a server.
+            println!(
+                "  admin page              {}/#token={token}",
+                self.node.url()
+            );
+        }
         println!();
         println!("Connection `support-to-dev`: Cloud project SUP <-> Data Center project DEV.");
         println!(

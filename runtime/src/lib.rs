@@ -6,6 +6,7 @@
 //! alone and shares no types with the Jira client.
 
 pub mod admin_client;
+pub mod admin_token;
 pub mod commands;
 pub mod config;
 pub mod daemon;
@@ -15,6 +16,7 @@ pub mod jira;
 pub mod metrics;
 pub mod model;
 pub mod peer;
+pub mod private_fs;
 pub mod rules;
 pub mod server;
 pub mod sim;

@@ -108,7 +108,8 @@ struct NodeArgs {
     /// The node's config: its `listen` address and admin token [default: twinsync.toml].
     #[arg(short, long)]
     config: Option<PathBuf>,
-    /// The node's URL, instead of the config's `listen` (token: TWINSYNC_ADMIN_TOKEN or the config).
+    /// The node's URL, instead of the config's `listen` (token: TWINSYNC_ADMIN_TOKEN, else the
+    /// config's admin_token or the one the node made in its data directory).
     #[arg(long, value_name = "URL")]
     node: Option<String>,
 }
@@ -156,9 +157,14 @@ enum ConnectionCommand {
         #[arg(short, long, default_value = "twinsync.toml")]
         config: PathBuf,
     },
-    /// Pair with the peer node that printed CODE (its node must be running).
+    /// Pair with the peer node that made an invitation code (its node must be running).
+    /// The code is read from standard input, or from --code-file.
     Accept {
-        code: String,
+        /// Read the code from this file instead of standard input.
+        #[arg(long, value_name = "FILE", conflicts_with = "code")]
+        code_file: Option<PathBuf>,
+        /// The code itself; avoid: other users see it in `ps`, and it stays in shell history.
+        code: Option<String>,
         #[arg(short, long, default_value = "twinsync.toml")]
         config: PathBuf,
     },
@@ -231,9 +237,12 @@ fn main() -> ExitCode {
 fn init_tracing() {
     let filter = tracing_subscriber::EnvFilter::try_from_env("TWINSYNC_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    // A log file or a pipe gets plain text: colour codes would split its fields.
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .with_ansi(ansi)
         .init();
 }
 
@@ -444,7 +453,12 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             println!("{code}");
             Ok(ExitCode::SUCCESS)
         }
-        Command::Connection(ConnectionCommand::Accept { code, config }) => {
+        Command::Connection(ConnectionCommand::Accept {
+            code_file,
+            code,
+            config,
+        }) => {
+            let code = invitation_code(code, code_file.as_deref())?;
             let config = twinsync::config::NodeConfig::load(&config)?;
             let store = twinsync::peer::enroll::open_store(&config)?;
             let peer =
@@ -456,6 +470,56 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+/// The invitation code for `connection accept`: from a file, the command line (with a
+/// warning), or standard input (prompting when it is a terminal).
+fn invitation_code(arg: Option<String>, file: Option<&std::path::Path>) -> anyhow::Result<String> {
+    use std::io::{IsTerminal, Read};
+    // A code is a few hundred bytes; reading stops well past that.
+    const MAX_CODE_BYTES: u64 = 64 << 10;
+    let (text, from) = match (arg, file) {
+        (Some(code), _) => {
+            eprintln!(
+                "warning: a code on the command line is visible to other users (ps) and stays \
+                 in shell history; pipe it in instead: twinsync connection accept < code.txt"
+            );
+            (code, "the command line".to_string())
+        }
+        (None, Some(path)) => {
+            let mut text = String::new();
+            std::fs::File::open(path)
+                .and_then(|f| f.take(MAX_CODE_BYTES).read_to_string(&mut text))
+                .with_context(|| {
+                    format!("cannot read the invitation code from {}", path.display())
+                })?;
+            (text, path.display().to_string())
+        }
+        (None, None) => {
+            let stdin = std::io::stdin();
+            let mut text = String::new();
+            if stdin.is_terminal() {
+                eprint!("paste the invitation code, then press Enter: ");
+                stdin
+                    .read_line(&mut text)
+                    .context("cannot read the invitation code")?;
+            } else {
+                stdin
+                    .lock()
+                    .take(MAX_CODE_BYTES)
+                    .read_to_string(&mut text)
+                    .context("cannot read the invitation code from standard input")?;
+            }
+            (text, "standard input".to_string())
+        }
+    };
+    let code = text.trim();
+    if code.is_empty() {
+        anyhow::bail!(
+            "no invitation code in {from}: give it on standard input or with --code-file"
+        );
+    }
+    Ok(code.to_string())
 }
 
 /// Prints an admin API answer as JSON or through `table`.

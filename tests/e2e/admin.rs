@@ -60,7 +60,7 @@ async fn the_admin_api_wants_its_token_when_one_is_set() {
     w.stop_node().await;
     w.config = w.config.replacen(
         "workers = 2",
-        "workers = 2\nadmin_token = { value = \"s3cret-admin\" }",
+        "workers = 2\nadmin_token = { value = \"s3cret-admin-token\" }",
         1,
     );
     w.start_node().await;
@@ -84,14 +84,14 @@ async fn the_admin_api_wants_its_token_when_one_is_set() {
         assert_eq!(none.status().as_u16(), 401, "{path} without a token");
         let wrong = http
             .get(format!("{url}{path}"))
-            .bearer_auth("s3cret-admiN")
+            .bearer_auth("s3cret-admin-tokeN")
             .send()
             .await
             .expect("reach");
         assert_eq!(wrong.status().as_u16(), 401, "{path} with a wrong token");
         let right = http
             .get(format!("{url}{path}"))
-            .bearer_auth("s3cret-admin")
+            .bearer_auth("s3cret-admin-token")
             .send()
             .await
             .expect("reach");
@@ -120,35 +120,35 @@ async fn the_admin_api_wants_its_token_when_one_is_set() {
     // Malformed requests get a clear 4xx, with the token.
     let bad_state = http
         .get(format!("{url}/api/events?state=sideways"))
-        .bearer_auth("s3cret-admin")
+        .bearer_auth("s3cret-admin-token")
         .send()
         .await
         .expect("reach");
     assert_eq!(bad_state.status().as_u16(), 400);
     let bad_id = http
         .post(format!("{url}/api/events/not-a-number/retry"))
-        .bearer_auth("s3cret-admin")
+        .bearer_auth("s3cret-admin-token")
         .send()
         .await
         .expect("reach");
     assert_eq!(bad_id.status().as_u16(), 400);
     let missing = http
         .post(format!("{url}/api/events/999999/retry"))
-        .bearer_auth("s3cret-admin")
+        .bearer_auth("s3cret-admin-token")
         .send()
         .await
         .expect("reach");
     assert_eq!(missing.status().as_u16(), 404);
     let unknown = http
         .post(format!("{url}/api/connections/nope/pause"))
-        .bearer_auth("s3cret-admin")
+        .bearer_auth("s3cret-admin-token")
         .send()
         .await
         .expect("reach");
     assert_eq!(unknown.status().as_u16(), 404);
     // Webhooks keep their own secret, not the admin token.
     let hook = http
-        .post(format!("{url}/webhooks/jira/a?secret=s3cret"))
+        .post(format!("{url}/webhooks/jira/a?secret=s3cret-s3cret-s3cret"))
         .body("{}")
         .send()
         .await
@@ -318,7 +318,7 @@ async fn the_cli_works_over_the_admin_api_with_tables_and_json() {
     w.stop_node().await;
     w.config = w.config.replacen(
         "workers = 2",
-        "workers = 2\nadmin_token = { value = \"cli-token\" }",
+        "workers = 2\nadmin_token = { value = \"cli-token-0123456789\" }",
         1,
     );
     w.start_node().await;
@@ -341,7 +341,7 @@ async fn the_cli_works_over_the_admin_api_with_tables_and_json() {
             .collect()
     };
 
-    let (ok, out, err) = run(with(&["status", "--json"]), Some("cli-token"))
+    let (ok, out, err) = run(with(&["status", "--json"]), Some("cli-token-0123456789"))
         .await
         .expect("join");
     assert!(ok, "{err}");
@@ -353,7 +353,7 @@ async fn the_cli_works_over_the_admin_api_with_tables_and_json() {
             .is_some(),
         "{status}"
     );
-    let (ok, out, err) = run(with(&["status"]), Some("cli-token"))
+    let (ok, out, err) = run(with(&["status"]), Some("cli-token-0123456789"))
         .await
         .expect("join");
     assert!(ok, "{err}");
@@ -364,35 +364,41 @@ async fn the_cli_works_over_the_admin_api_with_tables_and_json() {
     assert!(!ok, "no token: refused");
     assert!(err.contains("401") && err.contains("admin token"), "{err}");
 
-    let (ok, out, err) = run(with(&["connection", "pause", "ab"]), Some("cli-token"))
-        .await
-        .expect("join");
+    let (ok, out, err) = run(
+        with(&["connection", "pause", "ab"]),
+        Some("cli-token-0123456789"),
+    )
+    .await
+    .expect("join");
     assert!(ok, "{err}");
     assert!(out.contains("ab paused"), "{out}");
-    let (_, out, _) = run(with(&["connection", "list"]), Some("cli-token"))
+    let (_, out, _) = run(with(&["connection", "list"]), Some("cli-token-0123456789"))
         .await
         .expect("join");
     assert!(out.contains("paused") && out.contains("a@a:"), "{out}");
     let (ok, out, err) = run(
         with(&["connection", "resume", "ab", "--json"]),
-        Some("cli-token"),
+        Some("cli-token-0123456789"),
     )
     .await
     .expect("join");
     assert!(ok, "{err}");
     let resumed: serde_json::Value = serde_json::from_str(&out).expect("JSON");
     assert_eq!(resumed["state"], "active");
-    let (ok, _, err) = run(with(&["connection", "pause", "nope"]), Some("cli-token"))
-        .await
-        .expect("join");
+    let (ok, _, err) = run(
+        with(&["connection", "pause", "nope"]),
+        Some("cli-token-0123456789"),
+    )
+    .await
+    .expect("join");
     assert!(!ok && err.contains("no connection named"), "{err}");
 
-    let (ok, out, err) = run(with(&["errors"]), Some("cli-token"))
+    let (ok, out, err) = run(with(&["errors"]), Some("cli-token-0123456789"))
         .await
         .expect("join");
     assert!(ok, "{err}");
     assert_eq!(out, "no failed events\n");
-    let (ok, _, err) = run(with(&["retry", "999999"]), Some("cli-token"))
+    let (ok, _, err) = run(with(&["retry", "999999"]), Some("cli-token-0123456789"))
         .await
         .expect("join");
     assert!(!ok && err.contains("404"), "{err}");

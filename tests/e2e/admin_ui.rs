@@ -35,7 +35,7 @@ async fn the_admin_page_in_a_browser() {
     w.stop_node().await;
     w.config = w.config.replacen(
         "workers = 2",
-        "workers = 2\nadmin_token = { value = \"browser-s3cret\" }",
+        "workers = 2\nadmin_token = { value = \"browser-s3cret-token\" }",
         1,
     );
     w.start_node().await;
@@ -51,7 +51,7 @@ async fn the_admin_page_in_a_browser() {
         .env("FIXED_RULE", twinsync_e2e::rule("basic"))
         .env("CANDIDATE_RULE", twinsync_e2e::rule("confidential"))
         .env("SCREENSHOTS", &shots)
-        .env("ADMIN_TOKEN", "browser-s3cret")
+        .env("ADMIN_TOKEN", "browser-s3cret-token")
         .env("CHROMIUM", &chromium);
     // The node runs on this test's runtime: wait for the browser off its workers.
     let out = tokio::task::spawn_blocking(move || cmd.output())

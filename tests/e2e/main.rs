@@ -2,6 +2,7 @@
 
 mod admin;
 mod admin_ui;
+mod guard;
 mod jira;
 mod lab;
 mod many;

@@ -79,7 +79,7 @@ peer_listen = "127.0.0.1:{port}"
 url = "{url}"
 flavour = "{flavour_name}"
 {user}token = {{ value = "{token}" }}
-webhook_secret = {{ value = "s3cret" }}
+webhook_secret = {{ value = "s3cret-s3cret-s3cret" }}
 
 [[connection]]
 name = "ab"
@@ -127,7 +127,7 @@ rule = "{rule}"
                 "/rest/webhooks/1.0/webhook",
                 json!({
                     "name": format!("twinsync process {node_url}"),
-                    "url": format!("{node_url}/webhooks/jira/{instance}?secret=s3cret"),
+                    "url": format!("{node_url}/webhooks/jira/{instance}?secret=s3cret-s3cret-s3cret"),
                     "events": ["jira:issue_created", "jira:issue_updated", "comment_created"],
                     "excludeBody": false
                 }),
@@ -147,7 +147,10 @@ rule = "{rule}"
         let running = daemon::start(node, "127.0.0.1:0".parse().expect("addr"))
             .await
             .expect("node starts");
-        let url = format!("{}/webhooks/jira/{instance}?secret=s3cret", running.url());
+        let url = format!(
+            "{}/webhooks/jira/{instance}?secret=s3cret-s3cret-s3cret",
+            running.url()
+        );
         let answer = self
             .client
             .post(
@@ -923,6 +926,24 @@ fn cli(args: &[&str], config: &Path) -> std::process::Output {
         .expect("the CLI runs")
 }
 
+/// Like [`cli`], with `input` on standard input.
+fn cli_with_input(args: &[&str], config: &Path, input: &str) -> std::process::Output {
+    use std::io::Write;
+    let mut child = Command::new(twinsync_e2e::twinsync_binary())
+        .args(args)
+        .arg("-c")
+        .arg(config)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the CLI runs");
+    if let Some(mut stdin) = child.stdin.take() {
+        stdin.write_all(input.as_bytes()).expect("write the code");
+    }
+    child.wait_with_output().expect("the CLI ends")
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_node_processes_pair_through_the_cli_and_sync_an_issue() {
     let a = Org::prepared("a").await;
@@ -937,7 +958,8 @@ async fn two_node_processes_pair_through_the_cli_and_sync_an_issue() {
         String::from_utf8_lossy(&out.stderr)
     );
     let code = String::from_utf8_lossy(&out.stdout).trim().to_string();
-    let out = cli(&["connection", "accept", &code], &config_b);
+    // The code goes in on standard input: never in argv, where `ps` and the history see it.
+    let out = cli_with_input(&["connection", "accept"], &config_b, &code);
     assert!(
         out.status.success(),
         "{}",
@@ -949,10 +971,29 @@ async fn two_node_processes_pair_through_the_cli_and_sync_an_issue() {
     let data_b = b.dir.path().join("data").display().to_string();
     let data_c = b.dir.path().join("other-data").display().to_string();
     std::fs::write(&config_c, text_b.replace(&data_b, &data_c)).expect("config c");
-    let again = cli(&["connection", "accept", &code], &config_c);
+    let code_file = b.dir.path().join("code.txt");
+    std::fs::write(&code_file, format!("{code}\n")).expect("code file");
+    let code_file = code_file.display().to_string();
+    let again = cli(
+        &["connection", "accept", "--code-file", &code_file],
+        &config_c,
+    );
     assert!(!again.status.success());
     let stderr = String::from_utf8_lossy(&again.stderr);
     assert!(stderr.contains("already used"), "{stderr}");
+    // On the command line it still works, with a warning that says why not to.
+    let argv = cli(&["connection", "accept", &code], &config_c);
+    let stderr = String::from_utf8_lossy(&argv.stderr);
+    assert!(
+        stderr.contains("visible to other users") && stderr.contains("already used"),
+        "{stderr}"
+    );
+    let none = cli_with_input(&["connection", "accept"], &config_c, "\n");
+    let stderr = String::from_utf8_lossy(&none.stderr);
+    assert!(
+        !none.status.success() && stderr.contains("no invitation code in standard input"),
+        "{stderr}"
+    );
 
     // A forged request to A's node process is refused, and the node says so in its log.
     let stranger_dir = tempfile::tempdir().expect("tempdir");

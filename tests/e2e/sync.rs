@@ -98,7 +98,10 @@ impl World {
             .await
             .expect("node starts");
         for (client, instance) in [(&self.ca, "a"), (&self.cb, "b")] {
-            let url = format!("{}/webhooks/jira/{instance}?secret=s3cret", running.url());
+            let url = format!(
+                "{}/webhooks/jira/{instance}?secret=s3cret-s3cret-s3cret",
+                running.url()
+            );
             let answer = client
                 .post(
                     "/rest/webhooks/1.0/webhook",
@@ -655,7 +658,7 @@ async fn webhooks_need_the_secret_and_bad_ones_change_nothing() {
         .expect("reach");
     assert_eq!(none.status().as_u16(), 401);
     let garbage = http
-        .post(format!("{url}/webhooks/jira/a?secret=s3cret"))
+        .post(format!("{url}/webhooks/jira/a?secret=s3cret-s3cret-s3cret"))
         .body("{not json")
         .send()
         .await
@@ -667,7 +670,9 @@ async fn webhooks_need_the_secret_and_bad_ones_change_nothing() {
         "the error names the instance: {text}"
     );
     let unknown = http
-        .post(format!("{url}/webhooks/jira/zz?secret=s3cret"))
+        .post(format!(
+            "{url}/webhooks/jira/zz?secret=s3cret-s3cret-s3cret"
+        ))
         .json(&body)
         .send()
         .await

@@ -81,7 +81,7 @@ impl Pair {
                     "/rest/webhooks/1.0/webhook",
                     json!({
                         "name": "twinsync",
-                        "url": format!("{node_url}/webhooks/jira/{instance}?secret=s3cret"),
+                        "url": format!("{node_url}/webhooks/jira/{instance}?secret=s3cret-s3cret-s3cret"),
                         "events": ["jira:issue_created", "jira:issue_updated", "jira:issue_deleted",
                                    "comment_created", "comment_updated", "comment_deleted"],
                         "excludeBody": false

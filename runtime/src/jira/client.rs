@@ -222,7 +222,8 @@ impl Download {
             site: site.clone(),
             source,
         };
-        let mut f = tokio::fs::File::create(path)
+        // Spooled attachments are the node's data: 0600.
+        let mut f = crate::private_fs::create_file_async(path)
             .await
             .map_err(|e| io(&self.site, e))?;
         let mut n = 0u64;

@@ -20,7 +20,7 @@ pub fn identity(config: &NodeConfig) -> Result<Identity, PeerError> {
 /// The node's store, creating its data directory: pairing may come before the first start.
 pub fn open_store(config: &NodeConfig) -> Result<Store, PeerError> {
     let data_dir = config.resolve_path(&config.node.data_dir);
-    std::fs::create_dir_all(&data_dir)
+    crate::private_fs::create_dir(&data_dir)
         .map_err(|e| PeerError::Other(format!("cannot create {}: {e}", data_dir.display())))?;
     Ok(Store::open(&data_dir.join("twinsync.db"))?)
 }

@@ -38,7 +38,7 @@ impl Identity {
         let io = |path: &Path, e: std::io::Error| {
             PeerError::Identity(format!("{}: {e}", path.display()))
         };
-        std::fs::create_dir_all(dir).map_err(|e| io(dir, e))?;
+        crate::private_fs::create_dir(dir).map_err(|e| io(dir, e))?;
         let key_path = dir.join(KEY_FILE);
         let (cert_path, tls_key_path) = (dir.join(CERT_FILE), dir.join(TLS_KEY_FILE));
         if !key_path.exists() {

@@ -186,7 +186,9 @@ impl PeerLinks {
             .unwrap_or("application/octet-stream")
             .to_string();
         let io = |e: std::io::Error| FetchError::Transient(format!("{}: {e}", dest.display()));
-        let mut file = tokio::fs::File::create(dest).await.map_err(io)?;
+        let mut file = crate::private_fs::create_file_async(dest)
+            .await
+            .map_err(io)?;
         let mut total = 0u64;
         loop {
             let chunk = resp

@@ -595,6 +595,9 @@ impl LoadedRule {
         };
         let mut store = Store::new(&self.engine, state);
         store.limiter(|s| &mut s.limiter);
+        // Bounds what the host copies out of the guest (the answer, a log line) by the output
+        // cap, before the copy: entries of one list may all point at one large buffer.
+        store.set_hostcall_fuel(hostcall_fuel(limits));
         let id = self.id.clone();
         let result = match store.set_fuel(limits.fuel) {
             Err(e) => Err(CallError::Invalid {
@@ -655,6 +658,12 @@ impl LoadedRule {
                 limit: LimitHit::Memory(limits.memory_bytes),
             };
         }
+        if format!("{e:#}").contains(HOSTCALL_FUEL_EXHAUSTED) {
+            return CallError::Limit {
+                id,
+                limit: LimitHit::Output(limits.output_bytes),
+            };
+        }
         match e.downcast_ref::<Trap>() {
             Some(Trap::OutOfFuel) => CallError::Limit {
                 id,
@@ -676,4 +685,14 @@ impl LoadedRule {
             },
         }
     }
+}
+
+/// wasmtime's words when a call's hostcall fuel runs out (its error type is private).
+const HOSTCALL_FUEL_EXHAUSTED: &str = "fuel allocated for hostcalls has been exhausted";
+
+/// Bytes the host may copy out of the guest per call. The host form of an answer is larger
+/// than its text (a string costs 24 bytes beside its text, a record its fields), so this
+/// is a small multiple of the output cap; the exact text cap is checked after the copy.
+fn hostcall_fuel(limits: &RuleLimits) -> usize {
+    limits.output_bytes.saturating_mul(4).max(64 << 10)
 }

@@ -11,7 +11,8 @@ pub struct RuleLimits {
     pub fuel: u64,
     /// Linear memory a call may grow to, in bytes.
     pub memory_bytes: usize,
-    /// Size of the replica or changes a call may return, in bytes of text.
+    /// Size of the replica or changes a call may return, in bytes of text; the host copies
+    /// at most four times this out of the guest before it checks.
     pub output_bytes: usize,
     /// Bytes of `log` lines kept per call; the rest is dropped with a marker.
     pub log_bytes: usize,

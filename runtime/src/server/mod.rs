@@ -4,6 +4,7 @@
 //! webhooks and `peer` the node-to-node protocol (its own listener).
 
 mod admin;
+mod host;
 mod metrics;
 pub mod peer;
 mod webhook;
@@ -21,12 +22,20 @@ use subtle::ConstantTimeEq;
 use crate::sync::node::Node;
 
 pub use admin::status_json;
+pub use host::AdminHosts;
 
 /// Candidate rule modules may be large (an interpreted-language rule is tens of MB).
 const MAX_CANDIDATE_BYTES: usize = 128 << 20;
 
-/// The router for a node.
-pub fn router(node: Arc<Node>) -> Router {
+/// What the admin check needs: the node (its token) and the hosts it answers to.
+#[derive(Clone)]
+struct AdminGuard {
+    node: Arc<Node>,
+    hosts: Arc<AdminHosts>,
+}
+
+/// The router for a node; its admin API answers only to `hosts`.
+pub fn router(node: Arc<Node>, hosts: AdminHosts) -> Router {
     let admin = Router::new()
         .route("/api/status", get(admin::status))
         .route("/api/events", get(admin::events))
@@ -44,7 +53,10 @@ pub fn router(node: Arc<Node>) -> Router {
         .route("/api/openapi.json", get(openapi))
         .route("/metrics", get(metrics::metrics))
         .route_layer(axum::middleware::from_fn_with_state(
-            node.clone(),
+            AdminGuard {
+                node: node.clone(),
+                hosts: Arc::new(hosts),
+            },
             require_admin,
         ));
     Router::new()
@@ -57,13 +69,32 @@ pub fn router(node: Arc<Node>) -> Router {
         .with_state(node)
 }
 
-/// The admin API and `/metrics` need `Authorization: Bearer <admin token>` when the node
-/// has one (it must, unless it listens on loopback only).
+/// The admin API and `/metrics` answer only to the node's own hosts, and need
+/// `Authorization: Bearer <admin token>` when the node has one (it must, unless it listens
+/// on loopback only).
 async fn require_admin(
-    State(node): State<Arc<Node>>,
+    State(AdminGuard { node, hosts }): State<AdminGuard>,
     request: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> Response {
+    let host = request
+        .headers()
+        .get(axum::http::header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .or_else(|| request.uri().authority().map(|a| a.as_str()))
+        .unwrap_or("");
+    if !hosts.allows(host) {
+        tracing::warn!(host = %host.escape_debug(), path = %request.uri().path(),
+            "admin request refused: its Host is not an address this node listens on nor a name \
+             in node.admin_hosts (DNS rebinding?)");
+        return error(
+            StatusCode::MISDIRECTED_REQUEST,
+            format!(
+                "this node's admin API does not answer to Host {host:?}; an operator can add \
+                 the name to node.admin_hosts"
+            ),
+        );
+    }
     if request.method() != axum::http::Method::GET && cross_site(request.headers()) {
         tracing::warn!(path = %request.uri().path(), "cross-site admin request refused");
         return error(

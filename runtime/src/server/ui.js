@@ -2,6 +2,13 @@
 "use strict";
 const $ = (sel) => document.querySelector(sel);
 const token = $("#token");
+// A URL the node printed may carry the token in its fragment (never sent to a server):
+// keep it for this tab and take it out of the address bar and history.
+const fromUrl = new URLSearchParams(location.hash.slice(1)).get("token");
+if (fromUrl) {
+  sessionStorage.setItem("twinsync-admin-token", fromUrl);
+  history.replaceState(null, "", location.pathname + location.search);
+}
 token.value = sessionStorage.getItem("twinsync-admin-token") || "";
 token.addEventListener("change", () => { sessionStorage.setItem("twinsync-admin-token", token.value); refresh(); });
 

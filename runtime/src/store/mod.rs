@@ -30,6 +30,11 @@ pub enum StoreError {
         path: PathBuf,
         source: rusqlite::Error,
     },
+    #[error("store {path}: cannot make it private to the node's user: {source}")]
+    Private {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error(
         "store {path} has schema version {found}, newer than this node knows ({known}); \
          upgrade twinsync"
@@ -69,6 +74,17 @@ impl Store {
             path: path.to_path_buf(),
             source,
         };
+        // The file exists 0600 before SQLite opens it, so its WAL and shm files get 0600 too.
+        let private = |source| StoreError::Private {
+            path: path.to_path_buf(),
+            source,
+        };
+        crate::private_fs::touch_file(path).map_err(private)?;
+        for suffix in ["-wal", "-shm"] {
+            let mut side = path.as_os_str().to_owned();
+            side.push(suffix);
+            crate::private_fs::tighten_if_present(Path::new(&side)).map_err(private)?;
+        }
         let conn = Connection::open(path).map_err(open_err)?;
         // WAL: readers never block the writer; NORMAL sync is durable across process crashes.
         conn.pragma_update(None, "journal_mode", "WAL")

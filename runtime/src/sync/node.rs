@@ -52,14 +52,30 @@ impl Node {
     /// Opens the store, loads every side's rule (a rule that fails to load leaves its
     /// side's events failing with the reason until the file is fixed), and builds the clients.
     pub fn build(config: NodeConfig) -> Result<Arc<Node>, NodeError> {
+        // The secrets that guard doors first: a weak one stops the node before it makes anything.
+        let admin_token = match &config.node.admin_token {
+            Some(t) => Some(t.resolve_strong("node.admin_token", &config.base_dir)?),
+            None => None,
+        };
+        let mut webhook_secrets = BTreeMap::new();
+        for (name, inst) in &config.instances {
+            let secret = match &inst.webhook_secret {
+                Some(s) => Some(s.resolve_strong(
+                    &format!("instances.{name}.webhook_secret"),
+                    &config.base_dir,
+                )?),
+                None => None,
+            };
+            webhook_secrets.insert(name.clone(), secret);
+        }
         let data_dir = config.resolve_path(&config.node.data_dir);
-        std::fs::create_dir_all(&data_dir).map_err(|source| NodeError::DataDir {
+        crate::private_fs::create_dir(&data_dir).map_err(|source| NodeError::DataDir {
             path: data_dir.clone(),
             source,
         })?;
         let store = Arc::new(Store::open(&data_dir.join("twinsync.db"))?);
         let spool = data_dir.join("spool");
-        create_private_dir(&spool).map_err(|source| NodeError::DataDir {
+        crate::private_fs::create_dir(&spool).map_err(|source| NodeError::DataDir {
             path: spool.clone(),
             source,
         })?;
@@ -74,7 +90,6 @@ impl Node {
         let registry = RuleRegistry::new(engine);
 
         let mut clients = BTreeMap::new();
-        let mut webhook_secrets = BTreeMap::new();
         for (name, inst) in &config.instances {
             let token = inst
                 .token
@@ -108,13 +123,6 @@ impl Node {
                 source: Box::new(source),
             })?;
             clients.insert(name.clone(), Arc::new(client));
-            let secret = match &inst.webhook_secret {
-                Some(s) => {
-                    Some(s.resolve(&format!("instance {name} webhook secret"), &config.base_dir)?)
-                }
-                None => None,
-            };
-            webhook_secrets.insert(name.clone(), secret);
         }
 
         let mut sides = Vec::new();
@@ -179,10 +187,6 @@ impl Node {
             pipeline = pipeline.with_peers(p.clone());
         }
         let pipeline = Arc::new(pipeline);
-        let admin_token = match &config.node.admin_token {
-            Some(t) => Some(t.resolve("node admin token", &config.base_dir)?),
-            None => None,
-        };
         Ok(Arc::new(Node {
             config,
             store,
@@ -219,17 +223,6 @@ impl Node {
                 }
             })
     }
-}
-
-/// A directory only the node's user can read: attachment bytes pass through it.
-fn create_private_dir(dir: &std::path::Path) -> std::io::Result<()> {
-    std::fs::create_dir_all(dir)?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))?;
-    }
-    Ok(())
 }
 
 impl From<ConfigError> for NodeError {
