@@ -399,6 +399,8 @@ async fn the_data_directory_is_private_to_the_node_user() {
 /// Runs `twinsync rules test RULE` as its own process; returns whether it succeeded, its
 /// stderr and its peak resident memory in KiB (from `wait4`, for this child alone).
 #[cfg(unix)]
+// The child is reaped by `wait4` (for its rusage), which clippy cannot see.
+#[allow(clippy::zombie_processes)]
 fn rules_test_peak(rule: &Path) -> (bool, String, i64) {
     use std::os::unix::process::ExitStatusExt;
     let stderr_path = tempfile::NamedTempFile::new().expect("temp file");
