@@ -595,3 +595,88 @@ async fn a_peer_answering_with_redirects_is_never_followed() {
         "no bytes were uploaded into A's Jira"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hostile_peer_written_in_python_is_refused_and_its_honest_ack_accepted() {
+    capture_logs();
+    let (a, b) = paired().await;
+    let key_a = create_synced(&a, "Checked by a second implementation").await;
+    let key_b = wait_for("the twin acked back to A", || async {
+        twin_on_a(&a, &key_a)
+    })
+    .await;
+    let (jira_a, jira_b) = (jira_state(&a.sim, &[&key_a]), jira_state(&b.sim, &[&key_b]));
+    let events_b = all_events(&b);
+
+    let scenario = json!({
+        "node": {
+            "url": a.peer_url(),
+            "cert_fingerprint": a.identity().cert_fingerprint(),
+            "public_key": a.identity().public_key(),
+        },
+        "peer_key_file": b.dir.path().join("data/peer/identity.pk8"),
+        "peer_public_key": b.identity().public_key(),
+        "honest_ack": {"connection": "ab", "origin_key": key_a, "twin_key": key_b},
+        "forged_acks": [
+            {"ack": {"connection": "ab", "origin_key": "SUP-2", "twin_key": "DEV-9"},
+             "reason": "this side never sent SUP-2"},
+            {"ack": {"connection": "ab", "origin_key": key_a, "twin_key": "DEV-1"},
+             "reason": "already the twin of"},
+        ],
+    });
+    let file = a.dir.path().join("hostile-scenario.json");
+    std::fs::write(&file, scenario.to_string()).expect("scenario");
+    let script = twinsync_e2e::root().join("tests/hostile-peer/hostile_peer.py");
+    let python = crate::sim_client::venv_python();
+    let out = tokio::task::spawn_blocking(move || {
+        std::process::Command::new(python)
+            .arg(script)
+            .arg(file)
+            .output()
+            .expect("python runs")
+    })
+    .await
+    .expect("join");
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    assert!(
+        out.status.success(),
+        "the Python peer saw:\n{stdout}\n{stderr}"
+    );
+    assert_eq!(stdout.lines().count(), 8, "every case ran:\n{stdout}");
+
+    let peer_named = format!("{} of connection ab", b.peer_url());
+    logged(&[
+        "peer request refused",
+        &peer_named,
+        "this side never sent SUP-2",
+    ])
+    .await;
+    logged(&[
+        "peer request refused",
+        "addressed to another node",
+        b.identity().public_key(),
+    ])
+    .await;
+    assert_eq!(twin_on_a(&a, &key_a).as_deref(), Some(key_b.as_str()));
+    assert_eq!(
+        a.node()
+            .store
+            .twin_by_local("ab", "a", "SUP-2")
+            .expect("store"),
+        None
+    );
+    assert_eq!(
+        jira_state(&a.sim, &[&key_a]),
+        jira_a,
+        "nothing changed in A's Jira"
+    );
+    assert_eq!(
+        jira_state(&b.sim, &[&key_b]),
+        jira_b,
+        "nothing changed in B's Jira"
+    );
+    assert_eq!(all_events(&b), events_b, "nothing reached B");
+}
