@@ -306,10 +306,21 @@ impl PeerLinks {
                         Ok(resp) => {
                             let status = resp.status();
                             let text = resp.text().await.unwrap_or_default();
-                            Err((
-                                format!("peer {} answered {status}: {text}", peer.url),
-                                false,
-                            ))
+                            if status == reqwest::StatusCode::FORBIDDEN
+                                && item.path == ACK_PATH
+                                && text.contains("ack refused")
+                            {
+                                // The peer checked the ack against what it sent and will
+                                // refuse it again: kept, it would hold up every later delivery.
+                                tracing::error!(connection, peer = %peer.url, answer = %text,
+                                    "the peer refused an ack; dropped from the outbox");
+                                Ok(())
+                            } else {
+                                Err((
+                                    format!("peer {} answered {status}: {text}", peer.url),
+                                    false,
+                                ))
+                            }
                         }
                         Err(e) => Err((e.to_string(), false)),
                     }

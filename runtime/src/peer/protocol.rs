@@ -38,6 +38,10 @@ pub struct AckMessage {
     /// Copies the acking side made (or removed) of the sender's comments and attachments.
     #[serde(default)]
     pub items: Vec<ItemAck>,
+    /// The twin key this one replaces: the acking side made the twin again after its issue
+    /// there was deleted. The sender re-links only if it names the key it knows.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replaces: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

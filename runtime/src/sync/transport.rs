@@ -70,7 +70,8 @@ impl Pipeline {
         Ok(())
     }
 
-    /// This side made the twin of the peer's `origin_key`: the peer learns its key by ack.
+    /// This side made the twin of the peer's `origin_key`: the peer learns its key by ack,
+    /// and which key it replaces when this side made the twin again.
     pub(super) fn link_with_peer(
         &self,
         peers: &PeerLinks,
@@ -78,11 +79,17 @@ impl Pipeline {
         local_key: &str,
         origin_key: &str,
     ) -> Result<(), EventError> {
+        let replaces = self
+            .store
+            .twin_by_remote(&side.connection, &side.name, origin_key)?
+            .map(|t| t.local_key)
+            .filter(|k| k != local_key);
         peers.queue_ack(&AckMessage {
             connection: side.connection.clone(),
             origin_key: origin_key.to_string(),
             twin_key: Some(local_key.to_string()),
             items: Vec::new(),
+            replaces,
         })?;
         self.store
             .link_twin(&side.connection, &side.name, local_key, origin_key)?;
@@ -109,6 +116,7 @@ impl Pipeline {
                 copy_id: own.local_id.clone(),
                 removed: false,
             }],
+            replaces: None,
         })?;
         self.store
             .put_item_mapping(&side.connection, &side.name, kind, key, &own)?;
@@ -135,6 +143,7 @@ impl Pipeline {
                 copy_id: copy_id.to_string(),
                 removed: true,
             }],
+            replaces: None,
         })?;
         Ok(())
     }
@@ -220,6 +229,17 @@ pub fn apply_ack(
         }
         match &twin.remote_key {
             Some(known) if known == twin_key => {}
+            // The peer made the twin again (its issue was deleted) and names the old key: it
+            // moves a twin this side already shares with it, nothing more.
+            Some(known) if ack.replaces.as_deref() == Some(known.as_str()) => {
+                if let Some(other) = store.twin_by_remote(conn, name, twin_key)? {
+                    return refused(format!(
+                        "{twin_key} is already the twin of {}",
+                        other.local_key
+                    ));
+                }
+                link = Some(twin_key);
+            }
             Some(known) => {
                 return refused(format!(
                     "{key} is already the twin of {known}, not of {twin_key}"

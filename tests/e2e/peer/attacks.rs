@@ -680,3 +680,62 @@ async fn a_hostile_peer_written_in_python_is_refused_and_its_honest_ack_accepted
     );
     assert_eq!(all_events(&b), events_b, "nothing reached B");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_twin_made_again_is_relinked_and_a_refused_ack_holds_up_nothing() {
+    capture_logs();
+    let (a, b) = paired().await;
+    let key_a = create_synced(&a, "Deleted on B, then edited on A").await;
+    let key_b = wait_for("the twin acked back to A", || async {
+        twin_on_a(&a, &key_a)
+    })
+    .await;
+
+    // An ack A will refuse sits at the head of B's outbox: it must not hold up what follows.
+    let forged = json!({"connection": "ab", "origin_key": key_a, "twin_key": "DEV-1",
+                        "replaces": "DEV-999"});
+    b.node()
+        .store
+        .push_outbox("ab", ACK_PATH, &forged.to_string())
+        .expect("outbox");
+    let deleted = b.client.delete(&format!("/issue/{key_b}")).await;
+    assert!(deleted.status < 300, "{}", deleted.body);
+    let edit = a
+        .client
+        .put(
+            &format!("/issue/{key_a}"),
+            json!({"fields": {"summary": "Edited after the delete"}}),
+        )
+        .await;
+    assert!(edit.status < 300, "{}", edit.body);
+
+    // B makes the twin again and says which key it replaces; A re-links.
+    let again = wait_for("A re-linked to B's new twin", || async {
+        twin_on_a(&a, &key_a).filter(|k| *k != key_b)
+    })
+    .await;
+    let summary = b
+        .sim
+        .state()
+        .issues
+        .values()
+        .find(|i| i.key == again)
+        .map(|i| i.summary.clone());
+    assert_eq!(summary.as_deref(), Some("Edited after the delete"));
+    logged(&[
+        "peer request refused",
+        &key_a,
+        "already the twin of",
+        "DEV-1",
+    ])
+    .await;
+    logged(&[
+        "the peer refused an ack; dropped from the outbox",
+        &a.peer_url(),
+    ])
+    .await;
+    wait_for("B's outbox drained", || async {
+        (b.node().store.outbox_len("ab").ok()? == 0).then_some(())
+    })
+    .await;
+}
