@@ -116,7 +116,7 @@ pub struct Side {
 }
 
 /// Whether `key` (`PROJ-123`) is an issue key of `project`.
-pub fn in_project(key: &str, project: &str) -> bool {
+fn in_project(key: &str, project: &str) -> bool {
     key.rsplit_once('-').is_some_and(|(p, n)| {
         p.eq_ignore_ascii_case(project) && !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit())
     })
@@ -421,5 +421,27 @@ impl JiraSide {
             .search_page(jql, "key,updated,project", cursor, page_size)
             .await?;
         Ok((page.issues, page.next, page.total))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::in_project;
+
+    #[test]
+    fn a_key_is_in_its_project_only() {
+        assert!(in_project("SUP-1", "SUP"));
+        assert!(in_project("sup-12", "SUP"));
+        for (key, project) in [
+            ("DEV-1", "SUP"),
+            ("SUPX-1", "SUP"),
+            ("SUP-", "SUP"),
+            ("SUP-1a", "SUP"),
+            ("SUP", "SUP"),
+            ("A-SUP-1", "SUP"),
+            ("../SUP-1", "SUP"),
+        ] {
+            assert!(!in_project(key, project), "{key} in {project}");
+        }
     }
 }

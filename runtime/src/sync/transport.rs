@@ -201,9 +201,10 @@ enum ItemStep {
 }
 
 /// Applies a peer's ack to this side's rows: the twin's key on the peer, and the ids of the
-/// copies it made of (or removed for) this side's items. Only an ack for an issue of this
-/// side's project that this side sent, whose twin is unlinked or linked to the same key,
-/// and only for items this side sent, is applied; otherwise nothing of it is.
+/// copies it made of (or removed for) this side's items. Only an ack for an issue this side
+/// sent (so one of its project), whose twin is unlinked or linked to the same key (or names
+/// that key as the one it replaces), and only for items this side sent, is applied;
+/// otherwise nothing of it is.
 pub fn apply_ack(
     store: &crate::store::Store,
     side: &Side,
@@ -211,12 +212,8 @@ pub fn apply_ack(
 ) -> Result<(), AckError> {
     let refused = |m: String| Err(AckError::Refused(m));
     let (conn, name, key) = (&side.connection, &side.name, &ack.origin_key);
-    if !super::side::in_project(key, &side.project) {
-        return refused(format!(
-            "{key:?} is outside this side's project {}",
-            side.project
-        ));
-    }
+    // What this side sent was read through `JiraSide`, inside the side's project; a key's
+    // prefix alone would refuse a renamed project's old keys.
     let twin = store.twin_by_local(conn, name, key)?;
     let sent = store.was_sent_to_peer(conn, name, key, SentKind::Issue, "")?;
     let Some(twin) = twin.filter(|_| sent) else {

@@ -153,7 +153,7 @@ async fn a_forged_ack_takes_over_no_issue_and_nothing_is_applied_or_sent() {
         ),
         (
             json!({"connection": "ab", "origin_key": "DEV-2", "twin_key": "EVIL-1"}),
-            "outside this side's project SUP",
+            "this side never sent DEV-2",
         ),
         (
             json!({"connection": "ab", "origin_key": key_a, "twin_key": "DEV-2"}),
