@@ -145,8 +145,14 @@ async fn a_forged_ack_takes_over_no_issue_and_nothing_is_applied_or_sent() {
     let (events_a, events_b) = (all_events(&a), all_events(&b));
     let outbox_a = a.node().store.outbox_len("ab").expect("outbox");
 
+    // A row for an issue this side never sent (as when the outgoing rule skips it).
+    a.node().store.ensure_twin("ab", "a", "SUP-2").expect("row");
     // Each forged ack is correctly signed by the paired peer's own key: the peer is the attacker.
     let forged = [
+        (
+            json!({"connection": "ab", "origin_key": "SUP-2", "twin_key": "DEV-2"}),
+            "this side never sent SUP-2",
+        ),
         (
             json!({"connection": "ab", "origin_key": "SUP-1", "twin_key": "DEV-1"}),
             "this side never sent SUP-1",
@@ -194,6 +200,12 @@ async fn a_forged_ack_takes_over_no_issue_and_nothing_is_applied_or_sent() {
             "{key} is no twin"
         );
     }
+    let unsent = store.twin_by_local("ab", "a", "SUP-2").expect("store");
+    assert_eq!(
+        unsent.and_then(|t| t.remote_key),
+        None,
+        "SUP-2 stays unlinked"
+    );
     assert_eq!(twin_on_a(&a, &key_a).as_deref(), Some(key_b.as_str()));
     assert!(
         store
