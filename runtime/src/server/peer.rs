@@ -520,3 +520,29 @@ async fn attachment(
     )
         .into_response()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn acceptances_are_limited_per_address_and_per_node_within_a_window() {
+        let limiter = AcceptLimiter::default();
+        let t0 = Instant::now();
+        let ip = |n: u8| IpAddr::from([10, 0, 0, n]);
+        for _ in 0..ACCEPTS_PER_ADDRESS {
+            assert!(limiter.allow(ip(1), t0));
+        }
+        assert!(!limiter.allow(ip(1), t0), "one address over its share");
+        assert!(limiter.allow(ip(2), t0), "another address still may");
+        let mut n = 3;
+        while limiter.allow(ip(n), t0) {
+            n += 1;
+        }
+        assert!(!limiter.allow(ip(250), t0), "the node over its share");
+        assert!(
+            limiter.allow(ip(1), t0 + ACCEPT_WINDOW),
+            "a new window starts afresh"
+        );
+    }
+}
