@@ -2,7 +2,9 @@
 //! copied item ids over in process (see `Pipeline::deliver` and `link`); a remote one queues
 //! them for the peer node as replicas and acks, and fetches attachment bytes from the peer.
 //! Remote acks are queued before this side records its own row: a crash in between re-does
-//! the step (adopting what it made) and sends the same ack again, which is harmless.
+//! the step (adopting what it made) and sends the same ack again, which is harmless. A peer's
+//! ack is applied only for what this side sent it (`apply_ack`): acks name local issues, so a
+//! peer trusted with any could otherwise take over issues it was never shown.
 
 use super::envelope::Envelope;
 use super::pipeline::{EventError, Pipeline};
