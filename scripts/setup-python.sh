@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Creates .venv at the repository root with what the simulator's outside-client and
-# shape-conformance tests need: PyPI's `jira` client and `jsonschema`. Idempotent and
-# fast when already done.
+# shape-conformance tests need (PyPI's `jira` client and `jsonschema`) and the hostile peer
+# harness (`cryptography`, for its own Ed25519 signing). Idempotent and fast when already done.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 venv="$root/.venv"

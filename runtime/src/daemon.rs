@@ -109,9 +109,12 @@ async fn start_peer(
     let app = crate::server::peer::router(node.clone());
     let stop = shutdown.clone();
     tasks.push(tokio::spawn(async move {
-        let served = axum::serve(listener, app)
-            .with_graceful_shutdown(async move { stop.notified().await })
-            .await;
+        let served = axum::serve(
+            listener,
+            app.into_make_service_with_connect_info::<crate::peer::tls::PeerAddr>(),
+        )
+        .with_graceful_shutdown(async move { stop.notified().await })
+        .await;
         if let Err(e) = served {
             tracing::error!(error = %e, "peer HTTPS server stopped");
         }

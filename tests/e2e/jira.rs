@@ -637,3 +637,147 @@ async fn jira_budget_holds_under_50_concurrent_callers() {
     assert!(span >= Duration::from_millis(850), "50 calls in {span:?}");
     assert_eq!(h.count("GET", "/myself"), 50);
 }
+
+/// A plain-http server on loopback that records the `Authorization` header of every request.
+/// The requests a recording server saw: path and `Authorization` header.
+type Seen = Arc<Mutex<Vec<(String, Option<String>)>>>;
+
+async fn recording(app: axum::Router<()>, seen: Seen) -> u16 {
+    let app = app.layer(axum::middleware::from_fn(
+        move |req: axum::extract::Request, next: axum::middleware::Next| {
+            let seen = seen.clone();
+            async move {
+                let auth = req
+                    .headers()
+                    .get("authorization")
+                    .and_then(|v| v.to_str().ok())
+                    .map(str::to_string);
+                seen.lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .push((req.uri().path().to_string(), auth));
+                next.run(req).await
+            }
+        },
+    ));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    port
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_attachment_redirect_is_followed_without_credentials_and_never_to_another_scheme() {
+    use axum::http::StatusCode;
+    use axum::routing::get;
+    // The media host: another host name than the site's, same scheme.
+    let media_seen = Arc::new(Mutex::new(Vec::new()));
+    let media = recording(
+        axum::Router::new().fallback(|| async { "media bytes" }),
+        media_seen.clone(),
+    )
+    .await;
+    // A TLS port nobody should reach: a plain listener counting connections.
+    let tls = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let tls_port = tls.local_addr().expect("addr").port();
+    let tls_hits = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counter = tls_hits.clone();
+    tokio::spawn(async move {
+        while let Ok((_conn, _)) = tls.accept().await {
+            counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        }
+    });
+    let to_media = format!("http://localhost:{media}/file/1");
+    let to_https = format!("https://127.0.0.1:{tls_port}/file/2");
+    let off_site = format!("http://localhost:{media}/secure/attachment/3/x.txt");
+    let site_seen = Arc::new(Mutex::new(Vec::new()));
+    let site = recording(
+        axum::Router::new()
+            .route(
+                "/rest/api/3/attachment/content/1",
+                get(move || {
+                    let to = to_media.clone();
+                    async move { (StatusCode::SEE_OTHER, [("location", to)]) }
+                }),
+            )
+            .route(
+                "/rest/api/3/attachment/content/2",
+                get(move || {
+                    let to = to_https.clone();
+                    async move { (StatusCode::FOUND, [("location", to)]) }
+                }),
+            )
+            .route(
+                "/rest/api/2/attachment/3",
+                get(move || {
+                    let content = off_site.clone();
+                    async move {
+                        axum::Json(json!({"id": "3", "filename": "x.txt", "content": content}))
+                    }
+                }),
+            ),
+        site_seen.clone(),
+    )
+    .await;
+    let base = format!("http://127.0.0.1:{site}");
+    let cloud = JiraClient::new(ClientConfig::new(
+        "site",
+        &base,
+        Flavour::Cloud,
+        Auth::cloud("me@example.com", "secret-token"),
+    ))
+    .expect("client");
+
+    // Cloud's redirect to its media host is followed; the credentials stay behind.
+    let bytes = cloud
+        .download_attachment("1")
+        .await
+        .expect("followed")
+        .bytes()
+        .await
+        .expect("bytes");
+    assert_eq!(bytes.as_ref(), b"media bytes");
+    let media_got = media_seen.lock().unwrap_or_else(|p| p.into_inner()).clone();
+    assert_eq!(media_got.len(), 1, "{media_got:?}");
+    assert_eq!(media_got[0].1, None, "no credentials went to another host");
+    assert!(
+        site_seen.lock().unwrap_or_else(|p| p.into_inner())[0]
+            .1
+            .is_some(),
+        "the site itself got them"
+    );
+
+    // A redirect to another scheme is refused, for good, and nothing connects there.
+    let err = match cloud.download_attachment("2").await {
+        Ok(_) => panic!("a redirect to another scheme was followed"),
+        Err(e) => e,
+    };
+    assert!(!err.is_transient(), "{err}");
+    assert!(err.to_string().contains("another scheme"), "{err}");
+    assert_eq!(tls_hits.load(std::sync::atomic::Ordering::SeqCst), 0);
+
+    // Data Center: a content URL on another site is not fetched with the site's credentials.
+    let dc = JiraClient::new(ClientConfig::new(
+        "site",
+        &base,
+        Flavour::DataCenter,
+        Auth::pat("secret-token"),
+    ))
+    .expect("client");
+    let err = match dc.download_attachment("3").await {
+        Ok(_) => panic!("an off-site content URL was fetched"),
+        Err(e) => e,
+    };
+    assert!(
+        err.to_string().contains("not on the instance's site"),
+        "{err}"
+    );
+    assert_eq!(
+        media_seen.lock().unwrap_or_else(|p| p.into_inner()).len(),
+        1,
+        "the off-site URL got no request"
+    );
+}

@@ -195,10 +195,18 @@ rule = "{rule}"
     }
 }
 
+mod attacks;
+
 /// Two organisations paired through an invitation made by `a` and accepted by `b`.
 async fn paired() -> (Org, Org) {
     let a = Org::new("a").await;
     let b = Org::new("b").await;
+    pair(&a, &b).await;
+    (a, b)
+}
+
+/// Pairs two running organisations: `a` invites, `b` accepts.
+async fn pair(a: &Org, b: &Org) {
     let code = enroll::invite(&a.parsed(), &a.node().store, "ab", Duration::from_secs(600))
         .expect("invite");
     let peer = enroll::accept(&b.parsed(), &b.node().store, &code)
@@ -212,7 +220,6 @@ async fn paired() -> (Org, Org) {
         .expect("store")
         .expect("peer on a");
     assert_eq!(on_a.public_key, b.identity().public_key());
-    (a, b)
 }
 
 fn adf(text: &str) -> Value {
@@ -484,7 +491,16 @@ async fn raw(
     (timestamp, nonce): (i64, &str),
     tweak: impl FnOnce(&mut Vec<(&'static str, String)>, &mut Vec<u8>),
 ) -> (u16, String) {
-    let mut headers = sign::sign(identity, method.as_str(), path, &body, timestamp, nonce);
+    let recipient = org.identity().public_key().to_string();
+    let mut headers = sign::sign(
+        identity,
+        &recipient,
+        method.as_str(),
+        path,
+        &body,
+        timestamp,
+        nonce,
+    );
     let mut body = body;
     tweak(&mut headers, &mut body);
     let fingerprint = org.identity().cert_fingerprint();
@@ -546,9 +562,17 @@ async fn forged_replayed_stale_and_unlisted_requests_are_refused_and_nothing_is_
     .await;
     assert_eq!(s, 401, "tampered body");
     // Bad signature: another message's signature.
-    let other_sig = sign::sign(&peer, "POST", ACK_PATH, &replica, now, "n-bad")[4]
-        .1
-        .clone();
+    let other_sig = sign::sign(
+        &peer,
+        a.identity().public_key(),
+        "POST",
+        ACK_PATH,
+        &replica,
+        now,
+        "n-bad",
+    )[4]
+    .1
+    .clone();
     let (s, _) = raw(
         &a,
         &peer,
@@ -612,21 +636,17 @@ async fn forged_replayed_stale_and_unlisted_requests_are_refused_and_nothing_is_
     let before = a.event_count();
 
     // A correctly signed request passes once; its replay is refused.
-    let ack =
-        serde_json::to_vec(&json!({"connection": "ab", "origin_key": "SUP-999"})).expect("json");
-    let send_ack = || {
-        raw(
-            &a,
-            &peer,
-            Method::POST,
-            ACK_PATH,
-            ack.clone(),
-            (now, "n-once"),
-            |_, _| {},
-        )
-    };
-    assert_eq!(send_ack().await.0, 200, "a signed ack passes");
-    assert_eq!(send_ack().await.0, 401, "replayed nonce");
+    let again = String::from_utf8(replica.clone())
+        .expect("utf8")
+        .replace("DEV-999", "DEV-998")
+        .into_bytes();
+    assert_eq!(
+        post(again.clone(), now, "n-once").await.0,
+        200,
+        "a signed replica passes"
+    );
+    assert_eq!(post(again, now, "n-once").await.0, 401, "replayed nonce");
+    let before = before + 1;
 
     // Attachments: only ids a replica sent to this peer listed; no path tricks.
     let get = |path: String, nonce: &'static str| {

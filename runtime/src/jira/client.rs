@@ -304,7 +304,56 @@ impl std::fmt::Debug for JiraClient {
     }
 }
 
+/// Where the client may follow a redirect: Jira Cloud sends an attachment's bytes from its
+/// media host, so another host is allowed (reqwest drops the `Authorization` header on any
+/// change of host, port or scheme, so credentials never follow), but another scheme never
+/// (no https to http downgrade), and only a few hops.
+fn redirect_policy() -> reqwest::redirect::Policy {
+    reqwest::redirect::Policy::custom(|attempt| {
+        let first_scheme = attempt.previous().first().map(|u| u.scheme().to_string());
+        if first_scheme.is_some_and(|s| s != attempt.url().scheme()) {
+            let to = attempt.url().to_string();
+            return attempt.error(format!("refused a redirect to another scheme: {to}"));
+        }
+        if attempt.previous().len() > 3 {
+            return attempt.error("refused more than 3 redirects");
+        }
+        attempt.follow()
+    })
+}
+
+/// Whether two URLs share scheme, host and port: credentials go to the configured site only.
+fn same_origin(a: &str, b: &str) -> bool {
+    match (reqwest::Url::parse(a), reqwest::Url::parse(b)) {
+        (Ok(a), Ok(b)) => {
+            a.scheme() == b.scheme()
+                && a.host_str() == b.host_str()
+                && a.port_or_known_default() == b.port_or_known_default()
+        }
+        _ => false,
+    }
+}
+
+/// An error with its causes: reqwest's own message hides the policy's reason.
+fn error_text(e: &dyn std::error::Error) -> String {
+    let mut s = e.to_string();
+    let mut cur = e.source();
+    while let Some(c) = cur {
+        s.push_str(": ");
+        s.push_str(&c.to_string());
+        cur = c.source();
+    }
+    s
+}
+
 fn transport_error(site: CallSite, e: reqwest::Error) -> JiraError {
+    if e.is_redirect() {
+        // A refused redirect is the site's answer, not a passing fault: retrying cannot help.
+        return JiraError::Config {
+            instance: site.instance.clone(),
+            reason: format!("{} {}: {}", site.method, site.path, error_text(&e)),
+        };
+    }
     let kind = if e.is_timeout() {
         TransportKind::Timeout
     } else if e.is_connect() {
@@ -351,6 +400,7 @@ impl JiraClient {
             .timeout(cfg.timeout)
             .connect_timeout(cfg.connect_timeout)
             .user_agent(concat!("twinsync/", env!("CARGO_PKG_VERSION")))
+            .redirect(redirect_policy())
             .build()
             .map_err(|e| bad(format!("cannot build the HTTP client: {e}")))?;
         Ok(JiraClient {
@@ -816,6 +866,16 @@ impl JiraClient {
                     .ok_or_else(|| {
                         self.decode_err(&Method::GET, &format!("attachment/{id}"), "no content URL")
                     })?;
+                // An absolute URL elsewhere would get the instance's credentials: refused.
+                if content.contains("://") && !same_origin(&content, &self.inner.base) {
+                    return Err(JiraError::Config {
+                        instance: self.name().to_string(),
+                        reason: format!(
+                            "attachment {id}'s content URL {content} is not on the instance's site {}; not fetched with its credentials",
+                            self.inner.base
+                        ),
+                    });
+                }
                 (content, Some(meta))
             }
         };

@@ -79,6 +79,7 @@ pub async fn accept(config: &NodeConfig, store: &Store, code: &str) -> Result<Pe
     let client = PeerClient::new(
         &invitation.url,
         &invitation.cert_fingerprint,
+        &invitation.public_key,
         Duration::from_secs(30),
     )?;
     let resp = client

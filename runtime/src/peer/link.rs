@@ -13,7 +13,7 @@ use tokio::sync::Notify;
 use super::PeerError;
 use super::identity::Identity;
 use super::protocol::{
-    ACK_PATH, ATTACHMENT_PATH, AckMessage, PeerClient, REPLICA_PATH, ReplicaMessage,
+    ACK_PATH, ATTACHMENT_PATH, AckMessage, PeerClient, REPLICA_PATH, ReplicaMessage, valid_item_id,
 };
 use crate::store::{Peer, Store, now_ms};
 
@@ -88,8 +88,10 @@ impl PeerLinks {
         self.remote.iter()
     }
 
-    /// A fresh spool file name for an attachment fetched from the peer.
+    /// A fresh spool file name for an attachment fetched from the peer; `id` must be a plain
+    /// id (`protocol::valid_item_id`), anything else is replaced.
     pub fn spool_path(&self, id: &str) -> PathBuf {
+        let id = if valid_item_id(id) { id } else { "invalid" };
         let nanos = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_nanos());
@@ -143,12 +145,18 @@ impl PeerLinks {
         if let Some((known, client)) = clients.get(&peer.connection)
             && known.url == peer.url
             && known.cert_fingerprint == peer.cert_fingerprint
+            && known.public_key == peer.public_key
         {
             return Ok(client.clone());
         }
         let client = Arc::new(
-            PeerClient::new(&peer.url, &peer.cert_fingerprint, REQUEST_TIMEOUT)
-                .map_err(|e| FetchError::Transient(e.to_string()))?,
+            PeerClient::new(
+                &peer.url,
+                &peer.cert_fingerprint,
+                &peer.public_key,
+                REQUEST_TIMEOUT,
+            )
+            .map_err(|e| FetchError::Transient(e.to_string()))?,
         );
         clients.insert(peer.connection.clone(), (peer.clone(), client.clone()));
         Ok(client)
@@ -162,6 +170,11 @@ impl PeerLinks {
         id: &str,
         dest: &Path,
     ) -> Result<String, FetchError> {
+        if !valid_item_id(id) {
+            return Err(FetchError::Refused(format!(
+                "attachment id {id:?} is not a plain id; it is not fetched"
+            )));
+        }
         let peer = self.peer(connection)?;
         let client = self.client(&peer)?;
         let path = format!("{ATTACHMENT_PATH}/{id}?connection={}", enc(connection));
@@ -170,6 +183,21 @@ impl PeerLinks {
             .await
             .map_err(|e| FetchError::Transient(e.to_string()))?;
         let status = resp.status();
+        if status.is_redirection() {
+            // Followed, it could point at plain http or this node's own admin API.
+            let to = resp
+                .headers()
+                .get("location")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("")
+                .to_string();
+            tracing::warn!(connection, peer = %peer.url, status = status.as_u16(), location = %to,
+                "peer answered an attachment fetch with a redirect; not followed");
+            return Err(FetchError::Refused(format!(
+                "peer {} answered {status} (to {to:?}) for attachment {id}; peer links follow no redirect",
+                peer.url
+            )));
+        }
         if !status.is_success() {
             let text = resp.text().await.unwrap_or_default();
             let msg = format!("peer answered {status} for attachment {id}: {text}");
@@ -261,10 +289,40 @@ impl PeerLinks {
                                 true,
                             ))
                         }
+                        Ok(resp) if resp.status().is_redirection() => {
+                            let to = resp
+                                .headers()
+                                .get("location")
+                                .and_then(|v| v.to_str().ok())
+                                .unwrap_or("")
+                                .to_string();
+                            Err((
+                                format!(
+                                    "peer {} answered {} (to {to:?}); peer links follow no redirect",
+                                    peer.url,
+                                    resp.status()
+                                ),
+                                false,
+                            ))
+                        }
                         Ok(resp) => {
                             let status = resp.status();
                             let text = resp.text().await.unwrap_or_default();
-                            Err((format!("peer answered {status}: {text}"), false))
+                            if status == reqwest::StatusCode::FORBIDDEN
+                                && item.path == ACK_PATH
+                                && text.contains("ack refused")
+                            {
+                                // The peer checked the ack against what it sent and will
+                                // refuse it again: kept, it would hold up every later delivery.
+                                tracing::error!(connection, peer = %peer.url, answer = %text,
+                                    "the peer refused an ack; dropped from the outbox");
+                                Ok(())
+                            } else {
+                                Err((
+                                    format!("peer {} answered {status}: {text}", peer.url),
+                                    false,
+                                ))
+                            }
                         }
                         Err(e) => Err((e.to_string(), false)),
                     }

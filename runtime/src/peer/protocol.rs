@@ -38,6 +38,10 @@ pub struct AckMessage {
     /// Copies the acking side made (or removed) of the sender's comments and attachments.
     #[serde(default)]
     pub items: Vec<ItemAck>,
+    /// The twin key this one replaces: the acking side made the twin again after its issue
+    /// there was deleted. The sender re-links only if it names the key it knows.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replaces: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -81,17 +85,32 @@ pub fn valid_item_id(id: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
-/// Sends signed requests to one peer over HTTPS pinned to its certificate.
+/// Sends signed requests to one peer over HTTPS pinned to its certificate, addressed to its
+/// public key. It speaks https only and follows no redirect (see `tls::pinned_client`).
 pub struct PeerClient {
     http: reqwest::Client,
     base: String,
+    /// The peer's Ed25519 public key (hex), signed into every request.
+    recipient: String,
 }
 
 impl PeerClient {
-    pub fn new(base_url: &str, fingerprint: &str, timeout: Duration) -> Result<Self, PeerError> {
+    pub fn new(
+        base_url: &str,
+        fingerprint: &str,
+        recipient: &str,
+        timeout: Duration,
+    ) -> Result<Self, PeerError> {
+        if !base_url.starts_with("https://") {
+            return Err(PeerError::Transport {
+                url: base_url.to_string(),
+                message: "a peer is reached over https only".into(),
+            });
+        }
         Ok(PeerClient {
             http: super::tls::pinned_client(fingerprint, timeout)?,
             base: base_url.trim_end_matches('/').to_string(),
+            recipient: recipient.to_string(),
         })
     }
 
@@ -107,6 +126,7 @@ impl PeerClient {
         let nonce = sign::new_nonce()?;
         let headers = sign::sign(
             identity,
+            &self.recipient,
             method.as_str(),
             path,
             &body,

@@ -1,7 +1,9 @@
-//! Signed peer requests: the sender signs method, path, timestamp, nonce and the body's
-//! SHA-256 with its Ed25519 key; the receiver checks the key is a known peer's, the timestamp
-//! is within the clock-skew window, the body matches its hash, the signature holds, and the
-//! nonce was never seen (kept long enough to cover the window).
+//! Signed peer requests: the sender signs method, path, timestamp, nonce, the body's SHA-256
+//! and the recipient's public key with its Ed25519 key; the receiver checks the request is
+//! addressed to it, the key is a known peer's, the timestamp is within the clock-skew window,
+//! the body matches its hash, the signature holds, and the nonce was never seen (kept long
+//! enough to cover the window). Naming the recipient means a request captured on its way to
+//! one node cannot be replayed to another node that trusts the same key.
 
 use axum::http::HeaderMap;
 use base64::Engine as _;
@@ -15,6 +17,7 @@ pub const H_TIMESTAMP: &str = "x-twinsync-timestamp";
 pub const H_NONCE: &str = "x-twinsync-nonce";
 pub const H_CONTENT: &str = "x-twinsync-content-sha256";
 pub const H_SIGNATURE: &str = "x-twinsync-signature";
+pub const H_RECIPIENT: &str = "x-twinsync-recipient";
 
 /// How far a request's timestamp may be from the receiver's clock, by default.
 pub const DEFAULT_SKEW_MS: i64 = 5 * 60 * 1000;
@@ -26,6 +29,8 @@ pub enum AuthError {
     Header(&'static str),
     #[error("timestamp is {0} ms away from this node's clock, outside the allowed window")]
     Stale(i64),
+    #[error("the request is addressed to another node (recipient key {0})")]
+    WrongRecipient(String),
     #[error("the key is not a peer of any connection on this node")]
     UnknownKey,
     #[error("the body does not match its signed hash")]
@@ -49,11 +54,23 @@ impl AuthError {
     }
 }
 
-/// The string a signature covers.
-fn canonical(method: &str, path: &str, timestamp: i64, nonce: &str, body_hash: &str) -> String {
+/// What a signature covers besides the method and path.
+struct Signed<'a> {
+    timestamp: i64,
+    nonce: &'a str,
+    body_hash: &'a str,
+    recipient: &'a str,
+}
+
+/// The string a signature covers (docs/peer.md spells it out for other implementations).
+fn canonical(method: &str, path: &str, s: &Signed<'_>) -> String {
     format!(
-        "twinsync-peer-v1\n{}\n{path}\n{timestamp}\n{nonce}\n{body_hash}",
-        method.to_ascii_uppercase()
+        "twinsync-peer-v2\n{}\n{path}\n{}\n{}\n{}\n{}",
+        method.to_ascii_uppercase(),
+        s.timestamp,
+        s.nonce,
+        s.body_hash,
+        s.recipient
     )
 }
 
@@ -61,9 +78,11 @@ pub fn body_hash(body: &[u8]) -> String {
     hex::encode(Sha256::digest(body))
 }
 
-/// The headers that sign a request to `path` (path and query, as sent) with `body`.
+/// The headers that sign a request to `path` (path and query, as sent) with `body`, for the
+/// node whose public key (hex) is `recipient`.
 pub fn sign(
     identity: &Identity,
+    recipient: &str,
     method: &str,
     path: &str,
     body: &[u8],
@@ -71,13 +90,21 @@ pub fn sign(
     nonce: &str,
 ) -> Vec<(&'static str, String)> {
     let hash = body_hash(body);
-    let signature = identity.sign(canonical(method, path, timestamp, nonce, &hash).as_bytes());
+    let recipient = recipient.to_ascii_lowercase();
+    let signed = Signed {
+        timestamp,
+        nonce,
+        body_hash: &hash,
+        recipient: &recipient,
+    };
+    let signature = identity.sign(canonical(method, path, &signed).as_bytes());
     vec![
         (H_KEY, identity.public_key().to_string()),
         (H_TIMESTAMP, timestamp.to_string()),
         (H_NONCE, nonce.to_string()),
         (H_CONTENT, hash),
         (H_SIGNATURE, URL_SAFE_NO_PAD.encode(signature)),
+        (H_RECIPIENT, recipient),
     ]
 }
 
@@ -90,6 +117,8 @@ pub fn new_nonce() -> Result<String, super::PeerError> {
 pub struct Check<'a> {
     pub now_ms: i64,
     pub skew_ms: i64,
+    /// This node's own public key (hex): the only recipient it accepts.
+    pub me: &'a str,
     /// Whether a key (hex) belongs to a peer this node knows.
     pub known: &'a dyn Fn(&str) -> bool,
     /// Records a nonce for a key; false if it was seen before. Gets the oldest time to keep.
@@ -120,6 +149,13 @@ pub fn verify(
     let signature = URL_SAFE_NO_PAD
         .decode(header(H_SIGNATURE)?)
         .map_err(|_| AuthError::Header(H_SIGNATURE))?;
+    let recipient = header(H_RECIPIENT)?;
+    if !bool::from(subtle::ConstantTimeEq::ct_eq(
+        recipient.as_bytes(),
+        check.me.as_bytes(),
+    )) {
+        return Err(AuthError::WrongRecipient(recipient.to_string()));
+    }
     let off = check.now_ms.saturating_sub(timestamp);
     if off.saturating_abs() > check.skew_ms {
         return Err(AuthError::Stale(off));
@@ -134,11 +170,13 @@ pub fn verify(
     )) {
         return Err(AuthError::TamperedBody);
     }
-    if !identity::verify(
-        key,
-        canonical(method, path, timestamp, nonce, &hash).as_bytes(),
-        &signature,
-    ) {
+    let signed = Signed {
+        timestamp,
+        nonce,
+        body_hash: &hash,
+        recipient: check.me,
+    };
+    if !identity::verify(key, canonical(method, path, &signed).as_bytes(), &signature) {
         return Err(AuthError::BadSignature);
     }
     // Only a correctly signed request may spend a nonce: nobody else can fill the store.
@@ -202,6 +240,7 @@ mod tests {
             let check = Check {
                 now_ms: now,
                 skew_ms: 1000,
+                me: self.id.public_key(),
                 known: &known,
                 remember: &remember,
             };
@@ -214,7 +253,15 @@ mod tests {
     #[test]
     fn a_signed_request_passes_once() {
         let f = fixture();
-        let h = headers(sign(&f.id, "POST", "/peer/v1/replica", b"{}", NOW, "n1"));
+        let h = headers(sign(
+            &f.id,
+            f.id.public_key(),
+            "POST",
+            "/peer/v1/replica",
+            b"{}",
+            NOW,
+            "n1",
+        ));
         assert_eq!(
             f.run(NOW + 10, &h, "/peer/v1/replica", b"{}").unwrap(),
             f.id.public_key()
@@ -228,7 +275,15 @@ mod tests {
     #[test]
     fn a_tampered_body_is_refused() {
         let f = fixture();
-        let h = headers(sign(&f.id, "POST", "/p", b"{\"a\":1}", NOW, "n1"));
+        let h = headers(sign(
+            &f.id,
+            f.id.public_key(),
+            "POST",
+            "/p",
+            b"{\"a\":1}",
+            NOW,
+            "n1",
+        ));
         assert_eq!(
             f.run(NOW, &h, "/p", b"{\"a\":2}"),
             Err(AuthError::TamperedBody)
@@ -238,7 +293,7 @@ mod tests {
     #[test]
     fn a_body_with_a_matching_new_hash_still_fails_the_signature() {
         let f = fixture();
-        let mut list = sign(&f.id, "POST", "/p", b"a", NOW, "n1");
+        let mut list = sign(&f.id, f.id.public_key(), "POST", "/p", b"a", NOW, "n1");
         list[3].1 = body_hash(b"b");
         assert_eq!(
             f.run(NOW, &headers(list), "/p", b"b"),
@@ -249,7 +304,15 @@ mod tests {
     #[test]
     fn another_path_is_a_bad_signature() {
         let f = fixture();
-        let h = headers(sign(&f.id, "POST", "/peer/v1/ack", b"", NOW, "n1"));
+        let h = headers(sign(
+            &f.id,
+            f.id.public_key(),
+            "POST",
+            "/peer/v1/ack",
+            b"",
+            NOW,
+            "n1",
+        ));
         assert_eq!(
             f.run(NOW, &h, "/peer/v1/replica", b""),
             Err(AuthError::BadSignature)
@@ -260,7 +323,15 @@ mod tests {
     fn an_unknown_key_is_forbidden() {
         let f = fixture();
         let other = fixture();
-        let h = headers(sign(&other.id, "POST", "/p", b"", NOW, "n1"));
+        let h = headers(sign(
+            &other.id,
+            f.id.public_key(),
+            "POST",
+            "/p",
+            b"",
+            NOW,
+            "n1",
+        ));
         let e = f.run(NOW, &h, "/p", b"").unwrap_err();
         assert_eq!((e.clone(), e.status()), (AuthError::UnknownKey, 403));
     }
@@ -269,7 +340,7 @@ mod tests {
     fn a_key_swapped_in_the_header_is_a_bad_signature() {
         let f = fixture();
         let other = fixture();
-        let mut list = sign(&other.id, "POST", "/p", b"", NOW, "n1");
+        let mut list = sign(&other.id, f.id.public_key(), "POST", "/p", b"", NOW, "n1");
         list[0].1 = f.id.public_key().to_string();
         assert_eq!(
             f.run(NOW, &headers(list), "/p", b""),
@@ -278,11 +349,58 @@ mod tests {
     }
 
     #[test]
+    fn a_request_for_another_recipient_is_refused() {
+        let f = fixture();
+        let other = fixture();
+        // Signed for another node that trusts the same key, then replayed here.
+        let h = headers(sign(
+            &f.id,
+            other.id.public_key(),
+            "POST",
+            "/p",
+            b"",
+            NOW,
+            "n1",
+        ));
+        assert_eq!(
+            f.run(NOW, &h, "/p", b""),
+            Err(AuthError::WrongRecipient(other.id.public_key().to_string()))
+        );
+        // The recipient header rewritten to this node: the signature does not cover it.
+        let mut list = sign(&f.id, other.id.public_key(), "POST", "/p", b"", NOW, "n2");
+        list[5].1 = f.id.public_key().to_string();
+        assert_eq!(
+            f.run(NOW, &headers(list), "/p", b""),
+            Err(AuthError::BadSignature)
+        );
+        assert!(
+            f.seen.borrow().is_empty(),
+            "a refused request spends no nonce"
+        );
+    }
+
+    #[test]
     fn stale_and_future_timestamps_are_refused() {
         let f = fixture();
-        let h = headers(sign(&f.id, "POST", "/p", b"", NOW - 1001, "n1"));
+        let h = headers(sign(
+            &f.id,
+            f.id.public_key(),
+            "POST",
+            "/p",
+            b"",
+            NOW - 1001,
+            "n1",
+        ));
         assert_eq!(f.run(NOW, &h, "/p", b""), Err(AuthError::Stale(1001)));
-        let h = headers(sign(&f.id, "POST", "/p", b"", NOW + 1001, "n2"));
+        let h = headers(sign(
+            &f.id,
+            f.id.public_key(),
+            "POST",
+            "/p",
+            b"",
+            NOW + 1001,
+            "n2",
+        ));
         assert_eq!(f.run(NOW, &h, "/p", b""), Err(AuthError::Stale(-1001)));
         // A refused request spends no nonce.
         assert!(f.seen.borrow().is_empty());
@@ -291,7 +409,7 @@ mod tests {
     #[test]
     fn missing_headers_are_named() {
         let f = fixture();
-        let mut list = sign(&f.id, "POST", "/p", b"", NOW, "n1");
+        let mut list = sign(&f.id, f.id.public_key(), "POST", "/p", b"", NOW, "n1");
         list.remove(1);
         assert_eq!(
             f.run(NOW, &headers(list), "/p", b""),

@@ -103,7 +103,10 @@ impl ServerCertVerifier for PinnedVerifier {
     }
 }
 
-/// An HTTPS client that trusts exactly the certificate with `fingerprint` (hex SHA-256).
+/// An HTTPS client that trusts exactly the certificate with `fingerprint` (hex SHA-256). It
+/// follows no redirect and speaks https only: a peer that answers with a redirect gets its
+/// answer read as a refusal, never a request to wherever it points (plain http, the node's
+/// own admin API, another host).
 pub fn pinned_client(fingerprint: &str, timeout: Duration) -> Result<reqwest::Client, PeerError> {
     let provider = provider();
     let verifier = Arc::new(PinnedVerifier {
@@ -118,6 +121,8 @@ pub fn pinned_client(fingerprint: &str, timeout: Duration) -> Result<reqwest::Cl
         .with_no_client_auth();
     reqwest::Client::builder()
         .use_preconfigured_tls(config)
+        .redirect(reqwest::redirect::Policy::none())
+        .https_only(true)
         .connect_timeout(Duration::from_secs(10))
         .timeout(timeout)
         .build()
@@ -174,6 +179,18 @@ impl TlsListener {
             ready,
             accept_task,
         })
+    }
+}
+
+/// The address a peer request came from, for the peer API's handlers (rate limits, logs).
+#[derive(Debug, Clone, Copy)]
+pub struct PeerAddr(pub SocketAddr);
+
+impl axum::extract::connect_info::Connected<axum::serve::IncomingStream<'_, TlsListener>>
+    for PeerAddr
+{
+    fn connect_info(stream: axum::serve::IncomingStream<'_, TlsListener>) -> Self {
+        PeerAddr(*stream.remote_addr())
     }
 }
 

@@ -1,12 +1,16 @@
 //! The peer API, served over HTTPS with the node's pinned certificate: invitation acceptance,
 //! replicas, acks, and attachment bytes. Every request must be signed by the connection's
-//! peer key; a refused request is answered 401/403 with a log line, and nothing is applied.
+//! peer key and addressed to this node; a refused request is answered 401/403 (429 for too
+//! many acceptances) with a log line naming the peer and the reason, and nothing is applied.
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use axum::Router;
 use axum::body::{Body, Bytes};
-use axum::extract::{DefaultBodyLimit, Path, Query, State};
+use axum::extract::{ConnectInfo, DefaultBodyLimit, Extension, Path, Query, State};
 use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -19,12 +23,14 @@ use crate::peer::protocol::{
     ReplicaMessage,
 };
 use crate::peer::sign::{self, AuthError, Check};
+use crate::peer::tls::PeerAddr;
 use crate::store::{Peer, Redeemed, now_ms};
 use crate::sync::envelope::Envelope;
 use crate::sync::node::Node;
 use crate::sync::side::Side;
+use crate::sync::transport::AckError;
 
-/// The router for the peer listener.
+/// The router for the peer listener; serve it with `into_make_service_with_connect_info`.
 pub fn router(node: Arc<Node>) -> Router {
     Router::new()
         .route(ACCEPT_PATH, post(accept))
@@ -32,11 +38,65 @@ pub fn router(node: Arc<Node>) -> Router {
         .route(ACK_PATH, post(ack))
         .route("/peer/v1/attachment/{id}", get(attachment))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(Extension(Arc::new(AcceptLimiter::default())))
         .with_state(node)
 }
 
-fn refuse(status: StatusCode, path: &str, reason: impl std::fmt::Display) -> Response {
-    tracing::warn!(path, status = status.as_u16(), reason = %reason, "peer request refused");
+/// How many acceptances one address, and the whole node, may try per window: pairing is
+/// rare, guessing a secret or filling the store is not.
+const ACCEPT_WINDOW: Duration = Duration::from_secs(60);
+const ACCEPTS_PER_ADDRESS: u32 = 10;
+const ACCEPTS_PER_NODE: u32 = 60;
+
+/// A fixed-window limit on `POST /peer/v1/accept`, per address and for the node.
+#[derive(Default)]
+struct AcceptLimiter {
+    window: Mutex<Option<Window>>,
+}
+
+/// The current window: when it began, how many tried in all and from each address.
+struct Window {
+    start: Instant,
+    total: u32,
+    per_address: HashMap<IpAddr, u32>,
+}
+
+impl AcceptLimiter {
+    fn allow(&self, ip: IpAddr, now: Instant) -> bool {
+        let mut window = self.window.lock().unwrap_or_else(|p| p.into_inner());
+        let w = window.get_or_insert_with(|| Window {
+            start: now,
+            total: 0,
+            per_address: HashMap::new(),
+        });
+        if now.duration_since(w.start) >= ACCEPT_WINDOW {
+            *w = Window {
+                start: now,
+                total: 0,
+                per_address: HashMap::new(),
+            };
+        }
+        let mine = w.per_address.entry(ip).or_insert(0);
+        if w.total >= ACCEPTS_PER_NODE || *mine >= ACCEPTS_PER_ADDRESS {
+            return false;
+        }
+        *mine += 1;
+        w.total += 1;
+        true
+    }
+}
+
+/// Who sent a request, for log lines: the address, and the key it presents (not yet proven).
+fn caller(addr: &SocketAddr, headers: &HeaderMap) -> String {
+    let key = headers
+        .get(sign::H_KEY)
+        .and_then(|v| v.to_str().ok())
+        .map_or("none".to_string(), |k| k.chars().take(64).collect());
+    format!("{addr} key {key}")
+}
+
+fn refuse(status: StatusCode, path: &str, peer: &str, reason: impl std::fmt::Display) -> Response {
+    tracing::warn!(path, peer, status = status.as_u16(), reason = %reason, "peer request refused");
     (status, axum::Json(json!({ "error": reason.to_string() }))).into_response()
 }
 
@@ -48,6 +108,7 @@ fn authenticate(
     headers: &HeaderMap,
     body: &[u8],
     known: &dyn Fn(&str) -> bool,
+    who: &str,
 ) -> Result<String, Box<Response>> {
     let path = uri.path_and_query().map_or(uri.path(), |p| p.as_str());
     let remember = |key: &str, nonce: &str, forget_before: i64| {
@@ -55,15 +116,20 @@ fn authenticate(
             .remember_nonce(key, nonce, forget_before)
             .map_err(|e| e.to_string())
     };
+    let me = node
+        .peers
+        .as_ref()
+        .map_or(String::new(), |p| p.identity.public_key().to_string());
     let check = Check {
         now_ms: now_ms(),
+        me: &me,
         skew_ms: (node.config.node.peer_skew_secs as i64).saturating_mul(1000),
         known,
         remember: &remember,
     };
     sign::verify(&check, method.as_str(), path, headers, body).map_err(|e: AuthError| {
         let status = StatusCode::from_u16(e.status()).unwrap_or(StatusCode::UNAUTHORIZED);
-        Box::new(refuse(status, uri.path(), e))
+        Box::new(refuse(status, uri.path(), who, e))
     })
 }
 
@@ -76,24 +142,35 @@ fn known_key(node: &Node) -> impl Fn(&str) -> bool + '_ {
     }
 }
 
-/// The local side of `connection`, if `key` is its peer and the connection is live.
+/// The local side of `connection`, if `key` is its peer and the connection is live, and how
+/// log lines name that peer.
 fn side_for(
     node: &Node,
     key: &str,
     connection: &str,
     path: &str,
-) -> Result<Arc<Side>, Box<Response>> {
+    who: &str,
+) -> Result<(Arc<Side>, String), Box<Response>> {
     let peer = match node.store.peer(connection) {
         Ok(p) => p,
-        Err(e) => return Err(Box::new(refuse(StatusCode::SERVICE_UNAVAILABLE, path, e))),
+        Err(e) => {
+            return Err(Box::new(refuse(
+                StatusCode::SERVICE_UNAVAILABLE,
+                path,
+                who,
+                e,
+            )));
+        }
     };
     let Some(peer) = peer.filter(|p| p.public_key == key) else {
         return Err(Box::new(refuse(
             StatusCode::FORBIDDEN,
             path,
+            who,
             format!("the signing key is not the peer of connection {connection:?}"),
         )));
     };
+    let who = format!("{} of connection {connection} ({who})", peer.url);
     let remote = node
         .config
         .connection(connection)
@@ -109,60 +186,28 @@ fn side_for(
         .connection_state(connection)
         .is_ok_and(|s| s == crate::store::ConnectionState::Deleted);
     match side {
-        Some(side) if peer.state != "deleted" && !deleted_here => Ok(side),
+        Some(side) if peer.state != "deleted" && !deleted_here => Ok((side, who)),
         // Deleted here: the peer gets a clear, final answer instead of errors forever.
         _ => Err(Box::new(refuse(
             StatusCode::GONE,
             path,
+            &who,
             format!("connection {connection:?} is deleted on this node"),
         ))),
     }
 }
 
-async fn accept(
-    State(node): State<Arc<Node>>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    let path = uri.path().to_string();
-    let acceptance: Acceptance = match protocol::decode(&body) {
-        Ok(a) => a,
-        Err(e) => {
-            return refuse(
-                StatusCode::BAD_REQUEST,
-                &path,
-                format!("bad acceptance: {e}"),
-            );
-        }
-    };
-    // The acceptor is not a peer yet: it proves it holds the key it presents.
-    let presented = acceptance.public_key.clone();
-    let known = move |k: &str| k == presented;
-    if let Err(r) = authenticate(&node, &method, &uri, &headers, &body, &known) {
-        return *r;
-    }
-    if !acceptance.url.starts_with("https://") {
-        return refuse(
-            StatusCode::BAD_REQUEST,
-            &path,
-            "the acceptor's URL is not https",
-        );
-    }
-    match node
-        .store
-        .redeem_invitation(&secret_hash(&acceptance.secret), now_ms())
-    {
-        Ok(Redeemed::Ok { connection }) if connection == acceptance.connection => {}
-        Ok(Redeemed::Ok { .. }) | Ok(Redeemed::Unknown) => {
-            return refuse(
-                StatusCode::FORBIDDEN,
-                &path,
-                crate::peer::InviteError::Unknown,
-            );
-        }
-        Ok(Redeemed::AlreadyUsed) => {
+/// Why an acceptance is refused, given what its secret redeems to; `None` lets it through.
+fn invitation_refusal(
+    node: &Node,
+    acceptance: &Acceptance,
+    redeemed: Redeemed,
+) -> Option<(StatusCode, String)> {
+    let forbidden = |e: crate::peer::InviteError| Some((StatusCode::FORBIDDEN, e.to_string()));
+    match redeemed {
+        Redeemed::Ok { connection } if connection == acceptance.connection => None,
+        Redeemed::Ok { .. } | Redeemed::Unknown => forbidden(crate::peer::InviteError::Unknown),
+        Redeemed::AlreadyUsed => {
             // The same acceptor asking again (its first answer was lost) gets the same answer;
             // anyone else is refused: the secret worked once.
             let same = node
@@ -174,22 +219,75 @@ async fn accept(
                     p.public_key == acceptance.public_key
                         && p.cert_fingerprint == acceptance.cert_fingerprint.to_ascii_lowercase()
                 });
-            if !same {
-                return refuse(
-                    StatusCode::FORBIDDEN,
-                    &path,
-                    crate::peer::InviteError::Reused,
-                );
+            if same {
+                None
+            } else {
+                forbidden(crate::peer::InviteError::Reused)
             }
         }
-        Ok(Redeemed::Expired) => {
+        Redeemed::Expired => forbidden(crate::peer::InviteError::Expired),
+    }
+}
+
+async fn accept(
+    State(node): State<Arc<Node>>,
+    Extension(limiter): Extension<Arc<AcceptLimiter>>,
+    ConnectInfo(PeerAddr(addr)): ConnectInfo<PeerAddr>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let path = uri.path().to_string();
+    let who = caller(&addr, &headers);
+    if !limiter.allow(addr.ip(), Instant::now()) {
+        return refuse(
+            StatusCode::TOO_MANY_REQUESTS,
+            &path,
+            &who,
+            "too many invitation acceptances; try again in a minute",
+        );
+    }
+    let acceptance: Acceptance = match protocol::decode(&body) {
+        Ok(a) => a,
+        Err(e) => {
             return refuse(
-                StatusCode::FORBIDDEN,
+                StatusCode::BAD_REQUEST,
                 &path,
-                crate::peer::InviteError::Expired,
+                &who,
+                format!("bad acceptance: {e}"),
             );
         }
-        Err(e) => return refuse(StatusCode::SERVICE_UNAVAILABLE, &path, e),
+    };
+    if !acceptance.url.starts_with("https://") {
+        return refuse(
+            StatusCode::BAD_REQUEST,
+            &path,
+            &who,
+            "the acceptor's URL is not https",
+        );
+    }
+    // The secret first: without a valid code, a request spends no nonce and writes nothing.
+    let hash = secret_hash(&acceptance.secret);
+    let peeked = match node.store.peek_invitation(&hash, now_ms()) {
+        Ok(r) => r,
+        Err(e) => return refuse(StatusCode::SERVICE_UNAVAILABLE, &path, &who, e),
+    };
+    if let Some((status, reason)) = invitation_refusal(&node, &acceptance, peeked) {
+        return refuse(status, &path, &who, reason);
+    }
+    // The acceptor is not a peer yet: it proves it holds the key it presents.
+    let presented = acceptance.public_key.clone();
+    let known = move |k: &str| k == presented;
+    if let Err(r) = authenticate(&node, &method, &uri, &headers, &body, &known, &who) {
+        return *r;
+    }
+    let redeemed = match node.store.redeem_invitation(&hash, now_ms()) {
+        Ok(r) => r,
+        Err(e) => return refuse(StatusCode::SERVICE_UNAVAILABLE, &path, &who, e),
+    };
+    if let Some((status, reason)) = invitation_refusal(&node, &acceptance, redeemed) {
+        return refuse(status, &path, &who, reason);
     }
     let peer = Peer {
         connection: acceptance.connection.clone(),
@@ -199,7 +297,7 @@ async fn accept(
         state: "active".into(),
     };
     if let Err(e) = node.store.put_peer(&peer) {
-        return refuse(StatusCode::SERVICE_UNAVAILABLE, &path, e);
+        return refuse(StatusCode::SERVICE_UNAVAILABLE, &path, &who, e);
     }
     tracing::info!(connection = %peer.connection, peer = %peer.url, "invitation accepted; peer linked");
     if let Some(p) = &node.peers {
@@ -213,32 +311,75 @@ async fn accept(
 
 async fn replica(
     State(node): State<Arc<Node>>,
+    ConnectInfo(PeerAddr(addr)): ConnectInfo<PeerAddr>,
     method: Method,
     uri: Uri,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
     let path = uri.path().to_string();
-    let key = match authenticate(&node, &method, &uri, &headers, &body, &known_key(&node)) {
+    let who = caller(&addr, &headers);
+    let key = match authenticate(
+        &node,
+        &method,
+        &uri,
+        &headers,
+        &body,
+        &known_key(&node),
+        &who,
+    ) {
         Ok(k) => k,
         Err(r) => return *r,
     };
     let message: ReplicaMessage = match protocol::decode(&body) {
         Ok(m) => m,
-        Err(e) => return refuse(StatusCode::BAD_REQUEST, &path, format!("bad replica: {e}")),
+        Err(e) => {
+            return refuse(
+                StatusCode::BAD_REQUEST,
+                &path,
+                &who,
+                format!("bad replica: {e}"),
+            );
+        }
     };
-    let side = match side_for(&node, &key, &message.connection, &path) {
+    let (side, who) = match side_for(&node, &key, &message.connection, &path, &who) {
         Ok(s) => s,
         Err(r) => return *r,
     };
     let envelope: Envelope = match serde_json::from_value(message.envelope) {
         Ok(e) => e,
-        Err(e) => return refuse(StatusCode::BAD_REQUEST, &path, format!("bad envelope: {e}")),
+        Err(e) => {
+            return refuse(
+                StatusCode::BAD_REQUEST,
+                &path,
+                &who,
+                format!("bad envelope: {e}"),
+            );
+        }
     };
+    // Item ids name spool files and Jira URLs later: checked here, as on serving.
+    if let Some(bad) = envelope
+        .replica
+        .attachments
+        .iter()
+        .map(|a| &a.id)
+        .chain(envelope.replica.comments.iter().map(|c| &c.id))
+        .find(|id| !protocol::valid_item_id(id))
+    {
+        return refuse(
+            StatusCode::BAD_REQUEST,
+            &path,
+            &who,
+            format!(
+                "the replica lists item id {bad:?}, which is not a plain id (letters, digits, - and _)"
+            ),
+        );
+    }
     if envelope.origin_side != side.other {
         return refuse(
             StatusCode::FORBIDDEN,
             &path,
+            &who,
             format!(
                 "the replica says it comes from side {:?}; the peer's side is {:?}",
                 envelope.origin_side, side.other
@@ -247,33 +388,51 @@ async fn replica(
     }
     match node.pipeline.receive(&side, &envelope) {
         Ok(()) => axum::Json(json!({ "queued": true })).into_response(),
-        Err(e) => refuse(StatusCode::SERVICE_UNAVAILABLE, &path, e),
+        Err(e) => refuse(StatusCode::SERVICE_UNAVAILABLE, &path, &who, e),
     }
 }
 
 async fn ack(
     State(node): State<Arc<Node>>,
+    ConnectInfo(PeerAddr(addr)): ConnectInfo<PeerAddr>,
     method: Method,
     uri: Uri,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
     let path = uri.path().to_string();
-    let key = match authenticate(&node, &method, &uri, &headers, &body, &known_key(&node)) {
+    let who = caller(&addr, &headers);
+    let key = match authenticate(
+        &node,
+        &method,
+        &uri,
+        &headers,
+        &body,
+        &known_key(&node),
+        &who,
+    ) {
         Ok(k) => k,
         Err(r) => return *r,
     };
     let message: AckMessage = match protocol::decode(&body) {
         Ok(m) => m,
-        Err(e) => return refuse(StatusCode::BAD_REQUEST, &path, format!("bad ack: {e}")),
+        Err(e) => {
+            return refuse(
+                StatusCode::BAD_REQUEST,
+                &path,
+                &who,
+                format!("bad ack: {e}"),
+            );
+        }
     };
-    let side = match side_for(&node, &key, &message.connection, &path) {
+    let (side, who) = match side_for(&node, &key, &message.connection, &path, &who) {
         Ok(s) => s,
         Err(r) => return *r,
     };
     match crate::sync::transport::apply_ack(&node.store, &side, &message) {
         Ok(()) => axum::Json(json!({ "applied": true })).into_response(),
-        Err(e) => refuse(StatusCode::SERVICE_UNAVAILABLE, &path, e),
+        Err(e @ AckError::Refused(_)) => refuse(StatusCode::FORBIDDEN, &path, &who, e),
+        Err(e @ AckError::Store(_)) => refuse(StatusCode::SERVICE_UNAVAILABLE, &path, &who, e),
     }
 }
 
@@ -284,6 +443,7 @@ struct AttachmentQuery {
 
 async fn attachment(
     State(node): State<Arc<Node>>,
+    ConnectInfo(PeerAddr(addr)): ConnectInfo<PeerAddr>,
     Path(id): Path<String>,
     Query(q): Query<AttachmentQuery>,
     method: Method,
@@ -291,14 +451,20 @@ async fn attachment(
     headers: HeaderMap,
 ) -> Response {
     let path = uri.path().to_string();
-    let key = match authenticate(&node, &method, &uri, &headers, b"", &known_key(&node)) {
+    let who = caller(&addr, &headers);
+    let key = match authenticate(&node, &method, &uri, &headers, b"", &known_key(&node), &who) {
         Ok(k) => k,
         Err(r) => return *r,
     };
     if !protocol::valid_item_id(&id) {
-        return refuse(StatusCode::FORBIDDEN, &path, "not a valid attachment id");
+        return refuse(
+            StatusCode::FORBIDDEN,
+            &path,
+            &who,
+            "not a valid attachment id",
+        );
     }
-    let side = match side_for(&node, &key, &q.connection, &path) {
+    let (side, who) = match side_for(&node, &key, &q.connection, &path, &who) {
         Ok(s) => s,
         Err(r) => return *r,
     };
@@ -308,6 +474,7 @@ async fn attachment(
             return refuse(
                 StatusCode::PAYLOAD_TOO_LARGE,
                 &path,
+                &who,
                 format!("attachment {id} is over the {cap} byte cap"),
             );
         }
@@ -316,14 +483,15 @@ async fn attachment(
             return refuse(
                 StatusCode::FORBIDDEN,
                 &path,
+                &who,
                 format!("attachment {id} was not listed in any replica sent to this peer"),
             );
         }
-        Err(e) => return refuse(StatusCode::SERVICE_UNAVAILABLE, &path, e),
+        Err(e) => return refuse(StatusCode::SERVICE_UNAVAILABLE, &path, &who, e),
     }
     let download = match side.jira.client().download_attachment(&id).await {
         Ok(d) => d,
-        Err(e) => return refuse(StatusCode::BAD_GATEWAY, &path, e),
+        Err(e) => return refuse(StatusCode::BAD_GATEWAY, &path, &who, e),
     };
     let mime = download
         .mime_type
@@ -351,4 +519,30 @@ async fn attachment(
         Body::from_stream(stream),
     )
         .into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn acceptances_are_limited_per_address_and_per_node_within_a_window() {
+        let limiter = AcceptLimiter::default();
+        let t0 = Instant::now();
+        let ip = |n: u8| IpAddr::from([10, 0, 0, n]);
+        for _ in 0..ACCEPTS_PER_ADDRESS {
+            assert!(limiter.allow(ip(1), t0));
+        }
+        assert!(!limiter.allow(ip(1), t0), "one address over its share");
+        assert!(limiter.allow(ip(2), t0), "another address still may");
+        let mut n = 3;
+        while limiter.allow(ip(n), t0) {
+            n += 1;
+        }
+        assert!(!limiter.allow(ip(250), t0), "the node over its share");
+        assert!(
+            limiter.allow(ip(1), t0 + ACCEPT_WINDOW),
+            "a new window starts afresh"
+        );
+    }
 }

@@ -19,7 +19,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use rusqlite::Connection;
 
 pub use connections::{BulkRun, ConnectionState};
-pub use peers::{OutboxItem, Peer, Redeemed};
+pub use peers::{OutboxItem, Peer, Redeemed, SentKind};
 pub use queue::{Event, EventKind, EventState, NewEvent, QueueStats};
 pub use twins::{ItemKind, ItemMapping, Origin, SentRecord, Twin};
 

@@ -1,6 +1,7 @@
 //! Peer nodes of remote connections: who the peer is (URL, key, pinned certificate), one-time
 //! invitations, the nonces already seen (replay refusal), the outbox of deliveries waiting for
-//! a peer, and the attachment ids offered to each peer.
+//! a peer, the attachment ids offered to each peer, and what this side sent to it (so acks
+//! can be checked against it).
 
 use rusqlite::{OptionalExtension, params};
 
@@ -105,6 +106,25 @@ impl Store {
             params![secret_hash, connection, expires_at, now_ms()],
         )?;
         Ok(())
+    }
+
+    /// What redeeming the secret would find now, without spending it: the peer API checks
+    /// the secret before a signature may spend a nonce.
+    pub fn peek_invitation(&self, secret_hash: &str, now: i64) -> Result<Redeemed> {
+        let row: Option<(String, i64, Option<i64>)> = self
+            .conn()
+            .query_row(
+                "SELECT connection, expires_at, used_at FROM invitations WHERE secret_hash = ?1",
+                [secret_hash],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
+            .optional()?;
+        Ok(match row {
+            None => Redeemed::Unknown,
+            Some((_, _, Some(_))) => Redeemed::AlreadyUsed,
+            Some((_, expires, None)) if expires <= now => Redeemed::Expired,
+            Some((connection, _, None)) => Redeemed::Ok { connection },
+        })
     }
 
     /// Spends an invitation's secret: it works once, and only before it expires.
@@ -236,6 +256,77 @@ impl Store {
     }
 }
 
+/// What this side sent to a peer, to check an ack against: the issue, or one of its items.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SentKind {
+    Issue,
+    Comment,
+    Attachment,
+}
+
+impl SentKind {
+    fn as_str(self) -> &'static str {
+        match self {
+            SentKind::Issue => "issue",
+            SentKind::Comment => "comment",
+            SentKind::Attachment => "attachment",
+        }
+    }
+}
+
+impl Store {
+    /// Records, in one transaction, that this side sent `local_key` and the listed items.
+    pub fn record_peer_sent(
+        &self,
+        connection: &str,
+        side: &str,
+        local_key: &str,
+        items: &[(SentKind, &str)],
+    ) -> Result<()> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        {
+            let mut stmt = tx.prepare(
+                "INSERT OR IGNORE INTO peer_sent (connection, side, local_key, kind, item_id) \
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
+            )?;
+            stmt.execute(params![
+                connection,
+                side,
+                local_key,
+                SentKind::Issue.as_str(),
+                ""
+            ])?;
+            for (kind, id) in items {
+                stmt.execute(params![connection, side, local_key, kind.as_str(), id])?;
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Whether this side ever sent `local_key` (`id` empty) or that item of it to the peer.
+    pub fn was_sent_to_peer(
+        &self,
+        connection: &str,
+        side: &str,
+        local_key: &str,
+        kind: SentKind,
+        id: &str,
+    ) -> Result<bool> {
+        Ok(self
+            .conn()
+            .query_row(
+                "SELECT 1 FROM peer_sent WHERE connection = ?1 AND side = ?2 AND local_key = ?3 \
+                 AND kind = ?4 AND item_id = ?5",
+                params![connection, side, local_key, kind.as_str(), id],
+                |_| Ok(()),
+            )
+            .optional()?
+            .is_some())
+    }
+}
+
 fn peer_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Peer> {
     Ok(Peer {
         connection: r.get(0)?,
@@ -249,6 +340,73 @@ fn peer_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Peer> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn what_was_sent_is_known_and_an_upgrade_fills_it_from_the_last_replica_sent() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.db");
+        let s = Store::open(&path).unwrap();
+        s.record_peer_sent("c", "a", "SUP-1", &[(SentKind::Comment, "10")])
+            .unwrap();
+        assert!(
+            s.was_sent_to_peer("c", "a", "SUP-1", SentKind::Issue, "")
+                .unwrap()
+        );
+        assert!(
+            s.was_sent_to_peer("c", "a", "SUP-1", SentKind::Comment, "10")
+                .unwrap()
+        );
+        assert!(
+            !s.was_sent_to_peer("c", "a", "SUP-1", SentKind::Attachment, "10")
+                .unwrap()
+        );
+        assert!(
+            !s.was_sent_to_peer("c", "a", "SUP-2", SentKind::Issue, "")
+                .unwrap()
+        );
+        // A store from before migration 9, with twins already sent: the backfill knows them.
+        s.ensure_twin("c", "a", "SUP-2").unwrap();
+        s.ensure_twin("c", "a", "SUP-3").unwrap();
+        let replica = r#"{"replica":{"comments":[{"id":"20"}],"attachments":[{"id":"30"}]}}"#;
+        for (key, replica) in [("SUP-2", replica), ("SUP-3", "not json")] {
+            let sent = crate::store::SentRecord {
+                hash: "h",
+                replica,
+                left: Some((1, "t", true)),
+                registers: None,
+            };
+            s.record_sent("c", "a", key, &sent).unwrap();
+        }
+        // Back to version 8: the later migrations run again on open.
+        s.conn()
+            .execute_batch(
+                "DROP TABLE peer_sent; ALTER TABLE twins DROP COLUMN registers; \
+                 ALTER TABLE item_map DROP COLUMN deleted_at; PRAGMA user_version = 8;",
+            )
+            .unwrap();
+        drop(s);
+        let s = Store::open(&path).unwrap();
+        assert!(
+            s.was_sent_to_peer("c", "a", "SUP-2", SentKind::Issue, "")
+                .unwrap()
+        );
+        assert!(
+            s.was_sent_to_peer("c", "a", "SUP-2", SentKind::Comment, "20")
+                .unwrap()
+        );
+        assert!(
+            s.was_sent_to_peer("c", "a", "SUP-2", SentKind::Attachment, "30")
+                .unwrap()
+        );
+        assert!(
+            s.was_sent_to_peer("c", "a", "SUP-3", SentKind::Issue, "")
+                .unwrap()
+        );
+        assert!(
+            !s.was_sent_to_peer("c", "a", "SUP-1", SentKind::Issue, "")
+                .unwrap()
+        );
+    }
 
     #[test]
     fn an_invitation_works_once_and_not_after_expiry() {

@@ -170,7 +170,30 @@ pub(super) const MIGRATIONS: &[&str] = &[
     r#"
     ALTER TABLE twins ADD COLUMN seen_updated TEXT;
     "#,
-    // 9: per-field versions (the registers of each twin side, JSON), and tombstones: a
+    // 9: what this side sent to a peer (the issue itself, its comments and attachments), so
+    // an ack is accepted only for an issue and items this side really sent. Filled from the
+    // last replica each twin sent, so acks already on their way still land.
+    r#"
+    CREATE TABLE peer_sent (
+        connection TEXT NOT NULL,
+        side       TEXT NOT NULL,
+        local_key  TEXT NOT NULL,
+        kind       TEXT NOT NULL CHECK (kind IN ('issue', 'comment', 'attachment')),
+        item_id    TEXT NOT NULL,
+        PRIMARY KEY (connection, side, local_key, kind, item_id)
+    );
+    INSERT OR IGNORE INTO peer_sent (connection, side, local_key, kind, item_id)
+        SELECT connection, side, local_key, 'issue', '' FROM twins WHERE sent_seq > 0;
+    INSERT OR IGNORE INTO peer_sent (connection, side, local_key, kind, item_id)
+        SELECT t.connection, t.side, t.local_key, 'comment', json_extract(c.value, '$.id')
+        FROM twins t, json_each(CASE WHEN json_valid(t.sent_replica) THEN t.sent_replica ELSE '{}' END, '$.replica.comments') c
+        WHERE json_extract(c.value, '$.id') IS NOT NULL;
+    INSERT OR IGNORE INTO peer_sent (connection, side, local_key, kind, item_id)
+        SELECT t.connection, t.side, t.local_key, 'attachment', json_extract(a.value, '$.id')
+        FROM twins t, json_each(CASE WHEN json_valid(t.sent_replica) THEN t.sent_replica ELSE '{}' END, '$.replica.attachments') a
+        WHERE json_extract(a.value, '$.id') IS NOT NULL;
+    "#,
+    // 10: per-field versions (the registers of each twin side, JSON), and tombstones: a
     // deleted item's mapping stays, marked, so an older state crossing the deletion cannot
     // bring the item back.
     r#"

@@ -154,7 +154,7 @@ impl Node {
                     other,
                     instance: s.instance.clone(),
                     project: s.project.clone(),
-                    jira: JiraSide::new(client, spool.clone()),
+                    jira: JiraSide::new(client, spool.clone(), &s.project),
                     slot,
                     config: Arc::new(s.config.clone().into_iter().collect()),
                     limits: s.limits,

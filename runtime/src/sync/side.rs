@@ -1,5 +1,7 @@
 //! One connection side as the pipeline sees it: its Jira (through the client), its rule slot,
-//! its rule config and limits, and its trigger.
+//! its rule config and limits, and its trigger. The side's project is a hard boundary here:
+//! whatever a peer, a rule or a stored row names, `JiraSide` reads, writes and creates issues
+//! of that project only.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -113,9 +115,29 @@ pub struct Side {
     pub trigger: Option<String>,
 }
 
+/// Whether `key` (`PROJ-123`) is an issue key of `project`.
+fn in_project(key: &str, project: &str) -> bool {
+    key.rsplit_once('-').is_some_and(|(p, n)| {
+        p.eq_ignore_ascii_case(project) && !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit())
+    })
+}
+
+/// The refusal of an issue outside the side's project: permanent, an admin must look.
+fn outside(key: &str, found: Option<&str>, project: &str) -> SideError {
+    let place = found.map_or(String::new(), |p| format!(" (in project {p})"));
+    SideError {
+        transient: false,
+        message: format!(
+            "issue {key}{place} is outside this side's project {project}; it is never read, written or sent"
+        ),
+    }
+}
+
 /// The Jira calls the pipeline makes for one side, through the shared client of its instance.
 pub struct JiraSide {
     client: Arc<JiraClient>,
+    /// The side's project: no call leaves it.
+    project: String,
     catalog: OnceCell<FieldCatalog>,
     /// Where attachment bytes pass through on their way from one Jira to the other.
     spool: PathBuf,
@@ -135,9 +157,10 @@ impl Drop for Spooled {
 
 impl JiraSide {
     /// `spool` must be a directory only the node can read: attachments pass through it.
-    pub fn new(client: Arc<JiraClient>, spool: PathBuf) -> Self {
+    pub fn new(client: Arc<JiraClient>, spool: PathBuf, project: &str) -> Self {
         JiraSide {
             client,
+            project: project.to_string(),
             catalog: OnceCell::new(),
             spool,
         }
@@ -147,16 +170,36 @@ impl JiraSide {
         &self.client
     }
 
-    /// The issue, or `None` if it does not exist (any more).
+    /// Refuses a key outside the side's project before any call is made with it. A key with
+    /// another prefix passes only if Jira says the issue is in the project (a renamed
+    /// project's old keys).
+    async fn guard(&self, key: &str) -> Result<(), SideError> {
+        if in_project(key, &self.project) {
+            return Ok(());
+        }
+        match self.client.get_issue(key).await {
+            Ok(issue) if issue.project.eq_ignore_ascii_case(&self.project) => Ok(()),
+            Ok(issue) => Err(outside(key, Some(&issue.project), &self.project)),
+            Err(e) if e.is_not_found() => Err(outside(key, None, &self.project)),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// The issue, or `None` if it does not exist (any more); an error if it is outside the
+    /// side's project, whatever key led here.
     pub async fn get_issue(&self, key: &str) -> Result<Option<LocalIssue>, SideError> {
         match self.client.get_issue(key).await {
-            Ok(issue) => Ok(Some(LocalIssue { issue })),
+            Ok(issue) if issue.project.eq_ignore_ascii_case(&self.project) => {
+                Ok(Some(LocalIssue { issue }))
+            }
+            Ok(issue) => Err(outside(key, Some(&issue.project), &self.project)),
             Err(e) if e.is_not_found() => Ok(None),
             Err(e) => Err(e.into()),
         }
     }
 
     pub async fn transitions(&self, key: &str) -> Result<Vec<Available>, SideError> {
+        self.guard(key).await?;
         Ok(self
             .client
             .transitions(key)
@@ -170,6 +213,7 @@ impl JiraSide {
     }
 
     pub async fn transition(&self, key: &str, id: &str) -> Result<(), SideError> {
+        self.guard(key).await?;
         Ok(self.client.transition(key, id, None).await?)
     }
 
@@ -217,6 +261,20 @@ impl JiraSide {
         fields: &Changes,
         origin: &TwinOrigin<'_>,
     ) -> Result<String, SideError> {
+        // A rule's `changes.project` or a caller's project never takes the twin elsewhere.
+        if let Some(other) = [Some(project), fields.project.as_deref()]
+            .into_iter()
+            .flatten()
+            .find(|p| !p.eq_ignore_ascii_case(&self.project))
+        {
+            return Err(SideError {
+                transient: false,
+                message: format!(
+                    "creating a twin in project {other}: outside this side's project {}",
+                    self.project
+                ),
+            });
+        }
         let mut body = self.body(fields, Some(project)).await?;
         body["properties"] =
             serde_json::json!([{ "key": ORIGIN_PROPERTY, "value": origin.value() }]);
@@ -230,6 +288,9 @@ impl JiraSide {
         origin: &TwinOrigin<'_>,
         since_ms: i64,
     ) -> Result<Option<LocalIssue>, SideError> {
+        if !project.eq_ignore_ascii_case(&self.project) {
+            return Ok(None);
+        }
         let minutes = ((crate::store::now_ms() - since_ms) / 60_000 + 2).max(2);
         let jql = format!(
             "project = \"{}\" AND created >= -{minutes}m ORDER BY created DESC",
@@ -257,6 +318,7 @@ impl JiraSide {
     }
 
     pub async fn edit_issue(&self, key: &str, fields: &Changes) -> Result<(), SideError> {
+        self.guard(key).await?;
         let body = self.body(fields, None).await?;
         Ok(self.client.edit_issue(key, body).await?)
     }
@@ -267,6 +329,7 @@ impl JiraSide {
         body: &RichText,
         internal: bool,
     ) -> Result<String, SideError> {
+        self.guard(key).await?;
         Ok(self
             .client
             .add_comment(key, body, internal, &NoUserMapping)
@@ -281,6 +344,7 @@ impl JiraSide {
         body: &RichText,
         internal: bool,
     ) -> Result<(), SideError> {
+        self.guard(key).await?;
         self.client
             .update_comment(key, id, body, internal, &NoUserMapping)
             .await?;
@@ -288,6 +352,7 @@ impl JiraSide {
     }
 
     pub async fn delete_comment(&self, key: &str, id: &str) -> Result<(), SideError> {
+        self.guard(key).await?;
         match self.client.delete_comment(key, id).await {
             Err(e) if e.is_not_found() => Ok(()),
             other => Ok(other?),
@@ -321,6 +386,7 @@ impl JiraSide {
         filename: &str,
         spooled: &Spooled,
     ) -> Result<String, SideError> {
+        self.guard(key).await?;
         let created = self
             .client
             .upload_attachment(
@@ -355,5 +421,27 @@ impl JiraSide {
             .search_page(jql, "key,updated,project", cursor, page_size)
             .await?;
         Ok((page.issues, page.next, page.total))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::in_project;
+
+    #[test]
+    fn a_key_is_in_its_project_only() {
+        assert!(in_project("SUP-1", "SUP"));
+        assert!(in_project("sup-12", "SUP"));
+        for (key, project) in [
+            ("DEV-1", "SUP"),
+            ("SUPX-1", "SUP"),
+            ("SUP-", "SUP"),
+            ("SUP-1a", "SUP"),
+            ("SUP", "SUP"),
+            ("A-SUP-1", "SUP"),
+            ("../SUP-1", "SUP"),
+        ] {
+            assert!(!in_project(key, project), "{key} in {project}");
+        }
     }
 }
