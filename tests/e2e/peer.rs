@@ -196,6 +196,7 @@ rule = "{rule}"
 }
 
 mod attacks;
+mod crash_points;
 
 /// Two organisations paired through an invitation made by `a` and accepted by `b`.
 async fn paired() -> (Org, Org) {

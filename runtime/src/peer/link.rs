@@ -281,7 +281,10 @@ impl PeerLinks {
                         )
                         .await;
                     match sent {
-                        Ok(resp) if resp.status().is_success() => Ok(()),
+                        Ok(resp) if resp.status().is_success() => {
+                            crate::failpoint!("peer-message-sent");
+                            Ok(())
+                        }
                         Ok(resp) if resp.status() == reqwest::StatusCode::GONE => {
                             let _ = self.store.set_peer_state(connection, "deleted");
                             Err((

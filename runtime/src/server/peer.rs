@@ -387,7 +387,10 @@ async fn replica(
         );
     }
     match node.pipeline.receive(&side, &envelope) {
-        Ok(()) => axum::Json(json!({ "queued": true })).into_response(),
+        Ok(()) => {
+            crate::failpoint!("peer-replica-received");
+            axum::Json(json!({ "queued": true })).into_response()
+        }
         Err(e) => refuse(StatusCode::SERVICE_UNAVAILABLE, &path, &who, e),
     }
 }
@@ -430,7 +433,10 @@ async fn ack(
         Err(r) => return *r,
     };
     match crate::sync::transport::apply_ack(&node.store, &side, &message) {
-        Ok(()) => axum::Json(json!({ "applied": true })).into_response(),
+        Ok(()) => {
+            crate::failpoint!("peer-ack-applied");
+            axum::Json(json!({ "applied": true })).into_response()
+        }
         Err(e @ AckError::Refused(_)) => refuse(StatusCode::FORBIDDEN, &path, &who, e),
         Err(e @ AckError::Store(_)) => refuse(StatusCode::SERVICE_UNAVAILABLE, &path, &who, e),
     }

@@ -1,6 +1,6 @@
-//! Field versions: a hybrid logical clock per node and one last-writer-wins register per
-//! replica field, so both sides of a twin pick the same winner of a concurrent edit from the
-//! same facts, in whatever order replicas arrive (see `docs/sync.md`).
+//! Field versions: one last-writer-wins register per replica field, versioned by a hybrid
+//! logical clock reading, so both sides of a twin pick the same winner of a concurrent edit
+//! from the same facts, in whatever order replicas arrive (see `docs/sync.md`).
 //!
 //! A register holds the version that set the field and the hash of this side's replica value
 //! at that moment. A local edit is a value whose hash differs from its register's: it gets a
@@ -8,15 +8,14 @@
 //! and a comment, an attachment or any other change that leaves the field alone never moves it.
 
 use std::collections::BTreeMap;
-use std::sync::Mutex;
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::model::Replica;
 
-/// A hybrid logical clock reading: wall-clock milliseconds, a counter for events within one
-/// millisecond (or behind a clock seen from the other side), and the side as tie-break.
+/// A hybrid logical clock reading: the edit's wall-clock milliseconds, a counter for an edit
+/// that must come after a version whose clock reads later, and the side as tie-break.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct Version {
     pub ms: i64,
@@ -30,43 +29,31 @@ impl std::fmt::Display for Version {
     }
 }
 
-/// A node's hybrid logical clock: never goes back, and moves past every version it has seen.
-#[derive(Debug, Default)]
-pub struct Hlc {
-    last: Mutex<(i64, u32)>,
+impl Version {
+    /// The version of an edit `side` made at `at_ms` (the issue's `updated` time in its Jira)
+    /// to a field whose register held `floor`: after `floor` whatever the clocks say, so an
+    /// edit always beats the value it replaced, and otherwise ordered by when it was made.
+    pub fn after(floor: Option<&Version>, at_ms: i64, side: &str) -> Version {
+        match floor {
+            Some(f) if at_ms <= f.ms => Version {
+                ms: f.ms,
+                count: f.count.saturating_add(1),
+                side: side.to_string(),
+            },
+            _ => Version {
+                ms: at_ms,
+                count: 0,
+                side: side.to_string(),
+            },
+        }
+    }
 }
 
-impl Hlc {
-    /// A clock that starts after `seen` (the newest version in the store at start-up).
-    pub fn starting_after(seen: Option<&Version>) -> Hlc {
-        Hlc {
-            last: Mutex::new(seen.map_or((0, 0), |v| (v.ms, v.count))),
-        }
-    }
-
-    /// A new version for a change `side` made now.
-    pub fn tick(&self, side: &str) -> Version {
-        let now = crate::store::now_ms();
-        let mut last = self.last.lock().unwrap_or_else(|p| p.into_inner());
-        *last = if now > last.0 {
-            (now, 0)
-        } else {
-            (last.0, last.1.saturating_add(1))
-        };
-        Version {
-            ms: last.0,
-            count: last.1,
-            side: side.to_string(),
-        }
-    }
-
-    /// Moves the clock past a version that arrived from the other side.
-    pub fn observe(&self, v: &Version) {
-        let mut last = self.last.lock().unwrap_or_else(|p| p.into_inner());
-        if (v.ms, v.count) > *last {
-            *last = (v.ms, v.count);
-        }
-    }
+/// Milliseconds since the epoch of a Jira `updated` time, or now when it cannot be read.
+pub fn edit_time(updated: &str) -> i64 {
+    chrono::DateTime::parse_from_str(updated, "%Y-%m-%dT%H:%M:%S%.3f%z")
+        .map(|t| t.timestamp_millis())
+        .unwrap_or_else(|_| crate::store::now_ms())
 }
 
 /// One field's register.
@@ -133,17 +120,18 @@ pub fn field_hashes(replica: &Replica) -> BTreeMap<String, String> {
 pub fn note_local_edits(
     registers: &mut Registers,
     now: &BTreeMap<String, String>,
-    clock: &Hlc,
+    at_ms: i64,
     side: &str,
 ) -> Vec<String> {
     let mut changed = Vec::new();
     for (name, hash) in now {
-        let moved = registers.get(name).is_none_or(|r| &r.hash != hash);
-        if moved {
+        let old = registers.get(name);
+        if old.is_none_or(|r| &r.hash != hash) {
+            let version = Version::after(old.map(|r| &r.version), at_ms, side);
             registers.insert(
                 name.clone(),
                 Register {
-                    version: clock.tick(side),
+                    version,
                     hash: hash.clone(),
                 },
             );
@@ -192,33 +180,20 @@ mod tests {
     }
 
     #[test]
-    fn the_clock_never_goes_back_and_passes_what_it_saw() {
-        let clock = Hlc::default();
-        let a = clock.tick("a");
-        let far = v(a.ms + 60_000, 3, "b");
-        clock.observe(&far);
-        let b = clock.tick("a");
-        assert!(b > far, "{b} after {far}");
-        assert!(clock.tick("a") > b);
+    fn an_edit_comes_after_what_it_replaced_whatever_the_clocks_say() {
+        let seen = v(5_000, 2, "b");
+        assert!(Version::after(Some(&seen), 4_000, "a") > seen);
+        assert_eq!(Version::after(Some(&seen), 6_000, "a"), v(6_000, 0, "a"));
+        assert_eq!(Version::after(None, 7, "a"), v(7, 0, "a"));
+        assert_eq!(edit_time("2026-11-25T10:00:00.250+0000"), 1_764_064_800_250);
     }
 
     #[test]
     fn exactly_one_side_wins_a_field_whatever_the_order() {
-        let clock = Hlc::default();
         let mut a = Registers::new();
         let mut b = Registers::new();
-        note_local_edits(
-            &mut a,
-            &[("summary".into(), "x".into())].into(),
-            &clock,
-            "a",
-        );
-        note_local_edits(
-            &mut b,
-            &[("summary".into(), "y".into())].into(),
-            &clock,
-            "b",
-        );
+        note_local_edits(&mut a, &[("summary".into(), "x".into())].into(), 10, "a");
+        note_local_edits(&mut b, &[("summary".into(), "y".into())].into(), 10, "b");
         let va = a["summary"].version.clone();
         let vb = b["summary"].version.clone();
         assert_ne!(
@@ -229,17 +204,16 @@ mod tests {
 
     #[test]
     fn a_comment_only_change_moves_no_field_version() {
-        let clock = Hlc::default();
         let mut replica = Replica {
             summary: Some("s".into()),
             ..Replica::default()
         };
         let mut regs = Registers::new();
-        note_local_edits(&mut regs, &field_hashes(&replica), &clock, "a");
+        note_local_edits(&mut regs, &field_hashes(&replica), 10, "a");
         let before = regs.clone();
         replica.comments.push(crate::model::Comment::default());
         replica.updated = Some("2026-11-30T10:00:00.000+0000".into());
-        let moved = note_local_edits(&mut regs, &field_hashes(&replica), &clock, "a");
+        let moved = note_local_edits(&mut regs, &field_hashes(&replica), 20, "a");
         assert!(moved.is_empty(), "{moved:?}");
         assert_eq!(regs, before);
     }

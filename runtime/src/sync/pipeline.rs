@@ -19,7 +19,7 @@ use tokio::sync::Notify;
 use tracing::Instrument;
 
 use super::clock::{
-    Hlc, Register, Registers, Version, Versions, field_hashes, note_local_edits, theirs_wins,
+    Register, Registers, Version, Versions, edit_time, field_hashes, note_local_edits, theirs_wins,
     versions_of,
 };
 use super::envelope::{Envelope, RemovedItem, replica_hash};
@@ -81,8 +81,6 @@ pub struct Pipeline {
     pub wake: Notify,
     /// Links to peer nodes: the transport of remote connections.
     pub(super) peers: Option<Arc<crate::peer::link::PeerLinks>>,
-    /// Versions for this node's field edits.
-    pub(super) clock: Hlc,
 }
 
 /// Retries a new sub-task waits for its parent's twin before it is created without the link.
@@ -105,7 +103,6 @@ impl Pipeline {
             workflow: WorkflowGraph::default(),
             wake: Notify::new(),
             peers: None,
-            clock: Hlc::default(),
         }
     }
 
@@ -308,7 +305,7 @@ impl Pipeline {
         let edited = note_local_edits(
             &mut registers,
             &field_hashes(&replica),
-            &self.clock,
+            edit_time(&updated),
             &side.name,
         );
         let registers_json = encode_registers(&registers)?;
@@ -466,9 +463,6 @@ impl Pipeline {
             Some(t) => side.jira.get_issue(&t.local_key).await?,
             None => self.find_unfinished_creation(&side, &envelope).await?,
         };
-        for v in envelope.versions.values() {
-            self.clock.observe(v);
-        }
         // A twin found after an interrupted creation has no row yet when `twin` was read.
         let twin = match (&twin, &local) {
             (None, Some(l)) => {

@@ -69,6 +69,7 @@ impl Pipeline {
         self.store
             .record_peer_sent(&side.connection, &side.name, &envelope.origin_key, &sent)?;
         peers.queue_replica(&side.connection, value, &offered)?;
+        crate::failpoint!("peer-replica-queued");
         Ok(())
     }
 

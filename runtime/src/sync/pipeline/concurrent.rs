@@ -60,7 +60,12 @@ impl Pipeline {
             hashes = field_hashes(now);
             // Only a twin that has registers can tell an edit from the node's own first write.
             if !registers.is_empty() {
-                edited = note_local_edits(registers, &hashes, &self.clock, &side.name);
+                edited = note_local_edits(
+                    registers,
+                    &hashes,
+                    edit_time(&current.issue.updated),
+                    &side.name,
+                );
                 if !edited.is_empty() {
                     tracing::debug!(key = %twin.local_key, fields = ?edited, "unsent local field edits");
                 }
