@@ -471,7 +471,11 @@ impl Pipeline {
             }
             _ => twin,
         };
-        let mut registers = registers_of(twin.as_ref())?;
+        // A twin made (again) here has no local state: every field of the replica lands.
+        let mut registers = match &local {
+            Some(_) => registers_of(twin.as_ref())?,
+            None => Registers::new(),
+        };
         let (mut unsent, mut hashes, mut state) = (false, BTreeMap::new(), None);
         if let (Some(twin), Some(current)) = (&twin, &local) {
             let s = self

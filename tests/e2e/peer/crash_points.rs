@@ -104,27 +104,27 @@ async fn walk(point: &str, origin: &str) -> usize {
     let (log_a, log_b) = (a.dir.path().join("node.log"), b.dir.path().join("node.log"));
     // Paired unarmed, then both restarted with the point armed.
     let mut nodes = Vec::new();
+    let mut unarmed = Vec::new();
     for (config, log, url) in [(&config_a, &log_a, &url_a), (&config_b, &log_b, &url_b)] {
-        let mut child = Restarting::spawn(config, log, None);
+        unarmed.push(Restarting::spawn(config, log, None));
         serving(url).await;
-        if config == &config_b {
-            let out = cli(&["connection", "invite", "-C", "ab"], &config_a);
-            assert!(
-                out.status.success(),
-                "{}",
-                String::from_utf8_lossy(&out.stderr)
-            );
-            let code = String::from_utf8_lossy(&out.stdout).trim().to_string();
-            let out = cli_with_input(&["connection", "accept"], &config_b, &code);
-            assert!(
-                out.status.success(),
-                "{}",
-                String::from_utf8_lossy(&out.stderr)
-            );
-        }
+    }
+    let out = cli(&["connection", "invite", "-C", "ab"], &config_a);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let code = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    let out = cli_with_input(&["connection", "accept"], &config_b, &code);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for mut child in unarmed {
         let _ = child.kill();
         let _ = child.wait();
-        let _ = config;
     }
     for (config, log, url) in [(&config_a, &log_a, &url_a), (&config_b, &log_b, &url_b)] {
         nodes.push(Restarting {
