@@ -322,7 +322,9 @@ fn snapshot(
 }
 
 /// Every difference between the two sides (empty when they are equivalent), and the duplicates.
-fn differences(p: &Pair, expected: usize) -> Vec<String> {
+/// Twins are paired by the node's twin rows, so a twin whose summary differs shows as "differs",
+/// and only an issue with no linked twin row as "has no twin".
+fn differences(p: &Pair, expected: usize, store: &Store) -> Vec<String> {
     let on_a = snapshot(&p.a, "SUP-", &BTreeSet::new());
     let on_a: BTreeMap<_, _> = on_a
         .into_iter()
@@ -358,34 +360,82 @@ fn differences(p: &Pair, expected: usize) -> Vec<String> {
             }
         }
     }
-    for summary in on_b.keys() {
-        if !on_a.contains_key(summary) {
-            diffs.push(format!("DEV has {summary:?}, which SUP has not"));
-        }
-    }
+    let by_key_b: BTreeMap<&str, (&String, &Synced)> = on_b
+        .iter()
+        .flat_map(|(summary, list)| list.iter().map(move |i| (i.key.as_str(), (summary, i))))
+        .collect();
+    let mut twinned_b = BTreeSet::new();
     for (summary, issues_a) in &on_a {
-        let Some(issues_b) = on_b.get(summary) else {
+        let x = &issues_a[0];
+        let twin = store
+            .twin_by_local("ab", "a", &x.key)
+            .ok()
+            .flatten()
+            .and_then(|t| t.remote_key);
+        let Some((summary_b, y)) = twin.as_deref().and_then(|k| by_key_b.get(k)) else {
             diffs.push(format!(
-                "{summary:?} ({}) has no twin on DEV",
-                issues_a[0].key
+                "{summary:?} ({}) has no twin on DEV (twin row: {twin:?})",
+                x.key
             ));
             continue;
         };
-        let (x, y) = (&issues_a[0], &issues_b[0]);
-        if !x.same_as(y) {
-            diffs.push(format!("{summary:?} differs:\n  SUP {x:?}\n  DEV {y:?}"));
+        twinned_b.insert(y.key.clone());
+        if *summary_b != summary || !x.same_as(y) {
+            diffs.push(format!(
+                "{summary:?} differs from its twin {summary_b:?}:\n  SUP {x:?}\n  DEV {y:?}"
+            ));
+        }
+    }
+    for (summary, issues) in &on_b {
+        for i in issues {
+            if !twinned_b.contains(&i.key) {
+                diffs.push(format!(
+                    "DEV has {summary:?} ({}), which no SUP issue is twinned with",
+                    i.key
+                ));
+            }
         }
     }
     diffs
 }
 
+/// The open events and the node's twin rows of the issues still apart: what a failed
+/// convergence prints beside the differences.
+fn queue_story(store: &Store) -> String {
+    let mut out = String::new();
+    if let Ok(stats) = store.queue_stats(None) {
+        out.push_str(&format!("queue: {stats:?}\n"));
+    }
+    for state in [EventState::Running, EventState::Pending, EventState::Failed] {
+        for e in store.events(Some(state), None, 15, 0).unwrap_or_default() {
+            out.push_str(&format!(
+                "  #{} {} {:?} {} {:?} attempts={} {}\n",
+                e.id,
+                e.side,
+                e.kind,
+                e.queue_key,
+                e.state,
+                e.attempts,
+                e.last_error.as_deref().unwrap_or("")
+            ));
+        }
+    }
+    out
+}
+
 /// Polls until both sides are equivalent; panics with the differences (and `context`) if not.
 /// `within` is generous: the suite compiles large rules beside this test, and convergence,
 /// not its speed, is what is checked here (the sync bench measures speed).
-async fn converge(p: &Pair, expected: usize, within: Duration, context: impl Fn() -> String) {
+async fn converge(
+    p: &Pair,
+    expected: usize,
+    store: &Store,
+    within: Duration,
+    context: impl Fn() -> String,
+) {
     let deadline = Instant::now() + within;
     loop {
-        let diffs = differences(p, expected);
+        let diffs = differences(p, expected, store);
         if diffs.is_empty() {
             return;
         }
@@ -399,7 +449,7 @@ async fn converge(p: &Pair, expected: usize, within: Duration, context: impl Fn(
                     "duplicate attachment",
                     "differs",
                     "has no twin",
-                    "which SUP has not",
+                    "no SUP issue is twinned with",
                 ]
                 .into_iter()
                 .find(|k| d.contains(k))
@@ -407,13 +457,14 @@ async fn converge(p: &Pair, expected: usize, within: Duration, context: impl Fn(
                 *kinds.entry(kind).or_default() += 1;
             }
             panic!(
-                "the two sides did not converge within {within:?}; {} differences ({kinds:?}), first ones:\n{}\n{}",
+                "the two sides did not converge within {within:?}; {} differences ({kinds:?}), first ones:\n{}\n{}\n{}",
                 diffs.len(),
                 shown
                     .iter()
                     .map(|s| s.as_str())
                     .collect::<Vec<_>>()
                     .join("\n"),
+                queue_story(store),
                 context()
             );
         }
@@ -605,7 +656,7 @@ async fn crash_safety_sigkill_during_a_sync_of_200_issues() {
             tail(&log, 30)
         )
     };
-    converge(&p, CRASH_ISSUES, Duration::from_secs(180), context).await;
+    converge(&p, CRASH_ISSUES, &store, Duration::from_secs(180), context).await;
     let failed = store
         .events(Some(EventState::Failed), None, 10, 0)
         .expect("events");
@@ -613,7 +664,7 @@ async fn crash_safety_sigkill_during_a_sync_of_200_issues() {
     assert!(changed > 0, "changes were made during the kills");
     node.kill();
     // Nothing moves once converged: a last look after the node is gone.
-    let diffs = differences(&p, CRASH_ISSUES);
+    let diffs = differences(&p, CRASH_ISSUES, &store);
     assert!(diffs.is_empty(), "{diffs:?}");
 }
 
@@ -661,7 +712,14 @@ async fn convergence_under_429s_5xxs_and_dropped_webhooks() {
         changed += 1;
     }
     let context = || String::new();
-    converge(&p, FAULT_ISSUES, Duration::from_secs(180), context).await;
+    converge(
+        &p,
+        FAULT_ISSUES,
+        &running.node.store,
+        Duration::from_secs(180),
+        context,
+    )
+    .await;
     // The simulators did inject what they were asked to, on both sides.
     for (h, name) in [(&p.a, "Cloud"), (&p.b, "Data Center")] {
         let requests = h.requests();

@@ -132,7 +132,10 @@ fn check_private_dir(dir: &Path) -> Result<(), String> {
         ));
     }
     // The owner must be us: compare with a file we create there right now.
-    let probe = dir.join(format!(".owner-probe-{}", std::process::id()));
+    // Unique per call: nodes built at once in one process share the pid.
+    static PROBES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = PROBES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let probe = dir.join(format!(".owner-probe-{}-{n}", std::process::id()));
     fs::write(&probe, b"").map_err(|e| format!("not writable: {e}"))?;
     let ours = fs::metadata(&probe).map(|m| m.uid());
     let _ = fs::remove_file(&probe);
