@@ -4,12 +4,12 @@
 # (sync_crash), every named crash point (sync_crash_points), the replayed conflicts
 # (sync_conflicts) and the model test (sync_model), which takes fresh seeds each run.
 #
-#   scripts/stress.sh [N]          STRESS_SEEDS=500 sets the model seeds per run
+#   scripts/stress.sh [N]          STRESS_SEEDS sets the model seeds per run (300)
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 runs="${1:-10}"
-seeds="${STRESS_SEEDS:-500}"
+seeds="${STRESS_SEEDS:-300}"
 if ! [[ "$runs" =~ ^[0-9]+$ ]] || [ "$runs" -lt 1 ]; then
   echo "usage: scripts/stress.sh [N]   (N runs, default 10)" >&2
   exit 2
