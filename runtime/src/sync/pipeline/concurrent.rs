@@ -336,7 +336,8 @@ pub(super) fn winning_fields(
         let wins = theirs_wins(registers, name, theirs.get(name));
         if wins {
             taken.push(name.to_string());
-        } else {
+        } else if registers.get(name).map(|r| &r.version) != theirs.get(name) {
+            // Not merely the same version both sides already hold: this side's is newer.
             kept.push(name.to_string());
         }
         wins
