@@ -106,7 +106,8 @@ async fn walk(point: &str, origin: &str) -> usize {
     let mut nodes = Vec::new();
     let mut unarmed = Vec::new();
     for (config, log, url) in [(&config_a, &log_a, &url_a), (&config_b, &log_b, &url_b)] {
-        unarmed.push(Restarting::spawn(config, log, None));
+        // Killed on drop, even if pairing fails.
+        unarmed.push(NodeProcess(Restarting::spawn(config, log, None)));
         serving(url).await;
     }
     let out = cli(&["connection", "invite", "-C", "ab"], &config_a);
@@ -122,10 +123,7 @@ async fn walk(point: &str, origin: &str) -> usize {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    for mut child in unarmed {
-        let _ = child.kill();
-        let _ = child.wait();
-    }
+    drop(unarmed);
     for (config, log, url) in [(&config_a, &log_a, &url_a), (&config_b, &log_b, &url_b)] {
         nodes.push(Restarting {
             child: Restarting::spawn(config, log, Some(point)),
