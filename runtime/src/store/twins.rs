@@ -54,7 +54,8 @@ pub enum ItemKind {
 }
 
 impl ItemKind {
-    fn as_str(self) -> &'static str {
+    /// The kind's name in the store and on the wire.
+    pub fn as_str(self) -> &'static str {
         match self {
             ItemKind::Comment => "comment",
             ItemKind::Attachment => "attachment",

@@ -336,7 +336,7 @@ impl Pipeline {
             removed: removed
                 .iter()
                 .map(|(kind, m)| RemovedItem {
-                    kind: kind_name(*kind).to_string(),
+                    kind: kind.as_str().to_string(),
                     id: m.remote_id.clone(),
                 })
                 .collect(),
@@ -648,13 +648,6 @@ fn registers_of(twin: Option<&Twin>) -> Result<Registers, EventError> {
 fn encode_registers(registers: &Registers) -> Result<String, EventError> {
     serde_json::to_string(registers)
         .map_err(|e| EventError::Permanent(format!("cannot encode the field versions: {e}")))
-}
-
-pub(super) fn kind_name(kind: ItemKind) -> &'static str {
-    match kind {
-        ItemKind::Comment => "comment",
-        ItemKind::Attachment => "attachment",
-    }
 }
 
 fn cause_name(e: SyncEvent) -> &'static str {

@@ -114,7 +114,7 @@ impl Pipeline {
             origin_key: envelope.origin_key.clone(),
             twin_key: Some(key.to_string()),
             items: vec![ItemAck {
-                kind: kind_name(kind).to_string(),
+                kind: kind.as_str().to_string(),
                 origin_id: own.remote_id.clone(),
                 copy_id: own.local_id.clone(),
                 removed: false,
@@ -141,7 +141,7 @@ impl Pipeline {
             origin_key: envelope.origin_key.clone(),
             twin_key: None,
             items: vec![ItemAck {
-                kind: kind_name(kind).to_string(),
+                kind: kind.as_str().to_string(),
                 origin_id: origin_id.to_string(),
                 copy_id: copy_id.to_string(),
                 removed: true,
@@ -328,11 +328,4 @@ fn check_item(
             },
         ))
     })
-}
-
-fn kind_name(kind: ItemKind) -> &'static str {
-    match kind {
-        ItemKind::Comment => "comment",
-        ItemKind::Attachment => "attachment",
-    }
 }
