@@ -34,12 +34,18 @@ impl Dice {
     }
 }
 
-/// What the model expects of comments: each text once on both sides, unless deleted.
+/// What the model expects of comments: each once on both sides, unless deleted.
 #[derive(Default)]
 struct Expect {
-    /// Live comment texts, and the side that wrote each (only the author edits its comment).
-    comments: BTreeMap<String, String>,
+    /// Live comments by token (the text it was written with; an edit appends to it): the
+    /// current text, and the side that wrote it (only the author edits its comment).
+    comments: BTreeMap<String, (String, String)>,
     attachments: BTreeSet<String>,
+}
+
+/// The token of a comment's text: what it was written with, before any edit.
+fn token(text: &str) -> &str {
+    text.split(" (edited").next().unwrap_or(text)
 }
 
 const STEPS: usize = 36;
@@ -175,7 +181,9 @@ async fn user_action(
         4 | 5 => {
             let text = format!("c{seed}-{step} by {side}");
             lab.comment(side, key, &text).await;
-            expect.comments.insert(text, side.to_string());
+            expect
+                .comments
+                .insert(text.clone(), (text, side.to_string()));
         }
         6 => {
             // Edit or delete a comment that is there now.
@@ -184,16 +192,17 @@ async fn user_action(
                 return;
             }
             let id = ids[dice.below(ids.len())].clone();
+            // This side's text may be a copy not yet updated: the comment is known by its token.
             let text = comment_text(lab, side, key, &id).await;
-            let author = expect.comments.get(&text).cloned();
+            let tok = token(&text).to_string();
+            let author = expect.comments.get(&tok).map(|(_, a)| a.clone());
             if dice.chance(50) && author.as_deref() == Some(side) {
-                let new = format!("{text} (edited {step})");
+                let new = format!("{tok} (edited {step})");
                 lab.edit_comment(side, key, &id, &new).await;
-                expect.comments.remove(&text);
-                expect.comments.insert(new, side.to_string());
+                expect.comments.insert(tok, (new, side.to_string()));
             } else {
                 lab.delete_comment(side, key, &id).await;
-                expect.comments.remove(&text);
+                expect.comments.remove(&tok);
             }
         }
         _ => {
@@ -264,13 +273,17 @@ async fn check(lab: &Lab, expect: &Expect, seed: u64) {
             if *n > 1 {
                 problems.push(format!("{prefix}: comment {t:?} {n} times"));
             }
-            if !expect.comments.contains_key(t) {
-                problems.push(format!("{prefix}: comment {t:?} should be gone"));
+            match expect.comments.get(token(t)) {
+                None => problems.push(format!("{prefix}: comment {t:?} should be gone")),
+                Some((now, _)) if now != t => {
+                    problems.push(format!("{prefix}: comment {t:?} should read {now:?}"))
+                }
+                Some(_) => {}
             }
         }
-        for t in expect.comments.keys() {
-            if !seen.contains_key(t) {
-                problems.push(format!("{prefix}: comment {t:?} was lost"));
+        for (now, _) in expect.comments.values() {
+            if !seen.contains_key(now) {
+                problems.push(format!("{prefix}: comment {now:?} was lost"));
             }
         }
         for f in &expect.attachments {
