@@ -185,7 +185,7 @@ mod tests {
         assert!(Version::after(Some(&seen), 4_000, "a") > seen);
         assert_eq!(Version::after(Some(&seen), 6_000, "a"), v(6_000, 0, "a"));
         assert_eq!(Version::after(None, 7, "a"), v(7, 0, "a"));
-        assert_eq!(edit_time("2026-11-25T10:00:00.250+0000"), 1_764_064_800_250);
+        assert_eq!(edit_time("2026-11-25T10:00:00.250+0000"), 1_795_600_800_250);
     }
 
     #[test]
