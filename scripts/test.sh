@@ -21,4 +21,4 @@ cargo fmt --all -- --check
 cargo build -p twinsync
 cargo test --workspace --no-fail-fast
 # The demo's scripted scenario, through the real binary.
-cargo run -q -p twinsync -- demo --check --port-cloud 0 --port-dc 0 --port-node 0
+cargo run -q -p twinsync -- demo --check --port-cloud 0 --port-dc 0 --port-node 0 --port-admin 0

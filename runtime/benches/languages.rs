@@ -184,9 +184,7 @@ fn fifty_connections(distinct_modules: bool) {
         let t = Instant::now();
         let node = Node::build(config).expect("node");
         let built = t.elapsed();
-        let running = daemon::start(node, "127.0.0.1:0".parse().expect("addr"))
-            .await
-            .expect("start");
+        let running = daemon::start(node).await.expect("start");
         tokio::time::sleep(Duration::from_millis(500)).await;
         let after = rss_mib();
         let slots = running.node.registry.slots().len();

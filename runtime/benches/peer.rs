@@ -68,9 +68,7 @@ async fn start(text: &str, dir: &Path) -> Running {
     let config =
         NodeConfig::parse(text, Path::new("bench.toml"), dir.to_path_buf()).expect("config");
     let node = Node::build(config).expect("node");
-    daemon::start(node, "127.0.0.1:0".parse().expect("addr"))
-        .await
-        .expect("start")
+    daemon::start(node).await.expect("start")
 }
 
 /// What a bench run needs: the two simulators, the node(s), and the store that sees A's twins.
@@ -141,6 +139,7 @@ fn peer_config(sim: &SimHandle, side: &str, dir: &Path) -> String {
 [node]
 data_dir = "{data}"
 listen = "127.0.0.1:0"
+admin_listen = "127.0.0.1:0"
 workers = 4
 poll_interval_secs = 0
 peer_listen = "127.0.0.1:{port}"

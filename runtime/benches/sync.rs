@@ -69,9 +69,7 @@ async fn setup(dir: &Path, poll: bool, budget_b: &str) -> (SimHandle, SimHandle,
     let config =
         NodeConfig::parse(&text, Path::new("bench.toml"), dir.to_path_buf()).expect("config");
     let node = Node::build(config).expect("node");
-    let running = daemon::start(node, "127.0.0.1:0".parse().expect("addr"))
-        .await
-        .expect("start");
+    let running = daemon::start(node).await.expect("start");
     (a, b, running)
 }
 

@@ -36,7 +36,7 @@ pub struct AdminClient {
     http: reqwest::Client,
 }
 
-/// The address to reach a node that listens on `listen` (a wildcard means this host).
+/// The address to reach a node's admin listener at (a wildcard means this host).
 fn reach(listen: SocketAddr) -> SocketAddr {
     match listen.ip() {
         IpAddr::V4(ip) if ip.is_unspecified() => {
@@ -50,7 +50,7 @@ fn reach(listen: SocketAddr) -> SocketAddr {
 }
 
 impl AdminClient {
-    /// A client for a node: the one `config_path` describes (its `listen` address and admin
+    /// A client for a node: the one `config_path` describes (its `admin_listen` address and admin
     /// token; default `twinsync.toml`), or the one at `node`. With `node`, the token comes
     /// only from `TWINSYNC_ADMIN_TOKEN` or a config named explicitly, so a local token is
     /// never sent to another host by accident.
@@ -69,7 +69,7 @@ impl AdminClient {
             .or_else(|| {
                 config
                     .as_ref()
-                    .map(|c| format!("http://{}", reach(c.node.listen)))
+                    .map(|c| format!("http://{}", reach(c.node.admin_listen())))
             })
             .unwrap_or_default();
         let token = match std::env::var("TWINSYNC_ADMIN_TOKEN") {

@@ -66,15 +66,21 @@ pub struct NodeSettings {
     /// Where compiled rules are cached (default `<data_dir>/rule-cache`); nodes of one
     /// user on one machine may share it, since entries are keyed by module hash.
     pub rule_cache_dir: Option<PathBuf>,
-    /// Webhooks, admin API and UI, metrics.
+    /// The public listener: Jira webhooks and the health check, nothing else.
     pub listen: SocketAddr,
+    /// TLS on `listen` from certificate files; plain HTTP when unset (e.g. behind a
+    /// reverse proxy that terminates TLS).
+    pub tls: Option<TlsFiles>,
+    /// The admin listener: the admin API, the admin page and `/metrics`. Unset, it is
+    /// 127.0.0.1:7702, or 127.0.0.1 on a free port when `listen` asks for one (port 0).
+    pub admin_listen: Option<SocketAddr>,
     /// Sync events handled in parallel (different issues).
     pub workers: usize,
     /// Seconds between JQL polls that back up webhooks; 0 turns polling off.
     pub poll_interval_secs: u64,
     /// Wasm stack per rule call, bytes (node-wide in wasmtime).
     pub max_wasm_stack: usize,
-    /// Bearer token the admin API and `/metrics` require; required when `listen` is not loopback.
+    /// Bearer token the admin API and `/metrics` require; made at first start when unset.
     pub admin_token: Option<SecretRef>,
     /// Host names the admin API answers to besides the addresses it listens on (and
     /// `localhost` on loopback), e.g. the name of a reverse proxy in front of it; a request
@@ -96,6 +102,8 @@ impl Default for NodeSettings {
             data_dir: PathBuf::from("twinsync-data"),
             rule_cache_dir: None,
             listen: SocketAddr::from(([127, 0, 0, 1], 7700)),
+            tls: None,
+            admin_listen: None,
             workers: 4,
             poll_interval_secs: 60,
             max_wasm_stack: 512 << 10,
@@ -107,6 +115,42 @@ impl Default for NodeSettings {
             peer_max_attachment_bytes: 100 << 20,
         }
     }
+}
+
+/// Where the admin listener is when `admin_listen` is unset: loopback, on a port of its own
+/// (7700 stays the public listener's, 7701 is the usual `peer_listen`).
+pub const DEFAULT_ADMIN_PORT: u16 = 7702;
+
+impl NodeSettings {
+    /// The admin listener's address, with the default filled in.
+    pub fn admin_listen(&self) -> SocketAddr {
+        self.admin_listen.unwrap_or_else(|| {
+            // A node asked to pick its public port (tests, the demo) picks its admin port too.
+            let port = if self.listen.port() == 0 {
+                0
+            } else {
+                DEFAULT_ADMIN_PORT
+            };
+            SocketAddr::from(([127, 0, 0, 1], port))
+        })
+    }
+}
+
+/// Whether two listeners would want the same socket (port 0 always gets a fresh one).
+fn clash(a: SocketAddr, b: SocketAddr) -> bool {
+    a.port() != 0
+        && a.port() == b.port()
+        && (a.ip() == b.ip() || a.ip().is_unspecified() || b.ip().is_unspecified())
+}
+
+/// A PEM certificate chain and its private key for TLS on the public listener.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TlsFiles {
+    /// The certificate chain, leaf first (PEM).
+    pub cert: PathBuf,
+    /// The leaf's private key (PEM: PKCS#8, PKCS#1 or SEC1).
+    pub key: PathBuf,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -295,6 +339,20 @@ impl NodeConfig {
                     "node.admin_hosts: {host:?} is not a host name (give names without scheme or port)"
                 )));
             }
+        }
+        let (public, admin) = (self.node.listen, self.node.admin_listen());
+        if clash(admin, public) {
+            return Err(invalid(format!(
+                "node.admin_listen ({admin}) and node.listen ({public}) are one address: the \
+                 admin API needs a listener of its own, away from the public one"
+            )));
+        }
+        if let Some(peer) = self.node.peer_listen
+            && (clash(peer, public) || clash(peer, admin))
+        {
+            return Err(invalid(format!(
+                "node.peer_listen ({peer}) shares a port with node.listen or node.admin_listen"
+            )));
         }
         let mut names = std::collections::BTreeSet::new();
         for c in &self.connections {
@@ -510,6 +568,46 @@ rule = "rules/globex.wasm"
             "workers = 2\nadmin_hosts = [\"twinsync.example\"]",
         );
         assert_eq!(parse(&good).unwrap().node.admin_hosts, ["twinsync.example"]);
+    }
+
+    #[test]
+    fn the_admin_listener_defaults_to_loopback_on_its_own_port() {
+        let c = parse(GOOD).unwrap();
+        assert_eq!(c.node.listen.to_string(), "127.0.0.1:7700");
+        assert_eq!(c.node.admin_listen().to_string(), "127.0.0.1:7702");
+        // An existing config that opens `listen` to the network keeps its admin API local.
+        let open =
+            parse(&GOOD.replace("workers = 2", "workers = 2\nlisten = \"0.0.0.0:7700\"")).unwrap();
+        assert_eq!(open.node.admin_listen().to_string(), "127.0.0.1:7702");
+        let any =
+            parse(&GOOD.replace("workers = 2", "workers = 2\nlisten = \"127.0.0.1:0\"")).unwrap();
+        assert_eq!(any.node.admin_listen().to_string(), "127.0.0.1:0");
+        let set = parse(&GOOD.replace(
+            "workers = 2",
+            "workers = 2\nadmin_listen = \"10.0.0.5:9000\"",
+        ))
+        .unwrap();
+        assert_eq!(set.node.admin_listen().to_string(), "10.0.0.5:9000");
+    }
+
+    #[test]
+    fn listeners_that_would_share_a_socket_are_refused() {
+        for lines in [
+            "admin_listen = \"127.0.0.1:7700\"",
+            "listen = \"0.0.0.0:7702\"",
+            "peer_listen = \"0.0.0.0:7700\"",
+            "peer_listen = \"127.0.0.1:7702\"",
+        ] {
+            let bad = GOOD.replace("workers = 2", &format!("workers = 2\n{lines}"));
+            let e = parse(&bad).unwrap_err().to_string();
+            assert!(e.contains("listen"), "{lines}: {e}");
+        }
+        // Different addresses may share a port.
+        let ok = GOOD.replace(
+            "workers = 2",
+            "workers = 2\nlisten = \"10.0.0.5:7702\"\nadmin_listen = \"127.0.0.1:7702\"",
+        );
+        assert!(parse(&ok).is_ok());
     }
 
     #[test]

@@ -1,4 +1,5 @@
-//! A running node: the pipeline's workers, the poller and the HTTP server, until shutdown.
+//! A running node: the pipeline's workers, the poller and its listeners (public, admin,
+//! peer), until shutdown.
 
 use std::net::SocketAddr;
 use std::path::Path;
@@ -15,7 +16,12 @@ use crate::sync::node::{Node, NodeError};
 /// A node serving in the background; dropping the handle does not stop it, `stop` does.
 pub struct Running {
     pub node: Arc<Node>,
+    /// Where the public listener (webhooks, health check) listens.
     pub addr: SocketAddr,
+    /// Whether the public listener speaks TLS (`node.tls`).
+    pub tls: bool,
+    /// Where the admin listener (admin API, page, `/metrics`) listens.
+    pub admin_addr: SocketAddr,
     /// Where the peer API (HTTPS) listens, when the node has one.
     pub peer_addr: Option<SocketAddr>,
     shutdown: Arc<Notify>,
@@ -23,12 +29,18 @@ pub struct Running {
 }
 
 impl Running {
-    /// The base URL of the node's HTTP server.
+    /// The base URL of the public listener, where Jira's webhooks go.
     pub fn url(&self) -> String {
-        format!("http://{}", self.addr)
+        let scheme = if self.tls { "https" } else { "http" };
+        format!("{scheme}://{}", self.addr)
     }
 
-    /// Stops workers, poller and server; events in flight stay queued and resume at the next start.
+    /// The base URL of the admin listener: the admin page, its API and `/metrics`.
+    pub fn admin_url(&self) -> String {
+        format!("http://{}", self.admin_addr)
+    }
+
+    /// Stops workers, poller and servers; events in flight stay queued and resume at the next start.
     pub async fn stop(self) {
         self.shutdown.notify_waiters();
         for t in self.tasks {
@@ -38,21 +50,39 @@ impl Running {
     }
 }
 
-/// Starts a built node on `listen` (port 0 picks a free one).
-pub async fn start(node: Arc<Node>, listen: SocketAddr) -> Result<Running, NodeError> {
-    if !listen.ip().is_loopback() && node.admin_token.is_none() {
+fn other(e: impl std::fmt::Display) -> NodeError {
+    NodeError::Other(e.to_string())
+}
+
+/// Starts a built node on the listeners its config names (port 0 picks a free one): the
+/// public `listen`, the `admin_listen` and, for remote connections, `peer_listen`.
+pub async fn start(node: Arc<Node>) -> Result<Running, NodeError> {
+    let settings = &node.config.node;
+    let (listen, admin_listen) = (settings.listen, settings.admin_listen());
+    if !admin_listen.ip().is_loopback() && node.admin_token.is_none() {
         return Err(NodeError::Other(format!(
-            "refusing to listen on {listen} without an admin token: the admin API would be open \
-             to the network; set node.admin_token (or listen on 127.0.0.1)"
+            "refusing to open the admin API on {admin_listen} without an admin token: it would \
+             be open to the network; set node.admin_token (or keep admin_listen on 127.0.0.1)"
         )));
     }
+    // Certificate files are read before anything binds, so a bad one stops the start cleanly.
+    let tls = match &settings.tls {
+        Some(files) => {
+            Some(crate::server::tls::server_config(files, &node.config.base_dir).map_err(other)?)
+        }
+        None => None,
+    };
     node.store.recover()?;
-    let listener = TcpListener::bind(listen)
+    let public = TcpListener::bind(listen)
         .await
         .map_err(|e| NodeError::Other(format!("cannot listen on {listen}: {e}")))?;
-    let addr = listener
-        .local_addr()
-        .map_err(|e| NodeError::Other(e.to_string()))?;
+    let addr = public.local_addr().map_err(other)?;
+    let admin = TcpListener::bind(admin_listen).await.map_err(|e| {
+        NodeError::Other(format!(
+            "cannot listen for the admin API on {admin_listen}: {e}"
+        ))
+    })?;
+    let admin_addr = admin.local_addr().map_err(other)?;
     let shutdown = Arc::new(Notify::new());
     let mut tasks = Vec::new();
     tasks.push(tokio::spawn(
@@ -66,22 +96,52 @@ pub async fn start(node: Arc<Node>, listen: SocketAddr) -> Result<Running, NodeE
             Duration::from_secs(node.config.node.poll_interval_secs),
         )));
     }
-    let hosts = crate::server::AdminHosts::new(addr, &node.config.node.admin_hosts);
-    let app = crate::server::router(node.clone(), hosts);
+    let public_app = crate::server::public_router(node.clone());
+    let stop = shutdown.clone();
+    let is_tls = tls.is_some();
+    match tls {
+        Some(config) => {
+            let listener = crate::peer::tls::TlsListener::new(public, config).map_err(other)?;
+            tasks.push(tokio::spawn(async move {
+                let served = axum::serve(listener, public_app)
+                    .with_graceful_shutdown(async move { stop.notified().await })
+                    .await;
+                if let Err(e) = served {
+                    tracing::error!(error = %e, "public HTTPS server stopped");
+                }
+            }));
+        }
+        None => {
+            tasks.push(tokio::spawn(async move {
+                let served = axum::serve(public, public_app)
+                    .with_graceful_shutdown(async move { stop.notified().await })
+                    .await;
+                if let Err(e) = served {
+                    tracing::error!(error = %e, "public HTTP server stopped");
+                }
+            }));
+        }
+    }
+    let hosts = crate::server::AdminHosts::new(admin_addr, &node.config.node.admin_hosts);
+    let admin_app = crate::server::admin_router(node.clone(), hosts);
     let stop = shutdown.clone();
     tasks.push(tokio::spawn(async move {
-        let served = axum::serve(listener, app)
+        let served = axum::serve(admin, admin_app)
             .with_graceful_shutdown(async move { stop.notified().await })
             .await;
         if let Err(e) = served {
-            tracing::error!(error = %e, "HTTP server stopped");
+            tracing::error!(error = %e, "admin HTTP server stopped");
         }
     }));
-    tracing::info!(url = %format!("http://{addr}"), "node serving");
+    let scheme = if is_tls { "https" } else { "http" };
+    tracing::info!(webhooks = %format!("{scheme}://{addr}"), admin = %format!("http://{admin_addr}"),
+        "node serving");
     let peer_addr = start_peer(&node, &shutdown, &mut tasks).await?;
     Ok(Running {
         node,
         addr,
+        tls: is_tls,
+        admin_addr,
         peer_addr,
         shutdown,
         tasks,
@@ -133,18 +193,22 @@ pub async fn serve(config_path: &Path) -> Result<(), NodeError> {
     // The admin API always wants a token: with none configured, the node makes one.
     let made_token =
         crate::admin_token::ensure(&mut config).map_err(|e| NodeError::Other(e.to_string()))?;
-    let listen = config.node.listen;
     let node = Node::build(config)?;
-    let running = start(node, listen).await?;
-    println!("twinsync node serving at {}", running.url());
+    let running = start(node).await?;
+    println!("twinsync node serving");
+    println!("  webhooks:   {}/webhooks/jira/<instance>", running.url());
+    println!(
+        "  admin page: {}/  (API {}/api/status, metrics {}/metrics)",
+        running.admin_url(),
+        running.admin_url(),
+        running.admin_url()
+    );
     if let Some(file) = made_token {
         println!(
             "  admin token: in {} (the CLI reads it from there)",
             file.display()
         );
     }
-    println!("  webhooks: {}/webhooks/jira/<instance>", running.url());
-    println!("  status:   {}/api/status", running.url());
     let _ = tokio::signal::ctrl_c().await;
     println!("stopping; queued events resume at the next start");
     running.stop().await;

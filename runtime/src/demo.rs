@@ -29,7 +29,10 @@ pub struct DemoOptions {
     pub rule: PathBuf,
     pub port_a: u16,
     pub port_b: u16,
+    /// The public listener's port (the simulators' webhooks reach it).
     pub node_port: u16,
+    /// The admin listener's port (the admin page).
+    pub admin_port: u16,
     pub data_dir: PathBuf,
 }
 
@@ -51,7 +54,10 @@ fn setup<E: std::fmt::Display>(what: &str) -> impl FnOnce(E) -> DemoError + '_ {
 #[derive(Debug, Clone)]
 pub struct PairConfig {
     pub data_dir: PathBuf,
+    /// The public listener (webhooks).
     pub listen: String,
+    /// The admin listener (admin API, page, metrics).
+    pub admin_listen: String,
     pub workers: usize,
     pub poll_interval_secs: u64,
     pub connection: String,
@@ -78,6 +84,7 @@ impl PairConfig {
         PairConfig {
             data_dir,
             listen: "127.0.0.1:0".into(),
+            admin_listen: "127.0.0.1:0".into(),
             workers: 2,
             poll_interval_secs: 0,
             connection: "ab".into(),
@@ -108,6 +115,7 @@ impl PairConfig {
 [node]
 data_dir = "{data}"
 {cache}listen = "{listen}"
+admin_listen = "{admin_listen}"
 workers = {workers}
 poll_interval_secs = {poll}
 
@@ -149,6 +157,7 @@ config = {{ project = "DEV"{extra_b} }}
                 .map(|d| format!("rule_cache_dir = \"{}\"\n", d.display()))
                 .unwrap_or_default(),
             listen = self.listen,
+            admin_listen = self.admin_listen,
             workers = self.workers,
             poll = self.poll_interval_secs,
             ia = self.instance_a,
@@ -242,6 +251,8 @@ impl Demo {
             instance_a: "cloud".into(),
             instance_b: "dc".into(),
             webhook_secret: "demo-webhook-secret".into(),
+            listen: format!("127.0.0.1:{}", opts.node_port),
+            admin_listen: format!("127.0.0.1:{}", opts.admin_port),
             ..PairConfig::new(data_dir.clone(), rule_a, rule_b)
         }
         .toml(&a, &b);
@@ -255,8 +266,7 @@ impl Demo {
         // Like `twinsync node`, the demo's admin API wants the token the node makes.
         crate::admin_token::ensure(&mut config).map_err(setup("the admin token"))?;
         let node = Node::build(config).map_err(setup("building the node"))?;
-        let listen = std::net::SocketAddr::from(([127, 0, 0, 1], opts.node_port));
-        let node = daemon::start(node, listen)
+        let node = daemon::start(node)
             .await
             .map_err(setup("starting the node"))?;
         let demo = Demo {
@@ -329,15 +339,19 @@ impl Demo {
             self.b.token()
         );
         println!(
-            "  node                    {}   status: {}/api/status (with the admin token)",
-            self.node.url(),
+            "  node webhooks           {}/webhooks/jira/<instance>",
             self.node.url()
+        );
+        println!(
+            "  node admin              {}   status: {}/api/status (with the admin token)",
+            self.node.admin_url(),
+            self.node.admin_url()
         );
         if let Some(token) = &self.node.node.admin_token {
             // The token rides in the fragment, which the browser never sends to a server.
             println!(
                 "  admin page              {}/#token={token}",
-                self.node.url()
+                self.node.admin_url()
             );
         }
         println!();

@@ -39,13 +39,18 @@ enum Command {
         port_cloud: u16,
         #[arg(long, default_value_t = 8082)]
         port_dc: u16,
+        /// The node's public listener (webhooks).
         #[arg(long, default_value_t = 7700)]
         port_node: u16,
+        /// The node's admin listener (admin page, API, metrics) [default: 7702, or a free
+        /// port when --port-node is 0].
+        #[arg(long)]
+        port_admin: Option<u16>,
         /// Where the demo node keeps its store (wiped at start).
         #[arg(long, default_value = "target/demo")]
         data_dir: PathBuf,
     },
-    /// Run a node: webhooks, workers, poller and the admin API.
+    /// Run a node: webhooks (public listener), workers, poller, the admin API (admin listener).
     Node {
         #[arg(short, long, default_value = "twinsync.toml")]
         config: PathBuf,
@@ -105,10 +110,10 @@ enum Command {
 /// How the CLI reaches a running node's admin API.
 #[derive(clap::Args)]
 struct NodeArgs {
-    /// The node's config: its `listen` address and admin token [default: twinsync.toml].
+    /// The node's config: its `admin_listen` address and admin token [default: twinsync.toml].
     #[arg(short, long)]
     config: Option<PathBuf>,
-    /// The node's URL, instead of the config's `listen` (token: TWINSYNC_ADMIN_TOKEN, else the
+    /// The admin listener's URL, instead of the config's `admin_listen` (token: TWINSYNC_ADMIN_TOKEN, else the
     /// config's admin_token or the one the node made in its data directory).
     #[arg(long, value_name = "URL")]
     node: Option<String>,
@@ -339,6 +344,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             port_cloud,
             port_dc,
             port_node,
+            port_admin,
             data_dir,
         } => runtime()?.block_on(demo(
             check,
@@ -347,6 +353,11 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 port_a: port_cloud,
                 port_b: port_dc,
                 node_port: port_node,
+                admin_port: port_admin.unwrap_or(if port_node == 0 {
+                    0
+                } else {
+                    twinsync::config::DEFAULT_ADMIN_PORT
+                }),
                 data_dir,
             },
         )),

@@ -23,7 +23,7 @@ async fn metrics_count_events_rule_calls_jira_calls_and_reloads() {
     let key = create_on_a(&w, "Counted", &["sync"]).await;
     w.twin_of(&key).await;
     w.settle().await;
-    let url = w.node.as_ref().expect("node").url();
+    let url = w.node.as_ref().expect("node").admin_url();
     let resp = reqwest::get(format!("{url}/metrics"))
         .await
         .expect("metrics");
@@ -64,7 +64,7 @@ async fn the_admin_api_wants_its_token_when_one_is_set() {
         1,
     );
     w.start_node().await;
-    let url = w.node.as_ref().expect("node").url();
+    let url = w.node.as_ref().expect("node").admin_url();
     let http = reqwest::Client::new();
     for path in [
         "/api/status",
@@ -146,9 +146,12 @@ async fn the_admin_api_wants_its_token_when_one_is_set() {
         .await
         .expect("reach");
     assert_eq!(unknown.status().as_u16(), 404);
-    // Webhooks keep their own secret, not the admin token.
+    // Webhooks keep their own secret, not the admin token, on the public listener.
+    let public = w.node.as_ref().expect("node").url();
     let hook = http
-        .post(format!("{url}/webhooks/jira/a?secret=s3cret-s3cret-s3cret"))
+        .post(format!(
+            "{public}/webhooks/jira/a?secret=s3cret-s3cret-s3cret"
+        ))
         .body("{}")
         .send()
         .await
@@ -164,11 +167,9 @@ async fn a_node_will_not_open_its_admin_api_to_the_network_without_a_token() {
     let other = tempfile::tempdir().expect("tempdir");
     let mut config = config;
     config.node.data_dir = other.path().join("data");
+    config.node.admin_listen = Some("0.0.0.0:0".parse().expect("addr"));
     let node = Node::build(config).expect("node builds");
-    let err = twinsync::daemon::start(node, "0.0.0.0:0".parse().expect("addr"))
-        .await
-        .err()
-        .expect("refused");
+    let err = twinsync::daemon::start(node).await.err().expect("refused");
     assert!(err.to_string().contains("admin token"), "{err}");
 }
 
@@ -178,7 +179,7 @@ async fn rules_twins_and_the_openapi_document() {
     let key_a = create_on_a(&w, "Looked up", &["sync"]).await;
     let key_b = w.twin_of(&key_a).await;
     w.settle().await;
-    let url = w.node.as_ref().expect("node").url();
+    let url = w.node.as_ref().expect("node").admin_url();
     let get = |path: String| async move {
         let resp = reqwest::get(path).await.expect("reach");
         let status = resp.status().as_u16();
@@ -246,7 +247,7 @@ async fn rules_twins_and_the_openapi_document() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_admin_page_is_served_from_the_binary() {
     let w = World::new().await;
-    let url = w.node.as_ref().expect("node").url();
+    let url = w.node.as_ref().expect("node").admin_url();
     let resp = reqwest::get(format!("{url}/")).await.expect("reach");
     assert_eq!(resp.status().as_u16(), 200);
     assert!(
@@ -325,7 +326,7 @@ async fn the_cli_works_over_the_admin_api_with_tables_and_json() {
     let key = create_on_a(&w, "Seen by the CLI", &["sync"]).await;
     w.twin_of(&key).await;
     w.settle().await;
-    let url = w.node.as_ref().expect("node").url();
+    let url = w.node.as_ref().expect("node").admin_url();
     // With --node and no -c, the token comes from the environment only.
     let node = ["--node", url.as_str()];
     let run = |args: Vec<String>, token: Option<&'static str>| {
@@ -421,7 +422,7 @@ async fn a_candidate_rule_is_tried_on_a_live_issue_without_syncing() {
     let key = create_on_a(&w, "Tried on ACME data", &["sync"]).await;
     let key_b = w.twin_of(&key).await;
     w.settle().await;
-    let url = w.node.as_ref().expect("node").url();
+    let url = w.node.as_ref().expect("node").admin_url();
     let before = w.node().store.queue_stats(Some("ab")).expect("stats");
     let serving = w.node().registry.slots()[0]
         .current()
@@ -575,7 +576,7 @@ async fn twins_are_paged_never_loaded_all_at_once() {
         w.twin_of(k).await;
     }
     w.settle().await;
-    let url = w.node.as_ref().expect("node").url();
+    let url = w.node.as_ref().expect("node").admin_url();
     let page = |offset: usize| {
         let url = url.clone();
         async move {
@@ -656,7 +657,7 @@ fn sample(parsed: &serde_json::Value, name: &str, labels: &[(&str, &str)]) -> f6
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn metrics_parse_with_the_prometheus_parser_and_move_with_syncs() {
     let w = World::new().await;
-    let url = w.node.as_ref().expect("node").url();
+    let url = w.node.as_ref().expect("node").admin_url();
     let scrape = || async {
         let text = reqwest::get(format!("{url}/metrics"))
             .await

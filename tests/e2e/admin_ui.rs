@@ -39,7 +39,7 @@ async fn the_admin_page_in_a_browser() {
         1,
     );
     w.start_node().await;
-    let node_url = w.node.as_ref().expect("node").url();
+    let node_url = w.node.as_ref().expect("node").admin_url();
     let shots = twinsync_e2e::root().join("target/browser-screenshots/the_admin_page_in_a_browser");
     let _ = std::fs::remove_dir_all(&shots);
     let mut cmd = Command::new("node");

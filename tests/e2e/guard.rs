@@ -20,7 +20,10 @@ fn free_port() -> u16 {
 /// A `twinsync node` process, killed when dropped; its log goes to `log`.
 struct NodeProcess {
     child: Child,
+    /// The public listener (webhooks, health check).
     url: String,
+    /// The admin listener (admin API, page, metrics).
+    admin: String,
     log: PathBuf,
 }
 
@@ -32,14 +35,25 @@ impl Drop for NodeProcess {
 }
 
 impl NodeProcess {
-    /// Writes `config` with a fixed port into `dir` and starts the node under umask 022 (so
+    /// Writes `config` with fixed ports into `dir` and starts the node under umask 022 (so
     /// only the node itself keeps its files private); waits until it serves.
     async fn start(dir: &Path, config: &str) -> NodeProcess {
-        let port = free_port();
-        let config = config.replacen(
-            "listen = \"127.0.0.1:0\"",
-            &format!("listen = \"127.0.0.1:{port}\""),
-            1,
+        let (port, admin_port) = (free_port(), free_port());
+        // The admin line first: its text holds the public one's.
+        let config = config
+            .replacen(
+                "admin_listen = \"127.0.0.1:0\"",
+                &format!("admin_listen = \"127.0.0.1:{admin_port}\""),
+                1,
+            )
+            .replacen(
+                "listen = \"127.0.0.1:0\"",
+                &format!("listen = \"127.0.0.1:{port}\""),
+                1,
+            );
+        assert!(
+            config.contains(&format!("admin_listen = \"127.0.0.1:{admin_port}\"")),
+            "the config names its admin listener:\n{config}"
         );
         let path = dir.join("twinsync.toml");
         std::fs::write(&path, config).expect("write config");
@@ -60,7 +74,13 @@ impl NodeProcess {
             .spawn()
             .expect("node process starts");
         let url = format!("http://127.0.0.1:{port}");
-        let mut node = NodeProcess { child, url, log };
+        let admin = format!("http://127.0.0.1:{admin_port}");
+        let mut node = NodeProcess {
+            child,
+            url,
+            admin,
+            log,
+        };
         let http = reqwest::Client::new();
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
         loop {
@@ -151,13 +171,13 @@ async fn a_rebound_page_gets_nowhere_in_the_admin_api() {
         1,
     );
     let node = NodeProcess::start(w.dir.path(), &config).await;
-    let port = node.url.rsplit(':').next().expect("port").to_string();
+    let port = node.admin.rsplit(':').next().expect("port").to_string();
     let http = reqwest::Client::new();
     let evil = format!("rebound.evil.example:{port}");
 
     // The page's name now resolves to 127.0.0.1: to the browser it is same-origin.
     let pause = http
-        .post(format!("{}/api/connections/ab/pause", node.url))
+        .post(format!("{}/api/connections/ab/pause", node.admin))
         .header("host", &evil)
         .header("origin", format!("http://{evil}"))
         .header("sec-fetch-site", "same-origin")
@@ -170,7 +190,7 @@ async fn a_rebound_page_gets_nowhere_in_the_admin_api() {
     assert!(body.contains("admin_hosts"), "{body}");
     for path in ["/api/status", "/api/twins?connection=ab", "/metrics"] {
         let read = http
-            .get(format!("{}{path}", node.url))
+            .get(format!("{}{path}", node.admin))
             .header("host", &evil)
             .send()
             .await
@@ -196,7 +216,7 @@ async fn a_rebound_page_gets_nowhere_in_the_admin_api() {
         "twinsync.acme.example".to_string(),
     ] {
         let resp = http
-            .get(format!("{}/api/status", node.url))
+            .get(format!("{}/api/status", node.admin))
             .header("host", &host)
             .bearer_auth(&token)
             .send()
@@ -467,14 +487,14 @@ async fn a_node_without_a_configured_token_makes_one_and_the_cli_reads_it() {
     let http = reqwest::Client::new();
     for path in ["/api/status", "/metrics"] {
         let none = http
-            .get(format!("{}{path}", node.url))
+            .get(format!("{}{path}", node.admin))
             .send()
             .await
             .expect("reach");
         assert_eq!(none.status().as_u16(), 401, "{path} without the token");
     }
     let pause = http
-        .post(format!("{}/api/connections/ab/pause", node.url))
+        .post(format!("{}/api/connections/ab/pause", node.admin))
         .send()
         .await
         .expect("reach");

@@ -5,6 +5,7 @@ mod admin_ui;
 mod guard;
 mod jira;
 mod lab;
+mod listeners;
 mod many;
 mod peer;
 mod rules;

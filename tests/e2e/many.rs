@@ -39,7 +39,7 @@ async fn fifty_connections_each_with_its_own_rules_and_limits() {
         ));
     }
     w.start_node().await;
-    let url = w.node.as_ref().expect("node").url();
+    let url = w.node.as_ref().expect("node").admin_url();
     let status: serde_json::Value = reqwest::get(format!("{url}/api/status"))
         .await
         .expect("status")

@@ -70,6 +70,7 @@ impl Org {
 [node]
 data_dir = "{data}"
 listen = "127.0.0.1:0"
+admin_listen = "127.0.0.1:0"
 workers = 2
 poll_interval_secs = 0
 peer_listen = "127.0.0.1:{port}"
@@ -144,9 +145,7 @@ rule = "{rule}"
     async fn start_node(&mut self, instance: &str) {
         let config = self.parsed();
         let node = Node::build(config).expect("node builds");
-        let running = daemon::start(node, "127.0.0.1:0".parse().expect("addr"))
-            .await
-            .expect("node starts");
+        let running = daemon::start(node).await.expect("node starts");
         let url = format!(
             "{}/webhooks/jira/{instance}?secret=s3cret-s3cret-s3cret",
             running.url()
@@ -843,7 +842,7 @@ async fn a_stopped_peer_misses_nothing_and_gets_nothing_twice() {
 
 /// A node's `/metrics` text.
 async fn peer_metrics(org: &Org) -> String {
-    let url = org.node.as_ref().expect("node").url();
+    let url = org.node.as_ref().expect("node").admin_url();
     reqwest::get(format!("{url}/metrics"))
         .await
         .expect("metrics")
@@ -908,9 +907,10 @@ impl Drop for NodeProcess {
 /// `node.log`), and points the simulator's webhooks at it; returns the process and the config.
 async fn node_process(org: &Org, instance: &str) -> (NodeProcess, PathBuf) {
     let port = free_port();
+    // The public listener only: the admin listener keeps a free port of its own.
     let config = org.config.replace(
-        "listen = \"127.0.0.1:0\"",
-        &format!("listen = \"127.0.0.1:{port}\""),
+        "\nlisten = \"127.0.0.1:0\"",
+        &format!("\nlisten = \"127.0.0.1:{port}\""),
     );
     let path = org.dir.path().join("twinsync.toml");
     std::fs::write(&path, config).expect("write config");

@@ -61,6 +61,32 @@ impl World {
         b: SimHandle,
     ) -> World {
         let a = start(Flavour::Cloud).await;
+        let mut w = World::prepare(
+            a,
+            b,
+            rule_a_name,
+            extra_config_a,
+            rule_b_name,
+            extra_config_b,
+        );
+        w.start_node().await;
+        w
+    }
+
+    /// A world on simulators the caller started, `basic` on both sides, its node not started
+    /// yet: the caller may change `config` first, then call [`World::start_node`].
+    pub fn unstarted(a: SimHandle, b: SimHandle) -> World {
+        World::prepare(a, b, "basic", "", "basic", "")
+    }
+
+    fn prepare(
+        a: SimHandle,
+        b: SimHandle,
+        rule_a_name: &str,
+        extra_config_a: &str,
+        rule_b_name: &str,
+        extra_config_b: &str,
+    ) -> World {
         let dir = tempfile::tempdir().expect("tempdir");
         std::fs::create_dir_all(dir.path().join("rules")).expect("rules dir");
         let rule_a = dir.path().join("rules/a.wasm");
@@ -76,7 +102,7 @@ impl World {
         }
         .toml(&a, &b);
         let (ca, cb) = (Client::new(&a), Client::new(&b));
-        let mut w = World {
+        World {
             a,
             b,
             ca,
@@ -84,9 +110,7 @@ impl World {
             node: None,
             dir,
             config,
-        };
-        w.start_node().await;
-        w
+        }
     }
 
     pub async fn start_node(&mut self) {
@@ -94,9 +118,7 @@ impl World {
             NodeConfig::parse(&self.config, Path::new("twinsync.toml"), PathBuf::from("."))
                 .expect("config parses");
         let node = Node::build(config).expect("node builds");
-        let running = daemon::start(node, "127.0.0.1:0".parse().expect("addr"))
-            .await
-            .expect("node starts");
+        let running = daemon::start(node).await.expect("node starts");
         for (client, instance) in [(&self.ca, "a"), (&self.cb, "b")] {
             let url = format!(
                 "{}/webhooks/jira/{instance}?secret=s3cret-s3cret-s3cret",
@@ -151,7 +173,7 @@ impl World {
     /// Pauses or resumes connection `ab` through the admin API, as an admin would.
     pub async fn set_paused(&self, paused: bool) {
         let verb = if paused { "pause" } else { "resume" };
-        let url = self.node.as_ref().expect("node").url();
+        let url = self.node.as_ref().expect("node").admin_url();
         let resp = reqwest::Client::new()
             .post(format!("{url}/api/connections/ab/{verb}"))
             .send()
@@ -616,7 +638,7 @@ async fn a_rule_failure_blocks_only_its_issue_until_retry() {
         (slot.current().ok()?.id().hash == basic_hash).then_some(())
     })
     .await;
-    let node_url = w.node.as_ref().expect("node").url();
+    let node_url = w.node.as_ref().expect("node").admin_url();
     let retried = reqwest::Client::new()
         .post(format!("{node_url}/api/events/{}/retry", failed.id))
         .send()
@@ -708,7 +730,7 @@ async fn bulk_and_the_poller_catch_what_webhooks_missed() {
         run.queued
     );
     // The admin API shows the run and its progress.
-    let url = w.node.as_ref().expect("node").url();
+    let url = w.node.as_ref().expect("node").admin_url();
     let runs: Value = reqwest::get(format!("{url}/api/bulk?connection=ab"))
         .await
         .expect("bulk runs")

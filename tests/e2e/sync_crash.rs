@@ -695,9 +695,7 @@ async fn convergence_under_429s_5xxs_and_dropped_webhooks() {
     )
     .expect("config parses");
     let node = Node::build(config).expect("node builds");
-    let running = daemon::start(node, "127.0.0.1:0".parse().expect("addr"))
-        .await
-        .expect("node starts");
+    let running = daemon::start(node).await.expect("node starts");
     p.register_webhooks(&running.url()).await;
 
     let spec = "limit-ratio=0.1,limit-retry-after=100ms,error-ratio=0.05,webhook-drop-ratio=0.2";

@@ -129,8 +129,9 @@ pub fn pinned_client(fingerprint: &str, timeout: Duration) -> Result<reqwest::Cl
         .map_err(|e| PeerError::Other(format!("HTTPS client: {e}")))
 }
 
-/// A TLS listener for `axum::serve`: handshakes run in their own tasks, so a slow or
-/// silent client never holds up the others.
+/// A TLS listener for `axum::serve` (the peer API's, and the public listener's with
+/// `node.tls`): handshakes run in their own tasks, so a slow or silent client never holds
+/// up the others.
 pub struct TlsListener {
     local: SocketAddr,
     ready: mpsc::Receiver<(TlsStream<TcpStream>, SocketAddr)>,
@@ -153,7 +154,7 @@ impl TlsListener {
                 let (tcp, addr) = match listener.accept().await {
                     Ok(c) => c,
                     Err(e) => {
-                        tracing::warn!(error = %e, "peer listener cannot accept");
+                        tracing::warn!(error = %e, "TLS listener cannot accept");
                         tokio::time::sleep(Duration::from_millis(100)).await;
                         continue;
                     }

@@ -1,12 +1,16 @@
-//! The node's HTTP surface: the router, the admin token check and the admin web page.
+//! The node's HTTP surface, on three listeners: the public one (`listen`: Jira webhooks and
+//! the health check, nothing else), the admin one (`admin_listen`, loopback by default: the
+//! admin API, its page and `/metrics`, behind the token and `Host` checks) and the peer one
+//! (`peer_listen`, see `peer`).
 //!
-//! `admin` holds the admin API, `metrics` the Prometheus text, `webhook` Jira's
-//! webhooks and `peer` the node-to-node protocol (its own listener).
+//! `admin` holds the admin API, `metrics` the Prometheus text, `webhook` Jira's webhooks,
+//! `tls` the public listener's certificate files and `peer` the node-to-node protocol.
 
 mod admin;
 mod host;
 mod metrics;
 pub mod peer;
+pub mod tls;
 mod webhook;
 
 use std::sync::Arc;
@@ -34,8 +38,22 @@ struct AdminGuard {
     hosts: Arc<AdminHosts>,
 }
 
-/// The router for a node; its admin API answers only to `hosts`.
-pub fn router(node: Arc<Node>, hosts: AdminHosts) -> Router {
+/// The public listener's router: what must reach a node from the internet, and only that.
+/// Any other path, the admin API's included, is 404 here.
+pub fn public_router(node: Arc<Node>) -> Router {
+    Router::new()
+        .route("/webhooks/jira/{instance}", post(webhook::webhook))
+        .route("/healthz", get(healthz))
+        .with_state(node)
+}
+
+/// The documented health check: the one route that answers without a token, on both listeners.
+async fn healthz() -> &'static str {
+    "ok"
+}
+
+/// The admin listener's router; its API answers only to `hosts` and the admin token.
+pub fn admin_router(node: Arc<Node>, hosts: AdminHosts) -> Router {
     let admin = Router::new()
         .route("/api/status", get(admin::status))
         .route("/api/events", get(admin::events))
@@ -63,8 +81,7 @@ pub fn router(node: Arc<Node>, hosts: AdminHosts) -> Router {
         // The page itself holds nothing secret; the API calls it makes carry the admin token.
         .route("/", get(ui))
         .route("/ui.js", get(ui_script))
-        .route("/webhooks/jira/{instance}", post(webhook::webhook))
-        .route("/healthz", get(|| async { "ok" }))
+        .route("/healthz", get(healthz))
         .merge(admin)
         .with_state(node)
 }

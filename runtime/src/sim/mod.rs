@@ -80,6 +80,9 @@ pub struct SimOptions {
     pub webhook_retry: RetryPolicy,
     /// Serve repeated GETs of an unchanged issue from a cache (on by default).
     pub render_cache: bool,
+    /// Extra certificates (DER) webhook deliveries to https URLs trust, as a Jira site's
+    /// admin adds a private CA; the system's roots are trusted as well.
+    pub webhook_roots: Vec<Vec<u8>>,
 }
 
 impl SimOptions {
@@ -96,6 +99,7 @@ impl SimOptions {
                 base_delay: Duration::from_secs(1),
             },
             render_cache: true,
+            webhook_roots: Vec::new(),
         }
     }
     pub fn cloud() -> SimOptions {
@@ -153,7 +157,8 @@ impl Simulator {
             })
             .unwrap_or_default();
         let faults = Arc::new(faults::Faults::new(opts.faults));
-        let dispatcher = webhooks::Dispatcher::start(faults.clone(), opts.webhook_retry)?;
+        let dispatcher =
+            webhooks::Dispatcher::start(faults.clone(), opts.webhook_retry, &opts.webhook_roots)?;
         let shared = Arc::new(server::Shared {
             flavour: opts.flavour,
             state: Mutex::new(state),

@@ -240,11 +240,20 @@ impl Dispatcher {
     pub fn start(
         faults: Arc<Faults>,
         retry: RetryPolicy,
+        roots: &[Vec<u8>],
     ) -> Result<Dispatcher, super::error::SimError> {
         // reqwest is built without a default TLS provider; ring is the crate's choice.
         let _ = rustls::crypto::ring::default_provider().install_default();
-        let client = reqwest::Client::builder()
-            .timeout(Duration::from_secs(10))
+        let mut builder = reqwest::Client::builder().timeout(Duration::from_secs(10));
+        if !roots.is_empty() {
+            let certs = roots
+                .iter()
+                .map(|der| reqwest::Certificate::from_der(der))
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|e| super::error::SimError::Client(e.to_string()))?;
+            builder = builder.tls_certs_merge(certs);
+        }
+        let client = builder
             .build()
             .map_err(|e| super::error::SimError::Client(e.to_string()))?;
         let (tx, rx) = mpsc::unbounded_channel();

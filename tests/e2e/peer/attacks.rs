@@ -527,7 +527,7 @@ async fn a_peer_answering_with_redirects_is_never_followed() {
 
     // B's address now answers with B's own certificate, as a hostile B would.
     let (trap_url, hits) = trap().await;
-    let admin = a.node.as_ref().expect("node").url();
+    let admin = a.node.as_ref().expect("node").admin_url();
     let bytes_to = format!("{trap_url}/bytes");
     let ack_to = format!("{admin}/api/connections/ab/pause");
     let hostile = axum::Router::new()

@@ -56,12 +56,13 @@ impl Drop for Restarting {
     }
 }
 
-/// Writes `org`'s config with a fixed admin port; returns the config's path and the node URL.
+/// Writes `org`'s config with a fixed public port; returns the config's path and the node URL.
 fn fixed_config(org: &Org) -> (PathBuf, String) {
     let port = free_port();
+    // The public listener only: the admin listener keeps a free port of its own.
     let config = org.config.replace(
-        "listen = \"127.0.0.1:0\"",
-        &format!("listen = \"127.0.0.1:{port}\""),
+        "\nlisten = \"127.0.0.1:0\"",
+        &format!("\nlisten = \"127.0.0.1:{port}\""),
     );
     let path = org.dir.path().join("twinsync.toml");
     std::fs::write(&path, config).expect("write config");
