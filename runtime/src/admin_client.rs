@@ -16,6 +16,12 @@ pub enum AdminClientError {
     #[error(transparent)]
     Config(#[from] Box<crate::config::ConfigError>),
     #[error(
+        "cannot read the node's config {path} ({reason}): name it with -c FILE (the demo \
+         writes <its data dir>/twinsync.toml, target/demo/twinsync.toml by default), or give \
+         the node's admin URL with --node URL and its token in TWINSYNC_ADMIN_TOKEN"
+    )]
+    NoConfig { path: String, reason: String },
+    #[error(
         "cannot reach the node's admin API at {url}: {reason}\n(is the node running? start it with `twinsync node`, or point --node at it)"
     )]
     Unreachable { url: String, reason: String },
@@ -61,7 +67,18 @@ impl AdminClient {
         let config = match (node, config_path) {
             (Some(_), None) => None,
             (_, path) => Some(
-                NodeConfig::load(path.unwrap_or(Path::new("twinsync.toml"))).map_err(Box::new)?,
+                NodeConfig::load(path.unwrap_or(Path::new("twinsync.toml"))).map_err(
+                    |e| match e {
+                        // The one mistake a new user makes first: say which flags fix it.
+                        crate::config::ConfigError::Read { path, source } => {
+                            AdminClientError::NoConfig {
+                                path: path.display().to_string(),
+                                reason: source.to_string(),
+                            }
+                        }
+                        e => AdminClientError::Config(Box::new(e)),
+                    },
+                )?,
             ),
         };
         let base = node

@@ -89,7 +89,15 @@ pub async fn bulk(
 
 /// A side's rule config from the node's config, as `key=value` entries for `rules test`.
 pub fn side_config(config_path: &Path, side: &str) -> Result<Vec<String>, CommandError> {
-    let config = NodeConfig::load(config_path).map_err(Box::new)?;
+    let config = NodeConfig::load(config_path).map_err(|e| match e {
+        crate::config::ConfigError::Read { path, source } => CommandError::Usage(format!(
+            "--side reads the side's rule config from the node's config, but {} cannot be \
+             read ({source}): name it with --node-config FILE (-c; the demo's is \
+             <its data dir>/twinsync.toml), or give the entries with --config KEY=VALUE",
+            path.display()
+        )),
+        e => CommandError::Config(Box::new(e)),
+    })?;
     let (conn, name) = side.split_once('/').ok_or_else(|| {
         CommandError::Usage(format!("--side takes CONNECTION/SIDE, not {side:?}"))
     })?;
@@ -152,5 +160,12 @@ rule = "b.wasm"
             .expect_err("not CONNECTION/SIDE")
             .to_string();
         assert!(err.contains("CONNECTION/SIDE"), "{err}");
+        let err = side_config(&dir.path().join("none.toml"), "c/a")
+            .expect_err("no config file")
+            .to_string();
+        assert!(
+            err.contains("--node-config") && err.matches("os error 2").count() == 1,
+            "{err}"
+        );
     }
 }

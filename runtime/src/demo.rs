@@ -243,7 +243,7 @@ impl Demo {
         );
         std::fs::copy(&opts.rule, &rule_a).map_err(setup("copying the rule"))?;
         std::fs::copy(&opts.rule, &rule_b).map_err(setup("copying the rule"))?;
-        let text = PairConfig {
+        let pair = PairConfig {
             poll_interval_secs: 30,
             connection: "support-to-dev".into(),
             side_a: "support".into(),
@@ -254,13 +254,10 @@ impl Demo {
             listen: format!("127.0.0.1:{}", opts.node_port),
             admin_listen: format!("127.0.0.1:{}", opts.admin_port),
             ..PairConfig::new(data_dir.clone(), rule_a, rule_b)
-        }
-        .toml(&a, &b);
+        };
+        let text = pair.toml(&a, &b);
         let config_path = data_dir.join("twinsync.toml");
-        // The config holds the demo's webhook secret: private like the rest of the directory.
-        crate::private_fs::create_file(&config_path)
-            .and_then(|mut f| std::io::Write::write_all(&mut f, text.as_bytes()))
-            .map_err(setup("writing the config"))?;
+        write_config(&config_path, &text)?;
         let mut config = NodeConfig::parse(&text, &config_path, data_dir.clone())
             .map_err(setup("the demo config"))?;
         // Like `twinsync node`, the demo's admin API wants the token the node makes.
@@ -288,6 +285,24 @@ impl Demo {
             .await?;
         }
         Ok(demo)
+    }
+
+    /// The directory of the rule files the node watches: `support.wasm` and `dev.wasm`.
+    pub fn rules_dir(&self) -> PathBuf {
+        self.node
+            .node
+            .config
+            .resolve_path(&self.node.node.config.node.data_dir)
+            .join("rules")
+    }
+
+    /// The node config the demo wrote, for `-c` on the CLI.
+    pub fn config_path(&self) -> PathBuf {
+        self.node
+            .node
+            .config
+            .resolve_path(&self.node.node.config.node.data_dir)
+            .join("twinsync.toml")
     }
 
     /// A REST call as the simulator's admin user; `path` under the flavour's API unless it starts with `/rest`.
@@ -358,6 +373,21 @@ impl Demo {
         println!("Connection `support-to-dev`: Cloud project SUP <-> Data Center project DEV.");
         println!(
             "Issues in SUP labelled `sync` go across; edits, comments and status changes flow both ways."
+        );
+        let rules = self.rules_dir();
+        println!();
+        println!("Rules (hot-swapped when a file is replaced; docs/rules.md section 6):");
+        println!(
+            "  side support-to-dev/support (Cloud)   {}",
+            rules.join("support.wasm").display()
+        );
+        println!(
+            "  side support-to-dev/dev (Data Center) {}",
+            rules.join("dev.wasm").display()
+        );
+        println!(
+            "  node config, for the CLI's -c         {}",
+            self.config_path().display()
         );
         println!("Try:");
         println!(
@@ -520,6 +550,13 @@ impl Demo {
         self.a.shutdown();
         self.b.shutdown();
     }
+}
+
+/// Writes the demo's config; it holds the webhook secret, so it is private like the directory.
+fn write_config(path: &Path, text: &str) -> Result<(), DemoError> {
+    crate::private_fs::create_file(path)
+        .and_then(|mut f| std::io::Write::write_all(&mut f, text.as_bytes()))
+        .map_err(setup("writing the config"))
 }
 
 fn expect_eq(got: &Value, want: &str, what: &str) -> Result<(), DemoError> {

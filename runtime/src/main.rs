@@ -9,6 +9,36 @@ use indicatif::{ProgressBar, ProgressStyle};
 use twinsync::rules::authoring;
 use twinsync::{admin_client, commands};
 
+/// Writes a line to standard output; a closed pipe (`twinsync … | head`) ends the command
+/// quietly instead of panicking.
+macro_rules! out {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        if let Err(e) = writeln!(std::io::stdout().lock(), $($arg)*) {
+            stdout_failed(e)
+        }
+    }};
+}
+
+/// [`out!`] without the newline.
+macro_rules! out_raw {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        if let Err(e) = write!(std::io::stdout().lock(), $($arg)*) {
+            stdout_failed(e)
+        }
+    }};
+}
+
+/// A reader that stopped reading (`head`) is not an error; anything else is.
+fn stdout_failed(e: std::io::Error) -> ! {
+    if e.kind() == std::io::ErrorKind::BrokenPipe {
+        std::process::exit(0);
+    }
+    eprintln!("error: cannot write to standard output: {e}");
+    std::process::exit(1);
+}
+
 #[derive(Parser)]
 #[command(
     name = "twinsync",
@@ -28,6 +58,12 @@ enum Command {
     /// Serve a simulated Jira (Cloud v3 or Data Center v2) until stopped.
     Sim(twinsync::sim::SimArgs),
     /// Two simulated Jiras, one node, stock rules, live sync; prints the URLs.
+    ///
+    /// The node watches two rule files, <DATA_DIR>/rules/support.wasm (side
+    /// support-to-dev/support, Cloud project SUP) and <DATA_DIR>/rules/dev.wasm (side
+    /// support-to-dev/dev, Data Center project DEV): replace one (write beside it, then rename
+    /// over it) to hot-swap that side's rule. The node's config is <DATA_DIR>/twinsync.toml;
+    /// pass it to the CLI with -c (`twinsync status -c target/demo/twinsync.toml`).
     Demo {
         /// Run the scripted scenario end to end and exit; non-zero on any divergence.
         #[arg(long)]
@@ -46,7 +82,7 @@ enum Command {
         /// port when --port-node is 0].
         #[arg(long)]
         port_admin: Option<u16>,
-        /// Where the demo node keeps its store (wiped at start).
+        /// Where the demo node keeps its store, config and rules/ (wiped at start).
         #[arg(long, default_value = "target/demo")]
         data_dir: PathBuf,
     },
@@ -206,8 +242,8 @@ enum RulesCommand {
         /// `--config` entries override it.
         #[arg(long, value_name = "CONNECTION/SIDE")]
         side: Option<String>,
-        /// The node's config, for `--side`.
-        #[arg(long, default_value = "twinsync.toml")]
+        /// The node's config, for `--side` (the demo's is <data dir>/twinsync.toml).
+        #[arg(short = 'c', long, default_value = "twinsync.toml")]
         node_config: PathBuf,
     },
     /// Dry-run a candidate rule on a live issue, beside the rule serving that side now, and
@@ -233,10 +269,27 @@ fn main() -> ExitCode {
     match run(cli) {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            eprintln!("error: {}", error_text(&e));
             ExitCode::FAILURE
         }
     }
+}
+
+/// The error and its causes on one line, leaving out a cause whose text the message already
+/// carries (most of the library's errors print their source themselves).
+fn error_text(e: &anyhow::Error) -> String {
+    let mut text = String::new();
+    for cause in e.chain() {
+        let part = cause.to_string();
+        if text.contains(&part) {
+            continue;
+        }
+        if !text.is_empty() {
+            text.push_str(": ");
+        }
+        text.push_str(&part);
+    }
+    text
 }
 
 fn init_tracing() {
@@ -256,14 +309,14 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Rules(RulesCommand::Check { rule, json }) => {
             let info = authoring::check(&rule)?;
             if json {
-                println!("{}", serde_json::to_string_pretty(&info)?);
+                out!("{}", serde_json::to_string_pretty(&info)?);
             } else {
-                println!("rule:    {}", info.name);
-                println!("hash:    sha256:{}", info.hash);
-                println!("world:   twinsync:rules@{}", info.world_version);
-                println!("imports: {}", info.imports.join("\n         "));
-                println!("exports: {}", info.exports.join("\n         "));
-                println!("ok: fits the contract");
+                out!("rule:    {}", info.name);
+                out!("hash:    sha256:{}", info.hash);
+                out!("world:   twinsync:rules@{}", info.world_version);
+                out!("imports: {}", info.imports.join("\n         "));
+                out!("exports: {}", info.exports.join("\n         "));
+                out!("ok: fits the contract");
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -321,11 +374,11 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             );
             match outcome.error {
                 None => {
-                    println!("{}", serde_json::to_string_pretty(&outcome.json)?);
+                    out!("{}", serde_json::to_string_pretty(&outcome.json)?);
                     Ok(ExitCode::SUCCESS)
                 }
                 Some(e) if e.is_skip() => {
-                    println!("{}", serde_json::json!({ "skip": e.to_string() }));
+                    out!("{}", serde_json::json!({ "skip": e.to_string() }));
                     Ok(ExitCode::SUCCESS)
                 }
                 Some(e) => {
@@ -371,8 +424,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             config,
         } => {
             match commands::sync_one(&config, &connection, &key)? {
-                Some(id) => println!("{key} queued for sync on {connection} (event {id})"),
-                None => println!("{key} was already queued on {connection}"),
+                Some(id) => out!("{key} queued for sync on {connection} (event {id})"),
+                None => out!("{key} was already queued on {connection}"),
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -402,9 +455,10 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 },
             ))?;
             bar.finish_and_clear();
-            println!(
+            out!(
                 "{} issues queued for sync on {connection} ({})",
-                run.queued, run.jql
+                run.queued,
+                run.jql
             );
             Ok(ExitCode::SUCCESS)
         }
@@ -461,7 +515,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 &connection,
                 std::time::Duration::from_secs(expires_in_minutes.saturating_mul(60)),
             )?;
-            println!("{code}");
+            out!("{code}");
             Ok(ExitCode::SUCCESS)
         }
         Command::Connection(ConnectionCommand::Accept {
@@ -474,9 +528,10 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let store = twinsync::peer::enroll::open_store(&config)?;
             let peer =
                 runtime()?.block_on(twinsync::peer::enroll::accept(&config, &store, &code))?;
-            println!(
+            out!(
                 "connection {} paired with the peer at {}",
-                peer.connection, peer.url
+                peer.connection,
+                peer.url
             );
             Ok(ExitCode::SUCCESS)
         }
@@ -540,12 +595,12 @@ fn print_answer(
     table: impl Fn(&serde_json::Value) -> String,
 ) {
     if json {
-        println!(
+        out!(
             "{}",
             serde_json::to_string_pretty(answer).unwrap_or_else(|_| answer.to_string())
         );
     } else {
-        print!("{}", table(answer));
+        out_raw!("{}", table(answer));
     }
 }
 
@@ -557,12 +612,12 @@ async fn demo(check: bool, opts: twinsync::demo::DemoOptions) -> anyhow::Result<
     let demo = twinsync::demo::Demo::start(&opts).await?;
     demo.print_banner();
     if check {
-        println!("Running the scripted scenario:");
+        out!("Running the scripted scenario:");
         let result = demo.check().await;
         demo.stop().await;
         return match result {
             Ok(()) => {
-                println!("demo check passed");
+                out!("demo check passed");
                 Ok(ExitCode::SUCCESS)
             }
             Err(e) => {
@@ -571,12 +626,12 @@ async fn demo(check: bool, opts: twinsync::demo::DemoOptions) -> anyhow::Result<
             }
         };
     }
-    println!("A first issue, to watch it go across:");
+    out!("A first issue, to watch it go across:");
     if let Err(e) = demo.check().await {
         eprintln!("  the first sync did not go through: {e}");
     }
-    println!();
-    println!("Syncing live; press Ctrl-C to stop.");
+    out!();
+    out!("Syncing live; press Ctrl-C to stop.");
     let _ = tokio::signal::ctrl_c().await;
     demo.stop().await;
     Ok(ExitCode::SUCCESS)
