@@ -508,7 +508,7 @@ async fn a_candidate_rule_is_tried_on_a_live_issue_without_syncing() {
             .compilations
             .load(std::sync::atomic::Ordering::Relaxed),
         compilations,
-        "a candidate is neither cached nor counted"
+        "the candidate came from the compile cache"
     );
 
     // Refusals: no body, not a component, unknown side, unknown issue, missing parameters.
@@ -534,6 +534,48 @@ async fn a_candidate_rule_is_tried_on_a_live_issue_without_syncing() {
         .await
         .expect("reach");
     assert_eq!(resp.status().as_u16(), 400, "parameters missing");
+
+    // A version tried once is compiled once: swapping it in afterwards loads it from the cache.
+    let fresh = twinsync_e2e::fresh_variant("confidential");
+    let engine = w.node().registry.engine().clone();
+    let compiled = || {
+        engine
+            .stats()
+            .compilations
+            .load(std::sync::atomic::Ordering::Relaxed)
+    };
+    let before_try = compiled();
+    let resp = try_on("a", key.clone(), fresh.clone())
+        .await
+        .expect("reach");
+    assert_eq!(resp.status().as_u16(), 200);
+    assert_eq!(compiled(), before_try + 1, "the try compiled it");
+    let slot = w.node().registry.slot("ab/a").expect("side a");
+    let file = slot.file().to_path_buf();
+    let staged = file.with_extension("new");
+    std::fs::write(&staged, &fresh).expect("stage");
+    std::fs::rename(&staged, &file).expect("swap");
+    let version = twinsync_e2e::version_of(&fresh);
+    crate::sync::wait_for("the tried version serving", || async {
+        (slot.current().ok()?.id().hash == version).then_some(())
+    })
+    .await;
+    assert!(
+        matches!(
+            slot.last_reload().1,
+            twinsync::rules::ReloadOutcome::Accepted {
+                compiled: false,
+                ..
+            }
+        ),
+        "{:?}",
+        slot.last_reload()
+    );
+    assert_eq!(
+        compiled(),
+        before_try + 1,
+        "the swap did not compile it again"
+    );
     // A body a browser could send cross-site without asking is refused.
     let resp = http
         .post(format!("{url}/api/rules/try"))

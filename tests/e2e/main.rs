@@ -8,6 +8,7 @@ mod lab;
 mod listeners;
 mod many;
 mod peer;
+mod rule_author;
 mod rules;
 mod rules_langs;
 mod sim;

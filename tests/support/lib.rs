@@ -59,3 +59,47 @@ pub fn twinsync_binary() -> PathBuf {
     );
     bin
 }
+
+/// The built component of example rule `name` with a custom section that no other call
+/// makes, so its hash (its version) is new: a node or a cache has never seen it.
+pub fn fresh_variant(name: &str) -> Vec<u8> {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static N: AtomicU64 = AtomicU64::new(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    let nonce = format!(
+        "{}-{nanos}-{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::Relaxed)
+    );
+    let mut bytes = std::fs::read(rule(name)).expect("read the rule");
+    // A custom section (id 0): its name, then the nonce; components allow them anywhere.
+    let section_name = b"twinsync-test";
+    let mut body = leb128(section_name.len() as u32);
+    body.extend_from_slice(section_name);
+    body.extend_from_slice(nonce.as_bytes());
+    bytes.push(0);
+    bytes.extend(leb128(body.len() as u32));
+    bytes.extend(body);
+    bytes
+}
+
+fn leb128(mut n: u32) -> Vec<u8> {
+    let mut out = Vec::new();
+    loop {
+        let byte = (n & 0x7f) as u8;
+        n >>= 7;
+        if n == 0 {
+            out.push(byte);
+            return out;
+        }
+        out.push(byte | 0x80);
+    }
+}
+
+/// The SHA-256 of `bytes` in hex: a rule's full version.
+pub fn version_of(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(bytes))
+}

@@ -29,19 +29,6 @@ pub enum AuthoringError {
     Config(String),
 }
 
-/// Where the CLI caches compiled rules: `TWINSYNC_RULE_CACHE`, else the user's cache
-/// directory (`$XDG_CACHE_HOME/twinsync/rules` or `~/.cache/twinsync/rules`).
-fn cli_cache_dir() -> Option<std::path::PathBuf> {
-    let env = |k: &str| std::env::var_os(k).filter(|v| !v.is_empty());
-    if let Some(dir) = env("TWINSYNC_RULE_CACHE") {
-        return Some(dir.into());
-    }
-    env("XDG_CACHE_HOME")
-        .map(std::path::PathBuf::from)
-        .or_else(|| env("HOME").map(|h| std::path::Path::new(&h).join(".cache")))
-        .map(|c| c.join("twinsync").join("rules"))
-}
-
 /// A one-off engine for the CLI: no pooling (one call). A Python or JavaScript rule takes
 /// seconds to compile, so compiled code is cached; an unusable cache is only a warning.
 fn cli_engine() -> Result<RuleEngine, LoadError> {
@@ -49,7 +36,7 @@ fn cli_engine() -> Result<RuleEngine, LoadError> {
         pooling: false,
         ..EngineSettings::default()
     };
-    if let Some(dir) = cli_cache_dir() {
+    if let Some(dir) = super::cache::user_cache_dir() {
         match RuleEngine::new(EngineSettings {
             cache_dir: Some(dir.clone()),
             ..settings.clone()

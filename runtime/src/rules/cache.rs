@@ -48,13 +48,34 @@ impl CompileCache {
             create_private_dir(dir).map_err(|_| fail(e.to_string()))?;
         }
         check_private_dir(dir).map_err(fail)?;
-        let mut hasher = ShaHasher(Sha256::new());
-        engine.precompile_compatibility_hash().hash(&mut hasher);
-        let engine_key = hex::encode(&hasher.0.finalize()[..16]);
         Ok(CompileCache {
             dir: dir.to_path_buf(),
-            engine_key,
+            engine_key: engine_key(engine),
         })
+    }
+
+    /// A cache another process (the CLI) keeps, if it exists and passes the same checks;
+    /// it is only read.
+    pub(crate) fn open_existing(dir: &Path, engine: &wasmtime::Engine) -> Option<Self> {
+        if !dir.is_dir() {
+            return None;
+        }
+        match check_private_dir(dir) {
+            Ok(()) => Some(CompileCache {
+                dir: dir.to_path_buf(),
+                engine_key: engine_key(engine),
+            }),
+            Err(reason) => {
+                tracing::debug!(cache = %dir.display(), %reason, "shared compile cache not used");
+                None
+            }
+        }
+    }
+
+    /// Whether compiled code for the module is there (not yet checked against its hash).
+    pub(crate) fn contains(&self, module_hash: &str) -> bool {
+        let (code, sum) = self.paths(module_hash);
+        code.is_file() && sum.is_file()
     }
 
     fn paths(&self, module_hash: &str) -> (PathBuf, PathBuf) {
@@ -83,6 +104,26 @@ impl CompileCache {
         write_atomic(&code_path, code)?;
         write_atomic(&sum_path, hex::encode(Sha256::digest(code)).as_bytes())
     }
+}
+
+/// Hex digest of the engine's compatibility hash: compiled code from other settings never matches.
+fn engine_key(engine: &wasmtime::Engine) -> String {
+    let mut hasher = ShaHasher(Sha256::new());
+    engine.precompile_compatibility_hash().hash(&mut hasher);
+    hex::encode(&hasher.0.finalize()[..16])
+}
+
+/// The compile cache of this user's CLI, which nodes read too: `TWINSYNC_RULE_CACHE`, else
+/// `$XDG_CACHE_HOME/twinsync/rules`, else `~/.cache/twinsync/rules`.
+pub fn user_cache_dir() -> Option<PathBuf> {
+    let env = |k: &str| std::env::var_os(k).filter(|v| !v.is_empty());
+    if let Some(dir) = env("TWINSYNC_RULE_CACHE") {
+        return Some(dir.into());
+    }
+    env("XDG_CACHE_HOME")
+        .map(PathBuf::from)
+        .or_else(|| env("HOME").map(|h| Path::new(&h).join(".cache")))
+        .map(|c| c.join("twinsync").join("rules"))
 }
 
 fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {

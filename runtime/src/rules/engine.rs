@@ -39,6 +39,9 @@ pub struct EngineSettings {
     pub max_memory_bytes: usize,
     /// Where compiled rules are cached; `None` compiles on every load.
     pub cache_dir: Option<PathBuf>,
+    /// A second cache read on a miss (the CLI's, so a file `rules check` or `rules test`
+    /// compiled loads at once); what is found there is copied into `cache_dir`.
+    pub shared_cache_dir: Option<PathBuf>,
 }
 
 impl Default for EngineSettings {
@@ -49,6 +52,7 @@ impl Default for EngineSettings {
             max_instances: 64,
             max_memory_bytes: 256 << 20,
             cache_dir: None,
+            shared_cache_dir: None,
         }
     }
 }
@@ -297,10 +301,33 @@ impl RuleEngine {
         self.load(name, bytes, true)
     }
 
-    /// Compiles a module to try, leaving no trace: not written to the compile cache, not
-    /// shared with the sides' rules, not counted.
+    /// Compiles a module to try, not shared with the sides' rules; its compiled code goes to
+    /// the compile cache, so swapping the tried file in afterwards does not compile it again.
     pub fn load_candidate(&self, name: &str, bytes: &[u8]) -> Result<Arc<LoadedRule>, LoadError> {
         self.load(name, bytes, false)
+    }
+
+    /// Whether loading the module with this hash needs a compile: it is neither in memory
+    /// nor in a compile cache.
+    pub fn needs_compile(&self, hash: &str) -> bool {
+        let in_memory = self
+            .loaded
+            .lock()
+            .ok()
+            .and_then(|m| m.get(hash).and_then(Weak::upgrade))
+            .is_some();
+        let cached = self.cache.as_ref().is_some_and(|c| c.contains(hash))
+            || self.shared_cache().is_some_and(|c| c.contains(hash));
+        !(in_memory || cached)
+    }
+
+    /// The shared cache, opened at each use: the CLI may make it after the node started.
+    fn shared_cache(&self) -> Option<CompileCache> {
+        let dir = self.settings.shared_cache_dir.as_ref()?;
+        if self.settings.cache_dir.as_ref() == Some(dir) {
+            return None;
+        }
+        CompileCache::open_existing(dir, &self.engine)
     }
 
     fn load(&self, name: &str, bytes: &[u8], keep: bool) -> Result<Arc<LoadedRule>, LoadError> {
@@ -326,14 +353,7 @@ impl RuleEngine {
             self.stats.shared_loads.fetch_add(1, Ordering::Relaxed);
             return Ok(self.loaded_rule(id, compiled));
         }
-        let component = if keep {
-            self.compile(&id, bytes)?
-        } else {
-            Component::new(&self.engine, bytes).map_err(|e| LoadError::Compile {
-                id: id.clone(),
-                reason: format!("{e:#}"),
-            })?
-        };
+        let component = self.compile(&id, bytes)?;
         let world_version = world_version(&self.engine, &component, &id)?;
         let instance_pre =
             self.linker
@@ -378,18 +398,20 @@ impl RuleEngine {
     fn compile(&self, id: &RuleId, bytes: &[u8]) -> Result<Component, LoadError> {
         if let Some(cache) = &self.cache
             && let Some(code) = cache.get(&id.hash)
+            && let Some(component) = self.deserialize(id, &code)
         {
-            // SAFETY: the cache hands back only files this node wrote into a directory
-            // only this node's user can write, verified against their recorded SHA-256.
-            match unsafe { Component::deserialize(&self.engine, &code) } {
-                Ok(component) => {
-                    self.stats.cache_loads.fetch_add(1, Ordering::Relaxed);
-                    return Ok(component);
-                }
-                Err(e) => {
-                    tracing::warn!(rule = %id, error = %e, "cached rule unusable; recompiling")
-                }
+            return Ok(component);
+        }
+        if let Some(shared) = self.shared_cache()
+            && let Some(code) = shared.get(&id.hash)
+            && let Some(component) = self.deserialize(id, &code)
+        {
+            if let Some(cache) = &self.cache
+                && let Err(e) = cache.put(&id.hash, &code)
+            {
+                tracing::warn!(rule = %id, error = %e, "could not write the compile cache");
             }
+            return Ok(component);
         }
         let component = Component::new(&self.engine, bytes).map_err(|e| LoadError::Compile {
             id: id.clone(),
@@ -409,6 +431,24 @@ impl RuleEngine {
             }
         }
         Ok(component)
+    }
+}
+
+impl RuleEngine {
+    /// Compiled code from a cache as a component, or `None` (with a warning) when unusable.
+    fn deserialize(&self, id: &RuleId, code: &[u8]) -> Option<Component> {
+        // SAFETY: caches hand back only files written by this user into a directory only
+        // this user can write, verified against their recorded SHA-256.
+        match unsafe { Component::deserialize(&self.engine, code) } {
+            Ok(component) => {
+                self.stats.cache_loads.fetch_add(1, Ordering::Relaxed);
+                Some(component)
+            }
+            Err(e) => {
+                tracing::warn!(rule = %id, error = %e, "cached rule unusable; recompiling");
+                None
+            }
+        }
     }
 }
 

@@ -7,6 +7,7 @@
 pub mod authoring;
 pub mod bindings;
 mod cache;
+pub use cache::user_cache_dir;
 pub mod engine;
 pub mod error;
 pub mod limits;
@@ -18,4 +19,4 @@ pub use engine::{
 };
 pub use error::{CallError, LoadError, RuleId};
 pub use limits::{LimitHit, RuleLimits};
-pub use registry::{ReloadOutcome, RuleRegistry, RuleSlot, SlotLog};
+pub use registry::{Loading, ReloadOutcome, RuleRegistry, RuleSlot, SlotLog};

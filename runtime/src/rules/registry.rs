@@ -14,6 +14,7 @@ use std::time::{Duration, SystemTime};
 
 use notify_debouncer_mini::notify::{RecommendedWatcher, RecursiveMode};
 use notify_debouncer_mini::{DebounceEventResult, Debouncer, new_debouncer};
+use sha2::Digest as _;
 
 use super::engine::{LoadedRule, RuleEngine};
 use super::error::{CallError, LoadError};
@@ -25,10 +26,28 @@ const DEBOUNCE: Duration = Duration::from_millis(100);
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "snake_case", tag = "outcome")]
 pub enum ReloadOutcome {
-    /// The version now serving.
-    Accepted { version: String },
+    /// The version now serving, how long loading it took and whether that was a compile
+    /// (else the code came from memory or the compile cache).
+    Accepted {
+        version: String,
+        load_ms: u64,
+        compiled: bool,
+    },
     /// Why the file was refused; the previous version (if any) keeps serving.
     Rejected { reason: String },
+}
+
+/// A new version of a slot's file being loaded while the old one keeps serving.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Loading {
+    /// The file name and the new version.
+    pub rule: String,
+    pub version: String,
+    /// True while compiling (seconds for Python or JavaScript); false for a cache load.
+    pub compiling: bool,
+    pub since_ms: u64,
+    /// "compiling <version>" or "loading <version>", as the log and the page say it.
+    pub text: String,
 }
 
 /// One connection side's rule: its file and the version serving now.
@@ -37,6 +56,7 @@ pub struct RuleSlot {
     file: PathBuf,
     current: RwLock<Option<Arc<LoadedRule>>>,
     last: Mutex<(SystemTime, ReloadOutcome)>,
+    loading: Mutex<Option<Loading>>,
     pub accepted: AtomicU64,
     pub rejected: AtomicU64,
     /// The rule's most recent `log` lines, for the admin API.
@@ -79,6 +99,18 @@ impl RuleSlot {
     /// When the slot last (re)loaded and with what result.
     pub fn last_reload(&self) -> (SystemTime, ReloadOutcome) {
         self.last.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// The version being loaded (compiled) now, if any; the current one serves meanwhile.
+    pub fn loading(&self) -> Option<Loading> {
+        self.loading
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    fn set_loading(&self, loading: Option<Loading>) {
+        *self.loading.lock().unwrap_or_else(|p| p.into_inner()) = loading;
     }
 
     /// Keeps a call's log lines (the oldest go first beyond a bound).
@@ -154,6 +186,7 @@ impl RuleRegistry {
                     reason: "not loaded yet".into(),
                 },
             )),
+            loading: Mutex::new(None),
             accepted: AtomicU64::new(0),
             rejected: AtomicU64::new(0),
             logs: Mutex::default(),
@@ -187,10 +220,19 @@ impl RuleRegistry {
     }
 
     /// Loads the slot's file now and swaps it in if it is good; returns whether it changed.
+    /// While it loads, the slot says so ([`RuleSlot::loading`]) and the old version serves.
     pub fn reload_slot(&self, slot: &RuleSlot) -> Result<bool, LoadError> {
-        let loaded = self.engine.load_file(&slot.file);
+        let started = std::time::Instant::now();
+        let loaded = match std::fs::read(&slot.file) {
+            Ok(bytes) => self.load_announced(slot, &bytes),
+            Err(source) => Err(LoadError::Io {
+                path: slot.file.clone(),
+                source,
+            }),
+        };
+        slot.set_loading(None);
         match loaded {
-            Ok(rule) => {
+            Ok((rule, compiled)) => {
                 let mut current = slot.current.write().unwrap_or_else(|p| p.into_inner());
                 if current
                     .as_ref()
@@ -198,9 +240,18 @@ impl RuleRegistry {
                 {
                     return Ok(false);
                 }
-                tracing::info!(side = %slot.side, rule = %rule.id(), "rule loaded");
+                let load_ms = started.elapsed().as_millis() as u64;
+                tracing::info!(
+                    side = %slot.side,
+                    rule = %rule.id(),
+                    load_ms,
+                    how = if compiled { "compiled" } else { "from the compile cache" },
+                    "rule loaded"
+                );
                 slot.record(ReloadOutcome::Accepted {
                     version: rule.id().version().to_string(),
+                    load_ms,
+                    compiled,
                 });
                 *current = Some(rule);
                 slot.accepted.fetch_add(1, Ordering::Relaxed);
@@ -226,6 +277,61 @@ impl RuleRegistry {
                 Err(e)
             }
         }
+    }
+
+    /// Loads a new version of the slot's file, first saying in the slot and the log that it
+    /// is compiling when it will (seconds for Python or JavaScript), so nobody mistakes the
+    /// old version still serving for a failed swap. Returns the rule and whether it compiled.
+    fn load_announced(
+        &self,
+        slot: &RuleSlot,
+        bytes: &[u8],
+    ) -> Result<(Arc<LoadedRule>, bool), LoadError> {
+        let name = slot.file.file_name().map_or_else(
+            || slot.file.display().to_string(),
+            |n| n.to_string_lossy().into_owned(),
+        );
+        let hash = hex::encode(sha2::Sha256::digest(bytes));
+        let serving = slot
+            .current
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .as_ref()
+            .map(|r| r.id().clone());
+        if serving.as_ref().is_some_and(|s| s.hash == hash) {
+            return Ok((self.engine.load_bytes(&name, bytes)?, false));
+        }
+        let version = super::RuleId {
+            name: name.clone(),
+            hash: hash.clone(),
+        }
+        .version()
+        .to_string();
+        let compiling = self.engine.needs_compile(&hash);
+        let text = format!(
+            "{} {version}",
+            if compiling { "compiling" } else { "loading" }
+        );
+        let since_ms = SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis() as u64);
+        slot.set_loading(Some(Loading {
+            rule: name.clone(),
+            version: version.clone(),
+            compiling,
+            since_ms,
+            text,
+        }));
+        if compiling {
+            tracing::info!(
+                side = %slot.side,
+                rule = %name,
+                version = %version,
+                still_serving = serving.as_ref().map(|s| s.version()).unwrap_or("nothing"),
+                "compiling rule; the old version serves until it is ready"
+            );
+        }
+        Ok((self.engine.load_bytes(&name, bytes)?, compiling))
     }
 
     /// Starts watching a slot's directory (once per directory).

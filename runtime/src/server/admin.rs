@@ -35,6 +35,8 @@ pub(super) async fn rules(State(node): State<Arc<Node>>) -> Response {
                 "world_version": current.as_ref().map(|r| r.world_version().to_string()),
                 "last_reload": outcome,
                 "last_reload_at_ms": at,
+                // A new version compiling while this one serves: "compiling <version>".
+                "loading": slot.loading(),
                 "reloads_accepted": slot.accepted.load(std::sync::atomic::Ordering::Relaxed),
                 "reloads_rejected": slot.rejected.load(std::sync::atomic::Ordering::Relaxed),
                 "logs": slot.recent_logs(),
@@ -179,6 +181,7 @@ pub fn status_json(node: &Node) -> Result<serde_json::Value, crate::store::Store
                         "version": s.slot.current().ok().map(|r| r.id().version().to_string()),
                         "last_reload": outcome,
                         "last_reload_at_ms": at,
+                        "loading": s.slot.loading(),
                     },
                 })
             })

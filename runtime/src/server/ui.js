@@ -78,6 +78,14 @@ function health(c) {
   if (rejected) return ["rule rejected", "warn"];
   return ["healthy", "ok"];
 }
+// A new version compiling while the old one serves: say so, or a user thinks the swap failed.
+function loadingText(l) {
+  const secs = Math.max(0, Math.round((Date.now() - l.since_ms) / 1000));
+  return `${l.text} (${secs}s so far; the current version serves meanwhile)`;
+}
+function loadTime(r) {
+  return r.load_ms == null ? "" : ` (${r.compiled ? "compiled" : "from cache"} in ${(r.load_ms / 1000).toFixed(1)}s)`;
+}
 function pill(text, cls) { const td = cell(null); td.appendChild(el("span", text, "pill " + cls)); return td; }
 const setPaused = (name, paused) =>
   api(`/api/connections/${encodeURIComponent(name)}/${paused ? "pause" : "resume"}`, { method: "POST" });
@@ -121,8 +129,9 @@ async function renderConnection(name) {
     const trig = !s.trigger ? cell("none (replicas only)", "muted")
       : cell(s.trigger + (t ? (t.valid === true ? "  \u2713 valid" : t.valid === false ? "  \u2717 " + t.check.error : "  (not checked: " + t.check.error + ")") : ""),
         t && t.valid === false ? "bad" : "");
-    return row(cell(s.name), cell(`${s.instance} / ${s.project}`), cell(s.rule.version || "none", s.rule.version ? "" : "bad"),
-      cell(r.outcome === "rejected" ? "rejected: " + r.reason : "accepted " + (r.version || ""), r.outcome === "rejected" ? "bad" : "ok"), trig);
+    const reload = s.rule.loading ? cell(loadingText(s.rule.loading), "warn")
+      : cell(r.outcome === "rejected" ? "rejected: " + r.reason : "accepted " + (r.version || "") + loadTime(r), r.outcome === "rejected" ? "bad" : "ok");
+    return row(cell(s.name), cell(`${s.instance} / ${s.project}`), cell(s.rule.version || "none", s.rule.version ? "" : "bad"), reload, trig);
   }));
   const sel = $("#twins-side");
   if (sel.dataset.connection !== c.name) {
@@ -161,6 +170,7 @@ async function renderLogs() {
     const div = document.createElement("div");
     div.dataset.side = r.side;
     div.append(el("h3", `${r.side}: ${r.version || "no rule"} (twinsync:rules@${r.world_version || "?"}), reloads ${r.reloads_accepted} accepted, ${r.reloads_rejected} rejected`));
+    if (r.loading) div.append(el("p", loadingText(r.loading), "warn"));
     if (r.last_reload.outcome === "rejected") div.append(el("p", "last reload rejected: " + r.last_reload.reason, "bad"));
     div.append(el("pre", r.logs.map((l) => `[${l.version} ${l.level}] ${l.message}`).join("\n") || "(no log lines yet)"));
     return div;

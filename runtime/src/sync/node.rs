@@ -85,6 +85,8 @@ impl Node {
                 Some(dir) => config.resolve_path(dir),
                 None => data_dir.join("rule-cache"),
             }),
+            // What `rules check`/`test` compiled for this user loads at once.
+            shared_cache_dir: crate::rules::user_cache_dir(),
             ..EngineSettings::default()
         })?);
         let registry = RuleRegistry::new(engine);
