@@ -7,52 +7,20 @@
 
 use twinsync_sdk::prelude::*;
 
-/// The fields this rule sends and applies.
-const FIELDS: [Field; 8] = [
-    Field::Summary,
-    Field::Description,
-    Field::IssueType,
-    Field::Priority,
-    Field::Labels,
-    Field::Status,
-    Field::Comments,
-    Field::Attachments,
-];
-
-/// The `basic` rule.
+/// The `basic` rule: the SDK's [`twinsync_sdk::basic`], which rules start from.
 pub struct Basic;
 
 impl Rule for Basic {
     fn outgoing(issue: Issue, _ctx: SyncContext) -> Result<Replica, RuleError> {
-        // The key travels too so the other side can show where a twin came from, and the
-        // parent's key so the host can link a sub-task to its parent's twin.
-        let mut keep = FIELDS.to_vec();
-        keep.extend([Field::Key, Field::Parent]);
-        Ok(replica_from(&issue).only(&keep))
+        Ok(twinsync_sdk::basic::outgoing(&issue))
     }
 
     fn incoming(
         replica: Replica,
-        _local: Option<Issue>,
+        local: Option<Issue>,
         ctx: SyncContext,
     ) -> Result<Changes, RuleError> {
-        let mut changes = changes_from(&replica).only(&FIELDS);
-        changes.project = local_project(&ctx)?;
-        if ctx.first_sync {
-            twinsync_sdk::log::info(format!(
-                "first sync of {}: creating its twin in project {}",
-                ctx.remote_key.as_deref().unwrap_or("(unknown key)"),
-                changes.project.as_deref().unwrap_or("(none)")
-            ));
-        }
-        // A key on the other side: the host links the local twin of that parent.
-        changes.parent = replica.parent.clone();
-        if ctx.first_sync && changes.issue_type.is_none() {
-            changes.issue_type = Some(config("issue-type").ok_or_else(|| {
-                fail("the replica has no issue type and config key `issue-type` is not set")
-            })?);
-        }
-        Ok(changes)
+        twinsync_sdk::basic::incoming(&replica, local.as_ref(), &ctx)
     }
 }
 

@@ -28,6 +28,7 @@ export {
 } from './config.js';
 export { RuleError, skip, fail } from './errors.js';
 export { log } from './log.js';
+export { BASIC_FIELDS, basicOutgoing, basicIncoming } from './basic.js';
 
 /** Plain rich text: `text` set, no ADF and no wiki markup. */
 export function richText(text) {

@@ -224,3 +224,18 @@ test('logs are captured in order and taken once', () => {
   assert.deepEqual(takeLogs(), []);
   assert.throws(() => log('loud', 'x'), TypeError);
 });
+
+test('basicOutgoing and basicIncoming are the stock basic rule', async () => {
+  const { basicIncoming, basicOutgoing } = await import('../src/index.js');
+  const { incomingContext, sampleIssue, withConfig } = await import('../src/testing.js');
+  const issue = sampleIssue();
+  const replica = basicOutgoing(issue);
+  assert.equal(replica.summary, issue.summary);
+  assert.equal(replica.key, issue.key);
+  assert.equal(replica.assignee, undefined, 'basic does not send the assignee');
+  const changes = withConfig({ project: 'DEST' }, () => basicIncoming(replica, undefined, incomingContext(true)));
+  assert.equal(changes.project, 'DEST');
+  assert.equal(changes.summary, issue.summary);
+  assert.equal(changes.comments.length, issue.comments.length);
+  assert.deepEqual(changes.assignee, { tag: 'none' }, 'the assignee is left alone');
+});

@@ -1,9 +1,10 @@
 """A Twinsync rule in Python: start here.
 
-Sends everything but the assignee and internal comments; on the incoming side
-takes summary, status and comments, mapping status names through config
-(`map.status.<theirs>` = `<ours>`), and creates the twin in the project named
-by config `project`.
+It starts from the stock `basic` rule (summary, description, issue type,
+priority, labels, status, comments and attachments, both ways) and changes two
+things beside it: internal comments stay home, and status names are mapped
+through config (`map.status.<theirs>` = `<ours>`). The twin is created in the
+project named by config `project`.
 
 Import every module the rule needs here, at the top: inside the component
 there is no file system, so an `import` that runs later fails.
@@ -11,28 +12,19 @@ there is no file system, so an `import` that runs later fails.
 
 import wit_world
 
-from twinsync_rules import (
-    Field,
-    changes_from,
-    local_project,
-    map_option,
-    only,
-    replica_from,
-    without,
-)
+from twinsync_rules import basic_incoming, basic_outgoing, map_option
 
 
 class WitWorld(wit_world.WitWorld):
     """The rule; componentize-py exports the class of this name."""
 
     def outgoing(self, issue, ctx):
-        replica = without(replica_from(issue), Field.ASSIGNEE)
+        replica = basic_outgoing(issue)
         replica.comments = [c for c in replica.comments if not c.internal]
         return replica
 
     def incoming(self, replica, local, ctx):
-        changes = only(changes_from(replica), Field.SUMMARY, Field.STATUS, Field.COMMENTS)
+        changes = basic_incoming(replica, local, ctx)
         # Status names differ between the sites: `map.status.<theirs>` in this side's config.
         changes.status = map_option("status", replica.status)
-        changes.project = local_project(ctx)  # config `project`, needed on first sync
         return changes

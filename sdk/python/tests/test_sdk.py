@@ -308,5 +308,28 @@ class JsonTest(unittest.TestCase):
         self.assertEqual(back, c)
 
 
+
+
+class BasicTest(unittest.TestCase):
+    """basic_outgoing and basic_incoming are the stock basic rule."""
+
+    def test_basic(self):
+        from twinsync_rules import basic_incoming, basic_outgoing
+        from twinsync_rules.testing import incoming_context, sample_issue, take_logs, with_config
+
+        issue = sample_issue()
+        replica = basic_outgoing(issue)
+        self.assertEqual(replica.summary, issue.summary)
+        self.assertEqual(replica.key, issue.key)
+        self.assertIsNone(replica.assignee, "basic does not send the assignee")
+        with with_config({"project": "DEST"}):
+            changes = basic_incoming(replica, None, incoming_context(True))
+        self.assertEqual(changes.project, "DEST")
+        self.assertEqual(changes.summary, issue.summary)
+        self.assertEqual(len(changes.comments), len(issue.comments))
+        self.assertIsNone(changes.assignee, "the assignee is left alone")
+        self.assertIn("creating its twin in project DEST", take_logs()[0][1])
+
+
 if __name__ == "__main__":
     unittest.main()

@@ -5,6 +5,8 @@ sync event: `outgoing` turns a local issue into the replica that may leave this
 side, and `incoming` turns a replica from the other side into the desired state
 (`Changes`) of the local twin. This package mirrors the Rust SDK (`sdk/rust`):
 
+- `basic_outgoing` and `basic_incoming` are the stock `basic` rule, to start
+  from and change one thing;
 - `replica_from` and `changes_from` copy every field; `only` and `without`
   then keep or drop fields by `Field` or by name;
 - `config`, `config_or`, `config_list`, `config_flag`, `require_config`,
@@ -36,6 +38,7 @@ at the top of its files (componentize-py snapshots the interpreter after those
 imports; an `import` run later fails).
 """
 
+from .basic import FIELDS as BASIC_FIELDS, basic_incoming, basic_outgoing
 from .config import (
     Unmapped,
     ascii_lower,
@@ -70,6 +73,9 @@ from .types import *  # noqa: F401,F403 - the WIT types, as in the Rust prelude
 
 __all__ = [
     "ALL_FIELDS",
+    "BASIC_FIELDS",
+    "basic_incoming",
+    "basic_outgoing",
     "Err",
     "Field",
     "Level",

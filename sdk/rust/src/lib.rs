@@ -7,6 +7,8 @@
 //! crate holds the bindings for the `twinsync:rules` WIT world and the
 //! helpers that keep a useful rule short:
 //!
+//! - [`basic::outgoing`] and [`basic::incoming`] are the stock `basic` rule, to start
+//!   from and change one thing;
 //! - [`replica_from`] and [`changes_from`] copy every field; [`ReplicaExt`] and
 //!   [`ChangesExt`] then keep or drop fields by [`Field`];
 //! - [`config`], [`require_config`], [`config_list`] and [`map_value`] read the
@@ -49,6 +51,7 @@
 // as from a rule crate that expands `export_rule!`.
 extern crate self as twinsync_sdk;
 
+pub mod basic;
 mod changes;
 mod config;
 mod field;
