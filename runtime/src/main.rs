@@ -219,6 +219,28 @@ enum RulesCommand {
         /// Print JSON instead of text.
         #[arg(long)]
         json: bool,
+        /// Also run the rule round trips (outgoing here, incoming on the other side, its
+        /// outgoing, incoming here) and report every field that does not come back to a
+        /// fixed point: a sync loop. Non-zero exit when one does not.
+        #[arg(long)]
+        round_trip: bool,
+        /// The other side's rule for --round-trip [default: the same rule].
+        #[arg(long, value_name = "RULE", requires = "round_trip")]
+        other: Option<PathBuf>,
+        /// A sample issue of this side for --round-trip, as JSON (repeatable)
+        /// [default: the stock sample, example-rules/samples/issue.json].
+        #[arg(long, value_name = "FILE", requires = "round_trip")]
+        issue: Vec<PathBuf>,
+        /// A rule config entry `key=value` of this side for --round-trip; repeatable.
+        #[arg(long = "config", value_name = "KEY=VALUE", requires = "round_trip")]
+        config: Vec<String>,
+        /// A rule config entry of the other side for --round-trip; repeatable.
+        #[arg(
+            long = "other-config",
+            value_name = "KEY=VALUE",
+            requires = "round_trip"
+        )]
+        other_config: Vec<String>,
     },
     /// Run one rule on a sample and print the replica (outgoing) or changes (incoming) as JSON.
     Test {
@@ -306,8 +328,29 @@ fn init_tracing() {
 
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
-        Command::Rules(RulesCommand::Check { rule, json }) => {
+        Command::Rules(RulesCommand::Check {
+            rule,
+            json,
+            round_trip,
+            other,
+            issue,
+            config,
+            other_config,
+        }) => {
             let info = authoring::check(&rule)?;
+            if round_trip {
+                return round_trip_check(
+                    json,
+                    &info,
+                    &authoring::RoundTripRun {
+                        rule,
+                        other,
+                        issues: issue,
+                        config,
+                        other_config,
+                    },
+                );
+            }
             if json {
                 out!("{}", serde_json::to_string_pretty(&info)?);
             } else {
@@ -536,6 +579,55 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+/// `rules check --round-trip`: the check, then each sample's round trips; fails when a field
+/// does not settle or a call fails.
+fn round_trip_check(
+    json: bool,
+    info: &twinsync::rules::RuleInfo,
+    run: &authoring::RoundTripRun,
+) -> anyhow::Result<ExitCode> {
+    let results = authoring::round_trip(run)?;
+    let mut ok = true;
+    let mut answers = Vec::new();
+    for (sample, result) in &results {
+        match result {
+            Ok(report) => {
+                ok &= report.loops().next().is_none();
+                answers.push(serde_json::json!({ "sample": sample, "round_trip": report }));
+            }
+            Err(e) => {
+                ok = false;
+                answers.push(serde_json::json!({ "sample": sample, "error": e.to_string() }));
+            }
+        }
+    }
+    if json {
+        out!(
+            "{}",
+            serde_json::to_string_pretty(&serde_json::json!({ "rule": info, "samples": answers }))?
+        );
+    } else {
+        out!("rule:    {} (version {})", info.name, &info.hash[..12]);
+        let other = run
+            .other
+            .as_ref()
+            .map_or("the same rule".to_string(), |p| p.display().to_string());
+        out!("other:   {other}");
+        for (sample, result) in &results {
+            out!("sample:  {sample}");
+            match result {
+                Ok(report) => out_raw!("{}", twinsync::rules::round_trip::text(report)),
+                Err(e) => out!("error: {e}"),
+            }
+        }
+    }
+    Ok(if ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
 }
 
 /// The invitation code for `connection accept`: from a file, the command line (with a

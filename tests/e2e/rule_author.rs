@@ -207,3 +207,67 @@ async fn a_file_rules_check_compiled_loads_on_the_node_from_the_cache() {
         }
     }
 }
+
+#[test]
+fn round_trip_flags_the_prefix_loop_and_passes_its_fixed_version() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = |name: &str| twinsync_e2e::rule(name).to_string_lossy().into_owned();
+    let (basic, looping, fixed) = (path("basic"), path("acme-prefix-loop"), path("acme-prefix"));
+    let (ok, out, err) = twinsync(
+        dir.path(),
+        &[
+            "rules",
+            "check",
+            &looping,
+            "--round-trip",
+            "--other",
+            &basic,
+        ],
+        &[],
+    );
+    assert!(!ok, "a loop fails the check: {out}{err}");
+    assert!(
+        out.contains("LOOP here side: `summary`")
+            && out.contains("\"[ACME] [ACME] [ACME] CSV export"),
+        "{out}"
+    );
+
+    let (ok, out, err) = twinsync(
+        dir.path(),
+        &[
+            "rules",
+            "check",
+            &fixed,
+            "--round-trip",
+            "--other",
+            &basic,
+            "--json",
+        ],
+        &[],
+    );
+    assert!(ok, "{out}{err}");
+    let report: Value = serde_json::from_str(&out).expect("JSON");
+    assert_eq!(
+        report["samples"][0]["round_trip"]["drifts"],
+        serde_json::json!([]),
+        "{report}"
+    );
+    // The same rule on both sides, on a sample of one's own.
+    let sample = twinsync_e2e::sample("issue.json");
+    let (ok, out, err) = twinsync(
+        dir.path(),
+        &[
+            "rules",
+            "check",
+            &fixed,
+            "--round-trip",
+            "--issue",
+            sample.to_str().expect("utf-8"),
+        ],
+        &[],
+    );
+    assert!(
+        ok && out.contains("ok: every field comes back"),
+        "{out}{err}"
+    );
+}

@@ -56,6 +56,71 @@ pub fn check(path: &Path) -> Result<RuleInfo, LoadError> {
     Ok(engine.load_file(path)?.info())
 }
 
+/// The sample issue `rules check --round-trip` runs on when given none.
+const SAMPLE_ISSUE: &str = include_str!("../../../example-rules/samples/issue.json");
+
+/// Inputs of `twinsync rules check --round-trip`.
+#[derive(Debug, Clone, Default)]
+pub struct RoundTripRun {
+    pub rule: PathBuf,
+    /// The other side's rule; `None`: the same rule on both sides.
+    pub other: Option<PathBuf>,
+    /// Sample issues of this side; none: the stock sample.
+    pub issues: Vec<PathBuf>,
+    pub config: Vec<String>,
+    pub other_config: Vec<String>,
+}
+
+/// One sample issue's name and its round trips (or the call that failed).
+pub type SampleRoundTrip = (
+    String,
+    Result<super::round_trip::RoundTrip, super::round_trip::RoundTripError>,
+);
+
+/// `twinsync rules check --round-trip`: each sample issue's round trips, by file name.
+pub fn round_trip(run: &RoundTripRun) -> Result<Vec<SampleRoundTrip>, AuthoringError> {
+    use super::round_trip::{self, PairSide};
+    let engine = cli_engine()?;
+    let rule = engine.load_file(&run.rule)?;
+    let other = match &run.other {
+        Some(path) => engine.load_file(path)?,
+        None => rule.clone(),
+    };
+    // Either side creates its twin on first sync: a project the rule can name.
+    let with_project = |entries: &[String], project: &str| -> Result<_, AuthoringError> {
+        let mut config = parse_config(entries)?;
+        config
+            .entry("project".into())
+            .or_insert_with(|| project.into());
+        Ok(Arc::new(config))
+    };
+    let here = PairSide {
+        rule: &rule,
+        config: with_project(&run.config, "HERE")?,
+    };
+    let there = PairSide {
+        rule: &other,
+        config: with_project(&run.other_config, "THERE")?,
+    };
+    let samples: Vec<(String, Issue)> = if run.issues.is_empty() {
+        let issue = serde_json::from_str(SAMPLE_ISSUE).map_err(|source| AuthoringError::Json {
+            path: "example-rules/samples/issue.json".into(),
+            what: "issue",
+            source,
+        })?;
+        vec![("the stock sample issue".into(), issue)]
+    } else {
+        run.issues
+            .iter()
+            .map(|p| Ok((p.display().to_string(), read_json(p, "issue")?)))
+            .collect::<Result<_, AuthoringError>>()?
+    };
+    Ok(samples
+        .into_iter()
+        .map(|(name, issue)| (name, round_trip::run(&here, &there, issue)))
+        .collect())
+}
+
 /// Inputs of `twinsync rules test`.
 #[derive(Debug, Clone, Default)]
 pub struct TestRun {

@@ -12,6 +12,7 @@ pub mod engine;
 pub mod error;
 pub mod limits;
 pub mod registry;
+pub mod round_trip;
 
 pub use engine::{
     CallReport, EngineSettings, EngineStats, LoadedRule, RuleConfig, RuleEngine, RuleInfo,
