@@ -271,3 +271,318 @@ fn round_trip_flags_the_prefix_loop_and_passes_its_fixed_version() {
         "{out}{err}"
     );
 }
+
+/// docs/rules.md as (info string, code) blocks, each with the HTML comment before it, if any.
+fn guide_blocks() -> Vec<(String, String, Option<String>)> {
+    let text = std::fs::read_to_string(twinsync_e2e::root().join("docs/rules.md"))
+        .expect("read docs/rules.md");
+    let mut blocks = Vec::new();
+    let mut lines = text.lines();
+    let mut previous = None;
+    while let Some(line) = lines.next() {
+        if let Some(info) = line.strip_prefix("```")
+            && !info.is_empty()
+        {
+            let mut code = String::new();
+            for l in lines.by_ref() {
+                if l == "```" {
+                    break;
+                }
+                code.push_str(l);
+                code.push('\n');
+            }
+            blocks.push((info.to_string(), code, previous.take()));
+        } else if let Some(comment) = line.strip_prefix("<!-- ") {
+            previous = comment.strip_suffix(" -->").map(str::to_string);
+        } else if !line.trim().is_empty() {
+            previous = None;
+        }
+    }
+    blocks
+}
+
+/// The `twinsync` commands of a shell block, continuation lines joined, without what the
+/// shell adds (`| head`, `> file`, `&& ...`) and with `"$VAR"` words kept as one argument.
+fn twinsync_commands(code: &str) -> Vec<Vec<String>> {
+    let joined = code.replace("\\\n", " ");
+    joined
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("twinsync "))
+        .map(|l| {
+            let l = l.split(" | ").next().unwrap_or(l);
+            let l = l.split(" > ").next().unwrap_or(l);
+            let l = l.split(" && ").next().unwrap_or(l);
+            let l = l.split(" #").next().unwrap_or(l);
+            let mut words = Vec::new();
+            let mut word = String::new();
+            let mut quoted = false;
+            for c in l.chars() {
+                match c {
+                    '"' => quoted = !quoted,
+                    ' ' if !quoted => {
+                        if !word.is_empty() {
+                            words.push(std::mem::take(&mut word));
+                        }
+                    }
+                    c => word.push(c),
+                }
+            }
+            if !word.is_empty() {
+                words.push(word);
+            }
+            words
+        })
+        .collect()
+}
+
+#[test]
+fn every_command_in_the_guide_takes_the_flags_it_is_given() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut seen = 0;
+    for (info, code, _) in guide_blocks() {
+        if info != "sh" {
+            continue;
+        }
+        for mut args in twinsync_commands(&code) {
+            // Flags before --help are checked against the CLI; nothing runs.
+            args.push("--help".into());
+            let args: Vec<&str> = args.iter().map(String::as_str).collect();
+            let (ok, _, err) = twinsync(dir.path(), &args, &[]);
+            assert!(ok, "docs/rules.md: `twinsync {}`: {err}", args.join(" "));
+            seen += 1;
+        }
+    }
+    assert!(seen >= 15, "only {seen} commands found in the guide");
+}
+
+#[test]
+fn code_the_guide_says_is_a_file_is_that_file() {
+    let mut seen = 0;
+    for (_, code, comment) in guide_blocks() {
+        let Some(path) = comment.as_deref().and_then(|c| c.strip_prefix("file: ")) else {
+            continue;
+        };
+        let file = std::fs::read_to_string(twinsync_e2e::root().join(path)).expect("read");
+        // The guide shows the file up to its tests.
+        let shown = file.split("#[cfg(test)]").next().unwrap_or(&file);
+        assert_eq!(code.trim(), shown.trim(), "docs/rules.md shows {path}");
+        seen += 1;
+    }
+    assert!(seen >= 1, "no file blocks in the guide");
+}
+
+/// A `twinsync demo` process on free ports, killed when dropped.
+struct DemoProcess(std::process::Child);
+
+impl Drop for DemoProcess {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
+/// Runs a shell block of the guide with bash, as a reader pastes it, in `dir`.
+fn run_block(code: &str, dir: &Path, envs: &[(&str, &Path)]) -> String {
+    let mut cmd = Command::new("bash");
+    cmd.arg("-euo")
+        .arg("pipefail")
+        .arg("-c")
+        .arg(code)
+        .current_dir(dir);
+    for (k, v) in envs {
+        cmd.env(k, v);
+    }
+    let out = cmd.output().expect("bash runs");
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "docs/rules.md block failed:\n{code}\nstdout:\n{stdout}\nstderr:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    stdout
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_guides_rust_walk_runs_on_the_demo_as_written() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let root = twinsync_e2e::root();
+    // A checkout beside which the walk makes its crate: the real one's parts, linked.
+    // Its target/ holds the built binary and rules, and the demo's own data directory.
+    let checkout = tmp.path().join("twinsync");
+    std::fs::create_dir_all(checkout.join("target")).expect("checkout dir");
+    for entry in std::fs::read_dir(&root).expect("checkout").flatten() {
+        let name = entry.file_name();
+        if name != "target" && !name.to_string_lossy().starts_with('.') {
+            std::os::unix::fs::symlink(entry.path(), checkout.join(&name)).expect("link");
+        }
+    }
+    for part in ["debug", "wasm32-wasip2"] {
+        std::os::unix::fs::symlink(
+            root.join("target").join(part),
+            checkout.join("target").join(part),
+        )
+        .expect("link");
+    }
+    let demo_dir = checkout.join("target/demo");
+    let cache = tmp.path().join("rule-cache");
+    let (port_cloud, port_dc, port_node) = (free_port(), free_port(), free_port());
+    // `scripts/demo.sh` after its builds, on free ports.
+    let mut child = Command::new(checkout.join("target/debug/twinsync"))
+        .current_dir(&checkout)
+        .arg("demo")
+        .args(["--port-cloud", &port_cloud.to_string()])
+        .args(["--port-dc", &port_dc.to_string()])
+        .args(["--port-node", &port_node.to_string()])
+        .env("TWINSYNC_RULE_CACHE", &cache)
+        .stdout(Stdio::piped())
+        .stderr(std::fs::File::create(tmp.path().join("demo.log")).expect("log"))
+        .spawn()
+        .expect("the demo starts");
+    let stdout = child.stdout.take().expect("stdout");
+    let _demo = DemoProcess(child);
+    let banner = tokio::task::spawn_blocking(move || {
+        use std::io::BufRead;
+        let mut banner = String::new();
+        for line in std::io::BufReader::new(stdout).lines() {
+            let line = line.expect("demo output");
+            banner.push_str(&line);
+            banner.push('\n');
+            if line.starts_with("Syncing live") {
+                break;
+            }
+        }
+        banner
+    })
+    .await
+    .expect("banner");
+    // The banner names the rule files and the config the guide's commands use.
+    for path in ["rules/support.wasm", "rules/dev.wasm", "twinsync.toml"] {
+        assert!(
+            banner.contains(&demo_dir.join(path).display().to_string()),
+            "{banner}"
+        );
+    }
+
+    let bin_dir = twinsync_e2e::twinsync_binary()
+        .parent()
+        .expect("bin dir")
+        .to_path_buf();
+    let path = format!(
+        "{}:{}",
+        bin_dir.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let path = Path::new(&path);
+    let envs = [
+        ("TWINSYNC", checkout.as_path()),
+        ("DEMO", demo_dir.as_path()),
+        ("PATH", path),
+        ("TWINSYNC_RULE_CACHE", cache.as_path()),
+    ];
+    let blocks = guide_blocks();
+    let block = |starts: &str| {
+        blocks
+            .iter()
+            .find(|(info, code, _)| info == "sh" && code.starts_with(starts))
+            .map(|(_, code, _)| code.clone())
+            .unwrap_or_else(|| panic!("no block starting {starts:?} in docs/rules.md"))
+    };
+    // Terminal 2: the binary is built already; the rest as written.
+    let terminal = block("cargo build -p twinsync\n");
+    let terminal = terminal.replacen("cargo build -p twinsync\n", "", 1);
+    let out = run_block(&terminal, &checkout, &envs);
+    assert!(out.contains("support-to-dev"), "{out}");
+
+    // The crate, as written (the target is installed already).
+    let setup = block("rustup target add wasm32-wasip2\ncd \"$TWINSYNC/..\"");
+    let setup = setup.replacen("rustup target add wasm32-wasip2\n", "", 1);
+    run_block(&setup, tmp.path(), &envs);
+    let krate = tmp.path().join("acme-rule");
+    let manifest = std::fs::read_to_string(krate.join("Cargo.toml")).expect("manifest");
+    let parsed: toml::Table = toml::from_str(&manifest).expect("the appended manifest parses");
+    assert!(
+        parsed["dependencies"].get("twinsync-sdk").is_some(),
+        "{manifest}"
+    );
+    assert_eq!(
+        parsed["lib"]["crate-type"].as_array().map(Vec::len),
+        Some(2),
+        "{manifest}"
+    );
+
+    // Its build is what example-rules/acme-prefix builds (the guide shows that file).
+    let release = krate.join("target/wasm32-wasip2/release");
+    std::fs::create_dir_all(&release).expect("target dir");
+    let built = std::fs::read(twinsync_e2e::rule("acme-prefix")).expect("acme-prefix");
+    std::fs::write(release.join("acme_rule.wasm"), &built).expect("the build");
+    let walk = block("cargo build --release --target wasm32-wasip2\ntwinsync rules check");
+    let walk = walk.replacen("cargo build --release --target wasm32-wasip2\n", "", 1);
+    let out = run_block(&walk, &krate, &envs);
+    let version = &twinsync_e2e::version_of(&built)[..12];
+    assert!(out.contains("ok: every field comes back"), "{out}");
+    assert!(
+        out.contains(version),
+        "rules check names the version: {out}"
+    );
+    // The node picks the renamed file up within about 100 ms; status then names it.
+    let config = demo_dir.join("twinsync.toml");
+    let config = config.to_str().expect("utf-8");
+    let serving = format!("support={version}");
+    wait_for("status to show the new version", || async {
+        let (_, out, _) = twinsync(&krate, &["status", "-c", config], &[]);
+        out.contains(&serving).then_some(())
+    })
+    .await;
+
+    // And it syncs: a new SUP issue labelled `sync` arrives on DEV with the prefix.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let http = reqwest::Client::new();
+    let created: Value = http
+        .post(format!("http://127.0.0.1:{port_cloud}/rest/api/3/issue"))
+        .basic_auth("admin@example.com", Some("admin"))
+        .json(
+            &serde_json::json!({"fields": {"project": {"key": "SUP"}, "issuetype": {"name": "Task"},
+            "summary": "Hello from the guide", "labels": ["sync"]}}),
+        )
+        .send()
+        .await
+        .expect("create")
+        .json()
+        .await
+        .expect("JSON");
+    assert!(created["key"].is_string(), "{created}");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let found: Value = http
+            .get(format!(
+                "http://127.0.0.1:{port_dc}/rest/api/2/search?jql=project=DEV"
+            ))
+            .bearer_auth("admin")
+            .send()
+            .await
+            .expect("search DEV")
+            .json()
+            .await
+            .expect("JSON");
+        let arrived = found["issues"].as_array().is_some_and(|l| {
+            l.iter()
+                .any(|i| i["fields"]["summary"] == "[ACME] Hello from the guide")
+        });
+        if arrived {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no \"[ACME] Hello from the guide\" on DEV: {found}\nthe demo's log:\n{}",
+            std::fs::read_to_string(tmp.path().join("demo.log")).unwrap_or_default()
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}
