@@ -93,7 +93,7 @@ fn swap(file: &Path, bytes: &[u8]) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_python_rule_shows_compiling_until_it_serves() {
     let w = World::new().await;
-    let url = w.node.as_ref().expect("node").url();
+    let url = w.node.as_ref().expect("node").admin_url();
     let slot = w.node().registry.slot("ab/b").expect("side b");
     let old = slot
         .current()
@@ -171,7 +171,7 @@ async fn a_file_rules_check_compiled_loads_on_the_node_from_the_cache() {
         return; // no HOME, no user cache: nothing shared to test
     };
     let w = World::new().await;
-    let url = w.node.as_ref().expect("node").url();
+    let url = w.node.as_ref().expect("node").admin_url();
     let fresh = twinsync_e2e::fresh_variant("confidential");
     let hash = twinsync_e2e::version_of(&fresh);
     let file = w.dir.path().join("checked.wasm");
@@ -432,7 +432,8 @@ async fn the_guides_rust_walk_runs_on_the_demo_as_written() {
     }
     let demo_dir = checkout.join("target/demo");
     let cache = tmp.path().join("rule-cache");
-    let (port_cloud, port_dc, port_node) = (free_port(), free_port(), free_port());
+    let (port_cloud, port_dc, port_node, port_admin) =
+        (free_port(), free_port(), free_port(), free_port());
     // `scripts/demo.sh` after its builds, on free ports.
     let mut child = Command::new(checkout.join("target/debug/twinsync"))
         .current_dir(&checkout)
@@ -440,6 +441,7 @@ async fn the_guides_rust_walk_runs_on_the_demo_as_written() {
         .args(["--port-cloud", &port_cloud.to_string()])
         .args(["--port-dc", &port_dc.to_string()])
         .args(["--port-node", &port_node.to_string()])
+        .args(["--port-admin", &port_admin.to_string()])
         .env("TWINSYNC_RULE_CACHE", &cache)
         .stdout(Stdio::piped())
         .stderr(std::fs::File::create(tmp.path().join("demo.log")).expect("log"))
