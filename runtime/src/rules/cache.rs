@@ -226,5 +226,9 @@ mod tests {
             err.to_string().contains("writable by group or others"),
             "{err}"
         );
+        // The CLI's cache, which a node only reads, passes the same check or is not used.
+        assert!(CompileCache::open_existing(&dir, &wasmtime::Engine::default()).is_none());
+        fs::set_permissions(&dir, fs::Permissions::from_mode(0o700)).unwrap();
+        assert!(CompileCache::open_existing(&dir, &wasmtime::Engine::default()).is_some());
     }
 }
