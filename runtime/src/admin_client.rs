@@ -292,6 +292,11 @@ pub fn status_table(status: &Value) -> String {
                     .as_str()
                     .filter(|o| *o == "rejected")
                     .map_or(String::new(), |_| " (last reload rejected)".into());
+                // A new version compiling while this one serves, so a swap is not mistaken for a failure.
+                let reload = match s["rule"]["loading"]["text"].as_str() {
+                    Some(loading) => format!("{reload} ({loading})"),
+                    None => reload,
+                };
                 format!(
                     "{}={}{reload}",
                     text(&s["name"]),
@@ -454,6 +459,11 @@ mod tests {
         assert!(t.contains("paused"), "{t}");
         assert!(t.contains("never"), "{t}");
         assert!(t.contains("acme=abc123 (last reload rejected)"), "{t}");
+        let compiling = json!({"connections": [{"name": "c", "state": "active", "queue": {},
+            "sides": [{"name": "s", "rule": {"version": "abc123",
+                "loading": {"text": "compiling def456"}}}]}]});
+        let t = status_table(&compiling);
+        assert!(t.contains("s=abc123 (compiling def456)"), "{t}");
         assert!(connections_table(&status).contains("acme@cloud:SUP"));
         let errors = json!({"events": [{"id": 7, "connection": "c", "side": "s", "kind": "outgoing",
             "queue_key": "SUP-1", "rule_version": "abc", "attempts": 2, "last_error": "boom"}]});
