@@ -204,3 +204,43 @@ async fn a_crash_between_delivering_and_recording_never_reuses_a_sequence_number
     lab.quiesce().await;
     lab.assert_agree();
 }
+
+/// B's newer priority crosses A's transition, so B applies the transition but keeps its
+/// priority and owes A its state; before that goes out, B moves the status back to what it
+/// last sent. The content equals the last replica sent, but the status carries a newer
+/// version than A's: it must still cross (found by the model test, seed 1524).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_edit_back_to_what_was_last_sent_still_crosses() {
+    let mut lab = Lab::new().await;
+    let (key_a, key_b) = synced_issue(&mut lab).await;
+    let start = lab.field("b", &key_b, &["status", "name"]).await;
+
+    lab.edit("b", &key_b, json!({"priority": {"name": "Low"}}))
+        .await;
+    lab.notify("b", &key_b);
+    lab.transition("a", &key_a, 0).await.expect("a transition");
+    lab.notify("a", &key_a);
+    lab.step("b", Outgoing).await;
+    lab.step("a", Outgoing).await;
+    lab.step("b", Incoming).await;
+    // B's user moves the status back (its webhook folds into B's pending outgoing event).
+    let mut back = None;
+    for nth in 0..4 {
+        let offered = lab.cb.get(&format!("/issue/{key_b}/transitions")).await;
+        let list = offered.body["transitions"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        if list.get(nth).is_some_and(|t| t["to"]["name"] == start) {
+            back = lab.transition("b", &key_b, nth).await;
+            break;
+        }
+    }
+    assert_eq!(back.as_deref(), start.as_str(), "{}", lab.describe());
+    lab.notify("b", &key_b);
+    lab.drain().await;
+    lab.quiesce().await;
+    lab.assert_agree();
+    assert_eq!(lab.field("a", &key_a, &["status", "name"]).await, start);
+    assert_eq!(lab.field("a", &key_a, &["priority", "name"]).await, "Low");
+}

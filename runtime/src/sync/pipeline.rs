@@ -310,13 +310,12 @@ impl Pipeline {
         );
         let registers_json = encode_registers(&registers)?;
         let hash = replica_hash(&replica);
+        // Equal content is not enough: a field edited back to what was last sent carries a
+        // new version the other side must hear of.
         if removed.is_empty()
+            && edited.is_empty()
             && twin.as_ref().and_then(|t| t.sent_hash.as_deref()) == Some(hash.as_str())
         {
-            if !edited.is_empty() {
-                self.store
-                    .record_registers(&side.connection, &side.name, &key, &registers_json)?;
-            }
             self.store
                 .record_nothing_unsent(&side.connection, &side.name, &key, &updated)?;
             return Ok(Finished {
