@@ -25,6 +25,33 @@ fn set_mark(marks: &Marks, m: char) -> Marks {
     out
 }
 
+/// The block macros a block sits inside, by written form: every panel kind is written as
+/// `{panel}`, and one macro cannot hold another of its form (the inner opener is not its
+/// closer, but the inner closer closes the outer), so neither side nests them.
+#[derive(Debug, Clone, Copy, Default)]
+struct Inside {
+    panel: bool,
+    quote: bool,
+}
+
+impl Inside {
+    /// Whether macro `name` opened here could not be written back as it was read.
+    fn holds(self, name: &str) -> bool {
+        match name {
+            "quote" => self.quote,
+            "panel" | "info" | "note" | "warning" | "tip" => self.panel,
+            _ => false,
+        }
+    }
+
+    fn with(self, name: &str) -> Inside {
+        Inside {
+            quote: self.quote || name == "quote",
+            panel: self.panel || matches!(name, "panel" | "info" | "note" | "warning" | "tip"),
+        }
+    }
+}
+
 fn is_url_like(s: &str) -> bool {
     let l = s.to_ascii_lowercase();
     (l.starts_with("http://")
@@ -39,13 +66,18 @@ fn is_url_like(s: &str) -> bool {
 
 /// Writes the tree as wiki markup.
 pub fn render(doc: &Doc, users: &dyn UserMapper, warn: &mut Warnings) -> String {
-    let mut w = Writer { users, warn };
+    let mut w = Writer {
+        users,
+        warn,
+        inside: Inside::default(),
+    };
     w.blocks(&doc.blocks)
 }
 
 struct Writer<'a> {
     users: &'a dyn UserMapper,
     warn: &'a mut Warnings,
+    inside: Inside,
 }
 
 impl Writer<'_> {
@@ -68,16 +100,28 @@ impl Writer<'_> {
                 self.list(b, "", &mut out);
                 out.trim_end_matches('\n').to_string()
             }
-            Block::CodeBlock { language, text } => match language {
-                Some(l) => format!("{{code:{l}}}\n{text}\n{{code}}"),
-                None => format!("{{code}}\n{text}\n{{code}}"),
-            },
-            Block::Quote(bs) => format!("{{quote}}\n{}\n{{quote}}", self.blocks(bs)),
-            Block::Panel { kind, content } => format!(
-                "{{panel:bgColor={}}}\n{}\n{{panel}}",
-                kind.wiki_colour(),
+            Block::CodeBlock { language, text } => self.code(language.as_deref(), text),
+            Block::Quote(bs) if self.inside.quote => {
+                self.warn
+                    .push("a quote inside a quote kept as the outer quote's content".into());
+                self.blocks(bs)
+            }
+            Block::Panel { content, .. } if self.inside.panel => {
+                self.warn
+                    .push("a panel inside a panel kept as the outer panel's content".into());
                 self.blocks(content)
-            ),
+            }
+            Block::Quote(bs) => {
+                let inner = self.nested("quote", bs);
+                format!("{{quote}}\n{inner}\n{{quote}}")
+            }
+            Block::Panel { kind, content } => {
+                let inner = self.nested("panel", content);
+                format!(
+                    "{{panel:bgColor={}}}\n{inner}\n{{panel}}",
+                    kind.wiki_colour()
+                )
+            }
             Block::Table(rows) => rows
                 .iter()
                 .map(|row| self.row(row))
@@ -85,6 +129,39 @@ impl Writer<'_> {
                 .join("\n"),
             Block::Rule => "----".to_string(),
         }
+    }
+
+    /// A code block in the macro whose closer its text does not hold: `{code}` inside
+    /// `{code}` would end the block early.
+    fn code(&mut self, language: Option<&str>, text: &str) -> String {
+        if !text.contains("{code}") {
+            return match language {
+                Some(l) => format!("{{code:{l}}}\n{text}\n{{code}}"),
+                None => format!("{{code}}\n{text}\n{{code}}"),
+            };
+        }
+        if language.is_some() {
+            self.warn.push(
+                "a code block holding {code} written as {noformat}; its language is dropped".into(),
+            );
+        }
+        if !text.contains("{noformat}") {
+            return format!("{{noformat}}\n{text}\n{{noformat}}");
+        }
+        self.warn.push(
+            "a code block holding both {code} and {noformat}: a space keeps them text".into(),
+        );
+        let text = text.replace("{code}", "{code }");
+        format!("{{code}}\n{text}\n{{code}}")
+    }
+
+    /// Blocks inside macro `name`.
+    fn nested(&mut self, name: &str, blocks: &[Block]) -> String {
+        let outer = self.inside;
+        self.inside = outer.with(name);
+        let out = self.blocks(blocks);
+        self.inside = outer;
+        out
     }
 
     fn row(&mut self, row: &[Cell]) -> String {
@@ -315,7 +392,7 @@ fn is_heading_tag(s: &str) -> bool {
 pub fn parse(text: &str, warn: &mut Warnings) -> Doc {
     let text = text.replace("\r\n", "\n").replace('\r', "\n");
     Doc {
-        blocks: parse_blocks(&text, warn),
+        blocks: parse_blocks(&text, Inside::default(), warn),
     }
     .normalize()
 }
@@ -373,7 +450,7 @@ fn starts_block(t: &str) -> bool {
         || t.starts_with("bq. ")
 }
 
-fn parse_blocks(text: &str, warn: &mut Warnings) -> Vec<Block> {
+fn parse_blocks(text: &str, inside: Inside, warn: &mut Warnings) -> Vec<Block> {
     let mut lines: Vec<String> = text.split('\n').map(str::to_string).collect();
     let mut out = Vec::new();
     let mut i = 0;
@@ -383,7 +460,8 @@ fn parse_blocks(text: &str, warn: &mut Warnings) -> Vec<Block> {
             i += 1;
             continue;
         }
-        if let Some((name, params, rest)) = macro_open(&t) {
+        // A macro of an enclosing macro's form is text (see `Inside`).
+        if let Some((name, params, rest)) = macro_open(&t).filter(|(n, ..)| !inside.holds(n)) {
             let closer = format!("{{{name}}}");
             let mut content: Vec<String> = Vec::new();
             let mut cur = rest.to_string();
@@ -410,7 +488,7 @@ fn parse_blocks(text: &str, warn: &mut Warnings) -> Vec<Block> {
                 content.pop();
             }
             let body = content.join("\n");
-            out.push(macro_block(name, params, &body, warn));
+            out.push(macro_block(name, params, &body, inside.with(name), warn));
             if after.trim().is_empty() {
                 i = j + 1;
             } else {
@@ -432,7 +510,7 @@ fn parse_blocks(text: &str, warn: &mut Warnings) -> Vec<Block> {
             i += 1;
             continue;
         }
-        if let Some(rest) = t.strip_prefix("bq. ") {
+        if let Some(rest) = t.strip_prefix("bq. ").filter(|_| !inside.quote) {
             out.push(Block::Quote(vec![Block::Paragraph(parse_inline_str(
                 rest, warn,
             ))]));
@@ -476,7 +554,7 @@ fn parse_blocks(text: &str, warn: &mut Warnings) -> Vec<Block> {
     out
 }
 
-fn macro_block(name: &str, params: &str, body: &str, warn: &mut Warnings) -> Block {
+fn macro_block(name: &str, params: &str, body: &str, inside: Inside, warn: &mut Warnings) -> Block {
     let param = |key: &str| {
         params.split('|').find_map(|p| {
             let (k, v) = p.split_once('=')?;
@@ -501,7 +579,7 @@ fn macro_block(name: &str, params: &str, body: &str, warn: &mut Warnings) -> Blo
                 text: body.to_string(),
             }
         }
-        "quote" => Block::Quote(parse_blocks(body, warn)),
+        "quote" => Block::Quote(parse_blocks(body, inside, warn)),
         _ => {
             let kind = match name {
                 "note" => PanelKind::Note,
@@ -523,7 +601,7 @@ fn macro_block(name: &str, params: &str, body: &str, warn: &mut Warnings) -> Blo
                     },
                 )]));
             }
-            content.extend(parse_blocks(body, warn));
+            content.extend(parse_blocks(body, inside, warn));
             Block::Panel { kind, content }
         }
     }
@@ -794,7 +872,10 @@ fn parse_inline(chars: &[char], marks: &Marks, out: &mut Vec<Inline>, warn: &mut
                 {
                     let word: String = chars[i..]
                         .iter()
-                        .take_while(|c| !c.is_whitespace() && !matches!(c, '|' | ']' | '[' | '\\'))
+                        // Braces end a bare URL: `{panel}` after one is the macro's, not the URL's.
+                        .take_while(|c| {
+                            !c.is_whitespace() && !matches!(c, '|' | ']' | '[' | '\\' | '{' | '}')
+                        })
                         .collect();
                     let lower = word.to_ascii_lowercase();
                     if lower.starts_with("http://") || lower.starts_with("https://") {
@@ -871,4 +952,122 @@ fn bracket(inner: &[char], marks: &Marks, warn: &mut Warnings) -> Option<Vec<Inl
 /// The wiki emoticons, for tests and generators.
 pub fn emoticons() -> impl Iterator<Item = (&'static str, &'static str)> {
     EMOTICONS.iter().map(|(w, s, _)| (*w, *s))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::NoUserMapping;
+    use super::*;
+
+    /// Reads `text`, writes the tree back and reads that: the two trees must agree.
+    fn round_trip(text: &str) -> (Doc, String) {
+        let mut w = Warnings::new();
+        let doc = parse(text, &mut w);
+        let markup = render(&doc, &NoUserMapping, &mut w);
+        assert_eq!(parse(&markup, &mut w), doc, "markup:\n{markup}");
+        (doc, markup)
+    }
+
+    // Regression inputs below are the minimised ones the property tests and fuzzers found.
+
+    #[test]
+    fn a_panel_opened_inside_a_panel_is_text() {
+        let (doc, _) = round_trip("{panel}{panel:title=T|bgColor=#deebff}");
+        let Block::Panel { content, .. } = &doc.blocks[0] else {
+            panic!("{doc:?}")
+        };
+        assert_eq!(
+            content,
+            &[Block::Paragraph(vec![Inline::text(
+                "{panel:title=T|bgColor=#deebff}"
+            )])]
+        );
+        round_trip("{info}{note}x{note}{info}");
+        round_trip("{quote}{panel}{quote}x{quote}{panel}{quote}");
+    }
+
+    #[test]
+    fn bq_inside_a_quote_is_text() {
+        let (doc, _) = round_trip("{quote}\nbq. x\n{quote}");
+        assert_eq!(
+            doc.blocks,
+            [Block::Quote(vec![Block::Paragraph(vec![Inline::text(
+                "bq. x"
+            )])])]
+        );
+    }
+
+    #[test]
+    fn nested_quotes_and_panels_are_written_as_one() {
+        let p = |t: &str| Block::Paragraph(vec![Inline::text(t)]);
+        let doc = Doc {
+            blocks: vec![
+                Block::Quote(vec![Block::Quote(vec![p("a")])]),
+                Block::Panel {
+                    kind: PanelKind::Note,
+                    content: vec![Block::Quote(vec![Block::Panel {
+                        kind: PanelKind::Error,
+                        content: vec![p("b")],
+                    }])],
+                },
+            ],
+        };
+        let mut w = Warnings::new();
+        let markup = render(&doc, &NoUserMapping, &mut w);
+        assert_eq!(w.len(), 2, "{w:?}");
+        let back = parse(&markup, &mut w);
+        assert_eq!(
+            back.blocks,
+            [
+                Block::Quote(vec![p("a")]),
+                Block::Panel {
+                    kind: PanelKind::Note,
+                    content: vec![Block::Quote(vec![p("b")])],
+                },
+            ]
+        );
+    }
+
+    #[test]
+    fn a_code_block_holding_its_closer_is_written_as_noformat() {
+        let (doc, markup) = round_trip("{noformat}{code}");
+        assert_eq!(
+            doc.blocks,
+            [Block::CodeBlock {
+                language: None,
+                text: "{code}".into()
+            }]
+        );
+        assert_eq!(markup, "{noformat}\n{code}\n{noformat}");
+        // Both closers: neither macro can hold the text as it is, so it stays text, spaced.
+        let mut w = Warnings::new();
+        let doc = Doc {
+            blocks: vec![Block::CodeBlock {
+                language: Some("java".into()),
+                text: "{code}{noformat}".into(),
+            }],
+        };
+        let markup = render(&doc, &NoUserMapping, &mut w);
+        assert_eq!(markup, "{code}\n{code }{noformat}\n{code}");
+        assert_eq!(w.len(), 2, "{w:?}");
+    }
+
+    #[test]
+    fn a_bare_url_ends_at_a_brace() {
+        let (doc, _) = round_trip("{info}http://{panel}");
+        let Block::Panel { content, .. } = &doc.blocks[0] else {
+            panic!("{doc:?}")
+        };
+        let link = Marks {
+            link: Some("http://".into()),
+            ..Marks::default()
+        };
+        assert_eq!(
+            content,
+            &[Block::Paragraph(vec![
+                Inline::marked("http://", link),
+                Inline::text("{panel}")
+            ])]
+        );
+    }
 }
