@@ -643,6 +643,7 @@ fn build_lists(entries: &[(String, Vec<Inline>)], depth: usize) -> Vec<Block> {
 
 fn parse_row(line: &str, warn: &mut Warnings) -> Vec<Cell> {
     let chars: Vec<char> = line.chars().collect();
+    let mut scan = Scanner::new(&chars);
     let mut cells = Vec::new();
     let mut i = 0;
     while i < chars.len() && chars[i] == '|' {
@@ -654,7 +655,7 @@ fn parse_row(line: &str, warn: &mut Warnings) -> Vec<Cell> {
                 '\\' => i += 2,
                 '[' => i = bracket_end(&chars, i + 1).map_or(i + 1, |e| e + 1),
                 '{' if chars.get(i + 1) == Some(&'{') => {
-                    i = find_seq(&chars, i + 2, &['}', '}']).map_or(i + 2, |e| e + 2)
+                    i = scan.code_end(i + 2).map_or(i + 2, |e| e + 2)
                 }
                 _ => i += 1,
             }
@@ -675,20 +676,100 @@ fn parse_row(line: &str, warn: &mut Warnings) -> Vec<Cell> {
     cells
 }
 
-/// The first unescaped occurrence of `seq` at or after `from`.
-fn find_seq(chars: &[char], from: usize, seq: &[char]) -> Option<usize> {
-    let mut j = from;
-    while j < chars.len() {
-        if chars[j] == '\\' {
-            j += 2;
-            continue;
+/// Searches one inline run for closers, remembering where a search failed: a search walks
+/// the run deterministically, so one that reaches a position a failed search passed through
+/// fails too. Without this, a run of openers with no closer costs time quadratic in its length
+/// (a hostile replica of a few MiB would hold a worker for hours).
+struct Scanner<'a> {
+    chars: &'a [char],
+    /// Per position, a bit per search kind that is known to fail from there.
+    dead: Vec<u8>,
+}
+
+/// The search bit for `}}`; markers take bits 0..4 by their index in `MARKERS`.
+const CODE_END: u8 = 1 << 4;
+
+impl<'a> Scanner<'a> {
+    fn new(chars: &'a [char]) -> Self {
+        Scanner {
+            chars,
+            dead: vec![0; chars.len() + 1],
         }
-        if chars[j..].starts_with(seq) {
-            return Some(j);
-        }
-        j += 1;
     }
-    None
+
+    /// Ends a search: a failed one marks every position it passed through.
+    fn finish<T>(&mut self, found: Option<T>, trail: &[usize], bit: u8) -> Option<T> {
+        if found.is_none() {
+            for &j in trail {
+                self.dead[j] |= bit;
+            }
+        }
+        found
+    }
+
+    /// The first unescaped `}}` at or after `from`.
+    fn code_end(&mut self, from: usize) -> Option<usize> {
+        let chars = self.chars;
+        let mut trail = Vec::new();
+        let mut j = from;
+        let mut found = None;
+        while j < chars.len() && self.dead[j] & CODE_END == 0 {
+            trail.push(j);
+            if chars[j] == '\\' {
+                j += 2;
+                continue;
+            }
+            if chars[j..].starts_with(&['}', '}']) {
+                found = Some(j);
+                break;
+            }
+            j += 1;
+        }
+        self.finish(found, &trail, CODE_END)
+    }
+
+    /// Where the closer of marker `m` is: (start, end) of the closing token.
+    fn closer(&mut self, from: usize, m: char) -> Option<(usize, usize)> {
+        let chars = self.chars;
+        let bit = 1 << MARKERS.iter().position(|c| *c == m).unwrap_or(0);
+        let mut trail = Vec::new();
+        let mut j = from;
+        let mut found = None;
+        while j < chars.len() && self.dead[j] & bit == 0 {
+            trail.push(j);
+            let c = chars[j];
+            if c == '\\' {
+                j += 2;
+                continue;
+            }
+            if c == '['
+                && let Some(e) = bracket_end(chars, j + 1)
+            {
+                j = e + 1;
+                continue;
+            }
+            if c == '{' && chars.get(j + 1) == Some(&m) && chars.get(j + 2) == Some(&'}') {
+                found = Some((j, j + 3));
+                break;
+            }
+            if c == '{'
+                && chars.get(j + 1) == Some(&'{')
+                && let Some(e) = self.code_end(j + 2)
+            {
+                j = e + 2;
+                continue;
+            }
+            if c == m && closer_at(chars, j) {
+                found = Some((j, j + 1));
+                break;
+            }
+            if c == '\n' && chars.get(j + 1) == Some(&'\n') {
+                break;
+            }
+            j += 1;
+        }
+        self.finish(found, &trail, bit)
+    }
 }
 
 /// The index of the `]` closing a `[` opened just before `from`.
@@ -710,42 +791,6 @@ fn parse_inline_str(s: &str, warn: &mut Warnings) -> Vec<Inline> {
     let mut out = Vec::new();
     parse_inline(&chars, &Marks::default(), &mut out, warn);
     out
-}
-
-/// Where the closer of marker `m` is: (start, end) of the closing token.
-fn find_closer(chars: &[char], from: usize, m: char) -> Option<(usize, usize)> {
-    let mut j = from;
-    while j < chars.len() {
-        let c = chars[j];
-        if c == '\\' {
-            j += 2;
-            continue;
-        }
-        if c == '['
-            && let Some(e) = bracket_end(chars, j + 1)
-        {
-            j = e + 1;
-            continue;
-        }
-        if c == '{' && chars.get(j + 1) == Some(&m) && chars.get(j + 2) == Some(&'}') {
-            return Some((j, j + 3));
-        }
-        if c == '{'
-            && chars.get(j + 1) == Some(&'{')
-            && let Some(e) = find_seq(chars, j + 2, &['}', '}'])
-        {
-            j = e + 2;
-            continue;
-        }
-        if c == m && closer_at(chars, j) {
-            return Some((j, j + 1));
-        }
-        if c == '\n' && chars.get(j + 1) == Some(&'\n') {
-            return None;
-        }
-        j += 1;
-    }
-    None
 }
 
 fn unescape(chars: &[char]) -> String {
@@ -775,6 +820,7 @@ fn parse_inline(chars: &[char], marks: &Marks, out: &mut Vec<Inline>, warn: &mut
         }
     };
     let n = chars.len();
+    let mut scan = Scanner::new(chars);
     let mut i = 0;
     while i < n {
         let c = chars[i];
@@ -801,7 +847,7 @@ fn parse_inline(chars: &[char], marks: &Marks, out: &mut Vec<Inline>, warn: &mut
             }
             '{' => {
                 if chars.get(i + 1) == Some(&'{')
-                    && let Some(end) = find_seq(chars, i + 2, &['}', '}'])
+                    && let Some(end) = scan.code_end(i + 2)
                 {
                     flush(&mut buf, out);
                     let mut m = marks.clone();
@@ -812,7 +858,7 @@ fn parse_inline(chars: &[char], marks: &Marks, out: &mut Vec<Inline>, warn: &mut
                 }
                 if let (Some(m), Some('}')) = (chars.get(i + 1), chars.get(i + 2))
                     && MARKERS.contains(m)
-                    && let Some((cs, ce)) = find_closer(chars, i + 3, *m)
+                    && let Some((cs, ce)) = scan.closer(i + 3, *m)
                     && cs > i + 3
                 {
                     flush(&mut buf, out);
@@ -845,7 +891,7 @@ fn parse_inline(chars: &[char], marks: &Marks, out: &mut Vec<Inline>, warn: &mut
                 i += 1;
             }
             m if MARKERS.contains(&m) && opener_at(chars, i) => {
-                if let Some((cs, ce)) = find_closer(chars, i + 1, m)
+                if let Some((cs, ce)) = scan.closer(i + 1, m)
                     && cs > i + 1
                 {
                     flush(&mut buf, out);
@@ -866,9 +912,13 @@ fn parse_inline(chars: &[char], marks: &Marks, out: &mut Vec<Inline>, warn: &mut
                     i += wiki.chars().count();
                     continue;
                 }
+                // The scheme first: collecting the word at every `h` is quadratic in `h-h-h-...`.
+                let scheme: String = chars[i..].iter().take(8).collect();
+                let scheme = scheme.to_ascii_lowercase();
                 if (c == 'h' || c == 'H')
                     && (i == 0 || !chars[i - 1].is_alphanumeric())
                     && marks.link.is_none()
+                    && (scheme.starts_with("http://") || scheme.starts_with("https://"))
                 {
                     let word: String = chars[i..]
                         .iter()
@@ -1050,6 +1100,18 @@ mod tests {
         let markup = render(&doc, &NoUserMapping, &mut w);
         assert_eq!(markup, "{code}\n{code }{noformat}\n{code}");
         assert_eq!(w.len(), 2, "{w:?}");
+    }
+
+    #[test]
+    fn openers_without_closers_take_linear_time() {
+        // Each took minutes at this size when every opener searched to the end for a closer.
+        for unit in ["*a ", "{{a ", "*a [x*] ", "h-", "|{{a "] {
+            let text = unit.repeat((256 << 10) / unit.len());
+            let started = std::time::Instant::now();
+            let _ = parse(&text, &mut Warnings::new());
+            let took = started.elapsed();
+            assert!(took.as_secs() < 20, "{unit:?} repeated took {took:?}");
+        }
     }
 
     #[test]
