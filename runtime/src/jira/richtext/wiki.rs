@@ -363,6 +363,8 @@ fn escape_into(text: &str, para: bool, followed: bool, out: &mut String) {
                 opener || closer || at_line_start
             }
             '#' => at_line_start,
+            // `http://` in plain text would read back as a link.
+            '/' => chars.get(k + 1) == Some(&'/') && url_scheme_before(&chars[..k]),
             '!' => k + 1 == n || !chars[k + 1].is_whitespace(),
             '?' => chars.get(k + 1) == Some(&'?') || (k > 0 && chars[k - 1] == '?'),
             '.' => {
@@ -379,6 +381,19 @@ fn escape_into(text: &str, para: bool, followed: bool, out: &mut String) {
         }
         out.push(c);
     }
+}
+
+/// Whether `chars` ends in a word `http:` or `https:`, which the reader starts a bare URL at.
+fn url_scheme_before(chars: &[char]) -> bool {
+    ["http:", "https:"].iter().any(|scheme| {
+        let n = scheme.len();
+        chars.len() >= n
+            && chars[chars.len() - n..]
+                .iter()
+                .zip(scheme.chars())
+                .all(|(a, b)| a.eq_ignore_ascii_case(&b))
+            && (chars.len() == n || !chars[chars.len() - n - 1].is_alphanumeric())
+    })
 }
 
 fn is_heading_tag(s: &str) -> bool {
@@ -1112,6 +1127,16 @@ mod tests {
             let took = started.elapsed();
             assert!(took.as_secs() < 20, "{unit:?} repeated took {took:?}");
         }
+    }
+
+    #[test]
+    fn a_url_in_plain_text_stays_text() {
+        let (doc, markup) = round_trip("http:\\//x");
+        assert_eq!(
+            doc.blocks,
+            [Block::Paragraph(vec![Inline::text("http://x")])]
+        );
+        assert_eq!(markup, "http:\\//x");
     }
 
     #[test]
