@@ -993,6 +993,10 @@ fn bracket(inner: &[char], marks: &Marks, warn: &mut Warnings) -> Option<Vec<Inl
         Some(p) => {
             let target: String = inner[p + 1..].iter().collect();
             let target = target.trim().to_string();
+            // `[text|]` links nowhere: it stays text, as a link without a target cannot be written.
+            if target.is_empty() {
+                return None;
+            }
             if target.starts_with('^') || target.starts_with('#') {
                 warn.push(format!("wiki link to '{target}' kept as its text"));
                 let mut out = Vec::new();
@@ -1127,6 +1131,12 @@ mod tests {
             let took = started.elapsed();
             assert!(took.as_secs() < 20, "{unit:?} repeated took {took:?}");
         }
+    }
+
+    #[test]
+    fn a_link_without_a_target_is_text() {
+        let (doc, _) = round_trip("[ \\||]");
+        assert_eq!(doc.blocks, [Block::Paragraph(vec![Inline::text("[ ||]")])]);
     }
 
     #[test]
