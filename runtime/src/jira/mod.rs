@@ -6,6 +6,8 @@
 //! nothing above this module touches raw JSON; `richtext` converts formatting
 //! between ADF, wiki markup and plain text; `webhook` reads webhook payloads.
 
+#[cfg(test)]
+pub(crate) mod arbitrary_json;
 pub mod budget;
 pub mod client;
 pub mod error;

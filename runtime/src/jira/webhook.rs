@@ -114,7 +114,32 @@ pub fn parse(body: &[u8]) -> Result<WebhookEvent, WebhookError> {
 
 #[cfg(test)]
 mod tests {
+    use proptest::prelude::*;
+
     use super::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        #[test]
+        fn any_json_body_parses_or_is_refused(body in crate::jira::arbitrary_json::json(8)) {
+            let _ = parse(body.to_string().as_bytes());
+        }
+
+        #[test]
+        fn any_issue_event_parses(
+            issue in crate::jira::arbitrary_json::json(6),
+            kind in prop::sample::select(vec!["jira:issue_updated", "comment_created", "x"]),
+        ) {
+            let body = serde_json::json!({"webhookEvent": kind, "issue": issue, "comment": issue});
+            prop_assert!(parse(body.to_string().as_bytes()).is_ok());
+        }
+
+        #[test]
+        fn any_bytes_are_refused_without_panicking(body in proptest::collection::vec(any::<u8>(), 0..256)) {
+            let _ = parse(&body);
+        }
+    }
 
     #[test]
     fn cloud_issue_updated_with_changelog() {

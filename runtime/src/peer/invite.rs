@@ -172,6 +172,8 @@ impl std::fmt::Debug for Acceptance {
 
 #[cfg(test)]
 mod tests {
+    use proptest::prelude::*;
+
     use super::*;
 
     fn identity() -> (tempfile::TempDir, Identity) {
@@ -237,6 +239,51 @@ mod tests {
     fn garbage_is_malformed_not_a_panic() {
         for code in ["", "!!!", "AA", "AQ", "AQAA", &"A".repeat(5000)] {
             assert!(Invitation::decode(code).is_err(), "{code}");
+        }
+    }
+
+    #[test]
+    fn any_invitation_round_trips() {
+        let (_d, id) = identity();
+        proptest!(ProptestConfig::with_cases(64), |(
+            host in "[a-z0-9.:-]{1,40}",
+            connection in "\\PC{0,40}",
+            expires_at in any::<i64>(),
+            secret in "[A-Za-z0-9_-]{0,64}",
+        )| {
+            let inv = Invitation {
+                url: format!("https://{host}"),
+                connection,
+                cert_fingerprint: id.cert_fingerprint(),
+                public_key: id.public_key().to_string(),
+                expires_at,
+                secret,
+            };
+            prop_assert_eq!(Invitation::decode(&inv.encode(&id)), Ok(inv));
+        });
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        #[test]
+        fn unsigned_payloads_are_refused_without_panicking(
+            payload in proptest::collection::vec(any::<u8>(), 0..400),
+            claimed in proptest::option::of(any::<u16>()),
+            version in prop_oneof![Just(1u8), any::<u8>()],
+        ) {
+            // A well-formed frame around any payload, so the payload parser is reached.
+            let mut framed = vec![version];
+            let len = claimed.unwrap_or(payload.len() as u16);
+            framed.extend_from_slice(&len.to_be_bytes());
+            framed.extend_from_slice(&payload);
+            framed.extend_from_slice(&[0u8; SIGNATURE_LEN]);
+            prop_assert!(Invitation::decode(&URL_SAFE_NO_PAD.encode(framed)).is_err());
+        }
+
+        #[test]
+        fn arbitrary_text_is_refused_without_panicking(code in "\\PC{0,300}") {
+            prop_assert!(Invitation::decode(&code).is_err());
         }
     }
 

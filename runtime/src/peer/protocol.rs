@@ -208,6 +208,30 @@ mod tests {
         }
 
         #[test]
+        fn decoding_arbitrary_envelopes_never_panics(bytes in proptest::collection::vec(any::<u8>(), 0..512)) {
+            let _ = decode::<crate::sync::envelope::Envelope>(&bytes);
+        }
+
+        #[test]
+        fn an_ack_round_trips(
+            connection in "\\PC{0,20}",
+            origin_key in "\\PC{0,12}",
+            twin_key in proptest::option::of("\\PC{0,12}"),
+            replaces in proptest::option::of("[A-Z]{1,4}-[0-9]{1,4}"),
+            items in proptest::collection::vec(("[a-z]{0,10}", "\\PC{0,8}", "\\PC{0,8}", any::<bool>()), 0..4),
+        ) {
+            let ack = AckMessage {
+                connection,
+                origin_key,
+                twin_key,
+                items: items.into_iter().map(|(kind, origin_id, copy_id, removed)| ItemAck { kind, origin_id, copy_id, removed }).collect(),
+                replaces,
+            };
+            let body = serde_json::to_vec(&ack).unwrap();
+            prop_assert_eq!(decode::<AckMessage>(&body), Ok(ack));
+        }
+
+        #[test]
         fn decoding_arbitrary_codes_never_panics(code in "[A-Za-z0-9_-]{0,600}") {
             let _ = super::super::Invitation::decode(&code);
         }

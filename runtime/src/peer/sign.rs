@@ -194,6 +194,7 @@ mod tests {
     use std::collections::HashSet;
 
     use axum::http::HeaderValue;
+    use proptest::prelude::*;
 
     use super::*;
 
@@ -404,6 +405,50 @@ mod tests {
         assert_eq!(f.run(NOW, &h, "/p", b""), Err(AuthError::Stale(-1001)));
         // A refused request spends no nonce.
         assert!(f.seen.borrow().is_empty());
+    }
+
+    #[test]
+    fn any_signed_request_verifies_once() {
+        let f = fixture();
+        proptest!(ProptestConfig::with_cases(64), |(
+            path in "/[!-~]{0,40}",
+            body in proptest::collection::vec(any::<u8>(), 0..256),
+            nonce in "[A-Za-z0-9_-]{1,40}",
+            at in -999i64..=999,
+        )| {
+            let h = headers(sign(&f.id, f.id.public_key(), "post", &path, &body, NOW + at, &nonce));
+            prop_assert_eq!(f.run(NOW, &h, &path, &body), Ok(f.id.public_key().to_string()));
+            prop_assert_eq!(f.run(NOW, &h, &path, &body), Err(AuthError::Replayed));
+        });
+    }
+
+    #[test]
+    fn hostile_headers_are_refused_without_panicking() {
+        let f = fixture();
+        let me = f.id.public_key().to_string();
+        let value = prop_oneof![
+            Just(None),
+            Just(Some(me.clone())),
+            "[ -~]{0,300}".prop_map(Some),
+            "-?[0-9]{1,20}".prop_map(Some),
+        ];
+        proptest!(ProptestConfig::with_cases(256), |(
+            values in proptest::collection::vec(value, 6),
+            body in proptest::collection::vec(any::<u8>(), 0..64),
+        )| {
+            let names = [H_KEY, H_TIMESTAMP, H_NONCE, H_CONTENT, H_SIGNATURE, H_RECIPIENT];
+            let mut h = HeaderMap::new();
+            for (name, v) in names.into_iter().zip(&values) {
+                if let Some(v) = v.as_deref().and_then(|v| HeaderValue::from_str(v).ok()) {
+                    h.insert(name, v);
+                }
+            }
+            prop_assert!(f.run(NOW, &h, "/p", &body).is_err());
+        });
+        assert!(
+            f.seen.borrow().is_empty(),
+            "a refused request spends no nonce"
+        );
     }
 
     #[test]

@@ -78,7 +78,27 @@ pub(super) async fn webhook(
 
 #[cfg(test)]
 mod tests {
+    use proptest::prelude::*;
+
     use super::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        #[test]
+        fn any_signature_header_is_refused_without_panicking(
+            sig in prop_oneof!["[ -~]{0,80}", "sha256=[0-9a-fA-F]{0,70}"],
+            secret in "\\PC{0,20}",
+            body in proptest::collection::vec(any::<u8>(), 0..64),
+        ) {
+            let mut h = HeaderMap::new();
+            if let Ok(v) = sig.parse() {
+                h.insert("x-hub-signature", v);
+            }
+            // A 256-bit MAC that a random header hits is not worth waiting for.
+            prop_assert!(!authentic(Some(&secret), &HashMap::new(), &h, &body));
+        }
+    }
 
     #[test]
     fn secrets_by_query_or_hmac() {

@@ -220,11 +220,27 @@ fn inlines(nodes: &[Value], warn: &mut Warnings) -> Vec<Inline> {
                     .filter(|t| !t.is_empty())
                     .map(str::to_string),
             }),
-            "mention" => out.push(Inline::Mention {
-                account_id: attr_str(n, "id").map(str::to_string),
-                username: None,
-                text: attr_str(n, "text").unwrap_or_default().to_string(),
-            }),
+            "mention" => {
+                let text = attr_str(n, "text").unwrap_or_default();
+                match attr_str(n, "id").filter(|id| !id.is_empty()) {
+                    // The display text is what a writer would give it, so a written mention reads back the same.
+                    Some(id) => out.push(Inline::Mention {
+                        account_id: Some(id.to_string()),
+                        username: None,
+                        text: if text.is_empty() {
+                            format!("@{id}")
+                        } else {
+                            text.to_string()
+                        },
+                    }),
+                    None => {
+                        warn.push("ADF mention without an account id kept as its text".into());
+                        if !text.is_empty() {
+                            out.push(Inline::text(text));
+                        }
+                    }
+                }
+            }
             "inlineCard" | "blockCard" => {
                 let url = attr_str(n, "url").unwrap_or_default();
                 out.push(Inline::marked(
@@ -469,4 +485,45 @@ fn render_inlines(run: &[Inline], users: &dyn UserMapper, warn: &mut Warnings) -
             }
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::super::NoUserMapping;
+    use super::*;
+
+    /// Reads `adf`, writes the tree and reads that: the canonical form must not move.
+    fn stable(adf: Value) -> (Doc, Warnings) {
+        let mut w = Warnings::new();
+        let doc = parse(&adf, &mut w);
+        let out = render(&doc, &NoUserMapping, &mut w);
+        assert_eq!(parse(&out, &mut Warnings::new()), doc, "ADF: {out}");
+        (doc, w)
+    }
+
+    // Regression inputs below are the minimised ones the property tests and fuzzers found.
+
+    #[test]
+    fn a_mention_without_an_account_id_is_its_text() {
+        let (doc, w) = stable(json!({"type": "mention"}));
+        assert_eq!(doc.blocks, []);
+        assert_eq!(w.len(), 1, "{w:?}");
+        let (doc, _) = stable(json!({"type": "mention", "attrs": {"id": "", "text": "@Ann"}}));
+        assert_eq!(doc.blocks, [Block::Paragraph(vec![Inline::text("@Ann")])]);
+    }
+
+    #[test]
+    fn a_mention_without_text_shows_its_account_id() {
+        let (doc, _) = stable(json!({"type": "mention", "attrs": {"id": "5b10a"}}));
+        assert_eq!(
+            doc.blocks,
+            [Block::Paragraph(vec![Inline::Mention {
+                account_id: Some("5b10a".into()),
+                username: None,
+                text: "@5b10a".into(),
+            }])]
+        );
+    }
 }

@@ -25,6 +25,33 @@ fn set_mark(marks: &Marks, m: char) -> Marks {
     out
 }
 
+/// The block macros a block sits inside, by written form: every panel kind is written as
+/// `{panel}`, and one macro cannot hold another of its form (the inner opener is not its
+/// closer, but the inner closer closes the outer), so neither side nests them.
+#[derive(Debug, Clone, Copy, Default)]
+struct Inside {
+    panel: bool,
+    quote: bool,
+}
+
+impl Inside {
+    /// Whether macro `name` opened here could not be written back as it was read.
+    fn holds(self, name: &str) -> bool {
+        match name {
+            "quote" => self.quote,
+            "panel" | "info" | "note" | "warning" | "tip" => self.panel,
+            _ => false,
+        }
+    }
+
+    fn with(self, name: &str) -> Inside {
+        Inside {
+            quote: self.quote || name == "quote",
+            panel: self.panel || matches!(name, "panel" | "info" | "note" | "warning" | "tip"),
+        }
+    }
+}
+
 fn is_url_like(s: &str) -> bool {
     let l = s.to_ascii_lowercase();
     (l.starts_with("http://")
@@ -39,13 +66,18 @@ fn is_url_like(s: &str) -> bool {
 
 /// Writes the tree as wiki markup.
 pub fn render(doc: &Doc, users: &dyn UserMapper, warn: &mut Warnings) -> String {
-    let mut w = Writer { users, warn };
+    let mut w = Writer {
+        users,
+        warn,
+        inside: Inside::default(),
+    };
     w.blocks(&doc.blocks)
 }
 
 struct Writer<'a> {
     users: &'a dyn UserMapper,
     warn: &'a mut Warnings,
+    inside: Inside,
 }
 
 impl Writer<'_> {
@@ -68,16 +100,28 @@ impl Writer<'_> {
                 self.list(b, "", &mut out);
                 out.trim_end_matches('\n').to_string()
             }
-            Block::CodeBlock { language, text } => match language {
-                Some(l) => format!("{{code:{l}}}\n{text}\n{{code}}"),
-                None => format!("{{code}}\n{text}\n{{code}}"),
-            },
-            Block::Quote(bs) => format!("{{quote}}\n{}\n{{quote}}", self.blocks(bs)),
-            Block::Panel { kind, content } => format!(
-                "{{panel:bgColor={}}}\n{}\n{{panel}}",
-                kind.wiki_colour(),
+            Block::CodeBlock { language, text } => self.code(language.as_deref(), text),
+            Block::Quote(bs) if self.inside.quote => {
+                self.warn
+                    .push("a quote inside a quote kept as the outer quote's content".into());
+                self.blocks(bs)
+            }
+            Block::Panel { content, .. } if self.inside.panel => {
+                self.warn
+                    .push("a panel inside a panel kept as the outer panel's content".into());
                 self.blocks(content)
-            ),
+            }
+            Block::Quote(bs) => {
+                let inner = self.nested("quote", bs);
+                format!("{{quote}}\n{inner}\n{{quote}}")
+            }
+            Block::Panel { kind, content } => {
+                let inner = self.nested("panel", content);
+                format!(
+                    "{{panel:bgColor={}}}\n{inner}\n{{panel}}",
+                    kind.wiki_colour()
+                )
+            }
             Block::Table(rows) => rows
                 .iter()
                 .map(|row| self.row(row))
@@ -85,6 +129,39 @@ impl Writer<'_> {
                 .join("\n"),
             Block::Rule => "----".to_string(),
         }
+    }
+
+    /// A code block in the macro whose closer its text does not hold: `{code}` inside
+    /// `{code}` would end the block early.
+    fn code(&mut self, language: Option<&str>, text: &str) -> String {
+        if !text.contains("{code}") {
+            return match language {
+                Some(l) => format!("{{code:{l}}}\n{text}\n{{code}}"),
+                None => format!("{{code}}\n{text}\n{{code}}"),
+            };
+        }
+        if language.is_some() {
+            self.warn.push(
+                "a code block holding {code} written as {noformat}; its language is dropped".into(),
+            );
+        }
+        if !text.contains("{noformat}") {
+            return format!("{{noformat}}\n{text}\n{{noformat}}");
+        }
+        self.warn.push(
+            "a code block holding both {code} and {noformat}: a space keeps them text".into(),
+        );
+        let text = text.replace("{code}", "{code }");
+        format!("{{code}}\n{text}\n{{code}}")
+    }
+
+    /// Blocks inside macro `name`.
+    fn nested(&mut self, name: &str, blocks: &[Block]) -> String {
+        let outer = self.inside;
+        self.inside = outer.with(name);
+        let out = self.blocks(blocks);
+        self.inside = outer;
+        out
     }
 
     fn row(&mut self, row: &[Cell]) -> String {
@@ -286,6 +363,8 @@ fn escape_into(text: &str, para: bool, followed: bool, out: &mut String) {
                 opener || closer || at_line_start
             }
             '#' => at_line_start,
+            // `http://` in plain text would read back as a link.
+            '/' => chars.get(k + 1) == Some(&'/') && url_scheme_before(&chars[..k]),
             '!' => k + 1 == n || !chars[k + 1].is_whitespace(),
             '?' => chars.get(k + 1) == Some(&'?') || (k > 0 && chars[k - 1] == '?'),
             '.' => {
@@ -304,6 +383,19 @@ fn escape_into(text: &str, para: bool, followed: bool, out: &mut String) {
     }
 }
 
+/// Whether `chars` ends in a word `http:` or `https:`, which the reader starts a bare URL at.
+fn url_scheme_before(chars: &[char]) -> bool {
+    ["http:", "https:"].iter().any(|scheme| {
+        let n = scheme.len();
+        chars.len() >= n
+            && chars[chars.len() - n..]
+                .iter()
+                .zip(scheme.chars())
+                .all(|(a, b)| a.eq_ignore_ascii_case(&b))
+            && (chars.len() == n || !chars[chars.len() - n - 1].is_alphanumeric())
+    })
+}
+
 fn is_heading_tag(s: &str) -> bool {
     let b = s.as_bytes();
     b.len() == 2 && b[0] == b'h' && (b'1'..=b'6').contains(&b[1])
@@ -315,7 +407,7 @@ fn is_heading_tag(s: &str) -> bool {
 pub fn parse(text: &str, warn: &mut Warnings) -> Doc {
     let text = text.replace("\r\n", "\n").replace('\r', "\n");
     Doc {
-        blocks: parse_blocks(&text, warn),
+        blocks: parse_blocks(&text, Inside::default(), warn),
     }
     .normalize()
 }
@@ -373,7 +465,7 @@ fn starts_block(t: &str) -> bool {
         || t.starts_with("bq. ")
 }
 
-fn parse_blocks(text: &str, warn: &mut Warnings) -> Vec<Block> {
+fn parse_blocks(text: &str, inside: Inside, warn: &mut Warnings) -> Vec<Block> {
     let mut lines: Vec<String> = text.split('\n').map(str::to_string).collect();
     let mut out = Vec::new();
     let mut i = 0;
@@ -383,7 +475,8 @@ fn parse_blocks(text: &str, warn: &mut Warnings) -> Vec<Block> {
             i += 1;
             continue;
         }
-        if let Some((name, params, rest)) = macro_open(&t) {
+        // A macro of an enclosing macro's form is text (see `Inside`).
+        if let Some((name, params, rest)) = macro_open(&t).filter(|(n, ..)| !inside.holds(n)) {
             let closer = format!("{{{name}}}");
             let mut content: Vec<String> = Vec::new();
             let mut cur = rest.to_string();
@@ -410,7 +503,7 @@ fn parse_blocks(text: &str, warn: &mut Warnings) -> Vec<Block> {
                 content.pop();
             }
             let body = content.join("\n");
-            out.push(macro_block(name, params, &body, warn));
+            out.push(macro_block(name, params, &body, inside.with(name), warn));
             if after.trim().is_empty() {
                 i = j + 1;
             } else {
@@ -432,7 +525,7 @@ fn parse_blocks(text: &str, warn: &mut Warnings) -> Vec<Block> {
             i += 1;
             continue;
         }
-        if let Some(rest) = t.strip_prefix("bq. ") {
+        if let Some(rest) = t.strip_prefix("bq. ").filter(|_| !inside.quote) {
             out.push(Block::Quote(vec![Block::Paragraph(parse_inline_str(
                 rest, warn,
             ))]));
@@ -476,7 +569,7 @@ fn parse_blocks(text: &str, warn: &mut Warnings) -> Vec<Block> {
     out
 }
 
-fn macro_block(name: &str, params: &str, body: &str, warn: &mut Warnings) -> Block {
+fn macro_block(name: &str, params: &str, body: &str, inside: Inside, warn: &mut Warnings) -> Block {
     let param = |key: &str| {
         params.split('|').find_map(|p| {
             let (k, v) = p.split_once('=')?;
@@ -501,7 +594,7 @@ fn macro_block(name: &str, params: &str, body: &str, warn: &mut Warnings) -> Blo
                 text: body.to_string(),
             }
         }
-        "quote" => Block::Quote(parse_blocks(body, warn)),
+        "quote" => Block::Quote(parse_blocks(body, inside, warn)),
         _ => {
             let kind = match name {
                 "note" => PanelKind::Note,
@@ -523,7 +616,7 @@ fn macro_block(name: &str, params: &str, body: &str, warn: &mut Warnings) -> Blo
                     },
                 )]));
             }
-            content.extend(parse_blocks(body, warn));
+            content.extend(parse_blocks(body, inside, warn));
             Block::Panel { kind, content }
         }
     }
@@ -565,6 +658,7 @@ fn build_lists(entries: &[(String, Vec<Inline>)], depth: usize) -> Vec<Block> {
 
 fn parse_row(line: &str, warn: &mut Warnings) -> Vec<Cell> {
     let chars: Vec<char> = line.chars().collect();
+    let mut scan = Scanner::new(&chars);
     let mut cells = Vec::new();
     let mut i = 0;
     while i < chars.len() && chars[i] == '|' {
@@ -576,7 +670,7 @@ fn parse_row(line: &str, warn: &mut Warnings) -> Vec<Cell> {
                 '\\' => i += 2,
                 '[' => i = bracket_end(&chars, i + 1).map_or(i + 1, |e| e + 1),
                 '{' if chars.get(i + 1) == Some(&'{') => {
-                    i = find_seq(&chars, i + 2, &['}', '}']).map_or(i + 2, |e| e + 2)
+                    i = scan.code_end(i + 2).map_or(i + 2, |e| e + 2)
                 }
                 _ => i += 1,
             }
@@ -597,20 +691,100 @@ fn parse_row(line: &str, warn: &mut Warnings) -> Vec<Cell> {
     cells
 }
 
-/// The first unescaped occurrence of `seq` at or after `from`.
-fn find_seq(chars: &[char], from: usize, seq: &[char]) -> Option<usize> {
-    let mut j = from;
-    while j < chars.len() {
-        if chars[j] == '\\' {
-            j += 2;
-            continue;
+/// Searches one inline run for closers, remembering where a search failed: a search walks
+/// the run deterministically, so one that reaches a position a failed search passed through
+/// fails too. Without this, a run of openers with no closer costs time quadratic in its length
+/// (a hostile replica of a few MiB would hold a worker for hours).
+struct Scanner<'a> {
+    chars: &'a [char],
+    /// Per position, a bit per search kind that is known to fail from there.
+    dead: Vec<u8>,
+}
+
+/// The search bit for `}}`; markers take bits 0..4 by their index in `MARKERS`.
+const CODE_END: u8 = 1 << 4;
+
+impl<'a> Scanner<'a> {
+    fn new(chars: &'a [char]) -> Self {
+        Scanner {
+            chars,
+            dead: vec![0; chars.len() + 1],
         }
-        if chars[j..].starts_with(seq) {
-            return Some(j);
-        }
-        j += 1;
     }
-    None
+
+    /// Ends a search: a failed one marks every position it passed through.
+    fn finish<T>(&mut self, found: Option<T>, trail: &[usize], bit: u8) -> Option<T> {
+        if found.is_none() {
+            for &j in trail {
+                self.dead[j] |= bit;
+            }
+        }
+        found
+    }
+
+    /// The first unescaped `}}` at or after `from`.
+    fn code_end(&mut self, from: usize) -> Option<usize> {
+        let chars = self.chars;
+        let mut trail = Vec::new();
+        let mut j = from;
+        let mut found = None;
+        while j < chars.len() && self.dead[j] & CODE_END == 0 {
+            trail.push(j);
+            if chars[j] == '\\' {
+                j += 2;
+                continue;
+            }
+            if chars[j..].starts_with(&['}', '}']) {
+                found = Some(j);
+                break;
+            }
+            j += 1;
+        }
+        self.finish(found, &trail, CODE_END)
+    }
+
+    /// Where the closer of marker `m` is: (start, end) of the closing token.
+    fn closer(&mut self, from: usize, m: char) -> Option<(usize, usize)> {
+        let chars = self.chars;
+        let bit = 1 << MARKERS.iter().position(|c| *c == m).unwrap_or(0);
+        let mut trail = Vec::new();
+        let mut j = from;
+        let mut found = None;
+        while j < chars.len() && self.dead[j] & bit == 0 {
+            trail.push(j);
+            let c = chars[j];
+            if c == '\\' {
+                j += 2;
+                continue;
+            }
+            if c == '['
+                && let Some(e) = bracket_end(chars, j + 1)
+            {
+                j = e + 1;
+                continue;
+            }
+            if c == '{' && chars.get(j + 1) == Some(&m) && chars.get(j + 2) == Some(&'}') {
+                found = Some((j, j + 3));
+                break;
+            }
+            if c == '{'
+                && chars.get(j + 1) == Some(&'{')
+                && let Some(e) = self.code_end(j + 2)
+            {
+                j = e + 2;
+                continue;
+            }
+            if c == m && closer_at(chars, j) {
+                found = Some((j, j + 1));
+                break;
+            }
+            if c == '\n' && chars.get(j + 1) == Some(&'\n') {
+                break;
+            }
+            j += 1;
+        }
+        self.finish(found, &trail, bit)
+    }
 }
 
 /// The index of the `]` closing a `[` opened just before `from`.
@@ -632,42 +806,6 @@ fn parse_inline_str(s: &str, warn: &mut Warnings) -> Vec<Inline> {
     let mut out = Vec::new();
     parse_inline(&chars, &Marks::default(), &mut out, warn);
     out
-}
-
-/// Where the closer of marker `m` is: (start, end) of the closing token.
-fn find_closer(chars: &[char], from: usize, m: char) -> Option<(usize, usize)> {
-    let mut j = from;
-    while j < chars.len() {
-        let c = chars[j];
-        if c == '\\' {
-            j += 2;
-            continue;
-        }
-        if c == '['
-            && let Some(e) = bracket_end(chars, j + 1)
-        {
-            j = e + 1;
-            continue;
-        }
-        if c == '{' && chars.get(j + 1) == Some(&m) && chars.get(j + 2) == Some(&'}') {
-            return Some((j, j + 3));
-        }
-        if c == '{'
-            && chars.get(j + 1) == Some(&'{')
-            && let Some(e) = find_seq(chars, j + 2, &['}', '}'])
-        {
-            j = e + 2;
-            continue;
-        }
-        if c == m && closer_at(chars, j) {
-            return Some((j, j + 1));
-        }
-        if c == '\n' && chars.get(j + 1) == Some(&'\n') {
-            return None;
-        }
-        j += 1;
-    }
-    None
 }
 
 fn unescape(chars: &[char]) -> String {
@@ -697,6 +835,7 @@ fn parse_inline(chars: &[char], marks: &Marks, out: &mut Vec<Inline>, warn: &mut
         }
     };
     let n = chars.len();
+    let mut scan = Scanner::new(chars);
     let mut i = 0;
     while i < n {
         let c = chars[i];
@@ -723,7 +862,7 @@ fn parse_inline(chars: &[char], marks: &Marks, out: &mut Vec<Inline>, warn: &mut
             }
             '{' => {
                 if chars.get(i + 1) == Some(&'{')
-                    && let Some(end) = find_seq(chars, i + 2, &['}', '}'])
+                    && let Some(end) = scan.code_end(i + 2)
                 {
                     flush(&mut buf, out);
                     let mut m = marks.clone();
@@ -734,7 +873,7 @@ fn parse_inline(chars: &[char], marks: &Marks, out: &mut Vec<Inline>, warn: &mut
                 }
                 if let (Some(m), Some('}')) = (chars.get(i + 1), chars.get(i + 2))
                     && MARKERS.contains(m)
-                    && let Some((cs, ce)) = find_closer(chars, i + 3, *m)
+                    && let Some((cs, ce)) = scan.closer(i + 3, *m)
                     && cs > i + 3
                 {
                     flush(&mut buf, out);
@@ -767,7 +906,7 @@ fn parse_inline(chars: &[char], marks: &Marks, out: &mut Vec<Inline>, warn: &mut
                 i += 1;
             }
             m if MARKERS.contains(&m) && opener_at(chars, i) => {
-                if let Some((cs, ce)) = find_closer(chars, i + 1, m)
+                if let Some((cs, ce)) = scan.closer(i + 1, m)
                     && cs > i + 1
                 {
                     flush(&mut buf, out);
@@ -788,13 +927,20 @@ fn parse_inline(chars: &[char], marks: &Marks, out: &mut Vec<Inline>, warn: &mut
                     i += wiki.chars().count();
                     continue;
                 }
+                // The scheme first: collecting the word at every `h` is quadratic in `h-h-h-...`.
+                let scheme: String = chars[i..].iter().take(8).collect();
+                let scheme = scheme.to_ascii_lowercase();
                 if (c == 'h' || c == 'H')
                     && (i == 0 || !chars[i - 1].is_alphanumeric())
                     && marks.link.is_none()
+                    && (scheme.starts_with("http://") || scheme.starts_with("https://"))
                 {
                     let word: String = chars[i..]
                         .iter()
-                        .take_while(|c| !c.is_whitespace() && !matches!(c, '|' | ']' | '[' | '\\'))
+                        // Braces end a bare URL: `{panel}` after one is the macro's, not the URL's.
+                        .take_while(|c| {
+                            !c.is_whitespace() && !matches!(c, '|' | ']' | '[' | '\\' | '{' | '}')
+                        })
                         .collect();
                     let lower = word.to_ascii_lowercase();
                     if lower.starts_with("http://") || lower.starts_with("https://") {
@@ -847,6 +993,10 @@ fn bracket(inner: &[char], marks: &Marks, warn: &mut Warnings) -> Option<Vec<Inl
         Some(p) => {
             let target: String = inner[p + 1..].iter().collect();
             let target = target.trim().to_string();
+            // `[text|]` links nowhere: it stays text, as a link without a target cannot be written.
+            if target.is_empty() {
+                return None;
+            }
             if target.starts_with('^') || target.starts_with('#') {
                 warn.push(format!("wiki link to '{target}' kept as its text"));
                 let mut out = Vec::new();
@@ -871,4 +1021,150 @@ fn bracket(inner: &[char], marks: &Marks, warn: &mut Warnings) -> Option<Vec<Inl
 /// The wiki emoticons, for tests and generators.
 pub fn emoticons() -> impl Iterator<Item = (&'static str, &'static str)> {
     EMOTICONS.iter().map(|(w, s, _)| (*w, *s))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::NoUserMapping;
+    use super::*;
+
+    /// Reads `text`, writes the tree back and reads that: the two trees must agree.
+    fn round_trip(text: &str) -> (Doc, String) {
+        let mut w = Warnings::new();
+        let doc = parse(text, &mut w);
+        let markup = render(&doc, &NoUserMapping, &mut w);
+        assert_eq!(parse(&markup, &mut w), doc, "markup:\n{markup}");
+        (doc, markup)
+    }
+
+    // Regression inputs below are the minimised ones the property tests and fuzzers found.
+
+    #[test]
+    fn a_panel_opened_inside_a_panel_is_text() {
+        let (doc, _) = round_trip("{panel}{panel:title=T|bgColor=#deebff}");
+        let Block::Panel { content, .. } = &doc.blocks[0] else {
+            panic!("{doc:?}")
+        };
+        assert_eq!(
+            content,
+            &[Block::Paragraph(vec![Inline::text(
+                "{panel:title=T|bgColor=#deebff}"
+            )])]
+        );
+        round_trip("{info}{note}x{note}{info}");
+        round_trip("{quote}{panel}{quote}x{quote}{panel}{quote}");
+    }
+
+    #[test]
+    fn bq_inside_a_quote_is_text() {
+        let (doc, _) = round_trip("{quote}\nbq. x\n{quote}");
+        assert_eq!(
+            doc.blocks,
+            [Block::Quote(vec![Block::Paragraph(vec![Inline::text(
+                "bq. x"
+            )])])]
+        );
+    }
+
+    #[test]
+    fn nested_quotes_and_panels_are_written_as_one() {
+        let p = |t: &str| Block::Paragraph(vec![Inline::text(t)]);
+        let doc = Doc {
+            blocks: vec![
+                Block::Quote(vec![Block::Quote(vec![p("a")])]),
+                Block::Panel {
+                    kind: PanelKind::Note,
+                    content: vec![Block::Quote(vec![Block::Panel {
+                        kind: PanelKind::Error,
+                        content: vec![p("b")],
+                    }])],
+                },
+            ],
+        };
+        let mut w = Warnings::new();
+        let markup = render(&doc, &NoUserMapping, &mut w);
+        assert_eq!(w.len(), 2, "{w:?}");
+        let back = parse(&markup, &mut w);
+        assert_eq!(
+            back.blocks,
+            [
+                Block::Quote(vec![p("a")]),
+                Block::Panel {
+                    kind: PanelKind::Note,
+                    content: vec![Block::Quote(vec![p("b")])],
+                },
+            ]
+        );
+    }
+
+    #[test]
+    fn a_code_block_holding_its_closer_is_written_as_noformat() {
+        let (doc, markup) = round_trip("{noformat}{code}");
+        assert_eq!(
+            doc.blocks,
+            [Block::CodeBlock {
+                language: None,
+                text: "{code}".into()
+            }]
+        );
+        assert_eq!(markup, "{noformat}\n{code}\n{noformat}");
+        // Both closers: neither macro can hold the text as it is, so it stays text, spaced.
+        let mut w = Warnings::new();
+        let doc = Doc {
+            blocks: vec![Block::CodeBlock {
+                language: Some("java".into()),
+                text: "{code}{noformat}".into(),
+            }],
+        };
+        let markup = render(&doc, &NoUserMapping, &mut w);
+        assert_eq!(markup, "{code}\n{code }{noformat}\n{code}");
+        assert_eq!(w.len(), 2, "{w:?}");
+    }
+
+    #[test]
+    fn openers_without_closers_take_linear_time() {
+        // Each took minutes at this size when every opener searched to the end for a closer.
+        for unit in ["*a ", "{{a ", "*a [x*] ", "h-", "|{{a "] {
+            let text = unit.repeat((256 << 10) / unit.len());
+            let started = std::time::Instant::now();
+            let _ = parse(&text, &mut Warnings::new());
+            let took = started.elapsed();
+            assert!(took.as_secs() < 20, "{unit:?} repeated took {took:?}");
+        }
+    }
+
+    #[test]
+    fn a_link_without_a_target_is_text() {
+        let (doc, _) = round_trip("[ \\||]");
+        assert_eq!(doc.blocks, [Block::Paragraph(vec![Inline::text("[ ||]")])]);
+    }
+
+    #[test]
+    fn a_url_in_plain_text_stays_text() {
+        let (doc, markup) = round_trip("http:\\//x");
+        assert_eq!(
+            doc.blocks,
+            [Block::Paragraph(vec![Inline::text("http://x")])]
+        );
+        assert_eq!(markup, "http:\\//x");
+    }
+
+    #[test]
+    fn a_bare_url_ends_at_a_brace() {
+        let (doc, _) = round_trip("{info}http://{panel}");
+        let Block::Panel { content, .. } = &doc.blocks[0] else {
+            panic!("{doc:?}")
+        };
+        let link = Marks {
+            link: Some("http://".into()),
+            ..Marks::default()
+        };
+        assert_eq!(
+            content,
+            &[Block::Paragraph(vec![
+                Inline::marked("http://", link),
+                Inline::text("{panel}")
+            ])]
+        );
+    }
 }
