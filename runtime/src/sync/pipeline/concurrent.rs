@@ -150,6 +150,24 @@ impl Pipeline {
             Some((Some(replica), _)) => field_hashes(replica),
             _ => hashes_before.clone(),
         };
+        // Fields this side holds no version of (its own, which the other side's rule does not
+        // set: a new twin's reporter, say) are registered as they read now, so the webhook for
+        // this write finds nothing edited and sends nothing back.
+        let now_ms = match &read_back {
+            Some((_, updated)) => edit_time(updated),
+            None => crate::store::now_ms(),
+        };
+        for (field, hash) in &hashes {
+            if !registers.contains_key(field) && !taken.iter().any(|(f, _)| f == field) {
+                registers.insert(
+                    field.clone(),
+                    Register {
+                        version: Version::after(None, now_ms, &side.name),
+                        hash: hash.clone(),
+                    },
+                );
+            }
+        }
         for (field, version) in taken {
             if let Some(hash) = hashes.get(field) {
                 registers.insert(
