@@ -444,19 +444,7 @@ impl Lab {
     }
 
     pub async fn attach(&mut self, side: &str, key: &str, name: &str, bytes: &[u8]) {
-        let c = self.client(side);
-        let part = reqwest::multipart::Part::bytes(bytes.to_vec()).file_name(name.to_string());
-        let form = reqwest::multipart::Form::new().part("file", part);
-        let resp = c
-            .http
-            .post(format!("{}/issue/{key}/attachments", c.base))
-            .header("Authorization", &c.auth)
-            .header("X-Atlassian-Token", "no-check")
-            .multipart(form)
-            .send()
-            .await
-            .expect("upload");
-        assert_eq!(resp.status().as_u16(), 200, "upload to {key}");
+        crate::sync::upload(self.client(side), key, name, bytes).await;
         self.note(format!("attach {side} {key} {name}"));
     }
 

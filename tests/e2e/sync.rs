@@ -389,7 +389,7 @@ async fn attachments(c: &Client, key: &str) -> Vec<Value> {
         .unwrap_or_default()
 }
 
-async fn upload(c: &Client, key: &str, name: &str, bytes: &[u8]) -> Value {
+pub async fn upload(c: &Client, key: &str, name: &str, bytes: &[u8]) -> Value {
     let part = reqwest::multipart::Part::bytes(bytes.to_vec()).file_name(name.to_string());
     let form = reqwest::multipart::Form::new().part("file", part);
     let resp = c

@@ -79,17 +79,23 @@ impl Pipeline {
         })
     }
 
-    /// Whether the issue has a comment or attachment that no id mapping knows.
-    fn has_unmapped_items(&self, side: &Side, issue: &Issue) -> Result<bool, EventError> {
-        let mut known: HashSet<String> = HashSet::new();
+    /// The local ids of every comment and attachment of `key` that a live mapping knows.
+    fn mapped_local_ids(&self, side: &Side, key: &str) -> Result<HashSet<String>, EventError> {
+        let mut known = HashSet::new();
         for kind in [ItemKind::Comment, ItemKind::Attachment] {
             known.extend(
                 self.store
-                    .item_mappings(&side.connection, &side.name, kind, &issue.key)?
+                    .item_mappings(&side.connection, &side.name, kind, key)?
                     .into_iter()
                     .map(|m| m.local_id),
             );
         }
+        Ok(known)
+    }
+
+    /// Whether the issue has a comment or attachment that no id mapping knows.
+    fn has_unmapped_items(&self, side: &Side, issue: &Issue) -> Result<bool, EventError> {
+        let known = self.mapped_local_ids(side, &issue.key)?;
         Ok(issue
             .comments
             .iter()
@@ -124,15 +130,7 @@ impl Pipeline {
             let Some(LocalIssue { issue, .. }) = side.jira.get_issue(key).await? else {
                 return Ok(());
             };
-            let mut known: HashSet<String> = HashSet::new();
-            for kind in [ItemKind::Comment, ItemKind::Attachment] {
-                known.extend(
-                    self.store
-                        .item_mappings(conn, name, kind, key)?
-                        .into_iter()
-                        .map(|m| m.local_id),
-                );
-            }
+            let known = self.mapped_local_ids(side, key)?;
             if foreign_change(before, &issue, plan, &known) {
                 tracing::info!(
                     key,
