@@ -76,6 +76,9 @@ pub struct NodeSettings {
     pub admin_listen: Option<SocketAddr>,
     /// Sync events handled in parallel (different issues).
     pub workers: usize,
+    /// At a stop (SIGTERM, Ctrl-C), how long events in hand may run on before they are
+    /// cut short and put back in the queue, seconds.
+    pub stop_grace_secs: u64,
     /// Seconds between JQL polls that back up webhooks; 0 turns polling off.
     pub poll_interval_secs: u64,
     /// Wasm stack per rule call, bytes (node-wide in wasmtime).
@@ -105,6 +108,7 @@ impl Default for NodeSettings {
             tls: None,
             admin_listen: None,
             workers: 4,
+            stop_grace_secs: 5,
             poll_interval_secs: 60,
             max_wasm_stack: 512 << 10,
             admin_token: None,

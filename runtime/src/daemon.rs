@@ -1,5 +1,5 @@
 //! A running node: the pipeline's workers, the poller and its listeners (public, admin,
-//! peer), until shutdown.
+//! peer), until a stop that lets the work in hand finish.
 
 use std::net::SocketAddr;
 use std::path::Path;
@@ -7,9 +7,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::net::TcpListener;
-use tokio::sync::Notify;
+use tokio::task::JoinSet;
 
 use crate::config::NodeConfig;
+use crate::stop::{self, Stop, StopSender};
 use crate::sync::detect;
 use crate::sync::node::{Node, NodeError};
 
@@ -24,8 +25,19 @@ pub struct Running {
     pub admin_addr: SocketAddr,
     /// Where the peer API (HTTPS) listens, when the node has one.
     pub peer_addr: Option<SocketAddr>,
-    shutdown: Arc<Notify>,
-    tasks: Vec<tokio::task::JoinHandle<()>>,
+    stop: StopSender,
+    tasks: JoinSet<()>,
+}
+
+/// How a stop ended: what the workers had in hand when it began, and what went back to the queue.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Stopped {
+    /// Events running when the stop began.
+    pub in_hand: usize,
+    /// Events still running at the deadline, put back to pending for the next start.
+    pub requeued: usize,
+    /// Whether every task ended on its own before the deadline.
+    pub drained: bool,
 }
 
 impl Running {
@@ -40,14 +52,62 @@ impl Running {
         format!("http://{}", self.admin_addr)
     }
 
-    /// Stops workers, poller and servers; events in flight stay queued and resume at the next start.
-    pub async fn stop(self) {
-        self.shutdown.notify_waiters();
-        for t in self.tasks {
-            t.abort();
-            let _ = t.await;
+    /// Stops within the node's `stop_grace_secs`; see [`Running::stop_within`].
+    pub async fn stop(self) -> Stopped {
+        let grace = Duration::from_secs(self.node.config.node.stop_grace_secs);
+        self.stop_within(grace).await
+    }
+
+    /// Ends intake at once (listeners, poller, peer senders, no new claims), lets the events
+    /// in hand finish for up to `grace`, then aborts what is left and puts its events back in
+    /// the queue, so every claimed event is either done or pending again.
+    pub async fn stop_within(mut self, grace: Duration) -> Stopped {
+        let in_hand = match self.node.store.queue_stats(None) {
+            Ok(stats) => stats.running as usize,
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot count the events in hand");
+                0
+            }
+        };
+        tracing::info!(
+            in_hand,
+            grace_secs = grace.as_secs_f64(),
+            "stopping: intake closed, letting events in hand finish"
+        );
+        self.stop.stop();
+        let all_ended = async { while self.tasks.join_next().await.is_some() {} };
+        let drained = tokio::time::timeout(grace, all_ended).await.is_ok();
+        // Aborts what is left and waits until it is gone, so no worker touches the queue below.
+        self.tasks.shutdown().await;
+        let requeued = match self.node.store.recover() {
+            Ok(n) => n,
+            Err(e) => {
+                // They stay 'running' in the store, and the next start puts them back.
+                tracing::error!(error = %e, "cannot put unfinished events back in the queue");
+                0
+            }
+        };
+        if drained {
+            tracing::info!(in_hand, "stopped: every event in hand finished");
+        } else {
+            tracing::warn!(
+                in_hand,
+                requeued,
+                "stopped at the deadline: unfinished events are back in the queue"
+            );
+        }
+        Stopped {
+            in_hand,
+            requeued,
+            drained,
         }
     }
+}
+
+/// A future that resolves when the stop is raised, for a server's graceful shutdown.
+fn until(stopped: &Stop) -> impl std::future::Future<Output = ()> + Send + 'static {
+    let mut stopped = stopped.clone();
+    async move { stopped.stopped().await }
 }
 
 fn other(e: impl std::fmt::Display) -> NodeError {
@@ -72,7 +132,13 @@ pub async fn start(node: Arc<Node>) -> Result<Running, NodeError> {
         }
         None => None,
     };
-    node.store.recover()?;
+    let resumed = node.store.recover()?;
+    if resumed > 0 {
+        tracing::warn!(
+            events = resumed,
+            "resuming events that were running when the node stopped"
+        );
+    }
     let public = TcpListener::bind(listen)
         .await
         .map_err(|e| NodeError::Other(format!("cannot listen on {listen}: {e}")))?;
@@ -83,67 +149,69 @@ pub async fn start(node: Arc<Node>) -> Result<Running, NodeError> {
         ))
     })?;
     let admin_addr = admin.local_addr().map_err(other)?;
-    let shutdown = Arc::new(Notify::new());
-    let mut tasks = Vec::new();
-    tasks.push(tokio::spawn(
+    let (stop, stopped) = stop::channel();
+    let mut tasks = JoinSet::new();
+    tasks.spawn(
         node.pipeline
             .clone()
-            .run(node.config.node.workers, shutdown.clone()),
-    ));
+            .run(node.config.node.workers, stopped.clone()),
+    );
     if node.config.node.poll_interval_secs > 0 {
-        tasks.push(tokio::spawn(detect::run_poller(
+        tasks.spawn(detect::run_poller(
             node.clone(),
             Duration::from_secs(node.config.node.poll_interval_secs),
-        )));
+            stopped.clone(),
+        ));
     }
     let public_app = crate::server::public_router(node.clone());
-    let stop = shutdown.clone();
     let is_tls = tls.is_some();
     match tls {
         Some(config) => {
             let listener = crate::peer::tls::TlsListener::new(public, config).map_err(other)?;
-            tasks.push(tokio::spawn(async move {
+            let until_stopped = until(&stopped);
+            tasks.spawn(async move {
                 let served = axum::serve(listener, public_app)
-                    .with_graceful_shutdown(async move { stop.notified().await })
+                    .with_graceful_shutdown(until_stopped)
                     .await;
                 if let Err(e) = served {
                     tracing::error!(error = %e, "public HTTPS server stopped");
                 }
-            }));
+            });
         }
         None => {
-            tasks.push(tokio::spawn(async move {
+            let until_stopped = until(&stopped);
+            tasks.spawn(async move {
                 let served = axum::serve(public, public_app)
-                    .with_graceful_shutdown(async move { stop.notified().await })
+                    .with_graceful_shutdown(until_stopped)
                     .await;
                 if let Err(e) = served {
                     tracing::error!(error = %e, "public HTTP server stopped");
                 }
-            }));
+            });
         }
     }
     let hosts = crate::server::AdminHosts::new(admin_addr, &node.config.node.admin_hosts);
     let admin_app = crate::server::admin_router(node.clone(), hosts);
-    let stop = shutdown.clone();
-    tasks.push(tokio::spawn(async move {
+    let until_stopped = until(&stopped);
+    tasks.spawn(async move {
         let served = axum::serve(admin, admin_app)
-            .with_graceful_shutdown(async move { stop.notified().await })
+            .with_graceful_shutdown(until_stopped)
             .await;
         if let Err(e) = served {
             tracing::error!(error = %e, "admin HTTP server stopped");
         }
-    }));
+    });
     let scheme = if is_tls { "https" } else { "http" };
     tracing::info!(webhooks = %format!("{scheme}://{addr}"), admin = %format!("http://{admin_addr}"),
         "node serving");
-    let peer_addr = start_peer(&node, &shutdown, &mut tasks).await?;
+    let peer_addr = start_peer(&node, &stopped, &mut tasks).await?;
     Ok(Running {
         node,
         addr,
         tls: is_tls,
         admin_addr,
         peer_addr,
-        shutdown,
+        stop,
         tasks,
     })
 }
@@ -151,8 +219,8 @@ pub async fn start(node: Arc<Node>) -> Result<Running, NodeError> {
 /// The peer API over HTTPS and one outbox sender per remote connection, if configured.
 async fn start_peer(
     node: &Arc<Node>,
-    shutdown: &Arc<Notify>,
-    tasks: &mut Vec<tokio::task::JoinHandle<()>>,
+    stopped: &Stop,
+    tasks: &mut JoinSet<()>,
 ) -> Result<Option<SocketAddr>, NodeError> {
     let (Some(peers), Some(listen)) = (&node.peers, node.config.node.peer_listen) else {
         return Ok(None);
@@ -167,27 +235,32 @@ async fn start_peer(
     let addr = axum::serve::Listener::local_addr(&listener)
         .map_err(|e| NodeError::Other(e.to_string()))?;
     let app = crate::server::peer::router(node.clone());
-    let stop = shutdown.clone();
-    tasks.push(tokio::spawn(async move {
+    let until_stopped = until(stopped);
+    tasks.spawn(async move {
         let served = axum::serve(
             listener,
             app.into_make_service_with_connect_info::<crate::peer::tls::PeerAddr>(),
         )
-        .with_graceful_shutdown(async move { stop.notified().await })
+        .with_graceful_shutdown(until_stopped)
         .await;
         if let Err(e) = served {
             tracing::error!(error = %e, "peer HTTPS server stopped");
         }
-    }));
+    });
     for connection in peers.connections() {
-        tasks.push(tokio::spawn(peers.clone().run_sender(connection.clone())));
+        tasks.spawn(
+            peers
+                .clone()
+                .run_sender(connection.clone(), stopped.clone()),
+        );
     }
     tracing::info!(url = %format!("https://{addr}"), key = %peers.identity.public_key(),
         fingerprint = %peers.identity.cert_fingerprint(), "peer API serving");
     Ok(Some(addr))
 }
 
-/// `twinsync node -c FILE`: serves until Ctrl-C.
+/// `twinsync node -c FILE`: serves until SIGTERM or Ctrl-C, then stops as
+/// [`Running::stop`] does; a second signal during the stop ends it at once.
 pub async fn serve(config_path: &Path) -> Result<(), NodeError> {
     let mut config = NodeConfig::load(config_path)?;
     // The admin API always wants a token: with none configured, the node makes one.
@@ -209,8 +282,51 @@ pub async fn serve(config_path: &Path) -> Result<(), NodeError> {
             file.display()
         );
     }
-    let _ = tokio::signal::ctrl_c().await;
-    println!("stopping; queued events resume at the next start");
-    running.stop().await;
+    let mut signals = Signals::new()?;
+    signals.next().await;
+    let grace = running.node.config.node.stop_grace_secs;
+    println!("stopping: letting events in hand finish (up to {grace}s; a second signal stops now)");
+    tokio::select! {
+        stopped = running.stop() => {
+            if stopped.drained {
+                println!("stopped; queued events resume at the next start");
+            } else {
+                println!(
+                    "stopped at the deadline; {} unfinished event(s) are back in the queue",
+                    stopped.requeued
+                );
+            }
+        }
+        _ = signals.next() => {
+            println!("stopped at once; events that were running resume at the next start");
+        }
+    }
     Ok(())
+}
+
+/// The signals that stop a node: SIGTERM (service managers, `kill`) and Ctrl-C.
+struct Signals {
+    #[cfg(unix)]
+    term: tokio::signal::unix::Signal,
+}
+
+impl Signals {
+    fn new() -> Result<Self, NodeError> {
+        Ok(Signals {
+            #[cfg(unix)]
+            term: tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+                .map_err(|e| NodeError::Other(format!("cannot listen for SIGTERM: {e}")))?,
+        })
+    }
+
+    /// The next SIGTERM or Ctrl-C.
+    async fn next(&mut self) {
+        #[cfg(unix)]
+        tokio::select! {
+            _ = self.term.recv() => {}
+            _ = tokio::signal::ctrl_c() => {}
+        }
+        #[cfg(not(unix))]
+        let _ = tokio::signal::ctrl_c().await;
+    }
 }

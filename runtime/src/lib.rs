@@ -20,5 +20,6 @@ pub mod private_fs;
 pub mod rules;
 pub mod server;
 pub mod sim;
+pub mod stop;
 pub mod store;
 pub mod sync;

@@ -21,3 +21,4 @@ mod sync_conflicts;
 mod sync_crash;
 mod sync_crash_points;
 mod sync_model;
+mod sync_stop;

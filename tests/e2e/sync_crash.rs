@@ -8,7 +8,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
 use reqwest::Method;
@@ -24,18 +24,18 @@ use twinsync_e2e::rule;
 use crate::sim::{Answer, Client, start};
 
 /// Two simulators (Cloud SUP, Data Center DEV), a data directory and the node's config.
-struct Pair {
-    a: SimHandle,
-    b: SimHandle,
-    ca: Client,
+pub(crate) struct Pair {
+    pub(crate) a: SimHandle,
+    pub(crate) b: SimHandle,
+    pub(crate) ca: Client,
     cb: Client,
-    dir: tempfile::TempDir,
+    pub(crate) dir: tempfile::TempDir,
     /// DEV issues of the simulator's seed: not twins, left out of the comparison.
     seeded_b: BTreeSet<String>,
 }
 
 impl Pair {
-    async fn new() -> Pair {
+    pub(crate) async fn new() -> Pair {
         let a = start(Flavour::Cloud).await;
         let b = start(Flavour::Dc).await;
         let seeded_b = b.state().issues.values().map(|i| i.key.clone()).collect();
@@ -56,13 +56,13 @@ impl Pair {
         }
     }
 
-    fn data_dir(&self) -> PathBuf {
+    pub(crate) fn data_dir(&self) -> PathBuf {
         self.dir.path().join("data")
     }
 
     /// The node's config: side `a` syncs SUP (trigger: label `sync`), side `b` DEV; the poller
     /// runs every second so changes whose webhooks were lost are still found.
-    fn config(&self, listen: &str) -> String {
+    pub(crate) fn config(&self, listen: &str) -> String {
         let rules = self.dir.path().join("rules");
         PairConfig {
             listen: listen.to_string(),
@@ -74,7 +74,7 @@ impl Pair {
     }
 
     /// Points both simulators' webhooks at a node serving at `node_url`.
-    async fn register_webhooks(&self, node_url: &str) {
+    pub(crate) async fn register_webhooks(&self, node_url: &str) {
         for (client, instance) in [(&self.ca, "a"), (&self.cb, "b")] {
             let answer = client
                 .post(
@@ -143,7 +143,7 @@ async fn upload(c: &Client, key: &str, filename: &str, bytes: Vec<u8>) {
 }
 
 /// Issue `n` on SUP: trigger label, two comments, one attachment whose size depends on `n`.
-async fn create_issue(c: &Client, n: usize) -> String {
+pub(crate) async fn create_issue(c: &Client, n: usize) -> String {
     let issue_type = if n.is_multiple_of(2) { "Bug" } else { "Task" };
     let priority = ["High", "Medium", "Low"][n % 3];
     let answer = call(
@@ -426,7 +426,7 @@ fn queue_story(store: &Store) -> String {
 /// Polls until both sides are equivalent; panics with the differences (and `context`) if not.
 /// `within` is generous: the suite compiles large rules beside this test, and convergence,
 /// not its speed, is what is checked here (the sync bench measures speed).
-async fn converge(
+pub(crate) async fn converge(
     p: &Pair,
     expected: usize,
     store: &Store,
@@ -473,7 +473,7 @@ async fn converge(
 }
 
 /// A free loopback port for the node, fixed across restarts so the webhooks stay valid.
-fn free_port() -> u16 {
+pub(crate) fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .map(|a| a.port())
@@ -481,12 +481,12 @@ fn free_port() -> u16 {
 }
 
 /// The node as its own process, its output appended to a log file.
-struct NodeProcess {
+pub(crate) struct NodeProcess {
     child: Child,
 }
 
 impl NodeProcess {
-    fn spawn(bin: &Path, config: &Path, log: &Path) -> NodeProcess {
+    pub(crate) fn spawn(bin: &Path, config: &Path, log: &Path) -> NodeProcess {
         let out = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
@@ -515,6 +515,27 @@ impl NodeProcess {
         self.child.kill().expect("kill the node");
         let _ = self.child.wait();
     }
+
+    /// SIGTERM: the node's own stop runs.
+    pub(crate) fn terminate(&self) {
+        let pid = libc::pid_t::try_from(self.child.id()).expect("a pid");
+        // SAFETY: kill(2) with a pid this test spawned and has not reaped yet.
+        assert_eq!(unsafe { libc::kill(pid, libc::SIGTERM) }, 0, "SIGTERM sent");
+    }
+
+    /// The exit status once the node has exited, or `None` if it still runs after `within`.
+    pub(crate) async fn exited_within(&mut self, within: Duration) -> Option<ExitStatus> {
+        let deadline = Instant::now() + within;
+        loop {
+            if let Some(status) = self.child.try_wait().expect("node status") {
+                return Some(status);
+            }
+            if Instant::now() > deadline {
+                return None;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
 }
 
 impl Drop for NodeProcess {
@@ -525,7 +546,7 @@ impl Drop for NodeProcess {
 }
 
 /// Waits until the node accepts connections (its store is open and migrated by then).
-async fn wait_listening(port: u16, node: &mut NodeProcess, log: &Path) {
+pub(crate) async fn wait_listening(port: u16, node: &mut NodeProcess, log: &Path) {
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
         if tokio::net::TcpStream::connect(("127.0.0.1", port))
@@ -546,14 +567,14 @@ async fn wait_listening(port: u16, node: &mut NodeProcess, log: &Path) {
     }
 }
 
-fn tail(log: &Path, lines: usize) -> String {
+pub(crate) fn tail(log: &Path, lines: usize) -> String {
     let text = std::fs::read_to_string(log).unwrap_or_default();
     let all: Vec<&str> = text.lines().collect();
     all[all.len().saturating_sub(lines)..].join("\n")
 }
 
 /// Events finished (done or skipped) so far, and events open (pending or running).
-fn progress(store: &Store) -> (i64, i64) {
+pub(crate) fn progress(store: &Store) -> (i64, i64) {
     let s = store.queue_stats(None).expect("queue stats");
     (s.done + s.skipped, s.pending + s.running)
 }

@@ -15,6 +15,7 @@ use super::identity::Identity;
 use super::protocol::{
     ACK_PATH, ATTACHMENT_PATH, AckMessage, PeerClient, REPLICA_PATH, ReplicaMessage, valid_item_id,
 };
+use crate::stop::Stop;
 use crate::store::{Peer, Store, now_ms};
 
 /// Timeout of one peer request (attachments included).
@@ -239,9 +240,10 @@ impl PeerLinks {
         Ok(mime)
     }
 
-    /// Drains the outbox of one connection in order, forever; run one per remote connection.
-    pub async fn run_sender(self: Arc<Self>, connection: String) {
-        loop {
+    /// Drains the outbox of one connection in order until `stop`; run one per remote connection.
+    pub async fn run_sender(self: Arc<Self>, connection: String, mut stop: Stop) {
+        // A delivery under way finishes; the outbox keeps the rest for the next start.
+        while !stop.is_stopped() {
             // Registered before looking at the outbox, so a delivery queued meanwhile wakes it.
             let notified = self.wake.notified();
             tokio::pin!(notified);
@@ -254,7 +256,10 @@ impl PeerLinks {
                     Duration::from_secs(1)
                 }
             };
-            let _ = tokio::time::timeout(wait, notified).await;
+            tokio::select! {
+                _ = tokio::time::timeout(wait, notified) => {}
+                _ = stop.stopped() => {}
+            }
         }
     }
 

@@ -147,19 +147,14 @@ impl Store {
         Ok(())
     }
 
-    /// At node start: events that were running when it stopped go back to pending
-    /// (delivery is at-least-once; applying is idempotent). Only the node calls this.
-    pub fn recover(&self) -> Result<()> {
+    /// Events that were running go back to pending, and how many did: at node start (after
+    /// a crash) and at the end of a stop that ran out of time. Delivery is at-least-once and
+    /// applying is idempotent, so a re-run is safe. Only the node calls this, with no worker left.
+    pub fn recover(&self) -> Result<usize> {
         let n = self.conn().execute(
             "UPDATE events SET state = 'pending', updated_at = ?1 WHERE state = 'running'",
             [now_ms()],
         )?;
-        if n > 0 {
-            tracing::warn!(
-                events = n,
-                "resuming events that were running when the node stopped"
-            );
-        }
-        Ok(())
+        Ok(n)
     }
 }

@@ -12,6 +12,7 @@ use super::node::{Node, NodeError};
 use super::side::{Side, SideError};
 use crate::jira::{PageCursor, WebhookKind, webhook};
 use crate::model::SyncEvent;
+use crate::stop::Stop;
 use crate::store::{BulkRun, StoreError};
 
 #[derive(Debug, thiserror::Error)]
@@ -219,12 +220,15 @@ async fn search_all_keys(side: &Side, jql: &str) -> Result<Vec<(String, String)>
     }
 }
 
-/// Polls every side forever, every `interval`; a failed poll is logged and tried next time.
-pub async fn run_poller(node: Arc<Node>, interval: Duration) {
+/// Polls every side every `interval` until `stop`; a failed poll is logged and tried next time.
+pub async fn run_poller(node: Arc<Node>, interval: Duration, mut stop: Stop) {
     let mut tick = tokio::time::interval(interval);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
-        tick.tick().await;
+        tokio::select! {
+            _ = tick.tick() => {}
+            _ = stop.stopped() => return,
+        }
         let sides: Vec<Arc<Side>> = node.pipeline.sides().cloned().collect();
         for side in sides {
             match poll_side(&node, &side).await {

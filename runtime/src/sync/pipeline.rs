@@ -15,6 +15,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::stop::Stop;
 use tokio::sync::Notify;
 use tracing::Instrument;
 
@@ -139,42 +140,41 @@ impl Pipeline {
         Ok(id)
     }
 
-    /// Runs `workers` workers until `shutdown` resolves; events finish or stay queued.
-    pub async fn run(self: Arc<Self>, workers: usize, shutdown: Arc<Notify>) {
+    /// Runs `workers` workers until `stop` is raised; each finishes the event in hand first.
+    pub async fn run(self: Arc<Self>, workers: usize, stop: Stop) {
         let mut tasks = Vec::new();
         for n in 0..workers {
             let me = self.clone();
-            let shutdown = shutdown.clone();
-            tasks.push(tokio::spawn(async move {
-                tokio::select! {
-                    _ = me.worker(n) => {}
-                    _ = shutdown.notified() => {}
-                }
-            }));
+            let stop = stop.clone();
+            tasks.push(tokio::spawn(async move { me.worker(n, stop).await }));
         }
         for t in tasks {
             let _ = t.await;
         }
     }
 
-    async fn worker(&self, n: usize) {
-        loop {
+    async fn worker(&self, n: usize, mut stop: Stop) {
+        // The stop is looked at only between events: an event once claimed runs to its end.
+        while !stop.is_stopped() {
             let claimed = self.store.claim_next();
-            match claimed {
-                Ok(Some(event)) => self.run_event(event).await,
-                Ok(None) => {
-                    let wait = match self.store.next_due() {
-                        Ok(Some(due)) => (due - crate::store::now_ms()).clamp(10, 1000) as u64,
-                        _ => 1000,
-                    };
-                    // Woken early by an enqueue; otherwise re-check for due retries.
-                    let _ = tokio::time::timeout(Duration::from_millis(wait), self.wake.notified())
-                        .await;
+            let wait = match claimed {
+                Ok(Some(event)) => {
+                    self.run_event(event).await;
+                    continue;
                 }
+                Ok(None) => match self.store.next_due() {
+                    Ok(Some(due)) => (due - crate::store::now_ms()).clamp(10, 1000) as u64,
+                    _ => 1000,
+                },
                 Err(e) => {
                     tracing::error!(worker = n, error = %e, "cannot read the event queue");
-                    tokio::time::sleep(Duration::from_secs(1)).await;
+                    1000
                 }
+            };
+            // Woken early by an enqueue or the stop; otherwise re-check for due retries.
+            tokio::select! {
+                _ = tokio::time::timeout(Duration::from_millis(wait), self.wake.notified()) => {}
+                _ = stop.stopped() => {}
             }
         }
     }
