@@ -1,5 +1,5 @@
 //! The guide's first rule as a new author writes it: `basic`, minus comments that mention
-//! "secret", with "[ACME] " before every summary sent. It loops: the prefixed summary comes
+//! "secret", with `"[ACME] "` before every summary sent. It loops: the prefixed summary comes
 //! back from the other side, lands here, and goes out with a second prefix.
 //! `twinsync rules check --round-trip` catches it; `acme-prefix` is the fixed version.
 

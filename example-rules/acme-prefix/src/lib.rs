@@ -1,4 +1,4 @@
-//! The guide's first rule: `basic`, minus comments that mention "secret", with "[ACME] "
+//! The guide's first rule: `basic`, minus comments that mention "secret", with `"[ACME] "`
 //! before the summary the other side sees. Idempotent, so it cannot loop: the prefix is added
 //! only when missing, and stripped from a summary that comes back.
 

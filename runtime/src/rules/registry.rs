@@ -46,7 +46,7 @@ pub struct Loading {
     /// True while compiling (seconds for Python or JavaScript); false for a cache load.
     pub compiling: bool,
     pub since_ms: u64,
-    /// "compiling <version>" or "loading <version>", as the log and the page say it.
+    /// `"compiling <version>"` or `"loading <version>"`, as the log and the page say it.
     pub text: String,
 }
 
