@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use twinsync::config::NodeConfig;
 use twinsync::sync::node::Node;
 
-use crate::sync::{World, create_on_a};
+use twinsync_e2e::world::World;
 
 fn value(metrics: &str, series: &str) -> f64 {
     metrics
@@ -20,10 +20,10 @@ fn value(metrics: &str, series: &str) -> f64 {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn metrics_count_events_rule_calls_jira_calls_and_reloads() {
     let w = World::new().await;
-    let key = create_on_a(&w, "Counted", &["sync"]).await;
+    let key = w.create_on_a("Counted", &["sync"]).await;
     w.twin_of(&key).await;
     w.settle().await;
-    let url = w.node.as_ref().expect("node").admin_url();
+    let url = w.admin_url();
     let resp = reqwest::get(format!("{url}/metrics"))
         .await
         .expect("metrics");
@@ -57,14 +57,9 @@ async fn metrics_count_events_rule_calls_jira_calls_and_reloads() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_admin_api_wants_its_token_when_one_is_set() {
     let mut w = World::new().await;
-    w.stop_node().await;
-    w.config = w.config.replacen(
-        "workers = 2",
-        "workers = 2\nadmin_token = { value = \"s3cret-admin-token\" }",
-        1,
-    );
-    w.start_node().await;
-    let url = w.node.as_ref().expect("node").admin_url();
+    w.restart_with_node_setting("admin_token = { value = \"s3cret-admin-token\" }")
+        .await;
+    let url = w.admin_url();
     let http = reqwest::Client::new();
     for path in [
         "/api/status",
@@ -176,10 +171,10 @@ async fn a_node_will_not_open_its_admin_api_to_the_network_without_a_token() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rules_twins_and_the_openapi_document() {
     let w = World::new().await;
-    let key_a = create_on_a(&w, "Looked up", &["sync"]).await;
+    let key_a = w.create_on_a("Looked up", &["sync"]).await;
     let key_b = w.twin_of(&key_a).await;
     w.settle().await;
-    let url = w.node.as_ref().expect("node").admin_url();
+    let url = w.admin_url();
     let get = |path: String| async move {
         let resp = reqwest::get(path).await.expect("reach");
         let status = resp.status().as_u16();
@@ -247,7 +242,7 @@ async fn rules_twins_and_the_openapi_document() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_admin_page_is_served_from_the_binary() {
     let w = World::new().await;
-    let url = w.node.as_ref().expect("node").admin_url();
+    let url = w.admin_url();
     let resp = reqwest::get(format!("{url}/")).await.expect("reach");
     assert_eq!(resp.status().as_u16(), 200);
     assert!(
@@ -316,17 +311,12 @@ fn cli(args: &[&str], token: Option<&str>) -> (bool, String, String) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_cli_works_over_the_admin_api_with_tables_and_json() {
     let mut w = World::new().await;
-    w.stop_node().await;
-    w.config = w.config.replacen(
-        "workers = 2",
-        "workers = 2\nadmin_token = { value = \"cli-token-0123456789\" }",
-        1,
-    );
-    w.start_node().await;
-    let key = create_on_a(&w, "Seen by the CLI", &["sync"]).await;
+    w.restart_with_node_setting("admin_token = { value = \"cli-token-0123456789\" }")
+        .await;
+    let key = w.create_on_a("Seen by the CLI", &["sync"]).await;
     w.twin_of(&key).await;
     w.settle().await;
-    let url = w.node.as_ref().expect("node").admin_url();
+    let url = w.admin_url();
     // With --node and no -c, the token comes from the environment only.
     let node = ["--node", url.as_str()];
     let run = |args: Vec<String>, token: Option<&'static str>| {
@@ -419,10 +409,10 @@ async fn the_cli_works_over_the_admin_api_with_tables_and_json() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_candidate_rule_is_tried_on_a_live_issue_without_syncing() {
     let w = World::new().await;
-    let key = create_on_a(&w, "Tried on ACME data", &["sync"]).await;
+    let key = w.create_on_a("Tried on ACME data", &["sync"]).await;
     let key_b = w.twin_of(&key).await;
     w.settle().await;
-    let url = w.node.as_ref().expect("node").admin_url();
+    let url = w.admin_url();
     let before = w.node().store.queue_stats(Some("ab")).expect("stats");
     let serving = w.node().registry.slots()[0]
         .current()
@@ -554,7 +544,7 @@ async fn a_candidate_rule_is_tried_on_a_live_issue_without_syncing() {
     std::fs::write(&staged, &fresh).expect("stage");
     std::fs::rename(&staged, &file).expect("swap");
     let version = twinsync_e2e::version_of(&fresh);
-    crate::sync::wait_for("the tried version serving", || async {
+    twinsync_e2e::wait::wait_for("the tried version serving", || async {
         (slot.current().ok()?.id().hash == version).then_some(())
     })
     .await;
@@ -610,13 +600,13 @@ async fn twins_are_paged_never_loaded_all_at_once() {
     let w = World::new().await;
     let mut keys = Vec::new();
     for i in 0..5 {
-        keys.push(create_on_a(&w, &format!("Paged {i}"), &["sync"]).await);
+        keys.push(w.create_on_a(&format!("Paged {i}"), &["sync"]).await);
     }
     for k in &keys {
         w.twin_of(k).await;
     }
     w.settle().await;
-    let url = w.node.as_ref().expect("node").admin_url();
+    let url = w.admin_url();
     let page = |offset: usize| {
         let url = url.clone();
         async move {
@@ -697,7 +687,7 @@ fn sample(parsed: &serde_json::Value, name: &str, labels: &[(&str, &str)]) -> f6
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn metrics_parse_with_the_prometheus_parser_and_move_with_syncs() {
     let w = World::new().await;
-    let url = w.node.as_ref().expect("node").admin_url();
+    let url = w.admin_url();
     let scrape = || async {
         let text = reqwest::get(format!("{url}/metrics"))
             .await
@@ -716,7 +706,7 @@ async fn metrics_parse_with_the_prometheus_parser_and_move_with_syncs() {
     );
     assert_eq!(before["families"]["twinsync_jira_requests"], "counter");
     assert_eq!(before["families"]["twinsync_queue_depth"], "gauge");
-    let key = create_on_a(&w, "Moves the counters", &["sync"]).await;
+    let key = w.create_on_a("Moves the counters", &["sync"]).await;
     w.twin_of(&key).await;
     w.settle().await;
     let after = scrape().await;

@@ -7,7 +7,7 @@
 use std::path::PathBuf;
 use std::process::Command;
 
-use crate::sync::World;
+use twinsync_e2e::world::World;
 
 /// What the browser run needs, or the command that sets it up.
 fn browser_parts() -> (PathBuf, PathBuf) {
@@ -32,14 +32,9 @@ async fn the_admin_page_in_a_browser() {
     let (script, chromium) = browser_parts();
     // Side b starts with a rule that panics on every call; the node wants an admin token.
     let mut w = World::with_b("hostile-panic", "").await;
-    w.stop_node().await;
-    w.config = w.config.replacen(
-        "workers = 2",
-        "workers = 2\nadmin_token = { value = \"browser-s3cret-token\" }",
-        1,
-    );
-    w.start_node().await;
-    let node_url = w.node.as_ref().expect("node").admin_url();
+    w.restart_with_node_setting("admin_token = { value = \"browser-s3cret-token\" }")
+        .await;
+    let node_url = w.admin_url();
     let shots = twinsync_e2e::root().join("target/browser-screenshots/the_admin_page_in_a_browser");
     let _ = std::fs::remove_dir_all(&shots);
     let mut cmd = Command::new("node");

@@ -4,145 +4,11 @@
 //! built `twinsync` binary and reads its log.
 
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 
-use serde_json::json;
-
-use crate::sync::{World, wait_for};
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port")
-}
-
-/// A `twinsync node` process, killed when dropped; its log goes to `log`.
-struct NodeProcess {
-    child: Child,
-    /// The public listener (webhooks, health check).
-    url: String,
-    /// The admin listener (admin API, page, metrics).
-    admin: String,
-    log: PathBuf,
-}
-
-impl Drop for NodeProcess {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl NodeProcess {
-    /// Writes `config` with fixed ports into `dir` and starts the node under umask 022 (so
-    /// only the node itself keeps its files private); waits until it serves.
-    async fn start(dir: &Path, config: &str) -> NodeProcess {
-        let (port, admin_port) = (free_port(), free_port());
-        // The admin line first: its text holds the public one's.
-        let config = config
-            .replacen(
-                "admin_listen = \"127.0.0.1:0\"",
-                &format!("admin_listen = \"127.0.0.1:{admin_port}\""),
-                1,
-            )
-            .replacen(
-                "listen = \"127.0.0.1:0\"",
-                &format!("listen = \"127.0.0.1:{port}\""),
-                1,
-            );
-        assert!(
-            config.contains(&format!("admin_listen = \"127.0.0.1:{admin_port}\"")),
-            "the config names its admin listener:\n{config}"
-        );
-        let path = dir.join("twinsync.toml");
-        std::fs::write(&path, config).expect("write config");
-        let log = dir.join("node.log");
-        let err = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&log)
-            .expect("log file");
-        let child = Command::new("sh")
-            .arg("-c")
-            .arg("umask 022 && exec \"$0\" node -c \"$1\"")
-            .arg(twinsync_e2e::twinsync_binary())
-            .arg(&path)
-            .env("TWINSYNC_LOG", "info")
-            .stdout(Stdio::null())
-            .stderr(err)
-            .spawn()
-            .expect("node process starts");
-        let url = format!("http://127.0.0.1:{port}");
-        let admin = format!("http://127.0.0.1:{admin_port}");
-        let mut node = NodeProcess {
-            child,
-            url,
-            admin,
-            log,
-        };
-        let http = reqwest::Client::new();
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
-        loop {
-            let up = http
-                .get(format!("{}/healthz", node.url))
-                .send()
-                .await
-                .is_ok_and(|r| r.status().is_success());
-            if up {
-                return node;
-            }
-            if let Ok(Some(status)) = node.child.try_wait() {
-                panic!("the node exited ({status}) before serving:\n{}", node.log());
-            }
-            assert!(
-                std::time::Instant::now() < deadline,
-                "the node did not serve in 30 s:\n{}",
-                node.log()
-            );
-            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-        }
-    }
-
-    fn stop(mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-
-    fn log(&self) -> String {
-        std::fs::read_to_string(&self.log).unwrap_or_default()
-    }
-
-    /// Waits for a log line holding every one of `words`.
-    async fn logged(&self, words: &[&str]) {
-        let found = wait_for_or_none(|| {
-            self.log()
-                .lines()
-                .any(|l| words.iter().all(|w| l.contains(w)))
-                .then_some(())
-        })
-        .await;
-        assert!(
-            found.is_some(),
-            "no log line with {words:?} in:\n{}",
-            self.log()
-        );
-    }
-}
-
-/// Polls `probe` for up to 20 s; `None` when it never answered.
-async fn wait_for_or_none<T>(mut probe: impl FnMut() -> Option<T>) -> Option<T> {
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
-    loop {
-        if let Some(v) = probe() {
-            return Some(v);
-        }
-        if std::time::Instant::now() > deadline {
-            return None;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
-}
+use twinsync_e2e::node_process::{NodeProcess, ProcessConfig};
+use twinsync_e2e::wait::wait_for;
+use twinsync_e2e::world::{World, register_webhook, with_node_setting};
 
 /// The admin token a node with none configured made in `<dir>/data`.
 fn made_token(dir: &Path) -> String {
@@ -165,19 +31,15 @@ async fn a_rebound_page_gets_nowhere_in_the_admin_api() {
     let w = world_for_a_process().await;
     // The attack as reported: a loopback node with no admin token; the operator lists the
     // name of the proxy in front of it.
-    let config = w.config.replacen(
-        "workers = 2",
-        "workers = 2\nadmin_hosts = [\"twinsync.acme.example\"]",
-        1,
-    );
-    let node = NodeProcess::start(w.dir.path(), &config).await;
-    let port = node.admin.rsplit(':').next().expect("port").to_string();
+    let config = with_node_setting(&w.config, "admin_hosts = [\"twinsync.acme.example\"]");
+    let node = NodeProcess::start(&ProcessConfig::write(w.dir.path(), &config), None).await;
+    let port = node.admin().rsplit(':').next().expect("port").to_string();
     let http = reqwest::Client::new();
     let evil = format!("rebound.evil.example:{port}");
 
     // The page's name now resolves to 127.0.0.1: to the browser it is same-origin.
     let pause = http
-        .post(format!("{}/api/connections/ab/pause", node.admin))
+        .post(format!("{}/api/connections/ab/pause", node.admin()))
         .header("host", &evil)
         .header("origin", format!("http://{evil}"))
         .header("sec-fetch-site", "same-origin")
@@ -190,7 +52,7 @@ async fn a_rebound_page_gets_nowhere_in_the_admin_api() {
     assert!(body.contains("admin_hosts"), "{body}");
     for path in ["/api/status", "/api/twins?connection=ab", "/metrics"] {
         let read = http
-            .get(format!("{}{path}", node.admin))
+            .get(format!("{}{path}", node.admin()))
             .header("host", &evil)
             .send()
             .await
@@ -216,7 +78,7 @@ async fn a_rebound_page_gets_nowhere_in_the_admin_api() {
         "twinsync.acme.example".to_string(),
     ] {
         let resp = http
-            .get(format!("{}/api/status", node.admin))
+            .get(format!("{}/api/status", node.admin()))
             .header("host", &host)
             .bearer_auth(&token)
             .send()
@@ -230,7 +92,7 @@ async fn a_rebound_page_gets_nowhere_in_the_admin_api() {
     let hook = http
         .post(format!(
             "{}/webhooks/jira/a?secret=s3cret-s3cret-s3cret",
-            node.url
+            node.url()
         ))
         .header("host", "twinsync.public.example")
         .body("{}")
@@ -269,21 +131,19 @@ async fn an_empty_or_short_admin_token_or_webhook_secret_stops_the_node_at_start
 
     // A token file holding only a newline: before, every request got in.
     std::fs::write(dir.path().join("admin-token"), "\n").expect("token file");
-    let empty_file = fresh(&w.config).replacen(
-        "workers = 2",
+    let empty_file = with_node_setting(
+        &fresh(&w.config),
         &format!(
-            "workers = 2\nadmin_token = {{ file = \"{}\" }}",
+            "admin_token = {{ file = \"{}\" }}",
             dir.path().join("admin-token").display()
         ),
-        1,
     );
     let err = node_refuses_to_start(dir.path(), &empty_file, &[]);
     assert!(err.contains("node.admin_token is empty"), "{err}");
 
-    let from_env = fresh(&w.config).replacen(
-        "workers = 2",
-        "workers = 2\nadmin_token = { env = \"TWINSYNC_GUARD_TOKEN\" }",
-        1,
+    let from_env = with_node_setting(
+        &fresh(&w.config),
+        "admin_token = { env = \"TWINSYNC_GUARD_TOKEN\" }",
     );
     let err = node_refuses_to_start(
         dir.path(),
@@ -357,27 +217,15 @@ async fn the_data_directory_is_private_to_the_node_user() {
     }
     assert_eq!(mode(&data.join("twinsync.db")), 0o644);
     // A peer endpoint too, so the node makes its keys.
-    let config = w.config.replacen(
-        "workers = 2",
-        "workers = 2\npeer_listen = \"127.0.0.1:0\"",
-        1,
-    );
-    let node = NodeProcess::start(w.dir.path(), &config).await;
+    let config = with_node_setting(&w.config, "peer_listen = \"127.0.0.1:0\"");
+    let node = NodeProcess::start(&ProcessConfig::write(w.dir.path(), &config), None).await;
     node.logged(&["made it private", "data", "was=755"]).await;
     node.logged(&["made it private", "twinsync.db", "was=644"])
         .await;
 
     // A synced issue: the store writes its WAL, and the twin lands on B.
-    let hook =
-        w.ca.post(
-            "/rest/webhooks/1.0/webhook",
-            json!({"name": "process", "events": ["jira:issue_created", "jira:issue_updated"],
-                   "url": format!("{}/webhooks/jira/a?secret=s3cret-s3cret-s3cret", node.url),
-                   "excludeBody": false}),
-        )
-        .await;
-    assert!(hook.status < 300, "{}", hook.body);
-    crate::sync::create_on_a(&w, "Kept private", &["sync"]).await;
+    register_webhook(&w.ca, node.url(), "a").await;
+    w.create_on_a("Kept private", &["sync"]).await;
     wait_for("the twin on B", || async {
         w.b.state()
             .issues
@@ -475,7 +323,7 @@ async fn an_answer_aliasing_one_buffer_is_refused_before_the_host_copies_it() {
 async fn a_node_without_a_configured_token_makes_one_and_the_cli_reads_it() {
     let w = world_for_a_process().await;
     assert!(!w.config.contains("admin_token"), "{}", w.config);
-    let node = NodeProcess::start(w.dir.path(), &w.config).await;
+    let node = NodeProcess::start(&ProcessConfig::write(w.dir.path(), &w.config), None).await;
     let token = made_token(w.dir.path());
     assert!(
         token.len() == 64 && token.bytes().all(|b| b.is_ascii_hexdigit()),
@@ -487,14 +335,14 @@ async fn a_node_without_a_configured_token_makes_one_and_the_cli_reads_it() {
     let http = reqwest::Client::new();
     for path in ["/api/status", "/metrics"] {
         let none = http
-            .get(format!("{}{path}", node.admin))
+            .get(format!("{}{path}", node.admin()))
             .send()
             .await
             .expect("reach");
         assert_eq!(none.status().as_u16(), 401, "{path} without the token");
     }
     let pause = http
-        .post(format!("{}/api/connections/ab/pause", node.admin))
+        .post(format!("{}/api/connections/ab/pause", node.admin()))
         .send()
         .await
         .expect("reach");
@@ -505,7 +353,7 @@ async fn a_node_without_a_configured_token_makes_one_and_the_cli_reads_it() {
     ])
     .await;
     let health = http
-        .get(format!("{}/healthz", node.url))
+        .get(format!("{}/healthz", node.url()))
         .send()
         .await
         .expect("reach");
@@ -538,6 +386,6 @@ async fn a_node_without_a_configured_token_makes_one_and_the_cli_reads_it() {
 
     // A restart keeps the token.
     node.stop();
-    let _node = NodeProcess::start(w.dir.path(), &w.config).await;
+    let _node = NodeProcess::start(&ProcessConfig::write(w.dir.path(), &w.config), None).await;
     assert_eq!(made_token(w.dir.path()), token);
 }

@@ -5,7 +5,6 @@
 //! would leave it), and a restart builds the node again on the same store. Used by the
 //! conflict tests, the crash-point walk and the model test.
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -16,9 +15,10 @@ use twinsync::model::SyncEvent;
 use twinsync::sim::{Flavour, SimHandle};
 use twinsync::store::{Event, EventKind};
 use twinsync::sync::node::Node;
+use twinsync_e2e::adf::adf;
+use twinsync_e2e::compare::{by_key, snapshot};
+use twinsync_e2e::rest::{Client, start};
 use twinsync_e2e::rule;
-
-use crate::sim::{Client, start};
 
 pub const CONN: &str = "ab";
 
@@ -289,10 +289,14 @@ impl Lab {
 
     /// Every way the two Jiras differ in what `basic` syncs, and every duplicate.
     pub fn differences(&self) -> Vec<String> {
-        let mut on_a = synced(&self.a, "SUP-");
-        let mut on_b = synced(&self.b, "DEV-");
-        on_a.retain(|k, _| !self.seeded.contains(k));
-        on_b.retain(|k, _| !self.seeded.contains(k));
+        let fresh = |h: &SimHandle, prefix: &str| {
+            by_key(
+                snapshot(h, prefix)
+                    .into_iter()
+                    .filter(|s| !self.seeded.contains(&s.key)),
+            )
+        };
+        let (on_a, on_b) = (fresh(&self.a, "SUP-"), fresh(&self.b, "DEV-"));
         let mut diffs = Vec::new();
         let twins = self
             .node
@@ -313,10 +317,12 @@ impl Lab {
                 continue;
             };
             match (on_a.get(&t.local_key), on_b.get(remote)) {
-                (Some(x), Some(y)) if x == y => {}
+                (Some(x), Some(y)) if x.fields == y.fields => {}
                 (x, y) => diffs.push(format!(
-                    "{} and {remote} differ:\n  A {x:?}\n  B {y:?}",
-                    t.local_key
+                    "{} and {remote} differ:\n  A {:?}\n  B {:?}",
+                    t.local_key,
+                    x.map(|x| &x.fields),
+                    y.map(|y| &y.fields)
                 )),
             }
         }
@@ -444,7 +450,7 @@ impl Lab {
     }
 
     pub async fn attach(&mut self, side: &str, key: &str, name: &str, bytes: &[u8]) {
-        crate::sync::upload(self.client(side), key, name, bytes).await;
+        self.client(side).upload(key, name, bytes).await;
         self.note(format!("attach {side} {key} {name}"));
     }
 
@@ -476,74 +482,4 @@ fn build(config: &str) -> Arc<Node> {
     let node = Node::build(config).expect("node builds");
     node.store.recover().expect("recover");
     node
-}
-
-pub fn adf(text: &str) -> Value {
-    json!({"type": "doc", "version": 1, "content": [{"type": "paragraph", "content": [{"type": "text", "text": text}]}]})
-}
-
-/// What `basic` syncs of one issue, in a form both flavours share.
-#[derive(Debug, PartialEq, Eq)]
-pub struct Synced {
-    summary: String,
-    description: String,
-    status: String,
-    priority: Option<String>,
-    labels: Vec<String>,
-    /// Sorted, with repeats: a duplicate shows as a repeat.
-    comments: Vec<String>,
-    attachments: Vec<(String, usize)>,
-}
-
-fn words(s: &str) -> String {
-    s.split_whitespace().collect::<Vec<_>>().join(" ")
-}
-
-pub fn synced(h: &SimHandle, prefix: &str) -> BTreeMap<String, Synced> {
-    let st = h.state();
-    let mut out = BTreeMap::new();
-    for i in st.issues.values() {
-        if !i.key.starts_with(prefix) {
-            continue;
-        }
-        let mut comments: Vec<String> = i
-            .comments
-            .iter()
-            .map(|c| words(&st.plain_text(&c.body)))
-            .collect();
-        comments.sort();
-        let mut attachments: Vec<(String, usize)> = i
-            .attachments
-            .iter()
-            .filter_map(|id| st.attachments.get(id))
-            .map(|a| (a.filename.clone(), a.content.len()))
-            .collect();
-        attachments.sort();
-        let mut labels = i.labels.clone();
-        labels.sort();
-        out.insert(
-            i.key.clone(),
-            Synced {
-                summary: i.summary.clone(),
-                description: i
-                    .description
-                    .as_ref()
-                    .map(|d| words(&st.plain_text(d)))
-                    .unwrap_or_default(),
-                status: st
-                    .status(&i.status)
-                    .map_or_else(|| i.status.clone(), |s| s.name.clone()),
-                priority: i.priority.as_ref().map(|p| {
-                    st.priorities
-                        .iter()
-                        .find(|x| &x.id == p)
-                        .map_or_else(|| p.clone(), |x| x.name.clone())
-                }),
-                labels,
-                comments,
-                attachments,
-            },
-        );
-    }
-    out
 }

@@ -10,7 +10,8 @@ use base64::Engine as _;
 use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, DnType, IsCa, KeyPair};
 use twinsync::sim::{Flavour, SimOptions, Simulator};
 
-use crate::sync::{World, create_on_a, wait_for};
+use twinsync_e2e::wait::wait_for;
+use twinsync_e2e::world::{World, with_node_setting};
 
 const TOKEN: &str = "listeners-admin-token";
 
@@ -74,13 +75,8 @@ async fn admin_routes_are_missing(http: &reqwest::Client, base: &str) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_public_listener_serves_webhooks_and_the_health_check_only() {
     let mut w = World::new().await;
-    w.stop_node().await;
-    w.config = w.config.replacen(
-        "workers = 2",
-        &format!("workers = 2\nadmin_token = {{ value = \"{TOKEN}\" }}"),
-        1,
-    );
-    w.start_node().await;
+    w.restart_with_node_setting(&format!("admin_token = {{ value = \"{TOKEN}\" }}"))
+        .await;
     let node = w.node.as_ref().expect("node");
     let (public, admin) = (node.url(), node.admin_url());
     assert_ne!(node.addr.port(), node.admin_addr.port(), "two listeners");
@@ -134,14 +130,14 @@ async fn the_public_listener_serves_webhooks_and_the_health_check_only() {
         assert_eq!(health.status().as_u16(), 200, "{base}/healthz");
     }
     // Jira's webhooks reach the public listener (the node does not poll): an issue syncs.
-    let key = create_on_a(&w, "Through the public door", &["sync"]).await;
+    let key = w.create_on_a("Through the public door", &["sync"]).await;
     w.twin_of(&key).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_admin_listener_stays_on_loopback_when_the_public_one_opens_to_the_network() {
-    let a = crate::sim::start(Flavour::Cloud).await;
-    let b = crate::sim::start(Flavour::Dc).await;
+    let a = twinsync_e2e::rest::start(Flavour::Cloud).await;
+    let b = twinsync_e2e::rest::start(Flavour::Dc).await;
     let mut w = World::unstarted(a, b);
     // An operator opens webhooks to the network and says nothing of the admin listener; the
     // node has no admin token (the public listener needs none).
@@ -167,7 +163,7 @@ async fn the_admin_listener_stays_on_loopback_when_the_public_one_opens_to_the_n
         .await
         .expect("reach");
     assert_eq!(status.status().as_u16(), 200, "the admin API, on loopback");
-    let key = create_on_a(&w, "Webhooks from the network", &["sync"]).await;
+    let key = w.create_on_a("Webhooks from the network", &["sync"]).await;
     w.twin_of(&key).await;
 }
 
@@ -227,16 +223,15 @@ async fn webhooks_reach_the_public_listener_over_tls_and_a_renewed_certificate_s
     oa.webhook_roots = vec![ca.der().to_vec()];
     oa.webhook_retry.base_delay = std::time::Duration::from_millis(20);
     let a = Simulator::start(oa).await.expect("simulator");
-    let b = crate::sim::start(Flavour::Dc).await;
+    let b = twinsync_e2e::rest::start(Flavour::Dc).await;
     let mut w = World::unstarted(a, b);
-    w.config = w.config.replacen(
-        "workers = 2",
+    w.config = with_node_setting(
+        &w.config,
         &format!(
-            "workers = 2\ntls = {{ cert = \"{}\", key = \"{}\" }}",
+            "tls = {{ cert = \"{}\", key = \"{}\" }}",
             cert.display(),
             key.display()
         ),
-        1,
     );
     w.start_node().await;
     let node = w.node.as_ref().expect("node");
@@ -244,7 +239,7 @@ async fn webhooks_reach_the_public_listener_over_tls_and_a_renewed_certificate_s
     assert!(public.starts_with("https://"), "{public}");
 
     // A webhook over TLS (the node does not poll) puts the issue under sync.
-    let issue = create_on_a(&w, "Sent over TLS", &["sync"]).await;
+    let issue = w.create_on_a("Sent over TLS", &["sync"]).await;
     w.twin_of(&issue).await;
 
     // Plain HTTP gets no answer from the TLS listener; the admin listener stays plain HTTP
@@ -293,8 +288,8 @@ async fn webhooks_reach_the_public_listener_over_tls_and_a_renewed_certificate_s
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_node_with_unusable_certificate_files_does_not_start() {
-    let a = crate::sim::start(Flavour::Cloud).await;
-    let b = crate::sim::start(Flavour::Dc).await;
+    let a = twinsync_e2e::rest::start(Flavour::Cloud).await;
+    let b = twinsync_e2e::rest::start(Flavour::Dc).await;
     let ca = authority("Acme test CA");
     let dir = tempfile::tempdir().expect("tempdir");
     let (cert, key) = (dir.path().join("cert.pem"), dir.path().join("key.pem"));
@@ -307,14 +302,13 @@ async fn a_node_with_unusable_certificate_files_does_not_start() {
         (&dir.path().join("missing.pem"), &key, "node.tls.cert"),
         (&cert, &other_key, "does not fit"),
     ] {
-        let text = w.config.replacen(
-            "workers = 2",
+        let text = with_node_setting(
+            &w.config,
             &format!(
-                "workers = 2\ntls = {{ cert = \"{}\", key = \"{}\" }}",
+                "tls = {{ cert = \"{}\", key = \"{}\" }}",
                 c.display(),
                 k.display()
             ),
-            1,
         );
         let config = twinsync::config::NodeConfig::parse(
             &text,

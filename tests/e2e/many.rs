@@ -5,7 +5,8 @@
 use serde_json::json;
 use twinsync::demo::extra_connection_toml;
 
-use crate::sync::{World, wait_for};
+use twinsync_e2e::wait::wait_for;
+use twinsync_e2e::world::World;
 
 const EXTRA: usize = 50;
 
@@ -39,7 +40,7 @@ async fn fifty_connections_each_with_its_own_rules_and_limits() {
         ));
     }
     w.start_node().await;
-    let url = w.node.as_ref().expect("node").admin_url();
+    let url = w.admin_url();
     let status: serde_json::Value = reqwest::get(format!("{url}/api/status"))
         .await
         .expect("status")

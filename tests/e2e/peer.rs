@@ -4,279 +4,27 @@
 //! 401/403 (or 413 for an oversize body) and nothing is applied.
 
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use reqwest::Method;
-use serde_json::{Value, json};
+use serde_json::json;
 use twinsync::config::NodeConfig;
-use twinsync::daemon::{self, Running};
 use twinsync::peer::Identity;
 use twinsync::peer::enroll;
 use twinsync::peer::protocol::{ACK_PATH, MAX_BODY_BYTES, REPLICA_PATH};
 use twinsync::peer::sign;
-use twinsync::sim::{Flavour, SimHandle};
 use twinsync::store::now_ms;
-use twinsync::sync::node::Node;
+use twinsync_e2e::adf::{adf, text_of};
+use twinsync_e2e::node_process::{cli, cli_with_input};
+use twinsync_e2e::pair::{Org, paired};
+use twinsync_e2e::ports::free_port;
 use twinsync_e2e::rule;
-
-use crate::sim::{Client, start};
-use crate::sync::wait_for;
-
-/// One organisation: its simulated Jira, its node (one side of connection `ab`), its data.
-struct Org {
-    sim: SimHandle,
-    client: Client,
-    node: Option<Running>,
-    config: String,
-    dir: tempfile::TempDir,
-}
-
-/// A free loopback port for a peer listener (its URL goes into invitations, so not port 0).
-fn free_port() -> u16 {
-    let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-    l.local_addr().expect("addr").port()
-}
-
-impl Org {
-    /// `side` is `a` (Cloud, project SUP, trigger label `sync`) or `b` (Data Center, DEV).
-    async fn new(side: &str) -> Org {
-        Org::with(side, free_port(), "").await
-    }
-
-    /// Like [`Org::new`], with the peer listener on `peer_port` and extra `[node]` settings.
-    async fn with(side: &str, peer_port: u16, extra_node: &str) -> Org {
-        let (flavour, project, other) = match side {
-            "a" => (Flavour::Cloud, "SUP", "b"),
-            _ => (Flavour::Dc, "DEV", "a"),
-        };
-        let sim = start(flavour).await;
-        let dir = tempfile::tempdir().expect("tempdir");
-        let rule_path = dir.path().join("rule.wasm");
-        std::fs::copy(rule("basic"), &rule_path).expect("copy rule");
-        let (flavour_name, user) = match flavour {
-            Flavour::Cloud => ("cloud", format!("user = \"{}\"\n", sim.user())),
-            _ => ("dc", String::new()),
-        };
-        let trigger = if side == "a" {
-            "trigger = \"project = SUP AND labels = sync\"\n"
-        } else {
-            ""
-        };
-        let config = format!(
-            r#"
-[node]
-data_dir = "{data}"
-listen = "127.0.0.1:0"
-admin_listen = "127.0.0.1:0"
-workers = 2
-poll_interval_secs = 0
-peer_listen = "127.0.0.1:{port}"
-{extra_node}
-
-[instances.{side}]
-url = "{url}"
-flavour = "{flavour_name}"
-{user}token = {{ value = "{token}" }}
-webhook_secret = {{ value = "s3cret-s3cret-s3cret" }}
-
-[[connection]]
-name = "ab"
-peer = "{other}"
-
-[[connection.side]]
-name = "{side}"
-instance = "{side}"
-project = "{project}"
-rule = "{rule}"
-{trigger}config = {{ project = "{project}", "redact.words" = "fire" }}
-"#,
-            data = dir.path().join("data").display(),
-            port = peer_port,
-            url = sim.url(),
-            token = sim.token(),
-            rule = rule_path.display(),
-        );
-        let client = Client::new(&sim);
-        let mut org = Org {
-            sim,
-            client,
-            node: None,
-            config,
-            dir,
-        };
-        org.start_node(side).await;
-        org
-    }
-
-    /// The same organisation's config with its node not started (for a node process).
-    async fn prepared(side: &str) -> Org {
-        let mut org = Org::new(side).await;
-        if let Some(n) = org.node.take() {
-            n.stop().await;
-        }
-        org
-    }
-
-    /// Registers the simulator's webhook for a node serving at `node_url`.
-    async fn register_webhook(&self, node_url: &str, instance: &str) {
-        let answer = self
-            .client
-            .post(
-                "/rest/webhooks/1.0/webhook",
-                json!({
-                    "name": format!("twinsync process {node_url}"),
-                    "url": format!("{node_url}/webhooks/jira/{instance}?secret=s3cret-s3cret-s3cret"),
-                    "events": ["jira:issue_created", "jira:issue_updated", "comment_created"],
-                    "excludeBody": false
-                }),
-            )
-            .await;
-        assert!(answer.status < 300, "webhook registration: {}", answer.body);
-    }
-
-    fn parsed(&self) -> NodeConfig {
-        NodeConfig::parse(&self.config, Path::new("twinsync.toml"), PathBuf::from("."))
-            .expect("config parses")
-    }
-
-    async fn start_node(&mut self, instance: &str) {
-        let config = self.parsed();
-        let node = Node::build(config).expect("node builds");
-        let running = daemon::start(node).await.expect("node starts");
-        let url = format!(
-            "{}/webhooks/jira/{instance}?secret=s3cret-s3cret-s3cret",
-            running.url()
-        );
-        let answer = self
-            .client
-            .post(
-                "/rest/webhooks/1.0/webhook",
-                json!({
-                    "name": format!("twinsync {}", running.url()),
-                    "url": url,
-                    "events": ["jira:issue_created", "jira:issue_updated", "jira:issue_deleted",
-                               "comment_created", "comment_updated", "comment_deleted"],
-                    "excludeBody": false
-                }),
-            )
-            .await;
-        assert!(answer.status < 300, "webhook registration: {}", answer.body);
-        self.node = Some(running);
-    }
-
-    fn node(&self) -> &Arc<Node> {
-        &self.node.as_ref().expect("node running").node
-    }
-
-    /// Where the node serves peers (in process or as its own process): from its config.
-    fn peer_url(&self) -> String {
-        let listen = self.parsed().node.peer_listen.expect("peer_listen");
-        format!("https://{listen}")
-    }
-
-    fn identity(&self) -> Identity {
-        Identity::load_or_create(&Identity::dir_in(&self.dir.path().join("data")))
-            .expect("identity")
-    }
-
-    /// Replicas received so far: what a refused request must never add to.
-    fn event_count(&self) -> usize {
-        self.node()
-            .store
-            .events(None, Some("ab"), 10_000, 0)
-            .expect("events")
-            .iter()
-            .filter(|e| e.kind == twinsync::store::EventKind::Incoming)
-            .count()
-    }
-}
+use twinsync_e2e::wait::wait_for;
 
 mod attacks;
 mod crash_points;
-
-/// Two organisations paired through an invitation made by `a` and accepted by `b`.
-async fn paired() -> (Org, Org) {
-    let a = Org::new("a").await;
-    let b = Org::new("b").await;
-    pair(&a, &b).await;
-    (a, b)
-}
-
-/// Pairs two running organisations: `a` invites, `b` accepts.
-async fn pair(a: &Org, b: &Org) {
-    let code = enroll::invite(&a.parsed(), &a.node().store, "ab", Duration::from_secs(600))
-        .expect("invite");
-    let peer = enroll::accept(&b.parsed(), &b.node().store, &code)
-        .await
-        .expect("accept");
-    assert_eq!(peer.url, a.peer_url());
-    let on_a = a
-        .node()
-        .store
-        .peer("ab")
-        .expect("store")
-        .expect("peer on a");
-    assert_eq!(on_a.public_key, b.identity().public_key());
-}
-
-fn adf(text: &str) -> Value {
-    json!({"type": "doc", "version": 1, "content": [{"type": "paragraph", "content": [{"type": "text", "text": text}]}]})
-}
-
-async fn field(c: &Client, key: &str, path: &[&str]) -> Value {
-    let issue = c.get(&format!("/issue/{key}")).await;
-    let mut v = &issue.body["fields"];
-    for p in path {
-        v = &v[*p];
-    }
-    v.clone()
-}
-
-async fn list(c: &Client, key: &str, path: &[&str]) -> Vec<Value> {
-    field(c, key, path)
-        .await
-        .as_array()
-        .cloned()
-        .unwrap_or_default()
-}
-
-fn text_of(body: &Value) -> String {
-    match body {
-        Value::String(s) => s.trim().to_string(),
-        adf => {
-            let mut out = String::new();
-            fn walk(v: &Value, out: &mut String) {
-                if let Some(t) = v["text"].as_str() {
-                    out.push_str(t);
-                }
-                for c in v["content"].as_array().into_iter().flatten() {
-                    walk(c, out);
-                }
-            }
-            walk(adf, &mut out);
-            out.trim().to_string()
-        }
-    }
-}
-
-async fn upload(c: &Client, key: &str, name: &str, bytes: &[u8]) -> Value {
-    let part = reqwest::multipart::Part::bytes(bytes.to_vec()).file_name(name.to_string());
-    let form = reqwest::multipart::Form::new().part("file", part);
-    let resp = c
-        .http
-        .post(format!("{}/issue/{key}/attachments", c.base))
-        .header("Authorization", &c.auth)
-        .header("X-Atlassian-Token", "no-check")
-        .multipart(form)
-        .send()
-        .await
-        .expect("upload reaches the simulator");
-    assert_eq!(resp.status().as_u16(), 200);
-    resp.json::<Value>().await.expect("upload answer")[0].clone()
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_nodes_paired_by_invitation_sync_fields_status_comments_and_attachments_both_ways() {
@@ -310,13 +58,10 @@ async fn two_nodes_paired_by_invitation_sync_fields_status_comments_and_attachme
     .await;
     assert!(key_b.starts_with("DEV-"), "{key_b}");
     assert_eq!(
-        field(&b.client, &key_b, &["summary"]).await,
+        b.client.field(&key_b, &["summary"]).await,
         "Printer on fire"
     );
-    assert_eq!(
-        field(&b.client, &key_b, &["priority", "name"]).await,
-        "High"
-    );
+    assert_eq!(b.client.field(&key_b, &["priority", "name"]).await, "High");
 
     // A field change on B crosses back to A.
     let edit = b
@@ -328,7 +73,7 @@ async fn two_nodes_paired_by_invitation_sync_fields_status_comments_and_attachme
         .await;
     assert!(edit.status < 300, "{}", edit.body);
     wait_for("B's summary on A", || async {
-        (field(&a.client, &key_a, &["summary"]).await == "Printer extinguished").then_some(())
+        (a.client.field(&key_a, &["summary"]).await == "Printer extinguished").then_some(())
     })
     .await;
 
@@ -342,7 +87,7 @@ async fn two_nodes_paired_by_invitation_sync_fields_status_comments_and_attachme
         .await;
     assert_eq!(t.status, 204, "{}", t.body);
     wait_for("B in progress", || async {
-        (field(&b.client, &key_b, &["status", "name"]).await == "In Progress").then_some(())
+        (b.client.field(&key_b, &["status", "name"]).await == "In Progress").then_some(())
     })
     .await;
     let t = b
@@ -353,10 +98,10 @@ async fn two_nodes_paired_by_invitation_sync_fields_status_comments_and_attachme
         )
         .await;
     assert_eq!(t.status, 204, "{}", t.body);
-    let status_b = field(&b.client, &key_b, &["status", "name"]).await;
+    let status_b = b.client.field(&key_b, &["status", "name"]).await;
     assert_ne!(status_b, "In Progress");
     wait_for("B's status on A", || async {
-        (field(&a.client, &key_a, &["status", "name"]).await == status_b).then_some(())
+        (a.client.field(&key_a, &["status", "name"]).await == status_b).then_some(())
     })
     .await;
 
@@ -368,7 +113,7 @@ async fn two_nodes_paired_by_invitation_sync_fields_status_comments_and_attachme
         )
         .await;
     wait_for("A's comment on B", || async {
-        let cs = list(&b.client, &key_b, &["comment", "comments"]).await;
+        let cs = b.client.list(&key_b, &["comment", "comments"]).await;
         (cs.len() == 1 && text_of(&cs[0]["body"]) == "from A").then_some(())
     })
     .await;
@@ -379,14 +124,14 @@ async fn two_nodes_paired_by_invitation_sync_fields_status_comments_and_attachme
         )
         .await;
     wait_for("B's comment on A", || async {
-        let cs = list(&a.client, &key_a, &["comment", "comments"]).await;
+        let cs = a.client.list(&key_a, &["comment", "comments"]).await;
         (cs.len() == 2).then_some(())
     })
     .await;
 
     // An attachment's bytes are fetched from A's node by B's node, signed, over pinned TLS.
     let bytes: Vec<u8> = (0..40_000u32).map(|i| (i % 251) as u8).collect();
-    upload(&a.client, &key_a, "trace.bin", &bytes).await;
+    a.client.upload(&key_a, "trace.bin", &bytes).await;
     a.client
         .put(
             &format!("/issue/{key_a}"),
@@ -394,27 +139,17 @@ async fn two_nodes_paired_by_invitation_sync_fields_status_comments_and_attachme
         )
         .await;
     let on_b = wait_for("the attachment on B", || async {
-        let l = list(&b.client, &key_b, &["attachment"]).await;
+        let l = b.client.list(&key_b, &["attachment"]).await;
         (l.len() == 1).then(|| l[0].clone())
     })
     .await;
     assert_eq!(on_b["filename"], "trace.bin");
     let content = on_b["content"].as_str().expect("content url");
-    let got = b
-        .client
-        .http
-        .get(content)
-        .header("Authorization", &b.client.auth)
-        .send()
-        .await
-        .expect("download")
-        .bytes()
-        .await
-        .expect("bytes");
-    assert_eq!(got.as_ref(), bytes.as_slice(), "the same bytes arrive");
+    let got = b.client.download(content).await;
+    assert_eq!(got.as_slice(), bytes.as_slice(), "the same bytes arrive");
 
     // An edit and a delete of A's comment cross too.
-    let cs = list(&a.client, &key_a, &["comment", "comments"]).await;
+    let cs = a.client.list(&key_a, &["comment", "comments"]).await;
     let mine = cs
         .iter()
         .find(|c| text_of(&c["body"]) == "from A")
@@ -428,7 +163,7 @@ async fn two_nodes_paired_by_invitation_sync_fields_status_comments_and_attachme
         )
         .await;
     wait_for("the edit on B", || async {
-        let cs = list(&b.client, &key_b, &["comment", "comments"]).await;
+        let cs = b.client.list(&key_b, &["comment", "comments"]).await;
         cs.iter()
             .any(|c| text_of(&c["body"]) == "from A, edited")
             .then_some(())
@@ -438,16 +173,14 @@ async fn two_nodes_paired_by_invitation_sync_fields_status_comments_and_attachme
         .delete(&format!("/issue/{key_a}/comment/{mine}"))
         .await;
     wait_for("the delete on B", || async {
-        (list(&b.client, &key_b, &["comment", "comments"])
-            .await
-            .len()
-            == 1)
-            .then_some(())
+        (b.client.list(&key_b, &["comment", "comments"]).await.len() == 1).then_some(())
     })
     .await;
 
     // And an attachment from B to A: A's node fetches it from B's node.
-    upload(&b.client, &key_b, "from-dc.txt", b"hello from data center").await;
+    b.client
+        .upload(&key_b, "from-dc.txt", b"hello from data center")
+        .await;
     b.client
         .put(
             &format!("/issue/{key_b}"),
@@ -455,7 +188,7 @@ async fn two_nodes_paired_by_invitation_sync_fields_status_comments_and_attachme
         )
         .await;
     wait_for("B's attachment on A", || async {
-        let l = list(&a.client, &key_a, &["attachment"]).await;
+        let l = a.client.list(&key_a, &["attachment"]).await;
         l.iter()
             .any(|x| x["filename"] == "from-dc.txt")
             .then_some(())
@@ -465,10 +198,10 @@ async fn two_nodes_paired_by_invitation_sync_fields_status_comments_and_attachme
     // Settled: nothing duplicated on either side, and no echo.
     tokio::time::sleep(Duration::from_secs(2)).await;
     for (client, key) in [(&a.client, &key_a), (&b.client, &key_b)] {
-        let comments = list(client, key, &["comment", "comments"]).await;
+        let comments = client.list(key, &["comment", "comments"]).await;
         assert_eq!(comments.len(), 1, "only B's comment is left on {key}");
         assert_eq!(text_of(&comments[0]["body"]), "from B");
-        assert_eq!(list(client, key, &["attachment"]).await.len(), 2, "{key}");
+        assert_eq!(client.list(key, &["attachment"]).await.len(), 2, "{key}");
     }
     assert_eq!(
         b.sim
@@ -739,42 +472,14 @@ async fn forged_replayed_stale_and_unlisted_requests_are_refused_and_nothing_is_
     assert_eq!(a.event_count(), before, "nothing refused was applied");
 }
 
-async fn create_synced(a: &Org, summary: &str) -> String {
-    let created = a
-        .client
-        .post(
-            "/issue",
-            json!({"fields": {
-                "project": {"key": "SUP"},
-                "issuetype": {"name": "Task"},
-                "summary": summary,
-                "labels": ["sync"],
-            }}),
-        )
-        .await;
-    assert_eq!(created.status, 201, "{}", created.body);
-    created.body["key"].as_str().expect("key").to_string()
-}
-
-fn twin_on_a(a: &Org, key_a: &str) -> Option<String> {
-    a.node()
-        .store
-        .twin_by_local("ab", "a", key_a)
-        .ok()
-        .flatten()
-        .and_then(|t| t.remote_key)
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_stopped_peer_misses_nothing_and_gets_nothing_twice() {
     let (a, mut b) = paired().await;
-    let first = create_synced(&a, "Before the outage").await;
-    wait_for("the first twin", || async { twin_on_a(&a, &first) }).await;
+    let first = a.create_synced("Before the outage").await;
+    wait_for("the first twin", || async { a.twin_of(&first) }).await;
 
     // B's node goes down: A's deliveries wait in its outbox, retried with backoff.
-    if let Some(n) = b.node.take() {
-        n.stop().await;
-    }
+    b.stop_node().await;
     let during: Vec<String> = create_many(&a, 5).await;
     wait_for("deliveries queued in A's outbox", || async {
         (a.node().store.outbox_len("ab").unwrap_or(0) >= 5).then_some(())
@@ -798,14 +503,12 @@ async fn a_stopped_peer_misses_nothing_and_gets_nothing_twice() {
     // B comes back with the same store: everything arrives, in order, once.
     b.start_node("b").await;
     for key in &during {
-        wait_for("a twin made after the outage", || async {
-            twin_on_a(&a, key)
-        })
-        .await;
+        wait_for("a twin made after the outage", || async { a.twin_of(key) }).await;
     }
-    let first_b = twin_on_a(&a, &first).expect("twin");
+    let first_b = a.twin_of(&first).expect("twin");
     wait_for("the outage comment on B", || async {
-        (list(&b.client, &first_b, &["comment", "comments"])
+        (b.client
+            .list(&first_b, &["comment", "comments"])
             .await
             .len()
             == 1)
@@ -832,7 +535,8 @@ async fn a_stopped_peer_misses_nothing_and_gets_nothing_twice() {
         .count();
     assert_eq!(on_b, 6, "every issue once on B");
     assert_eq!(
-        list(&b.client, &first_b, &["comment", "comments"])
+        b.client
+            .list(&first_b, &["comment", "comments"])
             .await
             .len(),
         1,
@@ -855,7 +559,7 @@ async fn peer_metrics(org: &Org) -> String {
 async fn create_many(a: &Org, n: usize) -> Vec<String> {
     let mut keys = Vec::new();
     for i in 0..n {
-        keys.push(create_synced(a, &format!("During the outage {i}")).await);
+        keys.push(a.create_synced(&format!("During the outage {i}")).await);
     }
     keys
 }
@@ -864,14 +568,12 @@ async fn create_many(a: &Org, n: usize) -> Vec<String> {
 async fn a_connection_deleted_on_one_node_is_a_clear_state_on_the_other() {
     let (a, mut b) = paired().await;
     // B removes the connection from its config and restarts.
-    if let Some(n) = b.node.take() {
-        n.stop().await;
-    }
+    b.stop_node().await;
     let start = b.config.find("[[connection]]").expect("connection table");
     b.config.truncate(start);
     b.start_node("b").await;
 
-    create_synced(&a, "After the divorce").await;
+    a.create_synced("After the divorce").await;
     wait_for("A to see the connection deleted by its peer", || async {
         let peer = a.node().store.peer("ab").ok().flatten()?;
         (peer.state == "deleted").then_some(())
@@ -893,86 +595,15 @@ async fn a_connection_deleted_on_one_node_is_a_clear_state_on_the_other() {
     );
 }
 
-/// A node process, killed when the test ends.
-struct NodeProcess(Child);
-
-impl Drop for NodeProcess {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-/// Writes `org`'s config with a fixed HTTP port, starts `twinsync node` on it (its log in
-/// `node.log`), and points the simulator's webhooks at it; returns the process and the config.
-async fn node_process(org: &Org, instance: &str) -> (NodeProcess, PathBuf) {
-    let port = free_port();
-    // The public listener only: the admin listener keeps a free port of its own.
-    let config = org.config.replace(
-        "\nlisten = \"127.0.0.1:0\"",
-        &format!("\nlisten = \"127.0.0.1:{port}\""),
-    );
-    let path = org.dir.path().join("twinsync.toml");
-    std::fs::write(&path, config).expect("write config");
-    let log = std::fs::File::create(org.dir.path().join("node.log")).expect("log file");
-    let child = Command::new(twinsync_e2e::twinsync_binary())
-        .args(["node", "-c"])
-        .arg(&path)
-        .env("TWINSYNC_LOG", "info")
-        .stdout(Stdio::null())
-        .stderr(log)
-        .spawn()
-        .expect("node process starts");
-    let url = format!("http://127.0.0.1:{port}");
-    let http = reqwest::Client::new();
-    wait_for("the node process to serve", || async {
-        http.get(format!("{url}/healthz"))
-            .send()
-            .await
-            .ok()
-            .filter(|r| r.status().is_success())
-            .map(|_| ())
-    })
-    .await;
-    org.register_webhook(&url, instance).await;
-    (NodeProcess(child), path)
-}
-
-fn cli(args: &[&str], config: &Path) -> std::process::Output {
-    Command::new(twinsync_e2e::twinsync_binary())
-        .args(args)
-        .arg("-c")
-        .arg(config)
-        .output()
-        .expect("the CLI runs")
-}
-
-/// Like [`cli`], with `input` on standard input.
-fn cli_with_input(args: &[&str], config: &Path, input: &str) -> std::process::Output {
-    use std::io::Write;
-    let mut child = Command::new(twinsync_e2e::twinsync_binary())
-        .args(args)
-        .arg("-c")
-        .arg(config)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("the CLI runs");
-    if let Some(mut stdin) = child.stdin.take() {
-        stdin.write_all(input.as_bytes()).expect("write the code");
-    }
-    child.wait_with_output().expect("the CLI ends")
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_node_processes_pair_through_the_cli_and_sync_an_issue() {
     let a = Org::prepared("a").await;
     let b = Org::prepared("b").await;
-    let (_node_a, config_a) = node_process(&a, "a").await;
-    let (_node_b, config_b) = node_process(&b, "b").await;
+    let node_a = a.node_process("a").await;
+    let node_b = b.node_process("b").await;
+    let (config_a, config_b) = (&node_a.config.path, &node_b.config.path);
 
-    let out = cli(&["connection", "invite", "-C", "ab"], &config_a);
+    let out = cli(&["connection", "invite", "-C", "ab"], config_a);
     assert!(
         out.status.success(),
         "{}",
@@ -980,7 +611,7 @@ async fn two_node_processes_pair_through_the_cli_and_sync_an_issue() {
     );
     let code = String::from_utf8_lossy(&out.stdout).trim().to_string();
     // The code goes in on standard input: never in argv, where `ps` and the history see it.
-    let out = cli_with_input(&["connection", "accept"], &config_b, &code);
+    let out = cli_with_input(&["connection", "accept"], config_b, &code);
     assert!(
         out.status.success(),
         "{}",
@@ -988,7 +619,7 @@ async fn two_node_processes_pair_through_the_cli_and_sync_an_issue() {
     );
     // The secret works once: another node (its own data directory, so its own key) is refused.
     let config_c = b.dir.path().join("other.toml");
-    let text_b = std::fs::read_to_string(&config_b).expect("config b");
+    let text_b = std::fs::read_to_string(config_b).expect("config b");
     let data_b = b.dir.path().join("data").display().to_string();
     let data_c = b.dir.path().join("other-data").display().to_string();
     std::fs::write(&config_c, text_b.replace(&data_b, &data_c)).expect("config c");
@@ -1030,15 +661,10 @@ async fn two_node_processes_pair_through_the_cli_and_sync_an_issue() {
     )
     .await;
     assert_eq!(status, 403);
-    wait_for("the refusal in A's log", || async {
-        let log = std::fs::read_to_string(a.dir.path().join("node.log")).unwrap_or_default();
-        log.lines()
-            .any(|l| l.contains("peer request refused") && l.contains("403"))
-            .then_some(())
-    })
-    .await;
+    // The node says so in its log.
+    node_a.logged(&["peer request refused", "403"]).await;
 
-    create_synced(&a, "Across two processes").await;
+    a.create_synced("Across two processes").await;
     wait_for("the issue on B's Jira, made by B's node", || async {
         let n = b
             .sim
@@ -1055,10 +681,10 @@ async fn two_node_processes_pair_through_the_cli_and_sync_an_issue() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_side_swaps_its_outgoing_rule_and_the_other_sees_the_new_shape_with_nothing_restarted() {
     let (a, b) = paired().await;
-    let key_a = create_synced(&a, "Printer on fire").await;
-    let key_b = wait_for("the twin", || async { twin_on_a(&a, &key_a) }).await;
+    let key_a = a.create_synced("Printer on fire").await;
+    let key_b = wait_for("the twin", || async { a.twin_of(&key_a) }).await;
     assert_eq!(
-        field(&b.client, &key_b, &["summary"]).await,
+        b.client.field(&key_b, &["summary"]).await,
         "Printer on fire"
     );
 
@@ -1088,8 +714,7 @@ async fn a_side_swaps_its_outgoing_rule_and_the_other_sees_the_new_shape_with_no
         )
         .await;
     wait_for("the new shape on B", || async {
-        (field(&b.client, &key_b, &["summary"]).await == "Printer on [redacted] again")
-            .then_some(())
+        (b.client.field(&key_b, &["summary"]).await == "Printer on [redacted] again").then_some(())
     })
     .await;
 }
@@ -1186,10 +811,10 @@ async fn the_link_cut_mid_transfer_resumes_and_the_attachment_arrives_whole() {
     }
     assert!(accepted, "the acceptance went through the cutting link");
 
-    let key_a = create_synced(&a, "Through a bad link").await;
-    let key_b = wait_for("the twin", || async { twin_on_a(&a, &key_a) }).await;
+    let key_a = a.create_synced("Through a bad link").await;
+    let key_b = wait_for("the twin", || async { a.twin_of(&key_a) }).await;
     let bytes: Vec<u8> = (0..200_000u32).map(|i| (i % 253) as u8).collect();
-    upload(&a.client, &key_a, "big.bin", &bytes).await;
+    a.client.upload(&key_a, "big.bin", &bytes).await;
     a.client
         .put(
             &format!("/issue/{key_a}"),
@@ -1197,22 +822,15 @@ async fn the_link_cut_mid_transfer_resumes_and_the_attachment_arrives_whole() {
         )
         .await;
     let on_b = wait_for("the attachment on B", || async {
-        let l = list(&b.client, &key_b, &["attachment"]).await;
+        let l = b.client.list(&key_b, &["attachment"]).await;
         (l.len() == 1).then(|| l[0].clone())
     })
     .await;
     let got = b
         .client
-        .http
-        .get(on_b["content"].as_str().expect("content url"))
-        .header("Authorization", &b.client.auth)
-        .send()
-        .await
-        .expect("download")
-        .bytes()
-        .await
-        .expect("bytes");
-    assert_eq!(got.as_ref(), bytes.as_slice(), "the whole file, once");
+        .download(on_b["content"].as_str().expect("content url"))
+        .await;
+    assert_eq!(got.as_slice(), bytes.as_slice(), "the whole file, once");
     // B's comment crosses back through the proxy too.
     b.client
         .post(
@@ -1221,11 +839,7 @@ async fn the_link_cut_mid_transfer_resumes_and_the_attachment_arrives_whole() {
         )
         .await;
     wait_for("B's comment on A", || async {
-        (list(&a.client, &key_a, &["comment", "comments"])
-            .await
-            .len()
-            == 1)
-            .then_some(())
+        (a.client.list(&key_a, &["comment", "comments"]).await.len() == 1).then_some(())
     })
     .await;
     assert!(

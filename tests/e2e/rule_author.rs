@@ -7,7 +7,8 @@ use std::process::{Command, Stdio};
 
 use serde_json::Value;
 
-use crate::sync::{World, wait_for};
+use twinsync_e2e::wait::wait_for;
+use twinsync_e2e::world::World;
 
 /// Runs the `twinsync` binary in `dir`; returns (success, stdout, stderr).
 fn twinsync(dir: &Path, args: &[&str], envs: &[(&str, &Path)]) -> (bool, String, String) {
@@ -93,7 +94,7 @@ fn swap(file: &Path, bytes: &[u8]) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_python_rule_shows_compiling_until_it_serves() {
     let w = World::new().await;
-    let url = w.node.as_ref().expect("node").admin_url();
+    let url = w.admin_url();
     let slot = w.node().registry.slot("ab/b").expect("side b");
     let old = slot
         .current()
@@ -171,7 +172,7 @@ async fn a_file_rules_check_compiled_loads_on_the_node_from_the_cache() {
         return; // no HOME, no user cache: nothing shared to test
     };
     let w = World::new().await;
-    let url = w.node.as_ref().expect("node").admin_url();
+    let url = w.admin_url();
     let fresh = twinsync_e2e::fresh_variant("confidential");
     let hash = twinsync_e2e::version_of(&fresh);
     let file = w.dir.path().join("checked.wasm");

@@ -4,7 +4,8 @@
 
 use serde_json::{Value, json};
 
-use crate::sync::{World, create_on_a, wait_for};
+use twinsync_e2e::wait::wait_for;
+use twinsync_e2e::world::World;
 
 /// Both sides' rule config: masked terms, a field left out, the incoming project.
 const CONFIG: &str =
@@ -33,7 +34,7 @@ fn texts(node: &Value) -> String {
     }
 }
 
-async fn comments(c: &crate::sim::Client, key: &str) -> Vec<String> {
+async fn comments(c: &twinsync_e2e::rest::Client, key: &str) -> Vec<String> {
     let issue = c.get(&format!("/issue/{key}")).await;
     let mut out: Vec<String> = issue.body["fields"]["comment"]["comments"]
         .as_array()
@@ -46,7 +47,9 @@ async fn comments(c: &crate::sim::Client, key: &str) -> Vec<String> {
 }
 
 async fn scenario(w: &World) -> Outcome {
-    let key_a = create_on_a(w, "The printer at ACME Corp is on fire", &["sync"]).await;
+    let key_a = w
+        .create_on_a("The printer at ACME Corp is on fire", &["sync"])
+        .await;
     let public =
         w.ca.post(
             &format!("/issue/{key_a}/comment"),

@@ -6,7 +6,7 @@ use std::process::Command;
 
 use twinsync::sim::Flavour;
 
-use crate::sim::start;
+use twinsync_e2e::rest::start;
 
 /// The virtualenv's Python, or a failure naming the setup command.
 pub fn venv_python() -> PathBuf {

@@ -4,7 +4,7 @@
 use serde_json::json;
 use twinsync::sim::Flavour;
 
-use crate::sim::{Client, start};
+use twinsync_e2e::rest::{Client, start};
 
 #[tokio::test]
 async fn sim_no_limits_by_default() {

@@ -24,8 +24,8 @@ use reqwest::Method;
 use serde_json::{Value, json};
 use twinsync::sim::{Flavour, SimHandle};
 
-use crate::sim::{Answer, Client, start};
 use crate::sim_client::venv_python;
+use twinsync_e2e::rest::{Answer, Client, start};
 
 fn spec_dir() -> PathBuf {
     if let Some(d) = std::env::var_os("TWINSYNC_JIRA_SPECS") {

@@ -12,7 +12,7 @@ use axum::routing::post;
 use serde_json::{Value, json};
 use twinsync::sim::{Delivery, Flavour, SimHandle};
 
-use crate::sim::{Client, start};
+use twinsync_e2e::rest::{Client, start};
 
 type Got = Arc<Mutex<Vec<(HeaderMap, Value)>>>;
 

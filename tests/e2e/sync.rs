@@ -1,263 +1,38 @@
 //! The sync pipeline end to end: two simulated Jiras (Cloud and Data Center), one node with a
 //! local connection, the stock `basic` rule on both sides, real webhooks on loopback.
 
-use std::path::{Path, PathBuf};
-use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde_json::{Value, json};
-use twinsync::config::NodeConfig;
-use twinsync::daemon::{self, Running};
-use twinsync::demo::PairConfig;
-use twinsync::sim::{Flavour, SimHandle};
+use twinsync::sim::Flavour;
 use twinsync::store::EventState;
-use twinsync::sync::node::Node;
+use twinsync_e2e::adf::{adf, text_of};
 use twinsync_e2e::rule;
-
-use crate::sim::{Client, start};
-
-pub struct World {
-    pub a: SimHandle,
-    pub b: SimHandle,
-    pub ca: Client,
-    pub cb: Client,
-    pub node: Option<Running>,
-    pub dir: tempfile::TempDir,
-    pub config: String,
-}
-
-impl World {
-    /// Two simulators and a node syncing them with `basic` (copied, so a test may swap it).
-    pub async fn new() -> World {
-        World::with_b("basic", "").await
-    }
-
-    /// Like [`World::new`], with `rule_b` on side b and extra config entries (TOML inline-table items).
-    pub async fn with_b(rule_b_name: &str, extra_config_b: &str) -> World {
-        World::with_rules("basic", "", rule_b_name, extra_config_b).await
-    }
-
-    /// Each side's rule and extra config entries.
-    pub async fn with_rules(
-        rule_a_name: &str,
-        extra_config_a: &str,
-        rule_b_name: &str,
-        extra_config_b: &str,
-    ) -> World {
-        let b = start(Flavour::Dc).await;
-        World::build(rule_a_name, extra_config_a, rule_b_name, extra_config_b, b).await
-    }
-
-    /// `basic` on both sides, with a Data Center simulator the caller started (e.g. with its own seed).
-    pub async fn with_dc(b: SimHandle) -> World {
-        World::build("basic", "", "basic", "", b).await
-    }
-
-    async fn build(
-        rule_a_name: &str,
-        extra_config_a: &str,
-        rule_b_name: &str,
-        extra_config_b: &str,
-        b: SimHandle,
-    ) -> World {
-        let a = start(Flavour::Cloud).await;
-        let mut w = World::prepare(
-            a,
-            b,
-            rule_a_name,
-            extra_config_a,
-            rule_b_name,
-            extra_config_b,
-        );
-        w.start_node().await;
-        w
-    }
-
-    /// A world on simulators the caller started, `basic` on both sides, its node not started
-    /// yet: the caller may change `config` first, then call [`World::start_node`].
-    pub fn unstarted(a: SimHandle, b: SimHandle) -> World {
-        World::prepare(a, b, "basic", "", "basic", "")
-    }
-
-    fn prepare(
-        a: SimHandle,
-        b: SimHandle,
-        rule_a_name: &str,
-        extra_config_a: &str,
-        rule_b_name: &str,
-        extra_config_b: &str,
-    ) -> World {
-        let dir = tempfile::tempdir().expect("tempdir");
-        std::fs::create_dir_all(dir.path().join("rules")).expect("rules dir");
-        let rule_a = dir.path().join("rules/a.wasm");
-        let rule_b = dir.path().join("rules/b.wasm");
-        std::fs::copy(rule(rule_a_name), &rule_a).expect("copy rule");
-        std::fs::copy(rule(rule_b_name), &rule_b).expect("copy rule");
-        let config = PairConfig {
-            extra_config_a: extra_config_a.to_string(),
-            extra_config_b: extra_config_b.to_string(),
-            // One compile cache for every test's node: a large rule compiles once per run.
-            rule_cache_dir: Some(twinsync_e2e::root().join("target/e2e-rule-cache")),
-            ..PairConfig::new(dir.path().join("data"), rule_a, rule_b)
-        }
-        .toml(&a, &b);
-        let (ca, cb) = (Client::new(&a), Client::new(&b));
-        World {
-            a,
-            b,
-            ca,
-            cb,
-            node: None,
-            dir,
-            config,
-        }
-    }
-
-    pub async fn start_node(&mut self) {
-        let config =
-            NodeConfig::parse(&self.config, Path::new("twinsync.toml"), PathBuf::from("."))
-                .expect("config parses");
-        let node = Node::build(config).expect("node builds");
-        let running = daemon::start(node).await.expect("node starts");
-        for (client, instance) in [(&self.ca, "a"), (&self.cb, "b")] {
-            let url = format!(
-                "{}/webhooks/jira/{instance}?secret=s3cret-s3cret-s3cret",
-                running.url()
-            );
-            let answer = client
-                .post(
-                    "/rest/webhooks/1.0/webhook",
-                    json!({
-                        "name": format!("twinsync {}", running.url()),
-                        "url": url,
-                        "events": ["jira:issue_created", "jira:issue_updated", "jira:issue_deleted",
-                                   "comment_created", "comment_updated", "comment_deleted"],
-                        "excludeBody": false
-                    }),
-                )
-                .await;
-            assert!(
-                answer.status < 300,
-                "webhook registration: {} {}",
-                answer.status,
-                answer.body
-            );
-        }
-        self.node = Some(running);
-    }
-
-    /// Stops the node as a crash would leave it: queue and twins stay in the store.
-    pub async fn stop_node(&mut self) {
-        if let Some(n) = self.node.take() {
-            n.stop().await;
-        }
-    }
-
-    pub fn node(&self) -> &Arc<Node> {
-        &self.node.as_ref().expect("node running").node
-    }
-
-    /// The twin of A's `key` on B, once the node has linked it.
-    pub async fn twin_of(&self, key: &str) -> String {
-        wait_for(&format!("a twin of {key}"), || async {
-            self.node()
-                .store
-                .twin_by_local("ab", "a", key)
-                .ok()
-                .flatten()
-                .and_then(|t| t.remote_key)
-        })
-        .await
-    }
-
-    /// Pauses or resumes connection `ab` through the admin API, as an admin would.
-    pub async fn set_paused(&self, paused: bool) {
-        let verb = if paused { "pause" } else { "resume" };
-        let url = self.node.as_ref().expect("node").admin_url();
-        let resp = reqwest::Client::new()
-            .post(format!("{url}/api/connections/ab/{verb}"))
-            .send()
-            .await
-            .expect("admin api");
-        assert_eq!(resp.status().as_u16(), 200, "{verb}");
-    }
-
-    /// Waits until no event is pending or running.
-    pub async fn settle(&self) {
-        wait_for("the queue to drain", || async {
-            (!self.node().store.has_open_events().unwrap_or(true)).then_some(())
-        })
-        .await;
-    }
-}
-
-/// Polls `probe` until it yields a value (20 s at most).
-pub async fn wait_for<T, F, Fut>(what: &str, mut probe: F) -> T
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = Option<T>>,
-{
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        if let Some(v) = probe().await {
-            return v;
-        }
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
-}
-
-fn adf(text: &str) -> Value {
-    json!({"type": "doc", "version": 1, "content": [{"type": "paragraph", "content": [{"type": "text", "text": text}]}]})
-}
-
-pub async fn create_on_a(w: &World, summary: &str, labels: &[&str]) -> String {
-    let answer =
-        w.ca.post(
-            "/issue",
-            json!({"fields": {
-                "project": {"key": "SUP"},
-                "issuetype": {"name": "Bug"},
-                "summary": summary,
-                "description": adf("The printer in room 4 is on fire."),
-                "priority": {"name": "High"},
-                "labels": labels,
-            }}),
-        )
-        .await;
-    assert_eq!(answer.status, 201, "{}", answer.body);
-    answer.body["key"].as_str().expect("key").to_string()
-}
-
-async fn field(c: &Client, key: &str, path: &[&str]) -> Value {
-    let issue = c.get(&format!("/issue/{key}")).await;
-    let mut v = &issue.body["fields"];
-    for p in path {
-        v = &v[*p];
-    }
-    v.clone()
-}
+use twinsync_e2e::wait::wait_for;
+use twinsync_e2e::world::World;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn issues_sync_both_ways_exactly_once() {
     let w = World::new().await;
 
     // A trigger puts a new issue under sync; the twin lands on the DC side in wiki markup.
-    let key_a = create_on_a(&w, "Printer on fire", &["sync", "hardware"]).await;
+    let key_a = w
+        .create_on_a("Printer on fire", &["sync", "hardware"])
+        .await;
     let key_b = w.twin_of(&key_a).await;
     assert!(key_b.starts_with("DEV-"), "{key_b}");
-    assert_eq!(field(&w.cb, &key_b, &["summary"]).await, "Printer on fire");
-    assert_eq!(field(&w.cb, &key_b, &["priority", "name"]).await, "High");
-    assert_eq!(field(&w.cb, &key_b, &["issuetype", "name"]).await, "Bug");
-    let description = field(&w.cb, &key_b, &["description"]).await;
+    assert_eq!(w.cb.field(&key_b, &["summary"]).await, "Printer on fire");
+    assert_eq!(w.cb.field(&key_b, &["priority", "name"]).await, "High");
+    assert_eq!(w.cb.field(&key_b, &["issuetype", "name"]).await, "Bug");
+    let description = w.cb.field(&key_b, &["description"]).await;
     assert_eq!(
         description.as_str().map(str::trim),
         Some("The printer in room 4 is on fire.")
     );
-    let labels = field(&w.cb, &key_b, &["labels"]).await;
+    let labels = w.cb.field(&key_b, &["labels"]).await;
     assert!(labels.as_array().is_some_and(|l| l.len() == 2), "{labels}");
     // An issue without the trigger's label stays put.
-    let untouched = create_on_a(&w, "Not for the other side", &[]).await;
+    let untouched = w.create_on_a("Not for the other side", &[]).await;
     w.settle().await;
     assert!(
         w.node()
@@ -278,7 +53,7 @@ async fn issues_sync_both_ways_exactly_once() {
         .await;
     assert_eq!(put.status, 204, "{}", put.body);
     wait_for("the summary on B", || async {
-        (field(&w.cb, &key_b, &["summary"]).await == "Printer still on fire").then_some(())
+        (w.cb.field(&key_b, &["summary"]).await == "Printer still on fire").then_some(())
     })
     .await;
     w.settle().await;
@@ -298,7 +73,7 @@ async fn issues_sync_both_ways_exactly_once() {
         .await;
     assert_eq!(t.status, 204, "{}", t.body);
     wait_for("B in progress", || async {
-        (field(&w.cb, &key_b, &["status", "name"]).await == "In Progress").then_some(())
+        (w.cb.field(&key_b, &["status", "name"]).await == "In Progress").then_some(())
     })
     .await;
 
@@ -311,7 +86,7 @@ async fn issues_sync_both_ways_exactly_once() {
         .await;
     assert_eq!(c.status, 201, "{}", c.body);
     wait_for("the comment on B", || async {
-        let comments = field(&w.cb, &key_b, &["comment", "comments"]).await;
+        let comments = w.cb.field(&key_b, &["comment", "comments"]).await;
         (comments.as_array().map_or(0, Vec::len) == 1).then_some(())
     })
     .await;
@@ -323,13 +98,13 @@ async fn issues_sync_both_ways_exactly_once() {
         .await;
     assert_eq!(c.status, 201, "{}", c.body);
     wait_for("the comment on A", || async {
-        let comments = field(&w.ca, &key_a, &["comment", "comments"]).await;
+        let comments = w.ca.field(&key_a, &["comment", "comments"]).await;
         (comments.as_array().map_or(0, Vec::len) == 2).then_some(())
     })
     .await;
     w.settle().await;
-    let on_a = field(&w.ca, &key_a, &["comment", "comments"]).await;
-    let on_b = field(&w.cb, &key_b, &["comment", "comments"]).await;
+    let on_a = w.ca.field(&key_a, &["comment", "comments"]).await;
+    let on_b = w.cb.field(&key_b, &["comment", "comments"]).await;
     assert_eq!(
         on_a.as_array().map(Vec::len),
         Some(2),
@@ -350,7 +125,7 @@ async fn issues_sync_both_ways_exactly_once() {
         .await;
     assert_eq!(put.status, 204, "{}", put.body);
     wait_for("the summary on A", || async {
-        (field(&w.ca, &key_a, &["summary"]).await == "Fire out").then_some(())
+        (w.ca.field(&key_a, &["summary"]).await == "Fire out").then_some(())
     })
     .await;
 
@@ -373,62 +148,10 @@ async fn issues_sync_both_ways_exactly_once() {
     );
 }
 
-async fn comments(c: &Client, key: &str) -> Vec<Value> {
-    field(c, key, &["comment", "comments"])
-        .await
-        .as_array()
-        .cloned()
-        .unwrap_or_default()
-}
-
-async fn attachments(c: &Client, key: &str) -> Vec<Value> {
-    field(c, key, &["attachment"])
-        .await
-        .as_array()
-        .cloned()
-        .unwrap_or_default()
-}
-
-pub async fn upload(c: &Client, key: &str, name: &str, bytes: &[u8]) -> Value {
-    let part = reqwest::multipart::Part::bytes(bytes.to_vec()).file_name(name.to_string());
-    let form = reqwest::multipart::Form::new().part("file", part);
-    let resp = c
-        .http
-        .post(format!("{}/issue/{key}/attachments", c.base))
-        .header("Authorization", &c.auth)
-        .header("X-Atlassian-Token", "no-check")
-        .multipart(form)
-        .send()
-        .await
-        .expect("upload reaches the simulator");
-    assert_eq!(resp.status().as_u16(), 200, "upload answered 200 like Jira");
-    resp.json::<Value>().await.expect("upload answer")[0].clone()
-}
-
-/// The text of a comment body in either flavour (ADF on Cloud, wiki markup on DC).
-fn body_text(comment: &Value) -> String {
-    match &comment["body"] {
-        Value::String(s) => s.trim().to_string(),
-        adf => {
-            let mut out = String::new();
-            fn walk(v: &Value, out: &mut String) {
-                if let Some(t) = v["text"].as_str() {
-                    out.push_str(t);
-                }
-                for c in v["content"].as_array().into_iter().flatten() {
-                    walk(c, out);
-                }
-            }
-            walk(adf, &mut out);
-            out.trim().to_string()
-        }
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn comments_and_attachments_add_edit_delete_both_ways() {
     let w = World::new().await;
-    let key_a = create_on_a(&w, "Logs attached", &["sync"]).await;
+    let key_a = w.create_on_a("Logs attached", &["sync"]).await;
     let key_b = w.twin_of(&key_a).await;
 
     // Comment: add, edit, delete on A; each lands once on B.
@@ -440,8 +163,8 @@ async fn comments_and_attachments_add_edit_delete_both_ways() {
         .await;
     let cid = c.body["id"].as_str().expect("comment id").to_string();
     wait_for("the comment on B", || async {
-        let cs = comments(&w.cb, &key_b).await;
-        (cs.len() == 1 && body_text(&cs[0]) == "first words").then_some(())
+        let cs = w.cb.list(&key_b, &["comment", "comments"]).await;
+        (cs.len() == 1 && text_of(&cs[0]["body"]) == "first words").then_some(())
     })
     .await;
     let e =
@@ -452,39 +175,33 @@ async fn comments_and_attachments_add_edit_delete_both_ways() {
         .await;
     assert_eq!(e.status, 200, "{}", e.body);
     wait_for("the edited comment on B", || async {
-        let cs = comments(&w.cb, &key_b).await;
-        (cs.len() == 1 && body_text(&cs[0]) == "second thoughts").then_some(())
+        let cs = w.cb.list(&key_b, &["comment", "comments"]).await;
+        (cs.len() == 1 && text_of(&cs[0]["body"]) == "second thoughts").then_some(())
     })
     .await;
     let d = w.ca.delete(&format!("/issue/{key_a}/comment/{cid}")).await;
     assert_eq!(d.status, 204, "{}", d.body);
     wait_for("the comment gone from B", || async {
-        comments(&w.cb, &key_b).await.is_empty().then_some(())
+        w.cb.list(&key_b, &["comment", "comments"])
+            .await
+            .is_empty()
+            .then_some(())
     })
     .await;
 
     // Attachment: the bytes cross, once; a delete crosses too.
     let bytes: Vec<u8> = (0..50_000u32).map(|i| (i % 251) as u8).collect();
-    let att = upload(&w.ca, &key_a, "trace.bin", &bytes).await;
+    let att = w.ca.upload(&key_a, "trace.bin", &bytes).await;
     let att_id = att["id"].as_str().expect("attachment id").to_string();
     let on_b = wait_for("the attachment on B", || async {
-        let list = attachments(&w.cb, &key_b).await;
+        let list = w.cb.list(&key_b, &["attachment"]).await;
         (list.len() == 1).then(|| list[0].clone())
     })
     .await;
     assert_eq!(on_b["filename"], "trace.bin");
     let content = on_b["content"].as_str().expect("content url");
-    let got =
-        w.cb.http
-            .get(content)
-            .header("Authorization", &w.cb.auth)
-            .send()
-            .await
-            .expect("download")
-            .bytes()
-            .await
-            .expect("bytes");
-    assert_eq!(got.as_ref(), bytes.as_slice(), "the same bytes arrive");
+    let got = w.cb.download(content).await;
+    assert_eq!(got.as_slice(), bytes.as_slice(), "the same bytes arrive");
     let d = w.ca.delete(&format!("/attachment/{att_id}")).await;
     assert_eq!(d.status, 204, "{}", d.body);
     // Deleting an attachment raises no webhook in Jira: the next change of the issue carries it.
@@ -494,25 +211,29 @@ async fn comments_and_attachments_add_edit_delete_both_ways() {
     )
     .await;
     wait_for("the attachment gone from B", || async {
-        attachments(&w.cb, &key_b).await.is_empty().then_some(())
+        w.cb.list(&key_b, &["attachment"])
+            .await
+            .is_empty()
+            .then_some(())
     })
     .await;
 
     // And from B to A.
-    upload(&w.cb, &key_b, "from-dc.txt", b"hello from data center").await;
+    w.cb.upload(&key_b, "from-dc.txt", b"hello from data center")
+        .await;
     w.cb.put(
         &format!("/issue/{key_b}"),
         json!({"fields": {"summary": "Logs from DC"}}),
     )
     .await;
     wait_for("B's attachment on A", || async {
-        let list = attachments(&w.ca, &key_a).await;
+        let list = w.ca.list(&key_a, &["attachment"]).await;
         (list.len() == 1 && list[0]["filename"] == "from-dc.txt").then_some(())
     })
     .await;
     w.settle().await;
     assert_eq!(
-        attachments(&w.cb, &key_b).await.len(),
+        w.cb.list(&key_b, &["attachment"]).await.len(),
         1,
         "B's own attachment is not copied back"
     );
@@ -521,7 +242,7 @@ async fn comments_and_attachments_add_edit_delete_both_ways() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_paused_connection_queues_and_loses_nothing_even_across_a_restart() {
     let mut w = World::new().await;
-    let key_a = create_on_a(&w, "Before the pause", &["sync"]).await;
+    let key_a = w.create_on_a("Before the pause", &["sync"]).await;
     let key_b = w.twin_of(&key_a).await;
     w.settle().await;
 
@@ -536,19 +257,19 @@ async fn a_paused_connection_queues_and_loses_nothing_even_across_a_restart() {
         (q.pending > 0).then_some(())
     })
     .await;
-    assert_eq!(field(&w.cb, &key_b, &["summary"]).await, "Before the pause");
+    assert_eq!(w.cb.field(&key_b, &["summary"]).await, "Before the pause");
 
     // The node stops with the event still queued, and starts again from its store.
     w.stop_node().await;
     w.start_node().await;
     assert_eq!(
-        field(&w.cb, &key_b, &["summary"]).await,
+        w.cb.field(&key_b, &["summary"]).await,
         "Before the pause",
         "still paused after a restart"
     );
     w.set_paused(false).await;
     wait_for("the queued change on B", || async {
-        (field(&w.cb, &key_b, &["summary"]).await == "During the pause").then_some(())
+        (w.cb.field(&key_b, &["summary"]).await == "During the pause").then_some(())
     })
     .await;
     assert!(
@@ -565,7 +286,7 @@ async fn a_rule_failure_blocks_only_its_issue_until_retry() {
         r#", "map.priority.High" = "High", "unmapped.priority" = "fail""#,
     )
     .await;
-    let good = create_on_a(&w, "High priority syncs", &["sync"]).await;
+    let good = w.create_on_a("High priority syncs", &["sync"]).await;
     let good_b = w.twin_of(&good).await;
     let bad = w
         .ca
@@ -615,7 +336,7 @@ async fn a_rule_failure_blocks_only_its_issue_until_retry() {
     )
     .await;
     wait_for("the other issue's edit on B", || async {
-        (field(&w.cb, &good_b, &["summary"]).await == "Still syncing").then_some(())
+        (w.cb.field(&good_b, &["summary"]).await == "Still syncing").then_some(())
     })
     .await;
 
@@ -638,7 +359,7 @@ async fn a_rule_failure_blocks_only_its_issue_until_retry() {
         (slot.current().ok()?.id().hash == basic_hash).then_some(())
     })
     .await;
-    let node_url = w.node.as_ref().expect("node").admin_url();
+    let node_url = w.admin_url();
     let retried = reqwest::Client::new()
         .post(format!("{node_url}/api/events/{}/retry", failed.id))
         .send()
@@ -646,7 +367,7 @@ async fn a_rule_failure_blocks_only_its_issue_until_retry() {
         .expect("admin api");
     assert_eq!(retried.status().as_u16(), 200);
     let bad_b = w.twin_of(&bad).await;
-    assert_eq!(field(&w.cb, &bad_b, &["priority", "name"]).await, "Low");
+    assert_eq!(w.cb.field(&bad_b, &["priority", "name"]).await, "Low");
     let again = reqwest::Client::new()
         .post(format!("{node_url}/api/events/{}/retry", failed.id))
         .send()
@@ -730,7 +451,7 @@ async fn bulk_and_the_poller_catch_what_webhooks_missed() {
         run.queued
     );
     // The admin API shows the run and its progress.
-    let url = w.node.as_ref().expect("node").admin_url();
+    let url = w.admin_url();
     let runs: Value = reqwest::get(format!("{url}/api/bulk?connection=ab"))
         .await
         .expect("bulk runs")
@@ -743,7 +464,7 @@ async fn bulk_and_the_poller_catch_what_webhooks_missed() {
     // Webhooks from A are all lost now; the poller still sees the change.
     w.a.set_faults_spec("webhook-drop-ratio=1.0")
         .expect("fault spec");
-    let key_a = create_on_a(&w, "Nobody told the node", &["sync"]).await;
+    let key_a = w.create_on_a("Nobody told the node", &["sync"]).await;
     w.settle().await;
     assert!(
         w.node()
@@ -758,7 +479,7 @@ async fn bulk_and_the_poller_catch_what_webhooks_missed() {
     assert!(found >= 1, "the poll queues the new issue");
     let key_b = w.twin_of(&key_a).await;
     assert_eq!(
-        field(&w.cb, &key_b, &["summary"]).await,
+        w.cb.field(&key_b, &["summary"]).await,
         "Nobody told the node"
     );
     // Polling again finds nothing new to send: an unchanged replica costs no write.
@@ -784,7 +505,7 @@ async fn bulk_and_the_poller_catch_what_webhooks_missed() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrent_edits_converge_on_the_later_one_without_ping_pong() {
     let w = World::new().await;
-    let key_a = create_on_a(&w, "Original", &["sync"]).await;
+    let key_a = w.create_on_a("Original", &["sync"]).await;
     let key_b = w.twin_of(&key_a).await;
     w.settle().await;
     w.set_paused(true).await;
@@ -809,8 +530,8 @@ async fn concurrent_edits_converge_on_the_later_one_without_ping_pong() {
     w.set_paused(false).await;
     wait_for("both sides on the later edit", || async {
         let (a, b) = (
-            field(&w.ca, &key_a, &["summary"]).await,
-            field(&w.cb, &key_b, &["summary"]).await,
+            w.ca.field(&key_a, &["summary"]).await,
+            w.cb.field(&key_b, &["summary"]).await,
         );
         (a == "Edited on B, later" && b == "Edited on B, later").then_some(())
     })
@@ -822,14 +543,8 @@ async fn concurrent_edits_converge_on_the_later_one_without_ping_pong() {
     tokio::time::sleep(Duration::from_millis(300)).await;
     w.settle().await;
     assert_eq!(w.a.count("PUT", "/issue/") + w.b.count("PUT", "/issue/"), 0);
-    assert_eq!(
-        field(&w.ca, &key_a, &["summary"]).await,
-        "Edited on B, later"
-    );
-    assert_eq!(
-        field(&w.cb, &key_b, &["summary"]).await,
-        "Edited on B, later"
-    );
+    assert_eq!(w.ca.field(&key_a, &["summary"]).await, "Edited on B, later");
+    assert_eq!(w.cb.field(&key_b, &["summary"]).await, "Edited on B, later");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -930,11 +645,11 @@ async fn every_field_crosses_from_cloud_to_data_center() {
         .await;
     assert_eq!(put.status, 204, "{}", put.body);
     wait_for("the summary on DC", || async {
-        (field(&w.cb, &key_b, &["summary"]).await == "Every field, reassigned").then_some(())
+        (w.cb.field(&key_b, &["summary"]).await == "Every field, reassigned").then_some(())
     })
     .await;
     assert_eq!(
-        field(&w.cb, &key_b, &["assignee", "name"]).await,
+        w.cb.field(&key_b, &["assignee", "name"]).await,
         "alice",
         "left as it was"
     );
@@ -956,7 +671,7 @@ async fn every_field_crosses_from_cloud_to_data_center() {
         assert_eq!(t.status, 204, "{}", t.body);
     }
     wait_for("In Review on Cloud", || async {
-        (field(&w.ca, &key_a, &["status", "name"]).await == "In Review").then_some(())
+        (w.ca.field(&key_a, &["status", "name"]).await == "In Review").then_some(())
     })
     .await;
 }
@@ -990,7 +705,7 @@ async fn a_status_walks_a_different_workflow_on_the_other_side() {
         .expect("simulator");
     let w = World::with_dc(b).await;
 
-    let key_a = create_on_a(&w, "Goes all the way", &["sync"]).await;
+    let key_a = w.create_on_a("Goes all the way", &["sync"]).await;
     let key_b = w.twin_of(&key_a).await;
     w.settle().await;
     // Cloud's review workflow reaches Done through In Progress and In Review, at once.
@@ -1004,7 +719,7 @@ async fn a_status_walks_a_different_workflow_on_the_other_side() {
         assert_eq!(t.status, 204, "{}", t.body);
     }
     wait_for("Done on Data Center", || async {
-        (field(&w.cb, &key_b, &["status", "name"]).await == "Done").then_some(())
+        (w.cb.field(&key_b, &["status", "name"]).await == "Done").then_some(())
     })
     .await;
     w.settle().await;
@@ -1014,7 +729,7 @@ async fn a_status_walks_a_different_workflow_on_the_other_side() {
         .events(Some(EventState::Failed), None, 10, 0)
         .expect("events");
     assert!(failed.is_empty(), "{failed:#?}");
-    assert_eq!(field(&w.cb, &key_b, &["resolution", "name"]).await, "Done");
+    assert_eq!(w.cb.field(&key_b, &["resolution", "name"]).await, "Done");
     // And back: reopening on DC reopens on Cloud, whose path differs.
     let t =
         w.cb.post(
@@ -1024,7 +739,7 @@ async fn a_status_walks_a_different_workflow_on_the_other_side() {
         .await;
     assert_eq!(t.status, 204, "{}", t.body);
     wait_for("To Do on Cloud", || async {
-        (field(&w.ca, &key_a, &["status", "name"]).await == "To Do").then_some(())
+        (w.ca.field(&key_a, &["status", "name"]).await == "To Do").then_some(())
     })
     .await;
 }
@@ -1032,7 +747,7 @@ async fn a_status_walks_a_different_workflow_on_the_other_side() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_comment_on_one_side_does_not_undo_a_field_edit_on_the_other() {
     let w = World::new().await;
-    let key_a = create_on_a(&w, "Before", &["sync"]).await;
+    let key_a = w.create_on_a("Before", &["sync"]).await;
     let key_b = w.twin_of(&key_a).await;
     w.settle().await;
     w.set_paused(true).await;
@@ -1060,21 +775,22 @@ async fn a_comment_on_one_side_does_not_undo_a_field_edit_on_the_other() {
     .await;
     w.set_paused(false).await;
     wait_for("A's fields on B and B's comment on A", || async {
-        let b_ok = field(&w.cb, &key_b, &["summary"]).await == "After"
-            && field(&w.cb, &key_b, &["status", "name"]).await == "In Progress";
-        let a_ok = comments(&w.ca, &key_a).await.len() == 1;
+        let b_ok = w.cb.field(&key_b, &["summary"]).await == "After"
+            && w.cb.field(&key_b, &["status", "name"]).await == "In Progress";
+        let a_ok = w.ca.list(&key_a, &["comment", "comments"]).await.len() == 1;
         (b_ok && a_ok).then_some(())
     })
     .await;
     w.settle().await;
     assert_eq!(
-        field(&w.ca, &key_a, &["summary"]).await,
+        w.ca.field(&key_a, &["summary"]).await,
         "After",
         "A's edit stands"
     );
+    assert_eq!(w.ca.field(&key_a, &["status", "name"]).await, "In Progress");
     assert_eq!(
-        field(&w.ca, &key_a, &["status", "name"]).await,
-        "In Progress"
+        w.cb.list(&key_b, &["comment", "comments"]).await.len(),
+        1,
+        "no duplicate on B"
     );
-    assert_eq!(comments(&w.cb, &key_b).await.len(), 1, "no duplicate on B");
 }

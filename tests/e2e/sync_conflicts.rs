@@ -78,7 +78,7 @@ async fn a_deletion_crossing_an_older_state_does_not_bring_the_comment_back() {
     lab.drain().await;
     lab.quiesce().await;
     lab.assert_agree();
-    let texts = crate::lab::synced(&lab.a, "SUP-");
+    let texts = twinsync_e2e::compare::by_key(twinsync_e2e::compare::snapshot(&lab.a, "SUP-"));
     let on_a = format!("{:?}", texts.get(&key_a));
     assert!(
         !on_a.contains("First comment"),

@@ -7,21 +7,22 @@
 //! node of the crash test runs as its own process (`twinsync node -c FILE`).
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitStatus, Stdio};
+use std::fmt;
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use reqwest::Method;
 use serde_json::{Value, json};
-use twinsync::config::NodeConfig;
-use twinsync::daemon;
 use twinsync::demo::PairConfig;
 use twinsync::sim::{Flavour, SimHandle, State};
 use twinsync::store::{EventState, Store};
-use twinsync::sync::node::Node;
+use twinsync_e2e::adf::adf;
+use twinsync_e2e::compare::{Synced, by_summary, snapshot};
+use twinsync_e2e::node_process::{NodeProcess, ProcessConfig};
+use twinsync_e2e::rest::{Answer, Client, start};
 use twinsync_e2e::rule;
-
-use crate::sim::{Answer, Client, start};
+use twinsync_e2e::wait::Wait;
+use twinsync_e2e::world::{register_webhook, start_in_process};
 
 /// Two simulators (Cloud SUP, Data Center DEV), a data directory and the node's config.
 pub(crate) struct Pair {
@@ -62,10 +63,9 @@ impl Pair {
 
     /// The node's config: side `a` syncs SUP (trigger: label `sync`), side `b` DEV; the poller
     /// runs every second so changes whose webhooks were lost are still found.
-    pub(crate) fn config(&self, listen: &str) -> String {
+    pub(crate) fn config(&self) -> String {
         let rules = self.dir.path().join("rules");
         PairConfig {
-            listen: listen.to_string(),
             workers: 4,
             poll_interval_secs: 1,
             ..PairConfig::new(self.data_dir(), rules.join("a.wasm"), rules.join("b.wasm"))
@@ -76,30 +76,9 @@ impl Pair {
     /// Points both simulators' webhooks at a node serving at `node_url`.
     pub(crate) async fn register_webhooks(&self, node_url: &str) {
         for (client, instance) in [(&self.ca, "a"), (&self.cb, "b")] {
-            let answer = client
-                .post(
-                    "/rest/webhooks/1.0/webhook",
-                    json!({
-                        "name": "twinsync",
-                        "url": format!("{node_url}/webhooks/jira/{instance}?secret=s3cret-s3cret-s3cret"),
-                        "events": ["jira:issue_created", "jira:issue_updated", "jira:issue_deleted",
-                                   "comment_created", "comment_updated", "comment_deleted"],
-                        "excludeBody": false
-                    }),
-                )
-                .await;
-            assert!(
-                answer.status < 300,
-                "webhook registration: {} {}",
-                answer.status,
-                answer.body
-            );
+            register_webhook(client, node_url, instance).await;
         }
     }
-}
-
-fn adf(text: &str) -> Value {
-    json!({"type": "doc", "version": 1, "content": [{"type": "paragraph", "content": [{"type": "text", "text": text}]}]})
 }
 
 /// A call that a simulator with injected faults may refuse (429 or 5xx) before handling it;
@@ -114,25 +93,10 @@ async fn call(c: &Client, method: Method, path: &str, body: Option<Value>) -> An
     panic!("{method} {path}: refused 50 times in a row");
 }
 
+/// Uploads an attachment, tried again while a simulator with faults refuses it.
 async fn upload(c: &Client, key: &str, filename: &str, bytes: Vec<u8>) {
     for _ in 0..50 {
-        let form = reqwest::multipart::Form::new().part(
-            "file",
-            reqwest::multipart::Part::bytes(bytes.clone())
-                .file_name(filename.to_string())
-                .mime_str("text/plain")
-                .expect("mime"),
-        );
-        let resp = c
-            .http
-            .post(format!("{}/issue/{key}/attachments", c.base))
-            .header("Authorization", &c.auth)
-            .header("X-Atlassian-Token", "no-check")
-            .multipart(form)
-            .send()
-            .await
-            .expect("reachable");
-        let answer = Answer::read(resp).await;
+        let answer = c.try_upload(key, filename, &bytes).await;
         if answer.status == 429 || answer.status >= 500 {
             continue;
         }
@@ -222,115 +186,19 @@ fn find_by_summary(st: &State, prefix: &str, summary: &str) -> Option<String> {
         .map(|i| i.key.clone())
 }
 
-/// What the `basic` rule syncs of one issue, in a form both flavours share.
-#[derive(Debug)]
-struct Synced {
-    key: String,
-    issue_type: String,
-    description: String,
-    status: String,
-    priority: Option<String>,
-    labels: BTreeSet<String>,
-    /// Sorted, with repeats: a duplicate shows as a repeat.
-    comments: Vec<String>,
-    /// (name, size), sorted, with repeats.
-    attachments: Vec<(String, usize)>,
-}
-
-impl Synced {
-    /// Equal in everything the rule syncs (the keys differ, of course).
-    fn same_as(&self, o: &Synced) -> bool {
-        (
-            &self.issue_type,
-            &self.description,
-            &self.status,
-            &self.priority,
-            &self.labels,
-            &self.comments,
-            &self.attachments,
-        ) == (
-            &o.issue_type,
-            &o.description,
-            &o.status,
-            &o.priority,
-            &o.labels,
-            &o.comments,
-            &o.attachments,
-        )
-    }
-}
-
-fn words(s: &str) -> String {
-    s.split_whitespace().collect::<Vec<_>>().join(" ")
-}
-
-/// The synced view of a project's issues, by summary; issues sharing a summary are all kept.
-fn snapshot(
-    h: &SimHandle,
-    prefix: &str,
-    leave_out: &BTreeSet<String>,
-) -> BTreeMap<String, Vec<Synced>> {
-    let st = h.state();
-    let mut out: BTreeMap<String, Vec<Synced>> = BTreeMap::new();
-    for i in st.issues.values() {
-        if !i.key.starts_with(prefix) || leave_out.contains(&i.key) {
-            continue;
-        }
-        let mut comments: Vec<String> = i
-            .comments
-            .iter()
-            .map(|c| words(&st.plain_text(&c.body)))
-            .collect();
-        comments.sort();
-        let mut attachments: Vec<(String, usize)> = i
-            .attachments
-            .iter()
-            .filter_map(|id| st.attachments.get(id))
-            .map(|a| (a.filename.clone(), a.content.len()))
-            .collect();
-        attachments.sort();
-        let status = st
-            .status(&i.status)
-            .map_or_else(|| i.status.clone(), |s| s.name.clone());
-        let issue_type = st
-            .issue_types
-            .iter()
-            .find(|t| t.id == i.issue_type)
-            .map_or_else(|| i.issue_type.clone(), |t| t.name.clone());
-        let priority = i.priority.as_ref().map(|p| {
-            st.priorities
-                .iter()
-                .find(|x| &x.id == p)
-                .map_or_else(|| p.clone(), |x| x.name.clone())
-        });
-        out.entry(i.summary.clone()).or_default().push(Synced {
-            key: i.key.clone(),
-            issue_type,
-            description: i
-                .description
-                .as_ref()
-                .map(|d| words(&st.plain_text(d)))
-                .unwrap_or_default(),
-            status,
-            priority,
-            labels: i.labels.iter().cloned().collect(),
-            comments,
-            attachments,
-        });
-    }
-    out
-}
-
 /// Every difference between the two sides (empty when they are equivalent), and the duplicates.
 /// Twins are paired by the node's twin rows, so a twin whose summary differs shows as "differs",
 /// and only an issue with no linked twin row as "has no twin".
 fn differences(p: &Pair, expected: usize, store: &Store) -> Vec<String> {
-    let on_a = snapshot(&p.a, "SUP-", &BTreeSet::new());
-    let on_a: BTreeMap<_, _> = on_a
+    let on_a: BTreeMap<_, _> = by_summary(snapshot(&p.a, "SUP-"))
         .into_iter()
         .filter(|(s, _)| s.starts_with("Issue "))
         .collect();
-    let on_b = snapshot(&p.b, "DEV-", &p.seeded_b);
+    let on_b = by_summary(
+        snapshot(&p.b, "DEV-")
+            .into_iter()
+            .filter(|i| !p.seeded_b.contains(&i.key)),
+    );
     let mut diffs = Vec::new();
     if on_a.len() != expected {
         diffs.push(format!(
@@ -345,10 +213,14 @@ fn differences(p: &Pair, expected: usize, store: &Store) -> Vec<String> {
         }
         for i in issues {
             for (what, list) in [
-                ("comment", i.comments.clone()),
+                ("comment", i.fields.comments.clone()),
                 (
                     "attachment",
-                    i.attachments.iter().map(|a| format!("{a:?}")).collect(),
+                    i.fields
+                        .attachments
+                        .iter()
+                        .map(|a| format!("{a:?}"))
+                        .collect(),
                 ),
             ] {
                 let mut seen = BTreeSet::new();
@@ -380,7 +252,7 @@ fn differences(p: &Pair, expected: usize, store: &Store) -> Vec<String> {
             continue;
         };
         twinned_b.insert(y.key.clone());
-        if *summary_b != summary || !x.same_as(y) {
+        if x.fields != y.fields {
             diffs.push(format!(
                 "{summary:?} differs from its twin {summary_b:?}:\n  SUP {x:?}\n  DEV {y:?}"
             ));
@@ -433,144 +305,60 @@ pub(crate) async fn converge(
     within: Duration,
     context: impl Fn() -> String,
 ) {
-    let deadline = Instant::now() + within;
-    loop {
-        let diffs = differences(p, expected, store);
-        if diffs.is_empty() {
-            return;
-        }
-        if Instant::now() > deadline {
-            let shown: Vec<&String> = diffs.iter().take(25).collect();
-            let mut kinds: BTreeMap<&str, usize> = BTreeMap::new();
-            for d in &diffs {
-                let kind = [
-                    "duplicate issue",
-                    "duplicate comment",
-                    "duplicate attachment",
-                    "differs",
-                    "has no twin",
-                    "no SUP issue is twinned with",
-                ]
-                .into_iter()
-                .find(|k| d.contains(k))
-                .unwrap_or("other");
-                *kinds.entry(kind).or_default() += 1;
+    let context = &context;
+    Wait::new("the two sides to converge")
+        .within(within)
+        .every(Duration::from_millis(100))
+        .until(|| async move {
+            let diffs = differences(p, expected, store);
+            if diffs.is_empty() {
+                Ok(())
+            } else {
+                Err(Apart {
+                    diffs,
+                    store,
+                    context,
+                })
             }
-            panic!(
-                "the two sides did not converge within {within:?}; {} differences ({kinds:?}), first ones:\n{}\n{}\n{}",
-                diffs.len(),
-                shown
-                    .iter()
-                    .map(|s| s.as_str())
-                    .collect::<Vec<_>>()
-                    .join("\n"),
-                queue_story(store),
-                context()
-            );
+        })
+        .await;
+}
+
+/// Two sides still apart: the differences, counted by kind, the first ones, the queue and
+/// the caller's context. Written out only when a wait gives up.
+struct Apart<'a, C> {
+    diffs: Vec<String>,
+    store: &'a Store,
+    context: &'a C,
+}
+
+impl<C: Fn() -> String> fmt::Display for Apart<'_, C> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut kinds: BTreeMap<&str, usize> = BTreeMap::new();
+        for d in &self.diffs {
+            let kind = [
+                "duplicate issue",
+                "duplicate comment",
+                "duplicate attachment",
+                "differs",
+                "has no twin",
+                "no SUP issue is twinned with",
+            ]
+            .into_iter()
+            .find(|k| d.contains(k))
+            .unwrap_or("other");
+            *kinds.entry(kind).or_default() += 1;
         }
-        tokio::time::sleep(Duration::from_millis(100)).await;
+        let shown: Vec<&str> = self.diffs.iter().take(25).map(String::as_str).collect();
+        write!(
+            f,
+            "{} differences ({kinds:?}), first ones:\n{}\n{}\n{}",
+            self.diffs.len(),
+            shown.join("\n"),
+            queue_story(self.store),
+            (self.context)()
+        )
     }
-}
-
-/// A free loopback port for the node, fixed across restarts so the webhooks stay valid.
-pub(crate) fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port")
-}
-
-/// The node as its own process, its output appended to a log file.
-pub(crate) struct NodeProcess {
-    child: Child,
-}
-
-impl NodeProcess {
-    pub(crate) fn spawn(bin: &Path, config: &Path, log: &Path) -> NodeProcess {
-        let out = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(log)
-            .expect("node log");
-        let err = out.try_clone().expect("node log");
-        let child = Command::new(bin)
-            .arg("node")
-            .arg("-c")
-            .arg(config)
-            .env("TWINSYNC_LOG", "info")
-            .stdin(Stdio::null())
-            .stdout(out)
-            .stderr(err)
-            .spawn()
-            .expect("the node starts");
-        NodeProcess { child }
-    }
-
-    /// SIGKILL (on unix): no shutdown code runs.
-    fn kill(mut self) {
-        assert!(
-            self.child.try_wait().expect("node status").is_none(),
-            "the node exited on its own before it was killed"
-        );
-        self.child.kill().expect("kill the node");
-        let _ = self.child.wait();
-    }
-
-    /// SIGTERM: the node's own stop runs.
-    pub(crate) fn terminate(&self) {
-        let pid = libc::pid_t::try_from(self.child.id()).expect("a pid");
-        // SAFETY: kill(2) with a pid this test spawned and has not reaped yet.
-        assert_eq!(unsafe { libc::kill(pid, libc::SIGTERM) }, 0, "SIGTERM sent");
-    }
-
-    /// The exit status once the node has exited, or `None` if it still runs after `within`.
-    pub(crate) async fn exited_within(&mut self, within: Duration) -> Option<ExitStatus> {
-        let deadline = Instant::now() + within;
-        loop {
-            if let Some(status) = self.child.try_wait().expect("node status") {
-                return Some(status);
-            }
-            if Instant::now() > deadline {
-                return None;
-            }
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-    }
-}
-
-impl Drop for NodeProcess {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// Waits until the node accepts connections (its store is open and migrated by then).
-pub(crate) async fn wait_listening(port: u16, node: &mut NodeProcess, log: &Path) {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        if tokio::net::TcpStream::connect(("127.0.0.1", port))
-            .await
-            .is_ok()
-        {
-            return;
-        }
-        if let Some(status) = node.child.try_wait().expect("node status") {
-            panic!("the node exited with {status}:\n{}", tail(log, 40));
-        }
-        assert!(
-            Instant::now() < deadline,
-            "the node did not listen within 30 s:\n{}",
-            tail(log, 40)
-        );
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
-}
-
-pub(crate) fn tail(log: &Path, lines: usize) -> String {
-    let text = std::fs::read_to_string(log).unwrap_or_default();
-    let all: Vec<&str> = text.lines().collect();
-    all[all.len().saturating_sub(lines)..].join("\n")
 }
 
 /// Events finished (done or skipped) so far, and events open (pending or running).
@@ -598,14 +386,10 @@ const KILLS: usize = 24;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn crash_safety_sigkill_during_a_sync_of_200_issues() {
-    let bin = twinsync_e2e::twinsync_binary();
     let p = Pair::new().await;
-    let port = free_port();
-    let listen = format!("127.0.0.1:{port}");
-    let config = p.dir.path().join("twinsync.toml");
-    std::fs::write(&config, p.config(&listen)).expect("write config");
-    let log = p.dir.path().join("node.log");
-    p.register_webhooks(&format!("http://{listen}")).await;
+    // Fixed ports across restarts, so the webhooks stay valid.
+    let config = ProcessConfig::write(p.dir.path(), &p.config());
+    p.register_webhooks(&config.url).await;
 
     for n in 1..=CRASH_FIRST_BATCH {
         create_issue(&p.ca, n).await;
@@ -622,14 +406,14 @@ async fn crash_safety_sigkill_during_a_sync_of_200_issues() {
         if !round.is_multiple_of(2) {
             mutate(&p, &mut created, &mut changed).await;
         }
-        let mut node = NodeProcess::spawn(&bin, &config, &log);
+        let mut node = NodeProcess::spawn(&config, None);
         let how = if round % 6 == 5 {
             // Killed at a random moment of its start-up or first work, listening or not.
             let ms = dice.below(400);
             tokio::time::sleep(Duration::from_millis(ms)).await;
             format!("after {ms} ms")
         } else {
-            wait_listening(port, &mut node, &log).await;
+            node.serving().await;
             let store = store.get_or_insert_with(|| {
                 Store::open(&p.data_dir().join("twinsync.db")).expect("store")
             });
@@ -661,20 +445,18 @@ async fn crash_safety_sigkill_during_a_sync_of_200_issues() {
     );
 
     // The last start runs to the end.
-    let mut node = NodeProcess::spawn(&bin, &config, &log);
-    wait_listening(port, &mut node, &log).await;
+    let node = NodeProcess::start(&config, None).await;
     let store =
         store.unwrap_or_else(|| Store::open(&p.data_dir().join("twinsync.db")).expect("store"));
     let context = || {
         format!(
             "{}\nunfinished creations warned about: {}\nnode log, last lines:\n{}",
             kill_notes.join("\n"),
-            std::fs::read_to_string(&log)
-                .unwrap_or_default()
+            node.log()
                 .lines()
                 .filter(|l| l.contains("did not finish"))
                 .count(),
-            tail(&log, 30)
+            node.tail(30)
         )
     };
     converge(&p, CRASH_ISSUES, &store, Duration::from_secs(180), context).await;
@@ -709,14 +491,7 @@ const FAULT_ISSUES: usize = 50;
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn convergence_under_429s_5xxs_and_dropped_webhooks() {
     let p = Pair::new().await;
-    let config = NodeConfig::parse(
-        &p.config("127.0.0.1:0"),
-        Path::new("twinsync.toml"),
-        PathBuf::from("."),
-    )
-    .expect("config parses");
-    let node = Node::build(config).expect("node builds");
-    let running = daemon::start(node).await.expect("node starts");
+    let running = start_in_process(&p.config()).await;
     p.register_webhooks(&running.url()).await;
 
     let spec = "limit-ratio=0.1,limit-retry-after=100ms,error-ratio=0.05,webhook-drop-ratio=0.2";

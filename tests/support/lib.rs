@@ -1,6 +1,17 @@
-//! Shared harness for the end-to-end scenarios: where the built example rules and samples are.
+//! The test kit of the end-to-end scenarios: where the built example rules, samples and node
+//! binary are (here), and, one concern a module, the simulated world, node processes, paired
+//! nodes, free ports, rich text, the polling wait and the comparison of the two sides.
 
 use std::path::{Path, PathBuf};
+
+pub mod adf;
+pub mod compare;
+pub mod node_process;
+pub mod pair;
+pub mod ports;
+pub mod rest;
+pub mod wait;
+pub mod world;
 
 /// The workspace root.
 pub fn root() -> PathBuf {

@@ -15,8 +15,10 @@ use twinsync::peer::{Identity, enroll, sign};
 use twinsync::sim::SimHandle;
 use twinsync::store::{EventState, ItemKind, now_ms};
 
-use super::{Org, create_synced, pair, paired, raw, twin_on_a};
-use crate::sync::wait_for;
+use twinsync_e2e::pair::{Org, pair, paired};
+use twinsync_e2e::wait::wait_for;
+
+use super::raw;
 
 /// Every log line of the in-process nodes of this test binary.
 static LOG: OnceLock<Arc<Mutex<Vec<u8>>>> = OnceLock::new();
@@ -135,11 +137,8 @@ async fn a_forged_ack_takes_over_no_issue_and_nothing_is_applied_or_sent() {
     capture_logs();
     let (a, b) = paired().await;
     let peer = b.identity();
-    let key_a = create_synced(&a, "Synced on purpose").await;
-    let key_b = wait_for("the twin acked back to A", || async {
-        twin_on_a(&a, &key_a)
-    })
-    .await;
+    let key_a = a.create_synced("Synced on purpose").await;
+    let key_b = wait_for("the twin acked back to A", || async { a.twin_of(&key_a) }).await;
 
     let (jira_a, jira_b) = (jira_state(&a.sim, &[&key_a]), jira_state(&b.sim, &[&key_b]));
     let (events_a, events_b) = (all_events(&a), all_events(&b));
@@ -206,7 +205,7 @@ async fn a_forged_ack_takes_over_no_issue_and_nothing_is_applied_or_sent() {
         None,
         "SUP-2 stays unlinked"
     );
-    assert_eq!(twin_on_a(&a, &key_a).as_deref(), Some(key_b.as_str()));
+    assert_eq!(a.twin_of(&key_a).as_deref(), Some(key_b.as_str()));
     assert!(
         store
             .item_mappings("ab", "a", ItemKind::Comment, &key_a)
@@ -254,7 +253,7 @@ async fn a_side_never_leaves_its_project_whatever_a_rule_or_a_stored_row_says() 
     };
     let before = sup_on_b(&b.sim);
 
-    let key_a = create_synced(&a, "Must not land in SUP on B").await;
+    let key_a = a.create_synced("Must not land in SUP on B").await;
     let failed = wait_for("B's event failing at the project boundary", || async {
         b.node()
             .store
@@ -269,7 +268,7 @@ async fn a_side_never_leaves_its_project_whatever_a_rule_or_a_stored_row_says() 
     .await;
     assert!(failed.contains("project SUP"), "{failed}");
     assert_eq!(sup_on_b(&b.sim), before, "no issue was created in SUP on B");
-    assert_eq!(twin_on_a(&a, &key_a), None, "nothing was acked back");
+    assert_eq!(a.twin_of(&key_a), None, "nothing was acked back");
 
     // A stored row pointing outside A's project: a replica for it touches nothing.
     let store = &a.node().store;
@@ -612,11 +611,8 @@ async fn a_peer_answering_with_redirects_is_never_followed() {
 async fn a_hostile_peer_written_in_python_is_refused_and_its_honest_ack_accepted() {
     capture_logs();
     let (a, b) = paired().await;
-    let key_a = create_synced(&a, "Checked by a second implementation").await;
-    let key_b = wait_for("the twin acked back to A", || async {
-        twin_on_a(&a, &key_a)
-    })
-    .await;
+    let key_a = a.create_synced("Checked by a second implementation").await;
+    let key_b = wait_for("the twin acked back to A", || async { a.twin_of(&key_a) }).await;
     let (jira_a, jira_b) = (jira_state(&a.sim, &[&key_a]), jira_state(&b.sim, &[&key_b]));
     let events_b = all_events(&b);
 
@@ -672,7 +668,7 @@ async fn a_hostile_peer_written_in_python_is_refused_and_its_honest_ack_accepted
         b.identity().public_key(),
     ])
     .await;
-    assert_eq!(twin_on_a(&a, &key_a).as_deref(), Some(key_b.as_str()));
+    assert_eq!(a.twin_of(&key_a).as_deref(), Some(key_b.as_str()));
     assert_eq!(
         a.node()
             .store
@@ -697,11 +693,8 @@ async fn a_hostile_peer_written_in_python_is_refused_and_its_honest_ack_accepted
 async fn a_twin_made_again_is_relinked_and_a_refused_ack_holds_up_nothing() {
     capture_logs();
     let (a, b) = paired().await;
-    let key_a = create_synced(&a, "Deleted on B, then edited on A").await;
-    let key_b = wait_for("the twin acked back to A", || async {
-        twin_on_a(&a, &key_a)
-    })
-    .await;
+    let key_a = a.create_synced("Deleted on B, then edited on A").await;
+    let key_b = wait_for("the twin acked back to A", || async { a.twin_of(&key_a) }).await;
 
     // An ack A will refuse sits at the head of B's outbox: it must not hold up what follows.
     let forged = json!({"connection": "ab", "origin_key": key_a, "twin_key": "DEV-1",
@@ -723,7 +716,7 @@ async fn a_twin_made_again_is_relinked_and_a_refused_ack_holds_up_nothing() {
 
     // B makes the twin again and says which key it replaces; A re-links.
     let again = wait_for("A re-linked to B's new twin", || async {
-        twin_on_a(&a, &key_a).filter(|k| *k != key_b)
+        a.twin_of(&key_a).filter(|k| *k != key_b)
     })
     .await;
     let summary = b

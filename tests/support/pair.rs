@@ -1,0 +1,219 @@
+//! Two nodes paired over the peer protocol: each organisation has its own simulated Jira,
+//! its own node (one side of connection `ab`), store, rule and credentials, and the two pair
+//! through an invitation and talk signed HTTPS on loopback.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde_json::json;
+use twinsync::config::NodeConfig;
+use twinsync::daemon::Running;
+use twinsync::peer::{Identity, enroll};
+use twinsync::sim::{Flavour, SimHandle};
+use twinsync::sync::node::Node;
+
+use crate::node_process::{NodeProcess, ProcessConfig};
+use crate::ports::free_port;
+use crate::rest::{Client, start};
+use crate::rule;
+use crate::world::{WEBHOOK_SECRET, register_webhook, start_in_process};
+
+/// One organisation: its simulated Jira, its node (one side of connection `ab`), its data.
+pub struct Org {
+    pub sim: SimHandle,
+    pub client: Client,
+    pub node: Option<Running>,
+    pub config: String,
+    pub dir: tempfile::TempDir,
+}
+
+impl Org {
+    /// `side` is `a` (Cloud, project SUP, trigger label `sync`) or `b` (Data Center, DEV).
+    pub async fn new(side: &str) -> Org {
+        Org::with(side, free_port(), "").await
+    }
+
+    /// Like [`Org::new`], with the peer listener on `peer_port` and extra `[node]` settings.
+    pub async fn with(side: &str, peer_port: u16, extra_node: &str) -> Org {
+        let (flavour, project, other) = match side {
+            "a" => (Flavour::Cloud, "SUP", "b"),
+            _ => (Flavour::Dc, "DEV", "a"),
+        };
+        let sim = start(flavour).await;
+        let dir = tempfile::tempdir().expect("tempdir");
+        let rule_path = dir.path().join("rule.wasm");
+        std::fs::copy(rule("basic"), &rule_path).expect("copy rule");
+        let (flavour_name, user) = match flavour {
+            Flavour::Cloud => ("cloud", format!("user = \"{}\"\n", sim.user())),
+            _ => ("dc", String::new()),
+        };
+        let trigger = if side == "a" {
+            "trigger = \"project = SUP AND labels = sync\"\n"
+        } else {
+            ""
+        };
+        let config = format!(
+            r#"
+[node]
+data_dir = "{data}"
+listen = "127.0.0.1:0"
+admin_listen = "127.0.0.1:0"
+workers = 2
+poll_interval_secs = 0
+peer_listen = "127.0.0.1:{port}"
+{extra_node}
+
+[instances.{side}]
+url = "{url}"
+flavour = "{flavour_name}"
+{user}token = {{ value = "{token}" }}
+webhook_secret = {{ value = "{WEBHOOK_SECRET}" }}
+
+[[connection]]
+name = "ab"
+peer = "{other}"
+
+[[connection.side]]
+name = "{side}"
+instance = "{side}"
+project = "{project}"
+rule = "{rule}"
+{trigger}config = {{ project = "{project}", "redact.words" = "fire" }}
+"#,
+            data = dir.path().join("data").display(),
+            port = peer_port,
+            url = sim.url(),
+            token = sim.token(),
+            rule = rule_path.display(),
+        );
+        let client = Client::new(&sim);
+        let mut org = Org {
+            sim,
+            client,
+            node: None,
+            config,
+            dir,
+        };
+        org.start_node(side).await;
+        org
+    }
+
+    /// The same organisation's config with its node not started (for a node process).
+    pub async fn prepared(side: &str) -> Org {
+        let mut org = Org::new(side).await;
+        org.stop_node().await;
+        org
+    }
+
+    pub fn parsed(&self) -> NodeConfig {
+        NodeConfig::parse(&self.config, Path::new("twinsync.toml"), PathBuf::from("."))
+            .expect("config parses")
+    }
+
+    /// Starts the node in process, the simulator's webhooks for `instance` pointing at it.
+    pub async fn start_node(&mut self, instance: &str) {
+        let running = start_in_process(&self.config).await;
+        register_webhook(&self.client, &running.url(), instance).await;
+        self.node = Some(running);
+    }
+
+    /// Stops the in-process node; its store stays.
+    pub async fn stop_node(&mut self) {
+        if let Some(n) = self.node.take() {
+            n.stop().await;
+        }
+    }
+
+    /// Writes the config with fixed ports for a node process (its log in `node.log`).
+    pub fn process_config(&self) -> ProcessConfig {
+        ProcessConfig::write(self.dir.path(), &self.config)
+    }
+
+    /// Starts `twinsync node` on [`Org::process_config`] and points the simulator's webhooks
+    /// for `instance` at it once it serves.
+    pub async fn node_process(&self, instance: &str) -> NodeProcess {
+        let node = NodeProcess::start(&self.process_config(), None).await;
+        register_webhook(&self.client, node.url(), instance).await;
+        node
+    }
+
+    pub fn node(&self) -> &Arc<Node> {
+        &self.node.as_ref().expect("node running").node
+    }
+
+    /// Where the node serves peers (in process or as its own process): from its config.
+    pub fn peer_url(&self) -> String {
+        let listen = self.parsed().node.peer_listen.expect("peer_listen");
+        format!("https://{listen}")
+    }
+
+    pub fn identity(&self) -> Identity {
+        Identity::load_or_create(&Identity::dir_in(&self.dir.path().join("data")))
+            .expect("identity")
+    }
+
+    /// Replicas received so far: what a refused request must never add to.
+    pub fn event_count(&self) -> usize {
+        self.node()
+            .store
+            .events(None, Some("ab"), 10_000, 0)
+            .expect("events")
+            .iter()
+            .filter(|e| e.kind == twinsync::store::EventKind::Incoming)
+            .count()
+    }
+
+    /// Creates a SUP issue with the trigger label (side `a` only); returns its key.
+    pub async fn create_synced(&self, summary: &str) -> String {
+        let created = self
+            .client
+            .post(
+                "/issue",
+                json!({"fields": {
+                    "project": {"key": "SUP"},
+                    "issuetype": {"name": "Task"},
+                    "summary": summary,
+                    "labels": ["sync"],
+                }}),
+            )
+            .await;
+        assert_eq!(created.status, 201, "{}", created.body);
+        created.body["key"].as_str().expect("key").to_string()
+    }
+
+    /// The twin of this side-a organisation's `key_a` on B, once B's ack linked it.
+    pub fn twin_of(&self, key_a: &str) -> Option<String> {
+        self.node()
+            .store
+            .twin_by_local("ab", "a", key_a)
+            .ok()
+            .flatten()
+            .and_then(|t| t.remote_key)
+    }
+}
+
+/// Two organisations paired through an invitation made by `a` and accepted by `b`.
+pub async fn paired() -> (Org, Org) {
+    let a = Org::new("a").await;
+    let b = Org::new("b").await;
+    pair(&a, &b).await;
+    (a, b)
+}
+
+/// Pairs two running organisations: `a` invites, `b` accepts.
+pub async fn pair(a: &Org, b: &Org) {
+    let code = enroll::invite(&a.parsed(), &a.node().store, "ab", Duration::from_secs(600))
+        .expect("invite");
+    let peer = enroll::accept(&b.parsed(), &b.node().store, &code)
+        .await
+        .expect("accept");
+    assert_eq!(peer.url, a.peer_url());
+    let on_a = a
+        .node()
+        .store
+        .peer("ab")
+        .expect("store")
+        .expect("peer on a");
+    assert_eq!(on_a.public_key, b.identity().public_key());
+}
