@@ -17,7 +17,7 @@ use twinsync::store::{Event, EventKind};
 use twinsync::sync::node::Node;
 use twinsync_e2e::adf::adf;
 use twinsync_e2e::compare::{by_key, snapshot};
-use twinsync_e2e::rest::{Client, start};
+use twinsync_e2e::rest::{Client, new_issue, start};
 use twinsync_e2e::rule;
 
 pub const CONN: &str = "ab";
@@ -44,6 +44,15 @@ pub struct Lab {
 pub enum Ran {
     Finished,
     Crashed,
+}
+
+/// The crash points a local connection passes (the peer path's own are walked in `peer`).
+pub fn local_points() -> Vec<&'static str> {
+    twinsync::failpoint::POINTS
+        .iter()
+        .copied()
+        .filter(|p| !p.starts_with("peer-"))
+        .collect()
 }
 
 impl Lab {
@@ -343,23 +352,23 @@ impl Lab {
     // What users do in either Jira, over its REST API.
 
     pub async fn create_on_a(&mut self, summary: &str) -> String {
-        let answer = self
-            .ca
-            .post(
-                "/issue",
-                json!({"fields": {
-                    "project": {"key": "SUP"},
-                    "issuetype": {"name": "Bug"},
-                    "summary": summary,
-                    "description": adf("Steps to reproduce."),
-                    "priority": {"name": "High"},
-                    "labels": ["sync"],
-                }}),
-            )
-            .await;
-        assert_eq!(answer.status, 201, "{}", answer.body);
-        let key = answer.body["key"].as_str().expect("key").to_string();
+        let more = json!({
+            "description": adf("Steps to reproduce."),
+            "priority": {"name": "High"},
+            "labels": ["sync"],
+        });
+        let key = self.ca.create(new_issue("SUP", "Bug", summary, more)).await;
         self.note(format!("create a {key} {summary:?}"));
+        key
+    }
+
+    /// Creates a DEV issue on B with the fields of `more` beside type and summary.
+    pub async fn create_on_b(&mut self, issue_type: &str, summary: &str, more: Value) -> String {
+        let key = self
+            .cb
+            .create(new_issue("DEV", issue_type, summary, more))
+            .await;
+        self.note(format!("create b {key} {summary:?}"));
         key
     }
 

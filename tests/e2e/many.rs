@@ -5,6 +5,7 @@
 use serde_json::json;
 use twinsync::demo::extra_connection_toml;
 
+use twinsync_e2e::rest::new_issue;
 use twinsync_e2e::wait::wait_for;
 use twinsync_e2e::world::World;
 
@@ -70,14 +71,13 @@ async fn fifty_connections_each_with_its_own_rules_and_limits() {
     w.settle().await;
     let deliveries_before = w.a.deliveries().len();
     w.a.clear_log();
-    let created =
-        w.ca.post(
-            "/issue",
-            json!({"fields": {"project": {"key": "SUP"}, "issuetype": {"name": "Bug"},
-                   "summary": "Not for syncing", "labels": ["local-only"]}}),
-        )
-        .await;
-    assert_eq!(created.status, 201, "{}", created.body);
+    w.ca.create(new_issue(
+        "SUP",
+        "Bug",
+        "Not for syncing",
+        json!({"labels": ["local-only"]}),
+    ))
+    .await;
     wait_for("the node to answer the webhook", || async {
         (w.a.deliveries()[deliveries_before..]
             .iter()
@@ -92,15 +92,14 @@ async fn fifty_connections_each_with_its_own_rules_and_limits() {
     );
 
     // An issue labelled sync-7 goes through c07 only.
-    let created =
-        w.ca.post(
-            "/issue",
-            json!({"fields": {"project": {"key": "SUP"}, "issuetype": {"name": "Bug"},
-                   "summary": "Through c07", "labels": ["sync-7"]}}),
-        )
+    let key =
+        w.ca.create(new_issue(
+            "SUP",
+            "Bug",
+            "Through c07",
+            json!({"labels": ["sync-7"]}),
+        ))
         .await;
-    assert_eq!(created.status, 201, "{}", created.body);
-    let key = created.body["key"].as_str().expect("key").to_string();
     let twin = wait_for("the twin through c07", || async {
         w.node()
             .store
@@ -124,14 +123,13 @@ async fn fifty_connections_each_with_its_own_rules_and_limits() {
     }
 
     // c13's fuel limit stops its rule; the error names the connection and the limit.
-    let created =
-        w.ca.post(
-            "/issue",
-            json!({"fields": {"project": {"key": "SUP"}, "issuetype": {"name": "Bug"},
-                   "summary": "Through c13", "labels": ["sync-13"]}}),
-        )
-        .await;
-    assert_eq!(created.status, 201, "{}", created.body);
+    w.ca.create(new_issue(
+        "SUP",
+        "Bug",
+        "Through c13",
+        json!({"labels": ["sync-13"]}),
+    ))
+    .await;
     let failed = wait_for("c13's event to fail", || async {
         w.node()
             .store

@@ -20,6 +20,7 @@ use twinsync_e2e::adf::{adf, text_of};
 use twinsync_e2e::node_process::{cli, cli_with_input};
 use twinsync_e2e::pair::{Org, paired};
 use twinsync_e2e::ports::free_port;
+use twinsync_e2e::rest::new_issue;
 use twinsync_e2e::rule;
 use twinsync_e2e::wait::wait_for;
 
@@ -29,22 +30,15 @@ mod crash_points;
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_nodes_paired_by_invitation_sync_fields_status_comments_and_attachments_both_ways() {
     let (a, b) = paired().await;
-    let created = a
+    let more = json!({
+        "description": adf("Room 4."),
+        "priority": {"name": "High"},
+        "labels": ["sync"],
+    });
+    let key_a = a
         .client
-        .post(
-            "/issue",
-            json!({"fields": {
-                "project": {"key": "SUP"},
-                "issuetype": {"name": "Bug"},
-                "summary": "Printer on fire",
-                "description": adf("Room 4."),
-                "priority": {"name": "High"},
-                "labels": ["sync"],
-            }}),
-        )
+        .create(new_issue("SUP", "Bug", "Printer on fire", more))
         .await;
-    assert_eq!(created.status, 201, "{}", created.body);
-    let key_a = created.body["key"].as_str().expect("key").to_string();
 
     // The twin appears on B, and A learns its key only through B's ack.
     let key_b = wait_for("the twin's key acked back to A", || async {

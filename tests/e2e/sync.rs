@@ -7,6 +7,7 @@ use serde_json::{Value, json};
 use twinsync::sim::Flavour;
 use twinsync::store::EventState;
 use twinsync_e2e::adf::{adf, text_of};
+use twinsync_e2e::rest::new_issue;
 use twinsync_e2e::rule;
 use twinsync_e2e::wait::wait_for;
 use twinsync_e2e::world::World;
@@ -288,15 +289,10 @@ async fn a_rule_failure_blocks_only_its_issue_until_retry() {
     .await;
     let good = w.create_on_a("High priority syncs", &["sync"]).await;
     let good_b = w.twin_of(&good).await;
-    let bad = w
-        .ca
-        .post(
-            "/issue",
-            json!({"fields": {"project": {"key": "SUP"}, "issuetype": {"name": "Task"},
-                   "summary": "Low priority fails", "priority": {"name": "Low"}, "labels": ["sync"]}}),
-        )
-        .await;
-    let bad = bad.body["key"].as_str().expect("key").to_string();
+    let more = json!({"priority": {"name": "Low"}, "labels": ["sync"]});
+    let bad =
+        w.ca.create(new_issue("SUP", "Task", "Low priority fails", more))
+            .await;
     let failed = wait_for("a failed event", || async {
         w.node()
             .store

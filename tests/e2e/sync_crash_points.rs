@@ -5,16 +5,7 @@ use std::collections::BTreeSet;
 
 use serde_json::json;
 
-use crate::lab::{Lab, Ran};
-
-/// The points a local connection passes (the peer path's own are walked in `peer`).
-fn local_points() -> Vec<&'static str> {
-    twinsync::failpoint::POINTS
-        .iter()
-        .copied()
-        .filter(|p| !p.starts_with("peer-"))
-        .collect()
-}
+use crate::lab::{Lab, Ran, local_points};
 
 /// Runs events oldest first, the first one that reaches `point` crashing there; returns
 /// whether it crashed.
@@ -40,22 +31,12 @@ async fn walk(point: &str, origin: &str) -> bool {
     let key = if origin == "a" {
         lab.create_on_a("Crash walk").await
     } else {
-        let answer = lab
-            .cb
-            .post(
-                "/issue",
-                json!({"fields": {
-                    "project": {"key": "DEV"},
-                    "issuetype": {"name": "Bug"},
-                    "summary": "Crash walk",
-                    "description": "Steps to reproduce.",
-                    "priority": {"name": "High"},
-                    "labels": ["sync"],
-                }}),
-            )
-            .await;
-        assert_eq!(answer.status, 201, "{}", answer.body);
-        answer.body["key"].as_str().expect("key").to_string()
+        let more = json!({
+            "description": "Steps to reproduce.",
+            "priority": {"name": "High"},
+            "labels": ["sync"],
+        });
+        lab.create_on_b("Bug", "Crash walk", more).await
     };
     lab.comment(origin, &key, "First comment").await;
     lab.attach(origin, &key, "first.log", b"first log").await;

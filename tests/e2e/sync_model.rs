@@ -11,7 +11,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::json;
 
-use crate::lab::{Lab, Ran};
+use crate::lab::{Lab, Ran, local_points};
 
 /// SplitMix64: a small generator whose whole state is the seed, so a seed replays.
 struct Dice(u64);
@@ -55,11 +55,7 @@ async fn run_seed(seed: u64) -> Lab {
     let mut dice = Dice(seed);
     let mut lab = Lab::new().await;
     let mut expect = Expect::default();
-    let points: Vec<&str> = twinsync::failpoint::POINTS
-        .iter()
-        .copied()
-        .filter(|p| !p.starts_with("peer-"))
-        .collect();
+    let points = local_points();
 
     // Two issues from A, one from B, synced before the schedule starts.
     let mut issues: Vec<(String, String)> = Vec::new();
@@ -68,20 +64,13 @@ async fn run_seed(seed: u64) -> Lab {
         lab.notify("a", &k);
         issues.push(("a".into(), k));
     }
-    let answer = lab
-        .cb
-        .post(
-            "/issue",
-            json!({"fields": {
-                "project": {"key": "DEV"},
-                "issuetype": {"name": "Task"},
-                "summary": format!("Seed {seed} issue from B"),
-                "priority": {"name": "Low"},
-            }}),
+    let kb = lab
+        .create_on_b(
+            "Task",
+            &format!("Seed {seed} issue from B"),
+            json!({"priority": {"name": "Low"}}),
         )
         .await;
-    assert_eq!(answer.status, 201, "{}", answer.body);
-    let kb = answer.body["key"].as_str().expect("key").to_string();
     lab.notify("b", &kb);
     issues.push(("b".into(), kb));
     lab.drain().await;

@@ -15,7 +15,7 @@ use twinsync::sync::node::Node;
 
 use crate::node_process::{NodeProcess, ProcessConfig};
 use crate::ports::free_port;
-use crate::rest::{Client, start};
+use crate::rest::{Client, new_issue, start};
 use crate::rule;
 use crate::world::{WEBHOOK_SECRET, register_webhook, start_in_process};
 
@@ -166,20 +166,10 @@ rule = "{rule}"
 
     /// Creates a SUP issue with the trigger label (side `a` only); returns its key.
     pub async fn create_synced(&self, summary: &str) -> String {
-        let created = self
-            .client
-            .post(
-                "/issue",
-                json!({"fields": {
-                    "project": {"key": "SUP"},
-                    "issuetype": {"name": "Task"},
-                    "summary": summary,
-                    "labels": ["sync"],
-                }}),
-            )
-            .await;
-        assert_eq!(created.status, 201, "{}", created.body);
-        created.body["key"].as_str().expect("key").to_string()
+        let more = json!({ "labels": ["sync"] });
+        self.client
+            .create(new_issue("SUP", "Task", summary, more))
+            .await
     }
 
     /// The twin of this side-a organisation's `key_a` on B, once B's ack linked it.

@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use reqwest::Method;
-use serde_json::Value;
+use serde_json::{Value, json};
 use twinsync::sim::{Flavour, RetryPolicy, SimHandle, SimOptions, Simulator};
 
 /// Starts a simulator with fast webhook retries (tests never wait seconds).
@@ -15,6 +15,20 @@ pub async fn start(flavour: Flavour) -> SimHandle {
         base_delay: Duration::from_millis(20),
     };
     Simulator::start(o).await.expect("simulator starts")
+}
+
+/// The body of a new issue: its project, type and summary, and the fields of `more` (a JSON
+/// object) beside them.
+pub fn new_issue(project: &str, issue_type: &str, summary: &str, more: Value) -> Value {
+    let mut fields = json!({
+        "project": {"key": project},
+        "issuetype": {"name": issue_type},
+        "summary": summary,
+    });
+    if let (Some(fields), Value::Object(more)) = (fields.as_object_mut(), more) {
+        fields.extend(more);
+    }
+    json!({ "fields": fields })
 }
 
 /// A small JSON client speaking the flavour's REST API as the administrator.
@@ -83,6 +97,13 @@ impl Client {
     }
     pub async fn delete(&self, path: &str) -> Answer {
         self.call(Method::DELETE, path, None).await
+    }
+
+    /// Creates an issue from `body` (see [`new_issue`]); Jira must answer 201. Returns its key.
+    pub async fn create(&self, body: Value) -> String {
+        let answer = self.post("/issue", body).await;
+        assert_eq!(answer.status, 201, "{}", answer.body);
+        answer.body["key"].as_str().expect("key").to_string()
     }
 
     /// One field of issue `key` (a path into `fields`), as the REST API answers it.

@@ -12,7 +12,7 @@ use twinsync::demo::PairConfig;
 use twinsync::sim::{Flavour, SimHandle};
 use twinsync::sync::node::Node;
 
-use crate::rest::{Client, start};
+use crate::rest::{Client, new_issue, start};
 use crate::wait::wait_for;
 use crate::{root, rule};
 
@@ -181,22 +181,12 @@ impl World {
 
     /// Creates a SUP issue on A with `labels` (`sync` puts it under sync); returns its key.
     pub async fn create_on_a(&self, summary: &str, labels: &[&str]) -> String {
-        let answer = self
-            .ca
-            .post(
-                "/issue",
-                json!({"fields": {
-                    "project": {"key": "SUP"},
-                    "issuetype": {"name": "Bug"},
-                    "summary": summary,
-                    "description": crate::adf::adf("The printer in room 4 is on fire."),
-                    "priority": {"name": "High"},
-                    "labels": labels,
-                }}),
-            )
-            .await;
-        assert_eq!(answer.status, 201, "{}", answer.body);
-        answer.body["key"].as_str().expect("key").to_string()
+        let more = json!({
+            "description": crate::adf::adf("The printer in room 4 is on fire."),
+            "priority": {"name": "High"},
+            "labels": labels,
+        });
+        self.ca.create(new_issue("SUP", "Bug", summary, more)).await
     }
 }
 

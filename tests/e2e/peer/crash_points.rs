@@ -6,6 +6,7 @@
 use std::time::Duration;
 
 use twinsync_e2e::node_process::{NodeProcess, tail};
+use twinsync_e2e::rest::new_issue;
 use twinsync_e2e::wait::Wait;
 use twinsync_e2e::world::register_webhook;
 
@@ -60,19 +61,10 @@ async fn walk(point: &str, origin: &str) -> usize {
     let summary = format!("Peer crash walk at {point}");
     let (org, other) = if origin == "a" { (&a, &b) } else { (&b, &a) };
     let project = if origin == "a" { "SUP" } else { "DEV" };
-    let created = org
+    let key = org
         .client
-        .post(
-            "/issue",
-            json!({"fields": {
-                "project": {"key": project},
-                "issuetype": {"name": "Task"},
-                "summary": summary,
-            }}),
-        )
+        .create(new_issue(project, "Task", &summary, json!({})))
         .await;
-    assert_eq!(created.status, 201, "{}", created.body);
-    let key = created.body["key"].as_str().expect("key").to_string();
     let body = if origin == "a" {
         adf("A comment that crosses")
     } else {
