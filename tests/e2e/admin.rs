@@ -20,9 +20,7 @@ fn value(metrics: &str, series: &str) -> f64 {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn metrics_count_events_rule_calls_jira_calls_and_reloads() {
     let w = World::new().await;
-    let key = w.create_on_a("Counted", &["sync"]).await;
-    w.twin_of(&key).await;
-    w.settle().await;
+    w.synced("Counted").await;
     let url = w.admin_url();
     let resp = reqwest::get(format!("{url}/metrics"))
         .await
@@ -171,9 +169,7 @@ async fn a_node_will_not_open_its_admin_api_to_the_network_without_a_token() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rules_twins_and_the_openapi_document() {
     let w = World::new().await;
-    let key_a = w.create_on_a("Looked up", &["sync"]).await;
-    let key_b = w.twin_of(&key_a).await;
-    w.settle().await;
+    let (key_a, key_b) = w.synced("Looked up").await;
     let url = w.admin_url();
     let get = |path: String| async move {
         let resp = reqwest::get(path).await.expect("reach");
@@ -313,9 +309,7 @@ async fn the_cli_works_over_the_admin_api_with_tables_and_json() {
     let mut w = World::new().await;
     w.restart_with_node_setting("admin_token = { value = \"cli-token-0123456789\" }")
         .await;
-    let key = w.create_on_a("Seen by the CLI", &["sync"]).await;
-    w.twin_of(&key).await;
-    w.settle().await;
+    w.synced("Seen by the CLI").await;
     let url = w.admin_url();
     // With --node and no -c, the token comes from the environment only.
     let node = ["--node", url.as_str()];
@@ -409,9 +403,7 @@ async fn the_cli_works_over_the_admin_api_with_tables_and_json() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_candidate_rule_is_tried_on_a_live_issue_without_syncing() {
     let w = World::new().await;
-    let key = w.create_on_a("Tried on ACME data", &["sync"]).await;
-    let key_b = w.twin_of(&key).await;
-    w.settle().await;
+    let (key, key_b) = w.synced("Tried on ACME data").await;
     let url = w.admin_url();
     let before = w.node().store.queue_stats(Some("ab")).expect("stats");
     let serving = w.node().registry.slots()[0]
@@ -706,9 +698,7 @@ async fn metrics_parse_with_the_prometheus_parser_and_move_with_syncs() {
     );
     assert_eq!(before["families"]["twinsync_jira_requests"], "counter");
     assert_eq!(before["families"]["twinsync_queue_depth"], "gauge");
-    let key = w.create_on_a("Moves the counters", &["sync"]).await;
-    w.twin_of(&key).await;
-    w.settle().await;
+    w.synced("Moves the counters").await;
     let after = scrape().await;
     let done = [("connection", "ab"), ("state", "done")];
     assert!(

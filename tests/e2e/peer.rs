@@ -60,10 +60,7 @@ async fn two_nodes_paired_by_invitation_sync_fields_status_comments_and_attachme
     // A field change on B crosses back to A.
     let edit = b
         .client
-        .put(
-            &format!("/issue/{key_b}"),
-            json!({"fields": {"summary": "Printer extinguished"}}),
-        )
+        .edit(&key_b, json!({"summary": "Printer extinguished"}))
         .await;
     assert!(edit.status < 300, "{}", edit.body);
     wait_for("B's summary on A", || async {
@@ -72,25 +69,13 @@ async fn two_nodes_paired_by_invitation_sync_fields_status_comments_and_attachme
     .await;
 
     // Status both ways, each walking the other side's workflow.
-    let t = a
-        .client
-        .post(
-            &format!("/issue/{key_a}/transitions"),
-            json!({"transition": {"id": "11"}}),
-        )
-        .await;
+    let t = a.client.transition(&key_a, "11").await;
     assert_eq!(t.status, 204, "{}", t.body);
     wait_for("B in progress", || async {
         (b.client.field(&key_b, &["status", "name"]).await == "In Progress").then_some(())
     })
     .await;
-    let t = b
-        .client
-        .post(
-            &format!("/issue/{key_b}/transitions"),
-            json!({"transition": {"id": "21"}}),
-        )
-        .await;
+    let t = b.client.transition(&key_b, "21").await;
     assert_eq!(t.status, 204, "{}", t.body);
     let status_b = b.client.field(&key_b, &["status", "name"]).await;
     assert_ne!(status_b, "In Progress");
@@ -100,23 +85,13 @@ async fn two_nodes_paired_by_invitation_sync_fields_status_comments_and_attachme
     .await;
 
     // Comments both ways, each once.
-    a.client
-        .post(
-            &format!("/issue/{key_a}/comment"),
-            json!({"body": adf("from A")}),
-        )
-        .await;
+    a.client.comment(&key_a, adf("from A")).await;
     wait_for("A's comment on B", || async {
         let cs = b.client.list(&key_b, &["comment", "comments"]).await;
         (cs.len() == 1 && text_of(&cs[0]["body"]) == "from A").then_some(())
     })
     .await;
-    b.client
-        .post(
-            &format!("/issue/{key_b}/comment"),
-            json!({"body": "from B"}),
-        )
-        .await;
+    b.client.comment(&key_b, json!("from B")).await;
     wait_for("B's comment on A", || async {
         let cs = a.client.list(&key_a, &["comment", "comments"]).await;
         (cs.len() == 2).then_some(())
@@ -127,9 +102,9 @@ async fn two_nodes_paired_by_invitation_sync_fields_status_comments_and_attachme
     let bytes: Vec<u8> = (0..40_000u32).map(|i| (i % 251) as u8).collect();
     a.client.upload(&key_a, "trace.bin", &bytes).await;
     a.client
-        .put(
-            &format!("/issue/{key_a}"),
-            json!({"fields": {"summary": "Printer extinguished, logs attached"}}),
+        .edit(
+            &key_a,
+            json!({"summary": "Printer extinguished, logs attached"}),
         )
         .await;
     let on_b = wait_for("the attachment on B", || async {
@@ -176,10 +151,7 @@ async fn two_nodes_paired_by_invitation_sync_fields_status_comments_and_attachme
         .upload(&key_b, "from-dc.txt", b"hello from data center")
         .await;
     b.client
-        .put(
-            &format!("/issue/{key_b}"),
-            json!({"fields": {"summary": "Logs from both sides"}}),
-        )
+        .edit(&key_b, json!({"summary": "Logs from both sides"}))
         .await;
     wait_for("B's attachment on A", || async {
         let l = a.client.list(&key_a, &["attachment"]).await;
@@ -480,10 +452,7 @@ async fn a_stopped_peer_misses_nothing_and_gets_nothing_twice() {
     })
     .await;
     a.client
-        .post(
-            &format!("/issue/{first}/comment"),
-            json!({"body": adf("said during the outage")}),
-        )
+        .comment(&first, adf("said during the outage"))
         .await;
     // /metrics tells the on-call engineer: the link is down and messages wait.
     wait_for("the link reported down", || async {
@@ -702,10 +671,7 @@ async fn a_side_swaps_its_outgoing_rule_and_the_other_sees_the_new_shape_with_no
     })
     .await;
     a.client
-        .put(
-            &format!("/issue/{key_a}"),
-            json!({"fields": {"summary": "Printer on fire again"}}),
-        )
+        .edit(&key_a, json!({"summary": "Printer on fire again"}))
         .await;
     wait_for("the new shape on B", || async {
         (b.client.field(&key_b, &["summary"]).await == "Printer on [redacted] again").then_some(())
@@ -810,9 +776,9 @@ async fn the_link_cut_mid_transfer_resumes_and_the_attachment_arrives_whole() {
     let bytes: Vec<u8> = (0..200_000u32).map(|i| (i % 253) as u8).collect();
     a.client.upload(&key_a, "big.bin", &bytes).await;
     a.client
-        .put(
-            &format!("/issue/{key_a}"),
-            json!({"fields": {"summary": "Through a bad link, with a file"}}),
+        .edit(
+            &key_a,
+            json!({"summary": "Through a bad link, with a file"}),
         )
         .await;
     let on_b = wait_for("the attachment on B", || async {
@@ -826,12 +792,7 @@ async fn the_link_cut_mid_transfer_resumes_and_the_attachment_arrives_whole() {
         .await;
     assert_eq!(got.as_slice(), bytes.as_slice(), "the whole file, once");
     // B's comment crosses back through the proxy too.
-    b.client
-        .post(
-            &format!("/issue/{key_b}/comment"),
-            json!({"body": "got it"}),
-        )
-        .await;
+    b.client.comment(&key_b, json!("got it")).await;
     wait_for("B's comment on A", || async {
         (a.client.list(&key_a, &["comment", "comments"]).await.len() == 1).then_some(())
     })

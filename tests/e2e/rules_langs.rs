@@ -51,10 +51,10 @@ async fn scenario(w: &World) -> Outcome {
         .create_on_a("The printer at ACME Corp is on fire", &["sync"])
         .await;
     let public =
-        w.ca.post(
-            &format!("/issue/{key_a}/comment"),
-            json!({"body": {"type": "doc", "version": 1, "content": [{"type": "paragraph",
-                   "content": [{"type": "text", "text": "acme corp called about the PRINTER"}]}]}}),
+        w.ca.comment(
+            &key_a,
+            json!({"type": "doc", "version": 1, "content": [{"type": "paragraph",
+                   "content": [{"type": "text", "text": "acme corp called about the PRINTER"}]}]}),
         )
         .await;
     assert_eq!(public.status, 201, "{}", public.body);
@@ -74,11 +74,8 @@ async fn scenario(w: &World) -> Outcome {
     .await;
     // B answers; the comment crosses back through B's outgoing and A's incoming rule.
     let answer =
-        w.cb.post(
-            &format!("/issue/{key_b}/comment"),
-            json!({"body": "Replaced the printer for ACME Corp"}),
-        )
-        .await;
+        w.cb.comment(&key_b, json!("Replaced the printer for ACME Corp"))
+            .await;
     assert_eq!(answer.status, 201, "{}", answer.body);
     wait_for("B's answer on A", || async {
         (comments(&w.ca, &key_a).await.len() == 3).then_some(())

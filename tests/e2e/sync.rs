@@ -47,11 +47,8 @@ async fn issues_sync_both_ways_exactly_once() {
     w.settle().await;
     w.b.clear_log();
     let put =
-        w.ca.put(
-            &format!("/issue/{key_a}"),
-            json!({"fields": {"summary": "Printer still on fire"}}),
-        )
-        .await;
+        w.ca.edit(&key_a, json!({"summary": "Printer still on fire"}))
+            .await;
     assert_eq!(put.status, 204, "{}", put.body);
     wait_for("the summary on B", || async {
         (w.cb.field(&key_b, &["summary"]).await == "Printer still on fire").then_some(())
@@ -66,12 +63,7 @@ async fn issues_sync_both_ways_exactly_once() {
     assert_eq!(w.b.count("POST", "/issue"), 0, "no second twin");
 
     // A status change walks B's workflow.
-    let t =
-        w.ca.post(
-            &format!("/issue/{key_a}/transitions"),
-            json!({"transition": {"id": "11"}}),
-        )
-        .await;
+    let t = w.ca.transition(&key_a, "11").await;
     assert_eq!(t.status, 204, "{}", t.body);
     wait_for("B in progress", || async {
         (w.cb.field(&key_b, &["status", "name"]).await == "In Progress").then_some(())
@@ -79,24 +71,14 @@ async fn issues_sync_both_ways_exactly_once() {
     .await;
 
     // A comment on A arrives once on B; one on B arrives once on A; neither echoes back.
-    let c =
-        w.ca.post(
-            &format!("/issue/{key_a}/comment"),
-            json!({"body": adf("Fire brigade called")}),
-        )
-        .await;
+    let c = w.ca.comment(&key_a, adf("Fire brigade called")).await;
     assert_eq!(c.status, 201, "{}", c.body);
     wait_for("the comment on B", || async {
         let comments = w.cb.field(&key_b, &["comment", "comments"]).await;
         (comments.as_array().map_or(0, Vec::len) == 1).then_some(())
     })
     .await;
-    let c =
-        w.cb.post(
-            &format!("/issue/{key_b}/comment"),
-            json!({"body": "Extinguisher on its way"}),
-        )
-        .await;
+    let c = w.cb.comment(&key_b, json!("Extinguisher on its way")).await;
     assert_eq!(c.status, 201, "{}", c.body);
     wait_for("the comment on A", || async {
         let comments = w.ca.field(&key_a, &["comment", "comments"]).await;
@@ -118,12 +100,7 @@ async fn issues_sync_both_ways_exactly_once() {
     );
 
     // An edit on B flows back to A.
-    let put =
-        w.cb.put(
-            &format!("/issue/{key_b}"),
-            json!({"fields": {"summary": "Fire out"}}),
-        )
-        .await;
+    let put = w.cb.edit(&key_b, json!({"summary": "Fire out"})).await;
     assert_eq!(put.status, 204, "{}", put.body);
     wait_for("the summary on A", || async {
         (w.ca.field(&key_a, &["summary"]).await == "Fire out").then_some(())
@@ -132,12 +109,7 @@ async fn issues_sync_both_ways_exactly_once() {
 
     // Quiet now: no event failed, and nothing keeps bouncing.
     w.settle().await;
-    let failed = w
-        .node()
-        .store
-        .events(Some(EventState::Failed), None, 10, 0)
-        .expect("events");
-    assert!(failed.is_empty(), "failed events: {failed:?}");
+    w.assert_none_failed();
     w.a.clear_log();
     w.b.clear_log();
     tokio::time::sleep(Duration::from_millis(300)).await;
@@ -156,12 +128,7 @@ async fn comments_and_attachments_add_edit_delete_both_ways() {
     let key_b = w.twin_of(&key_a).await;
 
     // Comment: add, edit, delete on A; each lands once on B.
-    let c =
-        w.ca.post(
-            &format!("/issue/{key_a}/comment"),
-            json!({"body": adf("first words")}),
-        )
-        .await;
+    let c = w.ca.comment(&key_a, adf("first words")).await;
     let cid = c.body["id"].as_str().expect("comment id").to_string();
     wait_for("the comment on B", || async {
         let cs = w.cb.list(&key_b, &["comment", "comments"]).await;
@@ -206,11 +173,7 @@ async fn comments_and_attachments_add_edit_delete_both_ways() {
     let d = w.ca.delete(&format!("/attachment/{att_id}")).await;
     assert_eq!(d.status, 204, "{}", d.body);
     // Deleting an attachment raises no webhook in Jira: the next change of the issue carries it.
-    w.ca.put(
-        &format!("/issue/{key_a}"),
-        json!({"fields": {"summary": "Logs removed"}}),
-    )
-    .await;
+    w.ca.edit(&key_a, json!({"summary": "Logs removed"})).await;
     wait_for("the attachment gone from B", || async {
         w.cb.list(&key_b, &["attachment"])
             .await
@@ -222,11 +185,7 @@ async fn comments_and_attachments_add_edit_delete_both_ways() {
     // And from B to A.
     w.cb.upload(&key_b, "from-dc.txt", b"hello from data center")
         .await;
-    w.cb.put(
-        &format!("/issue/{key_b}"),
-        json!({"fields": {"summary": "Logs from DC"}}),
-    )
-    .await;
+    w.cb.edit(&key_b, json!({"summary": "Logs from DC"})).await;
     wait_for("B's attachment on A", || async {
         let list = w.ca.list(&key_a, &["attachment"]).await;
         (list.len() == 1 && list[0]["filename"] == "from-dc.txt").then_some(())
@@ -243,16 +202,11 @@ async fn comments_and_attachments_add_edit_delete_both_ways() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_paused_connection_queues_and_loses_nothing_even_across_a_restart() {
     let mut w = World::new().await;
-    let key_a = w.create_on_a("Before the pause", &["sync"]).await;
-    let key_b = w.twin_of(&key_a).await;
-    w.settle().await;
+    let (key_a, key_b) = w.synced("Before the pause").await;
 
     w.set_paused(true).await;
-    w.ca.put(
-        &format!("/issue/{key_a}"),
-        json!({"fields": {"summary": "During the pause"}}),
-    )
-    .await;
+    w.ca.edit(&key_a, json!({"summary": "During the pause"}))
+        .await;
     wait_for("the change queued", || async {
         let q = w.node().store.queue_stats(Some("ab")).expect("stats");
         (q.pending > 0).then_some(())
@@ -326,11 +280,7 @@ async fn a_rule_failure_blocks_only_its_issue_until_retry() {
     );
 
     // The failure blocks only its own issue: the other one keeps syncing.
-    w.ca.put(
-        &format!("/issue/{good}"),
-        json!({"fields": {"summary": "Still syncing"}}),
-    )
-    .await;
+    w.ca.edit(&good, json!({"summary": "Still syncing"})).await;
     wait_for("the other issue's edit on B", || async {
         (w.cb.field(&good_b, &["summary"]).await == "Still syncing").then_some(())
     })
@@ -436,12 +386,7 @@ async fn bulk_and_the_poller_catch_what_webhooks_missed() {
     assert!(run.done && run.queued >= 3, "{run:?}");
     assert!(pages >= 2, "progress is reported");
     w.settle().await;
-    let failed = w
-        .node()
-        .store
-        .events(Some(EventState::Failed), None, 10, 0)
-        .expect("events");
-    assert!(failed.is_empty(), "{failed:#?}");
+    w.assert_none_failed();
     assert_eq!(
         w.node().store.twin_count("ab", "a").expect("count"),
         run.queued
@@ -501,28 +446,15 @@ async fn bulk_and_the_poller_catch_what_webhooks_missed() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrent_edits_converge_on_the_later_one_without_ping_pong() {
     let w = World::new().await;
-    let key_a = w.create_on_a("Original", &["sync"]).await;
-    let key_b = w.twin_of(&key_a).await;
-    w.settle().await;
+    let (key_a, key_b) = w.synced("Original").await;
     w.set_paused(true).await;
 
     // Both sides edit the summary while the node holds their changes; B edits last.
-    w.ca.put(
-        &format!("/issue/{key_a}"),
-        json!({"fields": {"summary": "Edited on A"}}),
-    )
-    .await;
+    w.ca.edit(&key_a, json!({"summary": "Edited on A"})).await;
     tokio::time::sleep(Duration::from_millis(20)).await;
-    w.cb.put(
-        &format!("/issue/{key_b}"),
-        json!({"fields": {"summary": "Edited on B, later"}}),
-    )
-    .await;
-    wait_for("both changes queued", || async {
-        let q = w.node().store.queue_stats(Some("ab")).ok()?;
-        (q.pending >= 2).then_some(())
-    })
-    .await;
+    w.cb.edit(&key_b, json!({"summary": "Edited on B, later"}))
+        .await;
+    w.queued(2).await;
     w.set_paused(false).await;
     wait_for("both sides on the later edit", || async {
         let (a, b) = (
@@ -635,9 +567,11 @@ async fn every_field_crosses_from_cloud_to_data_center() {
         .as_str()
         .expect("zoe's account id")
         .to_string();
-    let put = w
-        .ca
-        .put(&format!("/issue/{key_a}"), json!({"fields": {"assignee": {"accountId": zoe}, "summary": "Every field, reassigned"}}))
+    let put =
+        w.ca.edit(
+            &key_a,
+            json!({"assignee": {"accountId": zoe}, "summary": "Every field, reassigned"}),
+        )
         .await;
     assert_eq!(put.status, 204, "{}", put.body);
     wait_for("the summary on DC", || async {
@@ -649,21 +583,11 @@ async fn every_field_crosses_from_cloud_to_data_center() {
         "alice",
         "left as it was"
     );
-    let failed = w
-        .node()
-        .store
-        .events(Some(EventState::Failed), None, 10, 0)
-        .expect("events");
-    assert!(failed.is_empty(), "{failed:#?}");
+    w.assert_none_failed();
 
     // A status change on DC walks Cloud's workflow two steps away.
     for id in ["11", "21"] {
-        let t =
-            w.cb.post(
-                &format!("/issue/{key_b}/transitions"),
-                json!({"transition": {"id": id}}),
-            )
-            .await;
+        let t = w.cb.transition(&key_b, id).await;
         assert_eq!(t.status, 204, "{}", t.body);
     }
     wait_for("In Review on Cloud", || async {
@@ -701,17 +625,10 @@ async fn a_status_walks_a_different_workflow_on_the_other_side() {
         .expect("simulator");
     let w = World::with_dc(b).await;
 
-    let key_a = w.create_on_a("Goes all the way", &["sync"]).await;
-    let key_b = w.twin_of(&key_a).await;
-    w.settle().await;
+    let (key_a, key_b) = w.synced("Goes all the way").await;
     // Cloud's review workflow reaches Done through In Progress and In Review, at once.
     for id in ["11", "21", "31"] {
-        let t =
-            w.ca.post(
-                &format!("/issue/{key_a}/transitions"),
-                json!({"transition": {"id": id}}),
-            )
-            .await;
+        let t = w.ca.transition(&key_a, id).await;
         assert_eq!(t.status, 204, "{}", t.body);
     }
     wait_for("Done on Data Center", || async {
@@ -719,20 +636,10 @@ async fn a_status_walks_a_different_workflow_on_the_other_side() {
     })
     .await;
     w.settle().await;
-    let failed = w
-        .node()
-        .store
-        .events(Some(EventState::Failed), None, 10, 0)
-        .expect("events");
-    assert!(failed.is_empty(), "{failed:#?}");
+    w.assert_none_failed();
     assert_eq!(w.cb.field(&key_b, &["resolution", "name"]).await, "Done");
     // And back: reopening on DC reopens on Cloud, whose path differs.
-    let t =
-        w.cb.post(
-            &format!("/issue/{key_b}/transitions"),
-            json!({"transition": {"id": "106"}}),
-        )
-        .await;
+    let t = w.cb.transition(&key_b, "106").await;
     assert_eq!(t.status, 204, "{}", t.body);
     wait_for("To Do on Cloud", || async {
         (w.ca.field(&key_a, &["status", "name"]).await == "To Do").then_some(())
@@ -743,32 +650,14 @@ async fn a_status_walks_a_different_workflow_on_the_other_side() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_comment_on_one_side_does_not_undo_a_field_edit_on_the_other() {
     let w = World::new().await;
-    let key_a = w.create_on_a("Before", &["sync"]).await;
-    let key_b = w.twin_of(&key_a).await;
-    w.settle().await;
+    let (key_a, key_b) = w.synced("Before").await;
     w.set_paused(true).await;
     // A changes fields; B, later, only comments: not a conflict, both changes must land.
-    w.ca.put(
-        &format!("/issue/{key_a}"),
-        json!({"fields": {"summary": "After"}}),
-    )
-    .await;
-    w.ca.post(
-        &format!("/issue/{key_a}/transitions"),
-        json!({"transition": {"id": "11"}}),
-    )
-    .await;
+    w.ca.edit(&key_a, json!({"summary": "After"})).await;
+    w.ca.transition(&key_a, "11").await;
     tokio::time::sleep(Duration::from_millis(20)).await;
-    w.cb.post(
-        &format!("/issue/{key_b}/comment"),
-        json!({"body": "A later comment on B"}),
-    )
-    .await;
-    wait_for("the changes queued", || async {
-        let q = w.node().store.queue_stats(Some("ab")).ok()?;
-        (q.pending >= 2).then_some(())
-    })
-    .await;
+    w.cb.comment(&key_b, json!("A later comment on B")).await;
+    w.queued(2).await;
     w.set_paused(false).await;
     wait_for("A's fields on B and B's comment on A", || async {
         let b_ok = w.cb.field(&key_b, &["summary"]).await == "After"

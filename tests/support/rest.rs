@@ -106,6 +106,27 @@ impl Client {
         answer.body["key"].as_str().expect("key").to_string()
     }
 
+    /// Edits issue `key`'s `fields` (a JSON object).
+    pub async fn edit(&self, key: &str, fields: Value) -> Answer {
+        self.put(&format!("/issue/{key}"), json!({ "fields": fields }))
+            .await
+    }
+
+    /// Moves issue `key` along transition `id`.
+    pub async fn transition(&self, key: &str, id: &str) -> Answer {
+        self.post(
+            &format!("/issue/{key}/transitions"),
+            json!({"transition": {"id": id}}),
+        )
+        .await
+    }
+
+    /// Adds a comment to issue `key`; `body` is ADF on Cloud, a wiki string on Data Center.
+    pub async fn comment(&self, key: &str, body: Value) -> Answer {
+        self.post(&format!("/issue/{key}/comment"), json!({ "body": body }))
+            .await
+    }
+
     /// One field of issue `key` (a path into `fields`), as the REST API answers it.
     pub async fn field(&self, key: &str, path: &[&str]) -> Value {
         let issue = self.get(&format!("/issue/{key}")).await;

@@ -10,6 +10,7 @@ use twinsync::config::NodeConfig;
 use twinsync::daemon::{self, Running};
 use twinsync::demo::PairConfig;
 use twinsync::sim::{Flavour, SimHandle};
+use twinsync::store::EventState;
 use twinsync::sync::node::Node;
 
 use crate::rest::{Client, new_issue, start};
@@ -177,6 +178,33 @@ impl World {
             (!self.node().store.has_open_events().unwrap_or(true)).then_some(())
         })
         .await;
+    }
+
+    /// A new issue on A under sync, and its twin on B, once the queue is quiet again.
+    pub async fn synced(&self, summary: &str) -> (String, String) {
+        let key_a = self.create_on_a(summary, &["sync"]).await;
+        let key_b = self.twin_of(&key_a).await;
+        self.settle().await;
+        (key_a, key_b)
+    }
+
+    /// Waits until at least `n` events of connection `ab` are pending (held by a pause).
+    pub async fn queued(&self, n: i64) {
+        wait_for(&format!("{n} events queued"), || async {
+            let q = self.node().store.queue_stats(Some("ab")).ok()?;
+            (q.pending >= n).then_some(())
+        })
+        .await;
+    }
+
+    /// Panics with the failed events, if any.
+    pub fn assert_none_failed(&self) {
+        let failed = self
+            .node()
+            .store
+            .events(Some(EventState::Failed), None, 10, 0)
+            .expect("events");
+        assert!(failed.is_empty(), "failed events: {failed:#?}");
     }
 
     /// Creates a SUP issue on A with `labels` (`sync` puts it under sync); returns its key.

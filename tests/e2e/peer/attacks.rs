@@ -707,10 +707,7 @@ async fn a_twin_made_again_is_relinked_and_a_refused_ack_holds_up_nothing() {
     assert!(deleted.status < 300, "{}", deleted.body);
     let edit = a
         .client
-        .put(
-            &format!("/issue/{key_a}"),
-            json!({"fields": {"summary": "Edited after the delete"}}),
-        )
+        .edit(&key_a, json!({"summary": "Edited after the delete"}))
         .await;
     assert!(edit.status < 300, "{}", edit.body);
 
