@@ -411,14 +411,6 @@ async fn a_candidate_rule_is_tried_on_a_live_issue_without_syncing() {
         .expect("rule")
         .id()
         .clone();
-    let compilations = || {
-        w.node()
-            .registry
-            .engine()
-            .stats()
-            .compilations
-            .load(std::sync::atomic::Ordering::Relaxed)
-    };
     let b_before = w.cb.get(&format!("/issue/{key_b}")).await.body["fields"].clone();
     let http = reqwest::Client::new();
     let candidate = std::fs::read(twinsync_e2e::rule("confidential")).expect("candidate");
@@ -457,7 +449,7 @@ async fn a_candidate_rule_is_tried_on_a_live_issue_without_syncing() {
 
     // Side b has applied a replica: the incoming direction is replayed there.
     // The first trial may have compiled the candidate (a clean cache); the second must not.
-    let compiled_once = compilations();
+    let compiled_once = w.compilations();
     let resp = try_on("b", key_b.clone(), candidate.clone())
         .await
         .expect("reach");
@@ -486,7 +478,7 @@ async fn a_candidate_rule_is_tried_on_a_live_issue_without_syncing() {
         "the serving rule stays in place"
     );
     assert_eq!(
-        compilations(),
+        w.compilations(),
         compiled_once,
         "the second trial of the same candidate came from the compile cache"
     );
@@ -517,19 +509,12 @@ async fn a_candidate_rule_is_tried_on_a_live_issue_without_syncing() {
 
     // A version tried once is compiled once: swapping it in afterwards loads it from the cache.
     let fresh = twinsync_e2e::fresh_variant("confidential");
-    let engine = w.node().registry.engine().clone();
-    let compiled = || {
-        engine
-            .stats()
-            .compilations
-            .load(std::sync::atomic::Ordering::Relaxed)
-    };
-    let before_try = compiled();
+    let before_try = w.compilations();
     let resp = try_on("a", key.clone(), fresh.clone())
         .await
         .expect("reach");
     assert_eq!(resp.status().as_u16(), 200);
-    assert_eq!(compiled(), before_try + 1, "the try compiled it");
+    assert_eq!(w.compilations(), before_try + 1, "the try compiled it");
     let slot = w.node().registry.slot("ab/a").expect("side a");
     let file = slot.file().to_path_buf();
     let staged = file.with_extension("new");
@@ -552,7 +537,7 @@ async fn a_candidate_rule_is_tried_on_a_live_issue_without_syncing() {
         slot.last_reload()
     );
     assert_eq!(
-        compiled(),
+        w.compilations(),
         before_try + 1,
         "the swap did not compile it again"
     );

@@ -482,19 +482,7 @@ async fn jira_rich_text_crosses_flavours() {
         people: &people,
         fields: &catalog,
     };
-    let changes = Changes {
-        description: Some(from_cloud.clone()),
-        ..Changes::default()
-    };
-    dcc.edit_issue(&dkey, mapping::edit_request(&changes, &cx).expect("body"))
-        .await
-        .expect("edit dc");
-    let on_dc = dcc
-        .get_issue(&dkey)
-        .await
-        .expect("get")
-        .description
-        .expect("desc");
+    let on_dc = write_description(&dcc, &dkey, from_cloud.clone(), &cx).await;
     let wiki = on_dc.wiki.clone().expect("wiki");
     assert!(
         wiki.contains("h3. Plan") && wiki.contains("[~alice]") && wiki.contains("_this_"),
@@ -509,23 +497,34 @@ async fn jira_rich_text_crosses_flavours() {
         flavour: Flavour::Cloud,
         ..cx
     };
-    let back = Changes {
-        description: Some(on_dc),
-        ..Changes::default()
-    };
-    cc.edit_issue(&key, mapping::edit_request(&back, &cx_cloud).expect("body"))
-        .await
-        .expect("edit back");
-    let again = cc
-        .get_issue(&key)
-        .await
-        .expect("get")
-        .description
-        .expect("desc");
+    let again = write_description(&cc, &key, on_dc, &cx_cloud).await;
     let a: serde_json::Value = serde_json::from_str(&again.adf.expect("adf")).expect("json");
     let b: serde_json::Value = serde_json::from_str(&from_cloud.adf.expect("adf")).expect("json");
     let shape = |v: &serde_json::Value| twinsync::jira::richtext::adf_to_wiki(v, &users).value;
     assert_eq!(shape(&a), shape(&b));
+}
+
+/// Writes `description` to `key` through `client` as `cx`'s flavour wants it; reads it back.
+async fn write_description(
+    client: &JiraClient,
+    key: &str,
+    description: RichText,
+    cx: &WriteContext<'_>,
+) -> RichText {
+    let changes = Changes {
+        description: Some(description),
+        ..Changes::default()
+    };
+    client
+        .edit_issue(key, mapping::edit_request(&changes, cx).expect("body"))
+        .await
+        .expect("edit");
+    client
+        .get_issue(key)
+        .await
+        .expect("get")
+        .description
+        .expect("desc")
 }
 
 #[tokio::test]

@@ -19,6 +19,7 @@ use twinsync_e2e::adf::adf;
 use twinsync_e2e::compare::{by_key, snapshot};
 use twinsync_e2e::rest::{Client, new_issue, start};
 use twinsync_e2e::rule;
+use twinsync_e2e::story::event_line;
 
 pub const CONN: &str = "ab";
 
@@ -260,16 +261,7 @@ impl Lab {
             .unwrap_or_default();
         out.push_str("events (newest first):\n");
         for e in events.iter().take(30) {
-            out.push_str(&format!(
-                "  #{} {} {:?} {} {:?} attempts={} {}\n",
-                e.id,
-                e.side,
-                e.kind,
-                e.queue_key,
-                e.state,
-                e.attempts,
-                e.last_error.as_deref().unwrap_or("")
-            ));
+            out.push_str(&event_line(e));
         }
         for side in ["a", "b"] {
             out.push_str(&format!("twins of {side}:\n"));

@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use reqwest::Method;
-use serde_json::json;
+use serde_json::{Value, json};
 use twinsync::config::NodeConfig;
 use twinsync::peer::Identity;
 use twinsync::peer::enroll;
@@ -100,17 +100,13 @@ async fn two_nodes_paired_by_invitation_sync_fields_status_comments_and_attachme
 
     // An attachment's bytes are fetched from A's node by B's node, signed, over pinned TLS.
     let bytes: Vec<u8> = (0..40_000u32).map(|i| (i % 251) as u8).collect();
-    a.client.upload(&key_a, "trace.bin", &bytes).await;
-    a.client
-        .edit(
-            &key_a,
-            json!({"summary": "Printer extinguished, logs attached"}),
-        )
-        .await;
-    let on_b = wait_for("the attachment on B", || async {
-        let l = b.client.list(&key_b, &["attachment"]).await;
-        (l.len() == 1).then(|| l[0].clone())
-    })
+    let on_b = attach_on_a(
+        &a,
+        &b,
+        (&key_a, &key_b),
+        ("trace.bin", &bytes),
+        "Printer extinguished, logs attached",
+    )
     .await;
     assert_eq!(on_b["filename"], "trace.bin");
     let content = on_b["content"].as_str().expect("content url");
@@ -178,6 +174,24 @@ async fn two_nodes_paired_by_invitation_sync_fields_status_comments_and_attachme
             .count(),
         1
     );
+}
+
+/// Uploads `name` to A's `key_a` and edits its summary (an upload raises no webhook: the
+/// next change carries it); returns the attachment once it is the only one on B's `key_b`.
+async fn attach_on_a(
+    a: &Org,
+    b: &Org,
+    (key_a, key_b): (&str, &str),
+    (name, bytes): (&str, &[u8]),
+    summary: &str,
+) -> Value {
+    a.client.upload(key_a, name, bytes).await;
+    a.client.edit(key_a, json!({ "summary": summary })).await;
+    wait_for("the attachment on B", || async {
+        let l = b.client.list(key_b, &["attachment"]).await;
+        (l.len() == 1).then(|| l[0].clone())
+    })
+    .await
 }
 
 /// A raw signed request from `identity` to `org`'s peer API; `tweak` may change headers and body.
@@ -408,12 +422,7 @@ async fn forged_replayed_stale_and_unlisted_requests_are_refused_and_nothing_is_
         .to_string();
     assert!(again.contains("already used"), "{again}");
     assert_eq!(
-        a.node()
-            .store
-            .peer("ab")
-            .expect("store")
-            .expect("peer")
-            .public_key,
+        a.pinned_peer_key(),
         peer.public_key(),
         "the peer stays the first acceptor"
     );
@@ -774,17 +783,13 @@ async fn the_link_cut_mid_transfer_resumes_and_the_attachment_arrives_whole() {
     let key_a = a.create_synced("Through a bad link").await;
     let key_b = wait_for("the twin", || async { a.twin_of(&key_a) }).await;
     let bytes: Vec<u8> = (0..200_000u32).map(|i| (i % 253) as u8).collect();
-    a.client.upload(&key_a, "big.bin", &bytes).await;
-    a.client
-        .edit(
-            &key_a,
-            json!({"summary": "Through a bad link, with a file"}),
-        )
-        .await;
-    let on_b = wait_for("the attachment on B", || async {
-        let l = b.client.list(&key_b, &["attachment"]).await;
-        (l.len() == 1).then(|| l[0].clone())
-    })
+    let on_b = attach_on_a(
+        &a,
+        &b,
+        (&key_a, &key_b),
+        ("big.bin", &bytes),
+        "Through a bad link, with a file",
+    )
     .await;
     let got = b
         .client

@@ -4,10 +4,12 @@
 
 use std::path::Path;
 use std::process::{Command, Stdio};
+use std::time::Duration;
 
 use serde_json::Value;
 
-use twinsync_e2e::wait::wait_for;
+use twinsync_e2e::ports::free_port;
+use twinsync_e2e::wait::{Wait, wait_for};
 use twinsync_e2e::world::World;
 
 /// Runs the `twinsync` binary in `dir`; returns (success, stdout, stderr).
@@ -146,22 +148,19 @@ async fn a_python_rule_shows_compiling_until_it_serves() {
 /// Waits until `side` serves `version`; returns its `/api/rules` entry.
 async fn wait_for_version(url: &str, side: &str, version: &str) -> Value {
     // A Python compile can take half a minute while other builds share the cores.
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
-    loop {
-        let rules = get(url, "/api/rules").await;
-        if let Some(rule) = rules["rules"]
-            .as_array()
-            .and_then(|l| l.iter().find(|r| r["side"] == side))
-            && rule["version"] == version
-        {
-            return rule.clone();
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "{side} never served {version}: {rules}"
-        );
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
+    Wait::new(&format!("{side} to serve {version}"))
+        .within(Duration::from_secs(120))
+        .every(Duration::from_millis(100))
+        .until(|| async {
+            let rules = get(url, "/api/rules").await;
+            rules["rules"]
+                .as_array()
+                .and_then(|l| l.iter().find(|r| r["side"] == side))
+                .filter(|rule| rule["version"] == version)
+                .cloned()
+                .ok_or(rules)
+        })
+        .await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -183,20 +182,12 @@ async fn a_file_rules_check_compiled_loads_on_the_node_from_the_cache() {
         &[],
     );
     assert!(ok, "{out}{err}");
-    let compilations = || {
-        w.node()
-            .registry
-            .engine()
-            .stats()
-            .compilations
-            .load(std::sync::atomic::Ordering::Relaxed)
-    };
-    let before = compilations();
+    let before = w.compilations();
     let slot = w.node().registry.slot("ab/b").expect("side b");
     swap(slot.file(), &fresh);
     let rule = wait_for_version(&url, "ab/b", &hash[..12]).await;
     assert_eq!(rule["last_reload"]["compiled"], false, "{rule}");
-    assert_eq!(compilations(), before, "the node did not compile it");
+    assert_eq!(w.compilations(), before, "the node did not compile it");
     // Leave the user's cache as it was.
     for entry in std::fs::read_dir(&cli_cache)
         .into_iter()
@@ -214,18 +205,12 @@ fn round_trip_flags_the_prefix_loop_and_passes_its_fixed_version() {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = |name: &str| twinsync_e2e::rule(name).to_string_lossy().into_owned();
     let (basic, looping, fixed) = (path("basic"), path("acme-prefix-loop"), path("acme-prefix"));
-    let (ok, out, err) = twinsync(
-        dir.path(),
-        &[
-            "rules",
-            "check",
-            &looping,
-            "--round-trip",
-            "--other",
-            &basic,
-        ],
-        &[],
-    );
+    // `twinsync rules check RULE --round-trip` with `more` flags.
+    let round_trip = |rule: &str, more: &[&str]| {
+        let args = [&["rules", "check", rule, "--round-trip"][..], more].concat();
+        twinsync(dir.path(), &args, &[])
+    };
+    let (ok, out, err) = round_trip(&looping, &["--other", &basic]);
     assert!(!ok, "a loop fails the check: {out}{err}");
     assert!(
         out.contains("LOOP here side: `summary`")
@@ -233,19 +218,7 @@ fn round_trip_flags_the_prefix_loop_and_passes_its_fixed_version() {
         "{out}"
     );
 
-    let (ok, out, err) = twinsync(
-        dir.path(),
-        &[
-            "rules",
-            "check",
-            &fixed,
-            "--round-trip",
-            "--other",
-            &basic,
-            "--json",
-        ],
-        &[],
-    );
+    let (ok, out, err) = round_trip(&fixed, &["--other", &basic, "--json"]);
     assert!(ok, "{out}{err}");
     let report: Value = serde_json::from_str(&out).expect("JSON");
     assert_eq!(
@@ -255,18 +228,7 @@ fn round_trip_flags_the_prefix_loop_and_passes_its_fixed_version() {
     );
     // The same rule on both sides, on a sample of one's own.
     let sample = twinsync_e2e::sample("issue.json");
-    let (ok, out, err) = twinsync(
-        dir.path(),
-        &[
-            "rules",
-            "check",
-            &fixed,
-            "--round-trip",
-            "--issue",
-            sample.to_str().expect("utf-8"),
-        ],
-        &[],
-    );
+    let (ok, out, err) = round_trip(&fixed, &["--issue", sample.to_str().expect("utf-8")]);
     assert!(
         ok && out.contains("ok: every field comes back"),
         "{out}{err}"
@@ -380,13 +342,6 @@ impl Drop for DemoProcess {
         let _ = self.0.kill();
         let _ = self.0.wait();
     }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port")
 }
 
 /// Runs a shell block of the guide with bash, as a reader pastes it, in `dir`.
@@ -561,31 +516,33 @@ async fn the_guides_rust_walk_runs_on_the_demo_as_written() {
         .await
         .expect("JSON");
     assert!(created["key"].is_string(), "{created}");
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
-    loop {
-        let found: Value = http
-            .get(format!(
-                "http://127.0.0.1:{port_dc}/rest/api/2/search?jql=project=DEV"
+    let demo_log = tmp.path().join("demo.log");
+    Wait::new("\"[ACME] Hello from the guide\" on DEV")
+        .within(Duration::from_secs(30))
+        .every(Duration::from_millis(100))
+        .until(|| async {
+            let found: Value = http
+                .get(format!(
+                    "http://127.0.0.1:{port_dc}/rest/api/2/search?jql=project=DEV"
+                ))
+                .bearer_auth("admin")
+                .send()
+                .await
+                .expect("search DEV")
+                .json()
+                .await
+                .expect("JSON");
+            let arrived = found["issues"].as_array().is_some_and(|l| {
+                l.iter()
+                    .any(|i| i["fields"]["summary"] == "[ACME] Hello from the guide")
+            });
+            if arrived {
+                return Ok(());
+            }
+            Err(format!(
+                "{found}\nthe demo's log:\n{}",
+                std::fs::read_to_string(&demo_log).unwrap_or_default()
             ))
-            .bearer_auth("admin")
-            .send()
-            .await
-            .expect("search DEV")
-            .json()
-            .await
-            .expect("JSON");
-        let arrived = found["issues"].as_array().is_some_and(|l| {
-            l.iter()
-                .any(|i| i["fields"]["summary"] == "[ACME] Hello from the guide")
-        });
-        if arrived {
-            break;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "no \"[ACME] Hello from the guide\" on DEV: {found}\nthe demo's log:\n{}",
-            std::fs::read_to_string(tmp.path().join("demo.log")).unwrap_or_default()
-        );
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
+        })
+        .await;
 }

@@ -4,13 +4,14 @@
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use twinsync::model::{Replica, SyncContext, SyncEvent};
 use twinsync::rules::{
     CallError, EngineSettings, LimitHit, LoadError, ReloadOutcome, RuleConfig, RuleEngine,
     RuleLimits, RuleRegistry,
 };
+use twinsync_e2e::wait::Wait;
 use twinsync_e2e::{rule, sample_issue};
 
 /// One engine for the tests that need no special settings: built once, as a node would.
@@ -342,11 +343,9 @@ fn check_refuses_a_core_module_and_another_world() {
 
 /// Waits until `done` holds, polling; the watcher reacts within its debounce window.
 fn wait_for(what: &str, mut done: impl FnMut() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while !done() {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    Wait::new(what)
+        .every(Duration::from_millis(20))
+        .until_blocking(|| done().then_some(()).ok_or("not yet"));
 }
 
 #[test]

@@ -21,6 +21,7 @@ use twinsync_e2e::compare::{Synced, by_summary, snapshot};
 use twinsync_e2e::node_process::{NodeProcess, ProcessConfig};
 use twinsync_e2e::rest::{Answer, Client, start};
 use twinsync_e2e::rule;
+use twinsync_e2e::story::queue_story;
 use twinsync_e2e::wait::Wait;
 use twinsync_e2e::world::{register_webhook, start_in_process};
 
@@ -269,30 +270,6 @@ fn differences(p: &Pair, expected: usize, store: &Store) -> Vec<String> {
         }
     }
     diffs
-}
-
-/// The open events and the node's twin rows of the issues still apart: what a failed
-/// convergence prints beside the differences.
-fn queue_story(store: &Store) -> String {
-    let mut out = String::new();
-    if let Ok(stats) = store.queue_stats(None) {
-        out.push_str(&format!("queue: {stats:?}\n"));
-    }
-    for state in [EventState::Running, EventState::Pending, EventState::Failed] {
-        for e in store.events(Some(state), None, 15, 0).unwrap_or_default() {
-            out.push_str(&format!(
-                "  #{} {} {:?} {} {:?} attempts={} {}\n",
-                e.id,
-                e.side,
-                e.kind,
-                e.queue_key,
-                e.state,
-                e.attempts,
-                e.last_error.as_deref().unwrap_or("")
-            ));
-        }
-    }
-    out
 }
 
 /// Polls until both sides are equivalent; panics with the differences (and `context`) if not.

@@ -10,6 +10,7 @@ pub mod node_process;
 pub mod pair;
 pub mod ports;
 pub mod rest;
+pub mod story;
 pub mod wait;
 pub mod world;
 

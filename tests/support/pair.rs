@@ -153,6 +153,16 @@ rule = "{rule}"
             .expect("identity")
     }
 
+    /// The public key of the peer this node has pinned for connection `ab`.
+    pub fn pinned_peer_key(&self) -> String {
+        self.node()
+            .store
+            .peer("ab")
+            .expect("store")
+            .expect("peer")
+            .public_key
+    }
+
     /// Replicas received so far: what a refused request must never add to.
     pub fn event_count(&self) -> usize {
         self.node()
@@ -199,11 +209,5 @@ pub async fn pair(a: &Org, b: &Org) {
         .await
         .expect("accept");
     assert_eq!(peer.url, a.peer_url());
-    let on_a = a
-        .node()
-        .store
-        .peer("ab")
-        .expect("store")
-        .expect("peer on a");
-    assert_eq!(on_a.public_key, b.identity().public_key());
+    assert_eq!(a.pinned_peer_key(), b.identity().public_key());
 }

@@ -47,13 +47,29 @@ impl<'a> Wait<'a> {
         loop {
             match probe().await {
                 Ok(v) => return v,
-                Err(seen) if Instant::now() >= deadline => panic!(
-                    "timed out after {:?} waiting for {}; last seen:\n{seen}",
-                    self.within, self.what
-                ),
+                Err(seen) if Instant::now() >= deadline => self.give_up(seen),
                 Err(_) => tokio::time::sleep(self.every).await,
             }
         }
+    }
+
+    /// Like [`Wait::until`], for a test without an async runtime: sleeps the thread.
+    pub fn until_blocking<T, S: Display>(self, mut probe: impl FnMut() -> Result<T, S>) -> T {
+        let deadline = Instant::now() + self.within;
+        loop {
+            match probe() {
+                Ok(v) => return v,
+                Err(seen) if Instant::now() >= deadline => self.give_up(seen),
+                Err(_) => std::thread::sleep(self.every),
+            }
+        }
+    }
+
+    fn give_up(self, seen: impl Display) -> ! {
+        panic!(
+            "timed out after {:?} waiting for {}; last seen:\n{seen}",
+            self.within, self.what
+        )
     }
 
     /// Polls `probe` until it yields a value; giving up, panics.

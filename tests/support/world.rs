@@ -197,6 +197,16 @@ impl World {
         .await;
     }
 
+    /// How many rule components the node's engine has compiled so far (not loaded from cache).
+    pub fn compilations(&self) -> u64 {
+        self.node()
+            .registry
+            .engine()
+            .stats()
+            .compilations
+            .load(std::sync::atomic::Ordering::Relaxed)
+    }
+
     /// Panics with the failed events, if any.
     pub fn assert_none_failed(&self) {
         let failed = self

@@ -6,7 +6,7 @@
 use std::io;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use reqwest::Method;
 use serde_json::{Value, json};
@@ -16,7 +16,7 @@ use twinsync::sim::SimHandle;
 use twinsync::store::{EventState, ItemKind, now_ms};
 
 use twinsync_e2e::pair::{Org, pair, paired};
-use twinsync_e2e::wait::wait_for;
+use twinsync_e2e::wait::{Wait, wait_for};
 
 use super::raw;
 
@@ -66,21 +66,19 @@ fn log_lines() -> Vec<String> {
 
 /// Waits for a log line holding every one of `parts`; on giving up, prints the refusals seen.
 async fn logged(parts: &[&str]) -> String {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        let lines = log_lines();
-        if let Some(l) = lines.iter().find(|l| parts.iter().all(|p| l.contains(p))) {
-            return l.clone();
-        }
-        if Instant::now() > deadline {
+    Wait::new(&format!("a log line with all of {parts:?}"))
+        .until(|| async {
+            let lines = log_lines();
+            if let Some(l) = lines.iter().find(|l| parts.iter().all(|p| l.contains(p))) {
+                return Ok(l.clone());
+            }
             let seen: Vec<&String> = lines
                 .iter()
                 .filter(|l| l.contains("refused") || l.contains("redirect"))
                 .collect();
-            panic!("no log line with all of {parts:?}; refusals logged:\n{seen:#?}");
-        }
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
+            Err(format!("refusals logged:\n{seen:#?}"))
+        })
+        .await
 }
 
 /// Every issue of a simulated Jira but `except`, as text: what must not change.
@@ -92,6 +90,20 @@ fn jira_state(sim: &SimHandle, except: &[&str]) -> String {
         .filter(|i| !except.contains(&i.key.as_str()))
         .collect();
     format!("{issues:?} {:?}", st.attachments)
+}
+
+/// Neither Jira changed but for the twins `keys`: each is as its `before` state says.
+fn assert_jiras_unchanged((a, b): (&Org, &Org), keys: (&str, &str), before: (&str, &str)) {
+    assert_eq!(
+        jira_state(&a.sim, &[keys.0]),
+        before.0,
+        "nothing changed in A's Jira"
+    );
+    assert_eq!(
+        jira_state(&b.sim, &[keys.1]),
+        before.1,
+        "nothing changed in B's Jira"
+    );
 }
 
 fn all_events(org: &Org) -> usize {
@@ -213,16 +225,7 @@ async fn a_forged_ack_takes_over_no_issue_and_nothing_is_applied_or_sent() {
             .is_empty(),
         "no comment pairing was forged"
     );
-    assert_eq!(
-        jira_state(&a.sim, &[&key_a]),
-        jira_a,
-        "nothing changed in A's Jira"
-    );
-    assert_eq!(
-        jira_state(&b.sim, &[&key_b]),
-        jira_b,
-        "nothing changed in B's Jira"
-    );
+    assert_jiras_unchanged((&a, &b), (&key_a, &key_b), (&jira_a, &jira_b));
     assert_eq!(all_events(&a), events_a, "no sync event was queued on A");
     assert_eq!(all_events(&b), events_b, "nothing reached B");
     assert_eq!(
@@ -482,12 +485,7 @@ async fn a_wrong_invitation_secret_spends_no_nonce_and_acceptances_are_rate_limi
     ])
     .await;
     assert_eq!(
-        a.node()
-            .store
-            .peer("ab")
-            .expect("store")
-            .expect("peer")
-            .public_key,
+        a.pinned_peer_key(),
         b.identity().public_key(),
         "the peer is still B"
     );
@@ -676,16 +674,7 @@ async fn a_hostile_peer_written_in_python_is_refused_and_its_honest_ack_accepted
             .expect("store"),
         None
     );
-    assert_eq!(
-        jira_state(&a.sim, &[&key_a]),
-        jira_a,
-        "nothing changed in A's Jira"
-    );
-    assert_eq!(
-        jira_state(&b.sim, &[&key_b]),
-        jira_b,
-        "nothing changed in B's Jira"
-    );
+    assert_jiras_unchanged((&a, &b), (&key_a, &key_b), (&jira_a, &jira_b));
     assert_eq!(all_events(&b), events_b, "nothing reached B");
 }
 
