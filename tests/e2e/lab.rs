@@ -20,6 +20,7 @@ use twinsync_e2e::compare::{by_key, snapshot};
 use twinsync_e2e::rest::{Client, new_issue, start};
 use twinsync_e2e::rule;
 use twinsync_e2e::story::event_line;
+use twinsync_e2e::world::linked_twin;
 
 pub const CONN: &str = "ab";
 
@@ -457,12 +458,7 @@ impl Lab {
 
     /// The twin of A's `key` on B.
     pub fn twin_of(&self, key: &str) -> String {
-        self.node
-            .store
-            .twin_by_local(CONN, "a", key)
-            .ok()
-            .flatten()
-            .and_then(|t| t.remote_key)
+        linked_twin(&self.node.store, CONN, key)
             .unwrap_or_else(|| panic!("{key} has no twin\n{}", self.describe()))
     }
 

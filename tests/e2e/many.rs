@@ -7,7 +7,7 @@ use twinsync::demo::extra_connection_toml;
 
 use twinsync_e2e::rest::new_issue;
 use twinsync_e2e::wait::wait_for;
-use twinsync_e2e::world::World;
+use twinsync_e2e::world::{World, linked_twin};
 
 const EXTRA: usize = 50;
 
@@ -101,12 +101,7 @@ async fn fifty_connections_each_with_its_own_rules_and_limits() {
         ))
         .await;
     let twin = wait_for("the twin through c07", || async {
-        w.node()
-            .store
-            .twin_by_local("c07", "a", &key)
-            .ok()
-            .flatten()
-            .and_then(|t| t.remote_key)
+        linked_twin(&w.node().store, "c07", &key)
     })
     .await;
     assert!(twin.starts_with("DEV-"), "{twin}");

@@ -42,12 +42,7 @@ async fn two_nodes_paired_by_invitation_sync_fields_status_comments_and_attachme
 
     // The twin appears on B, and A learns its key only through B's ack.
     let key_b = wait_for("the twin's key acked back to A", || async {
-        a.node()
-            .store
-            .twin_by_local("ab", "a", &key_a)
-            .ok()
-            .flatten()
-            .and_then(|t| t.remote_key)
+        a.twin_of(&key_a)
     })
     .await;
     assert!(key_b.starts_with("DEV-"), "{key_b}");
@@ -100,14 +95,7 @@ async fn two_nodes_paired_by_invitation_sync_fields_status_comments_and_attachme
 
     // An attachment's bytes are fetched from A's node by B's node, signed, over pinned TLS.
     let bytes: Vec<u8> = (0..40_000u32).map(|i| (i % 251) as u8).collect();
-    let on_b = attach_on_a(
-        &a,
-        &b,
-        (&key_a, &key_b),
-        ("trace.bin", &bytes),
-        "Printer extinguished, logs attached",
-    )
-    .await;
+    let on_b = attach_on_a((&a, &b), (&key_a, &key_b), "trace.bin", &bytes).await;
     assert_eq!(on_b["filename"], "trace.bin");
     let content = on_b["content"].as_str().expect("content url");
     let got = b.client.download(content).await;
@@ -176,16 +164,16 @@ async fn two_nodes_paired_by_invitation_sync_fields_status_comments_and_attachme
     );
 }
 
-/// Uploads `name` to A's `key_a` and edits its summary (an upload raises no webhook: the
-/// next change carries it); returns the attachment once it is the only one on B's `key_b`.
+/// Uploads `name` to A's `key_a` and edits its summary to say so (an upload raises no
+/// webhook: the next change carries it); returns the attachment once it is the only one on B's `key_b`.
 async fn attach_on_a(
-    a: &Org,
-    b: &Org,
+    (a, b): (&Org, &Org),
     (key_a, key_b): (&str, &str),
-    (name, bytes): (&str, &[u8]),
-    summary: &str,
+    name: &str,
+    bytes: &[u8],
 ) -> Value {
     a.client.upload(key_a, name, bytes).await;
+    let summary = format!("{name} attached");
     a.client.edit(key_a, json!({ "summary": summary })).await;
     wait_for("the attachment on B", || async {
         let l = b.client.list(key_b, &["attachment"]).await;
@@ -783,14 +771,7 @@ async fn the_link_cut_mid_transfer_resumes_and_the_attachment_arrives_whole() {
     let key_a = a.create_synced("Through a bad link").await;
     let key_b = wait_for("the twin", || async { a.twin_of(&key_a) }).await;
     let bytes: Vec<u8> = (0..200_000u32).map(|i| (i % 253) as u8).collect();
-    let on_b = attach_on_a(
-        &a,
-        &b,
-        (&key_a, &key_b),
-        ("big.bin", &bytes),
-        "Through a bad link, with a file",
-    )
-    .await;
+    let on_b = attach_on_a((&a, &b), (&key_a, &key_b), "big.bin", &bytes).await;
     let got = b
         .client
         .download(on_b["content"].as_str().expect("content url"))

@@ -23,7 +23,7 @@ use twinsync_e2e::rest::{Answer, Client, start};
 use twinsync_e2e::rule;
 use twinsync_e2e::story::queue_story;
 use twinsync_e2e::wait::Wait;
-use twinsync_e2e::world::{register_webhook, start_in_process};
+use twinsync_e2e::world::{linked_twin, register_webhook, start_in_process};
 
 /// Two simulators (Cloud SUP, Data Center DEV), a data directory and the node's config.
 pub(crate) struct Pair {
@@ -240,11 +240,7 @@ fn differences(p: &Pair, expected: usize, store: &Store) -> Vec<String> {
     let mut twinned_b = BTreeSet::new();
     for (summary, issues_a) in &on_a {
         let x = &issues_a[0];
-        let twin = store
-            .twin_by_local("ab", "a", &x.key)
-            .ok()
-            .flatten()
-            .and_then(|t| t.remote_key);
+        let twin = linked_twin(store, "ab", &x.key);
         let Some((summary_b, y)) = twin.as_deref().and_then(|k| by_key_b.get(k)) else {
             diffs.push(format!(
                 "{summary:?} ({}) has no twin on DEV (twin row: {twin:?})",

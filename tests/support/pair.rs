@@ -17,7 +17,7 @@ use crate::node_process::{NodeProcess, ProcessConfig};
 use crate::ports::free_port;
 use crate::rest::{Client, new_issue, start};
 use crate::rule;
-use crate::world::{WEBHOOK_SECRET, register_webhook, start_in_process};
+use crate::world::{WEBHOOK_SECRET, linked_twin, register_webhook, start_in_process};
 
 /// One organisation: its simulated Jira, its node (one side of connection `ab`), its data.
 pub struct Org {
@@ -184,12 +184,7 @@ rule = "{rule}"
 
     /// The twin of this side-a organisation's `key_a` on B, once B's ack linked it.
     pub fn twin_of(&self, key_a: &str) -> Option<String> {
-        self.node()
-            .store
-            .twin_by_local("ab", "a", key_a)
-            .ok()
-            .flatten()
-            .and_then(|t| t.remote_key)
+        linked_twin(&self.node().store, "ab", key_a)
     }
 }
 

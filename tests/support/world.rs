@@ -10,7 +10,7 @@ use twinsync::config::NodeConfig;
 use twinsync::daemon::{self, Running};
 use twinsync::demo::PairConfig;
 use twinsync::sim::{Flavour, SimHandle};
-use twinsync::store::EventState;
+use twinsync::store::{EventState, Store};
 use twinsync::sync::node::Node;
 
 use crate::rest::{Client, new_issue, start};
@@ -151,12 +151,7 @@ impl World {
     /// The twin of A's `key` on B, once the node has linked it.
     pub async fn twin_of(&self, key: &str) -> String {
         wait_for(&format!("a twin of {key}"), || async {
-            self.node()
-                .store
-                .twin_by_local("ab", "a", key)
-                .ok()
-                .flatten()
-                .and_then(|t| t.remote_key)
+            linked_twin(&self.node().store, "ab", key)
         })
         .await
     }
@@ -235,6 +230,15 @@ pub fn with_node_setting(config: &str, setting: &str) -> String {
         "the config has no `workers = 2` line:\n{config}"
     );
     config.replacen("\nworkers = 2\n", &format!("\nworkers = 2\n{setting}\n"), 1)
+}
+
+/// The key of the twin on B that `store` links to A's `key_a` over `connection`, if linked.
+pub fn linked_twin(store: &Store, connection: &str, key_a: &str) -> Option<String> {
+    store
+        .twin_by_local(connection, "a", key_a)
+        .ok()
+        .flatten()
+        .and_then(|t| t.remote_key)
 }
 
 /// Builds and starts a node in this process from config text.
