@@ -71,13 +71,15 @@ async fn fifty_connections_each_with_its_own_rules_and_limits() {
     w.settle().await;
     let deliveries_before = w.a.deliveries().len();
     w.a.clear_log();
-    w.ca.create(new_issue(
-        "SUP",
-        "Bug",
-        "Not for syncing",
-        json!({"labels": ["local-only"]}),
-    ))
-    .await;
+    let create = |summary: &'static str, label: &'static str| {
+        w.ca.create(new_issue(
+            "SUP",
+            "Bug",
+            summary,
+            json!({ "labels": [label] }),
+        ))
+    };
+    create("Not for syncing", "local-only").await;
     wait_for("the node to answer the webhook", || async {
         (w.a.deliveries()[deliveries_before..]
             .iter()
@@ -92,14 +94,7 @@ async fn fifty_connections_each_with_its_own_rules_and_limits() {
     );
 
     // An issue labelled sync-7 goes through c07 only.
-    let key =
-        w.ca.create(new_issue(
-            "SUP",
-            "Bug",
-            "Through c07",
-            json!({"labels": ["sync-7"]}),
-        ))
-        .await;
+    let key = create("Through c07", "sync-7").await;
     let twin = wait_for("the twin through c07", || async {
         linked_twin(&w.node().store, "c07", &key)
     })
@@ -118,13 +113,7 @@ async fn fifty_connections_each_with_its_own_rules_and_limits() {
     }
 
     // c13's fuel limit stops its rule; the error names the connection and the limit.
-    w.ca.create(new_issue(
-        "SUP",
-        "Bug",
-        "Through c13",
-        json!({"labels": ["sync-13"]}),
-    ))
-    .await;
+    create("Through c13", "sync-13").await;
     let failed = wait_for("c13's event to fail", || async {
         w.node()
             .store

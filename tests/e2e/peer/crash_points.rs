@@ -5,12 +5,13 @@
 
 use std::time::Duration;
 
-use twinsync_e2e::node_process::{NodeProcess, tail};
+use serde_json::json;
+use twinsync_e2e::adf::adf;
+use twinsync_e2e::node_process::{NodeProcess, cli, cli_with_input, tail};
+use twinsync_e2e::pair::Org;
 use twinsync_e2e::rest::new_issue;
 use twinsync_e2e::wait::Wait;
 use twinsync_e2e::world::register_webhook;
-
-use super::*;
 
 /// What one side's Jira holds of the walk's issue: (issues, comments, attachments).
 fn held(org: &Org, summary: &str) -> (usize, usize, usize) {
