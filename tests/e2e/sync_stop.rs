@@ -28,6 +28,30 @@ async fn setup(p: &Pair) -> ProcessConfig {
     config
 }
 
+/// A pair with `issues` issues on SUP for the node to sync, and the node's config.
+async fn pair_with_issues(issues: usize) -> (Pair, ProcessConfig) {
+    let p = Pair::new().await;
+    let config = setup(&p).await;
+    for n in 1..=issues {
+        create_issue(&p.ca, n).await;
+    }
+    (p, config)
+}
+
+/// Clears the faults and starts the node again: both sides come to agree with no event
+/// failed, and the node then stops on SIGTERM in time.
+async fn restart_to_the_end(p: &Pair, config: &ProcessConfig, store: &Store, issues: usize) {
+    p.a.clear_faults();
+    p.b.clear_faults();
+    let mut node = NodeProcess::start(config, None).await;
+    converge(p, issues, store, Duration::from_secs(120), || node.tail(30)).await;
+    let failed = store
+        .events(Some(EventState::Failed), None, 10, 0)
+        .expect("events");
+    assert!(failed.is_empty(), "failed events: {failed:?}");
+    stop_with_sigterm(&mut node).await;
+}
+
 /// SIGTERM, then the exit within grace and slack; panics with the log's tail if it hangs.
 async fn stop_with_sigterm(node: &mut NodeProcess) -> Duration {
     let sent = Instant::now();
@@ -76,11 +100,7 @@ fn nothing_claimed(store: &Store, node: &NodeProcess) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigterm_during_a_bulk_sync_lets_events_in_hand_finish_and_exits() {
     const ISSUES: usize = 60;
-    let p = Pair::new().await;
-    let config = setup(&p).await;
-    for n in 1..=ISSUES {
-        create_issue(&p.ca, n).await;
-    }
+    let (p, config) = pair_with_issues(ISSUES).await;
     // Every Jira call takes a while, so the stop lands with events in hand.
     p.a.set_faults_spec("latency=40ms").expect("faults");
 
@@ -103,28 +123,13 @@ async fn sigterm_during_a_bulk_sync_lets_events_in_hand_finish_and_exits() {
     eprintln!("stopped {took:?} after SIGTERM with {open} events still queued");
 
     // A restart finishes the sync: nothing was lost or doubled by the stop.
-    p.a.clear_faults();
-    p.b.clear_faults();
-    let mut node = NodeProcess::start(&config, None).await;
-    converge(&p, ISSUES, &store, Duration::from_secs(120), || {
-        node.tail(30)
-    })
-    .await;
-    let failed = store
-        .events(Some(EventState::Failed), None, 10, 0)
-        .expect("events");
-    assert!(failed.is_empty(), "failed events: {failed:?}");
-    stop_with_sigterm(&mut node).await;
+    restart_to_the_end(&p, &config, &store, ISSUES).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn events_that_outlast_the_grace_go_back_to_the_queue() {
     const ISSUES: usize = 6;
-    let p = Pair::new().await;
-    let config = setup(&p).await;
-    for n in 1..=ISSUES {
-        create_issue(&p.ca, n).await;
-    }
+    let (p, config) = pair_with_issues(ISSUES).await;
     // Each call to DEV now outlasts the grace: events in hand cannot finish in time (SUP
     // stays quick, so its poll finds the issues).
     p.b.set_faults_spec("latency=30s").expect("faults");
@@ -147,12 +152,5 @@ async fn events_that_outlast_the_grace_go_back_to_the_queue() {
         node.tail(20)
     );
 
-    p.a.clear_faults();
-    p.b.clear_faults();
-    let mut node = NodeProcess::start(&config, None).await;
-    converge(&p, ISSUES, &store, Duration::from_secs(120), || {
-        node.tail(30)
-    })
-    .await;
-    stop_with_sigterm(&mut node).await;
+    restart_to_the_end(&p, &config, &store, ISSUES).await;
 }
