@@ -1,0 +1,254 @@
+//! What the node does when things go wrong: a pause and a restart lose nothing, a failing rule
+//! blocks only its issue until retried, bulk and the poller catch what webhooks missed, and bad
+//! webhooks change nothing.
+
+use serde_json::{Value, json};
+use twinsync::store::EventState;
+use twinsync_e2e::rest::new_issue;
+use twinsync_e2e::rule;
+use twinsync_e2e::wait::wait_for;
+use twinsync_e2e::world::World;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_paused_connection_queues_and_loses_nothing_even_across_a_restart() {
+    let mut w = World::new().await;
+    let (key_a, key_b) = w.synced("Before the pause").await;
+
+    w.set_paused(true).await;
+    w.ca.edit(&key_a, json!({"summary": "During the pause"}))
+        .await;
+    wait_for("the change queued", || async {
+        let q = w.node().store.queue_stats(Some("ab")).expect("stats");
+        (q.pending > 0).then_some(())
+    })
+    .await;
+    assert_eq!(w.cb.field(&key_b, &["summary"]).await, "Before the pause");
+
+    // The node stops with the event still queued, and starts again from its store.
+    w.stop_node().await;
+    w.start_node().await;
+    assert_eq!(
+        w.cb.field(&key_b, &["summary"]).await,
+        "Before the pause",
+        "still paused after a restart"
+    );
+    w.set_paused(false).await;
+    wait_for("the queued change on B", || async {
+        (w.cb.field(&key_b, &["summary"]).await == "During the pause").then_some(())
+    })
+    .await;
+    assert!(
+        w.dir.path().join("data/twinsync.db").is_file(),
+        "a real SQLite file"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rule_failure_blocks_only_its_issue_until_retry() {
+    // B maps priorities and fails on one it has no map for.
+    let w = World::with_b(
+        "mapping",
+        r#", "map.priority.High" = "High", "unmapped.priority" = "fail""#,
+    )
+    .await;
+    let good = w.create_on_a("High priority syncs", &["sync"]).await;
+    let good_b = w.twin_of(&good).await;
+    let more = json!({"priority": {"name": "Low"}, "labels": ["sync"]});
+    let bad =
+        w.ca.create(new_issue("SUP", "Task", "Low priority fails", more))
+            .await;
+    let failed = wait_for("a failed event", || async {
+        w.node()
+            .store
+            .events(Some(EventState::Failed), Some("ab"), 10, 0)
+            .ok()
+            .and_then(|l| l.into_iter().next())
+    })
+    .await;
+    let error = failed.last_error.clone().unwrap_or_default();
+    assert!(error.contains("map.priority"), "the rule's reason: {error}");
+    assert!(
+        error.contains("connection ab, side b"),
+        "names connection and side: {error}"
+    );
+    assert!(
+        error.contains("rule b.wasm (version "),
+        "names rule file and version: {error}"
+    );
+    assert_eq!(
+        failed.rule_version.as_deref().map(str::len),
+        Some(12),
+        "records the rule version"
+    );
+    assert!(
+        w.node()
+            .store
+            .twin_by_local("ab", "a", &bad)
+            .expect("store")
+            .and_then(|t| t.remote_key)
+            .is_none()
+    );
+
+    // The failure blocks only its own issue: the other one keeps syncing.
+    w.ca.edit(&good, json!({"summary": "Still syncing"})).await;
+    wait_for("the other issue's edit on B", || async {
+        (w.cb.field(&good_b, &["summary"]).await == "Still syncing").then_some(())
+    })
+    .await;
+
+    // B's admin swaps in `basic` (no priority map), then retries: the issue lands.
+    let rule_b = w.dir.path().join("rules/b.wasm");
+    let staged = w.dir.path().join("rules/b.wasm.new");
+    std::fs::copy(rule("basic"), &staged).expect("stage");
+    std::fs::rename(&staged, &rule_b).expect("swap");
+    let slot = w.node().registry.slot("ab/b").expect("slot");
+    let basic_hash = w
+        .node()
+        .registry
+        .engine()
+        .load_file(&rule("basic"))
+        .expect("load")
+        .id()
+        .hash
+        .clone();
+    wait_for("basic serving", || async {
+        (slot.current().ok()?.id().hash == basic_hash).then_some(())
+    })
+    .await;
+    let node_url = w.admin_url();
+    let retried = reqwest::Client::new()
+        .post(format!("{node_url}/api/events/{}/retry", failed.id))
+        .send()
+        .await
+        .expect("admin api");
+    assert_eq!(retried.status().as_u16(), 200);
+    let bad_b = w.twin_of(&bad).await;
+    assert_eq!(w.cb.field(&bad_b, &["priority", "name"]).await, "Low");
+    let again = reqwest::Client::new()
+        .post(format!("{node_url}/api/events/{}/retry", failed.id))
+        .send()
+        .await
+        .expect("admin api");
+    assert_eq!(
+        again.status().as_u16(),
+        409,
+        "a done event cannot be retried"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn webhooks_need_the_secret_and_bad_ones_change_nothing() {
+    let w = World::new().await;
+    let http = reqwest::Client::new();
+    let url = w.node.as_ref().expect("node").url();
+    let body = json!({"webhookEvent": "jira:issue_updated", "timestamp": 1, "issue": {"key": "SUP-1", "fields": {}}});
+    let wrong = http
+        .post(format!("{url}/webhooks/jira/a?secret=nope"))
+        .json(&body)
+        .send()
+        .await
+        .expect("reach");
+    assert_eq!(wrong.status().as_u16(), 401);
+    let none = http
+        .post(format!("{url}/webhooks/jira/a"))
+        .json(&body)
+        .send()
+        .await
+        .expect("reach");
+    assert_eq!(none.status().as_u16(), 401);
+    let garbage = http
+        .post(format!("{url}/webhooks/jira/a?secret=s3cret-s3cret-s3cret"))
+        .body("{not json")
+        .send()
+        .await
+        .expect("reach");
+    assert_eq!(garbage.status().as_u16(), 400);
+    let text = garbage.text().await.unwrap_or_default();
+    assert!(
+        text.contains("instance a"),
+        "the error names the instance: {text}"
+    );
+    let unknown = http
+        .post(format!(
+            "{url}/webhooks/jira/zz?secret=s3cret-s3cret-s3cret"
+        ))
+        .json(&body)
+        .send()
+        .await
+        .expect("reach");
+    assert_eq!(unknown.status().as_u16(), 404);
+    assert_eq!(
+        w.node().store.queue_stats(None).expect("stats").pending,
+        0,
+        "nothing queued"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bulk_and_the_poller_catch_what_webhooks_missed() {
+    let w = World::new().await;
+    // The seed's SUP issues exist already: bulk puts them all under sync.
+    let side = w.node().pipeline.side("ab", "a").expect("side").clone();
+    let mut pages = 0;
+    let run = twinsync::sync::detect::bulk(w.node(), &side, "project = SUP", |_| pages += 1)
+        .await
+        .expect("bulk");
+    assert!(run.done && run.queued >= 3, "{run:?}");
+    assert!(pages >= 2, "progress is reported");
+    w.settle().await;
+    w.assert_none_failed();
+    assert_eq!(
+        w.node().store.twin_count("ab", "a").expect("count"),
+        run.queued
+    );
+    // The admin API shows the run and its progress.
+    let url = w.admin_url();
+    let runs: Value = reqwest::get(format!("{url}/api/bulk?connection=ab"))
+        .await
+        .expect("bulk runs")
+        .json()
+        .await
+        .expect("JSON");
+    assert_eq!(runs["runs"][0]["done"], true, "{runs}");
+    assert_eq!(runs["runs"][0]["queued"], run.queued, "{runs}");
+
+    // Webhooks from A are all lost now; the poller still sees the change.
+    w.a.set_faults_spec("webhook-drop-ratio=1.0")
+        .expect("fault spec");
+    let key_a = w.create_on_a("Nobody told the node", &["sync"]).await;
+    w.settle().await;
+    assert!(
+        w.node()
+            .store
+            .twin_by_local("ab", "a", &key_a)
+            .expect("store")
+            .is_none()
+    );
+    let found = twinsync::sync::detect::poll_side(w.node(), &side)
+        .await
+        .expect("poll");
+    assert!(found >= 1, "the poll queues the new issue");
+    let key_b = w.twin_of(&key_a).await;
+    assert_eq!(
+        w.cb.field(&key_b, &["summary"]).await,
+        "Nobody told the node"
+    );
+    // Polling again finds nothing new to send: an unchanged replica costs no write.
+    w.settle().await;
+    w.b.clear_log();
+    let again = twinsync::sync::detect::poll_side(w.node(), &side)
+        .await
+        .expect("poll");
+    assert_eq!(
+        again, 0,
+        "issues unchanged since their last send are not queued again"
+    );
+    // B's twins were last written by the node itself: B's poll has nothing to queue either.
+    let side_b = w.node().pipeline.side("ab", "b").expect("side b").clone();
+    let on_b = twinsync::sync::detect::poll_side(w.node(), &side_b)
+        .await
+        .expect("poll b");
+    assert_eq!(on_b, 0, "the node's own writes are not queued back");
+    w.settle().await;
+    assert_eq!(w.b.count("PUT", "/issue/") + w.b.count("POST", "/issue"), 0);
+}
