@@ -241,6 +241,28 @@ pub fn linked_twin(store: &Store, connection: &str, key_a: &str) -> Option<Strin
         .and_then(|t| t.remote_key)
 }
 
+/// Swaps example rule `name` into the rule file of `side` (e.g. `ab/b`) as an admin would
+/// (staged beside it, then renamed over it), and waits until the side serves it.
+pub async fn swap_rule(node: &Node, side: &str, name: &str) {
+    let slot = node.registry.slot(side).expect("slot");
+    let file = slot.file().to_path_buf();
+    let staged = file.with_extension("wasm.new");
+    std::fs::copy(rule(name), &staged).expect("stage");
+    std::fs::rename(&staged, &file).expect("swap");
+    let hash = node
+        .registry
+        .engine()
+        .load_file(&rule(name))
+        .expect("load")
+        .id()
+        .hash
+        .clone();
+    wait_for(&format!("{name} serving on {side}"), || async {
+        (slot.current().ok()?.id().hash == hash).then_some(())
+    })
+    .await;
+}
+
 /// Builds and starts a node in this process from config text.
 pub async fn start_in_process(config: &str) -> Running {
     let config = NodeConfig::parse(config, Path::new("twinsync.toml"), PathBuf::from("."))

@@ -7,8 +7,8 @@ use serde_json::json;
 use twinsync_e2e::adf::{adf, text_of};
 use twinsync_e2e::pair::paired;
 use twinsync_e2e::rest::new_issue;
-use twinsync_e2e::rule;
 use twinsync_e2e::wait::wait_for;
+use twinsync_e2e::world::swap_rule;
 
 use super::attach_on_a;
 
@@ -160,24 +160,7 @@ async fn a_side_swaps_its_outgoing_rule_and_the_other_sees_the_new_shape_with_no
     );
 
     // A's admin swaps in `confidential` (its config masks "fire"); B's node is not involved.
-    let rule_path = a.dir.path().join("rule.wasm");
-    let staged = a.dir.path().join("rule.wasm.new");
-    std::fs::copy(rule("confidential"), &staged).expect("stage");
-    std::fs::rename(&staged, &rule_path).expect("swap");
-    let slot = a.node().registry.slot("ab/a").expect("slot");
-    let hash = a
-        .node()
-        .registry
-        .engine()
-        .load_file(&rule("confidential"))
-        .expect("load")
-        .id()
-        .hash
-        .clone();
-    wait_for("confidential serving on A", || async {
-        (slot.current().ok()?.id().hash == hash).then_some(())
-    })
-    .await;
+    swap_rule(a.node(), "ab/a", "confidential").await;
     a.client
         .edit(&key_a, json!({"summary": "Printer on fire again"}))
         .await;

@@ -5,9 +5,8 @@
 use serde_json::{Value, json};
 use twinsync::store::EventState;
 use twinsync_e2e::rest::new_issue;
-use twinsync_e2e::rule;
 use twinsync_e2e::wait::wait_for;
-use twinsync_e2e::world::World;
+use twinsync_e2e::world::{World, swap_rule};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_paused_connection_queues_and_loses_nothing_even_across_a_restart() {
@@ -97,24 +96,7 @@ async fn a_rule_failure_blocks_only_its_issue_until_retry() {
     .await;
 
     // B's admin swaps in `basic` (no priority map), then retries: the issue lands.
-    let rule_b = w.dir.path().join("rules/b.wasm");
-    let staged = w.dir.path().join("rules/b.wasm.new");
-    std::fs::copy(rule("basic"), &staged).expect("stage");
-    std::fs::rename(&staged, &rule_b).expect("swap");
-    let slot = w.node().registry.slot("ab/b").expect("slot");
-    let basic_hash = w
-        .node()
-        .registry
-        .engine()
-        .load_file(&rule("basic"))
-        .expect("load")
-        .id()
-        .hash
-        .clone();
-    wait_for("basic serving", || async {
-        (slot.current().ok()?.id().hash == basic_hash).then_some(())
-    })
-    .await;
+    swap_rule(w.node(), "ab/b", "basic").await;
     let node_url = w.admin_url();
     let retried = reqwest::Client::new()
         .post(format!("{node_url}/api/events/{}/retry", failed.id))
