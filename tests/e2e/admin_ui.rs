@@ -11,7 +11,7 @@ use twinsync_e2e::world::World;
 
 /// What the browser run needs, or the command that sets it up.
 fn browser_parts() -> (PathBuf, PathBuf) {
-    let root = twinsync_e2e::root();
+    let root = twinsync_e2e::fixtures::root();
     let script = root.join("tests/browser/admin-ui.mjs");
     let modules = root.join("tests/browser/node_modules/playwright-core");
     let chromium = PathBuf::from(
@@ -35,7 +35,8 @@ async fn the_admin_page_in_a_browser() {
     w.restart_with_node_setting("admin_token = { value = \"browser-s3cret-token\" }")
         .await;
     let node_url = w.admin_url();
-    let shots = twinsync_e2e::root().join("target/browser-screenshots/the_admin_page_in_a_browser");
+    let shots = twinsync_e2e::fixtures::root()
+        .join("target/browser-screenshots/the_admin_page_in_a_browser");
     let _ = std::fs::remove_dir_all(&shots);
     let mut cmd = Command::new("node");
     cmd.arg(&script)
@@ -43,8 +44,11 @@ async fn the_admin_page_in_a_browser() {
         .env("SIM_A_API", w.a.api_base())
         .env("SIM_A_AUTH", w.a.auth_header())
         .env("RULE_B", w.dir.path().join("rules/b.wasm"))
-        .env("FIXED_RULE", twinsync_e2e::rule("basic"))
-        .env("CANDIDATE_RULE", twinsync_e2e::rule("confidential"))
+        .env("FIXED_RULE", twinsync_e2e::fixtures::rule("basic"))
+        .env(
+            "CANDIDATE_RULE",
+            twinsync_e2e::fixtures::rule("confidential"),
+        )
         .env("SCREENSHOTS", &shots)
         .env("ADMIN_TOKEN", "browser-s3cret-token")
         .env("CHROMIUM", &chromium);

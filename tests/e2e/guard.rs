@@ -106,7 +106,7 @@ async fn a_rebound_page_gets_nowhere_in_the_admin_api() {
 fn node_refuses_to_start(dir: &Path, config: &str, env: &[(&str, &str)]) -> String {
     let path = dir.join("refused.toml");
     std::fs::write(&path, config).expect("write config");
-    let mut cmd = Command::new(twinsync_e2e::twinsync_binary());
+    let mut cmd = Command::new(twinsync_e2e::fixtures::twinsync_binary());
     cmd.args(["node", "-c"]).arg(&path).stdin(Stdio::null());
     for (k, v) in env {
         cmd.env(k, v);
@@ -272,11 +272,11 @@ async fn the_data_directory_is_private_to_the_node_user() {
 fn rules_test_peak(rule: &Path) -> (bool, String, i64) {
     use std::os::unix::process::ExitStatusExt;
     let stderr_path = tempfile::NamedTempFile::new().expect("temp file");
-    let child = Command::new(twinsync_e2e::twinsync_binary())
+    let child = Command::new(twinsync_e2e::fixtures::twinsync_binary())
         .args(["rules", "test"])
         .arg(rule)
         .arg("--issue")
-        .arg(twinsync_e2e::sample("issue.json"))
+        .arg(twinsync_e2e::fixtures::sample("issue.json"))
         .stdout(Stdio::null())
         .stderr(stderr_path.reopen().expect("reopen"))
         .spawn()
@@ -297,8 +297,8 @@ fn rules_test_peak(rule: &Path) -> (bool, String, i64) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_answer_aliasing_one_buffer_is_refused_before_the_host_copies_it() {
     // 30 labels pointing at one 4 MiB buffer: 120 MiB once copied out, under the 4 MiB cap.
-    let hostile = twinsync_e2e::rule("hostile-alias");
-    let basic = twinsync_e2e::rule("basic");
+    let hostile = twinsync_e2e::fixtures::rule("hostile-alias");
+    let basic = twinsync_e2e::fixtures::rule("basic");
     let (ok, err, hostile_kib) = tokio::task::spawn_blocking(move || rules_test_peak(&hostile))
         .await
         .expect("join");
@@ -366,7 +366,7 @@ async fn a_node_without_a_configured_token_makes_one_and_the_cli_reads_it() {
     // The CLI finds the token beside the store; nothing was paused by the refused request.
     let config = w.dir.path().join("twinsync.toml");
     let out = tokio::task::spawn_blocking(move || {
-        Command::new(twinsync_e2e::twinsync_binary())
+        Command::new(twinsync_e2e::fixtures::twinsync_binary())
             .args(["status", "--json", "-c"])
             .arg(&config)
             .env_remove("TWINSYNC_ADMIN_TOKEN")

@@ -17,8 +17,8 @@ use twinsync::store::{Event, EventKind};
 use twinsync::sync::node::Node;
 use twinsync_e2e::adf::adf;
 use twinsync_e2e::compare::{by_key, snapshot};
+use twinsync_e2e::fixtures::rule;
 use twinsync_e2e::rest::{Client, new_issue, start};
-use twinsync_e2e::rule;
 use twinsync_e2e::story::event_line;
 use twinsync_e2e::world::linked_twin;
 
@@ -63,7 +63,7 @@ impl Lab {
         let b = start(Flavour::Dc).await;
         let dir = tempfile::tempdir().expect("tempdir");
         let config = PairConfig {
-            rule_cache_dir: Some(twinsync_e2e::root().join("target/e2e-rule-cache")),
+            rule_cache_dir: Some(twinsync_e2e::fixtures::root().join("target/e2e-rule-cache")),
             ..PairConfig::new(dir.path().join("data"), rule("basic"), rule("basic"))
         }
         .toml(&a, &b);

@@ -24,8 +24,8 @@ async fn fifty_connections_each_with_its_own_rules_and_limits() {
             rules.join(format!("{name}-a.wasm")),
             rules.join(format!("{name}-b.wasm")),
         );
-        std::fs::copy(twinsync_e2e::rule(stock), &ra).expect("copy rule");
-        std::fs::copy(twinsync_e2e::rule(stock), &rb).expect("copy rule");
+        std::fs::copy(twinsync_e2e::fixtures::rule(stock), &ra).expect("copy rule");
+        std::fs::copy(twinsync_e2e::fixtures::rule(stock), &rb).expect("copy rule");
         // c13's fuel limit is far too small for any call: only its events may fail.
         let fuel = if i == 13 {
             1_000

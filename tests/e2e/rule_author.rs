@@ -14,7 +14,7 @@ use twinsync_e2e::world::World;
 
 /// Runs the `twinsync` binary in `dir`; returns (success, stdout, stderr).
 fn twinsync(dir: &Path, args: &[&str], envs: &[(&str, &Path)]) -> (bool, String, String) {
-    let mut cmd = Command::new(twinsync_e2e::twinsync_binary());
+    let mut cmd = Command::new(twinsync_e2e::fixtures::twinsync_binary());
     cmd.current_dir(dir).args(args).stdin(Stdio::null());
     for (k, v) in envs {
         cmd.env(k, v);
@@ -30,7 +30,7 @@ fn twinsync(dir: &Path, args: &[&str], envs: &[(&str, &Path)]) -> (bool, String,
 #[test]
 fn a_missing_config_names_the_flags_that_fix_it_once() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let basic = twinsync_e2e::rule("basic");
+    let basic = twinsync_e2e::fixtures::rule("basic");
     let basic = basic.to_str().expect("utf-8 path");
     let (ok, _, err) = twinsync(
         dir.path(),
@@ -44,7 +44,7 @@ fn a_missing_config_names_the_flags_that_fix_it_once() {
     );
     assert_eq!(err.matches("os error 2").count(), 1, "said once: {err}");
 
-    let sample = twinsync_e2e::sample("issue.json");
+    let sample = twinsync_e2e::fixtures::sample("issue.json");
     let sample = sample.to_str().expect("utf-8 path");
     let (ok, _, err) = twinsync(
         dir.path(),
@@ -58,10 +58,10 @@ fn a_missing_config_names_the_flags_that_fix_it_once() {
 
 #[test]
 fn rules_test_into_a_closed_pipe_ends_quietly() {
-    let sample = twinsync_e2e::sample("issue.json");
-    let mut child = Command::new(twinsync_e2e::twinsync_binary())
+    let sample = twinsync_e2e::fixtures::sample("issue.json");
+    let mut child = Command::new(twinsync_e2e::fixtures::twinsync_binary())
         .args(["rules", "test"])
-        .arg(twinsync_e2e::rule("basic"))
+        .arg(twinsync_e2e::fixtures::rule("basic"))
         .arg("--issue")
         .arg(&sample)
         .stdout(Stdio::piped())
@@ -105,8 +105,8 @@ async fn a_python_rule_shows_compiling_until_it_serves() {
         .version()
         .to_string();
     // A version no cache holds: the node must compile it, which takes seconds for Python.
-    let python = twinsync_e2e::fresh_variant("confidential-py");
-    let version = twinsync_e2e::version_of(&python)[..12].to_string();
+    let python = twinsync_e2e::fixtures::fresh_variant("confidential-py");
+    let version = twinsync_e2e::fixtures::version_of(&python)[..12].to_string();
     swap(slot.file(), &python);
 
     let rule = wait_for("/api/rules to show the compile", || async {
@@ -172,8 +172,8 @@ async fn a_file_rules_check_compiled_loads_on_the_node_from_the_cache() {
     };
     let w = World::new().await;
     let url = w.admin_url();
-    let fresh = twinsync_e2e::fresh_variant("confidential");
-    let hash = twinsync_e2e::version_of(&fresh);
+    let fresh = twinsync_e2e::fixtures::fresh_variant("confidential");
+    let hash = twinsync_e2e::fixtures::version_of(&fresh);
     let file = w.dir.path().join("checked.wasm");
     std::fs::write(&file, &fresh).expect("write");
     let (ok, out, err) = twinsync(
@@ -203,7 +203,11 @@ async fn a_file_rules_check_compiled_loads_on_the_node_from_the_cache() {
 #[test]
 fn round_trip_flags_the_prefix_loop_and_passes_its_fixed_version() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let path = |name: &str| twinsync_e2e::rule(name).to_string_lossy().into_owned();
+    let path = |name: &str| {
+        twinsync_e2e::fixtures::rule(name)
+            .to_string_lossy()
+            .into_owned()
+    };
     let (basic, looping, fixed) = (path("basic"), path("acme-prefix-loop"), path("acme-prefix"));
     // `twinsync rules check RULE --round-trip` with `more` flags.
     let round_trip = |rule: &str, more: &[&str]| {
@@ -227,7 +231,7 @@ fn round_trip_flags_the_prefix_loop_and_passes_its_fixed_version() {
         "{report}"
     );
     // The same rule on both sides, on a sample of one's own.
-    let sample = twinsync_e2e::sample("issue.json");
+    let sample = twinsync_e2e::fixtures::sample("issue.json");
     let (ok, out, err) = round_trip(&fixed, &["--issue", sample.to_str().expect("utf-8")]);
     assert!(
         ok && out.contains("ok: every field comes back"),
@@ -237,7 +241,7 @@ fn round_trip_flags_the_prefix_loop_and_passes_its_fixed_version() {
 
 /// docs/rules.md as (info string, code) blocks, each with the HTML comment before it, if any.
 fn guide_blocks() -> Vec<(String, String, Option<String>)> {
-    let text = std::fs::read_to_string(twinsync_e2e::root().join("docs/rules.md"))
+    let text = std::fs::read_to_string(twinsync_e2e::fixtures::root().join("docs/rules.md"))
         .expect("read docs/rules.md");
     let mut blocks = Vec::new();
     let mut lines = text.lines();
@@ -325,7 +329,8 @@ fn code_the_guide_says_is_a_file_is_that_file() {
         let Some(path) = comment.as_deref().and_then(|c| c.strip_prefix("file: ")) else {
             continue;
         };
-        let file = std::fs::read_to_string(twinsync_e2e::root().join(path)).expect("read");
+        let file =
+            std::fs::read_to_string(twinsync_e2e::fixtures::root().join(path)).expect("read");
         // The guide shows the file up to its tests.
         let shown = file.split("#[cfg(test)]").next().unwrap_or(&file);
         assert_eq!(code.trim(), shown.trim(), "docs/rules.md shows {path}");
@@ -368,7 +373,7 @@ fn run_block(code: &str, dir: &Path, envs: &[(&str, &Path)]) -> String {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_guides_rust_walk_runs_on_the_demo_as_written() {
     let tmp = tempfile::tempdir().expect("tempdir");
-    let root = twinsync_e2e::root();
+    let root = twinsync_e2e::fixtures::root();
     // A checkout beside which the walk makes its crate: the real one's parts, linked.
     // Its target/ holds the built binary and rules, and the demo's own data directory.
     let checkout = tmp.path().join("twinsync");
@@ -428,7 +433,7 @@ async fn the_guides_rust_walk_runs_on_the_demo_as_written() {
         );
     }
 
-    let bin_dir = twinsync_e2e::twinsync_binary()
+    let bin_dir = twinsync_e2e::fixtures::twinsync_binary()
         .parent()
         .expect("bin dir")
         .to_path_buf();
@@ -478,12 +483,12 @@ async fn the_guides_rust_walk_runs_on_the_demo_as_written() {
     // Its build is what example-rules/acme-prefix builds (the guide shows that file).
     let release = krate.join("target/wasm32-wasip2/release");
     std::fs::create_dir_all(&release).expect("target dir");
-    let built = std::fs::read(twinsync_e2e::rule("acme-prefix")).expect("acme-prefix");
+    let built = std::fs::read(twinsync_e2e::fixtures::rule("acme-prefix")).expect("acme-prefix");
     std::fs::write(release.join("acme_rule.wasm"), &built).expect("the build");
     let walk = block("cargo build --release --target wasm32-wasip2\ntwinsync rules check");
     let walk = walk.replacen("cargo build --release --target wasm32-wasip2\n", "", 1);
     let out = run_block(&walk, &krate, &envs);
-    let version = &twinsync_e2e::version_of(&built)[..12];
+    let version = &twinsync_e2e::fixtures::version_of(&built)[..12];
     assert!(out.contains("ok: every field comes back"), "{out}");
     assert!(
         out.contains(version),

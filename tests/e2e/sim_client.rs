@@ -10,7 +10,7 @@ use twinsync_e2e::rest::start;
 
 /// The virtualenv's Python, or a failure naming the setup command.
 pub fn venv_python() -> PathBuf {
-    let root = twinsync_e2e::root();
+    let root = twinsync_e2e::fixtures::root();
     let py = root.join(".venv").join("bin").join("python");
     assert!(
         py.is_file(),
@@ -23,7 +23,7 @@ pub fn venv_python() -> PathBuf {
 async fn drive(flavour: Flavour) {
     let h = start(flavour).await;
     let py = venv_python();
-    let script = twinsync_e2e::root()
+    let script = twinsync_e2e::fixtures::root()
         .join("tests")
         .join("outside-client")
         .join("jira_client.py");

@@ -32,7 +32,9 @@ fn spec_dir() -> PathBuf {
         return PathBuf::from(d);
     }
     // Trimmed copies of the published specs (annotations dropped), kept in the repository.
-    let d = twinsync_e2e::root().join("tests").join("jira-openapi");
+    let d = twinsync_e2e::fixtures::root()
+        .join("tests")
+        .join("jira-openapi");
     assert!(
         d.join("jira-cloud-platform-v3.openapi.json.gz").is_file(),
         "Atlassian's OpenAPI specs are not at {}; set TWINSYNC_JIRA_SPECS to their folder",
@@ -287,7 +289,7 @@ async fn sim_responses_match_published_openapi_specs() {
     let dir = tempfile::tempdir().expect("tempdir");
     let file = dir.path().join("samples.json");
     std::fs::write(&file, serde_json::to_vec(&samples).expect("json")).expect("write samples");
-    let script = twinsync_e2e::root()
+    let script = twinsync_e2e::fixtures::root()
         .join("tests")
         .join("outside-client")
         .join("validate_shapes.py");

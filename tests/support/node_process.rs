@@ -7,8 +7,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Output, Stdio};
 use std::time::{Duration, Instant};
 
+use crate::fixtures::twinsync_binary;
 use crate::ports::free_port;
-use crate::twinsync_binary;
 use crate::wait::Wait;
 
 /// A node's config file with both listeners on fixed loopback ports, and where its log goes.

@@ -13,10 +13,10 @@ use twinsync::peer::{Identity, enroll};
 use twinsync::sim::{Flavour, SimHandle};
 use twinsync::sync::node::Node;
 
+use crate::fixtures::rule;
 use crate::node_process::{NodeProcess, ProcessConfig};
 use crate::ports::free_port;
 use crate::rest::{Client, new_issue, start};
-use crate::rule;
 use crate::world::{WEBHOOK_SECRET, linked_twin, register_webhook, start_in_process};
 
 /// One organisation: its simulated Jira, its node (one side of connection `ab`), its data.

@@ -13,9 +13,9 @@ use twinsync::sim::{Flavour, SimHandle};
 use twinsync::store::{EventState, Store};
 use twinsync::sync::node::Node;
 
+use crate::fixtures::{root, rule};
 use crate::rest::{Client, new_issue, start};
 use crate::wait::wait_for;
-use crate::{root, rule};
 
 /// The secret every test node's webhooks carry.
 pub const WEBHOOK_SECRET: &str = "s3cret-s3cret-s3cret";

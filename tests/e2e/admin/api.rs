@@ -138,7 +138,7 @@ async fn a_candidate_rule_is_tried_on_a_live_issue_without_syncing() {
         .clone();
     let b_before = w.cb.get(&format!("/issue/{key_b}")).await.body["fields"].clone();
     let http = reqwest::Client::new();
-    let candidate = std::fs::read(twinsync_e2e::rule("confidential")).expect("candidate");
+    let candidate = std::fs::read(twinsync_e2e::fixtures::rule("confidential")).expect("candidate");
     let try_on = |side: &'static str, issue: String, body: Vec<u8>| {
         http.post(format!("{url}/api/rules/try"))
             .query(&[
@@ -216,7 +216,7 @@ async fn a_candidate_rule_is_tried_on_a_live_issue_without_syncing() {
         (
             "a",
             "SUP-99999".to_string(),
-            std::fs::read(twinsync_e2e::rule("basic")).expect("basic"),
+            std::fs::read(twinsync_e2e::fixtures::rule("basic")).expect("basic"),
             404,
         ),
     ] {
@@ -233,7 +233,7 @@ async fn a_candidate_rule_is_tried_on_a_live_issue_without_syncing() {
     assert_eq!(resp.status().as_u16(), 400, "parameters missing");
 
     // A version tried once is compiled once: swapping it in afterwards loads it from the cache.
-    let fresh = twinsync_e2e::fresh_variant("confidential");
+    let fresh = twinsync_e2e::fixtures::fresh_variant("confidential");
     let before_try = w.compilations();
     let resp = try_on("a", key.clone(), fresh.clone())
         .await
@@ -245,7 +245,7 @@ async fn a_candidate_rule_is_tried_on_a_live_issue_without_syncing() {
     let staged = file.with_extension("new");
     std::fs::write(&staged, &fresh).expect("stage");
     std::fs::rename(&staged, &file).expect("swap");
-    let version = twinsync_e2e::version_of(&fresh);
+    let version = twinsync_e2e::fixtures::version_of(&fresh);
     twinsync_e2e::wait::wait_for("the tried version serving", || async {
         (slot.current().ok()?.id().hash == version).then_some(())
     })

@@ -4,7 +4,7 @@ use twinsync_e2e::world::World;
 
 /// Runs the `twinsync` binary with `args`, the admin token in the environment when given.
 fn cli(args: &[&str], token: Option<&str>) -> (bool, String, String) {
-    let mut cmd = std::process::Command::new(twinsync_e2e::twinsync_binary());
+    let mut cmd = std::process::Command::new(twinsync_e2e::fixtures::twinsync_binary());
     cmd.args(args).env_remove("TWINSYNC_ADMIN_TOKEN");
     if let Some(t) = token {
         cmd.env("TWINSYNC_ADMIN_TOKEN", t);

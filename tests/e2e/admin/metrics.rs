@@ -50,7 +50,7 @@ async fn metrics_count_events_rule_calls_jira_calls_and_reloads() {
 /// `/metrics` through the Prometheus project's own parser (Python `prometheus_client`).
 fn parse_metrics(text: &str) -> serde_json::Value {
     use std::io::Write as _;
-    let script = twinsync_e2e::root().join("tests/outside-client/parse_metrics.py");
+    let script = twinsync_e2e::fixtures::root().join("tests/outside-client/parse_metrics.py");
     let mut child = std::process::Command::new(crate::sim_client::venv_python())
         .arg(script)
         .stdin(std::process::Stdio::piped())

@@ -5,7 +5,7 @@ use std::sync::atomic::Ordering;
 
 use super::{config, ctx};
 use twinsync::rules::{EngineSettings, RuleEngine, RuleLimits};
-use twinsync_e2e::{rule, sample_issue};
+use twinsync_e2e::fixtures::{rule, sample_issue};
 
 #[test]
 fn a_restart_loads_compiled_rules_from_the_cache() {

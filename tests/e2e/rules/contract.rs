@@ -3,7 +3,7 @@
 
 use super::{config, ctx, engine};
 use twinsync::rules::{CallError, LoadError, RuleLimits};
-use twinsync_e2e::{rule, sample_issue};
+use twinsync_e2e::fixtures::{rule, sample_issue};
 
 #[test]
 fn check_refuses_a_core_module_and_another_world() {

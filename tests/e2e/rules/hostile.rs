@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use super::{config, ctx, engine};
 use twinsync::rules::{CallError, LimitHit, RuleLimits};
-use twinsync_e2e::{rule, sample_issue};
+use twinsync_e2e::fixtures::{rule, sample_issue};
 
 /// Runs one hostile rule and checks that a good rule on the same engine still serves afterwards.
 fn hostile(name: &str, limits: &RuleLimits, cfg: &[(&str, &str)]) -> CallError {

@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use super::{config, ctx};
 use twinsync::rules::{EngineSettings, ReloadOutcome, RuleEngine, RuleLimits, RuleRegistry};
+use twinsync_e2e::fixtures::{rule, sample_issue};
 use twinsync_e2e::wait::Wait;
-use twinsync_e2e::{rule, sample_issue};
 
 /// Waits until `done` holds, polling; the watcher reacts within its debounce window.
 fn wait_for(what: &str, mut done: impl FnMut() -> bool) {

@@ -4,7 +4,7 @@
 use super::{config, ctx, engine};
 use twinsync::model::Replica;
 use twinsync::rules::{CallError, RuleLimits};
-use twinsync_e2e::{rule, sample_issue};
+use twinsync_e2e::fixtures::{rule, sample_issue};
 
 #[test]
 fn basic_rule_copies_the_issue_and_lands_it_as_changes() {

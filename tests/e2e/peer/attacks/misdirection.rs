@@ -293,7 +293,7 @@ async fn a_hostile_peer_written_in_python_is_refused_and_its_honest_ack_accepted
     });
     let file = a.dir.path().join("hostile-scenario.json");
     std::fs::write(&file, scenario.to_string()).expect("scenario");
-    let script = twinsync_e2e::root().join("tests/hostile-peer/hostile_peer.py");
+    let script = twinsync_e2e::fixtures::root().join("tests/hostile-peer/hostile_peer.py");
     let python = crate::sim_client::venv_python();
     let out = tokio::task::spawn_blocking(move || {
         std::process::Command::new(python)
