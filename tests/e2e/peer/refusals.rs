@@ -114,22 +114,25 @@ async fn forged_replayed_stale_and_unlisted_requests_are_refused_and_nothing_is_
     let (s, _) = post(vec![b' '; MAX_BODY_BYTES + 1], now, "n-big").await;
     assert_eq!(s, 413, "oversize body");
     // Correctly signed, but for a connection this peer is not part of, or posing as A's side.
-    let other_conn = String::from_utf8(replica.clone())
-        .expect("utf8")
-        .replace("\"connection\":\"ab\"", "\"connection\":\"zz\"");
-    assert_eq!(
-        post(other_conn.into_bytes(), now, "n-conn").await.0,
-        403,
-        "another connection"
-    );
-    let posing = String::from_utf8(replica.clone())
-        .expect("utf8")
-        .replace("\"origin_side\":\"b\"", "\"origin_side\":\"a\"");
-    assert_eq!(
-        post(posing.into_bytes(), now, "n-pose").await.0,
-        403,
-        "posing as A's side"
-    );
+    for (from, to, nonce, why) in [
+        (
+            "\"connection\":\"ab\"",
+            "\"connection\":\"zz\"",
+            "n-conn",
+            "another connection",
+        ),
+        (
+            "\"origin_side\":\"b\"",
+            "\"origin_side\":\"a\"",
+            "n-pose",
+            "posing as A's side",
+        ),
+    ] {
+        let changed = String::from_utf8(replica.clone())
+            .expect("utf8")
+            .replace(from, to);
+        assert_eq!(post(changed.into_bytes(), now, nonce).await.0, 403, "{why}");
+    }
     assert_eq!(a.event_count(), before, "nothing refused was applied");
     // The same replica, honestly signed, is queued: the refusals above were not about its shape.
     assert_eq!(post(replica.clone(), now, "n-good").await.0, 200);
