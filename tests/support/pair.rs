@@ -106,6 +106,7 @@ rule = "{rule}"
         org
     }
 
+    /// The node's config, parsed.
     pub fn parsed(&self) -> NodeConfig {
         NodeConfig::parse(&self.config, Path::new("twinsync.toml"), PathBuf::from("."))
             .expect("config parses")
@@ -138,6 +139,7 @@ rule = "{rule}"
         node
     }
 
+    /// The in-process node; panics while it is stopped.
     pub fn node(&self) -> &Arc<Node> {
         &self.node.as_ref().expect("node running").node
     }
@@ -148,6 +150,7 @@ rule = "{rule}"
         format!("https://{listen}")
     }
 
+    /// The node's peer identity, from its data directory.
     pub fn identity(&self) -> Identity {
         Identity::load_or_create(&Identity::dir_in(&self.dir.path().join("data")))
             .expect("identity")

@@ -54,6 +54,7 @@ pub fn http() -> reqwest::Client {
 }
 
 impl Client {
+    /// A client of simulator `h`, as its administrator.
     pub fn new(h: &SimHandle) -> Client {
         Client {
             http: http(),
@@ -86,6 +87,7 @@ impl Client {
         Answer::read(resp).await
     }
 
+    /// See [`Client::call`].
     pub async fn get(&self, path: &str) -> Answer {
         self.call(Method::GET, path, None).await
     }
@@ -190,6 +192,7 @@ impl Client {
 }
 
 impl Answer {
+    /// Reads a response whole; a body that is not JSON is `Null` beside its bytes.
     pub async fn read(resp: reqwest::Response) -> Answer {
         let status = resp.status().as_u16();
         let headers = resp.headers().clone();
@@ -202,6 +205,7 @@ impl Answer {
             bytes,
         }
     }
+    /// Header `k`, if present and text.
     pub fn header(&self, k: &str) -> Option<&str> {
         self.headers.get(k).and_then(|v| v.to_str().ok())
     }

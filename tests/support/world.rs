@@ -20,6 +20,8 @@ use crate::wait::wait_for;
 /// The secret every test node's webhooks carry.
 pub const WEBHOOK_SECRET: &str = "s3cret-s3cret-s3cret";
 
+/// Two simulated Jiras, their clients, and the node syncing them (none while stopped), with
+/// its data directory and config text.
 pub struct World {
     pub a: SimHandle,
     pub b: SimHandle,
@@ -117,6 +119,7 @@ impl World {
         }
     }
 
+    /// Starts the node on `config` and points both simulators' webhooks at it.
     pub async fn start_node(&mut self) {
         let running = start_in_process(&self.config).await;
         for (client, instance) in [(&self.ca, "a"), (&self.cb, "b")] {
@@ -139,6 +142,7 @@ impl World {
         self.start_node().await;
     }
 
+    /// The running node; panics while it is stopped.
     pub fn node(&self) -> &Arc<Node> {
         &self.node.as_ref().expect("node running").node
     }
