@@ -21,8 +21,8 @@ use twinsync::config::NodeConfig;
 use twinsync::daemon;
 use twinsync::demo::{PairConfig, extra_connection_toml};
 use twinsync::rules::{EngineSettings, RuleEngine, RuleLimits};
-use twinsync::sim::{Flavour, SimOptions, Simulator};
 use twinsync::sync::node::Node;
+use twinsync_jira_sim::{Flavour, SimOptions, Simulator};
 
 const MIB: f64 = (1 << 20) as f64;
 

@@ -12,9 +12,9 @@ use serde_json::{Value, json};
 use twinsync::config::NodeConfig;
 use twinsync::daemon::{self, Running};
 use twinsync::demo::PairConfig;
-use twinsync::sim::{Flavour, SimHandle, SimOptions, Simulator};
 use twinsync::store::Store;
 use twinsync::sync::node::Node;
+use twinsync_jira_sim::{Flavour, SimHandle, SimOptions, Simulator};
 
 fn rule() -> PathBuf {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"))

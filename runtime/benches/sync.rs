@@ -15,8 +15,8 @@ use serde_json::{Value, json};
 use twinsync::config::NodeConfig;
 use twinsync::daemon;
 use twinsync::demo::PairConfig;
-use twinsync::sim::{Flavour, SimHandle, SimOptions, Simulator};
 use twinsync::sync::node::Node;
+use twinsync_jira_sim::{Flavour, SimHandle, SimOptions, Simulator};
 
 struct Api {
     http: reqwest::Client,

@@ -9,8 +9,8 @@ use serde_json::{Value, json};
 
 use crate::config::NodeConfig;
 use crate::daemon::{self, Running};
-use crate::sim::{Flavour, SimHandle, SimOptions, Simulator};
 use crate::sync::node::Node;
+use twinsync_jira_sim::{Flavour, SimHandle, SimOptions, Simulator};
 
 #[derive(Debug, thiserror::Error)]
 pub enum DemoError {

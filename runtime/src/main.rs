@@ -56,7 +56,8 @@ enum Command {
     #[command(subcommand)]
     Rules(RulesCommand),
     /// Serve a simulated Jira (Cloud v3 or Data Center v2) until stopped.
-    Sim(twinsync::sim::SimArgs),
+    #[cfg(feature = "sim")]
+    Sim(twinsync_jira_sim::SimArgs),
     /// Two simulated Jiras, one node, stock rules, live sync; prints the URLs.
     ///
     /// The node watches two rule files, <DATA_DIR>/rules/support.wasm (side
@@ -64,6 +65,7 @@ enum Command {
     /// support-to-dev/dev, Data Center project DEV): replace one (write beside it, then rename
     /// over it) to hot-swap that side's rule. The node's config is <DATA_DIR>/twinsync.toml;
     /// pass it to the CLI with -c (`twinsync status -c target/demo/twinsync.toml`).
+    #[cfg(feature = "sim")]
     Demo {
         /// Run the scripted scenario end to end and exit; non-zero on any divergence.
         #[arg(long)]
@@ -430,10 +432,12 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 }
             }
         }
+        #[cfg(feature = "sim")]
         Command::Sim(args) => {
-            runtime()?.block_on(twinsync::sim::run_cli(args))?;
+            runtime()?.block_on(twinsync_jira_sim::run_cli(args))?;
             Ok(ExitCode::SUCCESS)
         }
+        #[cfg(feature = "sim")]
         Command::Demo {
             check,
             rule,
@@ -700,6 +704,7 @@ fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
     tokio::runtime::Runtime::new().context("starting the async runtime")
 }
 
+#[cfg(feature = "sim")]
 async fn demo(check: bool, opts: twinsync::demo::DemoOptions) -> anyhow::Result<ExitCode> {
     let demo = twinsync::demo::Demo::start(&opts).await?;
     demo.print_banner();

@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use twinsync::jira::{Auth, BudgetConfig, ClientConfig, Flavour, JiraClient, RetryPolicy};
-use twinsync::sim::{SimHandle, SimOptions, Simulator};
+use twinsync_jira_sim::{SimHandle, SimOptions, Simulator};
 
 mod calls;
 mod faults;

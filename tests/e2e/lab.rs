@@ -12,7 +12,6 @@ use serde_json::{Value, json};
 use twinsync::config::NodeConfig;
 use twinsync::demo::PairConfig;
 use twinsync::model::SyncEvent;
-use twinsync::sim::{Flavour, SimHandle};
 use twinsync::store::{Event, EventKind};
 use twinsync::sync::node::Node;
 use twinsync_e2e::adf::adf;
@@ -21,6 +20,7 @@ use twinsync_e2e::fixtures::rule;
 use twinsync_e2e::rest::{Client, new_issue, start};
 use twinsync_e2e::story::event_line;
 use twinsync_e2e::world::linked_twin;
+use twinsync_jira_sim::{Flavour, SimHandle};
 
 pub const CONN: &str = "ab";
 

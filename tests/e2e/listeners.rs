@@ -8,7 +8,7 @@ use std::path::Path;
 
 use base64::Engine as _;
 use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, DnType, IsCa, KeyPair};
-use twinsync::sim::{Flavour, SimOptions, Simulator};
+use twinsync_jira_sim::{Flavour, SimOptions, Simulator};
 
 use twinsync_e2e::wait::wait_for;
 use twinsync_e2e::world::{World, with_node_setting};

@@ -2,9 +2,9 @@
 //! request log.
 
 use serde_json::{Value, json};
-use twinsync::sim::Flavour;
 use twinsync_e2e::adf::adf;
 use twinsync_e2e::rest::{Answer, Client, start};
+use twinsync_jira_sim::Flavour;
 
 #[tokio::test]
 async fn sim_auth_is_checked_like_jira() {

@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 use std::process::Command;
 
-use twinsync::sim::Flavour;
+use twinsync_jira_sim::Flavour;
 
 use twinsync_e2e::rest::start;
 

@@ -2,7 +2,7 @@
 //! and the live control endpoint another process uses to flip them.
 
 use serde_json::json;
-use twinsync::sim::Flavour;
+use twinsync_jira_sim::Flavour;
 
 use twinsync_e2e::rest::{Client, start};
 
@@ -133,7 +133,7 @@ async fn sim_control_endpoint_flips_faults_live() {
         400
     );
     assert_eq!(c.delete("/_sim/faults").await.status, 204);
-    assert_eq!(h.faults(), twinsync::sim::FaultConfig::default());
+    assert_eq!(h.faults(), twinsync_jira_sim::FaultConfig::default());
     let log = c.get("/_sim/log").await;
     let statuses: Vec<u64> = log
         .body

@@ -22,7 +22,7 @@ use std::process::Command;
 
 use reqwest::Method;
 use serde_json::{Value, json};
-use twinsync::sim::{Flavour, SimHandle};
+use twinsync_jira_sim::{Flavour, SimHandle};
 
 use crate::sim_client::venv_python;
 use twinsync_e2e::rest::{Answer, Client, start};

@@ -10,7 +10,7 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::post;
 use serde_json::{Value, json};
-use twinsync::sim::{Delivery, Flavour, SimHandle};
+use twinsync_jira_sim::{Delivery, Flavour, SimHandle};
 
 use twinsync_e2e::rest::{Client, start};
 

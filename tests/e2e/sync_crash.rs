@@ -14,7 +14,6 @@ use std::time::{Duration, Instant};
 use reqwest::Method;
 use serde_json::{Value, json};
 use twinsync::demo::PairConfig;
-use twinsync::sim::{Flavour, SimHandle, State};
 use twinsync::store::{EventState, Store};
 use twinsync_e2e::adf::adf;
 use twinsync_e2e::compare::{Synced, by_summary, snapshot};
@@ -24,6 +23,7 @@ use twinsync_e2e::rest::{Answer, Client, start};
 use twinsync_e2e::story::queue_story;
 use twinsync_e2e::wait::Wait;
 use twinsync_e2e::world::{linked_twin, register_webhook, start_in_process};
+use twinsync_jira_sim::{Flavour, SimHandle, State};
 
 /// Two simulators (Cloud SUP, Data Center DEV), a data directory and the node's config.
 pub(crate) struct Pair {

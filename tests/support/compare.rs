@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use twinsync::sim::SimHandle;
+use twinsync_jira_sim::SimHandle;
 
 /// One issue as the `basic` rule syncs it.
 #[derive(Debug)]

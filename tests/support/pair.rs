@@ -10,8 +10,8 @@ use serde_json::json;
 use twinsync::config::NodeConfig;
 use twinsync::daemon::Running;
 use twinsync::peer::{Identity, enroll};
-use twinsync::sim::{Flavour, SimHandle};
 use twinsync::sync::node::Node;
+use twinsync_jira_sim::{Flavour, SimHandle};
 
 use crate::fixtures::rule;
 use crate::node_process::{NodeProcess, ProcessConfig};

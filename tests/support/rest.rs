@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use reqwest::Method;
 use serde_json::{Value, json};
-use twinsync::sim::{Flavour, RetryPolicy, SimHandle, SimOptions, Simulator};
+use twinsync_jira_sim::{Flavour, RetryPolicy, SimHandle, SimOptions, Simulator};
 
 /// Starts a simulator with fast webhook retries (tests never wait seconds).
 pub async fn start(flavour: Flavour) -> SimHandle {

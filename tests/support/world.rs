@@ -9,9 +9,9 @@ use serde_json::json;
 use twinsync::config::NodeConfig;
 use twinsync::daemon::{self, Running};
 use twinsync::demo::PairConfig;
-use twinsync::sim::{Flavour, SimHandle};
 use twinsync::store::{EventState, Store};
 use twinsync::sync::node::Node;
+use twinsync_jira_sim::{Flavour, SimHandle};
 
 use crate::fixtures::{root, rule};
 use crate::rest::{Client, new_issue, start};

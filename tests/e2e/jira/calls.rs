@@ -5,7 +5,7 @@ use twinsync::jira::client::UploadSource;
 use twinsync::jira::mapping::{self, FieldCatalog, WriteContext};
 use twinsync::jira::{Flavour, PageCursor, UserMap};
 use twinsync::model::{Changes, RichText, UserRef};
-use twinsync::sim::{self};
+use twinsync_jira_sim as sim;
 
 fn sim_flavour(f: Flavour) -> sim::Flavour {
     match f {

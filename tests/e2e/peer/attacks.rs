@@ -11,10 +11,10 @@ use std::sync::{Arc, Mutex, OnceLock};
 use reqwest::Method;
 use serde_json::{Value, json};
 use twinsync::peer::Identity;
-use twinsync::sim::SimHandle;
 use twinsync::store::now_ms;
 use twinsync_e2e::pair::Org;
 use twinsync_e2e::wait::Wait;
+use twinsync_jira_sim::SimHandle;
 
 use super::raw;
 

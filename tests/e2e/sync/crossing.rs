@@ -4,11 +4,11 @@
 use std::time::Duration;
 
 use serde_json::json;
-use twinsync::sim::Flavour;
 use twinsync::store::EventState;
 use twinsync_e2e::adf::{adf, text_of};
 use twinsync_e2e::wait::wait_for;
 use twinsync_e2e::world::World;
+use twinsync_jira_sim::Flavour;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn issues_sync_both_ways_exactly_once() {
@@ -321,7 +321,8 @@ async fn every_field_crosses_from_cloud_to_data_center() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_status_walks_a_different_workflow_on_the_other_side() {
     // DEV on Data Center runs its own workflow: To Do -> Selected -> In Progress -> Done.
-    let mut seed = serde_json::to_value(twinsync::sim::Seed::default_seed()).expect("seed json");
+    let mut seed =
+        serde_json::to_value(twinsync_jira_sim::Seed::default_seed()).expect("seed json");
     seed["statuses"]
         .as_array_mut()
         .expect("statuses")
@@ -340,9 +341,9 @@ async fn a_status_walks_a_different_workflow_on_the_other_side() {
             p["workflow"] = json!("Dev flow");
         }
     }
-    let mut opts = twinsync::sim::SimOptions::new(Flavour::Dc);
-    opts.seed = Some(twinsync::sim::Seed::from_json(&seed.to_string()).expect("seed parses"));
-    let b = twinsync::sim::Simulator::start(opts)
+    let mut opts = twinsync_jira_sim::SimOptions::new(Flavour::Dc);
+    opts.seed = Some(twinsync_jira_sim::Seed::from_json(&seed.to_string()).expect("seed parses"));
+    let b = twinsync_jira_sim::Simulator::start(opts)
         .await
         .expect("simulator");
     let w = World::with_dc(b).await;

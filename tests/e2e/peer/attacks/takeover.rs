@@ -3,10 +3,10 @@
 
 use serde_json::{Value, json};
 use twinsync::peer::protocol::{ACK_PATH, REPLICA_PATH};
-use twinsync::sim::SimHandle;
 use twinsync::store::{EventState, ItemKind};
 use twinsync_e2e::pair::{Org, pair, paired};
 use twinsync_e2e::wait::wait_for;
+use twinsync_jira_sim::SimHandle;
 
 use super::{
     all_events, assert_jiras_unchanged, capture_logs, jira_state, logged, post_signed,

@@ -81,4 +81,13 @@ pub enum SimError {
     Faults(String),
     #[error("http client: {0}")]
     Client(String),
+    /// `--bind` is not an IP address.
+    #[error("--bind: '{0}' is not an IP address")]
+    BindAddress(String),
+    /// Waiting for Ctrl-C failed.
+    #[error("cannot wait for Ctrl-C: {source}")]
+    Signal {
+        /// Why the signal could not be awaited.
+        source: std::io::Error,
+    },
 }

@@ -16,7 +16,7 @@ pub enum Flavour {
     Dc,
 }
 
-/// Index of a user in [`crate::sim::state::State::users`]; users are never removed.
+/// Index of a user in [`crate::state::State::users`]; users are never removed.
 pub type UserId = usize;
 
 /// A Jira user account.

@@ -2,13 +2,13 @@
 //!
 //! The simulator runs on one thread (a current-thread runtime, so one core); a raw HTTP client
 //! on another thread keeps a few connections busy. Prints requests per second for each case.
-//! Run: `cargo bench -p twinsync --bench sim` (set SIM_BENCH_SECS to change the duration).
+//! Run: `cargo bench -p twinsync-jira-sim --bench sim` (set SIM_BENCH_SECS to change the duration).
 
 use std::time::{Duration, Instant};
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
-use twinsync::sim::{SimOptions, Simulator};
+use twinsync_jira_sim::{SimOptions, Simulator};
 
 const CONNECTIONS: usize = 8;
 

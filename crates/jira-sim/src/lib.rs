@@ -407,11 +407,11 @@ impl Drop for SimHandle {
 }
 
 /// `twinsync sim`: serves one simulated Jira until Ctrl-C.
-pub async fn run_cli(args: SimArgs) -> anyhow::Result<()> {
+pub async fn run_cli(args: SimArgs) -> Result<(), SimError> {
     let ip: std::net::IpAddr = args
         .bind
         .parse()
-        .map_err(|_| anyhow::anyhow!("--bind: '{}' is not an IP address", args.bind))?;
+        .map_err(|_| SimError::BindAddress(args.bind.clone()))?;
     let mut opts = SimOptions::new(args.flavour);
     opts.addr = SocketAddr::new(ip, args.port);
     opts.user = args.user;
@@ -455,7 +455,9 @@ pub async fn run_cli(args: SimArgs) -> anyhow::Result<()> {
         handle.url()
     );
     println!("Press Ctrl-C to stop.");
-    tokio::signal::ctrl_c().await?;
+    tokio::signal::ctrl_c()
+        .await
+        .map_err(|source| SimError::Signal { source })?;
     handle.shutdown();
     Ok(())
 }
