@@ -150,7 +150,7 @@ fn fifty_connections(distinct_modules: bool) {
         let a = Simulator::start(SimOptions::new(Flavour::Cloud))
             .await
             .expect("sim a");
-        let b = Simulator::start(SimOptions::new(Flavour::Dc))
+        let b = Simulator::start(SimOptions::new(Flavour::DataCenter))
             .await
             .expect("sim b");
         let dir = tempfile::tempdir().expect("tempdir");

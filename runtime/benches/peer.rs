@@ -95,7 +95,7 @@ async fn sims() -> (SimHandle, SimHandle) {
     let a = Simulator::start(SimOptions::new(Flavour::Cloud))
         .await
         .expect("sim a");
-    let b = Simulator::start(SimOptions::new(Flavour::Dc))
+    let b = Simulator::start(SimOptions::new(Flavour::DataCenter))
         .await
         .expect("sim b");
     (a, b)

@@ -55,7 +55,7 @@ async fn setup(dir: &Path, poll: bool, budget_b: &str) -> (SimHandle, SimHandle,
     let a = Simulator::start(SimOptions::new(Flavour::Cloud))
         .await
         .expect("sim a");
-    let b = Simulator::start(SimOptions::new(Flavour::Dc))
+    let b = Simulator::start(SimOptions::new(Flavour::DataCenter))
         .await
         .expect("sim b");
     let text = PairConfig {

@@ -225,7 +225,7 @@ impl Demo {
         }
         let mut oa = SimOptions::new(Flavour::Cloud);
         oa.addr = std::net::SocketAddr::from(([127, 0, 0, 1], opts.port_a));
-        let mut ob = SimOptions::new(Flavour::Dc);
+        let mut ob = SimOptions::new(Flavour::DataCenter);
         ob.addr = std::net::SocketAddr::from(([127, 0, 0, 1], opts.port_b));
         let a = Simulator::start(oa)
             .await

@@ -60,7 +60,7 @@ pub fn local_points() -> Vec<&'static str> {
 impl Lab {
     pub async fn new() -> Lab {
         let a = start(Flavour::Cloud).await;
-        let b = start(Flavour::Dc).await;
+        let b = start(Flavour::DataCenter).await;
         let dir = tempfile::tempdir().expect("tempdir");
         let config = PairConfig {
             rule_cache_dir: Some(twinsync_e2e::fixtures::root().join("target/e2e-rule-cache")),

@@ -137,7 +137,7 @@ async fn the_public_listener_serves_webhooks_and_the_health_check_only() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_admin_listener_stays_on_loopback_when_the_public_one_opens_to_the_network() {
     let a = twinsync_e2e::rest::start(Flavour::Cloud).await;
-    let b = twinsync_e2e::rest::start(Flavour::Dc).await;
+    let b = twinsync_e2e::rest::start(Flavour::DataCenter).await;
     let mut w = World::unstarted(a, b);
     // An operator opens webhooks to the network and says nothing of the admin listener; the
     // node has no admin token (the public listener needs none).
@@ -223,7 +223,7 @@ async fn webhooks_reach_the_public_listener_over_tls_and_a_renewed_certificate_s
     oa.webhook_roots = vec![ca.der().to_vec()];
     oa.webhook_retry.base_delay = std::time::Duration::from_millis(20);
     let a = Simulator::start(oa).await.expect("simulator");
-    let b = twinsync_e2e::rest::start(Flavour::Dc).await;
+    let b = twinsync_e2e::rest::start(Flavour::DataCenter).await;
     let mut w = World::unstarted(a, b);
     w.config = with_node_setting(
         &w.config,
@@ -289,7 +289,7 @@ async fn webhooks_reach_the_public_listener_over_tls_and_a_renewed_certificate_s
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_node_with_unusable_certificate_files_does_not_start() {
     let a = twinsync_e2e::rest::start(Flavour::Cloud).await;
-    let b = twinsync_e2e::rest::start(Flavour::Dc).await;
+    let b = twinsync_e2e::rest::start(Flavour::DataCenter).await;
     let ca = authority("Acme test CA");
     let dir = tempfile::tempdir().expect("tempdir");
     let (cert, key) = (dir.path().join("cert.pem"), dir.path().join("key.pem"));

@@ -8,7 +8,7 @@ use twinsync_jira_sim::Flavour;
 
 #[tokio::test]
 async fn sim_auth_is_checked_like_jira() {
-    for flavour in [Flavour::Cloud, Flavour::Dc] {
+    for flavour in [Flavour::Cloud, Flavour::DataCenter] {
         let h = start(flavour).await;
         let c = Client::new(&h);
         let anon = c
@@ -54,7 +54,7 @@ async fn sim_auth_is_checked_like_jira() {
         assert_eq!(me.status, 200);
         match flavour {
             Flavour::Cloud => assert_eq!(me.body["emailAddress"], "admin@example.com"),
-            Flavour::Dc => assert_eq!(me.body["name"], "admin"),
+            Flavour::DataCenter => assert_eq!(me.body["name"], "admin"),
         }
         // Another user's credentials identify that user.
         let alice = h.auth_header_for(1).expect("alice has a token");
@@ -67,7 +67,7 @@ async fn sim_auth_is_checked_like_jira() {
             .expect("reachable");
         assert_eq!(Answer::read(r).await.body["displayName"], "Alice Example");
     }
-    let h = start(Flavour::Dc).await;
+    let h = start(Flavour::DataCenter).await;
     let c = Client::new(&h);
     assert_eq!(
         c.get("/rest/api/3/myself").await.status,
@@ -345,7 +345,7 @@ async fn sim_cloud_issue_lifecycle() {
 
 #[tokio::test]
 async fn sim_dc_speaks_v2_with_wiki_and_names() {
-    let h = start(Flavour::Dc).await;
+    let h = start(Flavour::DataCenter).await;
     let c = Client::new(&h);
     let adf_refused = c.post("/issue", json!({"fields": {"project": {"key": "DEV"}, "issuetype": {"id": "10001"}, "summary": "x", "description": adf("x")}})).await;
     assert_eq!(adf_refused.status, 400);
@@ -500,7 +500,7 @@ async fn sim_cloud_search_pages_with_tokens() {
 
 #[tokio::test]
 async fn sim_dc_search_pages_with_start_at() {
-    let h = start(Flavour::Dc).await;
+    let h = start(Flavour::DataCenter).await;
     let c = Client::new(&h);
     let r = c
         .get("/search?jql=ORDER%20BY%20key%20ASC&startAt=1&maxResults=2")

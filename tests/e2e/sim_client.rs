@@ -67,5 +67,5 @@ async fn sim_python_jira_client_cloud() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sim_python_jira_client_dc() {
-    drive(Flavour::Dc).await;
+    drive(Flavour::DataCenter).await;
 }

@@ -105,7 +105,7 @@ async fn sim_per_issue_write_limit() {
 
 #[tokio::test]
 async fn sim_control_endpoint_flips_faults_live() {
-    let h = start(Flavour::Dc).await;
+    let h = start(Flavour::DataCenter).await;
     let c = Client::new(&h);
     let set = c
         .post("/_sim/faults", json!({"spec": "error-next=2"}))

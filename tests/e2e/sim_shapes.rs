@@ -80,7 +80,7 @@ fn text(h: &SimHandle, s: &str) -> Value {
         Flavour::Cloud => {
             json!({"type": "doc", "version": 1, "content": [{"type": "paragraph", "content": [{"type": "text", "text": s}]}]})
         }
-        Flavour::Dc => json!(s),
+        Flavour::DataCenter => json!(s),
     }
 }
 
@@ -275,7 +275,7 @@ async fn sim_responses_match_published_openapi_specs() {
     let specs = spec_dir();
     let py = venv_python();
     let mut samples = Vec::new();
-    for (flavour, name) in [(Flavour::Cloud, "cloud"), (Flavour::Dc, "dc")] {
+    for (flavour, name) in [(Flavour::Cloud, "cloud"), (Flavour::DataCenter, "dc")] {
         let h = start(flavour).await;
         let mut r = Recorder {
             c: Client::new(&h),

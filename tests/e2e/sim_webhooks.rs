@@ -214,7 +214,7 @@ async fn sim_cloud_dynamic_webhooks_send_documented_bodies() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sim_dc_admin_webhooks_update_and_delete() {
-    let h = start(Flavour::Dc).await;
+    let h = start(Flavour::DataCenter).await;
     let c = Client::new(&h);
     let rx = receiver(0).await;
     let reg = admin_hook(
@@ -372,7 +372,7 @@ async fn sim_webhook_faults_drop_and_duplicate() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sim_webhook_retries_and_reordering() {
-    let h = start(Flavour::Dc).await;
+    let h = start(Flavour::DataCenter).await;
     let c = Client::new(&h);
     let rx = receiver(1).await;
     admin_hook(&c, &rx.url, &["jira:issue_created"], "project = SUP").await;

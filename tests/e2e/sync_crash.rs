@@ -39,7 +39,7 @@ pub(crate) struct Pair {
 impl Pair {
     pub(crate) async fn new() -> Pair {
         let a = start(Flavour::Cloud).await;
-        let b = start(Flavour::Dc).await;
+        let b = start(Flavour::DataCenter).await;
         let seeded_b = b.state().issues.values().map(|i| i.key.clone()).collect();
         let dir = tempfile::tempdir().expect("tempdir");
         std::fs::create_dir_all(dir.path().join("rules")).expect("rules dir");

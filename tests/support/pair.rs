@@ -38,7 +38,7 @@ impl Org {
     pub async fn with(side: &str, peer_port: u16, extra_node: &str) -> Org {
         let (flavour, project, other) = match side {
             "a" => (Flavour::Cloud, "SUP", "b"),
-            _ => (Flavour::Dc, "DEV", "a"),
+            _ => (Flavour::DataCenter, "DEV", "a"),
         };
         let sim = start(flavour).await;
         let dir = tempfile::tempdir().expect("tempdir");

@@ -50,7 +50,7 @@ impl World {
         rule_b_name: &str,
         extra_config_b: &str,
     ) -> World {
-        let b = start(Flavour::Dc).await;
+        let b = start(Flavour::DataCenter).await;
         World::build(rule_a_name, extra_config_a, rule_b_name, extra_config_b, b).await
     }
 

@@ -33,7 +33,7 @@ pub fn rich_in(api: Api, field: &str, v: &Value) -> Result<Option<Value>, ApiErr
         Value::String(s) if s.is_empty() => Ok(None),
         Value::String(s) => Ok(Some(match api.flavour {
             Flavour::Cloud => adf::from_wiki(s),
-            Flavour::Dc => Value::String(s.clone()),
+            Flavour::DataCenter => Value::String(s.clone()),
         })),
         _ => Err(ApiError::field(field, "Operation value must be a string")),
     }
@@ -49,7 +49,7 @@ pub fn user_in(st: &State, field: &str, v: &Value) -> Result<Option<UserId>, Api
             .get("accountId")
             .and_then(Value::as_str)
             .map(|a| (a, st.users.iter().position(|u| u.account_id == a))),
-        Flavour::Dc => v
+        Flavour::DataCenter => v
             .get("name")
             .and_then(Value::as_str)
             .map(|n| (n, st.users.iter().position(|u| u.name == n)))
@@ -68,14 +68,14 @@ pub fn user_in(st: &State, field: &str, v: &Value) -> Result<Option<UserId>, Api
                     "Specified user does not exist or you do not have required permissions"
                         .to_string()
                 }
-                Flavour::Dc => format!("User '{who}' does not exist."),
+                Flavour::DataCenter => format!("User '{who}' does not exist."),
             },
         )),
         None => Err(ApiError::field(
             field,
             match st.flavour {
                 Flavour::Cloud => "Specify a valid value for accountId",
-                Flavour::Dc => "Specify a valid value for name or key",
+                Flavour::DataCenter => "Specify a valid value for name or key",
             },
         )),
     }

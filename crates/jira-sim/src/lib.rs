@@ -106,7 +106,7 @@ impl SimOptions {
         Self::new(Flavour::Cloud)
     }
     pub fn dc() -> SimOptions {
-        Self::new(Flavour::Dc)
+        Self::new(Flavour::DataCenter)
     }
 }
 
@@ -137,7 +137,7 @@ impl Simulator {
             if let Some(u) = &opts.user {
                 match opts.flavour {
                     Flavour::Cloud => admin.email = u.clone(),
-                    Flavour::Dc => admin.name = u.clone(),
+                    Flavour::DataCenter => admin.name = u.clone(),
                 }
             }
             if let Some(t) = &opts.token {
@@ -151,7 +151,7 @@ impl Simulator {
             .map(|u| {
                 let login = match opts.flavour {
                     Flavour::Cloud => u.email.clone(),
-                    Flavour::Dc => u.name.clone(),
+                    Flavour::DataCenter => u.name.clone(),
                 };
                 (login, u.token.clone().unwrap_or_default())
             })
@@ -242,7 +242,7 @@ impl SimHandle {
     pub fn api_base(&self) -> String {
         match self.app.flavour {
             Flavour::Cloud => format!("{}/rest/api/3", self.url),
-            Flavour::Dc => format!("{}/rest/api/2", self.url),
+            Flavour::DataCenter => format!("{}/rest/api/2", self.url),
         }
     }
     /// Administrator login: email on Cloud, user name on DC.
@@ -260,7 +260,7 @@ impl SimHandle {
                 "Basic {}",
                 b64(format!("{}:{}", self.login, self.token).as_bytes())
             ),
-            Flavour::Dc => format!("Bearer {}", self.token),
+            Flavour::DataCenter => format!("Bearer {}", self.token),
         }
     }
     /// An `Authorization` header for any user with a token.
@@ -270,7 +270,7 @@ impl SimHandle {
         let t = u.token.clone()?;
         Some(match self.app.flavour {
             Flavour::Cloud => format!("Basic {}", b64(format!("{}:{t}", u.email).as_bytes())),
-            Flavour::Dc => format!("Bearer {t}"),
+            Flavour::DataCenter => format!("Bearer {t}"),
         })
     }
 
@@ -439,7 +439,7 @@ pub async fn run_cli(args: SimArgs) -> Result<(), SimError> {
                 handle.token()
             ),
         ),
-        Flavour::Dc => (
+        Flavour::DataCenter => (
             "Jira Data Center (REST v2)",
             format!(
                 "user {}  personal access token {}  (Bearer auth)",

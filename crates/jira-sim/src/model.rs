@@ -13,7 +13,10 @@ pub enum Flavour {
     /// Jira Cloud: REST v3 (and v2), ADF, accountId users, Basic email:token.
     Cloud,
     /// Jira Data Center: REST v2, wiki markup, users by name/key, Bearer PAT.
-    Dc,
+    // Spelled `dc` on the command line and in JSON, as before the variant was named in full.
+    #[serde(rename = "dc")]
+    #[value(name = "dc")]
+    DataCenter,
 }
 
 /// Index of a user in [`crate::state::State::users`]; users are never removed.

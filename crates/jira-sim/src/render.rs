@@ -38,7 +38,7 @@ pub fn user(st: &State, api: Api, id: UserId) -> Value {
             "timeZone": "UTC",
             "locale": "en_US",
         }),
-        Flavour::Dc => json!({
+        Flavour::DataCenter => json!({
             "self": format!("{}/user?username={}", api_base(st, api), u.name),
             "key": u.key,
             "name": u.name,
@@ -299,7 +299,7 @@ pub fn comment(
 pub fn attachment(st: &State, api: Api, a: &Attachment) -> Value {
     let content = match api.flavour {
         Flavour::Cloud => format!("{}/attachment/content/{}", api_base(st, api), a.id),
-        Flavour::Dc => format!(
+        Flavour::DataCenter => format!(
             "{}/secure/attachment/{}/{}",
             st.base_url,
             a.id,

@@ -24,7 +24,7 @@ pub fn routes(flavour: Flavour) -> Router<App> {
         .route("/attachment/{id}", get(meta).delete(remove));
     match flavour {
         Flavour::Cloud => r.route("/attachment/content/{id}", get(content)),
-        Flavour::Dc => r,
+        Flavour::DataCenter => r,
     }
 }
 

@@ -32,7 +32,7 @@ pub fn routes(flavour: Flavour) -> Router<App> {
         .route("/issueLink/{id}", get(get_link).delete(delete_link));
     match flavour {
         Flavour::Cloud => r.route("/issue/{key}/changelog", get(changelog)),
-        Flavour::Dc => r,
+        Flavour::DataCenter => r,
     }
 }
 

@@ -49,7 +49,7 @@ pub fn routes(flavour: Flavour) -> Router<App> {
             .route("/project/search", get(project_search))
             .route("/users/search", get(all_users))
             .route("/issue/createmeta", get(createmeta_legacy)),
-        Flavour::Dc => r,
+        Flavour::DataCenter => r,
     }
 }
 
@@ -65,7 +65,7 @@ async fn server_info(
             "deploymentType": "Cloud", "buildNumber": 100289, "buildDate": "2026-01-05T00:00:00.000+0000",
             "serverTime": now, "scmInfo": "twinsync-sim", "serverTitle": "Jira",
         }),
-        Flavour::Dc => json!({
+        Flavour::DataCenter => json!({
             "baseUrl": base, "version": "10.3.4", "versionNumbers": [10, 3, 4],
             "deploymentType": "Server", "buildNumber": 10030004, "buildDate": "2025-02-20T00:00:00.000+0000",
             "serverTime": now, "scmInfo": "twinsync-sim", "serverTitle": "Jira",
@@ -326,7 +326,7 @@ async fn createmeta_types(
         Flavour::Cloud => {
             json!({"issueTypes": page, "maxResults": max, "startAt": start, "total": total})
         }
-        Flavour::Dc => {
+        Flavour::DataCenter => {
             json!({"values": page, "maxResults": max, "startAt": start, "total": total, "isLast": start + max >= total})
         }
     };
@@ -359,7 +359,7 @@ async fn createmeta_fields(
         Flavour::Cloud => {
             json!({"fields": page, "maxResults": max, "startAt": start, "total": total})
         }
-        Flavour::Dc => {
+        Flavour::DataCenter => {
             json!({"values": page, "maxResults": max, "startAt": start, "total": total, "isLast": start + max >= total})
         }
     };
@@ -433,7 +433,9 @@ fn user_missing(api: Api, who: &str) -> ApiError {
         Flavour::Cloud => ApiError::not_found(
             "Specified user does not exist or you do not have required permissions",
         ),
-        Flavour::Dc => ApiError::not_found(format!("The user named '{who}' does not exist")),
+        Flavour::DataCenter => {
+            ApiError::not_found(format!("The user named '{who}' does not exist"))
+        }
     }
 }
 
@@ -443,7 +445,7 @@ async fn user(c: Ctx, q: Params) -> Result<Response, ApiError> {
         Flavour::Cloud => q
             .get("accountId")
             .map(|a| (a, st.users.iter().position(|u| u.account_id == a))),
-        Flavour::Dc => q
+        Flavour::DataCenter => q
             .get("username")
             .map(|n| (n, st.users.iter().position(|u| u.name == n)))
             .or_else(|| {
@@ -456,7 +458,7 @@ async fn user(c: Ctx, q: Params) -> Result<Response, ApiError> {
         Some((who, None)) => Err(user_missing(c.api, who)),
         None => Err(ApiError::bad_request(match c.api.flavour {
             Flavour::Cloud => "The 'accountId' query parameter needs to be provided",
-            Flavour::Dc => {
+            Flavour::DataCenter => {
                 "Either the 'username' or the 'key' query parameters need to be provided"
             }
         })),
@@ -466,12 +468,12 @@ async fn user(c: Ctx, q: Params) -> Result<Response, ApiError> {
 fn search_users(st: &State, q: &Params, api: Api) -> Result<Vec<UserId>, ApiError> {
     let needle = match api.flavour {
         Flavour::Cloud => q.get("query").or_else(|| q.get("accountId")),
-        Flavour::Dc => q.get("username").or_else(|| q.get("query")),
+        Flavour::DataCenter => q.get("username").or_else(|| q.get("query")),
     };
     let Some(needle) = needle else {
         return Err(ApiError::bad_request(match api.flavour {
             Flavour::Cloud => "One of 'query' or 'accountId' query parameters must be provided.",
-            Flavour::Dc => "The username query parameter was not provided",
+            Flavour::DataCenter => "The username query parameter was not provided",
         }));
     };
     let n = needle.to_lowercase();

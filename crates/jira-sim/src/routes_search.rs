@@ -20,7 +20,7 @@ pub fn routes(flavour: Flavour) -> Router<App> {
             .route("/search/jql", get(cloud_get).post(cloud_post))
             .route("/search/approximate-count", post(approximate_count))
             .route("/search", get(removed).post(removed)),
-        Flavour::Dc => Router::new().route("/search", get(dc_get).post(dc_post)),
+        Flavour::DataCenter => Router::new().route("/search", get(dc_get).post(dc_post)),
     }
 }
 

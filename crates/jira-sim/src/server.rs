@@ -163,11 +163,11 @@ pub fn authenticate(st: &State, headers: &HeaderMap) -> Option<UserId> {
         st.users.iter().position(|u| {
             let id_ok = match st.flavour {
                 Flavour::Cloud => u.email.eq_ignore_ascii_case(who),
-                Flavour::Dc => u.name == who,
+                Flavour::DataCenter => u.name == who,
             };
             id_ok && u.active && u.token.as_deref() == Some(secret)
         })
-    } else if scheme.eq_ignore_ascii_case("bearer") && st.flavour == Flavour::Dc {
+    } else if scheme.eq_ignore_ascii_case("bearer") && st.flavour == Flavour::DataCenter {
         let t = cred.trim();
         st.users
             .iter()

@@ -993,7 +993,7 @@ impl State {
     pub fn user_ref_id(&self, u: &User) -> String {
         match self.flavour {
             Flavour::Cloud => u.account_id.clone(),
-            Flavour::Dc => u.key.clone(),
+            Flavour::DataCenter => u.key.clone(),
         }
     }
 

@@ -10,7 +10,7 @@ use twinsync_jira_sim as sim;
 fn sim_flavour(f: Flavour) -> sim::Flavour {
     match f {
         Flavour::Cloud => sim::Flavour::Cloud,
-        Flavour::DataCenter => sim::Flavour::Dc,
+        Flavour::DataCenter => sim::Flavour::DataCenter,
     }
 }
 

@@ -341,7 +341,7 @@ async fn a_status_walks_a_different_workflow_on_the_other_side() {
             p["workflow"] = json!("Dev flow");
         }
     }
-    let mut opts = twinsync_jira_sim::SimOptions::new(Flavour::Dc);
+    let mut opts = twinsync_jira_sim::SimOptions::new(Flavour::DataCenter);
     opts.seed = Some(twinsync_jira_sim::Seed::from_json(&seed.to_string()).expect("seed parses"));
     let b = twinsync_jira_sim::Simulator::start(opts)
         .await
