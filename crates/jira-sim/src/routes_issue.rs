@@ -10,7 +10,8 @@ use serde_json::{Map, Value, json};
 use super::error::ApiError;
 use super::input;
 use super::model::Flavour;
-use super::render::{self, Expand, FieldSel};
+use super::render;
+use super::request::{Expand, FieldSel};
 use super::server::{App, Body, Ctx, Params, json, json_bytes, no_content};
 
 pub fn routes(flavour: Flavour) -> Router<App> {

@@ -10,6 +10,7 @@ use chrono::Utc;
 use serde_json::{Value, json};
 
 use super::error::ApiError;
+use super::fields;
 use super::model::{Api, Flavour, Project, UserId};
 use super::render;
 use super::server::{App, Ctx, Dialect, Params, json};
@@ -277,7 +278,7 @@ async fn resolution(c: Ctx, Path(id): Path<String>) -> Result<Response, ApiError
 
 async fn fields(c: Ctx) -> Response {
     let st = c.app.lock();
-    let v: Vec<Value> = render::field_defs(&st)
+    let v: Vec<Value> = fields::field_defs(&st)
         .iter()
         .map(|d| render::field(&st, c.api, d))
         .collect();
@@ -289,7 +290,7 @@ fn createmeta_type(st: &State, api: Api, p: &Project, type_id: &str, with_fields
     if let (true, Some(t)) = (with_fields, st.issue_types.iter().find(|t| t.id == type_id)) {
         {
             let mut m = serde_json::Map::new();
-            for (d, req) in render::create_fields(st, t) {
+            for (d, req) in fields::create_fields(st, t) {
                 m.insert(
                     d.id.clone(),
                     render::field_meta_for(st, api, &d, req, false, Some(p)),
@@ -347,7 +348,7 @@ async fn createmeta_fields(
         .ok_or_else(|| ApiError::not_found("Issue type with given ID does not exist or you do not have permission to access it."))?;
     let start = q.num("startAt", 0)?;
     let max = q.num("maxResults", 50)?.max(1);
-    let all = render::create_fields(&st, t);
+    let all = fields::create_fields(&st, t);
     let total = all.len();
     let page: Vec<Value> = all
         .iter()

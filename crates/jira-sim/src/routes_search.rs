@@ -8,9 +8,11 @@ use axum::routing::{get, post};
 use serde_json::{Map, Value, json};
 
 use super::error::ApiError;
+use super::fields;
 use super::jql;
 use super::model::{Flavour, Issue};
-use super::render::{self, Expand, FieldSel};
+use super::render;
+use super::request::{Expand, FieldSel};
 use super::server::{App, Body, Ctx, Params, json};
 use super::state::State;
 
@@ -132,7 +134,7 @@ fn names_and_schema(st: &State, out: &mut Map<String, Value>, ex: Expand, issues
         .filter_map(|i| i.get("fields").and_then(Value::as_object))
         .flat_map(|f| f.keys().map(String::as_str))
         .collect();
-    let defs = render::field_defs(st);
+    let defs = fields::field_defs(st);
     if ex.names {
         let m: Map<String, Value> = defs
             .iter()

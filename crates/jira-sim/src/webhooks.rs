@@ -13,7 +13,8 @@ use tokio::sync::{Notify, mpsc};
 use super::faults::Faults;
 use super::jql;
 use super::model::{Api, Comment, Issue, UserId, WebhookKind};
-use super::render::{self, Expand, FieldSel};
+use super::render;
+use super::request::{Expand, FieldSel};
 use super::state::{Event, State};
 
 /// One POST to make.
