@@ -47,17 +47,18 @@ fn obj<'a>(body: &'a Value, k: &str) -> Result<Option<&'a Map<String, Value>>, A
     }
 }
 
+/// The `transition.id` of a request body; Jira takes it as a string or a number.
+fn transition_id(body: &Value) -> Option<String> {
+    let id = body.get("transition")?.get("id")?;
+    id.as_str()
+        .map(str::to_string)
+        .or_else(|| id.as_u64().map(|n| n.to_string()))
+}
+
 async fn create(c: Ctx, Body(body): Body) -> Result<Response, ApiError> {
     let fields = obj(&body, "fields")?.cloned().unwrap_or_default();
     let update = obj(&body, "update")?.cloned();
-    let transition = body
-        .get("transition")
-        .and_then(|t| t.get("id"))
-        .and_then(|v| {
-            v.as_str()
-                .map(str::to_string)
-                .or_else(|| v.as_u64().map(|n| n.to_string()))
-        });
+    let transition = transition_id(&body);
     let properties = entity_properties(&body)?;
     let (id, key, base) = c.app.mutate(|st| {
         let id = st.create_issue(c.user, c.api, &fields, update.as_ref())?;
@@ -289,14 +290,7 @@ async fn do_transition(
     Path(key): Path<String>,
     Body(body): Body,
 ) -> Result<Response, ApiError> {
-    let tid = body
-        .get("transition")
-        .and_then(|t| t.get("id"))
-        .and_then(|v| {
-            v.as_str()
-                .map(str::to_string)
-                .or_else(|| v.as_u64().map(|n| n.to_string()))
-        })
+    let tid = transition_id(&body)
         .ok_or_else(|| ApiError::bad_request("Missing 'transition' identifier"))?;
     let fields = obj(&body, "fields")?.cloned();
     let update = obj(&body, "update")?.cloned();

@@ -10,7 +10,7 @@ use serde_json::{Map, Value, json};
 use super::error::ApiError;
 use super::fields;
 use super::jql;
-use super::model::{Flavour, Issue};
+use super::model::{Api, Flavour, Issue};
 use super::render;
 use super::request::{Expand, FieldSel};
 use super::server::{App, Body, Ctx, Params, json};
@@ -153,6 +153,16 @@ fn names_and_schema(st: &State, out: &mut Map<String, Value>, ex: Expand, issues
     }
 }
 
+/// One issue of a result page; names and schema are given once for the page, not per issue.
+fn hit(st: &State, api: Api, i: &Issue, sel: &FieldSel, ex: Expand) -> Value {
+    let ex = Expand {
+        names: false,
+        schema: false,
+        ..ex
+    };
+    render::issue(st, api, i, sel, ex)
+}
+
 fn cloud(c: &Ctx, r: SearchReq) -> Result<Response, ApiError> {
     let st = c.app.lock();
     let hits = run(&st, &r.jql, c.user)?;
@@ -181,17 +191,7 @@ fn cloud(c: &Ctx, r: SearchReq) -> Result<Response, ApiError> {
                     json!({"id": i.id.to_string()})
                 }
             } else {
-                let mut v = render::issue(
-                    &st,
-                    c.api,
-                    i,
-                    &sel,
-                    Expand {
-                        names: false,
-                        schema: false,
-                        ..ex
-                    },
-                );
+                let mut v = hit(&st, c.api, i, &sel, ex);
                 if let Some(o) = v.as_object_mut() {
                     o.insert("expand".into(), json!(""));
                 }
@@ -211,13 +211,11 @@ fn cloud(c: &Ctx, r: SearchReq) -> Result<Response, ApiError> {
 }
 
 async fn cloud_get(c: Ctx, q: Params) -> Result<Response, ApiError> {
-    let r = from_params(&q)?;
-    cloud(&c, r)
+    cloud(&c, from_params(&q)?)
 }
 
 async fn cloud_post(c: Ctx, Body(b): Body) -> Result<Response, ApiError> {
-    let r = from_body(&b)?;
-    cloud(&c, r)
+    cloud(&c, from_body(&b)?)
 }
 
 async fn approximate_count(c: Ctx, Body(b): Body) -> Result<Response, ApiError> {
@@ -245,19 +243,7 @@ fn dc(c: &Ctx, r: SearchReq) -> Result<Response, ApiError> {
         .iter()
         .skip(r.start)
         .take(max)
-        .map(|i| {
-            render::issue(
-                &st,
-                c.api,
-                i,
-                &sel,
-                Expand {
-                    names: false,
-                    schema: false,
-                    ..ex
-                },
-            )
-        })
+        .map(|i| hit(&st, c.api, i, &sel, ex))
         .collect();
     let mut out = Map::new();
     out.insert("expand".into(), json!("schema,names"));
@@ -270,13 +256,11 @@ fn dc(c: &Ctx, r: SearchReq) -> Result<Response, ApiError> {
 }
 
 async fn dc_get(c: Ctx, q: Params) -> Result<Response, ApiError> {
-    let r = from_params(&q)?;
-    dc(&c, r)
+    dc(&c, from_params(&q)?)
 }
 
 async fn dc_post(c: Ctx, Body(b): Body) -> Result<Response, ApiError> {
-    let r = from_body(&b)?;
-    dc(&c, r)
+    dc(&c, from_body(&b)?)
 }
 
 #[cfg(test)]
