@@ -17,8 +17,11 @@ use super::error::SimError;
 pub struct RateLimits {
     /// Burst bucket size and refill per second, per endpoint, by method.
     pub get: u32,
+    /// As `get`, for POST.
     pub post: u32,
+    /// As `get`, for PUT.
     pub put: u32,
+    /// As `get`, for DELETE.
     pub delete: u32,
     /// Writes to one issue per 2 seconds.
     pub issue_writes_2s: u32,
@@ -49,6 +52,7 @@ pub struct FaultConfig {
     pub error_next: u32,
     /// Fraction (0..1) of requests that fail with `error_status`.
     pub error_ratio: f64,
+    /// The status those failures answer with (e.g. 500, 503).
     pub error_status: u16,
     /// Fraction (0..1) of requests refused with 429, as a rate limit would, whatever the load.
     pub limit_ratio: f64,
@@ -57,9 +61,13 @@ pub struct FaultConfig {
     pub limit_retry_after_ms: u64,
     /// Added to every request.
     pub latency_ms: u64,
+    /// The next N webhook deliveries are dropped.
     pub webhook_drop_next: u32,
+    /// Fraction (0..1) of webhook deliveries dropped.
     pub webhook_drop_ratio: f64,
+    /// The next N webhook deliveries are sent twice.
     pub webhook_duplicate_next: u32,
+    /// Fraction (0..1) of webhook deliveries sent twice.
     pub webhook_duplicate_ratio: f64,
     /// Every delivery waits this long first.
     pub webhook_delay_ms: u64,

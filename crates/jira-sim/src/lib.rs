@@ -4,6 +4,8 @@
 //! shape cannot hide on both sides. Start one in-process with [`Simulator::start`], or from the
 //! command line with [`run_cli`].
 
+#![warn(missing_docs)]
+
 mod adf;
 mod control;
 mod error;
@@ -70,15 +72,19 @@ pub struct SimArgs {
 /// Options for an in-process simulator.
 #[derive(Clone, Debug)]
 pub struct SimOptions {
+    /// Which Jira to simulate.
     pub flavour: Flavour,
     /// Where to listen; port 0 picks a free port.
     pub addr: SocketAddr,
     /// Administrator login (email on Cloud, name on DC); the seed's first user keeps its own when `None`.
     pub user: Option<String>,
+    /// Administrator token; the seed's first user keeps its own when `None`.
     pub token: Option<String>,
     /// `None` = the default seed.
     pub seed: Option<Seed>,
+    /// Faults to start with.
     pub faults: FaultConfig,
+    /// How failed webhook deliveries are retried.
     pub webhook_retry: RetryPolicy,
     /// Serve repeated GETs of an unchanged issue from a cache (on by default).
     pub render_cache: bool,
@@ -88,6 +94,7 @@ pub struct SimOptions {
 }
 
 impl SimOptions {
+    /// Defaults for `flavour`: loopback on a free port, the default seed, no faults.
     pub fn new(flavour: Flavour) -> SimOptions {
         SimOptions {
             flavour,
@@ -104,9 +111,11 @@ impl SimOptions {
             webhook_roots: Vec::new(),
         }
     }
+    /// Defaults for a Jira Cloud.
     pub fn cloud() -> SimOptions {
         Self::new(Flavour::Cloud)
     }
+    /// Defaults for a Jira Data Center.
     pub fn dc() -> SimOptions {
         Self::new(Flavour::DataCenter)
     }
@@ -237,6 +246,7 @@ impl SimHandle {
     pub fn url(&self) -> &str {
         &self.url
     }
+    /// Which Jira this simulates.
     pub fn flavour(&self) -> Flavour {
         self.app.flavour
     }
@@ -339,17 +349,16 @@ impl SimHandle {
         st.add_project(key, name, 0, types, &wf, &[])
     }
 
+    /// The faults in force.
     pub fn faults(&self) -> FaultConfig {
         self.app.faults.get()
-    }
-    pub fn set_faults(&self, cfg: FaultConfig) {
-        self.app.faults.set(cfg);
     }
     /// Replaces the faults from a spec string (see [`FaultConfig::parse`]).
     pub fn set_faults_spec(&self, spec: &str) -> Result<(), SimError> {
         self.app.faults.set(FaultConfig::parse(spec)?);
         Ok(())
     }
+    /// Turns every fault off.
     pub fn clear_faults(&self) {
         self.app.faults.set(FaultConfig::default());
     }
@@ -372,6 +381,7 @@ impl SimHandle {
             .map(|c| c.count)
             .sum()
     }
+    /// Empties the request log and its counters.
     pub fn clear_log(&self) {
         self.app.log.clear();
     }
@@ -388,6 +398,7 @@ impl SimHandle {
     ) -> Vec<Delivery> {
         self.app.webhooks.wait_for(timeout, pred).await
     }
+    /// Forgets the webhook deliveries so far.
     pub fn clear_deliveries(&self) {
         self.app.webhooks.clear();
     }

@@ -31,13 +31,17 @@ pub struct User {
     pub name: String,
     /// DC user key.
     pub key: String,
+    /// Email address (the Cloud login).
     pub email: String,
+    /// The name shown in the UI and in rendered users.
     pub display_name: String,
+    /// Inactive users cannot log in or be assigned.
     #[serde(default = "yes")]
     pub active: bool,
     /// API token (Cloud) or personal access token / password (DC); `None` = cannot log in.
     #[serde(default)]
     pub token: Option<String>,
+    /// Group names.
     #[serde(default)]
     pub groups: Vec<String>,
 }
@@ -136,12 +140,19 @@ pub struct Workflow {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum CustomKind {
+    /// A single-line text field.
     Text,
+    /// A rich-text field (ADF on Cloud v3, wiki markup elsewhere).
     Textarea,
+    /// A number field.
     Number,
+    /// A single select from the field's options.
     Select,
+    /// A labels field.
     Labels,
+    /// A date picker (`YYYY-MM-DD`).
     Date,
+    /// A single user picker.
     User,
 }
 
@@ -232,35 +243,58 @@ pub struct IssueLink {
     pub outward: u64,
 }
 
+/// An issue as the simulator stores it; ids refer into the instance's lists.
 #[derive(Clone, Debug)]
 pub struct Issue {
+    /// Numeric issue id.
     pub id: u64,
+    /// Issue key, e.g. `SUP-1`.
     pub key: String,
+    /// Project id.
     pub project: String,
+    /// Issue type id.
     pub issue_type: String,
+    /// Summary.
     pub summary: String,
     /// Native rich text: ADF document on Cloud, wiki string on DC; `None` when empty.
     pub description: Option<Value>,
+    /// Status id.
     pub status: String,
+    /// Priority id.
     pub priority: Option<String>,
+    /// Resolution id; `None` while unresolved.
     pub resolution: Option<String>,
+    /// When the issue was resolved.
     pub resolution_date: Option<DateTime<Utc>>,
     /// Issue security level id.
     pub security: Option<String>,
+    /// Labels.
     pub labels: Vec<String>,
+    /// Component ids.
     pub components: Vec<String>,
+    /// Assignee.
     pub assignee: Option<UserId>,
+    /// Reporter.
     pub reporter: Option<UserId>,
+    /// The user who created the issue.
     pub creator: UserId,
+    /// Creation time.
     pub created: DateTime<Utc>,
+    /// Last update time.
     pub updated: DateTime<Utc>,
+    /// Due date.
     pub due_date: Option<NaiveDate>,
+    /// Parent issue id (sub-tasks).
     pub parent: Option<u64>,
     /// Custom field values in their REST (v2-style) JSON form, keyed by field id.
     pub custom: BTreeMap<String, Value>,
+    /// Comments, oldest first.
     pub comments: Vec<Comment>,
+    /// Attachment ids.
     pub attachments: Vec<u64>,
+    /// The changelog, oldest first.
     pub histories: Vec<History>,
+    /// Issue properties by key.
     pub properties: BTreeMap<String, Value>,
 }
 

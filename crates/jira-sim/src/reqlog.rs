@@ -12,20 +12,28 @@ const LOG_CAP: usize = 100_000;
 /// One request as the simulator answered it.
 #[derive(Clone, Debug, Serialize)]
 pub struct RequestRecord {
+    /// Order of arrival, from 1.
     pub seq: u64,
+    /// HTTP method.
     pub method: String,
+    /// Request path, without the query.
     pub path: String,
     /// The route template, e.g. `/rest/api/3/issue/{key}`; `None` when nothing matched.
     pub route: Option<String>,
+    /// The status answered.
     pub status: u16,
 }
 
 /// A count of requests with the same method, route and status.
 #[derive(Clone, Debug, Serialize, PartialEq, Eq)]
 pub struct Counter {
+    /// HTTP method.
     pub method: String,
+    /// The route template; the path when nothing matched.
     pub route: String,
+    /// The status answered.
     pub status: u16,
+    /// How many such requests.
     pub count: u64,
 }
 

@@ -13,21 +13,33 @@ use super::model::{
 pub struct Seed {
     /// The first user is the administrator the CLI prints.
     pub users: Vec<User>,
+    /// Statuses.
     pub statuses: Vec<Status>,
+    /// Priorities.
     pub priorities: Vec<Priority>,
+    /// Resolutions.
     pub resolutions: Vec<Resolution>,
+    /// Issue types.
     pub issue_types: Vec<IssueType>,
+    /// Workflows; a project uses one by name.
     pub workflows: Vec<Workflow>,
+    /// Custom fields.
     pub custom_fields: Vec<CustomField>,
+    /// Issue link types.
     pub link_types: Vec<LinkType>,
+    /// Projects.
     pub projects: Vec<SeedProject>,
+    /// Issues, created in order.
     pub issues: Vec<SeedIssue>,
 }
 
+/// A project in a seed.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SeedProject {
+    /// Project key, e.g. `SUP`.
     pub key: String,
+    /// Project name.
     pub name: String,
     /// User name of the project lead; the first user when absent.
     #[serde(default)]
@@ -38,45 +50,60 @@ pub struct SeedProject {
     /// Workflow name; the first workflow when absent.
     #[serde(default)]
     pub workflow: Option<String>,
+    /// Component names.
     #[serde(default)]
     pub components: Vec<String>,
 }
 
+/// An issue in a seed; names stand for the instance's ids.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SeedIssue {
+    /// Project key.
     pub project: String,
+    /// Issue type name.
     #[serde(rename = "type")]
     pub issue_type: String,
+    /// Summary.
     pub summary: String,
+    /// Description as wiki markup.
     #[serde(default)]
     pub description: Option<String>,
     /// Status name; must be reachable, but seeds may place issues anywhere.
     #[serde(default)]
     pub status: Option<String>,
+    /// Priority name.
     #[serde(default)]
     pub priority: Option<String>,
+    /// Labels.
     #[serde(default)]
     pub labels: Vec<String>,
+    /// Component names.
     #[serde(default)]
     pub components: Vec<String>,
     /// User names.
     #[serde(default)]
     pub assignee: Option<String>,
+    /// User name of the reporter; the first user when absent.
     #[serde(default)]
     pub reporter: Option<String>,
     /// Key of the parent (for sub-tasks), which must come earlier in the list.
     #[serde(default)]
     pub parent: Option<String>,
+    /// Comments, in order.
     #[serde(default)]
     pub comments: Vec<SeedComment>,
 }
 
+/// A comment in a seed.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SeedComment {
+    /// User name of the author.
     pub author: String,
+    /// Body as wiki markup.
     pub body: String,
+    /// Marks the comment internal, as Jira Service Management does.
     #[serde(default)]
     pub internal: bool,
 }

@@ -33,17 +33,25 @@ pub struct Job {
 /// What happened to one delivery attempt.
 #[derive(Clone, Debug, Serialize)]
 pub struct Delivery {
+    /// Order of the attempt, from 1.
     pub seq: u64,
+    /// The registrations this delivery serves.
     pub webhook_ids: Vec<u64>,
+    /// Where it was sent.
     pub url: String,
+    /// The webhook event, e.g. `jira:issue_updated`.
     pub event: String,
+    /// `X-Atlassian-Webhook-Identifier`: the same for every attempt of one delivery.
     pub identifier: String,
     /// 0 for the first try; retries count up and carry `X-Atlassian-Webhook-Retry`.
     pub attempt: u32,
     /// `delivered`, `failed`, `dropped` (fault) or `duplicate` (a fault's second copy).
     pub outcome: String,
+    /// The receiver's HTTP status, when it answered.
     pub status: Option<u16>,
+    /// Why the attempt failed, when it did.
     pub error: Option<String>,
+    /// The JSON body sent.
     pub body: Option<Value>,
 }
 
@@ -219,6 +227,7 @@ pub fn jobs_for(st: &State, events: Vec<Event>) -> Vec<Job> {
 /// Retry policy for failed deliveries.
 #[derive(Clone, Copy, Debug)]
 pub struct RetryPolicy {
+    /// Retries after the first attempt before giving up.
     pub max_retries: u32,
     /// First retry waits this long; each later one twice as long.
     pub base_delay: Duration,

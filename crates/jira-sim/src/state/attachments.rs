@@ -8,6 +8,7 @@ use crate::model::*;
 use super::State;
 
 impl State {
+    /// Attaches a file to an issue; returns the attachment id.
     pub fn add_attachment(
         &mut self,
         issue_id: u64,
@@ -51,6 +52,7 @@ impl State {
         Ok(id)
     }
 
+    /// Deletes an attachment.
     pub fn delete_attachment(&mut self, id: u64, actor: UserId) -> Result<(), ApiError> {
         let a = self.attachments.remove(&id).ok_or_else(|| {
             ApiError::not_found(format!("The attachment with id '{id}' does not exist"))

@@ -86,6 +86,7 @@ impl State {
         Ok(cid)
     }
 
+    /// A comment of an issue, or Jira's 404.
     pub fn comment(&self, issue_id: u64, comment_id: u64) -> Result<&Comment, ApiError> {
         self.issues
             .get(&issue_id)
@@ -98,6 +99,7 @@ impl State {
             })
     }
 
+    /// Edits a comment from a request body `{body?, visibility?, properties?}`.
     pub fn update_comment(
         &mut self,
         issue_id: u64,
@@ -142,6 +144,7 @@ impl State {
         Ok(())
     }
 
+    /// Deletes a comment.
     pub fn delete_comment(
         &mut self,
         issue_id: u64,

@@ -114,6 +114,7 @@ impl State {
         Ok(())
     }
 
+    /// Deletes an issue link from both ends.
     pub fn delete_link(&mut self, id: u64, actor: UserId) -> Result<(), ApiError> {
         let l = self
             .links

@@ -56,23 +56,39 @@ pub enum Event {
 
 /// One simulated Jira instance, in memory.
 pub struct State {
+    /// Which Jira this instance is.
     pub flavour: Flavour,
+    /// Base URL that `self` links start with.
     pub base_url: String,
+    /// Users; a [`UserId`] is an index here.
     pub users: Vec<User>,
+    /// Projects.
     pub projects: Vec<Project>,
+    /// Issue types.
     pub issue_types: Vec<IssueType>,
+    /// Statuses.
     pub statuses: Vec<Status>,
+    /// Priorities.
     pub priorities: Vec<Priority>,
+    /// Resolutions.
     pub resolutions: Vec<Resolution>,
+    /// Issue security levels.
     pub security_levels: Vec<SecurityLevel>,
+    /// Workflows.
     pub workflows: Vec<Workflow>,
+    /// Custom fields.
     pub custom_fields: Vec<CustomField>,
+    /// Issue link types.
     pub link_types: Vec<LinkType>,
+    /// Issues by id.
     pub issues: BTreeMap<u64, Issue>,
     /// Issue key (upper case) to id; keeps moved keys too.
     pub keys: HashMap<String, u64>,
+    /// Attachments by id.
     pub attachments: BTreeMap<u64, Attachment>,
+    /// Issue links by id.
     pub links: BTreeMap<u64, IssueLink>,
+    /// Registered webhooks by id.
     pub webhooks: BTreeMap<u64, WebhookReg>,
     /// Comment id to issue id.
     pub comment_index: HashMap<u64, u64>,
@@ -111,6 +127,7 @@ impl State {
             .filter(|id| self.issues.contains_key(id))
     }
 
+    /// An issue id from an id or key, or Jira's 404.
     pub fn issue_ref(&self, s: &str) -> Result<u64, ApiError> {
         self.find_issue(s).ok_or_else(ApiError::issue_not_found)
     }
@@ -122,20 +139,24 @@ impl State {
             .find(|p| p.id == s || p.key.eq_ignore_ascii_case(s))
     }
 
+    /// A project by id.
     pub fn project(&self, id: &str) -> Option<&Project> {
         self.projects.iter().find(|p| p.id == id)
     }
 
+    /// A status by id.
     pub fn status(&self, id: &str) -> Option<&Status> {
         self.statuses.iter().find(|s| s.id == id)
     }
 
+    /// A status by name (any case).
     pub fn status_by_name(&self, name: &str) -> Option<&Status> {
         self.statuses
             .iter()
             .find(|s| s.name.eq_ignore_ascii_case(name))
     }
 
+    /// The workflow a project uses.
     pub fn workflow_of(&self, project_id: &str) -> Option<&Workflow> {
         let name = &self.project(project_id)?.workflow;
         self.workflows.iter().find(|w| &w.name == name)
@@ -189,6 +210,7 @@ impl State {
         }
     }
 
+    /// Registers a webhook; returns its id.
     pub fn add_webhook(&mut self, mut reg: WebhookReg) -> u64 {
         reg.id = self.next_webhook;
         self.next_webhook += 1;
