@@ -80,37 +80,30 @@ impl State {
             );
         }
         // Resolution, priority and security level: an optional id, named from the instance's list.
-        let resolution = |id: &str| {
-            self.resolutions
+        let name_of = |field: &str, id: &str| match field {
+            "resolution" => self
+                .resolutions
                 .iter()
                 .find(|r| r.id == id)
-                .map(|r| r.name.clone())
-        };
-        let priority = |id: &str| {
-            self.priorities
+                .map(|r| r.name.clone()),
+            "priority" => self
+                .priorities
                 .iter()
                 .find(|p| p.id == id)
-                .map(|p| p.name.clone())
-        };
-        let security = |id: &str| {
-            self.security_levels
+                .map(|p| p.name.clone()),
+            _ => self
+                .security_levels
                 .iter()
                 .find(|l| l.id == id)
-                .map(|l| l.name.clone())
+                .map(|l| l.name.clone()),
         };
-        let by_id: [(
-            &str,
-            &Option<String>,
-            &Option<String>,
-            &dyn Fn(&str) -> Option<String>,
-        ); 3] = [
-            ("resolution", &a.resolution, &b.resolution, &resolution),
-            ("priority", &a.priority, &b.priority, &priority),
-            ("security", &a.security, &b.security, &security),
-        ];
-        for (field, fa, fb, name) in by_id {
+        for (field, fa, fb) in [
+            ("resolution", &a.resolution, &b.resolution),
+            ("priority", &a.priority, &b.priority),
+            ("security", &a.security, &b.security),
+        ] {
             if fa != fb {
-                let n = |id: &Option<String>| id.as_deref().and_then(name);
+                let n = |id: &Option<String>| id.as_deref().and_then(|id| name_of(field, id));
                 push(field, field, "jira", fa.clone(), n(fa), fb.clone(), n(fb));
             }
         }
