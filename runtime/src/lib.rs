@@ -6,9 +6,7 @@
 //! `twinsync-jira-sim`, and shares no types with the Jira client; `demo` uses it and
 //! exists only with the default `sim` feature.
 
-pub mod admin_client;
 pub mod admin_token;
-pub mod commands;
 pub mod config;
 pub mod daemon;
 #[cfg(feature = "sim")]
