@@ -10,7 +10,7 @@ use ring::rand::SecureRandom;
 use crate::config::{ConfigError, NodeConfig, SecretRef};
 
 /// The file's name inside the data directory.
-pub const FILE: &str = "admin-token";
+pub(crate) const FILE: &str = "admin-token";
 
 #[derive(Debug, thiserror::Error)]
 pub enum AdminTokenError {
@@ -26,7 +26,7 @@ pub enum AdminTokenError {
 }
 
 /// Where a node built from `config` keeps the token it made.
-pub fn path(config: &NodeConfig) -> PathBuf {
+pub(crate) fn path(config: &NodeConfig) -> PathBuf {
     config.resolve_path(&config.node.data_dir).join(FILE)
 }
 

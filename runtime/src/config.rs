@@ -41,7 +41,7 @@ pub enum ConfigError {
 
 /// The shortest admin token or webhook secret a node accepts: an empty one lets every
 /// request in, a short one is guessed.
-pub const MIN_SECRET_CHARS: usize = 16;
+pub(crate) const MIN_SECRET_CHARS: usize = 16;
 
 /// The whole node configuration.
 #[derive(Debug, Clone, Deserialize)]
@@ -50,9 +50,9 @@ pub struct NodeConfig {
     #[serde(default)]
     pub node: NodeSettings,
     #[serde(default)]
-    pub instances: BTreeMap<String, InstanceConfig>,
+    pub(crate) instances: BTreeMap<String, InstanceConfig>,
     #[serde(default, rename = "connection")]
-    pub connections: Vec<ConnectionConfig>,
+    pub(crate) connections: Vec<ConnectionConfig>,
     /// Where this file was read from; relative paths in it are relative to its directory.
     #[serde(skip)]
     pub base_dir: PathBuf,
@@ -65,38 +65,38 @@ pub struct NodeSettings {
     pub data_dir: PathBuf,
     /// Where compiled rules are cached (default `<data_dir>/rule-cache`); nodes of one
     /// user on one machine may share it, since entries are keyed by module hash.
-    pub rule_cache_dir: Option<PathBuf>,
+    pub(crate) rule_cache_dir: Option<PathBuf>,
     /// The public listener: Jira webhooks and the health check, nothing else.
-    pub listen: SocketAddr,
+    pub(crate) listen: SocketAddr,
     /// TLS on `listen` from certificate files; plain HTTP when unset (e.g. behind a
     /// reverse proxy that terminates TLS).
-    pub tls: Option<TlsFiles>,
+    pub(crate) tls: Option<TlsFiles>,
     /// The admin listener: the admin API, the admin page and `/metrics`. Unset, it is
     /// 127.0.0.1:7702, or 127.0.0.1 on a free port when `listen` asks for one (port 0).
     pub admin_listen: Option<SocketAddr>,
     /// Sync events handled in parallel (different issues).
-    pub workers: usize,
+    pub(crate) workers: usize,
     /// At a stop (SIGTERM, Ctrl-C), how long events in hand may run on before they are
     /// cut short and put back in the queue, seconds.
     pub stop_grace_secs: u64,
     /// Seconds between JQL polls that back up webhooks; 0 turns polling off.
-    pub poll_interval_secs: u64,
+    pub(crate) poll_interval_secs: u64,
     /// Wasm stack per rule call, bytes (node-wide in wasmtime).
-    pub max_wasm_stack: usize,
+    pub(crate) max_wasm_stack: usize,
     /// Bearer token the admin API and `/metrics` require; made at first start when unset.
     pub admin_token: Option<SecretRef>,
     /// Host names the admin API answers to besides the addresses it listens on (and
     /// `localhost` on loopback), e.g. the name of a reverse proxy in front of it; a request
     /// whose `Host` is none of them is refused (DNS rebinding).
-    pub admin_hosts: Vec<String>,
+    pub(crate) admin_hosts: Vec<String>,
     /// HTTPS endpoint for peer nodes (remote connections); off when unset.
     pub peer_listen: Option<SocketAddr>,
     /// The URL peers reach `peer_listen` at, put in invitations (default `https://<peer_listen>`).
-    pub peer_url: Option<String>,
+    pub(crate) peer_url: Option<String>,
     /// How far a peer request's timestamp may be from this node's clock, seconds.
-    pub peer_skew_secs: u64,
+    pub(crate) peer_skew_secs: u64,
     /// Largest attachment that crosses a peer link, bytes.
-    pub peer_max_attachment_bytes: u64,
+    pub(crate) peer_max_attachment_bytes: u64,
 }
 
 impl Default for NodeSettings {
@@ -150,16 +150,16 @@ fn clash(a: SocketAddr, b: SocketAddr) -> bool {
 /// A PEM certificate chain and its private key for TLS on the public listener.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct TlsFiles {
+pub(crate) struct TlsFiles {
     /// The certificate chain, leaf first (PEM).
-    pub cert: PathBuf,
+    pub(crate) cert: PathBuf,
     /// The leaf's private key (PEM: PKCS#8, PKCS#1 or SEC1).
-    pub key: PathBuf,
+    pub(crate) key: PathBuf,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
-pub enum Flavour {
+pub(crate) enum Flavour {
     /// Jira Cloud: REST v3, ADF, email + API token.
     Cloud,
     /// Jira Data Center: REST v2, wiki markup, personal access token.
@@ -209,7 +209,7 @@ impl SecretRef {
 
     /// Reads a secret that guards a door (the admin token, a webhook secret) and refuses it
     /// when it is empty or short; `key` names it in errors, as it is written in the file.
-    pub fn resolve_strong(&self, key: &str, base_dir: &Path) -> Result<String, ConfigError> {
+    pub(crate) fn resolve_strong(&self, key: &str, base_dir: &Path) -> Result<String, ConfigError> {
         let value = self.resolve(key, base_dir)?;
         check_strong(key, &value)?;
         Ok(value)
@@ -232,43 +232,43 @@ fn check_strong(key: &str, value: &str) -> Result<(), ConfigError> {
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct InstanceConfig {
-    pub url: String,
-    pub flavour: Flavour,
+pub(crate) struct InstanceConfig {
+    pub(crate) url: String,
+    pub(crate) flavour: Flavour,
     /// Cloud: the account's email (with the API token). DC: the user name (informational).
     #[serde(default)]
-    pub user: Option<String>,
+    pub(crate) user: Option<String>,
     /// Cloud: API token. DC: personal access token.
-    pub token: SecretRef,
+    pub(crate) token: SecretRef,
     /// Shared secret a webhook must carry (`?secret=` in its URL, or an HMAC signature).
     #[serde(default)]
-    pub webhook_secret: Option<SecretRef>,
+    pub(crate) webhook_secret: Option<SecretRef>,
     /// How fast the node may call this instance; the defaults are safe for Jira Cloud.
     #[serde(default)]
-    pub budget: Option<BudgetSettings>,
+    pub(crate) budget: Option<BudgetSettings>,
 }
 
 /// Request pacing for one instance; unset values keep the client's defaults.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct BudgetSettings {
+pub(crate) struct BudgetSettings {
     /// No pacing at all (a simulator, or a Data Center site that allows it).
     #[serde(default)]
-    pub unlimited: bool,
-    pub reads_per_sec: Option<f64>,
-    pub writes_per_sec: Option<f64>,
-    pub max_in_flight: Option<usize>,
+    pub(crate) unlimited: bool,
+    pub(crate) reads_per_sec: Option<f64>,
+    pub(crate) writes_per_sec: Option<f64>,
+    pub(crate) max_in_flight: Option<usize>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ConnectionConfig {
-    pub name: String,
+    pub(crate) name: String,
     #[serde(rename = "side")]
     pub sides: Vec<SideConfig>,
     /// A remote connection: the name of the side on the peer node; this node has one side.
     #[serde(default)]
-    pub peer: Option<String>,
+    pub(crate) peer: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -276,19 +276,19 @@ pub struct ConnectionConfig {
 pub struct SideConfig {
     pub name: String,
     /// The key of an `[instances.*]` table.
-    pub instance: String,
+    pub(crate) instance: String,
     /// The Jira project this side syncs.
-    pub project: String,
+    pub(crate) project: String,
     /// The rule component (hot-reloaded when the file changes).
-    pub rule: PathBuf,
+    pub(crate) rule: PathBuf,
     /// JQL that puts matching issues under sync automatically.
     #[serde(default)]
-    pub trigger: Option<String>,
+    pub(crate) trigger: Option<String>,
     /// What `config(key)` answers inside the rule.
     #[serde(default)]
     pub config: BTreeMap<String, String>,
     #[serde(default)]
-    pub limits: RuleLimits,
+    pub(crate) limits: RuleLimits,
 }
 
 impl NodeConfig {
@@ -408,7 +408,7 @@ impl NodeConfig {
     }
 
     /// The URL peers reach this node's peer endpoint at, if it has one.
-    pub fn peer_url(&self) -> Option<String> {
+    pub(crate) fn peer_url(&self) -> Option<String> {
         self.node
             .peer_url
             .clone()

@@ -20,11 +20,9 @@ pub struct Running {
     /// Where the public listener (webhooks, health check) listens.
     pub addr: SocketAddr,
     /// Whether the public listener speaks TLS (`node.tls`).
-    pub tls: bool,
+    pub(crate) tls: bool,
     /// Where the admin listener (admin API, page, `/metrics`) listens.
     pub admin_addr: SocketAddr,
-    /// Where the peer API (HTTPS) listens, when the node has one.
-    pub peer_addr: Option<SocketAddr>,
     stop: StopSender,
     tasks: JoinSet<()>,
 }
@@ -204,13 +202,12 @@ pub async fn start(node: Arc<Node>) -> Result<Running, NodeError> {
     let scheme = if is_tls { "https" } else { "http" };
     tracing::info!(webhooks = %format!("{scheme}://{addr}"), admin = %format!("http://{admin_addr}"),
         "node serving");
-    let peer_addr = start_peer(&node, &stopped, &mut tasks).await?;
+    start_peer(&node, &stopped, &mut tasks).await?;
     Ok(Running {
         node,
         addr,
         tls: is_tls,
         admin_addr,
-        peer_addr,
         stop,
         tasks,
     })
@@ -221,9 +218,9 @@ async fn start_peer(
     node: &Arc<Node>,
     stopped: &Stop,
     tasks: &mut JoinSet<()>,
-) -> Result<Option<SocketAddr>, NodeError> {
+) -> Result<(), NodeError> {
     let (Some(peers), Some(listen)) = (&node.peers, node.config.node.peer_listen) else {
-        return Ok(None);
+        return Ok(());
     };
     let tls = crate::peer::tls::server_config(&peers.identity)
         .map_err(|e| NodeError::Other(e.to_string()))?;
@@ -256,7 +253,7 @@ async fn start_peer(
     }
     tracing::info!(url = %format!("https://{addr}"), key = %peers.identity.public_key(),
         fingerprint = %peers.identity.cert_fingerprint(), "peer API serving");
-    Ok(Some(addr))
+    Ok(())
 }
 
 /// `twinsync node -c FILE`: serves until SIGTERM or Ctrl-C, then stops as

@@ -80,7 +80,7 @@ pub async fn scoped<F: std::future::Future>(name: &str, nth: u64, fut: F) -> F::
 pub const CRASHED: &str = "twinsync: crash point reached";
 
 /// Aborts the process if `name` is the armed point and this is the armed hit.
-pub fn hit(name: &str) {
+pub(crate) fn hit(name: &str) {
     let scoped = SCOPED
         .try_with(|a| a.name == name && a.hits.fetch_add(1, Ordering::SeqCst) + 1 == a.nth)
         .unwrap_or(false);

@@ -13,7 +13,7 @@ const BOUNDS: [f64; 11] = [
 
 /// A histogram with fixed buckets, safe to observe from many threads at once.
 #[derive(Debug, Default)]
-pub struct Histogram {
+pub(crate) struct Histogram {
     /// One counter per bound, plus the `+Inf` bucket; not cumulative (rendering sums them).
     buckets: [AtomicU64; BOUNDS.len() + 1],
     count: AtomicU64,
@@ -21,7 +21,7 @@ pub struct Histogram {
 }
 
 impl Histogram {
-    pub fn observe(&self, d: Duration) {
+    pub(crate) fn observe(&self, d: Duration) {
         let secs = d.as_secs_f64();
         let i = BOUNDS
             .iter()
@@ -33,12 +33,12 @@ impl Histogram {
             .fetch_add(d.as_nanos().min(u64::MAX as u128) as u64, Ordering::Relaxed);
     }
 
-    pub fn count(&self) -> u64 {
+    pub(crate) fn count(&self) -> u64 {
         self.count.load(Ordering::Relaxed)
     }
 
     /// Appends the `_bucket`, `_sum` and `_count` series of `name`.
-    pub fn render(&self, out: &mut String, name: &str, help: &str) {
+    pub(crate) fn render(&self, out: &mut String, name: &str, help: &str) {
         let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} histogram");
         let mut cumulative = 0;
         for (i, bound) in BOUNDS.iter().enumerate() {
@@ -53,7 +53,7 @@ impl Histogram {
 }
 
 /// Escapes a label value for the text format.
-pub fn label(value: &str) -> String {
+pub(crate) fn label(value: &str) -> String {
     value
         .replace('\\', "\\\\")
         .replace('"', "\\\"")
@@ -61,7 +61,7 @@ pub fn label(value: &str) -> String {
 }
 
 /// Appends a `# HELP`/`# TYPE` header.
-pub fn header(out: &mut String, name: &str, kind: &str, help: &str) {
+pub(crate) fn header(out: &mut String, name: &str, kind: &str, help: &str) {
     let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}");
 }
 

@@ -33,9 +33,9 @@ impl RichText {
 #[serde(default)]
 pub struct User {
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub account_id: Option<String>,
+    pub(crate) account_id: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
+    pub(crate) name: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub display_name: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -56,11 +56,11 @@ pub enum UserRef {
 pub struct Comment {
     pub id: String,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub author: Option<User>,
+    pub(crate) author: Option<User>,
     pub body: RichText,
     pub internal: bool,
-    pub created: String,
-    pub updated: String,
+    pub(crate) created: String,
+    pub(crate) updated: String,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -68,11 +68,11 @@ pub struct Comment {
 pub struct Attachment {
     pub id: String,
     pub filename: String,
-    pub mime_type: String,
+    pub(crate) mime_type: String,
     pub size: u64,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub author: Option<User>,
-    pub created: String,
+    pub(crate) author: Option<User>,
+    pub(crate) created: String,
 }
 
 /// A custom field's value, tagged by its kind.
@@ -95,9 +95,9 @@ pub enum Value {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct CustomField {
-    pub id: String,
+    pub(crate) id: String,
     pub name: String,
-    pub value: Option<Value>,
+    pub(crate) value: Option<Value>,
 }
 
 /// A local issue, as the host read it from Jira.
@@ -105,24 +105,24 @@ pub struct CustomField {
 #[serde(default)]
 pub struct Issue {
     pub key: String,
-    pub id: String,
-    pub project: String,
-    pub issue_type: String,
+    pub(crate) id: String,
+    pub(crate) project: String,
+    pub(crate) issue_type: String,
     pub summary: String,
     pub description: Option<RichText>,
     pub status: String,
     pub priority: Option<String>,
     pub labels: Vec<String>,
-    pub components: Vec<String>,
+    pub(crate) components: Vec<String>,
     pub assignee: Option<User>,
-    pub reporter: Option<User>,
-    pub due_date: Option<String>,
-    pub parent: Option<String>,
+    pub(crate) reporter: Option<User>,
+    pub(crate) due_date: Option<String>,
+    pub(crate) parent: Option<String>,
     pub comments: Vec<Comment>,
     pub attachments: Vec<Attachment>,
-    pub custom_fields: Vec<CustomField>,
-    pub created: String,
-    pub updated: String,
+    pub(crate) custom_fields: Vec<CustomField>,
+    pub(crate) created: String,
+    pub(crate) updated: String,
     /// The security level's name; rules built against contract 0.1 never see it.
     pub security_level: Option<String>,
 }
@@ -156,22 +156,22 @@ pub struct Replica {
 #[serde(default)]
 pub struct CommentChange {
     pub remote_id: String,
-    pub body: RichText,
-    pub internal: bool,
+    pub(crate) body: RichText,
+    pub(crate) internal: bool,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct AttachmentChange {
     pub remote_id: String,
-    pub filename: String,
+    pub(crate) filename: String,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct CustomFieldChange {
-    pub field: String,
-    pub value: Option<Value>,
+    pub(crate) field: String,
+    pub(crate) value: Option<Value>,
 }
 
 /// The desired state of the local twin; `None` leaves a field alone.
@@ -231,7 +231,7 @@ where
 /// Why a rule gave no answer.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
-pub enum RuleRefusal {
+pub(crate) enum RuleRefusal {
     /// Not an error: this change does not sync.
     Skip(String),
     /// The admin must see this; the issue's queue waits.
@@ -265,7 +265,7 @@ pub struct SyncContext {
 
 impl Replica {
     /// Bytes a replica carries, to enforce the output cap without serialising it.
-    pub fn approx_size(&self) -> usize {
+    pub(crate) fn approx_size(&self) -> usize {
         let opt = |s: &Option<String>| s.as_ref().map_or(0, String::len);
         opt(&self.key)
             + opt(&self.project)
@@ -307,7 +307,7 @@ impl Replica {
 
 impl Changes {
     /// Bytes the changes carry, to enforce the output cap without serialising them.
-    pub fn approx_size(&self) -> usize {
+    pub(crate) fn approx_size(&self) -> usize {
         let opt = |s: &Option<String>| s.as_ref().map_or(0, String::len);
         let user_ref = |u: &UserRef| match u {
             UserRef::Email(s) | UserRef::AccountId(s) | UserRef::Name(s) => s.len(),

@@ -12,9 +12,9 @@ use std::path::Path;
 use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
 
 /// Mode of the data directory and the directories in it.
-pub const DIR_MODE: u32 = 0o700;
+pub(crate) const DIR_MODE: u32 = 0o700;
 /// Mode of every file in the data directory.
-pub const FILE_MODE: u32 = 0o600;
+pub(crate) const FILE_MODE: u32 = 0o600;
 
 /// Creates `dir` (and missing parents) 0700, or tightens it if it exists with wider modes.
 pub fn create_dir(dir: &Path) -> std::io::Result<()> {
@@ -38,7 +38,7 @@ pub fn create_file(path: &Path) -> std::io::Result<std::fs::File> {
 }
 
 /// [`create_file`] for async code (spooled attachments).
-pub async fn create_file_async(path: &Path) -> std::io::Result<tokio::fs::File> {
+pub(crate) async fn create_file_async(path: &Path) -> std::io::Result<tokio::fs::File> {
     let mut options = tokio::fs::OpenOptions::new();
     options.write(true).create(true).truncate(true);
     #[cfg(unix)]
@@ -50,7 +50,7 @@ pub async fn create_file_async(path: &Path) -> std::io::Result<tokio::fs::File> 
 
 /// Makes sure `path` exists as a 0600 file without touching its content (SQLite then
 /// gives its WAL and shared-memory files the same mode).
-pub fn touch_file(path: &Path) -> std::io::Result<()> {
+pub(crate) fn touch_file(path: &Path) -> std::io::Result<()> {
     let mut options = std::fs::OpenOptions::new();
     options.append(true).create(true);
     #[cfg(unix)]
@@ -60,7 +60,7 @@ pub fn touch_file(path: &Path) -> std::io::Result<()> {
 }
 
 /// Tightens an existing file to 0600 if it is wider; a missing one is fine.
-pub fn tighten_if_present(path: &Path) -> std::io::Result<()> {
+pub(crate) fn tighten_if_present(path: &Path) -> std::io::Result<()> {
     match tighten(path, FILE_MODE) {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
         other => other,

@@ -12,7 +12,7 @@ use crate::config::NodeConfig;
 use crate::store::{Peer, Store, now_ms};
 
 /// The node's identity, made on first use, from the config's data directory.
-pub fn identity(config: &NodeConfig) -> Result<Identity, PeerError> {
+pub(crate) fn identity(config: &NodeConfig) -> Result<Identity, PeerError> {
     let data_dir = config.resolve_path(&config.node.data_dir);
     Identity::load_or_create(&Identity::dir_in(&data_dir))
 }

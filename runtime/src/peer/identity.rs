@@ -79,7 +79,7 @@ impl Identity {
         &self.public_key
     }
 
-    pub fn sign(&self, message: &[u8]) -> Vec<u8> {
+    pub(crate) fn sign(&self, message: &[u8]) -> Vec<u8> {
         self.signing.sign(message).as_ref().to_vec()
     }
 
@@ -88,22 +88,22 @@ impl Identity {
         fingerprint(&self.cert_der)
     }
 
-    pub fn cert_der(&self) -> &[u8] {
+    pub(crate) fn cert_der(&self) -> &[u8] {
         &self.cert_der
     }
 
-    pub fn tls_key_der(&self) -> &[u8] {
+    pub(crate) fn tls_key_der(&self) -> &[u8] {
         &self.tls_key_der
     }
 }
 
 /// SHA-256 of a certificate's DER, hex.
-pub fn fingerprint(cert_der: &[u8]) -> String {
+pub(crate) fn fingerprint(cert_der: &[u8]) -> String {
     hex::encode(Sha256::digest(cert_der))
 }
 
 /// Whether `signature` is `public_key`'s (hex) over `message`.
-pub fn verify(public_key: &str, message: &[u8], signature: &[u8]) -> bool {
+pub(crate) fn verify(public_key: &str, message: &[u8], signature: &[u8]) -> bool {
     let Ok(key) = hex::decode(public_key) else {
         return false;
     };

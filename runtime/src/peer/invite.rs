@@ -38,16 +38,16 @@ pub enum InviteError {
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Invitation {
     /// Base URL of the inviting node's peer endpoint (https).
-    pub url: String,
-    pub connection: String,
+    pub(crate) url: String,
+    pub(crate) connection: String,
     /// SHA-256 of the inviter's TLS certificate, hex.
-    pub cert_fingerprint: String,
+    pub(crate) cert_fingerprint: String,
     /// The inviter's Ed25519 public key, hex.
-    pub public_key: String,
+    pub(crate) public_key: String,
     /// Milliseconds since the Unix epoch after which the secret no longer works.
-    pub expires_at: i64,
+    pub(crate) expires_at: i64,
     /// The one-time secret, base64url.
-    pub secret: String,
+    pub(crate) secret: String,
 }
 
 impl std::fmt::Debug for Invitation {
@@ -65,7 +65,7 @@ impl std::fmt::Debug for Invitation {
 
 impl Invitation {
     /// A new invitation with a fresh random secret.
-    pub fn new(
+    pub(crate) fn new(
         identity: &Identity,
         url: &str,
         connection: &str,
@@ -82,7 +82,7 @@ impl Invitation {
     }
 
     /// The code to hand over, signed by `identity` (the inviter's).
-    pub fn encode(&self, identity: &Identity) -> String {
+    pub(crate) fn encode(&self, identity: &Identity) -> String {
         let payload = serde_json::to_vec(self).unwrap_or_default();
         let mut bytes = Vec::with_capacity(3 + payload.len() + SIGNATURE_LEN);
         bytes.push(VERSION);
@@ -130,7 +130,7 @@ impl Invitation {
     }
 
     /// Refuses an expired invitation before anything is sent to the inviter.
-    pub fn check_fresh(&self, now_ms: i64) -> Result<(), InviteError> {
+    pub(crate) fn check_fresh(&self, now_ms: i64) -> Result<(), InviteError> {
         if self.expires_at <= now_ms {
             return Err(InviteError::Expired);
         }
@@ -138,25 +138,25 @@ impl Invitation {
     }
 
     /// What the inviter keeps of the secret.
-    pub fn secret_hash(&self) -> String {
+    pub(crate) fn secret_hash(&self) -> String {
         secret_hash(&self.secret)
     }
 }
 
 /// SHA-256 of a secret, hex: the store keeps only this.
-pub fn secret_hash(secret: &str) -> String {
+pub(crate) fn secret_hash(secret: &str) -> String {
     hex::encode(Sha256::digest(secret.as_bytes()))
 }
 
 /// The acceptor's answer to an invitation, sent (signed by the acceptor) to the inviter.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Acceptance {
-    pub connection: String,
-    pub secret: String,
+    pub(crate) connection: String,
+    pub(crate) secret: String,
     /// The acceptor's peer endpoint.
-    pub url: String,
-    pub public_key: String,
-    pub cert_fingerprint: String,
+    pub(crate) url: String,
+    pub(crate) public_key: String,
+    pub(crate) cert_fingerprint: String,
 }
 
 impl std::fmt::Debug for Acceptance {

@@ -27,15 +27,15 @@ fn backoff_ms(attempts: i64) -> i64 {
 }
 
 /// This node's links to its peers, one per remote connection.
-pub struct PeerLinks {
-    pub identity: Arc<Identity>,
+pub(crate) struct PeerLinks {
+    pub(crate) identity: Arc<Identity>,
     store: Arc<Store>,
     remote: BTreeSet<String>,
     max_attachment_bytes: u64,
     /// Where fetched attachment bytes are spooled (private to the node).
     spool: PathBuf,
     /// Wakes the senders when something is queued.
-    pub wake: Notify,
+    pub(crate) wake: Notify,
     /// One HTTPS client per connection, kept while its peer's URL and certificate stay the
     /// same, so deliveries reuse their TLS connection.
     clients: Mutex<HashMap<String, (Peer, Arc<PeerClient>)>>,
@@ -52,7 +52,7 @@ impl std::fmt::Debug for PeerLinks {
 
 /// A delivery refused or not possible, for the caller to classify.
 #[derive(Debug, thiserror::Error)]
-pub enum FetchError {
+pub(crate) enum FetchError {
     /// The peer is unreachable or failed: try again later.
     #[error("{0}")]
     Transient(String),
@@ -62,7 +62,7 @@ pub enum FetchError {
 }
 
 impl PeerLinks {
-    pub fn new(
+    pub(crate) fn new(
         identity: Arc<Identity>,
         store: Arc<Store>,
         remote: BTreeSet<String>,
@@ -81,17 +81,17 @@ impl PeerLinks {
     }
 
     /// Whether `connection` reaches its other side through a peer node.
-    pub fn is_remote(&self, connection: &str) -> bool {
+    pub(crate) fn is_remote(&self, connection: &str) -> bool {
         self.remote.contains(connection)
     }
 
-    pub fn connections(&self) -> impl Iterator<Item = &String> {
+    pub(crate) fn connections(&self) -> impl Iterator<Item = &String> {
         self.remote.iter()
     }
 
     /// A fresh spool file name for an attachment fetched from the peer; `id` must be a plain
     /// id (`protocol::valid_item_id`), anything else is replaced.
-    pub fn spool_path(&self, id: &str) -> PathBuf {
+    pub(crate) fn spool_path(&self, id: &str) -> PathBuf {
         let id = if valid_item_id(id) { id } else { "invalid" };
         let nanos = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
@@ -99,12 +99,8 @@ impl PeerLinks {
         self.spool.join(format!("peer-{id}-{nanos}.part"))
     }
 
-    pub fn max_attachment_bytes(&self) -> u64 {
-        self.max_attachment_bytes
-    }
-
     /// Queues a replica for the peer, after recording which attachments it offers.
-    pub fn queue_replica(
+    pub(crate) fn queue_replica(
         &self,
         connection: &str,
         envelope: serde_json::Value,
@@ -124,7 +120,7 @@ impl PeerLinks {
         Ok(())
     }
 
-    pub fn queue_ack(&self, ack: &AckMessage) -> Result<(), PeerError> {
+    pub(crate) fn queue_ack(&self, ack: &AckMessage) -> Result<(), PeerError> {
         let body = serde_json::to_string(ack).map_err(|e| PeerError::Other(e.to_string()))?;
         self.store.push_outbox(&ack.connection, ACK_PATH, &body)?;
         self.wake.notify_waiters();
@@ -165,7 +161,7 @@ impl PeerLinks {
 
     /// Streams an attachment the peer offered into `dest`, refusing more than the cap;
     /// returns its MIME type.
-    pub async fn fetch_attachment(
+    pub(crate) async fn fetch_attachment(
         &self,
         connection: &str,
         id: &str,
@@ -241,7 +237,7 @@ impl PeerLinks {
     }
 
     /// Drains the outbox of one connection in order until `stop`; run one per remote connection.
-    pub async fn run_sender(self: Arc<Self>, connection: String, mut stop: Stop) {
+    pub(crate) async fn run_sender(self: Arc<Self>, connection: String, mut stop: Stop) {
         // A delivery under way finishes; the outbox keeps the rest for the next start.
         while !stop.is_stopped() {
             // Registered before looking at the outbox, so a delivery queued meanwhile wakes it.

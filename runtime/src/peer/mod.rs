@@ -2,16 +2,15 @@
 //! node-to-node protocol that carries replicas, acks and attachment bytes between peer nodes.
 
 pub mod enroll;
-pub mod identity;
-pub mod invite;
-pub mod link;
+pub(crate) mod identity;
+pub(crate) mod invite;
+pub(crate) mod link;
 pub mod protocol;
 pub mod sign;
 pub mod tls;
 
 pub use identity::Identity;
 pub use invite::{Invitation, InviteError};
-pub use sign::AuthError;
 
 /// What can go wrong in the peer layer outside a refused request.
 #[derive(Debug, thiserror::Error)]

@@ -11,7 +11,7 @@ use super::{PeerError, sign};
 pub const ACCEPT_PATH: &str = "/peer/v1/accept";
 pub const REPLICA_PATH: &str = "/peer/v1/replica";
 pub const ACK_PATH: &str = "/peer/v1/ack";
-pub const ATTACHMENT_PATH: &str = "/peer/v1/attachment";
+pub(crate) const ATTACHMENT_PATH: &str = "/peer/v1/attachment";
 
 /// Largest body a peer request may carry (attachments travel separately, streamed).
 pub const MAX_BODY_BYTES: usize = 8 << 20;
@@ -20,7 +20,7 @@ pub const MAX_BODY_BYTES: usize = 8 << 20;
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ReplicaMessage {
-    pub connection: String,
+    pub(crate) connection: String,
     /// The envelope as the pipeline writes it (JSON).
     pub envelope: serde_json::Value,
 }
@@ -29,33 +29,33 @@ pub struct ReplicaMessage {
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AckMessage {
-    pub connection: String,
+    pub(crate) connection: String,
     /// The sender's issue key the ack is about.
-    pub origin_key: String,
+    pub(crate) origin_key: String,
     /// The twin's key on the acking side, once it exists.
     #[serde(default)]
-    pub twin_key: Option<String>,
+    pub(crate) twin_key: Option<String>,
     /// Copies the acking side made (or removed) of the sender's comments and attachments.
     #[serde(default)]
-    pub items: Vec<ItemAck>,
+    pub(crate) items: Vec<ItemAck>,
     /// The twin key this one replaces: the acking side made the twin again after its issue
     /// there was deleted. The sender re-links only if it names the key it knows.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub replaces: Option<String>,
+    pub(crate) replaces: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct ItemAck {
+pub(crate) struct ItemAck {
     /// `comment` or `attachment`.
-    pub kind: String,
+    pub(crate) kind: String,
     /// The item's id on the sender's side.
-    pub origin_id: String,
+    pub(crate) origin_id: String,
     /// The copy's id on the acking side.
-    pub copy_id: String,
+    pub(crate) copy_id: String,
     /// The copy was removed (the sender's item was deleted): forget the pair.
     #[serde(default)]
-    pub removed: bool,
+    pub(crate) removed: bool,
 }
 
 /// Sent by the accepting node to the inviter, signed with the acceptor's key.
@@ -63,8 +63,8 @@ pub use super::invite::Acceptance;
 
 /// The inviter's answer to an acceptance.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Accepted {
-    pub connection: String,
+pub(crate) struct Accepted {
+    pub(crate) connection: String,
 }
 
 /// Parses a peer message body with the size cap; never panics on any input.
@@ -87,7 +87,7 @@ pub fn valid_item_id(id: &str) -> bool {
 
 /// Sends signed requests to one peer over HTTPS pinned to its certificate, addressed to its
 /// public key. It speaks https only and follows no redirect (see `tls::pinned_client`).
-pub struct PeerClient {
+pub(crate) struct PeerClient {
     http: reqwest::Client,
     base: String,
     /// The peer's Ed25519 public key (hex), signed into every request.
@@ -95,7 +95,7 @@ pub struct PeerClient {
 }
 
 impl PeerClient {
-    pub fn new(
+    pub(crate) fn new(
         base_url: &str,
         fingerprint: &str,
         recipient: &str,
@@ -115,7 +115,7 @@ impl PeerClient {
     }
 
     /// Sends one signed request; `path` includes any query, exactly as signed.
-    pub async fn send(
+    pub(crate) async fn send(
         &self,
         identity: &Identity,
         method: reqwest::Method,
@@ -147,7 +147,7 @@ impl PeerClient {
     }
 
     /// Posts a JSON message and reads the answer; a non-2xx answer is an error with its text.
-    pub async fn post_json<T: Serialize>(
+    pub(crate) async fn post_json<T: Serialize>(
         &self,
         identity: &Identity,
         path: &str,
@@ -155,10 +155,6 @@ impl PeerClient {
     ) -> Result<reqwest::Response, PeerError> {
         let body = serde_json::to_vec(message).map_err(|e| PeerError::Other(e.to_string()))?;
         self.send(identity, reqwest::Method::POST, path, body).await
-    }
-
-    pub fn base(&self) -> &str {
-        &self.base
     }
 }
 

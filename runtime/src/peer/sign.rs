@@ -74,7 +74,7 @@ fn canonical(method: &str, path: &str, s: &Signed<'_>) -> String {
     )
 }
 
-pub fn body_hash(body: &[u8]) -> String {
+pub(crate) fn body_hash(body: &[u8]) -> String {
     hex::encode(Sha256::digest(body))
 }
 
@@ -109,7 +109,7 @@ pub fn sign(
 }
 
 /// A fresh random nonce.
-pub fn new_nonce() -> Result<String, super::PeerError> {
+pub(crate) fn new_nonce() -> Result<String, super::PeerError> {
     Ok(URL_SAFE_NO_PAD.encode(super::random_bytes::<16>()?))
 }
 

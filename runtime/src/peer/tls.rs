@@ -185,7 +185,7 @@ impl TlsListener {
 
 /// The address a peer request came from, for the peer API's handlers (rate limits, logs).
 #[derive(Debug, Clone, Copy)]
-pub struct PeerAddr(pub SocketAddr);
+pub(crate) struct PeerAddr(pub SocketAddr);
 
 impl axum::extract::connect_info::Connected<axum::serve::IncomingStream<'_, TlsListener>>
     for PeerAddr

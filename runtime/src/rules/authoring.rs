@@ -72,7 +72,7 @@ pub struct RoundTripRun {
 }
 
 /// One sample issue's name and its round trips (or the call that failed).
-pub type SampleRoundTrip = (
+pub(crate) type SampleRoundTrip = (
     String,
     Result<super::round_trip::RoundTrip, super::round_trip::RoundTripError>,
 );
@@ -159,7 +159,7 @@ fn read_json<T: serde::de::DeserializeOwned>(
 }
 
 /// Parses `key=value` entries into a rule config.
-pub fn parse_config(entries: &[String]) -> Result<HashMap<String, String>, AuthoringError> {
+pub(crate) fn parse_config(entries: &[String]) -> Result<HashMap<String, String>, AuthoringError> {
     entries
         .iter()
         .map(|e| {

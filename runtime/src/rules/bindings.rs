@@ -6,35 +6,35 @@
 //! version's records add, so the versions cannot drift apart.
 
 /// `twinsync:rules@0.1.0`, frozen in `wit/v0.1/`.
-pub mod v0_1 {
+pub(crate) mod v0_1 {
     wasmtime::component::bindgen!({
         path: "../wit/v0.1",
         world: "rule",
     });
 
-    pub use self::twinsync::rules::host::Level;
-    pub use self::twinsync::rules::types;
+    pub(crate) use self::twinsync::rules::host::Level;
+    pub(crate) use self::twinsync::rules::types;
 
     super::conversions!(issue_extra: []);
 }
 
 /// `twinsync:rules@0.2.0`, the current contract in `wit/`: `issue` gains `security-level`.
-pub mod v0_2 {
+pub(crate) mod v0_2 {
     wasmtime::component::bindgen!({
         path: "../wit",
         world: "rule",
     });
 
-    pub use self::twinsync::rules::host::Level;
-    pub use self::twinsync::rules::types;
+    pub(crate) use self::twinsync::rules::host::Level;
+    pub(crate) use self::twinsync::rules::types;
 
     super::conversions!(issue_extra: [security_level]);
 }
 
 /// The package version string of `v0_1`, as it appears in import names.
-pub const V0_1: &str = "0.1.0";
+pub(crate) const V0_1: &str = "0.1.0";
 /// The package version string of `v0_2`, the current contract.
-pub const V0_2: &str = "0.2.0";
+pub(crate) const V0_2: &str = "0.2.0";
 
 /// Conversions between one version's generated types (`types`, in scope where
 /// it is expanded) and the model. `issue_extra` lists the model `Issue` fields

@@ -65,7 +65,7 @@ pub struct EngineStats {
     /// Loads that found the same module already in memory and shared its code.
     pub shared_loads: AtomicU64,
     /// Wall time of each rule call, instantiation included.
-    pub call_seconds: crate::metrics::Histogram,
+    pub(crate) call_seconds: crate::metrics::Histogram,
 }
 
 /// Settings a rule reads through `config(key)`.
@@ -84,7 +84,7 @@ pub struct CallReport<T> {
     pub result: Result<T, CallError>,
     /// The rule version that handled the call.
     pub rule: RuleId,
-    pub logs: Vec<RuleLogLine>,
+    pub(crate) logs: Vec<RuleLogLine>,
     pub fuel_used: u64,
     /// Linear memory the call's instance held at its end, all memories together.
     pub memory_bytes: u64,
@@ -275,10 +275,6 @@ impl RuleEngine {
         })
     }
 
-    pub fn settings(&self) -> &EngineSettings {
-        &self.settings
-    }
-
     pub fn stats(&self) -> &EngineStats {
         &self.stats
     }
@@ -303,13 +299,17 @@ impl RuleEngine {
 
     /// Compiles a module to try, not shared with the sides' rules; its compiled code goes to
     /// the compile cache, so swapping the tried file in afterwards does not compile it again.
-    pub fn load_candidate(&self, name: &str, bytes: &[u8]) -> Result<Arc<LoadedRule>, LoadError> {
+    pub(crate) fn load_candidate(
+        &self,
+        name: &str,
+        bytes: &[u8],
+    ) -> Result<Arc<LoadedRule>, LoadError> {
         self.load(name, bytes, false)
     }
 
     /// Whether loading the module with this hash needs a compile: it is neither in memory
     /// nor in a compile cache.
-    pub fn needs_compile(&self, hash: &str) -> bool {
+    pub(crate) fn needs_compile(&self, hash: &str) -> bool {
         let in_memory = self
             .loaded
             .lock()
@@ -533,7 +533,7 @@ impl LoadedRule {
         &self.world_version
     }
 
-    pub fn info(&self) -> RuleInfo {
+    pub(crate) fn info(&self) -> RuleInfo {
         let ty = match &self.pre.pre {
             RulePre::V0_1(pre) => pre.instance_pre().component(),
             RulePre::V0_2(pre) => pre.instance_pre().component(),

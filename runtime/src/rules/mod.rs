@@ -5,13 +5,13 @@
 //! `bindings` converts between each WIT version and [`crate::model`].
 
 pub mod authoring;
-pub mod bindings;
+pub(crate) mod bindings;
 mod cache;
 pub use cache::user_cache_dir;
-pub mod engine;
+pub(crate) mod engine;
 pub mod error;
-pub mod limits;
-pub mod registry;
+pub(crate) mod limits;
+pub(crate) mod registry;
 pub mod round_trip;
 
 pub use engine::{

@@ -41,13 +41,13 @@ pub enum ReloadOutcome {
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Loading {
     /// The file name and the new version.
-    pub rule: String,
-    pub version: String,
+    pub(crate) rule: String,
+    pub(crate) version: String,
     /// True while compiling (seconds for Python or JavaScript); false for a cache load.
-    pub compiling: bool,
-    pub since_ms: u64,
+    pub(crate) compiling: bool,
+    pub(crate) since_ms: u64,
     /// `"compiling <version>"` or `"loading <version>"`, as the log and the page say it.
-    pub text: String,
+    pub(crate) text: String,
 }
 
 /// One connection side's rule: its file and the version serving now.
@@ -57,7 +57,7 @@ pub struct RuleSlot {
     current: RwLock<Option<Arc<LoadedRule>>>,
     last: Mutex<(SystemTime, ReloadOutcome)>,
     loading: Mutex<Option<Loading>>,
-    pub accepted: AtomicU64,
+    pub(crate) accepted: AtomicU64,
     pub rejected: AtomicU64,
     /// The rule's most recent `log` lines, for the admin API.
     logs: Mutex<VecDeque<SlotLog>>,
@@ -66,10 +66,10 @@ pub struct RuleSlot {
 /// A line a rule logged, with when and which version.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct SlotLog {
-    pub at_ms: u64,
-    pub version: String,
-    pub level: &'static str,
-    pub message: String,
+    pub(crate) at_ms: u64,
+    pub(crate) version: String,
+    pub(crate) level: &'static str,
+    pub(crate) message: String,
 }
 
 /// Rule log lines kept per side.
@@ -102,7 +102,7 @@ impl RuleSlot {
     }
 
     /// The version being loaded (compiled) now, if any; the current one serves meanwhile.
-    pub fn loading(&self) -> Option<Loading> {
+    pub(crate) fn loading(&self) -> Option<Loading> {
         self.loading
             .lock()
             .unwrap_or_else(|p| p.into_inner())
@@ -114,7 +114,7 @@ impl RuleSlot {
     }
 
     /// Keeps a call's log lines (the oldest go first beyond a bound).
-    pub fn record_logs(&self, version: &str, lines: &[super::engine::RuleLogLine]) {
+    pub(crate) fn record_logs(&self, version: &str, lines: &[super::engine::RuleLogLine]) {
         if lines.is_empty() {
             return;
         }
@@ -136,7 +136,7 @@ impl RuleSlot {
     }
 
     /// The most recent log lines, oldest first.
-    pub fn recent_logs(&self) -> Vec<SlotLog> {
+    pub(crate) fn recent_logs(&self) -> Vec<SlotLog> {
         self.logs
             .lock()
             .unwrap_or_else(|p| p.into_inner())
@@ -221,7 +221,7 @@ impl RuleRegistry {
 
     /// Loads the slot's file now and swaps it in if it is good; returns whether it changed.
     /// While it loads, the slot says so ([`RuleSlot::loading`]) and the old version serves.
-    pub fn reload_slot(&self, slot: &RuleSlot) -> Result<bool, LoadError> {
+    pub(crate) fn reload_slot(&self, slot: &RuleSlot) -> Result<bool, LoadError> {
         let started = std::time::Instant::now();
         let loaded = match std::fs::read(&slot.file) {
             Ok(bytes) => self.load_announced(slot, &bytes),

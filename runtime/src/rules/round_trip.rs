@@ -18,19 +18,19 @@ use crate::model::{Changes, Comment, CustomField, Issue, SyncContext, SyncEvent,
 
 /// Round trips run; the first may change a side legitimately only if the pair is not
 /// idempotent, so every pass is compared with the one before.
-pub const PASSES: usize = 3;
+pub(crate) const PASSES: usize = 3;
 
 /// A field whose value kept changing: its value at the start and after each pass.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct Drift {
     /// `here` (the side of the rule checked) or `there` (the other side).
-    pub side: &'static str,
-    pub field: String,
+    pub(crate) side: &'static str,
+    pub(crate) field: String,
     /// Here: the sample's value, then after each pass; there: after each pass.
-    pub values: Vec<Json>,
+    pub(crate) values: Vec<Json>,
     /// The last pass left it as it was: it changed, then settled (a one-way mapping, say).
     /// False is a loop: it changes on every round trip.
-    pub settles: bool,
+    pub(crate) settles: bool,
 }
 
 impl RoundTrip {
@@ -43,28 +43,28 @@ impl RoundTrip {
 /// What the round trip found.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct RoundTrip {
-    pub passes: usize,
-    pub drifts: Vec<Drift>,
+    pub(crate) passes: usize,
+    pub(crate) drifts: Vec<Drift>,
 }
 
 /// A call failed or skipped: the round trip stops there.
 #[derive(Debug, thiserror::Error)]
 #[error("pass {pass}, {step}: {source}")]
 pub struct RoundTripError {
-    pub pass: usize,
-    pub step: &'static str,
+    pub(crate) pass: usize,
+    pub(crate) step: &'static str,
     #[source]
-    pub source: CallError,
+    pub(crate) source: CallError,
 }
 
 /// One side of the pair: its rule and its config.
-pub struct PairSide<'a> {
-    pub rule: &'a Arc<LoadedRule>,
-    pub config: RuleConfig,
+pub(crate) struct PairSide<'a> {
+    pub(crate) rule: &'a Arc<LoadedRule>,
+    pub(crate) config: RuleConfig,
 }
 
 /// Runs [`PASSES`] round trips of `issue` from `here` to `there` and back.
-pub fn run(
+pub(crate) fn run(
     here: &PairSide<'_>,
     there: &PairSide<'_>,
     issue: Issue,

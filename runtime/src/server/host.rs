@@ -10,14 +10,14 @@ use std::net::{IpAddr, SocketAddr};
 
 /// The hosts the admin API answers to.
 #[derive(Debug, Clone)]
-pub struct AdminHosts {
+pub(crate) struct AdminHosts {
     listen: IpAddr,
     /// Lower case, without a trailing dot.
     names: Vec<String>,
 }
 
 impl AdminHosts {
-    pub fn new(listen: SocketAddr, names: &[String]) -> Self {
+    pub(crate) fn new(listen: SocketAddr, names: &[String]) -> Self {
         AdminHosts {
             listen: listen.ip(),
             names: names.iter().map(|n| normalise(n)).collect(),
@@ -27,7 +27,7 @@ impl AdminHosts {
     /// Whether a request whose `Host` header (or URI authority) is `host` may reach the
     /// admin API. The port is not compared: rebinding lives in the name, and a reverse
     /// proxy in front of the node may well answer on another port.
-    pub fn allows(&self, host: &str) -> bool {
+    pub(crate) fn allows(&self, host: &str) -> bool {
         let Some(name) = host_part(host) else {
             return false;
         };

@@ -9,8 +9,8 @@
 mod admin;
 mod host;
 mod metrics;
-pub mod peer;
-pub mod tls;
+pub(crate) mod peer;
+pub(crate) mod tls;
 mod webhook;
 
 use std::sync::Arc;
@@ -26,7 +26,7 @@ use subtle::ConstantTimeEq;
 use crate::sync::node::Node;
 
 pub use admin::status_json;
-pub use host::AdminHosts;
+pub(crate) use host::AdminHosts;
 
 /// Candidate rule modules may be large (an interpreted-language rule is tens of MB).
 const MAX_CANDIDATE_BYTES: usize = 128 << 20;
@@ -40,7 +40,7 @@ struct AdminGuard {
 
 /// The public listener's router: what must reach a node from the internet, and only that.
 /// Any other path, the admin API's included, is 404 here.
-pub fn public_router(node: Arc<Node>) -> Router {
+pub(crate) fn public_router(node: Arc<Node>) -> Router {
     Router::new()
         .route("/webhooks/jira/{instance}", post(webhook::webhook))
         .route("/healthz", get(healthz))
@@ -53,7 +53,7 @@ async fn healthz() -> &'static str {
 }
 
 /// The admin listener's router; its API answers only to `hosts` and the admin token.
-pub fn admin_router(node: Arc<Node>, hosts: AdminHosts) -> Router {
+pub(crate) fn admin_router(node: Arc<Node>, hosts: AdminHosts) -> Router {
     let admin = Router::new()
         .route("/api/status", get(admin::status))
         .route("/api/events", get(admin::events))

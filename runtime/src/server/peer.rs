@@ -31,7 +31,7 @@ use crate::sync::side::Side;
 use crate::sync::transport::AckError;
 
 /// The router for the peer listener; serve it with `into_make_service_with_connect_info`.
-pub fn router(node: Arc<Node>) -> Router {
+pub(crate) fn router(node: Arc<Node>) -> Router {
     Router::new()
         .route(ACCEPT_PATH, post(accept))
         .route(REPLICA_PATH, post(replica))

@@ -18,7 +18,7 @@ use rustls::sign::CertifiedKey;
 use crate::config::TlsFiles;
 
 #[derive(Debug, thiserror::Error)]
-pub enum TlsFilesError {
+pub(crate) enum TlsFilesError {
     #[error("node.tls.cert {path}: {reason}")]
     Cert { path: PathBuf, reason: String },
     #[error("node.tls.key {path}: {reason}")]
@@ -34,7 +34,7 @@ pub enum TlsFilesError {
 }
 
 /// A TLS server config for the public listener from `files` (paths relative to `base_dir`).
-pub fn server_config(
+pub(crate) fn server_config(
     files: &TlsFiles,
     base_dir: &Path,
 ) -> Result<Arc<rustls::ServerConfig>, TlsFilesError> {

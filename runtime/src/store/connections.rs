@@ -15,7 +15,7 @@ pub enum ConnectionState {
 }
 
 impl ConnectionState {
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             ConnectionState::Active => "active",
             ConnectionState::Paused => "paused",
@@ -27,11 +27,11 @@ impl ConnectionState {
 /// Progress of a `twinsync bulk` run; resumable from `cursor` after a kill.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct BulkRun {
-    pub id: i64,
-    pub connection: String,
-    pub side: String,
+    pub(crate) id: i64,
+    pub(crate) connection: String,
+    pub(crate) side: String,
     pub jql: String,
-    pub cursor: Option<String>,
+    pub(crate) cursor: Option<String>,
     pub queued: i64,
     pub total: Option<i64>,
     pub done: bool,
@@ -54,7 +54,7 @@ impl Store {
         })
     }
 
-    pub fn set_connection_state(&self, name: &str, state: ConnectionState) -> Result<()> {
+    pub(crate) fn set_connection_state(&self, name: &str, state: ConnectionState) -> Result<()> {
         self.conn().execute(
             "INSERT INTO connections (name, state, updated_at) VALUES (?1, ?2, ?3) \
              ON CONFLICT (name) DO UPDATE SET state = ?2, updated_at = ?3",
@@ -63,7 +63,12 @@ impl Store {
         Ok(())
     }
 
-    pub fn watermark(&self, connection: &str, side: &str, source: &str) -> Result<Option<String>> {
+    pub(crate) fn watermark(
+        &self,
+        connection: &str,
+        side: &str,
+        source: &str,
+    ) -> Result<Option<String>> {
         Ok(self
             .conn()
             .query_row(
@@ -74,7 +79,7 @@ impl Store {
             .optional()?)
     }
 
-    pub fn set_watermark(
+    pub(crate) fn set_watermark(
         &self,
         connection: &str,
         side: &str,
@@ -90,7 +95,7 @@ impl Store {
     }
 
     /// The unfinished bulk run for this connection side and JQL, or a new one.
-    pub fn bulk_run(&self, connection: &str, side: &str, jql: &str) -> Result<BulkRun> {
+    pub(crate) fn bulk_run(&self, connection: &str, side: &str, jql: &str) -> Result<BulkRun> {
         let conn = self.conn();
         let row = |r: &rusqlite::Row<'_>| {
             Ok(BulkRun {
@@ -133,7 +138,7 @@ impl Store {
     }
 
     /// Bulk runs, newest first, with when each started and last moved (ms since the epoch).
-    pub fn bulk_runs(
+    pub(crate) fn bulk_runs(
         &self,
         connection: Option<&str>,
         limit: i64,
@@ -162,7 +167,7 @@ impl Store {
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
-    pub fn update_bulk_run(&self, run: &BulkRun) -> Result<()> {
+    pub(crate) fn update_bulk_run(&self, run: &BulkRun) -> Result<()> {
         self.conn().execute(
             "UPDATE bulk_runs SET cursor = ?2, queued = ?3, total = ?4, state = ?5, updated_at = ?6 WHERE id = ?1",
             params![

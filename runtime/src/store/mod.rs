@@ -19,7 +19,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use rusqlite::Connection;
 
 pub use connections::{BulkRun, ConnectionState};
-pub use peers::{OutboxItem, Peer, Redeemed, SentKind};
+pub(crate) use peers::{Peer, Redeemed, SentKind};
 pub use queue::{Event, EventKind, EventState, NewEvent, QueueStats};
 pub use twins::{ItemKind, ItemMapping, Origin, SentRecord, Twin};
 
@@ -52,7 +52,7 @@ pub enum StoreError {
     NotRetryable { id: i64, state: String },
 }
 
-pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+pub(crate) type Result<T, E = StoreError> = std::result::Result<T, E>;
 
 pub struct Store {
     conn: Mutex<Connection>,
@@ -115,10 +115,6 @@ impl Store {
         };
         store.migrate()?;
         Ok(store)
-    }
-
-    pub fn path(&self) -> &Path {
-        &self.path
     }
 
     fn conn(&self) -> MutexGuard<'_, Connection> {

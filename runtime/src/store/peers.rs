@@ -16,14 +16,14 @@ pub struct Peer {
     /// The peer's Ed25519 public key, hex.
     pub public_key: String,
     /// SHA-256 of the peer's TLS certificate (DER), hex: the only certificate accepted.
-    pub cert_fingerprint: String,
+    pub(crate) cert_fingerprint: String,
     /// `active`, or `deleted` when either side deleted the connection.
     pub state: String,
 }
 
 /// What redeeming an invitation's secret found.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Redeemed {
+pub(crate) enum Redeemed {
     /// The secret was valid and is now spent; the invitation was for this connection.
     Ok {
         connection: String,
@@ -35,17 +35,17 @@ pub enum Redeemed {
 
 /// A delivery waiting for its peer.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct OutboxItem {
-    pub id: i64,
-    pub connection: String,
-    pub path: String,
-    pub body: String,
-    pub attempts: i64,
+pub(crate) struct OutboxItem {
+    pub(crate) id: i64,
+    pub(crate) connection: String,
+    pub(crate) path: String,
+    pub(crate) body: String,
+    pub(crate) attempts: i64,
 }
 
 impl Store {
     /// Records (or replaces) the peer of a connection.
-    pub fn put_peer(&self, peer: &Peer) -> Result<()> {
+    pub(crate) fn put_peer(&self, peer: &Peer) -> Result<()> {
         let now = now_ms();
         self.conn().execute(
             "INSERT INTO peers (connection, url, public_key, cert_fingerprint, state, created_at, updated_at) \
@@ -76,7 +76,7 @@ impl Store {
     }
 
     /// The connections whose peer signs with this key.
-    pub fn peers_by_key(&self, public_key: &str) -> Result<Vec<Peer>> {
+    pub(crate) fn peers_by_key(&self, public_key: &str) -> Result<Vec<Peer>> {
         let conn = self.conn();
         let mut stmt = conn.prepare(
             "SELECT connection, url, public_key, cert_fingerprint, state FROM peers \
@@ -86,7 +86,7 @@ impl Store {
         Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
     }
 
-    pub fn set_peer_state(&self, connection: &str, state: &str) -> Result<()> {
+    pub(crate) fn set_peer_state(&self, connection: &str, state: &str) -> Result<()> {
         self.conn().execute(
             "UPDATE peers SET state = ?2, updated_at = ?3 WHERE connection = ?1",
             params![connection, state, now_ms()],
@@ -95,7 +95,7 @@ impl Store {
     }
 
     /// Records a new invitation by the hash of its secret.
-    pub fn add_invitation(
+    pub(crate) fn add_invitation(
         &self,
         secret_hash: &str,
         connection: &str,
@@ -110,7 +110,7 @@ impl Store {
 
     /// What redeeming the secret would find now, without spending it: the peer API checks
     /// the secret before a signature may spend a nonce.
-    pub fn peek_invitation(&self, secret_hash: &str, now: i64) -> Result<Redeemed> {
+    pub(crate) fn peek_invitation(&self, secret_hash: &str, now: i64) -> Result<Redeemed> {
         let row: Option<(String, i64, Option<i64>)> = self
             .conn()
             .query_row(
@@ -128,7 +128,7 @@ impl Store {
     }
 
     /// Spends an invitation's secret: it works once, and only before it expires.
-    pub fn redeem_invitation(&self, secret_hash: &str, now: i64) -> Result<Redeemed> {
+    pub(crate) fn redeem_invitation(&self, secret_hash: &str, now: i64) -> Result<Redeemed> {
         let mut conn = self.conn();
         let tx = conn.transaction()?;
         let row: Option<(String, i64, Option<i64>)> = tx
@@ -156,7 +156,7 @@ impl Store {
 
     /// Remembers a nonce; false if this key already used it (a replay). Nonces older than
     /// `forget_before` are dropped: timestamps that old are refused before the nonce is looked at.
-    pub fn remember_nonce(
+    pub(crate) fn remember_nonce(
         &self,
         public_key: &str,
         nonce: &str,
@@ -185,7 +185,7 @@ impl Store {
     }
 
     /// The oldest delivery of a connection, if it is due: deliveries go out in order.
-    pub fn next_outbox(&self, connection: &str, now: i64) -> Result<Option<OutboxItem>> {
+    pub(crate) fn next_outbox(&self, connection: &str, now: i64) -> Result<Option<OutboxItem>> {
         Ok(self
             .conn()
             .query_row(
@@ -218,13 +218,13 @@ impl Store {
         )?)
     }
 
-    pub fn outbox_delivered(&self, id: i64) -> Result<()> {
+    pub(crate) fn outbox_delivered(&self, id: i64) -> Result<()> {
         self.conn()
             .execute("DELETE FROM peer_outbox WHERE id = ?1", [id])?;
         Ok(())
     }
 
-    pub fn outbox_retry_later(&self, id: i64, delay_ms: i64, error: &str) -> Result<()> {
+    pub(crate) fn outbox_retry_later(&self, id: i64, delay_ms: i64, error: &str) -> Result<()> {
         self.conn().execute(
             "UPDATE peer_outbox SET attempts = attempts + 1, not_before = ?2, last_error = ?3 WHERE id = ?1",
             params![id, now_ms() + delay_ms, error],
@@ -233,7 +233,12 @@ impl Store {
     }
 
     /// Records that a replica sent to this connection's peer listed an attachment.
-    pub fn offer_attachment(&self, connection: &str, attachment_id: &str, size: u64) -> Result<()> {
+    pub(crate) fn offer_attachment(
+        &self,
+        connection: &str,
+        attachment_id: &str,
+        size: u64,
+    ) -> Result<()> {
         self.conn().execute(
             "INSERT INTO peer_offered (connection, attachment_id, size, offered_at) VALUES (?1, ?2, ?3, ?4) \
              ON CONFLICT (connection, attachment_id) DO UPDATE SET size = ?3",
@@ -243,7 +248,11 @@ impl Store {
     }
 
     /// The listed size of an attachment offered to this connection's peer, if it was offered.
-    pub fn offered_attachment(&self, connection: &str, attachment_id: &str) -> Result<Option<u64>> {
+    pub(crate) fn offered_attachment(
+        &self,
+        connection: &str,
+        attachment_id: &str,
+    ) -> Result<Option<u64>> {
         Ok(self
             .conn()
             .query_row(
@@ -258,7 +267,7 @@ impl Store {
 
 /// What this side sent to a peer, to check an ack against: the issue, or one of its items.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SentKind {
+pub(crate) enum SentKind {
     Issue,
     Comment,
     Attachment,
@@ -276,7 +285,7 @@ impl SentKind {
 
 impl Store {
     /// Records, in one transaction, that this side sent `local_key` and the listed items.
-    pub fn record_peer_sent(
+    pub(crate) fn record_peer_sent(
         &self,
         connection: &str,
         side: &str,
@@ -306,7 +315,7 @@ impl Store {
     }
 
     /// Whether this side ever sent `local_key` (`id` empty) or that item of it to the peer.
-    pub fn was_sent_to_peer(
+    pub(crate) fn was_sent_to_peer(
         &self,
         connection: &str,
         side: &str,

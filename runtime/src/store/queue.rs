@@ -43,7 +43,7 @@ pub enum EventState {
 }
 
 impl EventState {
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             EventState::Pending => "pending",
             EventState::Running => "running",
@@ -66,34 +66,34 @@ impl EventState {
 /// An event to enqueue.
 #[derive(Debug, Clone)]
 pub struct NewEvent {
-    pub connection: String,
-    pub side: String,
-    pub kind: EventKind,
+    pub(crate) connection: String,
+    pub(crate) side: String,
+    pub(crate) kind: EventKind,
     /// Orders events: one issue's events run one at a time, in order.
-    pub queue_key: String,
+    pub(crate) queue_key: String,
     /// What caused it (`created`, `updated`, `manual`, `bulk`, `trigger`, `poll`, `replica`).
-    pub cause: String,
+    pub(crate) cause: String,
     /// For incoming events: the replica (JSON) and where it came from.
-    pub payload: Option<String>,
+    pub(crate) payload: Option<String>,
 }
 
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct Event {
     pub id: i64,
-    pub connection: String,
+    pub(crate) connection: String,
     pub side: String,
     pub kind: EventKind,
     pub queue_key: String,
-    pub cause: String,
+    pub(crate) cause: String,
     #[serde(skip)]
-    pub payload: Option<String>,
+    pub(crate) payload: Option<String>,
     pub state: EventState,
     pub attempts: i64,
-    pub not_before: i64,
+    pub(crate) not_before: i64,
     pub last_error: Option<String>,
     pub rule_version: Option<String>,
-    pub created_at: i64,
-    pub updated_at: i64,
+    pub(crate) created_at: i64,
+    pub(crate) updated_at: i64,
 }
 
 /// Counts per state, for status and metrics.
@@ -149,7 +149,7 @@ impl Store {
     /// Adds an event. An outgoing event for an issue that already has one waiting is
     /// folded into it: the worker reads the issue's current state anyway.
     /// Returns the new event's id, or `None` when it was folded.
-    pub fn enqueue(&self, e: &NewEvent) -> Result<Option<i64>> {
+    pub(crate) fn enqueue(&self, e: &NewEvent) -> Result<Option<i64>> {
         let conn = self.conn();
         if e.kind == EventKind::Outgoing {
             let waiting: Option<i64> = conn
@@ -175,7 +175,7 @@ impl Store {
 
     /// Takes the next runnable event: pending, due, of an active connection, and the
     /// oldest unfinished event of its issue (so one issue's events run in order).
-    pub fn claim_next(&self) -> Result<Option<Event>> {
+    pub(crate) fn claim_next(&self) -> Result<Option<Event>> {
         let mut conn = self.conn();
         let tx = conn.transaction()?;
         let now = now_ms();
@@ -229,7 +229,7 @@ impl Store {
     }
 
     /// The event is finished; records the rule version that handled it.
-    pub fn complete(
+    pub(crate) fn complete(
         &self,
         id: i64,
         state: EventState,
@@ -245,7 +245,7 @@ impl Store {
     }
 
     /// A transient fault: try again after `delay_ms`; the issue waits, others go on.
-    pub fn retry_later(
+    pub(crate) fn retry_later(
         &self,
         id: i64,
         delay_ms: i64,
@@ -262,7 +262,7 @@ impl Store {
     }
 
     /// A failure only an admin can clear: the event waits for `retry`, blocking its issue.
-    pub fn fail(&self, id: i64, error: &str, rule_version: Option<&str>) -> Result<()> {
+    pub(crate) fn fail(&self, id: i64, error: &str, rule_version: Option<&str>) -> Result<()> {
         self.conn().execute(
             "UPDATE events SET state = 'failed', last_error = ?2, rule_version = COALESCE(?3, rule_version), \
              updated_at = ?4 WHERE id = ?1",
@@ -272,7 +272,7 @@ impl Store {
     }
 
     /// `twinsync retry EVENT`: a failed event runs again now.
-    pub fn retry(&self, id: i64) -> Result<()> {
+    pub(crate) fn retry(&self, id: i64) -> Result<()> {
         let conn = self.conn();
         let state: Option<String> = conn
             .query_row("SELECT state FROM events WHERE id = ?1", [id], |r| r.get(0))
@@ -291,17 +291,6 @@ impl Store {
                 state: other.to_string(),
             }),
         }
-    }
-
-    pub fn event(&self, id: i64) -> Result<Option<Event>> {
-        Ok(self
-            .conn()
-            .query_row(
-                &format!("SELECT {COLUMNS} FROM events WHERE id = ?1"),
-                [id],
-                event,
-            )
-            .optional()?)
     }
 
     /// Events in a state, newest first, a page at a time.
@@ -347,7 +336,7 @@ impl Store {
     }
 
     /// When an event of `connection` last finished as done (ms since the epoch), if ever.
-    pub fn last_done_at(&self, connection: &str) -> Result<Option<i64>> {
+    pub(crate) fn last_done_at(&self, connection: &str) -> Result<Option<i64>> {
         Ok(self.conn().query_row(
             "SELECT MAX(updated_at) FROM events WHERE connection = ?1 AND state = 'done'",
             params![connection],
@@ -365,7 +354,7 @@ impl Store {
     }
 
     /// The earliest time a pending event becomes due, for the worker's sleep.
-    pub fn next_due(&self) -> Result<Option<i64>> {
+    pub(crate) fn next_due(&self) -> Result<Option<i64>> {
         Ok(self.conn().query_row(
             "SELECT MIN(not_before) FROM events WHERE state = 'pending'",
             [],

@@ -7,43 +7,43 @@ use super::{Result, Store, now_ms};
 /// What a side records as sent to the other side.
 pub struct SentRecord<'a> {
     /// Hash of the replica.
-    pub hash: &'a str,
+    pub(crate) hash: &'a str,
     /// The envelope, JSON.
-    pub replica: &'a str,
+    pub(crate) replica: &'a str,
     /// `Some((seq, updated, fields edited))` for a replica that really left; `None` for the
     /// echo record after applying a remote change.
-    pub left: Option<(i64, &'a str, bool)>,
+    pub(crate) left: Option<(i64, &'a str, bool)>,
     /// The field registers (JSON) to keep with it, if they changed.
-    pub registers: Option<&'a str>,
+    pub(crate) registers: Option<&'a str>,
 }
 
 /// One side's view of a twin.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Twin {
-    pub connection: String,
-    pub side: String,
+    pub(crate) connection: String,
+    pub(crate) side: String,
     pub local_key: String,
     pub remote_key: Option<String>,
     /// Hash of the last replica this side sent (echo suppression).
-    pub sent_hash: Option<String>,
-    pub sent_replica: Option<String>,
+    pub(crate) sent_hash: Option<String>,
+    pub(crate) sent_replica: Option<String>,
     /// Hash of the last replica this side applied (duplicate deliveries are no-ops).
-    pub applied_hash: Option<String>,
-    pub applied_replica: Option<String>,
+    pub(crate) applied_hash: Option<String>,
+    pub(crate) applied_replica: Option<String>,
     /// Replicas this side has sent for the twin.
     pub sent_seq: i64,
     /// The local issue's `updated` when the last replica was sent.
-    pub sent_updated: Option<String>,
+    pub(crate) sent_updated: Option<String>,
     /// The other side's sequence number of the last replica applied (or deliberately not applied) here.
     pub applied_seq: i64,
     /// The sequence number of this side's last send that changed fields.
-    pub sent_fields_seq: i64,
+    pub(crate) sent_fields_seq: i64,
     /// The local issue's `updated` when the node last found nothing to send for it.
-    pub seen_updated: Option<String>,
+    pub(crate) seen_updated: Option<String>,
     /// The per-field registers (JSON of `sync::clock::Registers`).
     pub registers: Option<String>,
-    pub created_at: i64,
-    pub updated_at: i64,
+    pub(crate) created_at: i64,
+    pub(crate) updated_at: i64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -55,7 +55,7 @@ pub enum ItemKind {
 
 impl ItemKind {
     /// The kind's name in the store and on the wire.
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             ItemKind::Comment => "comment",
             ItemKind::Attachment => "attachment",
@@ -84,11 +84,11 @@ impl Origin {
 
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct ItemMapping {
-    pub remote_id: String,
-    pub local_id: String,
-    pub origin: Origin,
+    pub(crate) remote_id: String,
+    pub(crate) local_id: String,
+    pub(crate) origin: Origin,
     /// Hash of the content last written, to skip unchanged updates.
-    pub content_hash: Option<String>,
+    pub(crate) content_hash: Option<String>,
 }
 
 const TWIN_COLUMNS: &str = "connection, side, local_key, remote_key, sent_hash, sent_replica, \
@@ -155,7 +155,7 @@ impl Store {
             .optional()?)
     }
 
-    pub fn twin_by_remote(
+    pub(crate) fn twin_by_remote(
         &self,
         connection: &str,
         side: &str,
@@ -201,7 +201,7 @@ impl Store {
     /// Links both sides of a twin of a local connection in one transaction: a crash
     /// between two separate writes would leave one side unlinked, and that side would
     /// later take its twin's replica for a new issue and create a duplicate.
-    pub fn link_twin_pair(
+    pub(crate) fn link_twin_pair(
         &self,
         connection: &str,
         (side, local_key): (&str, &str),
@@ -234,7 +234,12 @@ impl Store {
     /// Takes the next sequence number for a replica of this twin, durably, before it leaves: a
     /// crash after delivering and before `record_sent` must not send other content under a
     /// number the receiver has already seen (it would drop it as a redelivery).
-    pub fn take_sent_seq(&self, connection: &str, side: &str, local_key: &str) -> Result<i64> {
+    pub(crate) fn take_sent_seq(
+        &self,
+        connection: &str,
+        side: &str,
+        local_key: &str,
+    ) -> Result<i64> {
         let now = now_ms();
         let conn = self.conn();
         conn.execute(
@@ -250,7 +255,7 @@ impl Store {
     }
 
     /// Records what this side now considers sent (and, with it, its field registers).
-    pub fn record_sent(
+    pub(crate) fn record_sent(
         &self,
         connection: &str,
         side: &str,
@@ -284,7 +289,7 @@ impl Store {
     }
 
     /// Records a twin side's per-field registers (JSON).
-    pub fn record_registers(
+    pub(crate) fn record_registers(
         &self,
         connection: &str,
         side: &str,
@@ -300,7 +305,7 @@ impl Store {
     }
 
     /// Notes the local issue's `updated` at a moment it had nothing unsent.
-    pub fn record_nothing_unsent(
+    pub(crate) fn record_nothing_unsent(
         &self,
         connection: &str,
         side: &str,
@@ -315,7 +320,7 @@ impl Store {
     }
 
     /// Notes that the other side's replica `seq` has been seen here (applied or lost a conflict).
-    pub fn record_seen(
+    pub(crate) fn record_seen(
         &self,
         connection: &str,
         side: &str,
@@ -330,7 +335,7 @@ impl Store {
         Ok(())
     }
 
-    pub fn record_applied(
+    pub(crate) fn record_applied(
         &self,
         connection: &str,
         side: &str,
@@ -347,7 +352,12 @@ impl Store {
     }
 
     /// Notes that a twin for `remote_key` is being created, before the Jira call.
-    pub fn begin_creation(&self, connection: &str, side: &str, remote_key: &str) -> Result<()> {
+    pub(crate) fn begin_creation(
+        &self,
+        connection: &str,
+        side: &str,
+        remote_key: &str,
+    ) -> Result<()> {
         self.conn().execute(
             "INSERT OR IGNORE INTO creations (connection, side, remote_key, started_at) VALUES (?1, ?2, ?3, ?4)",
             params![connection, side, remote_key, now_ms()],
@@ -356,7 +366,7 @@ impl Store {
     }
 
     /// When a creation of a twin for `remote_key` began and never finished (a crash in between).
-    pub fn unfinished_creation(
+    pub(crate) fn unfinished_creation(
         &self,
         connection: &str,
         side: &str,
@@ -400,7 +410,7 @@ impl Store {
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
-    pub fn put_item_mapping(
+    pub(crate) fn put_item_mapping(
         &self,
         connection: &str,
         side: &str,
@@ -429,7 +439,7 @@ impl Store {
 
     /// Writes several mappings in one transaction (both sides' views of one copied item:
     /// with only one of them written, the copy would come back as a new item).
-    pub fn put_item_mappings(
+    pub(crate) fn put_item_mappings(
         &self,
         connection: &str,
         rows: &[(&str, ItemKind, &str, &ItemMapping)],
@@ -458,7 +468,7 @@ impl Store {
         Ok(())
     }
 
-    pub fn delete_item_mapping(
+    pub(crate) fn delete_item_mapping(
         &self,
         connection: &str,
         side: &str,
@@ -484,7 +494,7 @@ impl Store {
     }
 
     /// The ids (remote and local) of a twin's deleted items: what must never be copied again.
-    pub fn item_tombstones(
+    pub(crate) fn item_tombstones(
         &self,
         connection: &str,
         side: &str,

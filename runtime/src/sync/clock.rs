@@ -17,10 +17,10 @@ use crate::model::Replica;
 /// A hybrid logical clock reading: the edit's wall-clock milliseconds, a counter for an edit
 /// that must come after a version whose clock reads later, and the side as tie-break.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-pub struct Version {
-    pub ms: i64,
-    pub count: u32,
-    pub side: String,
+pub(crate) struct Version {
+    pub(crate) ms: i64,
+    pub(crate) count: u32,
+    pub(crate) side: String,
 }
 
 impl std::fmt::Display for Version {
@@ -33,7 +33,7 @@ impl Version {
     /// The version of an edit `side` made at `at_ms` (the issue's `updated` time in its Jira)
     /// to a field whose register held `floor`: after `floor` whatever the clocks say, so an
     /// edit always beats the value it replaced, and otherwise ordered by when it was made.
-    pub fn after(floor: Option<&Version>, at_ms: i64, side: &str) -> Version {
+    pub(crate) fn after(floor: Option<&Version>, at_ms: i64, side: &str) -> Version {
         match floor {
             Some(f) if at_ms <= f.ms => Version {
                 ms: f.ms,
@@ -50,7 +50,7 @@ impl Version {
 }
 
 /// Milliseconds since the epoch of a Jira `updated` time, or now when it cannot be read.
-pub fn edit_time(updated: &str) -> i64 {
+pub(crate) fn edit_time(updated: &str) -> i64 {
     chrono::DateTime::parse_from_str(updated, "%Y-%m-%dT%H:%M:%S%.3f%z")
         .map(|t| t.timestamp_millis())
         .unwrap_or_else(|_| crate::store::now_ms())
@@ -58,17 +58,17 @@ pub fn edit_time(updated: &str) -> i64 {
 
 /// One field's register.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Register {
-    pub version: Version,
+pub(crate) struct Register {
+    pub(crate) version: Version,
     /// Hash of this side's replica value of the field when the version was set.
-    pub hash: String,
+    pub(crate) hash: String,
 }
 
 /// A twin's registers on one side, by field name.
-pub type Registers = BTreeMap<String, Register>;
+pub(crate) type Registers = BTreeMap<String, Register>;
 
 /// The versions a replica carries, by field name.
-pub type Versions = BTreeMap<String, Version>;
+pub(crate) type Versions = BTreeMap<String, Version>;
 
 /// Replica members that are not fields with versions: identity, metadata and the item sets.
 const NOT_FIELDS: [&str; 7] = [
@@ -83,7 +83,7 @@ const NOT_FIELDS: [&str; 7] = [
 
 /// The field values of a replica by register name: each top-level field, and each custom
 /// field as `custom:<id>` (comments and attachments are sets with their own mappings).
-pub fn field_values(replica: &Replica) -> BTreeMap<String, serde_json::Value> {
+pub(crate) fn field_values(replica: &Replica) -> BTreeMap<String, serde_json::Value> {
     let mut out = BTreeMap::new();
     if let Ok(serde_json::Value::Object(map)) = serde_json::to_value(replica) {
         for (name, value) in map {
@@ -100,12 +100,12 @@ pub fn field_values(replica: &Replica) -> BTreeMap<String, serde_json::Value> {
 }
 
 /// The register name of a custom field.
-pub fn custom_name(id: &str) -> String {
+pub(crate) fn custom_name(id: &str) -> String {
     format!("custom:{id}")
 }
 
 /// The hash of each field value of a replica.
-pub fn field_hashes(replica: &Replica) -> BTreeMap<String, String> {
+pub(crate) fn field_hashes(replica: &Replica) -> BTreeMap<String, String> {
     field_values(replica)
         .into_iter()
         .map(|(name, value)| {
@@ -117,7 +117,7 @@ pub fn field_hashes(replica: &Replica) -> BTreeMap<String, String> {
 
 /// Gives every field whose value moved away from its register a fresh version: these are the
 /// side's own edits. Returns the names of the fields that changed.
-pub fn note_local_edits(
+pub(crate) fn note_local_edits(
     registers: &mut Registers,
     now: &BTreeMap<String, String>,
     at_ms: i64,
@@ -142,7 +142,7 @@ pub fn note_local_edits(
 }
 
 /// The versions to send beside a replica.
-pub fn versions_of(registers: &Registers) -> Versions {
+pub(crate) fn versions_of(registers: &Registers) -> Versions {
     registers
         .iter()
         .map(|(k, r)| (k.clone(), r.version.clone()))
@@ -152,7 +152,7 @@ pub fn versions_of(registers: &Registers) -> Versions {
 /// Whether the other side's value of `field` (set at `theirs`) beats this side's register.
 /// Both sides compare the same two versions, and versions are totally ordered, so exactly
 /// one side wins; a field this side holds no version of always takes the other side's value.
-pub fn theirs_wins(registers: &Registers, field: &str, theirs: Option<&Version>) -> bool {
+pub(crate) fn theirs_wins(registers: &Registers, field: &str, theirs: Option<&Version>) -> bool {
     match (registers.get(field), theirs) {
         (None, _) => true,
         (Some(_), None) => false,

@@ -111,7 +111,11 @@ async fn consider(
 }
 
 /// Handles a webhook body from `instance`; returns how many sides queued the issue.
-pub async fn on_webhook(node: &Node, instance: &str, body: &[u8]) -> Result<usize, DetectError> {
+pub(crate) async fn on_webhook(
+    node: &Node,
+    instance: &str,
+    body: &[u8],
+) -> Result<usize, DetectError> {
     if !node.clients.contains_key(instance) {
         return Err(DetectError::UnknownInstance(instance.to_string()));
     }
@@ -221,7 +225,7 @@ async fn search_all_keys(side: &Side, jql: &str) -> Result<Vec<(String, String)>
 }
 
 /// Polls every side every `interval` until `stop`; a failed poll is logged and tried next time.
-pub async fn run_poller(node: Arc<Node>, interval: Duration, mut stop: Stop) {
+pub(crate) async fn run_poller(node: Arc<Node>, interval: Duration, mut stop: Stop) {
     let mut tick = tokio::time::interval(interval);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {

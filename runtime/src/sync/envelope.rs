@@ -11,31 +11,31 @@ use crate::model::Replica;
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Envelope {
     /// The side that sent it.
-    pub origin_side: String,
+    pub(crate) origin_side: String,
     /// The issue key on the sending side (the twin's remote key on the receiving side).
     pub origin_key: String,
     pub replica: Replica,
     /// The sender's count of replicas sent for this twin, this one included: a redelivered or
     /// overtaken replica carries a number the receiver has already seen.
     #[serde(default)]
-    pub seq: i64,
+    pub(crate) seq: i64,
     /// The version that set each field of the replica (see `clock`): the receiver takes a
     /// field only if this version beats its own register of the field.
     #[serde(default)]
-    pub versions: Versions,
+    pub(crate) versions: Versions,
     /// The receiver's own items (comments, attachments) whose copies were deleted on the
     /// sending side: the deletion crosses back, and the receiver deletes the item too.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub removed: Vec<RemovedItem>,
+    pub(crate) removed: Vec<RemovedItem>,
 }
 
 /// One of the receiver's items whose copy the sender's side deleted.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct RemovedItem {
+pub(crate) struct RemovedItem {
     /// "comment" or "attachment".
-    pub kind: String,
+    pub(crate) kind: String,
     /// The item's id on the receiving side.
-    pub id: String,
+    pub(crate) id: String,
 }
 
 impl Envelope {
@@ -46,7 +46,7 @@ impl Envelope {
 }
 
 /// The content hash of a replica: equal replicas (what the rule exports) hash equal.
-pub fn replica_hash(replica: &Replica) -> String {
+pub(crate) fn replica_hash(replica: &Replica) -> String {
     let json = serde_json::to_vec(replica).unwrap_or_default();
     hex::encode(&Sha256::digest(&json)[..16])
 }

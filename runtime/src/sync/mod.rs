@@ -3,13 +3,13 @@
 //! `reconcile` turns desired state into the fewest Jira changes; `workflow`
 //! finds the transitions that reach a target status.
 
-pub mod clock;
+pub(crate) mod clock;
 pub mod detect;
 pub mod envelope;
 pub mod node;
-pub mod pipeline;
-pub mod reconcile;
+pub(crate) mod pipeline;
+pub(crate) mod reconcile;
 pub mod side;
-pub mod transport;
-pub mod trial;
-pub mod workflow;
+pub(crate) mod transport;
+pub(crate) mod trial;
+pub(crate) mod workflow;

@@ -39,13 +39,13 @@ pub struct Node {
     pub store: Arc<Store>,
     pub registry: Arc<RuleRegistry>,
     pub pipeline: Arc<Pipeline>,
-    pub clients: BTreeMap<String, Arc<JiraClient>>,
+    pub(crate) clients: BTreeMap<String, Arc<JiraClient>>,
     /// Per instance: the secret a webhook must carry, if one is configured.
-    pub webhook_secrets: BTreeMap<String, Option<String>>,
+    pub(crate) webhook_secrets: BTreeMap<String, Option<String>>,
     /// The token the admin API requires, if one is configured.
     pub admin_token: Option<String>,
     /// The node's peer identity and links, when it serves peers or has remote connections.
-    pub peers: Option<Arc<crate::peer::link::PeerLinks>>,
+    pub(crate) peers: Option<Arc<crate::peer::link::PeerLinks>>,
 }
 
 impl Node {
@@ -202,7 +202,7 @@ impl Node {
     }
 
     /// The side of `connection` that syncs the project of `key`.
-    pub fn side_for_key(&self, connection: &str, key: &str) -> Result<Arc<Side>, NodeError> {
+    pub(crate) fn side_for_key(&self, connection: &str, key: &str) -> Result<Arc<Side>, NodeError> {
         let project = key.rsplit_once('-').map_or(key, |(p, _)| p);
         self.pipeline
             .sides()

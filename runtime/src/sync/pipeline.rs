@@ -41,7 +41,7 @@ use concurrent::winning_fields;
 
 /// Why an event did not finish, and what the queue does about it.
 #[derive(Debug, thiserror::Error)]
-pub enum EventError {
+pub(crate) enum EventError {
     /// Try again later (Jira 5xx/429 after the client's own retries, a network fault).
     #[error("{0}")]
     Transient(String),
@@ -67,19 +67,19 @@ impl From<SideError> for EventError {
 
 /// How an event ended when it did not fail.
 #[derive(Debug)]
-pub struct Finished {
-    pub state: EventState,
-    pub rule_version: Option<String>,
-    pub note: Option<String>,
+pub(crate) struct Finished {
+    pub(crate) state: EventState,
+    pub(crate) rule_version: Option<String>,
+    pub(crate) note: Option<String>,
 }
 
 /// The node's sides by (connection, side), and what the workers share.
 pub struct Pipeline {
-    pub store: Arc<Store>,
+    pub(crate) store: Arc<Store>,
     sides: HashMap<(String, String), Arc<Side>>,
     workflow: WorkflowGraph,
     /// Wakes idle workers when an event is enqueued.
-    pub wake: Notify,
+    pub(crate) wake: Notify,
     /// Links to peer nodes: the transport of remote connections.
     pub(super) peers: Option<Arc<crate::peer::link::PeerLinks>>,
 }
@@ -94,7 +94,7 @@ fn backoff_ms(attempts: i64) -> i64 {
 }
 
 impl Pipeline {
-    pub fn new(store: Arc<Store>, sides: Vec<Arc<Side>>) -> Self {
+    pub(crate) fn new(store: Arc<Store>, sides: Vec<Arc<Side>>) -> Self {
         Pipeline {
             store,
             sides: sides
@@ -108,7 +108,7 @@ impl Pipeline {
     }
 
     /// Remote connections reach their other side through these links.
-    pub fn with_peers(mut self, peers: Arc<crate::peer::link::PeerLinks>) -> Self {
+    pub(crate) fn with_peers(mut self, peers: Arc<crate::peer::link::PeerLinks>) -> Self {
         self.peers = Some(peers);
         self
     }
@@ -141,7 +141,7 @@ impl Pipeline {
     }
 
     /// Runs `workers` workers until `stop` is raised; each finishes the event in hand first.
-    pub async fn run(self: Arc<Self>, workers: usize, stop: Stop) {
+    pub(crate) async fn run(self: Arc<Self>, workers: usize, stop: Stop) {
         let mut tasks = Vec::new();
         for n in 0..workers {
             let me = self.clone();
@@ -413,7 +413,7 @@ impl Pipeline {
     }
 
     /// A replica arrived for `other`: it becomes an incoming event of that side.
-    pub fn receive(&self, other: &Side, envelope: &Envelope) -> Result<(), EventError> {
+    pub(crate) fn receive(&self, other: &Side, envelope: &Envelope) -> Result<(), EventError> {
         // The receiving side orders by its local twin when it has one, else by the remote key.
         let queue_key =
             match self

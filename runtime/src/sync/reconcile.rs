@@ -15,7 +15,7 @@ use crate::model::{Changes, Issue, RichText, User, UserRef, Value};
 use crate::store::{ItemMapping, Origin};
 
 #[derive(Debug, Clone, PartialEq)]
-pub enum CommentOp {
+pub(crate) enum CommentOp {
     Add {
         remote_id: String,
         body: RichText,
@@ -36,27 +36,27 @@ pub enum CommentOp {
 }
 
 #[derive(Debug, Clone, PartialEq)]
-pub enum AttachmentOp {
+pub(crate) enum AttachmentOp {
     Add { remote_id: String, filename: String },
     Delete { local_id: String, remote_id: String },
 }
 
 /// What to do to the local twin.
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct Plan {
+pub(crate) struct Plan {
     /// No local twin exists: create one with `fields`.
-    pub create: bool,
+    pub(crate) create: bool,
     /// Only the fields to write (all given ones on create). `status` is never set here.
-    pub fields: Changes,
+    pub(crate) fields: Changes,
     /// A status to reach through transitions.
-    pub status: Option<String>,
-    pub comments: Vec<CommentOp>,
-    pub attachments: Vec<AttachmentOp>,
+    pub(crate) status: Option<String>,
+    pub(crate) comments: Vec<CommentOp>,
+    pub(crate) attachments: Vec<AttachmentOp>,
 }
 
 impl Plan {
     /// Nothing to do: applying it makes no Jira call.
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         !self.create
             && self.fields == Changes::default()
             && self.status.is_none()
@@ -66,7 +66,7 @@ impl Plan {
 }
 
 /// The content hash recorded for a synced comment.
-pub fn comment_hash(body: &RichText, internal: bool) -> String {
+pub(crate) fn comment_hash(body: &RichText, internal: bool) -> String {
     let mut h = Sha256::new();
     h.update(normalise(&body.text).as_bytes());
     h.update([u8::from(internal)]);
@@ -109,7 +109,7 @@ fn value_eq(a: Option<&Value>, b: Option<&Value>) -> bool {
 }
 
 /// Plans the fewest changes that bring `local` (or a new issue) to `desired`.
-pub fn plan(
+pub(crate) fn plan(
     desired: &Changes,
     local: Option<&Issue>,
     comment_map: &[ItemMapping],

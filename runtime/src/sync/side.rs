@@ -18,9 +18,9 @@ use crate::rules::{RuleConfig, RuleLimits, RuleSlot};
 
 /// A Jira call that failed, and whether trying again later can help.
 #[derive(Debug, Clone)]
-pub struct SideError {
-    pub transient: bool,
-    pub message: String,
+pub(crate) struct SideError {
+    pub(crate) transient: bool,
+    pub(crate) message: String,
 }
 
 impl From<JiraError> for SideError {
@@ -79,13 +79,13 @@ fn without_unknown_users(
 }
 
 /// The entity property that marks an issue the node created as a twin.
-pub const ORIGIN_PROPERTY: &str = "twinsync.origin";
+pub(crate) const ORIGIN_PROPERTY: &str = "twinsync.origin";
 
 /// Where a twin came from: connection, the sending side and its key.
-pub struct TwinOrigin<'a> {
-    pub connection: &'a str,
-    pub side: &'a str,
-    pub key: &'a str,
+pub(crate) struct TwinOrigin<'a> {
+    pub(crate) connection: &'a str,
+    pub(crate) side: &'a str,
+    pub(crate) key: &'a str,
 }
 
 impl TwinOrigin<'_> {
@@ -96,22 +96,22 @@ impl TwinOrigin<'_> {
 
 /// A local issue as read for one sync event.
 #[derive(Debug, Clone)]
-pub struct LocalIssue {
-    pub issue: Issue,
+pub(crate) struct LocalIssue {
+    pub(crate) issue: Issue,
 }
 
 pub struct Side {
     pub connection: String,
     pub name: String,
     /// The other side's name.
-    pub other: String,
+    pub(crate) other: String,
     /// The instance's name in the config, for messages.
-    pub instance: String,
+    pub(crate) instance: String,
     pub project: String,
-    pub jira: JiraSide,
-    pub slot: Arc<RuleSlot>,
-    pub config: RuleConfig,
-    pub limits: RuleLimits,
+    pub(crate) jira: JiraSide,
+    pub(crate) slot: Arc<RuleSlot>,
+    pub(crate) config: RuleConfig,
+    pub(crate) limits: RuleLimits,
     pub trigger: Option<String>,
 }
 
@@ -134,7 +134,7 @@ fn outside(key: &str, found: Option<&str>, project: &str) -> SideError {
 }
 
 /// The Jira calls the pipeline makes for one side, through the shared client of its instance.
-pub struct JiraSide {
+pub(crate) struct JiraSide {
     client: Arc<JiraClient>,
     /// The side's project: no call leaves it.
     project: String,
@@ -144,9 +144,9 @@ pub struct JiraSide {
 }
 
 /// An attachment's bytes on disk, removed when dropped.
-pub struct Spooled {
-    pub path: PathBuf,
-    pub mime_type: String,
+pub(crate) struct Spooled {
+    pub(crate) path: PathBuf,
+    pub(crate) mime_type: String,
 }
 
 impl Drop for Spooled {
@@ -157,7 +157,7 @@ impl Drop for Spooled {
 
 impl JiraSide {
     /// `spool` must be a directory only the node can read: attachments pass through it.
-    pub fn new(client: Arc<JiraClient>, spool: PathBuf, project: &str) -> Self {
+    pub(crate) fn new(client: Arc<JiraClient>, spool: PathBuf, project: &str) -> Self {
         JiraSide {
             client,
             project: project.to_string(),
@@ -166,7 +166,7 @@ impl JiraSide {
         }
     }
 
-    pub fn client(&self) -> &Arc<JiraClient> {
+    pub(crate) fn client(&self) -> &Arc<JiraClient> {
         &self.client
     }
 
@@ -187,7 +187,7 @@ impl JiraSide {
 
     /// The issue, or `None` if it does not exist (any more); an error if it is outside the
     /// side's project, whatever key led here.
-    pub async fn get_issue(&self, key: &str) -> Result<Option<LocalIssue>, SideError> {
+    pub(crate) async fn get_issue(&self, key: &str) -> Result<Option<LocalIssue>, SideError> {
         match self.client.get_issue(key).await {
             Ok(issue) if issue.project.eq_ignore_ascii_case(&self.project) => {
                 Ok(Some(LocalIssue { issue }))
@@ -198,7 +198,7 @@ impl JiraSide {
         }
     }
 
-    pub async fn transitions(&self, key: &str) -> Result<Vec<Available>, SideError> {
+    pub(crate) async fn transitions(&self, key: &str) -> Result<Vec<Available>, SideError> {
         self.guard(key).await?;
         Ok(self
             .client
@@ -212,7 +212,7 @@ impl JiraSide {
             .collect())
     }
 
-    pub async fn transition(&self, key: &str, id: &str) -> Result<(), SideError> {
+    pub(crate) async fn transition(&self, key: &str, id: &str) -> Result<(), SideError> {
         self.guard(key).await?;
         Ok(self.client.transition(key, id, None).await?)
     }
@@ -255,7 +255,7 @@ impl JiraSide {
     /// Creates the twin, marked with an entity property naming its origin, so that after a
     /// crash between Jira's answer and the store's record the node can find it instead of
     /// creating it again.
-    pub async fn create_issue(
+    pub(crate) async fn create_issue(
         &self,
         project: &str,
         fields: &Changes,
@@ -282,7 +282,7 @@ impl JiraSide {
     }
 
     /// The issue created for `origin` since `since_ms`, if one exists (the crash-recovery path).
-    pub async fn find_created(
+    pub(crate) async fn find_created(
         &self,
         project: &str,
         origin: &TwinOrigin<'_>,
@@ -317,13 +317,13 @@ impl JiraSide {
         }
     }
 
-    pub async fn edit_issue(&self, key: &str, fields: &Changes) -> Result<(), SideError> {
+    pub(crate) async fn edit_issue(&self, key: &str, fields: &Changes) -> Result<(), SideError> {
         self.guard(key).await?;
         let body = self.body(fields, None).await?;
         Ok(self.client.edit_issue(key, body).await?)
     }
 
-    pub async fn add_comment(
+    pub(crate) async fn add_comment(
         &self,
         key: &str,
         body: &RichText,
@@ -337,7 +337,7 @@ impl JiraSide {
             .id)
     }
 
-    pub async fn update_comment(
+    pub(crate) async fn update_comment(
         &self,
         key: &str,
         id: &str,
@@ -351,7 +351,7 @@ impl JiraSide {
         Ok(())
     }
 
-    pub async fn delete_comment(&self, key: &str, id: &str) -> Result<(), SideError> {
+    pub(crate) async fn delete_comment(&self, key: &str, id: &str) -> Result<(), SideError> {
         self.guard(key).await?;
         match self.client.delete_comment(key, id).await {
             Err(e) if e.is_not_found() => Ok(()),
@@ -360,7 +360,7 @@ impl JiraSide {
     }
 
     /// Streams an attachment's bytes to a spool file (never held in memory whole).
-    pub async fn download_attachment(&self, id: &str) -> Result<Spooled, SideError> {
+    pub(crate) async fn download_attachment(&self, id: &str) -> Result<Spooled, SideError> {
         let download = self.client.download_attachment(id).await?;
         let mime_type = download
             .mime_type
@@ -380,7 +380,7 @@ impl JiraSide {
     }
 
     /// Streams a spooled attachment up to `key`.
-    pub async fn upload_attachment(
+    pub(crate) async fn upload_attachment(
         &self,
         key: &str,
         filename: &str,
@@ -402,7 +402,7 @@ impl JiraSide {
         })
     }
 
-    pub async fn delete_attachment(&self, id: &str) -> Result<(), SideError> {
+    pub(crate) async fn delete_attachment(&self, id: &str) -> Result<(), SideError> {
         match self.client.delete_attachment(id).await {
             Err(e) if e.is_not_found() => Ok(()),
             other => Ok(other?),
@@ -410,7 +410,7 @@ impl JiraSide {
     }
 
     /// One page of issue keys matching `jql`, and where the next page starts.
-    pub async fn search_keys(
+    pub(crate) async fn search_keys(
         &self,
         jql: &str,
         cursor: &PageCursor,

@@ -189,7 +189,7 @@ impl Pipeline {
 
 /// Why a peer's ack was not applied.
 #[derive(Debug, thiserror::Error)]
-pub enum AckError {
+pub(crate) enum AckError {
     /// The ack names an issue, twin or item this side never sent: nothing of it is applied.
     #[error("ack refused: {0}")]
     Refused(String),
@@ -208,7 +208,7 @@ enum ItemStep {
 /// sent (so one of its project), whose twin is unlinked or linked to the same key (or names
 /// that key as the one it replaces), and only for items this side sent, is applied;
 /// otherwise nothing of it is.
-pub fn apply_ack(
+pub(crate) fn apply_ack(
     store: &crate::store::Store,
     side: &Side,
     ack: &AckMessage,

@@ -17,7 +17,7 @@ use crate::model::{Issue, Replica, SyncContext, SyncEvent};
 use crate::rules::{CallReport, LoadError, LoadedRule, RuleLogLine};
 
 #[derive(Debug, thiserror::Error)]
-pub enum TrialError {
+pub(crate) enum TrialError {
     #[error("connection {connection:?} has no side {side:?} on this node")]
     NoSide { connection: String, side: String },
     #[error("issue {key} does not exist on side {side} ({instance})")]
@@ -38,49 +38,49 @@ pub enum TrialError {
 
 /// One rule's answer in a trial.
 #[derive(Debug, Serialize)]
-pub struct TrialAnswer {
+pub(crate) struct TrialAnswer {
     /// Which rule answered: its file name and version (hash prefix).
-    pub rule: String,
-    pub version: String,
-    pub world_version: String,
+    pub(crate) rule: String,
+    pub(crate) version: String,
+    pub(crate) world_version: String,
     /// The replica or changes, as JSON, when the rule answered.
-    pub result: Option<Value>,
+    pub(crate) result: Option<Value>,
     /// The error (skip, fail, trap, limit) when it did not.
-    pub error: Option<String>,
-    pub logs: Vec<RuleLogLine>,
-    pub fuel_used: u64,
-    pub memory_bytes: u64,
+    pub(crate) error: Option<String>,
+    pub(crate) logs: Vec<RuleLogLine>,
+    pub(crate) fuel_used: u64,
+    pub(crate) memory_bytes: u64,
 }
 
 /// A field whose value differs between the serving rule's answer and the candidate's.
 #[derive(Debug, Serialize, PartialEq)]
-pub struct FieldDiff {
-    pub field: String,
-    pub current: Value,
-    pub candidate: Value,
+pub(crate) struct FieldDiff {
+    pub(crate) field: String,
+    pub(crate) current: Value,
+    pub(crate) candidate: Value,
 }
 
 /// Both rules on one direction.
 #[derive(Debug, Serialize)]
-pub struct TrialDirection {
-    pub current: Option<TrialAnswer>,
-    pub candidate: TrialAnswer,
-    pub diff: Vec<FieldDiff>,
+pub(crate) struct TrialDirection {
+    pub(crate) current: Option<TrialAnswer>,
+    pub(crate) candidate: TrialAnswer,
+    pub(crate) diff: Vec<FieldDiff>,
 }
 
 /// The whole dry run.
 #[derive(Debug, Serialize)]
-pub struct TrialReport {
-    pub connection: String,
-    pub side: String,
-    pub issue: String,
-    pub outgoing: TrialDirection,
+pub(crate) struct TrialReport {
+    pub(crate) connection: String,
+    pub(crate) side: String,
+    pub(crate) issue: String,
+    pub(crate) outgoing: TrialDirection,
     /// `None` when the issue has no twin with an applied replica to replay.
-    pub incoming: Option<TrialDirection>,
+    pub(crate) incoming: Option<TrialDirection>,
 }
 
 /// Runs `candidate` (a component's bytes) on issue `key` of `connection`/`side`.
-pub async fn try_rule(
+pub(crate) async fn try_rule(
     node: &Node,
     connection: &str,
     side: &str,
@@ -229,7 +229,7 @@ fn answer<T: Serialize>(rule: &LoadedRule, report: CallReport<T>) -> TrialAnswer
 }
 
 /// The top-level fields whose values differ; an answer that is an error counts as `null`.
-pub fn diff(current: Option<&Value>, candidate: Option<&Value>) -> Vec<FieldDiff> {
+pub(crate) fn diff(current: Option<&Value>, candidate: Option<&Value>) -> Vec<FieldDiff> {
     let empty = serde_json::Map::new();
     let a = current.and_then(Value::as_object).unwrap_or(&empty);
     let b = candidate.and_then(Value::as_object).unwrap_or(&empty);

@@ -11,14 +11,14 @@ use std::sync::Mutex;
 
 /// A transition available from the current status.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Available {
-    pub id: String,
-    pub to: String,
+pub(crate) struct Available {
+    pub(crate) id: String,
+    pub(crate) to: String,
 }
 
 /// The next transition to take.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Step {
+pub(crate) enum Step {
     /// Already there.
     Arrived,
     /// Take this transition (towards or onto the target).
@@ -28,13 +28,13 @@ pub enum Step {
 }
 
 /// Steps allowed to reach one target, so a strange workflow cannot loop forever.
-pub const MAX_STEPS: usize = 12;
+pub(crate) const MAX_STEPS: usize = 12;
 
 /// Status (lowercase) -> edges (transition id, target status lowercase), for one scope.
 type Graph = HashMap<String, Vec<(String, String)>>;
 
 #[derive(Default)]
-pub struct WorkflowGraph {
+pub(crate) struct WorkflowGraph {
     /// Scope ("project/issue type") -> the edges seen so far.
     edges: Mutex<HashMap<String, Graph>>,
 }
@@ -42,7 +42,7 @@ pub struct WorkflowGraph {
 impl WorkflowGraph {
     /// Remembers the edges out of `from`, then picks the next step to `target`.
     /// `visited` holds statuses this walk has passed through (to avoid cycles while exploring).
-    pub fn next_step(
+    pub(crate) fn next_step(
         &self,
         scope: &str,
         from: &str,
