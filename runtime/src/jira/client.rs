@@ -16,7 +16,7 @@ use super::flavour::{Auth, Flavour, Pagination, UserKey};
 use super::mapping::{self, FieldCatalog, ResolvedUsers};
 use super::retry::{Outcome, RetryPolicy, parse_retry_after};
 use super::richtext::UserMapper;
-use crate::model::{Attachment, Comment, Issue, RichText, User, UserRef};
+use crate::model::{Attachment, Comment, Issue, RichText, UserRef};
 
 /// How to reach and treat one instance.
 #[derive(Debug, Clone)]
@@ -136,15 +136,6 @@ impl JiraUser {
         match flavour {
             Flavour::Cloud => self.account_id.as_deref(),
             Flavour::DataCenter => self.name.as_deref(),
-        }
-    }
-
-    pub fn to_model(&self) -> User {
-        User {
-            account_id: self.account_id.clone(),
-            name: self.name.clone(),
-            display_name: self.display_name.clone(),
-            email: self.email.clone(),
         }
     }
 }

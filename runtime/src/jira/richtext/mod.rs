@@ -135,19 +135,5 @@ pub fn plain_to_wiki(text: &str) -> String {
     wiki::render(&Doc::from_plain(text), &NoUserMapping, &mut w)
 }
 
-/// Reads ADF into the tree.
-pub fn parse_adf(adf: &Value) -> Converted<Doc> {
-    let mut w = Warnings::new();
-    let d = adf::parse(adf, &mut w);
-    Converted::new(d, w)
-}
-
-/// Reads wiki markup into the tree.
-pub fn parse_wiki(text: &str) -> Converted<Doc> {
-    let mut w = Warnings::new();
-    let d = wiki::parse(text, &mut w);
-    Converted::new(d, w)
-}
-
 #[cfg(test)]
 mod tests;
