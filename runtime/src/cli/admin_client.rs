@@ -124,21 +124,13 @@ impl AdminClient {
             Some(t) => request.bearer_auth(t),
             None => request,
         };
-        let response = request
-            .send()
-            .await
-            .map_err(|e| AdminClientError::Unreachable {
-                url: self.base.clone(),
-                reason: e.to_string(),
-            })?;
+        let unreachable = |e: reqwest::Error| AdminClientError::Unreachable {
+            url: self.base.clone(),
+            reason: e.to_string(),
+        };
+        let response = request.send().await.map_err(unreachable)?;
         let status = response.status();
-        let text = response
-            .text()
-            .await
-            .map_err(|e| AdminClientError::Unreachable {
-                url: self.base.clone(),
-                reason: e.to_string(),
-            })?;
+        let text = response.text().await.map_err(unreachable)?;
         let body = serde_json::from_str::<Value>(&text);
         if !status.is_success() {
             // Not every refusal is the API's JSON (a body over the size limit is plain text).

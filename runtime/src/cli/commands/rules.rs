@@ -208,14 +208,11 @@ mod tests {
     fn a_sides_rule_config_comes_from_the_node_config() {
         let dir = tempfile::tempdir().expect("tempdir");
         let path = dir.path().join("twinsync.toml");
-        // One instance serves both sides; the sides as an inline array keep the fixture short.
+        // One instance serves both sides; inline tables keep the fixture short.
         std::fs::write(
             &path,
             r#"
-[instances.x]
-url = "http://127.0.0.1:1"
-flavour = "dc"
-token = { value = "t" }
+instances.x = { url = "http://127.0.0.1:1", flavour = "dc", token = { value = "t" } }
 
 [[connection]]
 name = "c"
