@@ -12,14 +12,18 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct RichText {
+    /// The plain text, always present.
     pub text: String,
+    /// The same text as ADF JSON, when it came from Jira Cloud.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub adf: Option<String>,
+    /// The same text as wiki markup, when it came from Jira Data Center.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub wiki: Option<String>,
 }
 
 impl RichText {
+    /// Plain text with no formatted form beside it.
     pub fn plain(text: impl Into<String>) -> Self {
         RichText {
             text: text.into(),
@@ -29,15 +33,20 @@ impl RichText {
     }
 }
 
+/// A Jira user as each flavour names them; any field may be unknown.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct User {
+    /// The Cloud account id.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub(crate) account_id: Option<String>,
+    pub account_id: Option<String>,
+    /// The Data Center user name.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub(crate) name: Option<String>,
+    pub name: Option<String>,
+    /// The name Jira shows.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub display_name: Option<String>,
+    /// The email address, when Jira reveals it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub email: Option<String>,
 }
@@ -46,83 +55,134 @@ pub struct User {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum UserRef {
+    /// By email address.
     Email(String),
+    /// By Cloud account id.
     AccountId(String),
+    /// By Data Center user name.
     Name(String),
 }
 
+/// A comment on an issue.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct Comment {
+    /// The comment's id on its own side.
     pub id: String,
+    /// Who wrote it.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub(crate) author: Option<User>,
+    pub author: Option<User>,
+    /// The comment's text.
     pub body: RichText,
+    /// A Jira Service Management internal note, or a comment restricted by visibility.
     pub internal: bool,
-    pub(crate) created: String,
-    pub(crate) updated: String,
+    /// When it was written, as Jira gives it.
+    pub created: String,
+    /// When it was last edited, as Jira gives it.
+    pub updated: String,
 }
 
+/// An attachment's metadata.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct Attachment {
+    /// The attachment's id on its own side.
     pub id: String,
+    /// The file's name.
     pub filename: String,
-    pub(crate) mime_type: String,
+    /// The file's media type.
+    pub mime_type: String,
+    /// The file's size in bytes.
     pub size: u64,
+    /// Who attached it.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub(crate) author: Option<User>,
-    pub(crate) created: String,
+    pub author: Option<User>,
+    /// When it was attached, as Jira gives it.
+    pub created: String,
 }
 
 /// A custom field's value, tagged by its kind.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Value {
+    /// A single-line or multi-line text.
     Text(String),
+    /// A number.
     Number(f64),
+    /// A yes/no value.
     Flag(bool),
+    /// A date (`YYYY-MM-DD`).
     Date(String),
+    /// A date and time, as Jira gives it.
     Datetime(String),
+    /// A single select or radio option, by its value.
     Choice(String),
+    /// A multi-select, checkbox or labels-like field.
     Choices(Vec<String>),
+    /// One user.
     User(User),
+    /// Several users.
     Users(Vec<User>),
+    /// Rich text.
     Rich(RichText),
+    /// Anything else, as the JSON Jira gave.
     Json(String),
 }
 
+/// A custom field and its value.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct CustomField {
-    pub(crate) id: String,
+    /// Jira's field id, e.g. `customfield_10010`.
+    pub id: String,
+    /// The field's display name on its instance, e.g. `Team`.
     pub name: String,
-    pub(crate) value: Option<Value>,
+    /// Its value; `None` when the field is empty.
+    pub value: Option<Value>,
 }
 
 /// A local issue, as the host read it from Jira.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct Issue {
+    /// The issue key (`SUP-1`).
     pub key: String,
-    pub(crate) id: String,
-    pub(crate) project: String,
-    pub(crate) issue_type: String,
+    /// Jira's numeric id of the issue.
+    pub id: String,
+    /// The project key.
+    pub project: String,
+    /// The issue type's name.
+    pub issue_type: String,
+    /// The one-line summary.
     pub summary: String,
+    /// The description, if any.
     pub description: Option<RichText>,
+    /// The workflow status's name.
     pub status: String,
+    /// The priority's name, if set.
     pub priority: Option<String>,
+    /// The labels.
     pub labels: Vec<String>,
-    pub(crate) components: Vec<String>,
+    /// The components' names.
+    pub components: Vec<String>,
+    /// Who the issue is assigned to.
     pub assignee: Option<User>,
-    pub(crate) reporter: Option<User>,
-    pub(crate) due_date: Option<String>,
-    pub(crate) parent: Option<String>,
+    /// Who reported it.
+    pub reporter: Option<User>,
+    /// The due date (`YYYY-MM-DD`).
+    pub due_date: Option<String>,
+    /// The parent issue's key (sub-tasks, or children of an epic).
+    pub parent: Option<String>,
+    /// The comments, oldest first.
     pub comments: Vec<Comment>,
+    /// The attachments' metadata; their bytes are fetched only when synced.
     pub attachments: Vec<Attachment>,
-    pub(crate) custom_fields: Vec<CustomField>,
-    pub(crate) created: String,
-    pub(crate) updated: String,
+    /// The custom fields that have a value.
+    pub custom_fields: Vec<CustomField>,
+    /// When it was created, as Jira gives it.
+    pub created: String,
+    /// When it was last updated, as Jira gives it.
+    pub updated: String,
     /// The security level's name; rules built against contract 0.1 never see it.
     pub security_level: Option<String>,
 }
@@ -131,47 +191,76 @@ pub struct Issue {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct Replica {
+    /// The source issue's key.
     pub key: Option<String>,
+    /// The source issue's project key.
     pub project: Option<String>,
+    /// The issue type's name.
     pub issue_type: Option<String>,
+    /// The summary.
     pub summary: Option<String>,
+    /// The description.
     pub description: Option<RichText>,
+    /// The workflow status's name on the source side.
     pub status: Option<String>,
+    /// The priority's name.
     pub priority: Option<String>,
+    /// The labels.
     pub labels: Vec<String>,
+    /// The components' names.
     pub components: Vec<String>,
+    /// Who the source issue is assigned to.
     pub assignee: Option<User>,
+    /// Who reported it.
     pub reporter: Option<User>,
+    /// The due date (`YYYY-MM-DD`).
     pub due_date: Option<String>,
+    /// The parent issue's key on the source side.
     pub parent: Option<String>,
+    /// The comments the rule lets across.
     pub comments: Vec<Comment>,
+    /// The attachments the rule lets across.
     pub attachments: Vec<Attachment>,
+    /// The custom fields the rule lets across.
     pub custom_fields: Vec<CustomField>,
+    /// When the source issue was created.
     pub created: Option<String>,
+    /// When the source issue was last updated.
     pub updated: Option<String>,
+    /// Free-form extra data for the other side's incoming rule.
     pub properties: Vec<(String, String)>,
 }
 
+/// One comment of the desired set in [`Changes`].
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct CommentChange {
+    /// The replica comment's id, which the host maps to a local comment.
     pub remote_id: String,
-    pub(crate) body: RichText,
-    pub(crate) internal: bool,
+    /// The text the local comment should have.
+    pub body: RichText,
+    /// Whether the local comment is internal.
+    pub internal: bool,
 }
 
+/// One attachment of the desired set in [`Changes`].
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct AttachmentChange {
+    /// The replica attachment's id, which the host maps to a local attachment.
     pub remote_id: String,
-    pub(crate) filename: String,
+    /// The name the local copy gets.
+    pub filename: String,
 }
 
+/// A custom field to set on the local twin.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct CustomFieldChange {
-    pub(crate) field: String,
-    pub(crate) value: Option<Value>,
+    /// A local field id (`customfield_10010`) or display name (`Team`).
+    pub field: String,
+    /// The value to set; `None` clears the field.
+    pub value: Option<Value>,
 }
 
 /// The desired state of the local twin; `None` leaves a field alone.
@@ -181,40 +270,55 @@ pub struct CustomFieldChange {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct Changes {
+    /// The project key; needed to create the twin on first sync.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub project: Option<String>,
+    /// The issue type's name.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub issue_type: Option<String>,
+    /// The summary.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub summary: Option<String>,
+    /// The description.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub description: Option<RichText>,
+    /// The status to reach; the host walks the workflow's transitions to it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub status: Option<String>,
+    /// The priority's name.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub priority: Option<String>,
+    /// The whole set of labels.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub labels: Option<Vec<String>>,
+    /// The whole set of components.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub components: Option<Vec<String>>,
+    /// Who to assign it to; `Some(None)` unassigns.
     #[serde(
         skip_serializing_if = "Option::is_none",
         deserialize_with = "double_option"
     )]
     pub assignee: Option<Option<UserRef>>,
+    /// Who the reporter should be.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reporter: Option<UserRef>,
+    /// The due date; `Some(None)` clears it.
     #[serde(
         skip_serializing_if = "Option::is_none",
         deserialize_with = "double_option"
     )]
     pub due_date: Option<Option<String>>,
+    /// The parent issue's local key.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub parent: Option<String>,
+    /// The desired set of synced comments; the host adds, updates and deletes to match.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub comments: Option<Vec<CommentChange>>,
+    /// The desired set of synced attachments.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub attachments: Option<Vec<AttachmentChange>>,
+    /// Custom fields to set; those not named are left alone.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub custom_fields: Vec<CustomFieldChange>,
 }
@@ -242,24 +346,38 @@ pub(crate) enum RuleRefusal {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum SyncEvent {
+    /// The local issue was created.
     Created,
+    /// The local issue was updated (fields, comments or attachments).
     #[default]
     Updated,
+    /// An admin put the issue under sync by hand.
     Manual,
+    /// A bulk run put the issue under sync.
     Bulk,
+    /// A trigger's JQL matched the issue.
     Trigger,
+    /// A replica arrived from the other side.
     Replica,
 }
 
+/// What a rule call is about: the connection, the sides, the keys and the cause.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct SyncContext {
+    /// The connection's name.
     pub connection: String,
+    /// This side's name.
     pub local_side: String,
+    /// The other side's name.
     pub remote_side: String,
+    /// True when no twin exists yet: the host will create one.
     pub first_sync: bool,
+    /// This issue's key on this side, when known.
     pub local_key: Option<String>,
+    /// The twin's key on the other side, when known.
     pub remote_key: Option<String>,
+    /// What caused the call.
     pub event: SyncEvent,
 }
 
