@@ -12,15 +12,21 @@ use crate::config::{ConfigError, NodeConfig, SecretRef};
 /// The file's name inside the data directory.
 pub(crate) const FILE: &str = "admin-token";
 
+/// Why the node has no admin token: its file cannot be read or written, no randomness, or the configured one is weak.
 #[derive(Debug, thiserror::Error)]
 pub enum AdminTokenError {
+    /// The token file cannot be read or written.
     #[error("admin token {path}: {source}")]
     Io {
+        /// The token file.
         path: PathBuf,
+        /// Why it failed.
         source: std::io::Error,
     },
+    /// The system's random source failed.
     #[error("cannot make a random admin token: the system's random source failed")]
     Random,
+    /// The configured token cannot be resolved, or is too short.
     #[error(transparent)]
     Weak(#[from] ConfigError),
 }

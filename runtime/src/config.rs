@@ -12,31 +12,63 @@ use serde::Deserialize;
 
 use crate::rules::RuleLimits;
 
+/// Why a node config cannot be used: unreadable, unparsable, invalid, or a secret missing or weak.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
+    /// The file cannot be read.
     #[error("cannot read config {path}: {source}")]
     Read {
+        /// The config file.
         path: PathBuf,
+        /// Why reading failed.
         source: std::io::Error,
     },
+    /// The file is not valid TOML for a node config.
     #[error("config {path}: {message}")]
-    Parse { path: PathBuf, message: String },
+    Parse {
+        /// The config file.
+        path: PathBuf,
+        /// The parser's complaint, with its position.
+        message: String,
+    },
+    /// The file parses but says something a node cannot do.
     #[error("config {path}: {message}")]
-    Invalid { path: PathBuf, message: String },
+    Invalid {
+        /// The config file.
+        path: PathBuf,
+        /// What is wrong and where.
+        message: String,
+    },
+    /// A secret names an environment variable that is not set.
     #[error("secret for {what}: environment variable {var} is not set")]
-    MissingEnv { what: String, var: String },
+    MissingEnv {
+        /// Which secret (e.g. an instance's token).
+        what: String,
+        /// The variable's name.
+        var: String,
+    },
+    /// A secret names a file that cannot be read.
     #[error("secret for {what}: cannot read {path}: {source}")]
     SecretFile {
+        /// Which secret.
         what: String,
+        /// The file it names.
         path: PathBuf,
+        /// Why reading failed.
         source: std::io::Error,
     },
+    /// An admin token or webhook secret is empty or too short.
     #[error(
         "{key} {problem}: it must be at least {min} characters; make one with \
          `openssl rand -hex 32`",
         min = MIN_SECRET_CHARS
     )]
-    WeakSecret { key: String, problem: String },
+    WeakSecret {
+        /// The setting that holds it.
+        key: String,
+        /// Empty, or how short.
+        problem: String,
+    },
 }
 
 /// The shortest admin token or webhook secret a node accepts: an empty one lets every
@@ -47,6 +79,7 @@ pub(crate) const MIN_SECRET_CHARS: usize = 16;
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct NodeConfig {
+    /// The `[node]` table: listeners, data directory, workers, tokens.
     #[serde(default)]
     pub node: NodeSettings,
     #[serde(default)]
@@ -58,6 +91,7 @@ pub struct NodeConfig {
     pub base_dir: PathBuf,
 }
 
+/// The `[node]` table: how this node runs and where it keeps its data.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct NodeSettings {
@@ -170,8 +204,11 @@ pub(crate) enum Flavour {
 #[derive(Clone, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "lowercase")]
 pub enum SecretRef {
+    /// The value of this environment variable.
     Env(String),
+    /// The contents of this file, trimmed.
     File(PathBuf),
+    /// The value itself, written in the config (demos and tests only).
     Value(String),
 }
 
@@ -260,10 +297,12 @@ pub(crate) struct BudgetSettings {
     pub(crate) max_in_flight: Option<usize>,
 }
 
+/// A `[[connection]]`: a named pairing of two sides, or of one side with a peer node.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ConnectionConfig {
     pub(crate) name: String,
+    /// Its sides (`[[connection.side]]`): two for a local connection, one for a remote one.
     #[serde(rename = "side")]
     pub sides: Vec<SideConfig>,
     /// A remote connection: the name of the side on the peer node; this node has one side.
@@ -271,9 +310,11 @@ pub struct ConnectionConfig {
     pub(crate) peer: Option<String>,
 }
 
+/// A `[[connection.side]]`: an instance's project and the rule that serves it.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SideConfig {
+    /// The side's name, unique within its connection.
     pub name: String,
     /// The key of an `[instances.*]` table.
     pub(crate) instance: String,
@@ -292,6 +333,7 @@ pub struct SideConfig {
 }
 
 impl NodeConfig {
+    /// Reads and checks the config file at `path`.
     pub fn load(path: &Path) -> Result<Self, ConfigError> {
         let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
             path: path.to_path_buf(),
@@ -415,6 +457,7 @@ impl NodeConfig {
             .or_else(|| self.node.peer_listen.map(|a| format!("https://{a}")))
     }
 
+    /// The connection named `name`, if the config has one.
     pub fn connection(&self, name: &str) -> Option<&ConnectionConfig> {
         self.connections.iter().find(|c| c.name == name)
     }

@@ -16,6 +16,7 @@ use crate::sync::node::{Node, NodeError};
 
 /// A node serving in the background; dropping the handle does not stop it, `stop` does.
 pub struct Running {
+    /// The node it serves: its config, store, rules and pipeline.
     pub node: Arc<Node>,
     /// Where the public listener (webhooks, health check) listens.
     pub addr: SocketAddr,

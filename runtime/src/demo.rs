@@ -10,33 +10,47 @@ use twinsync_jira_sim::SimHandle;
 /// tests and the benches all build their node from it.
 #[derive(Debug, Clone)]
 pub struct PairConfig {
+    /// The node's data directory: its store, compile cache and admin token.
     pub data_dir: PathBuf,
     /// The public listener (webhooks).
     pub listen: String,
     /// The admin listener (admin API, page, metrics).
     pub admin_listen: String,
+    /// Sync events the node handles in parallel.
     pub workers: usize,
+    /// Seconds between JQL polls that back up webhooks; 0 turns polling off.
     pub poll_interval_secs: u64,
+    /// The connection's name.
     pub connection: String,
-    /// Side and instance names of A and B.
+    /// Side A's name.
     pub side_a: String,
+    /// Side B's name.
     pub side_b: String,
+    /// The instance name of simulator A (Cloud).
     pub instance_a: String,
+    /// The instance name of simulator B (Data Center).
     pub instance_b: String,
+    /// Side A's rule file.
     pub rule_a: PathBuf,
+    /// Side B's rule file.
     pub rule_b: PathBuf,
+    /// The webhook secret both instances' webhooks carry.
     pub webhook_secret: String,
-    /// Extra rule config entries per side, as TOML inline-table items (`, "k" = "v"`).
+    /// Extra rule config entries of side A, as TOML inline-table items (`, "k" = "v"`).
     pub extra_config_a: String,
+    /// Extra rule config entries of side B, in the same form.
     pub extra_config_b: String,
-    /// An instance's `budget` inline table, e.g. `{ unlimited = true }`.
+    /// Instance A's `budget` inline table, e.g. `{ unlimited = true }`.
     pub budget_a: Option<String>,
+    /// Instance B's `budget` inline table.
     pub budget_b: Option<String>,
     /// A compile cache shared with other nodes (default: inside the data directory).
     pub rule_cache_dir: Option<PathBuf>,
 }
 
 impl PairConfig {
+    /// Loopback listeners on free ports, two workers, no polling, connection `ab` between
+    /// sides and instances `a` and `b`.
     pub fn new(data_dir: PathBuf, rule_a: PathBuf, rule_b: PathBuf) -> Self {
         PairConfig {
             data_dir,
