@@ -4,9 +4,11 @@ use rusqlite::{OptionalExtension, params};
 
 use super::{Result, Store, now_ms};
 
+/// Whether a connection syncs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ConnectionState {
+    /// Syncing.
     Active,
     /// Events queue up and nothing runs until resumed; nothing is lost.
     Paused,
@@ -30,14 +32,19 @@ pub struct BulkRun {
     pub(crate) id: i64,
     pub(crate) connection: String,
     pub(crate) side: String,
+    /// The JQL that selects the issues.
     pub jql: String,
     pub(crate) cursor: Option<String>,
+    /// Issues queued so far.
     pub queued: i64,
+    /// How many issues the JQL matches, once Jira has said.
     pub total: Option<i64>,
+    /// Every page has been queued.
     pub done: bool,
 }
 
 impl Store {
+    /// The connection's state; one this store has not seen is active.
     pub fn connection_state(&self, name: &str) -> Result<ConnectionState> {
         let state: Option<String> = self
             .conn()

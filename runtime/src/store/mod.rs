@@ -23,37 +23,57 @@ pub(crate) use peers::{Peer, Redeemed, SentKind};
 pub use queue::{Event, EventKind, EventState, NewEvent, QueueStats};
 pub use twins::{ItemKind, ItemMapping, Origin, SentRecord, Twin};
 
+/// Why the store failed: it cannot be opened or made private, is from a newer node, or a query failed.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
+    /// The database cannot be opened.
     #[error("store {path}: {source}")]
     Open {
+        /// The database file.
         path: PathBuf,
+        /// SQLite's reason.
         source: rusqlite::Error,
     },
+    /// The database file cannot be made readable by the node's user alone.
     #[error("store {path}: cannot make it private to the node's user: {source}")]
     Private {
+        /// The database file.
         path: PathBuf,
+        /// Why changing its permissions failed.
         source: std::io::Error,
     },
+    /// The database was written by a newer node.
     #[error(
         "store {path} has schema version {found}, newer than this node knows ({known}); \
          upgrade twinsync"
     )]
     TooNew {
+        /// The database file.
         path: PathBuf,
+        /// Its schema version.
         found: usize,
+        /// The newest schema version this node knows.
         known: usize,
     },
+    /// A query failed.
     #[error("store: {0}")]
     Sql(#[from] rusqlite::Error),
+    /// No sync event has this id.
     #[error("store: no event {0}")]
     NoEvent(i64),
+    /// A retry asked for an event that has not failed.
     #[error("store: event {id} is {state}, not failed: nothing to retry")]
-    NotRetryable { id: i64, state: String },
+    NotRetryable {
+        /// The event.
+        id: i64,
+        /// The state it is in.
+        state: String,
+    },
 }
 
 pub(crate) type Result<T, E = StoreError> = std::result::Result<T, E>;
 
+/// The node's SQLite store: queue, twins, item mappings, connections, peers; safe to share between threads.
 pub struct Store {
     conn: Mutex<Connection>,
     path: PathBuf,

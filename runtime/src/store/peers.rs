@@ -64,6 +64,7 @@ impl Store {
         Ok(())
     }
 
+    /// The peer node paired with a remote connection, if paired.
     pub fn peer(&self, connection: &str) -> Result<Option<Peer>> {
         Ok(self
             .conn()
@@ -210,6 +211,7 @@ impl Store {
             .map(|(item, _)| item))
     }
 
+    /// How many messages wait to be sent to the connection's peer.
     pub fn outbox_len(&self, connection: &str) -> Result<i64> {
         Ok(self.conn().query_row(
             "SELECT COUNT(*) FROM peer_outbox WHERE connection = ?1",

@@ -30,13 +30,17 @@ impl EventKind {
     }
 }
 
+/// Where a sync event is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum EventState {
+    /// Waiting to run (possibly not before a retry time).
     Pending,
+    /// A worker has it.
     Running,
     /// Waits for `twinsync retry` (a rule failure or a permanent Jira error); blocks its issue.
     Failed,
+    /// Handled.
     Done,
     /// The rule skipped it: recorded, not an error.
     Skipped,
@@ -77,20 +81,29 @@ pub struct NewEvent {
     pub(crate) payload: Option<String>,
 }
 
+/// A sync event as the queue holds it.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct Event {
+    /// The event's id, which `twinsync retry` takes.
     pub id: i64,
     pub(crate) connection: String,
+    /// The side it runs on.
     pub side: String,
+    /// What it does.
     pub kind: EventKind,
+    /// Orders events: one issue's events run one at a time, in order.
     pub queue_key: String,
     pub(crate) cause: String,
     #[serde(skip)]
     pub(crate) payload: Option<String>,
+    /// Where it is in its life.
     pub state: EventState,
+    /// How many times it has run.
     pub attempts: i64,
     pub(crate) not_before: i64,
+    /// The last run's error, if it failed.
     pub last_error: Option<String>,
+    /// The version of the rule that handled it last.
     pub rule_version: Option<String>,
     pub(crate) created_at: i64,
     pub(crate) updated_at: i64,
@@ -99,10 +112,15 @@ pub struct Event {
 /// Counts per state, for status and metrics.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
 pub struct QueueStats {
+    /// Events waiting to run.
     pub pending: i64,
+    /// Events a worker has.
     pub running: i64,
+    /// Events waiting for a retry.
     pub failed: i64,
+    /// Events handled.
     pub done: i64,
+    /// Events the rule skipped.
     pub skipped: i64,
 }
 
@@ -313,6 +331,7 @@ impl Store {
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
+    /// Counts per state, of one connection or of all.
     pub fn queue_stats(&self, connection: Option<&str>) -> Result<QueueStats> {
         let conn = self.conn();
         let mut stmt = conn.prepare(

@@ -22,7 +22,9 @@ pub struct SentRecord<'a> {
 pub struct Twin {
     pub(crate) connection: String,
     pub(crate) side: String,
+    /// The issue's key on this side.
     pub local_key: String,
+    /// The twin's key on the other side, once known.
     pub remote_key: Option<String>,
     /// Hash of the last replica this side sent (echo suppression).
     pub(crate) sent_hash: Option<String>,
@@ -46,10 +48,13 @@ pub struct Twin {
     pub(crate) updated_at: i64,
 }
 
+/// The kinds of an issue's items that are mapped one by one between twins.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ItemKind {
+    /// A comment.
     Comment,
+    /// An attachment.
     Attachment,
 }
 
@@ -82,6 +87,7 @@ impl Origin {
     }
 }
 
+/// A comment or attachment of a twin: its id on the replica's side and on this side.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct ItemMapping {
     pub(crate) remote_id: String,
@@ -139,6 +145,7 @@ fn link_in(
 }
 
 impl Store {
+    /// This side's twin record of the local issue `local_key`, if it has one.
     pub fn twin_by_local(
         &self,
         connection: &str,
@@ -382,6 +389,7 @@ impl Store {
             .optional()?)
     }
 
+    /// The comment or attachment mappings of one local issue.
     pub fn item_mappings(
         &self,
         connection: &str,
