@@ -15,16 +15,27 @@ use crate::model::SyncEvent;
 use crate::stop::Stop;
 use crate::store::{BulkRun, StoreError};
 
+/// Why a change could not be detected or queued: a bad webhook, an unknown instance, Jira, the store or the node.
 #[derive(Debug, thiserror::Error)]
 pub enum DetectError {
+    /// A webhook the node cannot read.
     #[error("webhook for instance {instance}: {reason}")]
-    BadWebhook { instance: String, reason: String },
+    BadWebhook {
+        /// The instance it claims to come from.
+        instance: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// A webhook for an instance the config does not name.
     #[error("webhook for unknown instance {0:?}")]
     UnknownInstance(String),
+    /// A side's Jira call failed.
     #[error("{0}")]
     Jira(String),
+    /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// The node could not be built.
     #[error(transparent)]
     Node(#[from] Box<NodeError>),
 }

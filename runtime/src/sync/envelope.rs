@@ -14,6 +14,7 @@ pub struct Envelope {
     pub(crate) origin_side: String,
     /// The issue key on the sending side (the twin's remote key on the receiving side).
     pub origin_key: String,
+    /// What the sending side's outgoing rule let leave.
     pub replica: Replica,
     /// The sender's count of replicas sent for this twin, this one included: a redelivered or
     /// overtaken replica carries a number the receiver has already seen.
@@ -39,6 +40,7 @@ pub(crate) struct RemovedItem {
 }
 
 impl Envelope {
+    /// The envelope as JSON, as it crosses a connection.
     pub fn to_json(&self) -> String {
         // Serialising plain data with string keys cannot fail.
         serde_json::to_string(self).unwrap_or_default()

@@ -11,33 +11,48 @@ use crate::jira::{self, Auth, BudgetConfig, ClientConfig, JiraClient, JiraError}
 use crate::rules::{EngineSettings, LoadError, RuleEngine, RuleRegistry};
 use crate::store::{Store, StoreError};
 
+/// Why a node cannot be built or run: its config, store, rules, a Jira instance or its data directory.
 #[derive(Debug, thiserror::Error)]
 pub enum NodeError {
+    /// The config cannot be used.
     #[error(transparent)]
     Config(#[from] Box<ConfigError>),
+    /// The store cannot be opened.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// A rule cannot be loaded.
     #[error(transparent)]
     Rules(#[from] LoadError),
+    /// A Jira instance cannot be set up.
     #[error("instance {instance}: {source}")]
     Jira {
+        /// The instance's name in the config.
         instance: String,
+        /// What went wrong.
         source: Box<JiraError>,
     },
+    /// The data directory cannot be created.
     #[error("cannot create data directory {path}: {source}")]
     DataDir {
+        /// The directory.
         path: std::path::PathBuf,
+        /// Why creating it failed.
         source: std::io::Error,
     },
+    /// Anything else, as a message.
     #[error("{0}")]
     Other(String),
 }
 
 /// Everything a running node (or a CLI command acting for it) needs.
 pub struct Node {
+    /// The config the node was built from.
     pub config: NodeConfig,
+    /// The node's store.
     pub store: Arc<Store>,
+    /// The rules serving each side, hot-reloaded.
     pub registry: Arc<RuleRegistry>,
+    /// The node's sides and what its workers share.
     pub pipeline: Arc<Pipeline>,
     pub(crate) clients: BTreeMap<String, Arc<JiraClient>>,
     /// Per instance: the secret a webhook must carry, if one is configured.

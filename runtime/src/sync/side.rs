@@ -100,18 +100,23 @@ pub(crate) struct LocalIssue {
     pub(crate) issue: Issue,
 }
 
+/// One side of a connection as the pipeline runs it: its Jira project, its rule and its trigger.
 pub struct Side {
+    /// The connection's name.
     pub connection: String,
+    /// The side's name.
     pub name: String,
     /// The other side's name.
     pub(crate) other: String,
     /// The instance's name in the config, for messages.
     pub(crate) instance: String,
+    /// The Jira project this side syncs.
     pub project: String,
     pub(crate) jira: JiraSide,
     pub(crate) slot: Arc<RuleSlot>,
     pub(crate) config: RuleConfig,
     pub(crate) limits: RuleLimits,
+    /// JQL that puts matching issues under sync automatically.
     pub trigger: Option<String>,
 }
 
