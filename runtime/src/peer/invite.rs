@@ -20,16 +20,21 @@ const MAX_CODE_LEN: usize = 4096;
 /// Why an invitation code is refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum InviteError {
+    /// Not an invitation code at all.
     #[error("this is not a twinsync invitation code ({0})")]
     Malformed(String),
+    /// The code was changed after it was made.
     #[error(
         "the invitation code was changed after it was made (its signature does not match); ask for a new one"
     )]
     Tampered,
+    /// The code is past its expiry.
     #[error("the invitation expired; ask the inviting node for a new one")]
     Expired,
+    /// The code was already used.
     #[error("the invitation was already used; ask the inviting node for a new one")]
     Reused,
+    /// The inviting node has no record of the code.
     #[error("the inviting node does not know this invitation")]
     Unknown,
 }

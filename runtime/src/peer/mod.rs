@@ -15,16 +15,27 @@ pub use invite::{Invitation, InviteError};
 /// What can go wrong in the peer layer outside a refused request.
 #[derive(Debug, thiserror::Error)]
 pub enum PeerError {
+    /// The node's peer identity cannot be made or read.
     #[error("peer identity: {0}")]
     Identity(String),
+    /// The system's random source failed.
     #[error("random source failed")]
     Random,
+    /// An invitation code is refused.
     #[error(transparent)]
     Invite(#[from] InviteError),
+    /// The store failed.
     #[error(transparent)]
     Store(#[from] crate::store::StoreError),
+    /// A request to the peer failed.
     #[error("peer {url}: {message}")]
-    Transport { url: String, message: String },
+    Transport {
+        /// The peer's URL.
+        url: String,
+        /// What failed, with its causes.
+        message: String,
+    },
+    /// Anything else, as a message.
     #[error("{0}")]
     Other(String),
 }

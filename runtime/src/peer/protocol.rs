@@ -8,8 +8,11 @@ use serde::{Deserialize, Serialize};
 use super::identity::Identity;
 use super::{PeerError, sign};
 
+/// Where a node accepting an invitation pairs with the inviting node.
 pub const ACCEPT_PATH: &str = "/peer/v1/accept";
+/// Where a peer delivers a replica.
 pub const REPLICA_PATH: &str = "/peer/v1/replica";
+/// Where a peer delivers an ack (the twin's key and the items' ids).
 pub const ACK_PATH: &str = "/peer/v1/ack";
 pub(crate) const ATTACHMENT_PATH: &str = "/peer/v1/attachment";
 

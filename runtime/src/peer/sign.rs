@@ -12,11 +12,17 @@ use sha2::{Digest, Sha256};
 
 use super::identity::{self, Identity};
 
+/// The header with the sender's public key (hex).
 pub const H_KEY: &str = "x-twinsync-key";
+/// The header with the time the request was signed, ms since the epoch.
 pub const H_TIMESTAMP: &str = "x-twinsync-timestamp";
+/// The header with the request's one-time nonce.
 pub const H_NONCE: &str = "x-twinsync-nonce";
+/// The header with the body's SHA-256.
 pub const H_CONTENT: &str = "x-twinsync-content-sha256";
+/// The header with the signature over the request.
 pub const H_SIGNATURE: &str = "x-twinsync-signature";
+/// The header with the recipient's public key (hex).
 pub const H_RECIPIENT: &str = "x-twinsync-recipient";
 
 /// How far a request's timestamp may be from the receiver's clock, by default.
@@ -25,20 +31,28 @@ pub const DEFAULT_SKEW_MS: i64 = 5 * 60 * 1000;
 /// Why a peer request is refused. Nothing of a refused request is applied.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum AuthError {
+    /// A header is missing or malformed.
     #[error("missing or malformed header {0}")]
     Header(&'static str),
+    /// The timestamp is outside the allowed window.
     #[error("timestamp is {0} ms away from this node's clock, outside the allowed window")]
     Stale(i64),
+    /// The request is addressed to another node.
     #[error("the request is addressed to another node (recipient key {0})")]
     WrongRecipient(String),
+    /// The sender is not a peer of this node.
     #[error("the key is not a peer of any connection on this node")]
     UnknownKey,
+    /// The body does not match its signed hash.
     #[error("the body does not match its signed hash")]
     TamperedBody,
+    /// The signature does not verify.
     #[error("the signature does not verify")]
     BadSignature,
+    /// The nonce was used before.
     #[error("the nonce was already used: a replayed request")]
     Replayed,
+    /// The nonce could not be checked.
     #[error("cannot check the nonce: {0}")]
     Store(String),
 }
@@ -115,7 +129,9 @@ pub(crate) fn new_nonce() -> Result<String, super::PeerError> {
 
 /// What the receiver needs to check a request.
 pub struct Check<'a> {
+    /// The receiver's clock, ms since the epoch.
     pub now_ms: i64,
+    /// How far the request's timestamp may be from `now_ms`.
     pub skew_ms: i64,
     /// This node's own public key (hex): the only recipient it accepts.
     pub me: &'a str,

@@ -145,6 +145,7 @@ impl Drop for TlsListener {
 }
 
 impl TlsListener {
+    /// Accepts TLS connections on `listener` with `config`, handshaking in the background.
     pub fn new(listener: TcpListener, config: Arc<rustls::ServerConfig>) -> std::io::Result<Self> {
         let local = listener.local_addr()?;
         let acceptor = TlsAcceptor::from(config);
