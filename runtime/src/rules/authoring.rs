@@ -12,19 +12,28 @@ use crate::model::{Issue, Replica, SyncContext, SyncEvent};
 /// Errors of `rules test` before the rule runs.
 #[derive(Debug, thiserror::Error)]
 pub enum AuthoringError {
+    /// The rule does not load.
     #[error(transparent)]
     Load(#[from] LoadError),
+    /// An input file cannot be read.
     #[error("cannot read {path}: {source}")]
     Io {
+        /// The file.
         path: PathBuf,
+        /// Why reading failed.
         source: std::io::Error,
     },
+    /// An input file is not the JSON of the type it should hold.
     #[error("{path} is not a valid {what} in the JSON form of the WIT types: {source}")]
     Json {
+        /// The file.
         path: PathBuf,
+        /// The type it should hold (issue, replica).
         what: &'static str,
+        /// The parser's complaint.
         source: serde_json::Error,
     },
+    /// A config entry is not `key=value`.
     #[error("config entry {0:?} is not of the form key=value")]
     Config(String),
 }
@@ -62,12 +71,15 @@ const SAMPLE_ISSUE: &str = include_str!("../../../example-rules/samples/issue.js
 /// Inputs of `twinsync rules check --round-trip`.
 #[derive(Debug, Clone, Default)]
 pub struct RoundTripRun {
+    /// This side's rule.
     pub rule: PathBuf,
     /// The other side's rule; `None`: the same rule on both sides.
     pub other: Option<PathBuf>,
     /// Sample issues of this side; none: the stock sample.
     pub issues: Vec<PathBuf>,
+    /// This side's rule config, as `key=value` entries.
     pub config: Vec<String>,
+    /// The other side's rule config, as `key=value` entries.
     pub other_config: Vec<String>,
 }
 
@@ -124,22 +136,33 @@ pub fn round_trip(run: &RoundTripRun) -> Result<Vec<SampleRoundTrip>, AuthoringE
 /// Inputs of `twinsync rules test`.
 #[derive(Debug, Clone, Default)]
 pub struct TestRun {
+    /// The rule to run.
     pub rule: PathBuf,
     /// The issue (outgoing) or the replica (incoming); an issue's JSON also reads as a replica.
     pub input: PathBuf,
+    /// Run `incoming` instead of `outgoing`.
     pub incoming: bool,
+    /// The local twin for `incoming`, as JSON; without it the call is a first sync.
     pub local: Option<PathBuf>,
+    /// The rule config, as `key=value` entries.
     pub config: Vec<String>,
+    /// Mark the call as a first sync.
     pub first_sync: bool,
 }
 
 /// The answer of `twinsync rules test`, ready to print.
 pub struct TestOutcome {
+    /// The answer as JSON: the replica or the changes (null when the call failed).
     pub json: serde_json::Value,
+    /// Why the call gave no answer, if it did not.
     pub error: Option<CallError>,
+    /// The lines the rule logged.
     pub report_logs: Vec<super::engine::RuleLogLine>,
+    /// The rule version that ran.
     pub rule: super::error::RuleId,
+    /// Fuel the call used.
     pub fuel_used: u64,
+    /// Linear memory the call's instance held at its end.
     pub memory_bytes: u64,
 }
 

@@ -60,7 +60,9 @@ impl Default for EngineSettings {
 /// Counts of compilations and cache loads, so tests and metrics see what a load cost.
 #[derive(Debug, Default)]
 pub struct EngineStats {
+    /// Modules compiled from source.
     pub compilations: AtomicU64,
+    /// Modules loaded from the compile cache.
     pub cache_loads: AtomicU64,
     /// Loads that found the same module already in memory and shared its code.
     pub shared_loads: AtomicU64,
@@ -74,17 +76,21 @@ pub type RuleConfig = Arc<HashMap<String, String>>;
 /// A line a rule wrote through `log`.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct RuleLogLine {
+    /// The level the rule gave (`trace`, `debug`, `info`, `warn`, `error`).
     pub level: &'static str,
+    /// The message, as the rule wrote it.
     pub message: String,
 }
 
 /// The result of one rule call, with what the host needs to record about it.
 #[derive(Debug)]
 pub struct CallReport<T> {
+    /// The rule's answer, or why there is none.
     pub result: Result<T, CallError>,
     /// The rule version that handled the call.
     pub rule: RuleId,
     pub(crate) logs: Vec<RuleLogLine>,
+    /// Fuel the call used.
     pub fuel_used: u64,
     /// Linear memory the call's instance held at its end, all memories together.
     pub memory_bytes: u64,
@@ -233,6 +239,7 @@ pub struct LoadedRule {
 }
 
 impl RuleEngine {
+    /// An engine with these settings: its compile cache, limits and pooling.
     pub fn new(settings: EngineSettings) -> Result<Self, LoadError> {
         let engine_err = |e: wasmtime::Error| LoadError::Engine(format!("{e:#}"));
         let mut config = Config::new();
@@ -275,6 +282,7 @@ impl RuleEngine {
         })
     }
 
+    /// What loads have cost so far.
     pub fn stats(&self) -> &EngineStats {
         &self.stats
     }
@@ -516,14 +524,20 @@ fn semver_minor(v: &str) -> &str {
 /// Imports and exports of a loaded rule, for `rules check`.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct RuleInfo {
+    /// The rule's name: its file name.
     pub name: String,
+    /// The component's SHA-256 (hex): its version.
     pub hash: String,
+    /// The contract version it is built against.
     pub world_version: String,
+    /// The component's imports.
     pub imports: Vec<String>,
+    /// The component's exports.
     pub exports: Vec<String>,
 }
 
 impl LoadedRule {
+    /// Which rule and version this is.
     pub fn id(&self) -> &RuleId {
         &self.id
     }

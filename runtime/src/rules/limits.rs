@@ -32,9 +32,13 @@ impl Default for RuleLimits {
 /// Which limit a call ran into, for error messages.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LimitHit {
+    /// The fuel budget, in units of fuel.
     Fuel(u64),
+    /// The memory cap, in bytes.
     Memory(usize),
+    /// The wasm stack, in bytes.
     Stack(usize),
+    /// The answer's size cap, in bytes.
     Output(usize),
 }
 

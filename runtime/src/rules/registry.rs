@@ -29,12 +29,18 @@ pub enum ReloadOutcome {
     /// The version now serving, how long loading it took and whether that was a compile
     /// (else the code came from memory or the compile cache).
     Accepted {
+        /// The version now serving (its hash).
         version: String,
+        /// How long loading it took, in milliseconds.
         load_ms: u64,
+        /// Whether it was compiled (else it came from memory or the compile cache).
         compiled: bool,
     },
     /// Why the file was refused; the previous version (if any) keeps serving.
-    Rejected { reason: String },
+    Rejected {
+        /// The load error, as text.
+        reason: String,
+    },
 }
 
 /// A new version of a slot's file being loaded while the old one keeps serving.
@@ -58,6 +64,7 @@ pub struct RuleSlot {
     last: Mutex<(SystemTime, ReloadOutcome)>,
     loading: Mutex<Option<Loading>>,
     pub(crate) accepted: AtomicU64,
+    /// How many new versions of the file were refused.
     pub rejected: AtomicU64,
     /// The rule's most recent `log` lines, for the admin API.
     logs: Mutex<VecDeque<SlotLog>>,
@@ -76,10 +83,12 @@ pub struct SlotLog {
 const KEPT_LOGS: usize = 200;
 
 impl RuleSlot {
+    /// The side this slot serves.
     pub fn side(&self) -> &str {
         &self.side
     }
 
+    /// The rule file the slot loads and watches.
     pub fn file(&self) -> &Path {
         &self.file
     }
@@ -159,6 +168,7 @@ pub struct RuleRegistry {
 }
 
 impl RuleRegistry {
+    /// An empty registry whose slots load their rules on `engine`.
     pub fn new(engine: Arc<RuleEngine>) -> Arc<Self> {
         Arc::new(RuleRegistry {
             engine,
@@ -168,6 +178,7 @@ impl RuleRegistry {
         })
     }
 
+    /// The engine the slots load their rules on.
     pub fn engine(&self) -> &Arc<RuleEngine> {
         &self.engine
     }
@@ -202,6 +213,7 @@ impl RuleRegistry {
         loaded.map(|_| slot)
     }
 
+    /// The slot of a side, if one is registered.
     pub fn slot(&self, side: &str) -> Option<Arc<RuleSlot>> {
         self.slots
             .read()
@@ -210,6 +222,7 @@ impl RuleRegistry {
             .cloned()
     }
 
+    /// Every registered slot.
     pub fn slots(&self) -> Vec<Arc<RuleSlot>> {
         self.slots
             .read()
