@@ -59,7 +59,7 @@ pub enum AuthError {
 
 impl AuthError {
     /// 403 for a key this node does not know, 401 for everything else it refuses.
-    pub fn status(&self) -> u16 {
+    pub(crate) fn status(&self) -> u16 {
         match self {
             AuthError::UnknownKey => 403,
             AuthError::Store(_) => 503,

@@ -9,7 +9,7 @@ pub(crate) mod bindings;
 mod cache;
 pub use cache::user_cache_dir;
 pub(crate) mod engine;
-pub mod error;
+pub(crate) mod error;
 pub(crate) mod limits;
 pub(crate) mod registry;
 pub mod round_trip;

@@ -84,7 +84,7 @@ const KEPT_LOGS: usize = 200;
 
 impl RuleSlot {
     /// The side this slot serves.
-    pub fn side(&self) -> &str {
+    pub(crate) fn side(&self) -> &str {
         &self.side
     }
 
