@@ -112,7 +112,7 @@ pub struct NodeSettings {
     pub(crate) workers: usize,
     /// At a stop (SIGTERM, Ctrl-C), how long events in hand may run on before they are
     /// cut short and put back in the queue, seconds.
-    pub stop_grace_secs: u64,
+    pub(crate) stop_grace_secs: u64,
     /// Seconds between JQL polls that back up webhooks; 0 turns polling off.
     pub(crate) poll_interval_secs: u64,
     /// Wasm stack per rule call, bytes (node-wide in wasmtime).

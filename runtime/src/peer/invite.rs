@@ -135,7 +135,7 @@ impl Invitation {
     }
 
     /// Refuses an expired invitation before anything is sent to the inviter.
-    pub(crate) fn check_fresh(&self, now_ms: i64) -> Result<(), InviteError> {
+    pub fn check_fresh(&self, now_ms: i64) -> Result<(), InviteError> {
         if self.expires_at <= now_ms {
             return Err(InviteError::Expired);
         }
