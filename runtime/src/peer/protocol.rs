@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use super::identity::Identity;
 use super::{PeerError, sign};
+use crate::text::error_chain;
 
 pub const ACCEPT_PATH: &str = "/peer/v1/accept";
 pub const REPLICA_PATH: &str = "/peer/v1/replica";
@@ -160,18 +161,6 @@ impl PeerClient {
     pub fn base(&self) -> &str {
         &self.base
     }
-}
-
-/// An error with its causes: reqwest's own message hides the TLS reason.
-fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut s = e.to_string();
-    let mut cur = e.source();
-    while let Some(c) = cur {
-        s.push_str(": ");
-        s.push_str(&c.to_string());
-        cur = c.source();
-    }
-    s
 }
 
 #[cfg(test)]
