@@ -6,6 +6,7 @@ use serde_json::Value;
 
 use super::super::error::{CallSite, JiraError};
 use super::super::mapping;
+use super::super::wire;
 use super::transport::{Req, ReqBody, enc, same_origin, transport_error};
 use super::{JiraClient, UploadSource};
 use crate::model::Attachment;
@@ -71,10 +72,10 @@ impl JiraClient {
             mime: mime_type.to_string(),
             source,
         };
-        let v = self.json(r).await?;
-        Ok(v.as_array()
-            .map(|l| l.iter().map(mapping::attachment_from_json).collect())
-            .unwrap_or_default())
+        let added: Vec<wire::Attachment> = self
+            .answer(r, format!("attachments added to {key}"))
+            .await?;
+        Ok(added.into_iter().map(mapping::attachment).collect())
     }
 
     /// Attachment metadata, including the `content` URL.
@@ -88,13 +89,9 @@ impl JiraClient {
         let (path, meta) = match self.flavour().attachment_content_path(&enc(id)) {
             Some(p) => (p, None),
             None => {
-                let meta = self.attachment_json(id).await?;
-                let content = meta["content"]
-                    .as_str()
-                    .map(str::to_string)
-                    .ok_or_else(|| {
-                        self.decode_err(&Method::GET, &format!("attachment/{id}"), "no content URL")
-                    })?;
+                let r = Req::new(Method::GET, format!("attachment/{}", enc(id)));
+                let meta: wire::AttachmentMeta = self.answer(r, format!("attachment {id}")).await?;
+                let content = meta.content.clone();
                 // An absolute URL elsewhere would get the instance's credentials: refused.
                 if content.contains("://") && !same_origin(&content, &self.inner.base) {
                     return Err(JiraError::Config {
@@ -117,17 +114,14 @@ impl JiraClient {
                 .and_then(|v| v.to_str().ok())
                 .map(str::to_string)
         };
-        let filename = meta
-            .as_ref()
-            .and_then(|m| m["filename"].as_str().map(str::to_string))
-            .or_else(|| {
-                header("Content-Disposition").and_then(|d| {
-                    d.split("filename=").nth(1).map(|f| {
-                        f.trim_matches(|c| c == '"' || c == ';' || c == ' ')
-                            .to_string()
-                    })
+        let filename = meta.and_then(|m| m.filename).or_else(|| {
+            header("Content-Disposition").and_then(|d| {
+                d.split("filename=").nth(1).map(|f| {
+                    f.trim_matches(|c| c == '"' || c == ';' || c == ' ')
+                        .to_string()
                 })
-            });
+            })
+        });
         Ok(Download {
             filename,
             mime_type: header("Content-Type"),

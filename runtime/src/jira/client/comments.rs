@@ -5,6 +5,7 @@ use reqwest::Method;
 use super::super::error::JiraError;
 use super::super::mapping;
 use super::super::richtext::UserMapper;
+use super::super::wire;
 use super::JiraClient;
 use super::transport::{Req, enc};
 use crate::model::{Comment, RichText};
@@ -19,13 +20,11 @@ impl JiraClient {
                 .query("startAt", start.to_string())
                 .query("maxResults", "100")
                 .query("expand", "properties");
-            let v = self.json(r).await?;
-            let page = v["comments"].as_array().cloned().unwrap_or_default();
-            let n = page.len() as u64;
-            out.extend(page.iter().map(mapping::comment_from_json));
-            let total = v["total"].as_u64().unwrap_or(0);
+            let page: wire::CommentPage = self.answer(r, format!("comments of {key}")).await?;
+            let n = page.comments.len() as u64;
+            out.extend(page.comments.into_iter().map(mapping::comment));
             start += n;
-            if n == 0 || start >= total {
+            if n == 0 || start >= page.total {
                 break;
             }
         }
@@ -44,8 +43,8 @@ impl JiraClient {
             .query("expand", "properties")
             .json(b)
             .issue(key);
-        let v = self.json(r).await?;
-        Ok(mapping::comment_from_json(&v))
+        let c: wire::Comment = self.answer(r, format!("new comment on {key}")).await?;
+        Ok(mapping::comment(c))
     }
 
     /// Updates a comment's body; an `internal` flag is set through the comment property JSM reads.
@@ -65,8 +64,8 @@ impl JiraClient {
         .query("expand", "properties")
         .json(b)
         .issue(key);
-        let v = self.json(r).await?;
-        Ok(mapping::comment_from_json(&v))
+        let c: wire::Comment = self.answer(r, format!("comment {id} on {key}")).await?;
+        Ok(mapping::comment(c))
     }
 
     pub async fn delete_comment(&self, key: &str, id: &str) -> Result<(), JiraError> {

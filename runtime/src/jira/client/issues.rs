@@ -5,6 +5,7 @@ use serde_json::{Value, json};
 
 use super::super::error::JiraError;
 use super::super::mapping;
+use super::super::wire;
 use super::transport::{Req, enc};
 use super::{CreatedIssue, JiraClient, Transition};
 use crate::model::Issue;
@@ -16,20 +17,16 @@ impl JiraClient {
         key: &str,
         fields: Option<&str>,
     ) -> Result<Value, JiraError> {
-        let mut r =
-            Req::new(Method::GET, format!("issue/{}", enc(key))).query("expand", "names,schema");
-        if let Some(f) = fields {
-            r = r.query("fields", f);
-        }
-        self.json(r).await
+        self.json(issue_req(key, fields)).await
     }
 
     /// An issue with all its comments (fetching further comment pages when Jira cut the embedded list short).
     pub async fn get_issue(&self, key: &str) -> Result<Issue, JiraError> {
-        let v = self.get_issue_json(key, None).await?;
-        let mut issue = mapping::issue_from_json(&v);
-        let c = &v["fields"]["comment"];
-        let total = c["total"].as_u64().unwrap_or(0) as usize;
+        let w: wire::Issue = self
+            .answer(issue_req(key, None), format!("issue {key}"))
+            .await?;
+        let total = w.fields.comment.as_ref().map_or(0, |c| c.total) as usize;
+        let mut issue = mapping::issue(w);
         if total > issue.comments.len() {
             issue.comments = self.comments(key).await?;
         }
@@ -37,16 +34,12 @@ impl JiraClient {
     }
 
     pub async fn create_issue(&self, body: Value) -> Result<CreatedIssue, JiraError> {
-        let v = self
-            .json(Req::new(Method::POST, "issue").json(body))
-            .await?;
-        match (v["id"].as_str(), v["key"].as_str()) {
-            (Some(id), Some(key)) => Ok(CreatedIssue {
-                id: id.to_string(),
-                key: key.to_string(),
-            }),
-            _ => Err(self.decode_err(&Method::POST, "issue", "no id/key in the answer")),
-        }
+        let r = Req::new(Method::POST, "issue").json(body);
+        let c: wire::Created = self.answer(r, "created issue").await?;
+        Ok(CreatedIssue {
+            id: c.id,
+            key: c.key,
+        })
     }
 
     /// `PUT issue/{key}` with a body from [`mapping::edit_request`].
@@ -67,8 +60,9 @@ impl JiraClient {
             Method::GET,
             format!("issue/{}/properties/{}", enc(key), enc(property)),
         );
-        match self.json(r).await {
-            Ok(v) => Ok(Some(v["value"].clone())),
+        let what = format!("property {property} of {key}");
+        match self.answer::<wire::Property>(r, what).await {
+            Ok(p) => Ok(Some(p.value)),
             Err(e) if e.is_not_found() => Ok(None),
             Err(e) => Err(e),
         }
@@ -80,25 +74,17 @@ impl JiraClient {
     }
 
     pub async fn transitions(&self, key: &str) -> Result<Vec<Transition>, JiraError> {
-        let v = self
-            .json(Req::new(
-                Method::GET,
-                format!("issue/{}/transitions", enc(key)),
-            ))
-            .await?;
-        Ok(v["transitions"]
-            .as_array()
-            .map(|ts| {
-                ts.iter()
-                    .map(|t| Transition {
-                        id: t["id"].as_str().unwrap_or_default().to_string(),
-                        name: t["name"].as_str().unwrap_or_default().to_string(),
-                        to_status: t["to"]["name"].as_str().unwrap_or_default().to_string(),
-                        to_status_id: t["to"]["id"].as_str().unwrap_or_default().to_string(),
-                    })
-                    .collect()
+        let r = Req::new(Method::GET, format!("issue/{}/transitions", enc(key)));
+        let w: wire::Transitions = self.answer(r, format!("transitions of {key}")).await?;
+        Ok(w.transitions
+            .into_iter()
+            .map(|t| Transition {
+                id: t.id,
+                name: t.name,
+                to_status: t.to.name,
+                to_status_id: t.to.id,
             })
-            .unwrap_or_default())
+            .collect())
     }
 
     /// Performs a transition; `fields` are the transition screen's fields, if it needs any.
@@ -116,5 +102,14 @@ impl JiraClient {
             .json(body)
             .issue(key);
         self.send(r).await.map(drop)
+    }
+}
+
+/// `GET issue/{key}`, with `names` and `schema` expanded for the mapping.
+fn issue_req(key: &str, fields: Option<&str>) -> Req {
+    let r = Req::new(Method::GET, format!("issue/{}", enc(key))).query("expand", "names,schema");
+    match fields {
+        Some(f) => r.query("fields", f),
+        None => r,
     }
 }

@@ -1,38 +1,42 @@
 //! Calls about the instance and its configuration: server info, fields, create and edit screens.
 
 use reqwest::Method;
-use serde_json::Value;
 
 use super::super::error::JiraError;
 use super::super::mapping::FieldCatalog;
+use super::super::wire;
 use super::transport::{Req, enc};
 use super::{FieldInfo, FieldMeta, IssueTypeInfo, JiraClient, ServerInfo};
 
 impl JiraClient {
     pub async fn server_info(&self) -> Result<ServerInfo, JiraError> {
-        let v = self.json(Req::new(Method::GET, "serverInfo")).await?;
-        let s = |k: &str| v[k].as_str().unwrap_or_default().to_string();
+        let w: wire::ServerInfo = self
+            .answer(Req::new(Method::GET, "serverInfo"), "server info")
+            .await?;
         Ok(ServerInfo {
-            base_url: s("baseUrl"),
-            version: s("version"),
-            deployment_type: s("deploymentType"),
-            title: s("serverTitle"),
+            base_url: w.base_url,
+            version: w.version,
+            deployment_type: w.deployment_type,
+            title: w.server_title,
         })
     }
 
     pub async fn fields(&self) -> Result<Vec<FieldInfo>, JiraError> {
-        let v = self.json(Req::new(Method::GET, "field")).await?;
-        let list = v
-            .as_array()
-            .ok_or_else(|| self.decode_err(&Method::GET, "field", "not a list"))?;
+        let list: Vec<wire::Field> = self
+            .answer(Req::new(Method::GET, "field"), "fields")
+            .await?;
         Ok(list
-            .iter()
-            .map(|f| FieldInfo {
-                id: f["id"].as_str().unwrap_or_default().to_string(),
-                name: f["name"].as_str().unwrap_or_default().to_string(),
-                custom: f["custom"].as_bool().unwrap_or(false),
-                schema_type: f["schema"]["type"].as_str().map(str::to_string),
-                custom_type: f["schema"]["custom"].as_str().map(str::to_string),
+            .into_iter()
+            .map(|f| {
+                let (schema_type, custom_type) =
+                    f.schema.map_or((None, None), |s| (s.kind, s.custom));
+                FieldInfo {
+                    id: f.id,
+                    name: f.name,
+                    custom: f.custom,
+                    schema_type,
+                    custom_type,
+                }
             })
             .collect())
     }
@@ -60,26 +64,18 @@ impl JiraClient {
         &self,
         project: &str,
     ) -> Result<Vec<IssueTypeInfo>, JiraError> {
-        let v = self
-            .json(Req::new(
-                Method::GET,
-                format!("issue/createmeta/{}/issuetypes", enc(project)),
-            ))
-            .await?;
-        // Cloud answers `issueTypes`, DC `values`.
-        let list = v["issueTypes"]
-            .as_array()
-            .or_else(|| v["values"].as_array());
-        Ok(list
-            .map(|l| {
-                l.iter()
-                    .map(|t| IssueTypeInfo {
-                        id: t["id"].as_str().unwrap_or_default().to_string(),
-                        name: t["name"].as_str().unwrap_or_default().to_string(),
-                    })
-                    .collect()
+        let r = Req::new(
+            Method::GET,
+            format!("issue/createmeta/{}/issuetypes", enc(project)),
+        );
+        let w: wire::IssueTypes = self.answer(r, format!("issue types of {project}")).await?;
+        Ok(w.issue_types
+            .into_iter()
+            .map(|t| IssueTypeInfo {
+                id: t.id,
+                name: t.name,
             })
-            .unwrap_or_default())
+            .collect())
     }
 
     /// The fields of a create screen (`createmeta/{project}/issuetypes/{id}`).
@@ -88,60 +84,53 @@ impl JiraClient {
         project: &str,
         issue_type_id: &str,
     ) -> Result<Vec<FieldMeta>, JiraError> {
-        let v = self
-            .json(Req::new(
-                Method::GET,
-                format!(
-                    "issue/createmeta/{}/issuetypes/{}",
-                    enc(project),
-                    enc(issue_type_id)
-                ),
-            ))
-            .await?;
-        // Cloud answers `fields`, DC `values`.
-        let list = v["fields"].as_array().or_else(|| v["values"].as_array());
-        Ok(list
-            .map(|l| {
-                l.iter()
-                    .map(|f| field_meta(f["fieldId"].as_str().or(f["key"].as_str()), f))
-                    .collect()
+        let r = Req::new(
+            Method::GET,
+            format!(
+                "issue/createmeta/{}/issuetypes/{}",
+                enc(project),
+                enc(issue_type_id)
+            ),
+        );
+        let what = format!("create screen of {project} issue type {issue_type_id}");
+        let w: wire::CreateFields = self.answer(r, what).await?;
+        Ok(w.fields
+            .into_iter()
+            .map(|f| {
+                // Cloud names the field in `fieldId`; DC only in `key`.
+                let id = f.field_id.clone().unwrap_or_else(|| f.key.clone());
+                field_meta(id, f)
             })
-            .unwrap_or_default())
+            .collect())
     }
 
     /// The fields an issue's edit screen offers.
     pub async fn edit_meta(&self, key: &str) -> Result<Vec<FieldMeta>, JiraError> {
-        let v = self
-            .json(Req::new(
-                Method::GET,
-                format!("issue/{}/editmeta", enc(key)),
-            ))
-            .await?;
-        Ok(v["fields"]
-            .as_object()
-            .map(|m| m.iter().map(|(id, f)| field_meta(Some(id), f)).collect())
-            .unwrap_or_default())
+        let r = Req::new(Method::GET, format!("issue/{}/editmeta", enc(key)));
+        let w: wire::EditFields = self.answer(r, format!("edit screen of {key}")).await?;
+        Ok(w.fields
+            .into_iter()
+            .map(|(id, f)| field_meta(id, f))
+            .collect())
     }
 }
 
-fn field_meta(id: Option<&str>, f: &Value) -> FieldMeta {
+fn field_meta(id: String, f: wire::FieldMeta) -> FieldMeta {
     FieldMeta {
-        id: id.unwrap_or_default().to_string(),
-        name: f["name"].as_str().unwrap_or_default().to_string(),
-        required: f["required"].as_bool().unwrap_or(false),
-        schema_type: f["schema"]["type"].as_str().map(str::to_string),
-        allowed_values: f["allowedValues"]
-            .as_array()
-            .map(|l| {
-                l.iter()
-                    .filter_map(|a| {
-                        a["name"]
-                            .as_str()
-                            .or(a["value"].as_str())
-                            .map(str::to_string)
-                    })
-                    .collect()
+        id,
+        name: f.name,
+        required: f.required,
+        schema_type: f.schema.and_then(|s| s.kind),
+        allowed_values: f
+            .allowed_values
+            .into_iter()
+            .flatten()
+            .filter_map(|a| {
+                a["name"]
+                    .as_str()
+                    .or(a["value"].as_str())
+                    .map(str::to_string)
             })
-            .unwrap_or_default(),
+            .collect(),
     }
 }

@@ -5,6 +5,7 @@ use reqwest::Method;
 use super::super::error::JiraError;
 use super::super::flavour::Pagination;
 use super::super::mapping;
+use super::super::wire;
 use super::transport::Req;
 use super::{JiraClient, PageCursor, SearchPage};
 use crate::model::Issue;
@@ -29,26 +30,31 @@ impl JiraClient {
             (Pagination::Offset, PageCursor::Start) => r = r.query("startAt", "0"),
             _ => {}
         }
-        let v = self.json(r).await?;
-        let raw = v["issues"].as_array().cloned().unwrap_or_default();
-        let issues: Vec<Issue> = raw.iter().map(mapping::issue_from_json).collect();
-        let (next, total) = match fl.pagination() {
+        let (raw, next, total) = match fl.pagination() {
             Pagination::Token => {
-                // The last page has no token (the key is absent, not null).
-                let next = v["nextPageToken"]
-                    .as_str()
+                let p: wire::TokenPage = self.answer(r, "search page").await?;
+                let next = p
+                    .next_page_token
                     .filter(|t| !t.is_empty())
-                    .map(|t| PageCursor::Token(t.to_string()));
-                (next, None)
+                    .map(PageCursor::Token);
+                (p.issues, next, None)
             }
             Pagination::Offset => {
-                let start = v["startAt"].as_u64().unwrap_or(0);
-                let total = v["total"].as_u64().unwrap_or(0);
-                let end = start + raw.len() as u64;
-                let next = (!raw.is_empty() && end < total).then_some(PageCursor::Offset(end));
-                (next, Some(total))
+                let p: wire::OffsetPage = self.answer(r, "search page").await?;
+                let end = p.start_at + p.issues.len() as u64;
+                let next =
+                    (!p.issues.is_empty() && end < p.total).then_some(PageCursor::Offset(end));
+                (p.issues, next, Some(p.total))
             }
         };
+        // Each hit is decoded on its own, so an error names the issue.
+        let issues = raw
+            .iter()
+            .map(|v| {
+                mapping::issue_from_json(v)
+                    .map_err(|e| self.shape_err(&Method::GET, fl.search_path(), e))
+            })
+            .collect::<Result<Vec<Issue>, _>>()?;
         Ok(SearchPage {
             issues,
             next,

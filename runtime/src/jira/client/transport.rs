@@ -1,9 +1,11 @@
 //! The request path below the retry loop: URLs, call sites, auth, redirects, request bodies and decoding answers.
 
 use reqwest::Method;
+use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use super::super::error::{CallSite, JiraError, TransportKind};
+use super::super::wire::{self, ShapeError};
 use super::{JiraClient, UploadSource};
 use crate::text::error_chain;
 
@@ -179,6 +181,24 @@ impl JiraClient {
 
     /// Sends a request and reads its answer as JSON (`Null` for an empty body).
     pub(super) async fn json(&self, req: Req) -> Result<Value, JiraError> {
+        self.json_at(req).await.map(|(_, _, v)| v)
+    }
+
+    /// Sends a request and decodes its answer as `T`; `what` names the resource in a shape error.
+    pub(super) async fn answer<T: DeserializeOwned>(
+        &self,
+        req: Req,
+        what: impl Into<String>,
+    ) -> Result<T, JiraError> {
+        let (site, status, v) = self.json_at(req).await?;
+        wire::decode(what, &v).map_err(|source| JiraError::Shape {
+            site,
+            status,
+            source: Box::new(source),
+        })
+    }
+
+    async fn json_at(&self, req: Req) -> Result<(CallSite, u16, Value), JiraError> {
         let url = self.url(&req.path);
         let site = self.site(&req.method, &url);
         let resp = self.send(req).await?;
@@ -188,26 +208,25 @@ impl JiraClient {
             .await
             .map_err(|e| transport_error(site.clone(), e))?;
         if bytes.is_empty() {
-            return Ok(Value::Null);
+            return Ok((site, status, Value::Null));
         }
-        serde_json::from_slice(&bytes).map_err(|e| JiraError::Decode {
-            site,
-            status,
-            reason: format!("not JSON: {e}"),
-        })
+        match serde_json::from_slice(&bytes) {
+            Ok(v) => Ok((site, status, v)),
+            Err(e) => Err(JiraError::Decode {
+                site,
+                status,
+                reason: format!("not JSON: {e}"),
+            }),
+        }
     }
 
-    pub(super) fn decode_err(
-        &self,
-        method: &Method,
-        path: &str,
-        reason: impl Into<String>,
-    ) -> JiraError {
+    /// A shape error in part of an answer already read (an issue in a search page).
+    pub(super) fn shape_err(&self, method: &Method, path: &str, source: ShapeError) -> JiraError {
         let url = self.url(path);
-        JiraError::Decode {
+        JiraError::Shape {
             site: self.site(method, &url),
             status: 200,
-            reason: reason.into(),
+            source: Box::new(source),
         }
     }
 }

@@ -2,13 +2,12 @@
 
 use std::path::PathBuf;
 
-use bytes::Bytes;
-use serde_json::Value;
-
 use super::super::flavour::Flavour;
-use super::super::mapping;
+use super::super::wire;
 use crate::model::{Issue, User};
+use bytes::Bytes;
 
+/// Bytes to upload; re-read on every attempt, so an upload can be retried.
 #[derive(Debug, Clone)]
 pub enum UploadSource {
     Bytes(Bytes),
@@ -52,18 +51,19 @@ pub struct JiraUser {
     pub active: bool,
 }
 
-impl JiraUser {
-    pub(super) fn from_json(v: &Value) -> Option<JiraUser> {
-        let u = mapping::user_from_json(v)?;
-        Some(JiraUser {
+impl From<wire::User> for JiraUser {
+    fn from(u: wire::User) -> Self {
+        JiraUser {
             account_id: u.account_id,
             name: u.name,
             display_name: u.display_name,
-            email: u.email,
-            active: v.get("active").and_then(Value::as_bool).unwrap_or(true),
-        })
+            email: u.email_address,
+            active: u.active,
+        }
     }
+}
 
+impl JiraUser {
     /// The identity this flavour uses in requests.
     pub fn ident(&self, flavour: Flavour) -> Option<&str> {
         match flavour {

@@ -5,26 +5,25 @@ use reqwest::Method;
 use super::super::error::JiraError;
 use super::super::flavour::{Flavour, UserKey};
 use super::super::mapping::ResolvedUsers;
+use super::super::wire;
 use super::transport::Req;
 use super::{JiraClient, JiraUser};
 use crate::model::UserRef;
 
 impl JiraClient {
     pub async fn myself(&self) -> Result<JiraUser, JiraError> {
-        let v = self.json(Req::new(Method::GET, "myself")).await?;
-        JiraUser::from_json(&v)
-            .ok_or_else(|| self.decode_err(&Method::GET, "myself", "no user object"))
+        let u: wire::User = self
+            .answer(Req::new(Method::GET, "myself"), "the calling user")
+            .await?;
+        Ok(u.into())
     }
 
     /// The user with this email (Cloud shows emails only where the user allows it).
     pub async fn user_by_email(&self, email: &str) -> Result<Option<JiraUser>, JiraError> {
         let r =
             Req::new(Method::GET, "user/search").query(self.flavour().user_search_param(), email);
-        let v = self.json(r).await?;
-        let list: Vec<JiraUser> = v
-            .as_array()
-            .map(|l| l.iter().filter_map(JiraUser::from_json).collect())
-            .unwrap_or_default();
+        let found: Vec<wire::User> = self.answer(r, "users found by email").await?;
+        let list: Vec<JiraUser> = found.into_iter().map(JiraUser::from).collect();
         let exact = list
             .iter()
             .find(|u| {
@@ -53,11 +52,9 @@ impl JiraClient {
     }
 
     async fn user_query(&self, param: &str, value: &str) -> Result<Option<JiraUser>, JiraError> {
-        match self
-            .json(Req::new(Method::GET, "user").query(param, value))
-            .await
-        {
-            Ok(v) => Ok(JiraUser::from_json(&v)),
+        let r = Req::new(Method::GET, "user").query(param, value);
+        match self.answer::<wire::User>(r, format!("user {value}")).await {
+            Ok(u) => Ok(Some(u.into())),
             Err(e) if e.is_not_found() => Ok(None),
             Err(e) => Err(e),
         }
