@@ -2,6 +2,7 @@
 
 use rusqlite::{OptionalExtension, params};
 
+use super::text_enum::text_enum;
 use super::{Result, Store, now_ms};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -14,15 +15,11 @@ pub enum ConnectionState {
     Deleted,
 }
 
-impl ConnectionState {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ConnectionState::Active => "active",
-            ConnectionState::Paused => "paused",
-            ConnectionState::Deleted => "deleted",
-        }
-    }
-}
+text_enum!(ConnectionState in "connections.state" {
+    Active => "active",
+    Paused => "paused",
+    Deleted => "deleted",
+});
 
 /// Progress of a `twinsync bulk` run; resumable from `cursor` after a kill.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -39,7 +36,7 @@ pub struct BulkRun {
 
 impl Store {
     pub fn connection_state(&self, name: &str) -> Result<ConnectionState> {
-        let state: Option<String> = self
+        let state: Option<ConnectionState> = self
             .conn()
             .query_row(
                 "SELECT state FROM connections WHERE name = ?1",
@@ -47,11 +44,8 @@ impl Store {
                 |r| r.get(0),
             )
             .optional()?;
-        Ok(match state.as_deref() {
-            Some("paused") => ConnectionState::Paused,
-            Some("deleted") => ConnectionState::Deleted,
-            _ => ConnectionState::Active,
-        })
+        // No row: the connection was never paused or deleted.
+        Ok(state.unwrap_or(ConnectionState::Active))
     }
 
     pub fn set_connection_state(&self, name: &str, state: ConnectionState) -> Result<()> {
