@@ -238,10 +238,13 @@ pub enum RuleRefusal {
     Fail(String),
 }
 
-/// What caused a rule call.
+/// What caused a rule call (the contract's `sync-event` enum): an issue was created or updated,
+/// an admin asked, a bulk run or a trigger matched, or a replica arrived.
+///
+/// Named "cause" here because a sync event, in this code, is the queued job ([`crate::store::Event`]).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
-pub enum SyncEvent {
+pub enum SyncCause {
     Created,
     #[default]
     Updated,
@@ -260,7 +263,9 @@ pub struct SyncContext {
     pub first_sync: bool,
     pub local_key: Option<String>,
     pub remote_key: Option<String>,
-    pub event: SyncEvent,
+    /// Serialised as `event`, the contract's name for it.
+    #[serde(rename = "event")]
+    pub cause: SyncCause,
 }
 
 impl Replica {

@@ -11,7 +11,7 @@ use std::time::Duration;
 use super::node::{Node, NodeError};
 use super::side::{Side, SideError};
 use crate::jira::{PageCursor, WebhookKind, webhook};
-use crate::model::SyncEvent;
+use crate::model::SyncCause;
 use crate::stop::Stop;
 use crate::store::{BulkRun, StoreError};
 
@@ -82,7 +82,7 @@ async fn consider(
     node: &Node,
     sides: &[Arc<Side>],
     key: &str,
-    cause: SyncEvent,
+    cause: SyncCause,
 ) -> Result<usize, DetectError> {
     let mut queued = 0;
     let mut untwinned = Vec::new();
@@ -123,10 +123,10 @@ pub async fn on_webhook(node: &Node, instance: &str, body: &[u8]) -> Result<usiz
         return Ok(0);
     };
     let cause = match event.kind {
-        WebhookKind::IssueCreated => SyncEvent::Created,
+        WebhookKind::IssueCreated => SyncCause::Created,
         // A deleted issue is not deleted on the other side: the twin simply stops changing.
         WebhookKind::IssueDeleted => return Ok(0),
-        _ => SyncEvent::Updated,
+        _ => SyncCause::Updated,
     };
     let project = key
         .rsplit_once('-')
@@ -178,7 +178,7 @@ pub async fn poll_side(node: &Node, side: &Arc<Side>) -> Result<usize, DetectErr
         if !unchanged(&twin, &updated)
             && node
                 .pipeline
-                .enqueue_outgoing(side, &key, SyncEvent::Updated)?
+                .enqueue_outgoing(side, &key, SyncCause::Updated)?
                 .is_some()
         {
             queued += 1;
@@ -194,7 +194,7 @@ pub async fn poll_side(node: &Node, side: &Arc<Side>) -> Result<usize, DetectErr
             if !twin.is_some_and(|t| unchanged(&t, &updated))
                 && node
                     .pipeline
-                    .enqueue_outgoing(side, &key, SyncEvent::Trigger)?
+                    .enqueue_outgoing(side, &key, SyncCause::Trigger)?
                     .is_some()
             {
                 queued += 1;
@@ -250,7 +250,7 @@ pub fn sync_one(node: &Node, connection: &str, key: &str) -> Result<Option<i64>,
     node.store.ensure_twin(&side.connection, &side.name, key)?;
     Ok(node
         .pipeline
-        .enqueue_outgoing(&side, key, SyncEvent::Manual)?)
+        .enqueue_outgoing(&side, key, SyncCause::Manual)?)
 }
 
 /// `twinsync bulk`: queues every issue matching `jql` on `side`, page by page, resumable:
@@ -278,7 +278,7 @@ pub async fn bulk(
             node.store
                 .ensure_twin(&side.connection, &side.name, &issue.key)?;
             node.pipeline
-                .enqueue_outgoing(side, &issue.key, SyncEvent::Bulk)?;
+                .enqueue_outgoing(side, &issue.key, SyncCause::Bulk)?;
             run.queued += 1;
         }
         match next {

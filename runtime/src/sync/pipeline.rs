@@ -27,7 +27,7 @@ use super::envelope::{Envelope, RemovedItem, replica_hash};
 use super::reconcile::{self, AttachmentOp, CommentOp, Plan};
 use super::side::{LocalIssue, Side, SideError, TwinOrigin};
 use super::workflow::{MAX_STEPS, Step, WorkflowGraph};
-use crate::model::{Changes, Issue, Replica, SyncContext, SyncEvent};
+use crate::model::{Changes, Issue, Replica, SyncCause, SyncContext};
 use crate::rules::{CallError, CallReport};
 use crate::store::{
     Event, EventKind, EventState, ItemKind, ItemMapping, NewEvent, Origin, SentRecord, Store,
@@ -126,7 +126,7 @@ impl Pipeline {
         &self,
         side: &Side,
         key: &str,
-        cause: SyncEvent,
+        cause: SyncCause,
     ) -> Result<Option<i64>, StoreError> {
         let id = self.store.enqueue(&NewEvent {
             connection: side.connection.clone(),
@@ -290,7 +290,7 @@ impl Pipeline {
             first_sync: twin.as_ref().and_then(|t| t.remote_key.as_ref()).is_none(),
             local_key: Some(key.clone()),
             remote_key: twin.as_ref().and_then(|t| t.remote_key.clone()),
-            event: cause_event(&event.cause),
+            cause: cause_from_name(&event.cause),
         };
         let (limits, config) = (side.limits, side.config.clone());
         let updated = issue.updated.clone();
@@ -491,7 +491,7 @@ impl Pipeline {
             first_sync: local.is_none(),
             local_key: local_key.clone(),
             remote_key: Some(envelope.origin_key.clone()),
-            event: SyncEvent::Replica,
+            cause: SyncCause::Replica,
         };
         let (limits, config) = (side.limits, side.config.clone());
         let replica = envelope.replica.clone();
@@ -649,24 +649,24 @@ fn encode_registers(registers: &Registers) -> Result<String, EventError> {
         .map_err(|e| EventError::Permanent(format!("cannot encode the field versions: {e}")))
 }
 
-fn cause_name(e: SyncEvent) -> &'static str {
+fn cause_name(e: SyncCause) -> &'static str {
     match e {
-        SyncEvent::Created => "created",
-        SyncEvent::Updated => "updated",
-        SyncEvent::Manual => "manual",
-        SyncEvent::Bulk => "bulk",
-        SyncEvent::Trigger => "trigger",
-        SyncEvent::Replica => "replica",
+        SyncCause::Created => "created",
+        SyncCause::Updated => "updated",
+        SyncCause::Manual => "manual",
+        SyncCause::Bulk => "bulk",
+        SyncCause::Trigger => "trigger",
+        SyncCause::Replica => "replica",
     }
 }
 
-fn cause_event(s: &str) -> SyncEvent {
+fn cause_from_name(s: &str) -> SyncCause {
     match s {
-        "created" => SyncEvent::Created,
-        "manual" => SyncEvent::Manual,
-        "bulk" => SyncEvent::Bulk,
-        "trigger" => SyncEvent::Trigger,
-        "replica" => SyncEvent::Replica,
-        _ => SyncEvent::Updated,
+        "created" => SyncCause::Created,
+        "manual" => SyncCause::Manual,
+        "bulk" => SyncCause::Bulk,
+        "trigger" => SyncCause::Trigger,
+        "replica" => SyncCause::Replica,
+        _ => SyncCause::Updated,
     }
 }

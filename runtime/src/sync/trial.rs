@@ -13,7 +13,7 @@ use serde_json::Value;
 use super::envelope::Envelope;
 use super::node::Node;
 use super::side::{LocalIssue, Side, SideError};
-use crate::model::{Issue, Replica, SyncContext, SyncEvent};
+use crate::model::{Issue, Replica, SyncCause, SyncContext};
 use crate::rules::{CallReport, LoadError, LoadedRule, RuleLogLine};
 
 #[derive(Debug, thiserror::Error)]
@@ -128,17 +128,17 @@ pub async fn try_rule(
         .twin_by_local(connection, side, &issue.key)
         .map_err(|e| TrialError::Other(e.to_string()))?;
     let remote_key = twin.as_ref().and_then(|t| t.remote_key.clone());
-    let ctx = |event, first_sync| SyncContext {
+    let ctx = |cause, first_sync| SyncContext {
         connection: connection.to_string(),
         local_side: side.to_string(),
         remote_side: side_rt.other.clone(),
         first_sync,
         local_key: Some(issue.key.clone()),
         remote_key: remote_key.clone(),
-        event,
+        cause,
     };
 
-    let out_ctx = ctx(SyncEvent::Manual, remote_key.is_none());
+    let out_ctx = ctx(SyncCause::Manual, remote_key.is_none());
     let outgoing = run_both(&side_rt, current.clone(), candidate.clone(), {
         let issue = issue.clone();
         move |rule, side| {
@@ -158,7 +158,7 @@ pub async fn try_rule(
     let incoming = match applied {
         None => None,
         Some(replica) => {
-            let in_ctx = ctx(SyncEvent::Replica, false);
+            let in_ctx = ctx(SyncCause::Replica, false);
             let local: Issue = issue.clone();
             Some(
                 run_both(&side_rt, current, candidate, move |rule, side| {
