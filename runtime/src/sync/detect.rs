@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use super::node::{Node, NodeError};
 use super::side::{Side, SideError};
+use crate::jira::webhook::WebhookError;
 use crate::jira::{PageCursor, WebhookKind, webhook};
 use crate::model::SyncCause;
 use crate::stop::Stop;
@@ -17,22 +18,20 @@ use crate::store::{BulkRun, StoreError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum DetectError {
-    #[error("webhook for instance {instance}: {reason}")]
-    BadWebhook { instance: String, reason: String },
+    #[error("webhook for instance {instance}: {source}")]
+    BadWebhook {
+        instance: String,
+        #[source]
+        source: WebhookError,
+    },
     #[error("webhook for unknown instance {0:?}")]
     UnknownInstance(String),
-    #[error("{0}")]
-    Jira(String),
+    #[error(transparent)]
+    Jira(#[from] SideError),
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error(transparent)]
     Node(#[from] Box<NodeError>),
-}
-
-impl From<SideError> for DetectError {
-    fn from(e: SideError) -> Self {
-        DetectError::Jira(e.message)
-    }
 }
 
 /// Quotes a value for JQL.
@@ -115,9 +114,9 @@ pub async fn on_webhook(node: &Node, instance: &str, body: &[u8]) -> Result<usiz
     if !node.clients.contains_key(instance) {
         return Err(DetectError::UnknownInstance(instance.to_string()));
     }
-    let event = webhook::parse(body).map_err(|e| DetectError::BadWebhook {
+    let event = webhook::parse(body).map_err(|source| DetectError::BadWebhook {
         instance: instance.to_string(),
-        reason: e.to_string(),
+        source,
     })?;
     let Some(key) = event.issue_key.clone() else {
         return Ok(0);

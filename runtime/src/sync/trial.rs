@@ -30,10 +30,21 @@ pub enum TrialError {
     Busy,
     #[error("the candidate rule does not load: {0}")]
     Candidate(#[from] LoadError),
-    #[error("side {side}: {message}")]
-    Jira { side: String, message: String },
-    #[error("{0}")]
-    Other(String),
+    #[error("side {side}: {source}")]
+    Jira {
+        side: String,
+        #[source]
+        source: SideError,
+    },
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
+    /// The candidate load or the rule call ended without an answer.
+    #[error("{what} aborted: {source}")]
+    Aborted {
+        what: &'static str,
+        #[source]
+        source: tokio::task::JoinError,
+    },
 }
 
 /// One rule's answer in a trial.
@@ -105,16 +116,19 @@ pub async fn try_rule(
             .load_candidate("candidate.wasm", candidate.as_ref())
     })
     .await
-    .map_err(|e| TrialError::Other(format!("candidate load aborted: {e}")))??;
+    .map_err(|source| TrialError::Aborted {
+        what: "candidate load",
+        source,
+    })??;
     let current = side_rt.slot.current().ok();
     let Some(LocalIssue { issue }) =
         side_rt
             .jira
             .get_issue(key)
             .await
-            .map_err(|e: SideError| TrialError::Jira {
+            .map_err(|source: SideError| TrialError::Jira {
                 side: side.into(),
-                message: e.message,
+                source,
             })?
     else {
         return Err(TrialError::NoIssue {
@@ -123,10 +137,7 @@ pub async fn try_rule(
             instance: side_rt.instance.clone(),
         });
     };
-    let twin = node
-        .store
-        .twin_by_local(connection, side, &issue.key)
-        .map_err(|e| TrialError::Other(e.to_string()))?;
+    let twin = node.store.twin_by_local(connection, side, &issue.key)?;
     let remote_key = twin.as_ref().and_then(|t| t.remote_key.clone());
     let ctx = |cause, first_sync| SyncContext {
         connection: connection.to_string(),
@@ -208,7 +219,10 @@ async fn run_both(
         }
     })
     .await
-    .map_err(|e| TrialError::Other(format!("rule call aborted: {e}")))
+    .map_err(|source| TrialError::Aborted {
+        what: "rule call",
+        source,
+    })
 }
 
 fn answer<T: Serialize>(rule: &LoadedRule, report: CallReport<T>) -> TrialAnswer {

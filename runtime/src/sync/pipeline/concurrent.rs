@@ -178,7 +178,7 @@ impl Pipeline {
             }
         }
         let json = serde_json::to_string(&registers)
-            .map_err(|e| EventError::Permanent(format!("cannot encode registers: {e}")))?;
+            .map_err(EventError::json("cannot encode registers"))?;
         self.store.record_registers(conn, name, key, &json)?;
         crate::failpoint!("registers-recorded");
         if unsent {
