@@ -34,6 +34,34 @@ pub struct BulkRun {
     pub done: bool,
 }
 
+/// A bulk run's `state` column: `done` or still `running`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum BulkState {
+    Running,
+    Done,
+}
+
+text_enum!(BulkState in "bulk_runs.state" {
+    Running => "running",
+    Done => "done",
+});
+
+/// The columns every bulk-run query selects first, in [`bulk_run_row`]'s order.
+const BULK_RUN_COLUMNS: &str = "id, connection, side, jql, cursor, queued, total, state";
+
+fn bulk_run_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<BulkRun> {
+    Ok(BulkRun {
+        id: r.get(0)?,
+        connection: r.get(1)?,
+        side: r.get(2)?,
+        jql: r.get(3)?,
+        cursor: r.get(4)?,
+        queued: r.get(5)?,
+        total: r.get(6)?,
+        done: r.get::<_, BulkState>(7)? == BulkState::Done,
+    })
+}
+
 impl Store {
     pub fn connection_state(&self, name: &str) -> Result<ConnectionState> {
         let state: Option<ConnectionState> = self
@@ -86,24 +114,14 @@ impl Store {
     /// The unfinished bulk run for this connection side and JQL, or a new one.
     pub fn bulk_run(&self, connection: &str, side: &str, jql: &str) -> Result<BulkRun> {
         let conn = self.conn();
-        let row = |r: &rusqlite::Row<'_>| {
-            Ok(BulkRun {
-                id: r.get(0)?,
-                connection: r.get(1)?,
-                side: r.get(2)?,
-                jql: r.get(3)?,
-                cursor: r.get(4)?,
-                queued: r.get(5)?,
-                total: r.get(6)?,
-                done: r.get::<_, String>(7)? == "done",
-            })
-        };
         let existing = conn
             .query_row(
-                "SELECT id, connection, side, jql, cursor, queued, total, state FROM bulk_runs \
-                 WHERE connection = ?1 AND side = ?2 AND jql = ?3 AND state = 'running' ORDER BY id DESC LIMIT 1",
+                &format!(
+                    "SELECT {BULK_RUN_COLUMNS} FROM bulk_runs \
+                     WHERE connection = ?1 AND side = ?2 AND jql = ?3 AND state = 'running' ORDER BY id DESC LIMIT 1"
+                ),
                 params![connection, side, jql],
-                row,
+                bulk_run_row,
             )
             .optional()?;
         if let Some(run) = existing {
@@ -133,25 +151,12 @@ impl Store {
         limit: i64,
     ) -> Result<Vec<(BulkRun, i64, i64)>> {
         let conn = self.conn();
-        let mut stmt = conn.prepare(
-            "SELECT id, connection, side, jql, cursor, queued, total, state, started_at, updated_at \
-             FROM bulk_runs WHERE (?1 IS NULL OR connection = ?1) ORDER BY id DESC LIMIT ?2",
-        )?;
+        let mut stmt = conn.prepare(&format!(
+            "SELECT {BULK_RUN_COLUMNS}, started_at, updated_at \
+             FROM bulk_runs WHERE (?1 IS NULL OR connection = ?1) ORDER BY id DESC LIMIT ?2"
+        ))?;
         let rows = stmt.query_map(params![connection, limit], |r| {
-            Ok((
-                BulkRun {
-                    id: r.get(0)?,
-                    connection: r.get(1)?,
-                    side: r.get(2)?,
-                    jql: r.get(3)?,
-                    cursor: r.get(4)?,
-                    queued: r.get(5)?,
-                    total: r.get(6)?,
-                    done: r.get::<_, String>(7)? == "done",
-                },
-                r.get(8)?,
-                r.get(9)?,
-            ))
+            Ok((bulk_run_row(r)?, r.get(8)?, r.get(9)?))
         })?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
@@ -164,7 +169,11 @@ impl Store {
                 run.cursor,
                 run.queued,
                 run.total,
-                if run.done { "done" } else { "running" },
+                if run.done {
+                    BulkState::Done
+                } else {
+                    BulkState::Running
+                },
                 now_ms()
             ],
         )?;

@@ -81,11 +81,13 @@ mod tests {
             .unwrap();
         s.set_connection_state("c", ConnectionState::Paused)
             .unwrap();
+        s.bulk_run("c", "a", "project = A").unwrap();
         write_raw(
             &path,
             &format!(
                 "UPDATE events SET state = 'archived' WHERE id = {id}; \
-                 UPDATE connections SET state = 'frozen' WHERE name = 'c';"
+                 UPDATE connections SET state = 'frozen' WHERE name = 'c'; \
+                 UPDATE bulk_runs SET state = 'halted';"
             ),
         );
         let e = s.event(id).unwrap_err();
@@ -99,6 +101,9 @@ mod tests {
             text.contains("unknown connections.state 'frozen'"),
             "{text}"
         );
+        let e = s.bulk_runs(None, 10).unwrap_err();
+        let text = crate::text::error_chain(&e);
+        assert!(text.contains("unknown bulk_runs.state 'halted'"), "{text}");
         // A connection with no row at all is active: it was never paused.
         assert_eq!(
             s.connection_state("other").unwrap(),
