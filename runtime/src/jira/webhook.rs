@@ -115,6 +115,7 @@ pub fn parse(body: &[u8]) -> Result<WebhookEvent, WebhookError> {
     })
 }
 
+/// A payload part that decoded, or `None` with a warning: the webhook still names its issue.
 fn readable<T>(r: Result<T, ShapeError>) -> Option<T> {
     r.map_err(|e| tracing::warn!(error = %e, "webhook payload part not in Jira's shape; left out"))
         .ok()
