@@ -12,6 +12,8 @@ mod issues;
 mod metadata;
 mod search;
 mod send;
+#[cfg(test)]
+mod tests;
 mod transport;
 mod types;
 mod users;
