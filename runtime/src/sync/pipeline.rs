@@ -180,9 +180,10 @@ impl Pipeline {
                     done.note.as_deref(),
                 )
             }
-            Err(EventError::Rule { message, version }) => {
+            Err(ref e @ EventError::Rule { ref version, .. }) => {
+                let message = e.to_string();
                 tracing::error!(error = %message, rule_version = %version, "rule failed; the issue waits for `twinsync retry`");
-                self.store.fail(event.id, &message, Some(&version))
+                self.store.fail(event.id, &message, Some(version))
             }
             Err(EventError::Store(e)) => {
                 tracing::error!(error = %e, "store error; will retry");
@@ -241,9 +242,11 @@ impl Pipeline {
                 rule_version: Some(version),
                 note: Some(reason),
             })),
-            Err(e) => Err(Err(EventError::Rule {
-                message: format!("connection {}, side {}: {e}", side.connection, side.name),
+            Err(source) => Err(Err(EventError::Rule {
+                connection: side.connection.clone(),
+                side: side.name.clone(),
                 version,
+                source: Box::new(source),
             })),
         }
     }

@@ -37,8 +37,14 @@ pub enum EventError {
         source: serde_json::Error,
     },
     /// The rule failed (`fail`, a trap, a limit): the issue waits for `retry` after a fix.
-    #[error("{message}")]
-    Rule { message: String, version: String },
+    #[error("connection {connection}, side {side}: {source}")]
+    Rule {
+        connection: String,
+        side: String,
+        version: String,
+        #[source]
+        source: Box<CallError>,
+    },
     #[error(transparent)]
     Store(#[from] StoreError),
 }
