@@ -342,11 +342,13 @@ pub(crate) enum RuleRefusal {
     Fail(String),
 }
 
-/// What caused a rule call.
+/// What caused a rule call (the contract's `sync-event` enum): an issue was created or updated,
+/// an admin asked, a bulk run or a trigger matched, or a replica arrived.
+///
+/// Named "cause" here because a sync event, in this code, is the queued job ([`crate::store::Event`]).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
-pub enum SyncEvent {
-    /// The local issue was created.
+pub enum SyncCause {
     Created,
     /// The local issue was updated (fields, comments or attachments).
     #[default]
@@ -377,8 +379,9 @@ pub struct SyncContext {
     pub local_key: Option<String>,
     /// The twin's key on the other side, when known.
     pub remote_key: Option<String>,
-    /// What caused the call.
-    pub event: SyncEvent,
+    /// Serialised as `event`, the contract's name for it.
+    #[serde(rename = "event")]
+    pub cause: SyncCause,
 }
 
 impl Replica {

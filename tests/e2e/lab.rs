@@ -11,7 +11,7 @@ use std::sync::Arc;
 use serde_json::{Value, json};
 use twinsync::config::NodeConfig;
 use twinsync::demo::PairConfig;
-use twinsync::model::SyncEvent;
+use twinsync::model::SyncCause;
 use twinsync::store::{Event, EventKind};
 use twinsync::sync::node::Node;
 use twinsync_e2e::adf::adf;
@@ -117,7 +117,7 @@ impl Lab {
             .expect("side exists");
         self.node
             .pipeline
-            .enqueue_outgoing(&s, key, SyncEvent::Updated)
+            .enqueue_outgoing(&s, key, SyncCause::Updated)
             .expect("enqueue");
         self.note(format!("webhook {side} {key}"));
     }

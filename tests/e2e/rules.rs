@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, OnceLock};
 
-use twinsync::model::{SyncContext, SyncEvent};
+use twinsync::model::{SyncCause, SyncContext};
 use twinsync::rules::{EngineSettings, RuleConfig, RuleEngine};
 
 mod cache;
@@ -28,7 +28,7 @@ fn ctx(first_sync: bool) -> SyncContext {
         first_sync,
         local_key: Some("ACME-42".into()),
         remote_key: None,
-        event: SyncEvent::Updated,
+        cause: SyncCause::Updated,
     }
 }
 

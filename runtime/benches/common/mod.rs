@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use twinsync::model::{Issue, SyncContext, SyncEvent};
+use twinsync::model::{Issue, SyncCause, SyncContext};
 
 /// The repository root.
 pub fn root() -> PathBuf {
@@ -45,7 +45,7 @@ pub fn bench_ctx() -> SyncContext {
         first_sync: false,
         local_key: Some("ACME-42".into()),
         remote_key: Some("GLX-7".into()),
-        event: SyncEvent::Updated,
+        cause: SyncCause::Updated,
     }
 }
 

@@ -111,6 +111,14 @@ pub enum JiraError {
         status: u16,
         reason: String,
     },
+    /// An answer in JSON but not in Jira's documented shape: a field Jira always sends is missing or of the wrong type.
+    #[error("{site} -> {status}: unexpected answer: {source}")]
+    Shape {
+        site: CallSite,
+        status: u16,
+        #[source]
+        source: Box<super::wire::ShapeError>,
+    },
     /// Transient faults went on past the retry bound.
     #[error("{site}: gave up after {attempts} attempts; last: {last}")]
     Exhausted {
@@ -132,7 +140,9 @@ impl JiraError {
     /// The HTTP status Jira answered with, if it answered.
     pub fn status(&self) -> Option<u16> {
         match self {
-            JiraError::Api { status, .. } | JiraError::Decode { status, .. } => Some(*status),
+            JiraError::Api { status, .. }
+            | JiraError::Decode { status, .. }
+            | JiraError::Shape { status, .. } => Some(*status),
             JiraError::Exhausted { last, .. } => last.status(),
             _ => None,
         }
@@ -190,5 +200,29 @@ mod tests {
     fn non_json_bodies_are_kept_short() {
         let m = JiraMessages::parse(&"<html>oops</html>".repeat(100));
         assert_eq!(m.messages[0].chars().count(), 300);
+    }
+
+    #[test]
+    fn a_shape_error_names_the_call_the_resource_and_the_field() {
+        let source = crate::jira::wire::decode::<crate::jira::wire::Created>(
+            "created issue",
+            &serde_json::json!({"id": "10001"}),
+        )
+        .unwrap_err();
+        let e = JiraError::Shape {
+            site: CallSite {
+                instance: "acme".into(),
+                method: "POST".into(),
+                path: "/rest/api/3/issue".into(),
+            },
+            status: 201,
+            source: Box::new(source),
+        };
+        assert_eq!(
+            e.to_string(),
+            "acme: POST /rest/api/3/issue -> 201: unexpected answer: created issue: missing field `key`"
+        );
+        assert!(std::error::Error::source(&e).is_some());
+        assert!(!e.is_transient());
     }
 }

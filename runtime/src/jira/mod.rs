@@ -2,7 +2,8 @@
 //!
 //! `flavour` holds every difference between the two in one place; `client`
 //! makes typed calls through `budget` (request pacing) and `retry` (transient
-//! faults); `mapping` turns Jira's JSON into [`crate::model`] and back, so that
+//! faults); `wire` holds Jira's answers as serde types; `mapping` turns them
+//! into [`crate::model`] and model changes into request bodies, so that
 //! nothing above this module touches raw JSON; `richtext` converts formatting
 //! between ADF, wiki markup and plain text; `webhook` reads webhook payloads.
 
@@ -16,6 +17,7 @@ pub mod mapping;
 pub mod retry;
 pub mod richtext;
 pub mod webhook;
+pub mod wire;
 
 pub use budget::{Budget, BudgetConfig};
 pub use client::{
@@ -28,3 +30,4 @@ pub use mapping::{FieldCatalog, MappingError, ResolvedUsers, WriteContext};
 pub use retry::RetryPolicy;
 pub use richtext::{NoUserMapping, UserMap, UserMapper};
 pub use webhook::{WebhookEvent, WebhookKind};
+pub use wire::ShapeError;

@@ -7,6 +7,7 @@
 use serde_json::Value;
 
 use super::mapping;
+use super::wire::ShapeError;
 use crate::model::{Comment, Issue, User};
 
 /// What happened, by `webhookEvent`.
@@ -70,14 +71,16 @@ pub fn parse(body: &[u8]) -> Result<WebhookEvent, WebhookError> {
         "attachment_deleted" => WebhookKind::AttachmentDeleted,
         other => WebhookKind::Other(other.to_string()),
     };
+    // Detection needs only the key (it reads the issue afresh), so a payload issue or comment
+    // Jira sent in a shape the mapping refuses is logged and left out, not a refused webhook.
     let issue = v
         .get("issue")
         .filter(|i| i.is_object())
-        .map(mapping::issue_from_json);
-    let issue_key = issue
-        .as_ref()
-        .map(|i| i.key.clone())
-        .filter(|k| !k.is_empty());
+        .and_then(|i| readable(mapping::issue_from_json(i)));
+    let issue_key = v["issue"]["key"]
+        .as_str()
+        .filter(|k| !k.is_empty())
+        .map(str::to_string);
     let changes = v["changelog"]["items"]
         .as_array()
         .map(|items| {
@@ -102,7 +105,7 @@ pub fn parse(body: &[u8]) -> Result<WebhookEvent, WebhookError> {
         comment: v
             .get("comment")
             .filter(|c| c.is_object())
-            .map(mapping::comment_from_json),
+            .and_then(|c| readable(mapping::comment_from_json(c))),
         changelog_id: match &v["changelog"]["id"] {
             Value::String(s) => Some(s.clone()),
             Value::Number(n) => Some(n.to_string()),
@@ -110,6 +113,12 @@ pub fn parse(body: &[u8]) -> Result<WebhookEvent, WebhookError> {
         },
         changes,
     })
+}
+
+/// A payload part that decoded, or `None` with a warning: the webhook still names its issue.
+fn readable<T>(r: Result<T, ShapeError>) -> Option<T> {
+    r.map_err(|e| tracing::warn!(error = %e, "webhook payload part not in Jira's shape; left out"))
+        .ok()
 }
 
 #[cfg(test)]
@@ -160,7 +169,8 @@ mod tests {
     #[test]
     fn dc_comment_created() {
         let body = br#"{"timestamp": 1700000000000, "webhookEvent": "comment_created",
-            "comment": {"id": "7", "body": "*hi*", "author": {"name": "bob", "displayName": "Bob"}},
+            "comment": {"id": "7", "body": "*hi*", "author": {"name": "bob", "displayName": "Bob"},
+                "created": "2026-01-01T00:00:00.000+0000", "updated": "2026-01-01T00:00:00.000+0000"},
             "issue": {"id": "1", "key": "OPS-1", "fields": {}}}"#;
         let e = parse(body).unwrap();
         assert_eq!(e.kind, WebhookKind::CommentCreated);

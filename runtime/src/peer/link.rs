@@ -17,6 +17,7 @@ use super::protocol::{
 };
 use crate::stop::Stop;
 use crate::store::{Peer, Store, now_ms};
+use crate::text::percent_encode;
 
 /// Timeout of one peer request (attachments included).
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
@@ -174,7 +175,10 @@ impl PeerLinks {
         }
         let peer = self.peer(connection)?;
         let client = self.client(&peer)?;
-        let path = format!("{ATTACHMENT_PATH}/{id}?connection={}", enc(connection));
+        let path = format!(
+            "{ATTACHMENT_PATH}/{id}?connection={}",
+            percent_encode(connection)
+        );
         let mut resp = client
             .send(&self.identity, reqwest::Method::GET, &path, Vec::new())
             .await
@@ -361,17 +365,4 @@ impl PeerLinks {
             }
         }
     }
-}
-
-/// Percent-encodes a query value (connection names are plain, but never trust that).
-fn enc(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
 }

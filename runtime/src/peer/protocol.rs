@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use super::identity::Identity;
 use super::{PeerError, sign};
+use crate::text::error_chain;
 
 /// Where a node accepting an invitation pairs with the inviting node.
 pub const ACCEPT_PATH: &str = "/peer/v1/accept";
@@ -159,18 +160,6 @@ impl PeerClient {
         let body = serde_json::to_vec(message).map_err(|e| PeerError::Other(e.to_string()))?;
         self.send(identity, reqwest::Method::POST, path, body).await
     }
-}
-
-/// An error with its causes: reqwest's own message hides the TLS reason.
-fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut s = e.to_string();
-    let mut cur = e.source();
-    while let Some(c) = cur {
-        s.push_str(": ");
-        s.push_str(&c.to_string());
-        cur = c.source();
-    }
-    s
 }
 
 #[cfg(test)]

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use super::engine::{CallReport, EngineSettings, RuleEngine, RuleInfo};
 use super::error::{CallError, LoadError};
 use super::limits::RuleLimits;
-use crate::model::{Issue, Replica, SyncContext, SyncEvent};
+use crate::model::{Issue, Replica, SyncCause, SyncContext};
 
 /// Errors of `rules test` before the rule runs.
 #[derive(Debug, thiserror::Error)]
@@ -204,10 +204,10 @@ pub fn test(run: &TestRun) -> Result<TestOutcome, AuthoringError> {
         local_side: "local".into(),
         remote_side: "remote".into(),
         first_sync: run.first_sync,
-        event: if run.incoming {
-            SyncEvent::Replica
+        cause: if run.incoming {
+            SyncCause::Replica
         } else {
-            SyncEvent::Manual
+            SyncCause::Manual
         },
         ..SyncContext::default()
     };

@@ -342,13 +342,13 @@ macro_rules! conversions {
                     first_sync: c.first_sync,
                     local_key: c.local_key,
                     remote_key: c.remote_key,
-                    event: match c.event {
-                        m::SyncEvent::Created => t::SyncEvent::Created,
-                        m::SyncEvent::Updated => t::SyncEvent::Updated,
-                        m::SyncEvent::Manual => t::SyncEvent::Manual,
-                        m::SyncEvent::Bulk => t::SyncEvent::Bulk,
-                        m::SyncEvent::Trigger => t::SyncEvent::Trigger,
-                        m::SyncEvent::Replica => t::SyncEvent::Replica,
+                    event: match c.cause {
+                        m::SyncCause::Created => t::SyncEvent::Created,
+                        m::SyncCause::Updated => t::SyncEvent::Updated,
+                        m::SyncCause::Manual => t::SyncEvent::Manual,
+                        m::SyncCause::Bulk => t::SyncEvent::Bulk,
+                        m::SyncCause::Trigger => t::SyncEvent::Trigger,
+                        m::SyncCause::Replica => t::SyncEvent::Replica,
                     },
                 }
             }

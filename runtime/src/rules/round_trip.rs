@@ -14,7 +14,7 @@ use serde_json::Value as Json;
 use super::engine::{LoadedRule, RuleConfig};
 use super::error::CallError;
 use super::limits::RuleLimits;
-use crate::model::{Changes, Comment, CustomField, Issue, SyncContext, SyncEvent, User, UserRef};
+use crate::model::{Changes, Comment, CustomField, Issue, SyncCause, SyncContext, User, UserRef};
 
 /// Round trips run; the first may change a side legitimately only if the pair is not
 /// idempotent, so every pass is compared with the one before.
@@ -70,14 +70,14 @@ pub(crate) fn run(
     issue: Issue,
 ) -> Result<RoundTrip, RoundTripError> {
     let limits = RuleLimits::default();
-    let ctx = |local: &str, remote: &str, first: bool, event: SyncEvent| SyncContext {
+    let ctx = |local: &str, remote: &str, first: bool, cause: SyncCause| SyncContext {
         connection: "round-trip".into(),
         local_side: local.into(),
         remote_side: remote.into(),
         first_sync: first,
         local_key: None,
         remote_key: None,
-        event,
+        cause,
     };
     let fail = |pass, step| move |source| RoundTripError { pass, step, source };
     let mut here_issue = issue;
@@ -89,7 +89,7 @@ pub(crate) fn run(
             .rule
             .outgoing(
                 here_issue.clone(),
-                ctx("here", "there", pass == 1, SyncEvent::Updated),
+                ctx("here", "there", pass == 1, SyncCause::Updated),
                 &limits,
                 &here.config,
             )
@@ -101,7 +101,7 @@ pub(crate) fn run(
             .incoming(
                 replica,
                 there_issue.clone(),
-                ctx("there", "here", first, SyncEvent::Replica),
+                ctx("there", "here", first, SyncCause::Replica),
                 &limits,
                 &there.config,
             )
@@ -118,7 +118,7 @@ pub(crate) fn run(
             .rule
             .outgoing(
                 landed.clone(),
-                ctx("there", "here", false, SyncEvent::Updated),
+                ctx("there", "here", false, SyncCause::Updated),
                 &limits,
                 &there.config,
             )
@@ -131,7 +131,7 @@ pub(crate) fn run(
             .incoming(
                 replica,
                 Some(here_issue.clone()),
-                ctx("here", "there", false, SyncEvent::Replica),
+                ctx("here", "there", false, SyncCause::Replica),
                 &limits,
                 &here.config,
             )

@@ -356,8 +356,8 @@ pub(super) async fn triggers(State(node): State<Arc<Node>>) -> Response {
                 json!({ "sample": issues.first().map(|i| i.key.clone()), "total": total }),
             ),
             // A transient failure says nothing about the JQL itself.
-            Err(e) if e.transient => (None, json!({ "error": e.message })),
-            Err(e) => (Some(false), json!({ "error": e.message })),
+            Err(e) if e.is_transient() => (None, json!({ "error": e.to_string() })),
+            Err(e) => (Some(false), json!({ "error": e.to_string() })),
         };
         list.push(json!({
             "connection": side.connection,

@@ -2,6 +2,7 @@
 
 use rusqlite::{OptionalExtension, params};
 
+use super::text_enum::text_enum;
 use super::{Result, Store, now_ms};
 
 /// Whether a connection syncs.
@@ -16,15 +17,11 @@ pub enum ConnectionState {
     Deleted,
 }
 
-impl ConnectionState {
-    pub(crate) fn as_str(self) -> &'static str {
-        match self {
-            ConnectionState::Active => "active",
-            ConnectionState::Paused => "paused",
-            ConnectionState::Deleted => "deleted",
-        }
-    }
-}
+text_enum!(ConnectionState in "connections.state" {
+    Active => "active",
+    Paused => "paused",
+    Deleted => "deleted",
+});
 
 /// Progress of a `twinsync bulk` run; resumable from `cursor` after a kill.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -43,10 +40,38 @@ pub struct BulkRun {
     pub done: bool,
 }
 
+/// A bulk run's `state` column: `done` or still `running`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum BulkState {
+    Running,
+    Done,
+}
+
+text_enum!(BulkState in "bulk_runs.state" {
+    Running => "running",
+    Done => "done",
+});
+
+/// The columns every bulk-run query selects first, in [`bulk_run_row`]'s order.
+const BULK_RUN_COLUMNS: &str = "id, connection, side, jql, cursor, queued, total, state";
+
+fn bulk_run_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<BulkRun> {
+    Ok(BulkRun {
+        id: r.get(0)?,
+        connection: r.get(1)?,
+        side: r.get(2)?,
+        jql: r.get(3)?,
+        cursor: r.get(4)?,
+        queued: r.get(5)?,
+        total: r.get(6)?,
+        done: r.get::<_, BulkState>(7)? == BulkState::Done,
+    })
+}
+
 impl Store {
     /// The connection's state; one this store has not seen is active.
     pub fn connection_state(&self, name: &str) -> Result<ConnectionState> {
-        let state: Option<String> = self
+        let state: Option<ConnectionState> = self
             .conn()
             .query_row(
                 "SELECT state FROM connections WHERE name = ?1",
@@ -54,11 +79,8 @@ impl Store {
                 |r| r.get(0),
             )
             .optional()?;
-        Ok(match state.as_deref() {
-            Some("paused") => ConnectionState::Paused,
-            Some("deleted") => ConnectionState::Deleted,
-            _ => ConnectionState::Active,
-        })
+        // No row: the connection was never paused or deleted.
+        Ok(state.unwrap_or(ConnectionState::Active))
     }
 
     pub(crate) fn set_connection_state(&self, name: &str, state: ConnectionState) -> Result<()> {
@@ -104,24 +126,14 @@ impl Store {
     /// The unfinished bulk run for this connection side and JQL, or a new one.
     pub(crate) fn bulk_run(&self, connection: &str, side: &str, jql: &str) -> Result<BulkRun> {
         let conn = self.conn();
-        let row = |r: &rusqlite::Row<'_>| {
-            Ok(BulkRun {
-                id: r.get(0)?,
-                connection: r.get(1)?,
-                side: r.get(2)?,
-                jql: r.get(3)?,
-                cursor: r.get(4)?,
-                queued: r.get(5)?,
-                total: r.get(6)?,
-                done: r.get::<_, String>(7)? == "done",
-            })
-        };
         let existing = conn
             .query_row(
-                "SELECT id, connection, side, jql, cursor, queued, total, state FROM bulk_runs \
-                 WHERE connection = ?1 AND side = ?2 AND jql = ?3 AND state = 'running' ORDER BY id DESC LIMIT 1",
+                &format!(
+                    "SELECT {BULK_RUN_COLUMNS} FROM bulk_runs \
+                     WHERE connection = ?1 AND side = ?2 AND jql = ?3 AND state = 'running' ORDER BY id DESC LIMIT 1"
+                ),
                 params![connection, side, jql],
-                row,
+                bulk_run_row,
             )
             .optional()?;
         if let Some(run) = existing {
@@ -151,25 +163,12 @@ impl Store {
         limit: i64,
     ) -> Result<Vec<(BulkRun, i64, i64)>> {
         let conn = self.conn();
-        let mut stmt = conn.prepare(
-            "SELECT id, connection, side, jql, cursor, queued, total, state, started_at, updated_at \
-             FROM bulk_runs WHERE (?1 IS NULL OR connection = ?1) ORDER BY id DESC LIMIT ?2",
-        )?;
+        let mut stmt = conn.prepare(&format!(
+            "SELECT {BULK_RUN_COLUMNS}, started_at, updated_at \
+             FROM bulk_runs WHERE (?1 IS NULL OR connection = ?1) ORDER BY id DESC LIMIT ?2"
+        ))?;
         let rows = stmt.query_map(params![connection, limit], |r| {
-            Ok((
-                BulkRun {
-                    id: r.get(0)?,
-                    connection: r.get(1)?,
-                    side: r.get(2)?,
-                    jql: r.get(3)?,
-                    cursor: r.get(4)?,
-                    queued: r.get(5)?,
-                    total: r.get(6)?,
-                    done: r.get::<_, String>(7)? == "done",
-                },
-                r.get(8)?,
-                r.get(9)?,
-            ))
+            Ok((bulk_run_row(r)?, r.get(8)?, r.get(9)?))
         })?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
@@ -182,7 +181,11 @@ impl Store {
                 run.cursor,
                 run.queued,
                 run.total,
-                if run.done { "done" } else { "running" },
+                if run.done {
+                    BulkState::Done
+                } else {
+                    BulkState::Running
+                },
                 now_ms()
             ],
         )?;

@@ -10,6 +10,7 @@ mod connections;
 mod peers;
 mod queue;
 mod schema;
+mod text_enum;
 mod twins;
 
 use std::path::{Path, PathBuf};

@@ -5,6 +5,7 @@
 
 use rusqlite::{OptionalExtension, params};
 
+use super::text_enum::text_enum;
 use super::{Result, Store, now_ms};
 
 /// The peer node of one remote connection.
@@ -275,15 +276,11 @@ pub(crate) enum SentKind {
     Attachment,
 }
 
-impl SentKind {
-    fn as_str(self) -> &'static str {
-        match self {
-            SentKind::Issue => "issue",
-            SentKind::Comment => "comment",
-            SentKind::Attachment => "attachment",
-        }
-    }
-}
+text_enum!(SentKind in "peer_sent.kind" {
+    Issue => "issue",
+    Comment => "comment",
+    Attachment => "attachment",
+});
 
 impl Store {
     /// Records, in one transaction, that this side sent `local_key` and the listed items.

@@ -2,6 +2,7 @@
 
 use rusqlite::{OptionalExtension, Row, params};
 
+use super::text_enum::text_enum;
 use super::{Result, Store, StoreError, now_ms};
 
 /// What a worker does with an event.
@@ -14,21 +15,10 @@ pub enum EventKind {
     Incoming,
 }
 
-impl EventKind {
-    fn as_str(self) -> &'static str {
-        match self {
-            EventKind::Outgoing => "outgoing",
-            EventKind::Incoming => "incoming",
-        }
-    }
-    fn parse(s: &str) -> Self {
-        if s == "incoming" {
-            EventKind::Incoming
-        } else {
-            EventKind::Outgoing
-        }
-    }
-}
+text_enum!(EventKind in "events.kind" {
+    Outgoing => "outgoing",
+    Incoming => "incoming",
+});
 
 /// Where a sync event is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -46,26 +36,13 @@ pub enum EventState {
     Skipped,
 }
 
-impl EventState {
-    pub(crate) fn as_str(self) -> &'static str {
-        match self {
-            EventState::Pending => "pending",
-            EventState::Running => "running",
-            EventState::Failed => "failed",
-            EventState::Done => "done",
-            EventState::Skipped => "skipped",
-        }
-    }
-    fn parse(s: &str) -> Self {
-        match s {
-            "running" => EventState::Running,
-            "failed" => EventState::Failed,
-            "done" => EventState::Done,
-            "skipped" => EventState::Skipped,
-            _ => EventState::Pending,
-        }
-    }
-}
+text_enum!(EventState in "events.state" {
+    Pending => "pending",
+    Running => "running",
+    Failed => "failed",
+    Done => "done",
+    Skipped => "skipped",
+});
 
 /// An event to enqueue.
 #[derive(Debug, Clone)]
@@ -149,11 +126,11 @@ fn event(row: &Row<'_>) -> rusqlite::Result<Event> {
         id: row.get(0)?,
         connection: row.get(1)?,
         side: row.get(2)?,
-        kind: EventKind::parse(&row.get::<_, String>(3)?),
+        kind: row.get(3)?,
         queue_key: row.get(4)?,
         cause: row.get(5)?,
         payload: row.get(6)?,
-        state: EventState::parse(&row.get::<_, String>(7)?),
+        state: row.get(7)?,
         attempts: row.get(8)?,
         not_before: row.get(9)?,
         last_error: row.get(10)?,
@@ -339,11 +316,11 @@ impl Store {
         )?;
         let mut stats = QueueStats::default();
         let rows = stmt.query_map(params![connection], |r| {
-            Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?))
+            Ok((r.get::<_, EventState>(0)?, r.get::<_, i64>(1)?))
         })?;
         for row in rows {
             let (state, n) = row?;
-            match EventState::parse(&state) {
+            match state {
                 EventState::Pending => stats.pending = n,
                 EventState::Running => stats.running = n,
                 EventState::Failed => stats.failed = n,

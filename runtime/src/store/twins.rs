@@ -2,6 +2,7 @@
 
 use rusqlite::{OptionalExtension, Row, params};
 
+use super::text_enum::text_enum;
 use super::{Result, Store, now_ms};
 
 /// What a side records as sent to the other side.
@@ -58,15 +59,10 @@ pub enum ItemKind {
     Attachment,
 }
 
-impl ItemKind {
-    /// The kind's name in the store and on the wire.
-    pub(crate) fn as_str(self) -> &'static str {
-        match self {
-            ItemKind::Comment => "comment",
-            ItemKind::Attachment => "attachment",
-        }
-    }
-}
+text_enum!(ItemKind in "item_map.kind" {
+    Comment => "comment",
+    Attachment => "attachment",
+});
 
 /// Who made an item: only copies we made (`Remote`) are ever updated or deleted by sync.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -78,14 +74,10 @@ pub enum Origin {
     Remote,
 }
 
-impl Origin {
-    fn as_str(self) -> &'static str {
-        match self {
-            Origin::Local => "local",
-            Origin::Remote => "remote",
-        }
-    }
-}
+text_enum!(Origin in "item_map.origin" {
+    Local => "local",
+    Remote => "remote",
+});
 
 /// A comment or attachment of a twin: its id on the replica's side and on this side.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -407,11 +399,7 @@ impl Store {
             Ok(ItemMapping {
                 remote_id: r.get(0)?,
                 local_id: r.get(1)?,
-                origin: if r.get::<_, String>(2)? == "local" {
-                    Origin::Local
-                } else {
-                    Origin::Remote
-                },
+                origin: r.get(2)?,
                 content_hash: r.get(3)?,
             })
         })?;

@@ -10,40 +10,30 @@ use std::time::Duration;
 
 use super::node::{Node, NodeError};
 use super::side::{Side, SideError};
+use crate::jira::webhook::WebhookError;
 use crate::jira::{PageCursor, WebhookKind, webhook};
-use crate::model::SyncEvent;
+use crate::model::SyncCause;
 use crate::stop::Stop;
 use crate::store::{BulkRun, StoreError};
 
 /// Why a change could not be detected or queued: a bad webhook, an unknown instance, Jira, the store or the node.
 #[derive(Debug, thiserror::Error)]
 pub enum DetectError {
-    /// A webhook the node cannot read.
-    #[error("webhook for instance {instance}: {reason}")]
+    #[error("webhook for instance {instance}: {source}")]
     BadWebhook {
-        /// The instance it claims to come from.
         instance: String,
-        /// What is wrong with it.
-        reason: String,
+        #[source]
+        source: WebhookError,
     },
-    /// A webhook for an instance the config does not name.
     #[error("webhook for unknown instance {0:?}")]
     UnknownInstance(String),
-    /// A side's Jira call failed.
-    #[error("{0}")]
-    Jira(String),
-    /// The store failed.
+    #[error(transparent)]
+    Jira(#[from] SideError),
     #[error(transparent)]
     Store(#[from] StoreError),
     /// The node could not be built.
     #[error(transparent)]
     Node(#[from] Box<NodeError>),
-}
-
-impl From<SideError> for DetectError {
-    fn from(e: SideError) -> Self {
-        DetectError::Jira(e.message)
-    }
 }
 
 /// Quotes a value for JQL.
@@ -93,7 +83,7 @@ async fn consider(
     node: &Node,
     sides: &[Arc<Side>],
     key: &str,
-    cause: SyncEvent,
+    cause: SyncCause,
 ) -> Result<usize, DetectError> {
     let mut queued = 0;
     let mut untwinned = Vec::new();
@@ -130,18 +120,18 @@ pub(crate) async fn on_webhook(
     if !node.clients.contains_key(instance) {
         return Err(DetectError::UnknownInstance(instance.to_string()));
     }
-    let event = webhook::parse(body).map_err(|e| DetectError::BadWebhook {
+    let event = webhook::parse(body).map_err(|source| DetectError::BadWebhook {
         instance: instance.to_string(),
-        reason: e.to_string(),
+        source,
     })?;
     let Some(key) = event.issue_key.clone() else {
         return Ok(0);
     };
     let cause = match event.kind {
-        WebhookKind::IssueCreated => SyncEvent::Created,
+        WebhookKind::IssueCreated => SyncCause::Created,
         // A deleted issue is not deleted on the other side: the twin simply stops changing.
         WebhookKind::IssueDeleted => return Ok(0),
-        _ => SyncEvent::Updated,
+        _ => SyncCause::Updated,
     };
     let project = key
         .rsplit_once('-')
@@ -193,7 +183,7 @@ pub async fn poll_side(node: &Node, side: &Arc<Side>) -> Result<usize, DetectErr
         if !unchanged(&twin, &updated)
             && node
                 .pipeline
-                .enqueue_outgoing(side, &key, SyncEvent::Updated)?
+                .enqueue_outgoing(side, &key, SyncCause::Updated)?
                 .is_some()
         {
             queued += 1;
@@ -209,7 +199,7 @@ pub async fn poll_side(node: &Node, side: &Arc<Side>) -> Result<usize, DetectErr
             if !twin.is_some_and(|t| unchanged(&t, &updated))
                 && node
                     .pipeline
-                    .enqueue_outgoing(side, &key, SyncEvent::Trigger)?
+                    .enqueue_outgoing(side, &key, SyncCause::Trigger)?
                     .is_some()
             {
                 queued += 1;
@@ -265,7 +255,7 @@ pub fn sync_one(node: &Node, connection: &str, key: &str) -> Result<Option<i64>,
     node.store.ensure_twin(&side.connection, &side.name, key)?;
     Ok(node
         .pipeline
-        .enqueue_outgoing(&side, key, SyncEvent::Manual)?)
+        .enqueue_outgoing(&side, key, SyncCause::Manual)?)
 }
 
 /// `twinsync bulk`: queues every issue matching `jql` on `side`, page by page, resumable:
@@ -293,7 +283,7 @@ pub async fn bulk(
             node.store
                 .ensure_twin(&side.connection, &side.name, &issue.key)?;
             node.pipeline
-                .enqueue_outgoing(side, &issue.key, SyncEvent::Bulk)?;
+                .enqueue_outgoing(side, &issue.key, SyncCause::Bulk)?;
             run.queued += 1;
         }
         match next {

@@ -39,6 +39,9 @@ pub enum NodeError {
         /// Why creating it failed.
         source: std::io::Error,
     },
+    /// A peer link cannot be set up.
+    #[error(transparent)]
+    Peer(crate::peer::PeerError),
     /// Anything else, as a message.
     #[error("{0}")]
     Other(String),
@@ -157,9 +160,7 @@ impl Node {
                     Err(e) => {
                         tracing::error!(connection = %conn.name, side = %s.name, error = %e,
                             "rule not loaded; this side's events fail until the file is fixed");
-                        registry
-                            .slot(&slot_name)
-                            .ok_or_else(|| NodeError::Other(e.to_string()))?
+                        registry.slot(&slot_name).ok_or(NodeError::Rules(e))?
                     }
                 };
                 let client = clients.get(&s.instance).cloned().ok_or_else(|| {
@@ -182,7 +183,7 @@ impl Node {
         let peers = if config.node.peer_listen.is_some() {
             let identity =
                 crate::peer::Identity::load_or_create(&crate::peer::Identity::dir_in(&data_dir))
-                    .map_err(|e| NodeError::Other(e.to_string()))?;
+                    .map_err(NodeError::Peer)?;
             let remote = config
                 .connections
                 .iter()

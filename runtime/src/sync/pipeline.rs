@@ -25,9 +25,9 @@ use super::clock::{
 };
 use super::envelope::{Envelope, RemovedItem, replica_hash};
 use super::reconcile::{self, AttachmentOp, CommentOp, Plan};
-use super::side::{LocalIssue, Side, SideError, TwinOrigin};
+use super::side::{LocalIssue, Side, TwinOrigin};
 use super::workflow::{MAX_STEPS, Step, WorkflowGraph};
-use crate::model::{Changes, Issue, Replica, SyncContext, SyncEvent};
+use crate::model::{Changes, Issue, Replica, SyncCause, SyncContext};
 use crate::rules::{CallError, CallReport};
 use crate::store::{
     Event, EventKind, EventState, ItemKind, ItemMapping, NewEvent, Origin, SentRecord, Store,
@@ -36,34 +36,11 @@ use crate::store::{
 
 mod apply;
 mod concurrent;
+mod error;
+
+pub use error::EventError;
 
 use concurrent::winning_fields;
-
-/// Why an event did not finish, and what the queue does about it.
-#[derive(Debug, thiserror::Error)]
-pub(crate) enum EventError {
-    /// Try again later (Jira 5xx/429 after the client's own retries, a network fault).
-    #[error("{0}")]
-    Transient(String),
-    /// An admin must look (a Jira 4xx, bad data): the issue waits for `retry`.
-    #[error("{0}")]
-    Permanent(String),
-    /// The rule failed (`fail`, a trap, a limit): the issue waits for `retry` after a fix.
-    #[error("{message}")]
-    Rule { message: String, version: String },
-    #[error(transparent)]
-    Store(#[from] StoreError),
-}
-
-impl From<SideError> for EventError {
-    fn from(e: SideError) -> Self {
-        if e.transient {
-            EventError::Transient(e.message)
-        } else {
-            EventError::Permanent(e.message)
-        }
-    }
-}
 
 /// How an event ended when it did not fail.
 #[derive(Debug)]
@@ -126,7 +103,7 @@ impl Pipeline {
         &self,
         side: &Side,
         key: &str,
-        cause: SyncEvent,
+        cause: SyncCause,
     ) -> Result<Option<i64>, StoreError> {
         let id = self.store.enqueue(&NewEvent {
             connection: side.connection.clone(),
@@ -203,23 +180,25 @@ impl Pipeline {
                     done.note.as_deref(),
                 )
             }
-            Err(EventError::Transient(msg)) => {
-                let delay = backoff_ms(event.attempts);
-                tracing::warn!(error = %msg, retry_in_ms = delay, "transient fault; will retry");
-                self.store.retry_later(event.id, delay, &msg, None)
-            }
-            Err(EventError::Permanent(msg)) => {
-                tracing::error!(error = %msg, "sync event failed; the issue waits for `twinsync retry`");
-                self.store.fail(event.id, &msg, None)
-            }
-            Err(EventError::Rule { message, version }) => {
+            Err(ref e @ EventError::Rule { ref version, .. }) => {
+                let message = e.to_string();
                 tracing::error!(error = %message, rule_version = %version, "rule failed; the issue waits for `twinsync retry`");
-                self.store.fail(event.id, &message, Some(&version))
+                self.store.fail(event.id, &message, Some(version))
             }
             Err(EventError::Store(e)) => {
                 tracing::error!(error = %e, "store error; will retry");
                 self.store
                     .retry_later(event.id, backoff_ms(event.attempts), &e.to_string(), None)
+            }
+            Err(e) if e.is_transient() => {
+                let (msg, delay) = (e.to_string(), backoff_ms(event.attempts));
+                tracing::warn!(error = %msg, retry_in_ms = delay, "transient fault; will retry");
+                self.store.retry_later(event.id, delay, &msg, None)
+            }
+            Err(e) => {
+                let msg = e.to_string();
+                tracing::error!(error = %msg, "sync event failed; the issue waits for `twinsync retry`");
+                self.store.fail(event.id, &msg, None)
             }
         };
         if let Err(e) = recorded {
@@ -247,10 +226,10 @@ impl Pipeline {
         let rule = side
             .slot
             .current()
-            .map_err(|e| Err(EventError::Permanent(e.to_string())))?;
+            .map_err(|e| Err(EventError::NoRule(e)))?;
         let report = tokio::task::spawn_blocking(move || call(&rule))
             .await
-            .map_err(|e| Err(EventError::Transient(format!("rule call aborted: {e}"))))?;
+            .map_err(|e| Err(EventError::Aborted(e)))?;
         for line in &report.logs {
             tracing::info!(rule = %report.rule, level = line.level, "rule log: {}", line.message);
         }
@@ -263,9 +242,11 @@ impl Pipeline {
                 rule_version: Some(version),
                 note: Some(reason),
             })),
-            Err(e) => Err(Err(EventError::Rule {
-                message: format!("connection {}, side {}: {e}", side.connection, side.name),
+            Err(source) => Err(Err(EventError::Rule {
+                connection: side.connection.clone(),
+                side: side.name.clone(),
                 version,
+                source: Box::new(source),
             })),
         }
     }
@@ -290,7 +271,7 @@ impl Pipeline {
             first_sync: twin.as_ref().and_then(|t| t.remote_key.as_ref()).is_none(),
             local_key: Some(key.clone()),
             remote_key: twin.as_ref().and_then(|t| t.remote_key.clone()),
-            event: cause_event(&event.cause),
+            cause: cause_from_name(&event.cause),
         };
         let (limits, config) = (side.limits, side.config.clone());
         let updated = issue.updated.clone();
@@ -437,10 +418,10 @@ impl Pipeline {
 
     async fn incoming(&self, event: &Event) -> Result<Finished, EventError> {
         let side = self.side_of(event)?;
-        let envelope: Envelope = serde_json::from_str(event.payload.as_deref().unwrap_or(""))
-            .map_err(|e| {
-                EventError::Permanent(format!("unreadable replica in event {}: {e}", event.id))
-            })?;
+        let envelope: Envelope =
+            serde_json::from_str(event.payload.as_deref().unwrap_or("")).map_err(
+                EventError::json(format!("unreadable replica in event {}", event.id)),
+            )?;
         let hash = replica_hash(&envelope.replica);
         let twin = self
             .store
@@ -491,7 +472,7 @@ impl Pipeline {
             first_sync: local.is_none(),
             local_key: local_key.clone(),
             remote_key: Some(envelope.origin_key.clone()),
-            event: SyncEvent::Replica,
+            cause: SyncCause::Replica,
         };
         let (limits, config) = (side.limits, side.config.clone());
         let replica = envelope.replica.clone();
@@ -635,38 +616,35 @@ impl Pipeline {
 fn registers_of(twin: Option<&Twin>) -> Result<Registers, EventError> {
     match twin.and_then(|t| t.registers.as_deref()) {
         None => Ok(Registers::new()),
-        Some(json) => serde_json::from_str(json).map_err(|e| {
-            EventError::Permanent(format!(
-                "the stored field versions of {} are unreadable: {e}",
-                twin.map_or("", |t| t.local_key.as_str())
-            ))
-        }),
+        Some(json) => serde_json::from_str(json).map_err(EventError::json(format!(
+            "the stored field versions of {} are unreadable",
+            twin.map_or("", |t| t.local_key.as_str())
+        ))),
     }
 }
 
 fn encode_registers(registers: &Registers) -> Result<String, EventError> {
-    serde_json::to_string(registers)
-        .map_err(|e| EventError::Permanent(format!("cannot encode the field versions: {e}")))
+    serde_json::to_string(registers).map_err(EventError::json("cannot encode the field versions"))
 }
 
-fn cause_name(e: SyncEvent) -> &'static str {
+fn cause_name(e: SyncCause) -> &'static str {
     match e {
-        SyncEvent::Created => "created",
-        SyncEvent::Updated => "updated",
-        SyncEvent::Manual => "manual",
-        SyncEvent::Bulk => "bulk",
-        SyncEvent::Trigger => "trigger",
-        SyncEvent::Replica => "replica",
+        SyncCause::Created => "created",
+        SyncCause::Updated => "updated",
+        SyncCause::Manual => "manual",
+        SyncCause::Bulk => "bulk",
+        SyncCause::Trigger => "trigger",
+        SyncCause::Replica => "replica",
     }
 }
 
-fn cause_event(s: &str) -> SyncEvent {
+fn cause_from_name(s: &str) -> SyncCause {
     match s {
-        "created" => SyncEvent::Created,
-        "manual" => SyncEvent::Manual,
-        "bulk" => SyncEvent::Bulk,
-        "trigger" => SyncEvent::Trigger,
-        "replica" => SyncEvent::Replica,
-        _ => SyncEvent::Updated,
+        "created" => SyncCause::Created,
+        "manual" => SyncCause::Manual,
+        "bulk" => SyncCause::Bulk,
+        "trigger" => SyncCause::Trigger,
+        "replica" => SyncCause::Replica,
+        _ => SyncCause::Updated,
     }
 }

@@ -16,28 +16,24 @@ use crate::jira::{
 use crate::model::{Changes, Issue, RichText};
 use crate::rules::{RuleConfig, RuleLimits, RuleSlot};
 
-/// A Jira call that failed, and whether trying again later can help.
-#[derive(Debug, Clone)]
-pub(crate) struct SideError {
-    pub(crate) transient: bool,
-    pub(crate) message: String,
+/// A side's Jira work that failed, and whether trying again later can help.
+#[derive(Debug, thiserror::Error)]
+pub enum SideError {
+    /// A Jira call failed.
+    #[error(transparent)]
+    Jira(#[from] JiraError),
+    /// Changes could not become a request body.
+    #[error(transparent)]
+    Mapping(#[from] mapping::MappingError),
+    /// The side refuses: an issue outside its project, an answer without what was asked for.
+    #[error("{0}")]
+    Refused(String),
 }
 
-impl From<JiraError> for SideError {
-    fn from(e: JiraError) -> Self {
-        SideError {
-            transient: e.is_transient(),
-            message: e.to_string(),
-        }
-    }
-}
-
-impl From<mapping::MappingError> for SideError {
-    fn from(e: mapping::MappingError) -> Self {
-        SideError {
-            transient: false,
-            message: e.to_string(),
-        }
+impl SideError {
+    /// Only Jira's own transient faults (5xx, 429, the network) are worth another try.
+    pub fn is_transient(&self) -> bool {
+        matches!(self, SideError::Jira(e) if e.is_transient())
     }
 }
 
@@ -130,12 +126,9 @@ fn in_project(key: &str, project: &str) -> bool {
 /// The refusal of an issue outside the side's project: permanent, an admin must look.
 fn outside(key: &str, found: Option<&str>, project: &str) -> SideError {
     let place = found.map_or(String::new(), |p| format!(" (in project {p})"));
-    SideError {
-        transient: false,
-        message: format!(
-            "issue {key}{place} is outside this side's project {project}; it is never read, written or sent"
-        ),
-    }
+    SideError::Refused(format!(
+        "issue {key}{place} is outside this side's project {project}; it is never read, written or sent"
+    ))
 }
 
 /// The Jira calls the pipeline makes for one side, through the shared client of its instance.
@@ -272,13 +265,10 @@ impl JiraSide {
             .flatten()
             .find(|p| !p.eq_ignore_ascii_case(&self.project))
         {
-            return Err(SideError {
-                transient: false,
-                message: format!(
-                    "creating a twin in project {other}: outside this side's project {}",
-                    self.project
-                ),
-            });
+            return Err(SideError::Refused(format!(
+                "creating a twin in project {other}: outside this side's project {}",
+                self.project
+            )));
         }
         let mut body = self.body(fields, Some(project)).await?;
         body["properties"] =
@@ -401,9 +391,10 @@ impl JiraSide {
                 UploadSource::File(spooled.path.clone()),
             )
             .await?;
-        created.into_iter().next().map(|a| a.id).ok_or(SideError {
-            transient: false,
-            message: format!("uploading {filename} to {key}: Jira answered with no attachment"),
+        created.into_iter().next().map(|a| a.id).ok_or_else(|| {
+            SideError::Refused(format!(
+                "uploading {filename} to {key}: Jira answered with no attachment"
+            ))
         })
     }
 

@@ -9,27 +9,9 @@
 use super::envelope::Envelope;
 use super::pipeline::{EventError, Pipeline};
 use super::side::{Side, Spooled};
-use crate::peer::link::{FetchError, PeerLinks};
+use crate::peer::link::PeerLinks;
 use crate::peer::protocol::{AckMessage, ItemAck, valid_item_id};
 use crate::store::{ItemKind, ItemMapping, Origin, SentKind, StoreError};
-
-impl From<crate::peer::PeerError> for EventError {
-    fn from(e: crate::peer::PeerError) -> Self {
-        match e {
-            crate::peer::PeerError::Store(s) => EventError::Store(s),
-            other => EventError::Transient(other.to_string()),
-        }
-    }
-}
-
-impl From<FetchError> for EventError {
-    fn from(e: FetchError) -> Self {
-        match e {
-            FetchError::Transient(m) => EventError::Transient(m),
-            FetchError::Refused(m) => EventError::Permanent(m),
-        }
-    }
-}
 
 impl Pipeline {
     /// The peer links, if `connection` is remote.
@@ -50,7 +32,7 @@ impl Pipeline {
             .map(|a| (a.id.clone(), a.size))
             .collect();
         let value = serde_json::to_value(envelope)
-            .map_err(|e| EventError::Permanent(format!("cannot encode the replica: {e}")))?;
+            .map_err(EventError::json("cannot encode the replica"))?;
         // Recorded before queued: the peer's ack for this issue and its items is checked
         // against it, and an ack can only come back after the replica left.
         let sent: Vec<(SentKind, &str)> = envelope

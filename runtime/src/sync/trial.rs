@@ -13,7 +13,7 @@ use serde_json::Value;
 use super::envelope::Envelope;
 use super::node::Node;
 use super::side::{LocalIssue, Side, SideError};
-use crate::model::{Issue, Replica, SyncContext, SyncEvent};
+use crate::model::{Issue, Replica, SyncCause, SyncContext};
 use crate::rules::{CallReport, LoadError, LoadedRule, RuleLogLine};
 
 #[derive(Debug, thiserror::Error)]
@@ -30,10 +30,21 @@ pub(crate) enum TrialError {
     Busy,
     #[error("the candidate rule does not load: {0}")]
     Candidate(#[from] LoadError),
-    #[error("side {side}: {message}")]
-    Jira { side: String, message: String },
-    #[error("{0}")]
-    Other(String),
+    #[error("side {side}: {source}")]
+    Jira {
+        side: String,
+        #[source]
+        source: SideError,
+    },
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
+    /// The candidate load or the rule call ended without an answer.
+    #[error("{what} aborted: {source}")]
+    Aborted {
+        what: &'static str,
+        #[source]
+        source: tokio::task::JoinError,
+    },
 }
 
 /// One rule's answer in a trial.
@@ -105,16 +116,19 @@ pub(crate) async fn try_rule(
             .load_candidate("candidate.wasm", candidate.as_ref())
     })
     .await
-    .map_err(|e| TrialError::Other(format!("candidate load aborted: {e}")))??;
+    .map_err(|source| TrialError::Aborted {
+        what: "candidate load",
+        source,
+    })??;
     let current = side_rt.slot.current().ok();
     let Some(LocalIssue { issue }) =
         side_rt
             .jira
             .get_issue(key)
             .await
-            .map_err(|e: SideError| TrialError::Jira {
+            .map_err(|source: SideError| TrialError::Jira {
                 side: side.into(),
-                message: e.message,
+                source,
             })?
     else {
         return Err(TrialError::NoIssue {
@@ -123,22 +137,19 @@ pub(crate) async fn try_rule(
             instance: side_rt.instance.clone(),
         });
     };
-    let twin = node
-        .store
-        .twin_by_local(connection, side, &issue.key)
-        .map_err(|e| TrialError::Other(e.to_string()))?;
+    let twin = node.store.twin_by_local(connection, side, &issue.key)?;
     let remote_key = twin.as_ref().and_then(|t| t.remote_key.clone());
-    let ctx = |event, first_sync| SyncContext {
+    let ctx = |cause, first_sync| SyncContext {
         connection: connection.to_string(),
         local_side: side.to_string(),
         remote_side: side_rt.other.clone(),
         first_sync,
         local_key: Some(issue.key.clone()),
         remote_key: remote_key.clone(),
-        event,
+        cause,
     };
 
-    let out_ctx = ctx(SyncEvent::Manual, remote_key.is_none());
+    let out_ctx = ctx(SyncCause::Manual, remote_key.is_none());
     let outgoing = run_both(&side_rt, current.clone(), candidate.clone(), {
         let issue = issue.clone();
         move |rule, side| {
@@ -158,7 +169,7 @@ pub(crate) async fn try_rule(
     let incoming = match applied {
         None => None,
         Some(replica) => {
-            let in_ctx = ctx(SyncEvent::Replica, false);
+            let in_ctx = ctx(SyncCause::Replica, false);
             let local: Issue = issue.clone();
             Some(
                 run_both(&side_rt, current, candidate, move |rule, side| {
@@ -208,7 +219,10 @@ async fn run_both(
         }
     })
     .await
-    .map_err(|e| TrialError::Other(format!("rule call aborted: {e}")))
+    .map_err(|source| TrialError::Aborted {
+        what: "rule call",
+        source,
+    })
 }
 
 fn answer<T: Serialize>(rule: &LoadedRule, report: CallReport<T>) -> TrialAnswer {

@@ -19,7 +19,7 @@ impl Pipeline {
             first_sync: false,
             local_key: Some(issue.key.clone()),
             remote_key,
-            event: SyncEvent::Updated,
+            cause: SyncCause::Updated,
         };
         let (limits, config) = (side.limits, side.config.clone());
         // A rule that skips or fails here will say so again on the next outgoing event.
@@ -178,12 +178,12 @@ impl Pipeline {
             }
         }
         let json = serde_json::to_string(&registers)
-            .map_err(|e| EventError::Permanent(format!("cannot encode registers: {e}")))?;
+            .map_err(EventError::json("cannot encode registers"))?;
         self.store.record_registers(conn, name, key, &json)?;
         crate::failpoint!("registers-recorded");
         if unsent {
             // Local changes not yet sent (a lost webhook, a comment, a newer field): the merged state.
-            self.enqueue_outgoing(side, key, SyncEvent::Updated)?;
+            self.enqueue_outgoing(side, key, SyncCause::Updated)?;
             return Ok(());
         }
         let Some((Some(replica), updated)) = read_back else {

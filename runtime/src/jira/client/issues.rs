@@ -1,0 +1,115 @@
+//! Calls on one issue: read, create, edit, delete, its properties and its transitions.
+
+use reqwest::Method;
+use serde_json::{Value, json};
+
+use super::super::error::JiraError;
+use super::super::mapping;
+use super::super::wire;
+use super::transport::{Req, enc};
+use super::{CreatedIssue, JiraClient, Transition};
+use crate::model::Issue;
+
+impl JiraClient {
+    /// The raw issue JSON, with `names` and `schema` expanded for the mapping.
+    pub async fn get_issue_json(
+        &self,
+        key: &str,
+        fields: Option<&str>,
+    ) -> Result<Value, JiraError> {
+        self.json(issue_req(key, fields)).await
+    }
+
+    /// An issue with all its comments (fetching further comment pages when Jira cut the embedded list short).
+    pub async fn get_issue(&self, key: &str) -> Result<Issue, JiraError> {
+        let w: wire::Issue = self
+            .answer(issue_req(key, None), format!("issue {key}"))
+            .await?;
+        let total = w.fields.comment.as_ref().map_or(0, |c| c.total) as usize;
+        let mut issue = mapping::issue(w);
+        if total > issue.comments.len() {
+            issue.comments = self.comments(key).await?;
+        }
+        Ok(issue)
+    }
+
+    pub async fn create_issue(&self, body: Value) -> Result<CreatedIssue, JiraError> {
+        let r = Req::new(Method::POST, "issue").json(body);
+        let c: wire::Created = self.answer(r, "created issue").await?;
+        Ok(CreatedIssue {
+            id: c.id,
+            key: c.key,
+        })
+    }
+
+    /// `PUT issue/{key}` with a body from [`mapping::edit_request`].
+    pub async fn edit_issue(&self, key: &str, body: Value) -> Result<(), JiraError> {
+        let r = Req::new(Method::PUT, format!("issue/{}", enc(key)))
+            .json(body)
+            .issue(key);
+        self.send(r).await.map(drop)
+    }
+
+    /// An issue entity property's value, or `None` if the issue has no such property.
+    pub async fn issue_property(
+        &self,
+        key: &str,
+        property: &str,
+    ) -> Result<Option<Value>, JiraError> {
+        let r = Req::new(
+            Method::GET,
+            format!("issue/{}/properties/{}", enc(key), enc(property)),
+        );
+        let what = format!("property {property} of {key}");
+        match self.answer::<wire::Property>(r, what).await {
+            Ok(p) => Ok(Some(p.value)),
+            Err(e) if e.is_not_found() => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    pub async fn delete_issue(&self, key: &str) -> Result<(), JiraError> {
+        let r = Req::new(Method::DELETE, format!("issue/{}", enc(key))).issue(key);
+        self.send(r).await.map(drop)
+    }
+
+    pub async fn transitions(&self, key: &str) -> Result<Vec<Transition>, JiraError> {
+        let r = Req::new(Method::GET, format!("issue/{}/transitions", enc(key)));
+        let w: wire::Transitions = self.answer(r, format!("transitions of {key}")).await?;
+        Ok(w.transitions
+            .into_iter()
+            .map(|t| Transition {
+                id: t.id,
+                name: t.name,
+                to_status: t.to.name,
+                to_status_id: t.to.id,
+            })
+            .collect())
+    }
+
+    /// Performs a transition; `fields` are the transition screen's fields, if it needs any.
+    pub async fn transition(
+        &self,
+        key: &str,
+        transition_id: &str,
+        fields: Option<Value>,
+    ) -> Result<(), JiraError> {
+        let mut body = json!({ "transition": { "id": transition_id } });
+        if let Some(f) = fields {
+            body["fields"] = f;
+        }
+        let r = Req::new(Method::POST, format!("issue/{}/transitions", enc(key)))
+            .json(body)
+            .issue(key);
+        self.send(r).await.map(drop)
+    }
+}
+
+/// `GET issue/{key}`, with `names` and `schema` expanded for the mapping.
+fn issue_req(key: &str, fields: Option<&str>) -> Req {
+    let r = Req::new(Method::GET, format!("issue/{}", enc(key))).query("expand", "names,schema");
+    match fields {
+        Some(f) => r.query("fields", f),
+        None => r,
+    }
+}
