@@ -349,6 +349,7 @@ pub(crate) enum RuleRefusal {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum SyncCause {
+    /// The local issue was created.
     Created,
     /// The local issue was updated (fields, comments or attachments).
     #[default]

@@ -19,16 +19,22 @@ use crate::store::{BulkRun, StoreError};
 /// Why a change could not be detected or queued: a bad webhook, an unknown instance, Jira, the store or the node.
 #[derive(Debug, thiserror::Error)]
 pub enum DetectError {
+    /// A webhook the node cannot read.
     #[error("webhook for instance {instance}: {source}")]
     BadWebhook {
+        /// The instance it claims to come from.
         instance: String,
+        /// What is wrong with it.
         #[source]
         source: WebhookError,
     },
+    /// A webhook for an instance the config does not name.
     #[error("webhook for unknown instance {0:?}")]
     UnknownInstance(String),
+    /// A side's Jira work failed.
     #[error(transparent)]
     Jira(#[from] SideError),
+    /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
     /// The node could not be built.
