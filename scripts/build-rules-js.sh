@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds the JavaScript example rule (example-rules/confidential-js) to a component,
-# target/wasm32-wasip2/release/rule_confidential_js.wasm (under CARGO_TARGET_DIR when
+# target/wasm32-wasip2/rules/rule_confidential_js.wasm (under CARGO_TARGET_DIR when
 # set), with jco / componentize-js against wit/ world `rule`. Runs the JavaScript SDK's
 # and the rule's native tests (node --test) first. Installs the pinned npm packages
 # (npm ci) when the lock file changed. Does nothing when no input changed since the
@@ -13,7 +13,7 @@ rule_dir=example-rules/confidential-js
 sdk_dir=sdk/js
 target_dir=${CARGO_TARGET_DIR:-$root/target}
 case $target_dir in /*) ;; *) target_dir="$root/$target_dir" ;; esac
-out="$target_dir/wasm32-wasip2/release/rule_confidential_js.wasm"
+out="$target_dir/wasm32-wasip2/rules/rule_confidential_js.wasm"
 stamp="$out.inputs"
 
 for tool in node npm; do

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds every Python rule in example-rules/ (a directory with an app.py) to a
-# component, target/wasm32-wasip2/release/rule_<name>.wasm (dashes become
+# component, target/wasm32-wasip2/rules/rule_<name>.wasm (dashes become
 # underscores; CARGO_TARGET_DIR is honoured), with componentize-py, after its
 # native unit tests, the Python SDK's and the template's pass.
 #
@@ -64,7 +64,7 @@ if command -v cargo >/dev/null 2>&1; then
 else
   target_dir=${CARGO_TARGET_DIR:-$root/target}
 fi
-out="$target_dir/wasm32-wasip2/release"
+out="$target_dir/wasm32-wasip2/rules"
 mkdir -p "$out"
 
 # --- Content hash of files (names and bytes) --------------------------------

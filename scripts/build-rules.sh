@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds every example rule in example-rules/ to a wasm32-wasip2 component
-# (target/wasm32-wasip2/release/rule_<name>.wasm), then the Python and JavaScript
+# (target/wasm32-wasip2/rules/rule_<name>.wasm), then the Python and JavaScript
 # ones. Safe to run again: only what changed is rebuilt. Installs the wasm32-wasip2
 # target if it is missing. The steps are `cargo xtask build-rules` (xtask/).
 set -euo pipefail

@@ -21,8 +21,8 @@ esac
 
 target_dir=${CARGO_TARGET_DIR:-$root/target}
 twinsync=${TWINSYNC:-$target_dir/debug/twinsync}
-rust="$target_dir/wasm32-wasip2/release/rule_confidential.wasm"
-other="$target_dir/wasm32-wasip2/release/rule_confidential_$lang.wasm"
+rust="$target_dir/wasm32-wasip2/rules/rule_confidential.wasm"
+other="$target_dir/wasm32-wasip2/rules/rule_confidential_$lang.wasm"
 for f in "$twinsync" "$rust" "$other"; do
   [ -f "$f" ] || { echo "error: $f is missing: run cargo build -p twinsync and scripts/build-rules.sh" >&2; exit 1; }
 done

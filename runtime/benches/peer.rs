@@ -21,7 +21,7 @@ fn rule() -> PathBuf {
         .parent()
         .map(Path::to_path_buf)
         .unwrap_or_default();
-    let rule = root.join("target/wasm32-wasip2/release/rule_basic.wasm");
+    let rule = root.join("target/wasm32-wasip2/rules/rule_basic.wasm");
     if !rule.is_file() {
         eprintln!(
             "{} is missing: run scripts/build-rules.sh first",

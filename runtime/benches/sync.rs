@@ -44,7 +44,7 @@ impl Api {
 }
 
 async fn setup(dir: &Path, poll: bool, budget_b: &str) -> (SimHandle, SimHandle, daemon::Running) {
-    let rule = root().join("target/wasm32-wasip2/release/rule_basic.wasm");
+    let rule = root().join("target/wasm32-wasip2/rules/rule_basic.wasm");
     if !rule.is_file() {
         eprintln!(
             "{} is missing: run scripts/build-rules.sh first",

@@ -16,7 +16,7 @@ pub fn rules_dir() -> PathBuf {
     let target = std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| root().join("target"));
-    target.join("wasm32-wasip2").join("release")
+    target.join("wasm32-wasip2").join("rules")
 }
 
 /// The built component of example rule `name` (e.g. "basic", "hostile-loop").

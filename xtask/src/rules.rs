@@ -13,7 +13,7 @@ use crate::run::{cargo, root, script, step};
 /// The Wasm target rules are built for.
 pub const TARGET: &str = "wasm32-wasip2";
 /// The cargo profile the example rules are built with.
-pub const PROFILE: &str = "release";
+pub const PROFILE: &str = "rules";
 
 /// The Rust rules, then (unless `rust_only`) the Python and JavaScript ones.
 pub fn build(rust_only: bool) -> Result<()> {

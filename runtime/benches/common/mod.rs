@@ -17,7 +17,7 @@ pub fn root() -> PathBuf {
 
 /// The built component of example rule `name` (`basic`, `confidential_py`, ...), if built.
 pub fn built_rule(name: &str) -> Option<PathBuf> {
-    let path = root().join(format!("target/wasm32-wasip2/release/rule_{name}.wasm"));
+    let path = root().join(format!("target/wasm32-wasip2/rules/rule_{name}.wasm"));
     path.is_file().then_some(path)
 }
 

@@ -40,7 +40,7 @@ pub(crate) enum Command {
         #[arg(long)]
         check: bool,
         /// The rule both sides run.
-        #[arg(long, default_value = "target/wasm32-wasip2/release/rule_basic.wasm")]
+        #[arg(long, default_value = "target/wasm32-wasip2/rules/rule_basic.wasm")]
         rule: PathBuf,
         #[arg(long, default_value_t = 8081)]
         port_cloud: u16,
