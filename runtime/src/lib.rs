@@ -12,8 +12,6 @@ pub mod daemon;
 #[cfg(feature = "sim")]
 pub mod demo;
 pub mod failpoint;
-// Its public items are being documented; the lint is on everywhere else.
-#[allow(missing_docs)]
 pub mod jira;
 pub mod metrics;
 pub mod model;

@@ -20,7 +20,9 @@ pub struct BudgetConfig {
     pub reads_per_sec: f64,
     /// GETs that may go at once after a quiet spell.
     pub read_burst: f64,
+    /// Sustained writes (POST, PUT, DELETE) per second.
     pub writes_per_sec: f64,
+    /// Writes that may go at once after a quiet spell.
     pub write_burst: f64,
     /// Per-issue write windows: at most `count` writes to one issue in `window`.
     pub issue_write_windows: Vec<(u32, Duration)>,
@@ -96,7 +98,7 @@ pub struct Permit {
 }
 
 impl Budget {
-    pub fn new(cfg: BudgetConfig) -> Budget {
+    pub(crate) fn new(cfg: BudgetConfig) -> Budget {
         let now = Instant::now();
         let start = |burst: f64| Bucket {
             tokens: if burst.is_finite() { burst } else { 0.0 },
@@ -115,12 +117,8 @@ impl Budget {
         }
     }
 
-    pub fn config(&self) -> &BudgetConfig {
-        &self.cfg
-    }
-
     /// Waits for a slot for one request; `issue` names the issue a write goes to.
-    pub async fn acquire(&self, kind: Kind, issue: Option<&str>) -> Permit {
+    pub(crate) async fn acquire(&self, kind: Kind, issue: Option<&str>) -> Permit {
         let started = Instant::now();
         let at = self.reserve(kind, issue);
         if at > Instant::now() {
@@ -210,7 +208,7 @@ impl Budget {
     }
 
     /// Jira said 429: nobody calls this instance before `wait` has passed.
-    pub fn pause_for(&self, wait: Duration) {
+    pub(crate) fn pause_for(&self, wait: Duration) {
         let until = Instant::now() + wait;
         let mut st = self.state.lock().unwrap_or_else(|p| p.into_inner());
         if st.paused_until.is_none_or(|p| p < until) {
@@ -219,7 +217,7 @@ impl Budget {
     }
 
     /// Jira said `X-RateLimit-NearLimit: true`: halve the pace for a while.
-    pub fn near_limit(&self) {
+    pub(crate) fn near_limit(&self) {
         let until = Instant::now() + self.cfg.near_limit_cooldown;
         let mut st = self.state.lock().unwrap_or_else(|p| p.into_inner());
         st.slow_until = Some(until);

@@ -7,8 +7,11 @@ use std::time::Duration;
 /// Which call failed: instance, HTTP method and path (query left out: it may carry search text).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CallSite {
+    /// The instance's name.
     pub instance: String,
+    /// The HTTP method, e.g. `GET`.
     pub method: String,
+    /// The request path without the query, e.g. `/rest/api/3/issue/SUP-12`.
     pub path: String,
 }
 
@@ -21,7 +24,9 @@ impl fmt::Display for CallSite {
 /// Jira's error body: `{"errorMessages": [...], "errors": {"field": "message"}}`.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct JiraMessages {
+    /// `errorMessages`: messages about the request as a whole.
     pub messages: Vec<String>,
+    /// `errors`: a message for each field Jira refused, by field id.
     pub fields: BTreeMap<String, String>,
 }
 
@@ -79,19 +84,25 @@ impl fmt::Display for JiraMessages {
 /// How a request failed below HTTP.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TransportKind {
+    /// No answer in time.
     Timeout,
+    /// No connection could be made.
     Connect,
     /// The connection broke while the request or answer was under way.
     Other,
 }
 
+/// A failed call to Jira.
 #[derive(Debug, thiserror::Error)]
 pub enum JiraError {
     /// Jira answered with an error status.
     #[error("{site} -> {status}: {messages}")]
     Api {
+        /// The call that failed.
         site: CallSite,
+        /// The HTTP status.
         status: u16,
+        /// Jira's own error messages.
         messages: Box<JiraMessages>,
         /// The wait Jira asked for (`Retry-After`), if any.
         retry_after: Option<Duration>,
@@ -99,38 +110,59 @@ pub enum JiraError {
     /// No usable answer: timeout, refused or reset connection.
     #[error("{site}: {kind:?}: {source}")]
     Transport {
+        /// The call that failed.
         site: CallSite,
+        /// How it failed.
         kind: TransportKind,
+        /// The HTTP client's error.
         #[source]
         source: reqwest::Error,
     },
     /// An answer whose shape was not Jira's.
     #[error("{site} -> {status}: unexpected answer: {reason}")]
     Decode {
+        /// The call whose answer was unreadable.
         site: CallSite,
+        /// The HTTP status of the answer.
         status: u16,
+        /// What was wrong with it.
         reason: String,
     },
     /// An answer in JSON but not in Jira's documented shape: a field Jira always sends is missing or of the wrong type.
     #[error("{site} -> {status}: unexpected answer: {source}")]
     Shape {
+        /// The call whose answer had the wrong shape.
         site: CallSite,
+        /// The HTTP status of the answer.
         status: u16,
+        /// Where and how the answer departed from the shape.
         #[source]
         source: Box<super::wire::ShapeError>,
     },
     /// Transient faults went on past the retry bound.
     #[error("{site}: gave up after {attempts} attempts; last: {last}")]
     Exhausted {
+        /// The call that was retried.
         site: CallSite,
+        /// How many attempts were made.
         attempts: u32,
+        /// The last attempt's error.
         last: Box<JiraError>,
     },
+    /// The client configuration cannot work.
     #[error("{instance}: invalid client configuration: {reason}")]
-    Config { instance: String, reason: String },
+    Config {
+        /// The instance's name.
+        instance: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// A file to upload could not be read.
     #[error("{site}: cannot read the upload: {source}")]
     Io {
+        /// The upload call.
         site: CallSite,
+        /// The file system's error.
         #[source]
         source: std::io::Error,
     },
@@ -148,6 +180,7 @@ impl JiraError {
         }
     }
 
+    /// Whether Jira answered 404: the issue, comment or attachment does not exist (or is not visible).
     pub fn is_not_found(&self) -> bool {
         self.status() == Some(404)
     }

@@ -12,7 +12,9 @@ use serde_json::{Value, json};
 /// Which kind of Jira an instance is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Flavour {
+    /// Jira Cloud: REST v3, ADF bodies, account ids.
     Cloud,
+    /// Jira Data Center (or Server): REST v2, wiki markup bodies, usernames.
     DataCenter,
 }
 
@@ -37,26 +39,28 @@ pub enum Pagination {
 /// Which identity names a person in requests.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum UserKey {
+    /// A Cloud account id (`accountId`).
     AccountId,
+    /// A DC username (`name`).
     Username,
 }
 
 impl Flavour {
-    pub fn api_prefix(self) -> &'static str {
+    pub(crate) fn api_prefix(self) -> &'static str {
         match self {
             Flavour::Cloud => "/rest/api/3",
             Flavour::DataCenter => "/rest/api/2",
         }
     }
 
-    pub fn body_format(self) -> BodyFormat {
+    pub(crate) fn body_format(self) -> BodyFormat {
         match self {
             Flavour::Cloud => BodyFormat::Adf,
             Flavour::DataCenter => BodyFormat::Wiki,
         }
     }
 
-    pub fn pagination(self) -> Pagination {
+    pub(crate) fn pagination(self) -> Pagination {
         match self {
             Flavour::Cloud => Pagination::Token,
             Flavour::DataCenter => Pagination::Offset,
@@ -64,14 +68,14 @@ impl Flavour {
     }
 
     /// The search endpoint, relative to the API prefix.
-    pub fn search_path(self) -> &'static str {
+    pub(crate) fn search_path(self) -> &'static str {
         match self {
             Flavour::Cloud => "search/jql",
             Flavour::DataCenter => "search",
         }
     }
 
-    pub fn user_key(self) -> UserKey {
+    pub(crate) fn user_key(self) -> UserKey {
         match self {
             Flavour::Cloud => UserKey::AccountId,
             Flavour::DataCenter => UserKey::Username,
@@ -79,7 +83,7 @@ impl Flavour {
     }
 
     /// A person in a request body (`assignee`, `reporter`, user custom fields).
-    pub fn user_json(self, ident: &str) -> Value {
+    pub(crate) fn user_json(self, ident: &str) -> Value {
         match self.user_key() {
             UserKey::AccountId => json!({ "accountId": ident }),
             UserKey::Username => json!({ "name": ident }),
@@ -87,7 +91,7 @@ impl Flavour {
     }
 
     /// The query that finds users by email: Cloud's `query`, DC's `username` (which also matches email).
-    pub fn user_search_param(self) -> &'static str {
+    pub(crate) fn user_search_param(self) -> &'static str {
         match self {
             Flavour::Cloud => "query",
             Flavour::DataCenter => "username",
@@ -95,7 +99,7 @@ impl Flavour {
     }
 
     /// Attachment bytes by id, relative to the API prefix; DC serves them only from the `content` URL.
-    pub fn attachment_content_path(self, id: &str) -> Option<String> {
+    pub(crate) fn attachment_content_path(self, id: &str) -> Option<String> {
         match self {
             Flavour::Cloud => Some(format!("attachment/content/{id}")),
             Flavour::DataCenter => None,
@@ -107,12 +111,21 @@ impl Flavour {
 #[derive(Clone)]
 pub enum Auth {
     /// HTTP Basic: Cloud's email + API token (or a DC username + password).
-    Basic { user: String, token: String },
+    Basic {
+        /// The email (Cloud) or username (DC).
+        user: String,
+        /// The API token or password.
+        token: String,
+    },
     /// A bearer token: DC's personal access token.
-    Bearer { token: String },
+    Bearer {
+        /// The personal access token.
+        token: String,
+    },
 }
 
 impl Auth {
+    /// Cloud credentials: the account's email and an API token.
     pub fn cloud(email: impl Into<String>, api_token: impl Into<String>) -> Auth {
         Auth::Basic {
             user: email.into(),
@@ -120,6 +133,7 @@ impl Auth {
         }
     }
 
+    /// DC credentials: a personal access token.
     pub fn pat(token: impl Into<String>) -> Auth {
         Auth::Bearer {
             token: token.into(),

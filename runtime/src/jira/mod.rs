@@ -9,23 +9,23 @@
 
 #[cfg(test)]
 pub(crate) mod arbitrary_json;
-pub mod budget;
+pub(crate) mod budget;
 pub mod client;
-pub mod error;
-pub mod flavour;
+pub(crate) mod error;
+pub(crate) mod flavour;
 pub mod mapping;
-pub mod retry;
+pub(crate) mod retry;
 pub mod richtext;
 pub mod webhook;
-pub mod wire;
+pub(crate) mod wire;
 
-pub use budget::{Budget, BudgetConfig};
+pub use budget::BudgetConfig;
 pub use client::{
     ClientConfig, CreatedIssue, Download, FieldInfo, FieldMeta, IssueTypeInfo, JiraClient,
     JiraUser, PageCursor, SearchPage, ServerInfo, StatsSnapshot, Transition, UploadSource,
 };
 pub use error::{CallSite, JiraError, JiraMessages, TransportKind};
-pub use flavour::{Auth, BodyFormat, Flavour, Pagination, UserKey};
+pub use flavour::{Auth, Flavour};
 pub use mapping::{FieldCatalog, MappingError, ResolvedUsers, WriteContext};
 pub use retry::RetryPolicy;
 pub use richtext::{NoUserMapping, UserMap, UserMapper};

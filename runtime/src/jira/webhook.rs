@@ -13,45 +13,69 @@ use crate::model::{Comment, Issue, User};
 /// What happened, by `webhookEvent`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum WebhookKind {
+    /// `jira:issue_created`.
     IssueCreated,
+    /// `jira:issue_updated`.
     IssueUpdated,
+    /// `jira:issue_deleted`.
     IssueDeleted,
+    /// `comment_created`.
     CommentCreated,
+    /// `comment_updated`.
     CommentUpdated,
+    /// `comment_deleted`.
     CommentDeleted,
+    /// `attachment_created`.
     AttachmentCreated,
+    /// `attachment_deleted`.
     AttachmentDeleted,
+    /// Any other event, by its name.
     Other(String),
 }
 
 /// One changed field from the changelog.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FieldChange {
+    /// The field's name, e.g. `status` or `Story Points`.
     pub field: String,
+    /// The field's id, e.g. `customfield_10010`, when Jira sends it.
     pub field_id: Option<String>,
+    /// The value before, as Jira shows it (`fromString`).
     pub from: Option<String>,
+    /// The value after, as Jira shows it (`toString`).
     pub to: Option<String>,
 }
 
+/// One webhook delivery, read.
 #[derive(Debug, Clone, PartialEq)]
 pub struct WebhookEvent {
+    /// What happened.
     pub kind: WebhookKind,
     /// Milliseconds since the epoch, when Jira raised it.
     pub timestamp: Option<i64>,
     /// `issue_event_type_name` (e.g. `issue_commented`, `issue_generic`).
     pub event_type: Option<String>,
+    /// `user`: who did it.
     pub actor: Option<User>,
+    /// `issue`: the issue as it is now, when the payload carries it readably.
     pub issue: Option<Issue>,
+    /// The issue's key, e.g. `SUP-12`.
     pub issue_key: Option<String>,
+    /// `comment`: the comment a comment event is about.
     pub comment: Option<Comment>,
+    /// `changelog.id`: identifies one change, for deduplication.
     pub changelog_id: Option<String>,
+    /// `changelog.items`: the fields that changed.
     pub changes: Vec<FieldChange>,
 }
 
+/// Why a webhook body could not be read.
 #[derive(Debug, thiserror::Error)]
 pub enum WebhookError {
+    /// The body is not JSON.
     #[error("webhook body is not JSON: {0}")]
     NotJson(#[from] serde_json::Error),
+    /// The body names no `webhookEvent`.
     #[error("webhook body has no webhookEvent")]
     NoEvent,
 }

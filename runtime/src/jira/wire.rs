@@ -19,6 +19,7 @@ pub struct ShapeError {
     pub what: String,
     /// Where in the answer, e.g. `fields.project` (`.` for the top level).
     pub path: String,
+    /// The decoding error.
     #[source]
     pub source: serde_json::Error,
 }

@@ -2,7 +2,6 @@
 
 use bytes::Bytes;
 use reqwest::{Method, Response};
-use serde_json::Value;
 
 use super::super::error::{CallSite, JiraError};
 use super::super::mapping;
@@ -13,21 +12,25 @@ use crate::model::Attachment;
 
 /// An attachment download under way; read it in chunks or whole.
 pub struct Download {
+    /// The file name, from the attachment's metadata or `Content-Disposition`, if known.
     pub filename: Option<String>,
+    /// The media type Jira gave, from `Content-Type`, if any.
     pub mime_type: Option<String>,
+    /// The length in bytes, when Jira announced it.
     pub size: Option<u64>,
     site: CallSite,
     resp: Response,
 }
 
 impl Download {
-    pub async fn chunk(&mut self) -> Result<Option<Bytes>, JiraError> {
+    pub(crate) async fn chunk(&mut self) -> Result<Option<Bytes>, JiraError> {
         self.resp
             .chunk()
             .await
             .map_err(|e| transport_error(self.site.clone(), e))
     }
 
+    /// Reads the rest of the download into memory.
     pub async fn bytes(self) -> Result<Bytes, JiraError> {
         let site = self.site.clone();
         self.resp
@@ -78,12 +81,6 @@ impl JiraClient {
         Ok(added.into_iter().map(mapping::attachment).collect())
     }
 
-    /// Attachment metadata, including the `content` URL.
-    pub async fn attachment_json(&self, id: &str) -> Result<Value, JiraError> {
-        self.json(Req::new(Method::GET, format!("attachment/{}", enc(id))))
-            .await
-    }
-
     /// Starts downloading an attachment's bytes (Cloud: by id; DC: from its `content` URL).
     pub async fn download_attachment(&self, id: &str) -> Result<Download, JiraError> {
         let (path, meta) = match self.flavour().attachment_content_path(&enc(id)) {
@@ -131,6 +128,7 @@ impl JiraClient {
         })
     }
 
+    /// Deletes an attachment by id.
     pub async fn delete_attachment(&self, id: &str) -> Result<(), JiraError> {
         self.send(Req::new(Method::DELETE, format!("attachment/{}", enc(id))))
             .await

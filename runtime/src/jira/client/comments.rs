@@ -31,6 +31,7 @@ impl JiraClient {
         Ok(out)
     }
 
+    /// Adds a comment to an issue and returns it as Jira stored it.
     pub async fn add_comment(
         &self,
         key: &str,
@@ -68,6 +69,7 @@ impl JiraClient {
         Ok(mapping::comment(c))
     }
 
+    /// Deletes one comment of an issue.
     pub async fn delete_comment(&self, key: &str, id: &str) -> Result<(), JiraError> {
         let r = Req::new(
             Method::DELETE,

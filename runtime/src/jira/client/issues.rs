@@ -11,15 +11,6 @@ use super::{CreatedIssue, JiraClient, Transition};
 use crate::model::Issue;
 
 impl JiraClient {
-    /// The raw issue JSON, with `names` and `schema` expanded for the mapping.
-    pub async fn get_issue_json(
-        &self,
-        key: &str,
-        fields: Option<&str>,
-    ) -> Result<Value, JiraError> {
-        self.json(issue_req(key, fields)).await
-    }
-
     /// An issue with all its comments (fetching further comment pages when Jira cut the embedded list short).
     pub async fn get_issue(&self, key: &str) -> Result<Issue, JiraError> {
         let w: wire::Issue = self
@@ -33,6 +24,7 @@ impl JiraClient {
         Ok(issue)
     }
 
+    /// Creates an issue from a request body (see `mapping::create_request`).
     pub async fn create_issue(&self, body: Value) -> Result<CreatedIssue, JiraError> {
         let r = Req::new(Method::POST, "issue").json(body);
         let c: wire::Created = self.answer(r, "created issue").await?;
@@ -51,7 +43,7 @@ impl JiraClient {
     }
 
     /// An issue entity property's value, or `None` if the issue has no such property.
-    pub async fn issue_property(
+    pub(crate) async fn issue_property(
         &self,
         key: &str,
         property: &str,
@@ -68,11 +60,13 @@ impl JiraClient {
         }
     }
 
+    /// Deletes an issue.
     pub async fn delete_issue(&self, key: &str) -> Result<(), JiraError> {
         let r = Req::new(Method::DELETE, format!("issue/{}", enc(key))).issue(key);
         self.send(r).await.map(drop)
     }
 
+    /// The workflow transitions open to an issue now.
     pub async fn transitions(&self, key: &str) -> Result<Vec<Transition>, JiraError> {
         let r = Req::new(Method::GET, format!("issue/{}/transitions", enc(key)));
         let w: wire::Transitions = self.answer(r, format!("transitions of {key}")).await?;

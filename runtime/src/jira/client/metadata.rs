@@ -9,6 +9,7 @@ use super::transport::{Req, enc};
 use super::{FieldInfo, FieldMeta, IssueTypeInfo, JiraClient, ServerInfo};
 
 impl JiraClient {
+    /// The instance's `serverInfo`: address, version and deployment type.
     pub async fn server_info(&self) -> Result<ServerInfo, JiraError> {
         let w: wire::ServerInfo = self
             .answer(Req::new(Method::GET, "serverInfo"), "server info")
@@ -21,6 +22,7 @@ impl JiraClient {
         })
     }
 
+    /// Every field the instance knows, system and custom.
     pub async fn fields(&self) -> Result<Vec<FieldInfo>, JiraError> {
         let list: Vec<wire::Field> = self
             .answer(Req::new(Method::GET, "field"), "fields")

@@ -42,16 +42,22 @@ pub struct ClientConfig {
     pub name: String,
     /// Site root, e.g. `https://acme.atlassian.net` (no `/rest/...`).
     pub base_url: String,
+    /// Cloud or Data Center.
     pub flavour: Flavour,
+    /// The credentials every request carries.
     pub auth: Auth,
+    /// How fast requests may go.
     pub budget: BudgetConfig,
+    /// How transient faults are retried.
     pub retry: RetryPolicy,
     /// Whole-request timeout (an attachment upload included).
     pub timeout: Duration,
+    /// How long to wait for a connection.
     pub connect_timeout: Duration,
 }
 
 impl ClientConfig {
+    /// A configuration with the default budget, retries and timeouts (60 s a request, 10 s to connect).
     pub fn new(
         name: impl Into<String>,
         base_url: impl Into<String>,
@@ -73,7 +79,7 @@ impl ClientConfig {
 
 /// Counters for one client, for metrics and the calls-per-operation bench.
 #[derive(Debug, Default)]
-pub struct Stats {
+pub(crate) struct Stats {
     /// HTTP requests sent, retries included.
     pub requests: AtomicU64,
     pub retries: AtomicU64,
@@ -83,12 +89,16 @@ pub struct Stats {
     pub budget_wait_us: AtomicU64,
 }
 
-/// A snapshot of [`Stats`].
+/// A snapshot of the client's counters.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct StatsSnapshot {
+    /// HTTP requests sent, retries included.
     pub requests: u64,
+    /// Requests that were retries of an earlier attempt.
     pub retries: u64,
+    /// 429 answers received.
     pub throttled: u64,
+    /// Total time spent waiting for budget slots, in microseconds.
     pub budget_wait_us: u64,
 }
 
@@ -117,6 +127,7 @@ impl std::fmt::Debug for JiraClient {
 }
 
 impl JiraClient {
+    /// A client for one instance; fails on a base URL that is not http(s).
     pub fn new(cfg: ClientConfig) -> Result<JiraClient, JiraError> {
         let bad = |reason: String| JiraError::Config {
             instance: cfg.name.clone(),
@@ -149,18 +160,15 @@ impl JiraClient {
         })
     }
 
-    pub fn name(&self) -> &str {
+    pub(crate) fn name(&self) -> &str {
         &self.inner.cfg.name
     }
 
-    pub fn flavour(&self) -> Flavour {
+    pub(crate) fn flavour(&self) -> Flavour {
         self.inner.cfg.flavour
     }
 
-    pub fn budget(&self) -> &Budget {
-        &self.inner.budget
-    }
-
+    /// The client's counters so far.
     pub fn stats(&self) -> StatsSnapshot {
         let s = &self.inner.stats;
         StatsSnapshot {

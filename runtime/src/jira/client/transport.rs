@@ -179,11 +179,6 @@ impl JiraClient {
         })
     }
 
-    /// Sends a request and reads its answer as JSON (`Null` for an empty body).
-    pub(super) async fn json(&self, req: Req) -> Result<Value, JiraError> {
-        self.json_at(req).await.map(|(_, _, v)| v)
-    }
-
     /// Sends a request and decodes its answer as `T`; `what` names the resource in a shape error.
     pub(super) async fn answer<T: DeserializeOwned>(
         &self,

@@ -11,6 +11,7 @@ use super::{JiraClient, JiraUser};
 use crate::model::UserRef;
 
 impl JiraClient {
+    /// The user whose credentials the client uses.
     pub async fn myself(&self) -> Result<JiraUser, JiraError> {
         let u: wire::User = self
             .answer(Req::new(Method::GET, "myself"), "the calling user")
@@ -36,6 +37,7 @@ impl JiraClient {
         Ok(exact.or_else(|| (list.len() == 1).then(|| list[0].clone())))
     }
 
+    /// The user with this Cloud account id, if any.
     pub async fn user_by_account_id(
         &self,
         account_id: &str,

@@ -17,7 +17,7 @@ fn named(v: &Value) -> Option<String> {
 }
 
 /// A person in a custom field or a webhook's `user`, read by shape: `None` unless it is an object.
-pub fn user_from_json(v: &Value) -> Option<User> {
+pub(crate) fn user_from_json(v: &Value) -> Option<User> {
     if !v.is_object() {
         return None;
     }
@@ -30,7 +30,7 @@ pub fn user_from_json(v: &Value) -> Option<User> {
 }
 
 /// A rich-text field as Jira returns it: ADF object (Cloud) or wiki string (DC).
-pub fn rich_from_json(v: &Value) -> Option<RichText> {
+pub(crate) fn rich_from_json(v: &Value) -> Option<RichText> {
     match v {
         Value::Null => None,
         Value::String(w) => Some(RichText {
@@ -105,12 +105,8 @@ fn label(kind: &str, v: &Value) -> String {
 }
 
 /// One comment JSON (a webhook's `comment`, an add or update answer) to the model.
-pub fn comment_from_json(v: &Value) -> Result<Comment, ShapeError> {
+pub(crate) fn comment_from_json(v: &Value) -> Result<Comment, ShapeError> {
     wire::decode(label("comment", v), v).map(comment)
-}
-
-pub fn attachment_from_json(v: &Value) -> Result<Attachment, ShapeError> {
-    wire::decode(label("attachment", v), v).map(attachment)
 }
 
 /// Maps one issue JSON (`GET issue`, a search hit, a webhook's `issue`) to the model.
@@ -175,7 +171,7 @@ fn is_user(v: &Value) -> bool {
 }
 
 /// A custom field value: by schema type where known, else by shape.
-pub fn field_value(v: &Value, schema: Option<&Value>) -> Option<FieldValue> {
+pub(crate) fn field_value(v: &Value, schema: Option<&Value>) -> Option<FieldValue> {
     let ty = schema.and_then(|s| s["type"].as_str());
     let items = schema.and_then(|s| s["items"].as_str());
     Some(match (ty, v) {

@@ -9,18 +9,27 @@ use crate::model::{Changes, CustomFieldChange, RichText, User, UserRef, Value as
 /// Why changes could not become a request body.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum MappingError {
+    /// A person in the changes has no identity on this instance.
     #[error("no user found for {0:?}")]
     UnknownUser(UserRef),
+    /// A custom field name this instance does not know.
     #[error("no field named '{0}'")]
     UnknownField(String),
+    /// Something an issue cannot be created without is missing.
     #[error("creating an issue needs {0}")]
     Missing(&'static str),
+    /// A custom field value the field cannot take.
     #[error("custom field '{field}': {reason}")]
-    BadValue { field: String, reason: String },
+    BadValue {
+        /// The field's name or id.
+        field: String,
+        /// Why the value does not fit.
+        reason: String,
+    },
 }
 
 /// Rich text in the flavour's body format, converting from whatever form the text carries.
-pub fn rich_to_json(rt: &RichText, flavour: Flavour, users: &dyn UserMapper) -> Value {
+pub(crate) fn rich_to_json(rt: &RichText, flavour: Flavour, users: &dyn UserMapper) -> Value {
     let adf = rt
         .adf
         .as_deref()
@@ -40,7 +49,7 @@ pub fn rich_to_json(rt: &RichText, flavour: Flavour, users: &dyn UserMapper) -> 
 }
 
 /// The body of a comment request (add or update); `internal` marks it JSM-internal.
-pub fn comment_body(
+pub(crate) fn comment_body(
     body: &RichText,
     internal: bool,
     flavour: Flavour,
@@ -61,12 +70,15 @@ pub struct ResolvedUsers {
 }
 
 impl ResolvedUsers {
+    /// No one resolved yet.
     pub fn new() -> Self {
         Self::default()
     }
+    /// Records a person's identity on this instance.
     pub fn insert(&mut self, r: UserRef, ident: String) {
         self.pairs.push((r, ident));
     }
+    /// A person's identity on this instance, if resolved.
     pub fn get(&self, r: &UserRef) -> Option<&str> {
         self.pairs
             .iter()
@@ -76,7 +88,7 @@ impl ResolvedUsers {
 }
 
 /// The user refs in changes that need resolving before [`edit_request`].
-pub fn user_refs(changes: &Changes) -> Vec<UserRef> {
+pub(crate) fn user_refs(changes: &Changes) -> Vec<UserRef> {
     let mut out: Vec<UserRef> = Vec::new();
     let mut add = |r: &UserRef| {
         if !out.contains(r) {
@@ -100,7 +112,7 @@ pub fn user_refs(changes: &Changes) -> Vec<UserRef> {
 }
 
 /// The best handle on a model user: account id, then email, then name.
-pub fn user_ref_of(u: &User) -> UserRef {
+pub(crate) fn user_ref_of(u: &User) -> UserRef {
     // Email first: it is the one identity two different sites (or flavours) share.
     if let Some(e) = &u.email {
         UserRef::Email(e.clone())
@@ -114,6 +126,7 @@ pub fn user_ref_of(u: &User) -> UserRef {
 /// Custom field ids by name, from `GET field`.
 #[derive(Debug, Clone, Default)]
 pub struct FieldCatalog {
+    /// Every custom field as `(id, name)`, e.g. `("customfield_10010", "Team")`.
     pub fields: Vec<(String, String)>,
     /// Ids of fields whose value is a list of plain strings (labels-like), not of options.
     pub string_lists: Vec<String>,
@@ -121,7 +134,7 @@ pub struct FieldCatalog {
 
 impl FieldCatalog {
     /// The id of a field given by id or (case-insensitively) by name.
-    pub fn id_for(&self, id_or_name: &str) -> Option<String> {
+    pub(crate) fn id_for(&self, id_or_name: &str) -> Option<String> {
         if id_or_name.starts_with("customfield_") {
             return Some(id_or_name.to_string());
         }
@@ -134,9 +147,13 @@ impl FieldCatalog {
 
 /// What the host needs besides the changes to write them.
 pub struct WriteContext<'a> {
+    /// The flavour of the instance written to.
     pub flavour: Flavour,
+    /// Maps mentions in rich text between account ids and usernames.
     pub users: &'a dyn UserMapper,
+    /// The people named in the changes, resolved to this instance.
     pub people: &'a ResolvedUsers,
+    /// This instance's custom fields.
     pub fields: &'a FieldCatalog,
 }
 
@@ -154,7 +171,7 @@ impl WriteContext<'_> {
 ///
 /// Status, comments and attachments are not fields: the reconcile step turns
 /// them into transitions and comment/attachment calls. A project move is not an edit.
-pub fn edit_fields(
+pub(crate) fn edit_fields(
     changes: &Changes,
     cx: &WriteContext<'_>,
 ) -> Result<Map<String, Value>, MappingError> {

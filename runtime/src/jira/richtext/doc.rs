@@ -7,11 +7,13 @@
 /// A rich-text document: a list of blocks.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Doc {
-    pub blocks: Vec<Block>,
+    pub(crate) blocks: Vec<Block>,
 }
 
 /// A block-level element.
 #[derive(Debug, Clone, PartialEq)]
+// `CodeBlock` keeps the name of ADF's `codeBlock` node.
+#[allow(clippy::enum_variant_names)]
 pub enum Block {
     Paragraph(Vec<Inline>),
     Heading {
@@ -61,7 +63,7 @@ pub enum PanelKind {
 }
 
 impl PanelKind {
-    pub const ALL: [PanelKind; 5] = [
+    pub(crate) const ALL: [PanelKind; 5] = [
         PanelKind::Info,
         PanelKind::Note,
         PanelKind::Warning,
@@ -69,7 +71,7 @@ impl PanelKind {
         PanelKind::Error,
     ];
 
-    pub fn adf_name(self) -> &'static str {
+    pub(crate) fn adf_name(self) -> &'static str {
         match self {
             PanelKind::Info => "info",
             PanelKind::Note => "note",
@@ -79,12 +81,12 @@ impl PanelKind {
         }
     }
 
-    pub fn from_adf_name(name: &str) -> Option<PanelKind> {
+    pub(crate) fn from_adf_name(name: &str) -> Option<PanelKind> {
         PanelKind::ALL.into_iter().find(|k| k.adf_name() == name)
     }
 
     /// The background colour Jira's own ADF-to-wiki conversion gives each panel type.
-    pub fn wiki_colour(self) -> &'static str {
+    pub(crate) fn wiki_colour(self) -> &'static str {
         match self {
             PanelKind::Info => "#deebff",
             PanelKind::Note => "#eae6ff",
@@ -94,7 +96,7 @@ impl PanelKind {
         }
     }
 
-    pub fn from_wiki_colour(colour: &str) -> Option<PanelKind> {
+    pub(crate) fn from_wiki_colour(colour: &str) -> Option<PanelKind> {
         PanelKind::ALL
             .into_iter()
             .find(|k| k.wiki_colour().eq_ignore_ascii_case(colour.trim()))
@@ -129,7 +131,7 @@ impl Inline {
         }
     }
 
-    pub fn marked(text: impl Into<String>, marks: Marks) -> Inline {
+    pub(crate) fn marked(text: impl Into<String>, marks: Marks) -> Inline {
         Inline::Text {
             text: text.into(),
             marks,
@@ -149,7 +151,7 @@ pub struct Marks {
 }
 
 impl Marks {
-    pub fn is_plain(&self) -> bool {
+    pub(crate) fn is_plain(&self) -> bool {
         *self == Marks::default()
     }
 }
@@ -157,7 +159,7 @@ impl Marks {
 impl Doc {
     /// Brings the tree to its canonical form: merged adjacent text, no empty text,
     /// paragraph edges trimmed, whitespace moved out of formatting marks, `code` alone.
-    pub fn normalize(mut self) -> Doc {
+    pub(crate) fn normalize(mut self) -> Doc {
         normalize_blocks(&mut self.blocks);
         self
     }
@@ -188,42 +190,6 @@ impl Doc {
         }
         Doc { blocks }.normalize()
     }
-
-    /// Every mention in the document, for resolving users before converting.
-    pub fn mentions(&self) -> Vec<(Option<String>, Option<String>)> {
-        let mut out = Vec::new();
-        visit_inlines(&self.blocks, &mut |i| {
-            if let Inline::Mention {
-                account_id,
-                username,
-                ..
-            } = i
-            {
-                out.push((account_id.clone(), username.clone()));
-            }
-        });
-        out
-    }
-}
-
-fn visit_inlines(blocks: &[Block], f: &mut dyn FnMut(&Inline)) {
-    for b in blocks {
-        match b {
-            Block::Paragraph(c) | Block::Heading { content: c, .. } => c.iter().for_each(&mut *f),
-            Block::List { items, .. } => {
-                for it in items {
-                    it.content.iter().for_each(&mut *f);
-                    visit_inlines(&it.sublists, f);
-                }
-            }
-            Block::Quote(bs) | Block::Panel { content: bs, .. } => visit_inlines(bs, f),
-            Block::Table(rows) => rows
-                .iter()
-                .flatten()
-                .for_each(|c| c.content.iter().for_each(&mut *f)),
-            Block::CodeBlock { .. } | Block::Rule => {}
-        }
-    }
 }
 
 fn normalize_blocks(blocks: &mut Vec<Block>) {
@@ -249,7 +215,7 @@ fn normalize_blocks(blocks: &mut Vec<Block>) {
 }
 
 /// Canonical inline run: see [`Doc::normalize`].
-pub fn normalize_inlines(run: &mut Vec<Inline>) {
+pub(crate) fn normalize_inlines(run: &mut Vec<Inline>) {
     let mut out: Vec<Inline> = Vec::with_capacity(run.len());
     for item in run.drain(..) {
         match item {
@@ -347,7 +313,7 @@ fn push_merge(out: &mut Vec<Inline>, text: &str, marks: &Marks) {
 }
 
 /// Inline content as plain text.
-pub fn plain_inlines(run: &[Inline], out: &mut String) {
+pub(crate) fn plain_inlines(run: &[Inline], out: &mut String) {
     for i in run {
         match i {
             Inline::Text { text, marks } => {
@@ -449,15 +415,8 @@ fn plain_list(b: &Block, out: &mut String, depth: usize) {
     }
 }
 
-/// The plain text of an inline run (for degrading structure into a line).
-pub fn inline_text(run: &[Inline]) -> String {
-    let mut s = String::new();
-    plain_inlines(run, &mut s);
-    s
-}
-
 /// A block as inline content, for places (list items, cells) that hold only a line.
-pub fn block_as_inlines(b: &Block) -> Vec<Inline> {
+pub(crate) fn block_as_inlines(b: &Block) -> Vec<Inline> {
     match b {
         Block::Paragraph(c) | Block::Heading { content: c, .. } => c.clone(),
         other => {

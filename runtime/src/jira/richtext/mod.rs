@@ -9,8 +9,8 @@
 //! is reported in the returned warnings (and logged); nothing is dropped silently.
 
 pub mod adf;
-pub mod doc;
-pub mod emoji;
+pub(crate) mod doc;
+pub(crate) mod emoji;
 pub mod wiki;
 
 use serde_json::Value;
@@ -23,7 +23,7 @@ pub type Warnings = Vec<String>;
 /// Maps user identities between the two mention forms; the host supplies it.
 ///
 /// ADF mentions carry a Cloud account id; DC wiki markup mentions a username.
-/// The mapper is synchronous: resolve users first (see [`Doc::mentions`]) and
+/// The mapper is synchronous: resolve users first and
 /// hand over a cached map.
 pub trait UserMapper: Send + Sync {
     /// The username to mention in wiki markup for a Cloud account id.
@@ -52,6 +52,7 @@ pub struct UserMap {
 }
 
 impl UserMap {
+    /// An empty map.
     pub fn new() -> Self {
         Self::default()
     }
@@ -80,7 +81,9 @@ impl UserMapper for UserMap {
 /// A converted value and what had to degrade on the way.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Converted<T> {
+    /// The converted value.
     pub value: T,
+    /// What could not be carried over and was degraded.
     pub warnings: Warnings,
 }
 
@@ -124,13 +127,13 @@ pub fn wiki_to_plain(text: &str) -> Converted<String> {
 }
 
 /// Plain text to ADF JSON (paragraphs and line breaks).
-pub fn plain_to_adf(text: &str) -> Value {
+pub(crate) fn plain_to_adf(text: &str) -> Value {
     let mut w = Warnings::new();
     adf::render(&Doc::from_plain(text), &NoUserMapping, &mut w)
 }
 
 /// Plain text to wiki markup, escaped so that nothing in it turns into markup.
-pub fn plain_to_wiki(text: &str) -> String {
+pub(crate) fn plain_to_wiki(text: &str) -> String {
     let mut w = Warnings::new();
     wiki::render(&Doc::from_plain(text), &NoUserMapping, &mut w)
 }
