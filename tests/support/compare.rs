@@ -8,18 +8,24 @@ use twinsync_jira_sim::SimHandle;
 /// One issue as the `basic` rule syncs it.
 #[derive(Debug)]
 pub struct Synced {
+    /// The issue's key, e.g. `SUP-12`.
     pub key: String,
+    /// What the rule syncs of it.
     pub fields: SyncedFields,
 }
 
 /// What must be equal between twins (their keys differ, of course).
 #[derive(Debug, PartialEq, Eq)]
 pub struct SyncedFields {
+    /// The summary.
     pub summary: String,
+    /// The issue type's name, e.g. `Bug`.
     pub issue_type: String,
     /// Plain text, white space folded.
     pub description: String,
+    /// The status's name, e.g. `Done`.
     pub status: String,
+    /// The priority's name, if the issue has one.
     pub priority: Option<String>,
     /// Sorted.
     pub labels: Vec<String>,

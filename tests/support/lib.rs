@@ -2,8 +2,6 @@
 //! simulated Jiras' REST client, the two-simulator world, node processes, paired nodes, free
 //! ports, rich text, the polling wait, the comparison of the two sides and what a failing
 //! check prints.
-// Some public items are still being documented.
-#![allow(missing_docs)]
 
 pub mod adf;
 pub mod compare;

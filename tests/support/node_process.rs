@@ -14,7 +14,9 @@ use crate::wait::Wait;
 /// A node's config file with both listeners on fixed loopback ports, and where its log goes.
 #[derive(Debug, Clone)]
 pub struct ProcessConfig {
+    /// Where the config file is.
     pub path: PathBuf,
+    /// Where the node's output goes.
     pub log: PathBuf,
     /// The public listener (webhooks, health check, peer API unless set apart).
     pub url: String,
@@ -59,6 +61,7 @@ impl ProcessConfig {
 /// A `twinsync node` process, killed when dropped; its output appended to its log.
 pub struct NodeProcess {
     child: Child,
+    /// The config the process was started with.
     pub config: ProcessConfig,
 }
 

@@ -21,10 +21,15 @@ use crate::world::{WEBHOOK_SECRET, linked_twin, register_webhook, start_in_proce
 
 /// One organisation: its simulated Jira, its node (one side of connection `ab`), its data.
 pub struct Org {
+    /// The organisation's simulated Jira.
     pub sim: SimHandle,
+    /// A REST client for that Jira.
     pub client: Client,
+    /// Its node, none while stopped.
     pub node: Option<Running>,
+    /// The node's config text.
     pub config: String,
+    /// The node's data directory.
     pub dir: tempfile::TempDir,
 }
 

@@ -33,17 +33,25 @@ pub fn new_issue(project: &str, issue_type: &str, summary: &str, more: Value) ->
 
 /// A small JSON client speaking the flavour's REST API as the administrator.
 pub struct Client {
+    /// The HTTP client.
     pub http: reqwest::Client,
+    /// The flavour's REST API base, e.g. `http://127.0.0.1:PORT/rest/api/3`.
     pub base: String,
+    /// The simulator's root URL.
     pub url: String,
+    /// The `Authorization` header value of the administrator.
     pub auth: String,
 }
 
 /// One answer: status, headers and JSON body (`Null` when empty or not JSON).
 pub struct Answer {
+    /// The HTTP status.
     pub status: u16,
+    /// The response headers.
     pub headers: reqwest::header::HeaderMap,
+    /// The body as JSON (`Null` when empty or not JSON).
     pub body: Value,
+    /// The body as sent.
     pub bytes: Vec<u8>,
 }
 
@@ -91,12 +99,15 @@ impl Client {
     pub async fn get(&self, path: &str) -> Answer {
         self.call(Method::GET, path, None).await
     }
+    /// See [`Client::call`].
     pub async fn post(&self, path: &str, body: Value) -> Answer {
         self.call(Method::POST, path, Some(body)).await
     }
+    /// See [`Client::call`].
     pub async fn put(&self, path: &str, body: Value) -> Answer {
         self.call(Method::PUT, path, Some(body)).await
     }
+    /// See [`Client::call`].
     pub async fn delete(&self, path: &str) -> Answer {
         self.call(Method::DELETE, path, None).await
     }

@@ -23,12 +23,19 @@ pub const WEBHOOK_SECRET: &str = "s3cret-s3cret-s3cret";
 /// Two simulated Jiras, their clients, and the node syncing them (none while stopped), with
 /// its data directory and config text.
 pub struct World {
+    /// Side `a`: a simulated Jira Cloud.
     pub a: SimHandle,
+    /// Side `b`: a simulated Jira Data Center.
     pub b: SimHandle,
+    /// A REST client for side `a`.
     pub ca: Client,
+    /// A REST client for side `b`.
     pub cb: Client,
+    /// The node syncing them, none while stopped.
     pub node: Option<Running>,
+    /// The node's data directory.
     pub dir: tempfile::TempDir,
+    /// The node's config text.
     pub config: String,
 }
 
