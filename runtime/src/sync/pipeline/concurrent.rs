@@ -124,6 +124,7 @@ impl Pipeline {
     ) -> Result<(), EventError> {
         let (conn, name) = (&side.connection, &side.name);
         let twin = self.store.twin_by_local(conn, name, key)?;
+        let mut rewritten = Plan::default();
         let read_back = if plan.is_empty() {
             None
         } else {
@@ -131,6 +132,7 @@ impl Pipeline {
                 return Ok(());
             };
             let known = self.mapped_local_ids(side, key)?;
+            rewritten = not_as_written(plan, &issue);
             if foreign_change(before, &issue, plan, &known) {
                 tracing::info!(
                     key,
@@ -168,11 +170,18 @@ impl Pipeline {
         }
         for (field, version) in taken {
             if let Some(hash) = hashes.get(field) {
+                // No value hashes empty: a field someone wrote again since gets a version
+                // after theirs on the next outgoing event, so it wins on both sides.
+                let hash = if differs(&rewritten, field) {
+                    String::new()
+                } else {
+                    hash.clone()
+                };
                 registers.insert(
                     field.clone(),
                     Register {
                         version: version.clone(),
-                        hash: hash.clone(),
+                        hash,
                     },
                 );
             }
@@ -277,13 +286,17 @@ fn differs(plan: &Plan, field: &str) -> bool {
 }
 
 /// Whether `after` differs from `before` in a way the applied plan does not explain: a field
-/// it did not write, a comment or attachment nobody synced, a comment body it did not update.
+/// it did not write, a field it wrote that reads back otherwise, a comment or attachment
+/// nobody synced, a comment body it did not update.
 fn foreign_change(
     before: Option<&Issue>,
     after: &Issue,
     plan: &Plan,
     known: &HashSet<String>,
 ) -> bool {
+    if !not_as_written(plan, after).is_empty() {
+        return true;
+    }
     let before_ids: HashSet<&str> = before
         .into_iter()
         .flat_map(|b| {
@@ -336,6 +349,19 @@ fn foreign_change(
                 != after.description.as_ref().map(|d| d.text.trim()))
 }
 
+/// The fields and status the plan wrote that read back as something else: someone wrote them
+/// again between the node's write and its read-back, and that edit must still go out.
+fn not_as_written(plan: &Plan, after: &Issue) -> Plan {
+    let wrote = Changes {
+        status: plan.status.clone(),
+        comments: None,
+        attachments: None,
+        ..plan.fields.clone()
+    };
+    // The same comparison that planned the write: what it would still write was not ours.
+    reconcile::plan(&wrote, Some(after), &[], &[])
+}
+
 /// The incoming rule's changes reduced to the fields whose replica version beats this side's
 /// register (and the item sets, which merge). Returns the fields taken and those this side's
 /// newer value keeps.
@@ -379,4 +405,56 @@ pub(super) fn winning_fields(
     c.custom_fields
         .retain(|cf| judge(&crate::sync::clock::custom_name(&cf.field), true));
     (c, taken, kept)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn issue(summary: &str, status: &str) -> Issue {
+        Issue {
+            key: "DEV-1".into(),
+            summary: summary.into(),
+            status: status.into(),
+            ..Issue::default()
+        }
+    }
+
+    #[test]
+    fn a_status_moved_on_after_the_node_reached_its_target_is_a_local_edit() {
+        let before = issue("Printer", "To Do");
+        let plan = Plan {
+            status: Some("In Progress".into()),
+            ..Plan::default()
+        };
+        let none = HashSet::new();
+        let reached = issue("Printer", "in progress");
+        assert!(!foreign_change(Some(&before), &reached, &plan, &none));
+        let moved_on = issue("Printer", "Done");
+        assert!(foreign_change(Some(&before), &moved_on, &plan, &none));
+    }
+
+    #[test]
+    fn a_field_written_again_after_the_node_wrote_it_is_a_local_edit_on_a_new_twin_too() {
+        let plan = Plan {
+            create: true,
+            fields: Changes {
+                summary: Some("Printer on fire".into()),
+                ..Changes::default()
+            },
+            status: Some("To Do".into()),
+            ..Plan::default()
+        };
+        let none = HashSet::new();
+        let as_made = issue("Printer on fire", "To Do");
+        assert!(!foreign_change(None, &as_made, &plan, &none));
+        let edited = issue("Printer extinguished", "To Do");
+        assert!(foreign_change(None, &edited, &plan, &none));
+        let before = issue("Printer", "To Do");
+        let update = Plan {
+            create: false,
+            ..plan
+        };
+        assert!(foreign_change(Some(&before), &edited, &update, &none));
+    }
 }
