@@ -123,6 +123,12 @@ fn link_in(
     remote_key: &str,
     now: i64,
 ) -> rusqlite::Result<()> {
+    // A twin made again (the old one was deleted) takes the place of the old row, which still
+    // holds the remote key.
+    tx.execute(
+        "DELETE FROM twins WHERE connection = ?1 AND side = ?2 AND remote_key = ?3 AND local_key != ?4",
+        params![connection, side, remote_key, local_key],
+    )?;
     tx.execute(
         "INSERT INTO twins (connection, side, local_key, remote_key, created_at, updated_at) \
          VALUES (?1, ?2, ?3, ?4, ?5, ?5) \
@@ -521,6 +527,27 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_twin_made_again_takes_the_place_of_the_old_one() {
+        let s = Store::in_memory().unwrap();
+        s.link_twin_pair("c", ("b", "B-7"), ("a", "A-1")).unwrap();
+        // B-7 was deleted and B-8 made in its place.
+        s.link_twin_pair("c", ("b", "B-8"), ("a", "A-1")).unwrap();
+        let twin = s.twin_by_remote("c", "b", "A-1").unwrap().unwrap();
+        assert_eq!(twin.local_key, "B-8");
+        assert_eq!(s.twin_by_local("c", "b", "B-7").unwrap(), None);
+        let theirs = s.twin_by_local("c", "a", "A-1").unwrap().unwrap();
+        assert_eq!(theirs.remote_key.as_deref(), Some("B-8"));
+        s.link_twin("c", "b", "B-9", "A-1").unwrap();
+        assert_eq!(
+            s.twin_by_remote("c", "b", "A-1")
+                .unwrap()
+                .unwrap()
+                .local_key,
+            "B-9"
+        );
+    }
 
     #[test]
     fn link_and_find_both_ways() {
