@@ -504,11 +504,20 @@ impl Pipeline {
         // A retried event may have reached Jira before the node stopped (or Jira failed after
         // handling a request): copies it made then are adopted, not made again.
         let retried = event.attempts > 1;
-        let (key, plan) = self
+        let applied = match self
             .apply(&side, &envelope, &changes, local.as_ref(), retried)
-            .await?;
-        self.apply_removed(&side, &envelope, &key, local.as_ref())
-            .await?;
+            .await
+        {
+            Ok((key, plan)) => self
+                .apply_removed(&side, &envelope, &key, local.as_ref())
+                .await
+                .map(|()| (key, plan)),
+            Err(e) => Err(e),
+        };
+        let (key, plan) = match applied {
+            Ok(done) => done,
+            Err(e) => return Err(self.gone_meanwhile(&side, &envelope.origin_key, e).await),
+        };
         self.store.record_applied(
             &side.connection,
             &side.name,
@@ -534,6 +543,29 @@ impl Pipeline {
             rule_version: Some(version),
             note: None,
         })
+    }
+
+    /// A write that failed because someone deleted the twin meanwhile is no fault of the
+    /// event: it is retried, and the retry makes the twin again instead of waiting for an admin.
+    async fn gone_meanwhile(&self, side: &Side, origin_key: &str, e: EventError) -> EventError {
+        // Only a Jira answer that would wait for an admin is worth a look at the twin.
+        if !matches!(&e, EventError::Side(_) | EventError::Permanent(_)) || e.is_transient() {
+            return e;
+        }
+        let twin = self
+            .store
+            .twin_by_remote(&side.connection, &side.name, origin_key);
+        let Ok(Some(twin)) = twin else {
+            return e;
+        };
+        match side.jira.get_issue(&twin.local_key).await {
+            Ok(None) => {
+                tracing::warn!(key = %twin.local_key, remote = origin_key, error = %e,
+                    "the twin was deleted while a change was applied; the retry makes it again");
+                EventError::Transient(format!("{e} ({} was deleted meanwhile)", twin.local_key))
+            }
+            _ => e,
+        }
     }
 
     /// After a crash between Jira's answer to "create" and the store's record of the twin, the

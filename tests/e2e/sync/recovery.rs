@@ -1,12 +1,14 @@
 //! What the node does when things go wrong: a pause and a restart lose nothing, a failing rule
-//! blocks only its issue until retried, bulk and the poller catch what webhooks missed, and bad
-//! webhooks change nothing.
+//! blocks only its issue until retried, bulk and the poller catch what webhooks missed, bad
+//! webhooks change nothing, and a twin deleted while it is written is made again.
+
+use std::time::Duration;
 
 use serde_json::{Value, json};
 use twinsync::store::EventState;
 use twinsync_e2e::rest::new_issue;
-use twinsync_e2e::wait::wait_for;
-use twinsync_e2e::world::{World, swap_rule};
+use twinsync_e2e::wait::{Wait, wait_for};
+use twinsync_e2e::world::{World, linked_twin, swap_rule};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_paused_connection_queues_and_loses_nothing_even_across_a_restart() {
@@ -233,4 +235,79 @@ async fn bulk_and_the_poller_catch_what_webhooks_missed() {
     assert_eq!(on_b, 0, "the node's own writes are not queued back");
     w.settle().await;
     assert_eq!(w.b.count("PUT", "/issue/") + w.b.count("POST", "/issue"), 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_twin_deleted_while_a_change_is_applied_is_made_again_with_no_admin() {
+    let w = World::new().await;
+    let (key_a, key_b) = w.synced("Printer").await;
+
+    // Held while A changes summary and status, so one replica carries both: B writes the
+    // summary, then walks its workflow.
+    w.set_paused(true).await;
+    w.ca.edit(&key_a, json!({"summary": "Printer on fire"}))
+        .await;
+    let t = w.ca.transition(&key_a, "11").await;
+    assert_eq!(t.status, 204, "{}", t.body);
+    w.queued(1).await;
+    // Every call to B's Jira now takes a while: the twin goes between two of the node's calls.
+    w.b.set_faults_spec("latency=400ms").expect("faults");
+    w.set_paused(false).await;
+    let summary_of_b = |w: &World| {
+        w.b.state()
+            .issues
+            .values()
+            .find(|i| i.key == key_b)
+            .map(|i| i.summary.clone())
+    };
+    Wait::new("the summary written on B")
+        .every(Duration::from_millis(5))
+        .until(|| async {
+            match summary_of_b(&w) {
+                Some(s) if s == "Printer on fire" => Ok(()),
+                seen => Err(format!("{seen:?}")),
+            }
+        })
+        .await;
+    w.b.with_state(|st| {
+        let id = st.find_issue(&key_b).expect("the twin");
+        let admin = st.find_user("admin").expect("admin");
+        st.delete_issue(id, admin, false)
+    })
+    .expect("deleted");
+    w.b.clear_faults();
+
+    // The status write finds no twin; the retry makes it again, and no event waits for an admin.
+    let again = Wait::new("the twin made again")
+        .until(|| async {
+            linked_twin(&w.node().store, "ab", &key_a)
+                .filter(|k| *k != key_b)
+                .ok_or_else(|| queue(&w))
+        })
+        .await;
+    w.settle().await;
+    w.assert_none_failed();
+    assert_eq!(w.cb.field(&again, &["summary"]).await, "Printer on fire");
+    assert_eq!(w.cb.field(&again, &["status", "name"]).await, "In Progress");
+}
+
+/// The node's events, one line each: what a wait prints when it gives up.
+fn queue(w: &World) -> String {
+    let events = w.node().store.events(None, None, 20, 0).expect("events");
+    events
+        .iter()
+        .map(|e| {
+            format!(
+                "#{} {} {:?} {} {:?} attempts {} {}",
+                e.id,
+                e.side,
+                e.kind,
+                e.queue_key,
+                e.state,
+                e.attempts,
+                e.last_error.as_deref().unwrap_or("")
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
 }
