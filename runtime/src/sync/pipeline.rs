@@ -133,6 +133,10 @@ impl Pipeline {
     async fn worker(&self, n: usize, mut stop: Stop) {
         // The stop is looked at only between events: an event once claimed runs to its end.
         while !stop.is_stopped() {
+            // Registered before looking at the queue, so an event enqueued meanwhile wakes it.
+            let notified = self.wake.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
             let claimed = self.store.claim_next();
             let wait = match claimed {
                 Ok(Some(event)) => {
@@ -150,7 +154,7 @@ impl Pipeline {
             };
             // Woken early by an enqueue or the stop; otherwise re-check for due retries.
             tokio::select! {
-                _ = tokio::time::timeout(Duration::from_millis(wait), self.wake.notified()) => {}
+                _ = tokio::time::timeout(Duration::from_millis(wait), notified) => {}
                 _ = stop.stopped() => {}
             }
         }
