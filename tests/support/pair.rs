@@ -17,6 +17,7 @@ use crate::fixtures::rule;
 use crate::node_process::{NodeProcess, ProcessConfig};
 use crate::ports::free_port;
 use crate::rest::{Client, new_issue, start};
+use crate::wait::Wait;
 use crate::world::{WEBHOOK_SECRET, linked_twin, register_webhook, start_in_process};
 
 /// One organisation: its simulated Jira, its node (one side of connection `ab`), its data.
@@ -188,6 +189,37 @@ rule = "{rule}"
         self.client
             .create(new_issue("SUP", "Task", summary, more))
             .await
+    }
+
+    /// Waits until the node has no event pending or running; giving up, prints its queue.
+    pub async fn settle(&self) {
+        Wait::new("the queue to drain")
+            .until(|| async {
+                let open = self.node().store.has_open_events().unwrap_or(true);
+                if open { Err(self.queue()) } else { Ok(()) }
+            })
+            .await;
+    }
+
+    /// The node's sync events, newest first, one line each: what a wait prints on giving up.
+    pub fn queue(&self) -> String {
+        let events = self.node().store.events(None, None, 50, 0).expect("events");
+        events
+            .iter()
+            .map(|e| {
+                format!(
+                    "#{} {} {:?} {} {:?} attempts {} {}",
+                    e.id,
+                    e.side,
+                    e.kind,
+                    e.queue_key,
+                    e.state,
+                    e.attempts,
+                    e.last_error.as_deref().unwrap_or("")
+                )
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
     }
 
     /// The twin of this side-a organisation's `key_a` on B, once B's ack linked it.

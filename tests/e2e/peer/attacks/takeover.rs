@@ -5,7 +5,7 @@ use serde_json::{Value, json};
 use twinsync::peer::protocol::{ACK_PATH, REPLICA_PATH};
 use twinsync::store::{EventState, ItemKind};
 use twinsync_e2e::pair::{Org, pair, paired};
-use twinsync_e2e::wait::wait_for;
+use twinsync_e2e::wait::{Wait, wait_for};
 use twinsync_jira_sim::SimHandle;
 
 use super::{
@@ -233,6 +233,9 @@ async fn a_twin_made_again_is_relinked_and_a_refused_ack_holds_up_nothing() {
     let (a, b) = paired().await;
     let key_a = a.create_synced("Deleted on B, then edited on A").await;
     let key_b = wait_for("the twin acked back to A", || async { a.twin_of(&key_a) }).await;
+    // The ack leaves as soon as the twin exists: B may still be writing its status. Deleted
+    // meanwhile, B's retry would make the twin again from the first replica, not the edit.
+    b.settle().await;
 
     // An ack A will refuse sits at the head of B's outbox: it must not hold up what follows.
     let forged = json!({"connection": "ab", "origin_key": key_a, "twin_key": "DEV-1",
@@ -250,10 +253,13 @@ async fn a_twin_made_again_is_relinked_and_a_refused_ack_holds_up_nothing() {
     assert!(edit.status < 300, "{}", edit.body);
 
     // B makes the twin again and says which key it replaces; A re-links.
-    let again = wait_for("A re-linked to B's new twin", || async {
-        a.twin_of(&key_a).filter(|k| *k != key_b)
-    })
-    .await;
+    let again = Wait::new("A re-linked to B's new twin")
+        .until(|| async {
+            a.twin_of(&key_a)
+                .filter(|k| *k != key_b)
+                .ok_or_else(|| format!("A's queue:\n{}\nB's queue:\n{}", a.queue(), b.queue()))
+        })
+        .await;
     let summary = b
         .sim
         .state()
