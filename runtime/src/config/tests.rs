@@ -1,6 +1,7 @@
 //! Tests of config parsing and validation, from one good file and its variations.
 
 use super::*;
+use crate::rules::RuleLimits;
 
 const GOOD: &str = r#"
 [node]
