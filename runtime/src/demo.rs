@@ -105,22 +105,7 @@ webhook_secret = {{ value = "{secret}" }}
 {budget_b}
 [[connection]]
 name = "{conn}"
-
-[[connection.side]]
-name = "{sa}"
-instance = "{ia}"
-project = "SUP"
-rule = "{rule_a}"
-trigger = "project = SUP AND labels = sync"
-config = {{ project = "SUP"{extra_a} }}
-
-[[connection.side]]
-name = "{sb}"
-instance = "{ib}"
-project = "DEV"
-rule = "{rule_b}"
-config = {{ project = "DEV"{extra_b} }}
-"#,
+{side_a}{side_b}"#,
             data = self.data_dir.display(),
             cache = self
                 .rule_cache_dir
@@ -142,12 +127,26 @@ config = {{ project = "DEV"{extra_b} }}
             budget_a = budget(&self.budget_a),
             budget_b = budget(&self.budget_b),
             conn = self.connection,
-            sa = self.side_a,
-            sb = self.side_b,
-            rule_a = self.rule_a.display(),
-            rule_b = self.rule_b.display(),
-            extra_a = self.extra_config_a,
-            extra_b = self.extra_config_b,
+            side_a = SideToml {
+                name: &self.side_a,
+                instance: &self.instance_a,
+                project: "SUP",
+                rule: &self.rule_a,
+                trigger: Some("sync"),
+                extra_config: &self.extra_config_a,
+                fuel: None,
+            }
+            .toml(),
+            side_b = SideToml {
+                name: &self.side_b,
+                instance: &self.instance_b,
+                project: "DEV",
+                rule: &self.rule_b,
+                trigger: None,
+                extra_config: &self.extra_config_b,
+                fuel: None,
+            }
+            .toml(),
         )
     }
 }
@@ -162,29 +161,58 @@ pub fn extra_connection_toml(
     rule_b: &Path,
     fuel: u64,
 ) -> String {
+    let side = |name, project, rule, trigger| SideToml {
+        name,
+        instance: name,
+        project,
+        rule,
+        trigger,
+        extra_config: "",
+        fuel: Some(fuel),
+    };
     format!(
-        r#"
-[[connection]]
-name = "{name}"
-
-[[connection.side]]
-name = "a"
-instance = "a"
-project = "SUP"
-rule = "{rule_a}"
-trigger = "project = SUP AND labels = {label}"
-config = {{ project = "SUP" }}
-limits = {{ fuel = {fuel} }}
-
-[[connection.side]]
-name = "b"
-instance = "b"
-project = "DEV"
-rule = "{rule_b}"
-config = {{ project = "DEV" }}
-limits = {{ fuel = {fuel} }}
-"#,
-        rule_a = rule_a.display(),
-        rule_b = rule_b.display(),
+        "\n[[connection]]\nname = \"{name}\"\n{}{}",
+        side("a", "SUP", rule_a, Some(label)).toml(),
+        side("b", "DEV", rule_b, None).toml(),
     )
+}
+
+/// A `[[connection.side]]` table of a demo connection: its rule config names its project.
+struct SideToml<'a> {
+    name: &'a str,
+    instance: &'a str,
+    project: &'a str,
+    rule: &'a Path,
+    /// The label that puts the project's issues under sync through this side, if any.
+    trigger: Option<&'a str>,
+    /// Extra rule config entries, as TOML inline-table items (`, "k" = "v"`).
+    extra_config: &'a str,
+    /// The side's fuel limit, if not the default.
+    fuel: Option<u64>,
+}
+
+impl SideToml<'_> {
+    fn toml(&self) -> String {
+        let SideToml {
+            name,
+            instance,
+            project,
+            ..
+        } = self;
+        let mut t = format!(
+            "\n[[connection.side]]\nname = \"{name}\"\ninstance = \"{instance}\"\nproject = \"{project}\"\nrule = \"{}\"\n",
+            self.rule.display()
+        );
+        if let Some(label) = self.trigger {
+            t += &format!("trigger = \"project = {project} AND labels = {label}\"\n");
+        }
+        t += &format!(
+            "config = {{ project = \"{project}\"{} }}\n",
+            self.extra_config
+        );
+        if let Some(fuel) = self.fuel {
+            t += &format!("limits = {{ fuel = {fuel} }}\n");
+        }
+        t
+    }
 }
