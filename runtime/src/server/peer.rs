@@ -197,6 +197,66 @@ fn side_for(
     }
 }
 
+/// A signed message for one connection, checked: its body, the local side it is for, the
+/// request's path, and how log lines name the peer.
+struct Received<M> {
+    message: M,
+    side: Arc<Side>,
+    path: String,
+    who: String,
+}
+
+/// A message that a peer sends about one connection.
+trait ConnectionMessage: for<'de> Deserialize<'de> {
+    /// What refusals call it.
+    const WHAT: &'static str;
+    fn connection(&self) -> &str;
+}
+
+impl ConnectionMessage for ReplicaMessage {
+    const WHAT: &'static str = "replica";
+    fn connection(&self) -> &str {
+        &self.connection
+    }
+}
+
+impl ConnectionMessage for AckMessage {
+    const WHAT: &'static str = "ack";
+    fn connection(&self) -> &str {
+        &self.connection
+    }
+}
+
+/// What every connection message goes through first: the signature, a body that decodes,
+/// and a signing key that is the peer of the live connection the body names.
+fn receive<M: ConnectionMessage>(
+    node: &Node,
+    addr: &SocketAddr,
+    method: &Method,
+    uri: &Uri,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<Received<M>, Box<Response>> {
+    let path = uri.path().to_string();
+    let who = caller(addr, headers);
+    let key = authenticate(node, method, uri, headers, body, &known_key(node), &who)?;
+    let message: M = protocol::decode(body).map_err(|e| {
+        Box::new(refuse(
+            StatusCode::BAD_REQUEST,
+            &path,
+            &who,
+            format!("bad {}: {e}", M::WHAT),
+        ))
+    })?;
+    let (side, who) = side_for(node, &key, message.connection(), &path, &who)?;
+    Ok(Received {
+        message,
+        side,
+        path,
+        who,
+    })
+}
+
 /// Why an acceptance is refused, given what its secret redeems to; `None` lets it through.
 fn invitation_refusal(
     node: &Node,
@@ -317,33 +377,13 @@ async fn replica(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let path = uri.path().to_string();
-    let who = caller(&addr, &headers);
-    let key = match authenticate(
-        &node,
-        &method,
-        &uri,
-        &headers,
-        &body,
-        &known_key(&node),
-        &who,
-    ) {
-        Ok(k) => k,
-        Err(r) => return *r,
-    };
-    let message: ReplicaMessage = match protocol::decode(&body) {
-        Ok(m) => m,
-        Err(e) => {
-            return refuse(
-                StatusCode::BAD_REQUEST,
-                &path,
-                &who,
-                format!("bad replica: {e}"),
-            );
-        }
-    };
-    let (side, who) = match side_for(&node, &key, &message.connection, &path, &who) {
-        Ok(s) => s,
+    let Received {
+        message,
+        side,
+        path,
+        who,
+    } = match receive::<ReplicaMessage>(&node, &addr, &method, &uri, &headers, &body) {
+        Ok(r) => r,
         Err(r) => return *r,
     };
     let envelope: Envelope = match serde_json::from_value(message.envelope) {
@@ -403,33 +443,13 @@ async fn ack(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let path = uri.path().to_string();
-    let who = caller(&addr, &headers);
-    let key = match authenticate(
-        &node,
-        &method,
-        &uri,
-        &headers,
-        &body,
-        &known_key(&node),
-        &who,
-    ) {
-        Ok(k) => k,
-        Err(r) => return *r,
-    };
-    let message: AckMessage = match protocol::decode(&body) {
-        Ok(m) => m,
-        Err(e) => {
-            return refuse(
-                StatusCode::BAD_REQUEST,
-                &path,
-                &who,
-                format!("bad ack: {e}"),
-            );
-        }
-    };
-    let (side, who) = match side_for(&node, &key, &message.connection, &path, &who) {
-        Ok(s) => s,
+    let Received {
+        message,
+        side,
+        path,
+        who,
+    } = match receive::<AckMessage>(&node, &addr, &method, &uri, &headers, &body) {
+        Ok(r) => r,
         Err(r) => return *r,
     };
     match crate::sync::transport::apply_ack(&node.store, &side, &message) {
