@@ -10,7 +10,10 @@ use std::time::{Duration, Instant};
 
 use axum::Router;
 use axum::body::{Body, Bytes};
-use axum::extract::{ConnectInfo, DefaultBodyLimit, Extension, Path, Query, State};
+use axum::extract::{
+    ConnectInfo, DefaultBodyLimit, Extension, FromRequest, FromRequestParts, Path, Query, Request,
+    State,
+};
 use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -257,6 +260,28 @@ fn receive<M: ConnectionMessage>(
     })
 }
 
+/// As an extractor, the handler runs only for a message that passed [`receive`].
+impl<M: ConnectionMessage + Send> FromRequest<Arc<Node>> for Received<M> {
+    type Rejection = Response;
+
+    async fn from_request(req: Request, node: &Arc<Node>) -> Result<Self, Response> {
+        let (mut parts, body) = req.into_parts();
+        let ConnectInfo(PeerAddr(addr)) =
+            ConnectInfo::<PeerAddr>::from_request_parts(&mut parts, node)
+                .await
+                .map_err(IntoResponse::into_response)?;
+        let (method, uri, headers) = (
+            parts.method.clone(),
+            parts.uri.clone(),
+            parts.headers.clone(),
+        );
+        let body = Bytes::from_request(Request::from_parts(parts, body), node)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        receive(node, &addr, &method, &uri, &headers, &body).map_err(|r| *r)
+    }
+}
+
 /// Why an acceptance is refused, given what its secret redeems to; `None` lets it through.
 fn invitation_refusal(
     node: &Node,
@@ -371,21 +396,13 @@ async fn accept(
 
 async fn replica(
     State(node): State<Arc<Node>>,
-    ConnectInfo(PeerAddr(addr)): ConnectInfo<PeerAddr>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    let Received {
+    Received {
         message,
         side,
         path,
         who,
-    } = match receive::<ReplicaMessage>(&node, &addr, &method, &uri, &headers, &body) {
-        Ok(r) => r,
-        Err(r) => return *r,
-    };
+    }: Received<ReplicaMessage>,
+) -> Response {
     let envelope: Envelope = match serde_json::from_value(message.envelope) {
         Ok(e) => e,
         Err(e) => {
@@ -437,21 +454,13 @@ async fn replica(
 
 async fn ack(
     State(node): State<Arc<Node>>,
-    ConnectInfo(PeerAddr(addr)): ConnectInfo<PeerAddr>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    let Received {
+    Received {
         message,
         side,
         path,
         who,
-    } = match receive::<AckMessage>(&node, &addr, &method, &uri, &headers, &body) {
-        Ok(r) => r,
-        Err(r) => return *r,
-    };
+    }: Received<AckMessage>,
+) -> Response {
     match crate::sync::transport::apply_ack(&node.store, &side, &message) {
         Ok(()) => {
             crate::failpoint!("peer-ack-applied");
