@@ -22,6 +22,15 @@ use crate::text::percent_encode;
 /// Timeout of one peer request (attachments included).
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
 
+/// A response header as text, or `or` when it is missing or not text.
+fn header(resp: &reqwest::Response, name: &str, or: &str) -> String {
+    resp.headers()
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or(or)
+        .to_string()
+}
+
 /// Backoff while a peer is down: 250 ms, 500 ms ... capped at 30 s.
 fn backoff_ms(attempts: i64) -> i64 {
     (250_i64 << attempts.clamp(0, 7)).min(30_000)
@@ -186,12 +195,7 @@ impl PeerLinks {
         let status = resp.status();
         if status.is_redirection() {
             // Followed, it could point at plain http or this node's own admin API.
-            let to = resp
-                .headers()
-                .get("location")
-                .and_then(|v| v.to_str().ok())
-                .unwrap_or("")
-                .to_string();
+            let to = header(&resp, "location", "");
             tracing::warn!(connection, peer = %peer.url, status = status.as_u16(), location = %to,
                 "peer answered an attachment fetch with a redirect; not followed");
             return Err(FetchError::Refused(format!(
@@ -208,12 +212,7 @@ impl PeerLinks {
                 FetchError::Refused(msg)
             });
         }
-        let mime = resp
-            .headers()
-            .get("content-type")
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("application/octet-stream")
-            .to_string();
+        let mime = header(&resp, "content-type", "application/octet-stream");
         let io = |e: std::io::Error| FetchError::Transient(format!("{}: {e}", dest.display()));
         let mut file = crate::private_fs::create_file_async(dest)
             .await
@@ -298,12 +297,7 @@ impl PeerLinks {
                             ))
                         }
                         Ok(resp) if resp.status().is_redirection() => {
-                            let to = resp
-                                .headers()
-                                .get("location")
-                                .and_then(|v| v.to_str().ok())
-                                .unwrap_or("")
-                                .to_string();
+                            let to = header(&resp, "location", "");
                             Err((
                                 format!(
                                     "peer {} answered {} (to {to:?}); peer links follow no redirect",

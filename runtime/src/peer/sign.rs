@@ -267,13 +267,24 @@ mod tests {
 
     const NOW: i64 = 1_000_000;
 
+    /// The headers of a POST to `path` signed by `by` for the node whose key is `to`.
+    fn post(
+        by: &Identity,
+        to: &str,
+        path: &str,
+        body: &[u8],
+        at: i64,
+        nonce: &str,
+    ) -> Vec<(&'static str, String)> {
+        sign(by, to, "POST", path, body, at, nonce)
+    }
+
     #[test]
     fn a_signed_request_passes_once() {
         let f = fixture();
-        let h = headers(sign(
+        let h = headers(post(
             &f.id,
             f.id.public_key(),
-            "POST",
             "/peer/v1/replica",
             b"{}",
             NOW,
@@ -292,10 +303,9 @@ mod tests {
     #[test]
     fn a_tampered_body_is_refused() {
         let f = fixture();
-        let h = headers(sign(
+        let h = headers(post(
             &f.id,
             f.id.public_key(),
-            "POST",
             "/p",
             b"{\"a\":1}",
             NOW,
@@ -310,7 +320,7 @@ mod tests {
     #[test]
     fn a_body_with_a_matching_new_hash_still_fails_the_signature() {
         let f = fixture();
-        let mut list = sign(&f.id, f.id.public_key(), "POST", "/p", b"a", NOW, "n1");
+        let mut list = post(&f.id, f.id.public_key(), "/p", b"a", NOW, "n1");
         list[3].1 = body_hash(b"b");
         assert_eq!(
             f.run(NOW, &headers(list), "/p", b"b"),
@@ -321,10 +331,9 @@ mod tests {
     #[test]
     fn another_path_is_a_bad_signature() {
         let f = fixture();
-        let h = headers(sign(
+        let h = headers(post(
             &f.id,
             f.id.public_key(),
-            "POST",
             "/peer/v1/ack",
             b"",
             NOW,
@@ -340,15 +349,7 @@ mod tests {
     fn an_unknown_key_is_forbidden() {
         let f = fixture();
         let other = fixture();
-        let h = headers(sign(
-            &other.id,
-            f.id.public_key(),
-            "POST",
-            "/p",
-            b"",
-            NOW,
-            "n1",
-        ));
+        let h = headers(post(&other.id, f.id.public_key(), "/p", b"", NOW, "n1"));
         let e = f.run(NOW, &h, "/p", b"").unwrap_err();
         assert_eq!((e.clone(), e.status()), (AuthError::UnknownKey, 403));
     }
@@ -357,7 +358,7 @@ mod tests {
     fn a_key_swapped_in_the_header_is_a_bad_signature() {
         let f = fixture();
         let other = fixture();
-        let mut list = sign(&other.id, f.id.public_key(), "POST", "/p", b"", NOW, "n1");
+        let mut list = post(&other.id, f.id.public_key(), "/p", b"", NOW, "n1");
         list[0].1 = f.id.public_key().to_string();
         assert_eq!(
             f.run(NOW, &headers(list), "/p", b""),
@@ -370,21 +371,13 @@ mod tests {
         let f = fixture();
         let other = fixture();
         // Signed for another node that trusts the same key, then replayed here.
-        let h = headers(sign(
-            &f.id,
-            other.id.public_key(),
-            "POST",
-            "/p",
-            b"",
-            NOW,
-            "n1",
-        ));
+        let h = headers(post(&f.id, other.id.public_key(), "/p", b"", NOW, "n1"));
         assert_eq!(
             f.run(NOW, &h, "/p", b""),
             Err(AuthError::WrongRecipient(other.id.public_key().to_string()))
         );
         // The recipient header rewritten to this node: the signature does not cover it.
-        let mut list = sign(&f.id, other.id.public_key(), "POST", "/p", b"", NOW, "n2");
+        let mut list = post(&f.id, other.id.public_key(), "/p", b"", NOW, "n2");
         list[5].1 = f.id.public_key().to_string();
         assert_eq!(
             f.run(NOW, &headers(list), "/p", b""),
@@ -399,25 +392,9 @@ mod tests {
     #[test]
     fn stale_and_future_timestamps_are_refused() {
         let f = fixture();
-        let h = headers(sign(
-            &f.id,
-            f.id.public_key(),
-            "POST",
-            "/p",
-            b"",
-            NOW - 1001,
-            "n1",
-        ));
+        let h = headers(post(&f.id, f.id.public_key(), "/p", b"", NOW - 1001, "n1"));
         assert_eq!(f.run(NOW, &h, "/p", b""), Err(AuthError::Stale(1001)));
-        let h = headers(sign(
-            &f.id,
-            f.id.public_key(),
-            "POST",
-            "/p",
-            b"",
-            NOW + 1001,
-            "n2",
-        ));
+        let h = headers(post(&f.id, f.id.public_key(), "/p", b"", NOW + 1001, "n2"));
         assert_eq!(f.run(NOW, &h, "/p", b""), Err(AuthError::Stale(-1001)));
         // A refused request spends no nonce.
         assert!(f.seen.borrow().is_empty());
@@ -472,7 +449,7 @@ mod tests {
     #[test]
     fn missing_headers_are_named() {
         let f = fixture();
-        let mut list = sign(&f.id, f.id.public_key(), "POST", "/p", b"", NOW, "n1");
+        let mut list = post(&f.id, f.id.public_key(), "/p", b"", NOW, "n1");
         list.remove(1);
         assert_eq!(
             f.run(NOW, &headers(list), "/p", b""),

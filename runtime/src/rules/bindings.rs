@@ -43,46 +43,10 @@ macro_rules! conversions {
     (issue_extra: [$($issue_extra:ident),*]) => {
         use crate::model as m;
         use types as t;
+        use super::both_ways;
 
-        impl From<m::RichText> for t::RichText {
-            fn from(r: m::RichText) -> Self {
-                t::RichText {
-                    text: r.text,
-                    adf: r.adf,
-                    wiki: r.wiki,
-                }
-            }
-        }
-        impl From<t::RichText> for m::RichText {
-            fn from(r: t::RichText) -> Self {
-                m::RichText {
-                    text: r.text,
-                    adf: r.adf,
-                    wiki: r.wiki,
-                }
-            }
-        }
-
-        impl From<m::User> for t::User {
-            fn from(u: m::User) -> Self {
-                t::User {
-                    account_id: u.account_id,
-                    name: u.name,
-                    display_name: u.display_name,
-                    email: u.email,
-                }
-            }
-        }
-        impl From<t::User> for m::User {
-            fn from(u: t::User) -> Self {
-                m::User {
-                    account_id: u.account_id,
-                    name: u.name,
-                    display_name: u.display_name,
-                    email: u.email,
-                }
-            }
-        }
+        both_ways!(RichText { text, adf, wiki });
+        both_ways!(User { account_id, name, display_name, email });
 
         impl From<t::UserRef> for m::UserRef {
             fn from(u: t::UserRef) -> Self {
@@ -94,109 +58,13 @@ macro_rules! conversions {
             }
         }
 
-        impl From<m::Comment> for t::Comment {
-            fn from(c: m::Comment) -> Self {
-                t::Comment {
-                    id: c.id,
-                    author: c.author.map(Into::into),
-                    body: c.body.into(),
-                    internal: c.internal,
-                    created: c.created,
-                    updated: c.updated,
-                }
-            }
-        }
-        impl From<t::Comment> for m::Comment {
-            fn from(c: t::Comment) -> Self {
-                m::Comment {
-                    id: c.id,
-                    author: c.author.map(Into::into),
-                    body: c.body.into(),
-                    internal: c.internal,
-                    created: c.created,
-                    updated: c.updated,
-                }
-            }
-        }
-
-        impl From<m::Attachment> for t::Attachment {
-            fn from(a: m::Attachment) -> Self {
-                t::Attachment {
-                    id: a.id,
-                    filename: a.filename,
-                    mime_type: a.mime_type,
-                    size: a.size,
-                    author: a.author.map(Into::into),
-                    created: a.created,
-                }
-            }
-        }
-        impl From<t::Attachment> for m::Attachment {
-            fn from(a: t::Attachment) -> Self {
-                m::Attachment {
-                    id: a.id,
-                    filename: a.filename,
-                    mime_type: a.mime_type,
-                    size: a.size,
-                    author: a.author.map(Into::into),
-                    created: a.created,
-                }
-            }
-        }
-
-        impl From<m::Value> for t::Value {
-            fn from(v: m::Value) -> Self {
-                match v {
-                    m::Value::Text(s) => t::Value::Text(s),
-                    m::Value::Number(n) => t::Value::Number(n),
-                    m::Value::Flag(b) => t::Value::Flag(b),
-                    m::Value::Date(s) => t::Value::Date(s),
-                    m::Value::Datetime(s) => t::Value::Datetime(s),
-                    m::Value::Choice(s) => t::Value::Choice(s),
-                    m::Value::Choices(l) => t::Value::Choices(l),
-                    m::Value::User(u) => t::Value::User(u.into()),
-                    m::Value::Users(l) => t::Value::Users(l.into_iter().map(Into::into).collect()),
-                    m::Value::Rich(r) => t::Value::Rich(r.into()),
-                    m::Value::Json(s) => t::Value::Json(s),
-                }
-            }
-        }
-        impl From<t::Value> for m::Value {
-            fn from(v: t::Value) -> Self {
-                match v {
-                    t::Value::Text(s) => m::Value::Text(s),
-                    t::Value::Number(n) => m::Value::Number(n),
-                    t::Value::Flag(b) => m::Value::Flag(b),
-                    t::Value::Date(s) => m::Value::Date(s),
-                    t::Value::Datetime(s) => m::Value::Datetime(s),
-                    t::Value::Choice(s) => m::Value::Choice(s),
-                    t::Value::Choices(l) => m::Value::Choices(l),
-                    t::Value::User(u) => m::Value::User(u.into()),
-                    t::Value::Users(l) => m::Value::Users(l.into_iter().map(Into::into).collect()),
-                    t::Value::Rich(r) => m::Value::Rich(r.into()),
-                    t::Value::Json(s) => m::Value::Json(s),
-                }
-            }
-        }
-
-        impl From<m::CustomField> for t::CustomField {
-            fn from(f: m::CustomField) -> Self {
-                t::CustomField {
-                    id: f.id,
-                    name: f.name,
-                    value: f.value.map(Into::into),
-                }
-            }
-        }
-        impl From<t::CustomField> for m::CustomField {
-            fn from(f: t::CustomField) -> Self {
-                m::CustomField {
-                    id: f.id,
-                    name: f.name,
-                    value: f.value.map(Into::into),
-                }
-            }
-        }
+        both_ways!(Comment { id, author: opt, body: into, internal, created, updated });
+        both_ways!(Attachment { id, filename, mime_type, size, author: opt, created });
+        both_ways!(Value(
+            Text, Number, Flag, Date, Datetime, Choice, Choices, Json;
+            User: into, Users: list, Rich: into
+        ));
+        both_ways!(CustomField { id, name, value: opt });
 
         fn list<A, B: From<A>>(v: Vec<A>) -> Vec<B> {
             v.into_iter().map(Into::into).collect()
@@ -229,56 +97,11 @@ macro_rules! conversions {
             }
         }
 
-        impl From<m::Replica> for t::Replica {
-            fn from(r: m::Replica) -> Self {
-                t::Replica {
-                    key: r.key,
-                    project: r.project,
-                    issue_type: r.issue_type,
-                    summary: r.summary,
-                    description: r.description.map(Into::into),
-                    status: r.status,
-                    priority: r.priority,
-                    labels: r.labels,
-                    components: r.components,
-                    assignee: r.assignee.map(Into::into),
-                    reporter: r.reporter.map(Into::into),
-                    due_date: r.due_date,
-                    parent: r.parent,
-                    comments: list(r.comments),
-                    attachments: list(r.attachments),
-                    custom_fields: list(r.custom_fields),
-                    created: r.created,
-                    updated: r.updated,
-                    properties: r.properties,
-                }
-            }
-        }
-        impl From<t::Replica> for m::Replica {
-            fn from(r: t::Replica) -> Self {
-                m::Replica {
-                    key: r.key,
-                    project: r.project,
-                    issue_type: r.issue_type,
-                    summary: r.summary,
-                    description: r.description.map(Into::into),
-                    status: r.status,
-                    priority: r.priority,
-                    labels: r.labels,
-                    components: r.components,
-                    assignee: r.assignee.map(Into::into),
-                    reporter: r.reporter.map(Into::into),
-                    due_date: r.due_date,
-                    parent: r.parent,
-                    comments: list(r.comments),
-                    attachments: list(r.attachments),
-                    custom_fields: list(r.custom_fields),
-                    created: r.created,
-                    updated: r.updated,
-                    properties: r.properties,
-                }
-            }
-        }
+        both_ways!(Replica {
+            key, project, issue_type, summary, description: opt, status, priority, labels,
+            components, assignee: opt, reporter: opt, due_date, parent, comments: list,
+            attachments: list, custom_fields: list, created, updated, properties,
+        });
 
         impl From<t::Changes> for m::Changes {
             fn from(c: t::Changes) -> Self {
@@ -356,3 +179,42 @@ macro_rules! conversions {
     };
 }
 use conversions;
+
+/// `From` in both directions between the model's and a version's types (`m` and `t`, in
+/// scope where it is expanded) of one name, field by field or variant by variant; a field
+/// or payload marked `into`, `opt` or `list` is converted, itself, inside its `Option`, or
+/// item by item.
+macro_rules! both_ways {
+    ($name:ident { $($field:ident $(: $how:ident)?),* $(,)? }) => {
+        both_ways!(@struct m => t, $name { $($field $(: $how)?),* });
+        both_ways!(@struct t => m, $name { $($field $(: $how)?),* });
+    };
+    ($name:ident( $($plain:ident),* ; $($variant:ident: $how:ident),* $(,)? )) => {
+        both_ways!(@enum m => t, $name ( $($plain),* ; $($variant: $how),* ));
+        both_ways!(@enum t => m, $name ( $($plain),* ; $($variant: $how),* ));
+    };
+    (@struct $from:ident => $to:ident, $name:ident { $($field:ident $(: $how:ident)?),* }) => {
+        impl From<$from::$name> for $to::$name {
+            fn from(x: $from::$name) -> Self {
+                $to::$name {
+                    $($field: both_ways!(@convert $($how)? x.$field),)*
+                }
+            }
+        }
+    };
+    (@enum $from:ident => $to:ident, $name:ident ( $($plain:ident),* ; $($variant:ident: $how:ident),* )) => {
+        impl From<$from::$name> for $to::$name {
+            fn from(x: $from::$name) -> Self {
+                match x {
+                    $($from::$name::$plain(v) => $to::$name::$plain(v),)*
+                    $($from::$name::$variant(v) => $to::$name::$variant(both_ways!(@convert $how v)),)*
+                }
+            }
+        }
+    };
+    (@convert into $e:expr) => { $e.into() };
+    (@convert opt $e:expr) => { $e.map(Into::into) };
+    (@convert list $e:expr) => { $e.into_iter().map(Into::into).collect() };
+    (@convert $e:expr) => { $e };
+}
+use both_ways;

@@ -224,17 +224,17 @@ pub(super) async fn events(
 ) -> Response {
     let state = match q.state.as_deref() {
         None => None,
-        Some("pending") => Some(EventState::Pending),
-        Some("running") => Some(EventState::Running),
-        Some("failed") => Some(EventState::Failed),
-        Some("done") => Some(EventState::Done),
-        Some("skipped") => Some(EventState::Skipped),
-        Some(other) => {
-            return error(
-                StatusCode::BAD_REQUEST,
-                format!("unknown state {other:?}: use pending, running, failed, done or skipped"),
-            );
-        }
+        Some(text) => match EventState::from_text(text) {
+            Some(state) => Some(state),
+            None => {
+                return error(
+                    StatusCode::BAD_REQUEST,
+                    format!(
+                        "unknown state {text:?}: use pending, running, failed, done or skipped"
+                    ),
+                );
+            }
+        },
     };
     let limit = q.limit.unwrap_or(50).clamp(1, 500);
     match node.store.events(

@@ -10,7 +10,10 @@ use std::time::{Duration, Instant};
 
 use axum::Router;
 use axum::body::{Body, Bytes};
-use axum::extract::{ConnectInfo, DefaultBodyLimit, Extension, Path, Query, State};
+use axum::extract::{
+    ConnectInfo, DefaultBodyLimit, Extension, FromRequest, FromRequestParts, Path, Query, Request,
+    State,
+};
 use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -197,6 +200,88 @@ fn side_for(
     }
 }
 
+/// A signed message for one connection, checked: its body, the local side it is for, the
+/// request's path, and how log lines name the peer.
+struct Received<M> {
+    message: M,
+    side: Arc<Side>,
+    path: String,
+    who: String,
+}
+
+/// A message that a peer sends about one connection.
+trait ConnectionMessage: for<'de> Deserialize<'de> {
+    /// What refusals call it.
+    const WHAT: &'static str;
+    fn connection(&self) -> &str;
+}
+
+impl ConnectionMessage for ReplicaMessage {
+    const WHAT: &'static str = "replica";
+    fn connection(&self) -> &str {
+        &self.connection
+    }
+}
+
+impl ConnectionMessage for AckMessage {
+    const WHAT: &'static str = "ack";
+    fn connection(&self) -> &str {
+        &self.connection
+    }
+}
+
+/// What every connection message goes through first: the signature, a body that decodes,
+/// and a signing key that is the peer of the live connection the body names.
+fn receive<M: ConnectionMessage>(
+    node: &Node,
+    addr: &SocketAddr,
+    method: &Method,
+    uri: &Uri,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<Received<M>, Box<Response>> {
+    let path = uri.path().to_string();
+    let who = caller(addr, headers);
+    let key = authenticate(node, method, uri, headers, body, &known_key(node), &who)?;
+    let message: M = protocol::decode(body).map_err(|e| {
+        Box::new(refuse(
+            StatusCode::BAD_REQUEST,
+            &path,
+            &who,
+            format!("bad {}: {e}", M::WHAT),
+        ))
+    })?;
+    let (side, who) = side_for(node, &key, message.connection(), &path, &who)?;
+    Ok(Received {
+        message,
+        side,
+        path,
+        who,
+    })
+}
+
+/// As an extractor, the handler runs only for a message that passed [`receive`].
+impl<M: ConnectionMessage + Send> FromRequest<Arc<Node>> for Received<M> {
+    type Rejection = Response;
+
+    async fn from_request(req: Request, node: &Arc<Node>) -> Result<Self, Response> {
+        let (mut parts, body) = req.into_parts();
+        let ConnectInfo(PeerAddr(addr)) =
+            ConnectInfo::<PeerAddr>::from_request_parts(&mut parts, node)
+                .await
+                .map_err(IntoResponse::into_response)?;
+        let (method, uri, headers) = (
+            parts.method.clone(),
+            parts.uri.clone(),
+            parts.headers.clone(),
+        );
+        let body = Bytes::from_request(Request::from_parts(parts, body), node)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        receive(node, &addr, &method, &uri, &headers, &body).map_err(|r| *r)
+    }
+}
+
 /// Why an acceptance is refused, given what its secret redeems to; `None` lets it through.
 fn invitation_refusal(
     node: &Node,
@@ -311,41 +396,13 @@ async fn accept(
 
 async fn replica(
     State(node): State<Arc<Node>>,
-    ConnectInfo(PeerAddr(addr)): ConnectInfo<PeerAddr>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Bytes,
+    Received {
+        message,
+        side,
+        path,
+        who,
+    }: Received<ReplicaMessage>,
 ) -> Response {
-    let path = uri.path().to_string();
-    let who = caller(&addr, &headers);
-    let key = match authenticate(
-        &node,
-        &method,
-        &uri,
-        &headers,
-        &body,
-        &known_key(&node),
-        &who,
-    ) {
-        Ok(k) => k,
-        Err(r) => return *r,
-    };
-    let message: ReplicaMessage = match protocol::decode(&body) {
-        Ok(m) => m,
-        Err(e) => {
-            return refuse(
-                StatusCode::BAD_REQUEST,
-                &path,
-                &who,
-                format!("bad replica: {e}"),
-            );
-        }
-    };
-    let (side, who) = match side_for(&node, &key, &message.connection, &path, &who) {
-        Ok(s) => s,
-        Err(r) => return *r,
-    };
     let envelope: Envelope = match serde_json::from_value(message.envelope) {
         Ok(e) => e,
         Err(e) => {
@@ -397,41 +454,13 @@ async fn replica(
 
 async fn ack(
     State(node): State<Arc<Node>>,
-    ConnectInfo(PeerAddr(addr)): ConnectInfo<PeerAddr>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Bytes,
+    Received {
+        message,
+        side,
+        path,
+        who,
+    }: Received<AckMessage>,
 ) -> Response {
-    let path = uri.path().to_string();
-    let who = caller(&addr, &headers);
-    let key = match authenticate(
-        &node,
-        &method,
-        &uri,
-        &headers,
-        &body,
-        &known_key(&node),
-        &who,
-    ) {
-        Ok(k) => k,
-        Err(r) => return *r,
-    };
-    let message: AckMessage = match protocol::decode(&body) {
-        Ok(m) => m,
-        Err(e) => {
-            return refuse(
-                StatusCode::BAD_REQUEST,
-                &path,
-                &who,
-                format!("bad ack: {e}"),
-            );
-        }
-    };
-    let (side, who) = match side_for(&node, &key, &message.connection, &path, &who) {
-        Ok(s) => s,
-        Err(r) => return *r,
-    };
     match crate::sync::transport::apply_ack(&node.store, &side, &message) {
         Ok(()) => {
             crate::failpoint!("peer-ack-applied");

@@ -1,4 +1,4 @@
-//! State and kind enums stored as text: one macro gives each its text, `ToSql` and a strict `FromSql`.
+//! State and kind enums stored as text: one macro gives each its text (both ways), `ToSql` and a strict `FromSql`.
 //!
 //! A text the node does not know (a newer node's state, a hand edit) is an
 //! error naming the column and the text, never read as some default state.
@@ -12,7 +12,7 @@ pub struct UnknownText {
     pub text: String,
 }
 
-/// Implements `as_str`, `ToSql` and `FromSql` for a fieldless enum kept in `$column` as text.
+/// Implements `as_str`, `from_text`, `ToSql` and `FromSql` for a fieldless enum kept in `$column` as text.
 macro_rules! text_enum {
     ($ty:ident in $column:literal { $($variant:ident => $text:literal),+ $(,)? }) => {
         impl $ty {
@@ -20,6 +20,14 @@ macro_rules! text_enum {
             pub fn as_str(self) -> &'static str {
                 match self {
                     $($ty::$variant => $text),+
+                }
+            }
+
+            /// The value whose text is `text`, if any.
+            pub fn from_text(text: &str) -> Option<Self> {
+                match text {
+                    $($text => Some($ty::$variant),)+
+                    _ => None,
                 }
             }
         }
@@ -34,15 +42,15 @@ macro_rules! text_enum {
             fn column_result(
                 v: rusqlite::types::ValueRef<'_>,
             ) -> rusqlite::types::FromSqlResult<Self> {
-                match v.as_str()? {
-                    $($text => Ok($ty::$variant),)+
-                    other => Err(rusqlite::types::FromSqlError::Other(Box::new(
+                let text = v.as_str()?;
+                $ty::from_text(text).ok_or_else(|| {
+                    rusqlite::types::FromSqlError::Other(Box::new(
                         $crate::store::text_enum::UnknownText {
                             column: $column,
-                            text: other.to_string(),
+                            text: text.to_string(),
                         },
-                    ))),
-                }
+                    ))
+                })
             }
         }
     };

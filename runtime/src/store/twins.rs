@@ -142,7 +142,41 @@ fn link_in(
     Ok(())
 }
 
+/// Adds the twin row of a local issue (no remote key yet) if there is none.
+fn ensure_in(
+    conn: &rusqlite::Connection,
+    connection: &str,
+    side: &str,
+    local_key: &str,
+    now: i64,
+) -> rusqlite::Result<()> {
+    conn.execute(
+        "INSERT OR IGNORE INTO twins (connection, side, local_key, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?4)",
+        params![connection, side, local_key, now],
+    )?;
+    Ok(())
+}
+
 impl Store {
+    /// Sets columns of one side's twin row: `set` is the SQL assignments, whose parameters
+    /// are `?4` on, in the order of `values`.
+    fn update_twin(
+        &self,
+        (connection, side, local_key): (&str, &str, &str),
+        set: &str,
+        values: &[&dyn rusqlite::ToSql],
+    ) -> Result<()> {
+        let key: [&dyn rusqlite::ToSql; 3] = [&connection, &side, &local_key];
+        let all: Vec<&dyn rusqlite::ToSql> = key.iter().chain(values).copied().collect();
+        self.conn().execute(
+            &format!(
+                "UPDATE twins SET {set} WHERE connection = ?1 AND side = ?2 AND local_key = ?3"
+            ),
+            all.as_slice(),
+        )?;
+        Ok(())
+    }
+
     /// This side's twin record of the local issue `local_key`, if it has one.
     pub fn twin_by_local(
         &self,
@@ -195,12 +229,13 @@ impl Store {
 
     /// Puts a local issue under sync (no remote key yet) if it is not already.
     pub fn ensure_twin(&self, connection: &str, side: &str, local_key: &str) -> Result<()> {
-        let now = now_ms();
-        self.conn().execute(
-            "INSERT OR IGNORE INTO twins (connection, side, local_key, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?4)",
-            params![connection, side, local_key, now],
-        )?;
-        Ok(())
+        Ok(ensure_in(
+            &self.conn(),
+            connection,
+            side,
+            local_key,
+            now_ms(),
+        )?)
     }
 
     /// Links both sides of a twin of a local connection in one transaction: a crash
@@ -245,12 +280,8 @@ impl Store {
         side: &str,
         local_key: &str,
     ) -> Result<i64> {
-        let now = now_ms();
         let conn = self.conn();
-        conn.execute(
-            "INSERT OR IGNORE INTO twins (connection, side, local_key, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?4)",
-            params![connection, side, local_key, now],
-        )?;
+        ensure_in(&conn, connection, side, local_key, now_ms())?;
         Ok(conn.query_row(
             "UPDATE twins SET sent_seq = sent_seq + 1 WHERE connection = ?1 AND side = ?2 AND local_key = ?3 \
              RETURNING sent_seq",
@@ -271,26 +302,14 @@ impl Store {
             Some((seq, updated, fields)) => (Some(seq), Some(updated), fields),
             None => (None, None, false),
         };
-        self.conn().execute(
-            "UPDATE twins SET sent_hash = ?4, sent_replica = ?5, updated_at = ?6, \
+        self.update_twin(
+            (connection, side, local_key),
+            "sent_hash = ?4, sent_replica = ?5, updated_at = ?6, \
              sent_seq = COALESCE(?7, sent_seq), sent_updated = COALESCE(?8, sent_updated), \
              sent_fields_seq = CASE WHEN ?9 THEN COALESCE(?7, sent_fields_seq) ELSE sent_fields_seq END, \
-             registers = COALESCE(?10, registers) \
-             WHERE connection = ?1 AND side = ?2 AND local_key = ?3",
-            params![
-                connection,
-                side,
-                local_key,
-                sent.hash,
-                sent.replica,
-                now_ms(),
-                seq,
-                updated,
-                fields,
-                sent.registers
-            ],
-        )?;
-        Ok(())
+             registers = COALESCE(?10, registers)",
+            &[&sent.hash, &sent.replica, &now_ms(), &seq, &updated, &fields, &sent.registers],
+        )
     }
 
     /// Records a twin side's per-field registers (JSON).
@@ -301,12 +320,11 @@ impl Store {
         local_key: &str,
         registers: &str,
     ) -> Result<()> {
-        self.conn().execute(
-            "UPDATE twins SET registers = ?4, updated_at = ?5 \
-             WHERE connection = ?1 AND side = ?2 AND local_key = ?3",
-            params![connection, side, local_key, registers, now_ms()],
-        )?;
-        Ok(())
+        self.update_twin(
+            (connection, side, local_key),
+            "registers = ?4, updated_at = ?5",
+            &[&registers, &now_ms()],
+        )
     }
 
     /// Notes the local issue's `updated` at a moment it had nothing unsent.
@@ -317,11 +335,11 @@ impl Store {
         local_key: &str,
         updated: &str,
     ) -> Result<()> {
-        self.conn().execute(
-            "UPDATE twins SET seen_updated = ?4 WHERE connection = ?1 AND side = ?2 AND local_key = ?3",
-            params![connection, side, local_key, updated],
-        )?;
-        Ok(())
+        self.update_twin(
+            (connection, side, local_key),
+            "seen_updated = ?4",
+            &[&updated],
+        )
     }
 
     /// Notes that the other side's replica `seq` has been seen here (applied or lost a conflict).
@@ -332,12 +350,11 @@ impl Store {
         local_key: &str,
         seq: i64,
     ) -> Result<()> {
-        self.conn().execute(
-            "UPDATE twins SET applied_seq = MAX(applied_seq, ?4), updated_at = ?5 \
-             WHERE connection = ?1 AND side = ?2 AND local_key = ?3",
-            params![connection, side, local_key, seq, now_ms()],
-        )?;
-        Ok(())
+        self.update_twin(
+            (connection, side, local_key),
+            "applied_seq = MAX(applied_seq, ?4), updated_at = ?5",
+            &[&seq, &now_ms()],
+        )
     }
 
     pub(crate) fn record_applied(
@@ -348,12 +365,11 @@ impl Store {
         hash: &str,
         replica: &str,
     ) -> Result<()> {
-        self.conn().execute(
-            "UPDATE twins SET applied_hash = ?4, applied_replica = ?5, updated_at = ?6 \
-             WHERE connection = ?1 AND side = ?2 AND local_key = ?3",
-            params![connection, side, local_key, hash, replica, now_ms()],
-        )?;
-        Ok(())
+        self.update_twin(
+            (connection, side, local_key),
+            "applied_hash = ?4, applied_replica = ?5, updated_at = ?6",
+            &[&hash, &replica, &now_ms()],
+        )
     }
 
     /// Notes that a twin for `remote_key` is being created, before the Jira call.
