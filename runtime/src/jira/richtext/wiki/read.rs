@@ -29,6 +29,20 @@ fn macro_open(t: &str) -> Option<(&'static str, &str, &str)> {
     Some((name, params, &body[end + 1..]))
 }
 
+/// Where `closer` ends a macro in `line`: the first one not escaped by a backslash, unless
+/// the body is `verbatim`.
+fn find_closer(line: &str, closer: &str, verbatim: bool) -> Option<usize> {
+    let mut from = 0;
+    while let Some(p) = line[from..].find(closer).map(|p| p + from) {
+        let backslashes = line[..p].chars().rev().take_while(|c| *c == '\\').count();
+        if verbatim || backslashes % 2 == 0 {
+            return Some(p);
+        }
+        from = p + closer.len();
+    }
+    None
+}
+
 fn list_prefix(t: &str) -> Option<(String, &str)> {
     if let Some(rest) = t.strip_prefix("- ") {
         return Some(("*".into(), rest));
@@ -85,8 +99,10 @@ fn parse_blocks(text: &str, inside: Inside, warn: &mut Warnings) -> Vec<Block> {
             let mut cur = rest.to_string();
             let mut j = i;
             let mut after = String::new();
+            // In a code block the body is verbatim; elsewhere `\{quote}` is an escaped brace.
+            let verbatim = matches!(name, "code" | "noformat");
             loop {
-                if let Some(p) = cur.find(&closer) {
+                if let Some(p) = find_closer(&cur, &closer, verbatim) {
                     content.push(cur[..p].to_string());
                     after = cur[p + closer.len()..].to_string();
                     break;

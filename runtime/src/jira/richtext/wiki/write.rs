@@ -1,6 +1,6 @@
 //! Document tree to Jira wiki markup: escapes whatever the reader would take as markup.
 
-use super::super::doc::{Block, Cell, Doc, Inline, Marks};
+use super::super::doc::{Block, Cell, Doc, Inline, Marks, PanelKind};
 use super::super::emoji::{emoticon_at, wiki_for};
 use super::super::{UserMapper, Warnings};
 use super::*;
@@ -54,14 +54,35 @@ impl Writer<'_> {
             }
             Block::Quote(bs) => {
                 let inner = self.nested("quote", bs);
-                format!("{{quote}}\n{inner}\n{{quote}}")
+                // Text holding `{quote}` would close the macro early; one line fits `bq.`.
+                let one_line =
+                    matches!(bs.as_slice(), [Block::Paragraph(_)]) && !inner.contains('\n');
+                if one_line && inner.contains("{quote}") {
+                    format!("bq. {inner}")
+                } else {
+                    format!("{{quote}}\n{inner}\n{{quote}}")
+                }
             }
             Block::Panel { kind, content } => {
                 let inner = self.nested("panel", content);
-                format!(
-                    "{{panel:bgColor={}}}\n{inner}\n{{panel}}",
-                    kind.wiki_colour()
-                )
+                // Text holding `{panel}` (in a code block, a mention) would close `{panel}`
+                // early: the kind's own macro, whose closer it does not hold, is written then.
+                let own = match kind {
+                    PanelKind::Info => Some("info"),
+                    PanelKind::Note => Some("note"),
+                    PanelKind::Warning => Some("warning"),
+                    PanelKind::Success => Some("tip"),
+                    PanelKind::Error => None,
+                };
+                match own
+                    .filter(|m| inner.contains("{panel}") && !inner.contains(&format!("{{{m}}}")))
+                {
+                    Some(m) => format!("{{{m}}}\n{inner}\n{{{m}}}"),
+                    None => format!(
+                        "{{panel:bgColor={}}}\n{inner}\n{{panel}}",
+                        kind.wiki_colour()
+                    ),
+                }
             }
             Block::Table(rows) => rows
                 .iter()
