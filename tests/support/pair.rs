@@ -203,23 +203,7 @@ rule = "{rule}"
 
     /// The node's sync events, newest first, one line each: what a wait prints on giving up.
     pub fn queue(&self) -> String {
-        let events = self.node().store.events(None, None, 50, 0).expect("events");
-        events
-            .iter()
-            .map(|e| {
-                format!(
-                    "#{} {} {:?} {} {:?} attempts {} {}",
-                    e.id,
-                    e.side,
-                    e.kind,
-                    e.queue_key,
-                    e.state,
-                    e.attempts,
-                    e.last_error.as_deref().unwrap_or("")
-                )
-            })
-            .collect::<Vec<_>>()
-            .join("\n")
+        crate::story::recent_events(&self.node().store, 50)
     }
 
     /// The twin of this side-a organisation's `key_a` on B, once B's ack linked it.

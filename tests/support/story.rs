@@ -17,6 +17,12 @@ pub fn event_line(e: &Event) -> String {
     )
 }
 
+/// The newest `n` events of the store, one line each, whatever their state.
+pub fn recent_events(store: &Store, n: i64) -> String {
+    let events = store.events(None, None, n, 0).expect("events");
+    events.iter().map(event_line).collect()
+}
+
 /// The queue's counts and its open and failed events.
 pub fn queue_story(store: &Store) -> String {
     let mut out = String::new();

@@ -7,6 +7,7 @@
 //! mutex: SQLite has one writer anyway, and every call is a short statement.
 
 mod connections;
+mod items;
 mod peers;
 mod queue;
 mod schema;
@@ -20,9 +21,10 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use rusqlite::Connection;
 
 pub use connections::{BulkRun, ConnectionState};
+pub use items::{ItemKind, ItemMapping, Origin};
 pub(crate) use peers::{Peer, Redeemed, SentKind};
 pub use queue::{Event, EventKind, EventState, NewEvent, QueueStats};
-pub use twins::{ItemKind, ItemMapping, Origin, SentRecord, Twin};
+pub use twins::{SentRecord, Twin};
 
 /// Why the store failed: it cannot be opened or made private, is from a newer node, or a query failed.
 #[derive(Debug, thiserror::Error)]

@@ -1,8 +1,8 @@
-//! Twins (local key <-> remote key, last replica sent and applied) and comment/attachment id mappings.
+//! Twins: local key <-> remote key, the last replica sent and applied, registers, and
+//! creations in progress (comment and attachment id mappings are in `items`).
 
 use rusqlite::{OptionalExtension, Row, params};
 
-use super::text_enum::text_enum;
 use super::{Result, Store, now_ms};
 
 /// What a side records as sent to the other side.
@@ -47,46 +47,6 @@ pub struct Twin {
     pub registers: Option<String>,
     pub(crate) created_at: i64,
     pub(crate) updated_at: i64,
-}
-
-/// The kinds of an issue's items that are mapped one by one between twins.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ItemKind {
-    /// A comment.
-    Comment,
-    /// An attachment.
-    Attachment,
-}
-
-text_enum!(ItemKind in "item_map.kind" {
-    Comment => "comment",
-    Attachment => "attachment",
-});
-
-/// Who made an item: only copies we made (`Remote`) are ever updated or deleted by sync.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Origin {
-    /// The item is this side's own; the other side holds a copy.
-    Local,
-    /// The item is a copy this side made of the other side's item.
-    Remote,
-}
-
-text_enum!(Origin in "item_map.origin" {
-    Local => "local",
-    Remote => "remote",
-});
-
-/// A comment or attachment of a twin: its id on the replica's side and on this side.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct ItemMapping {
-    pub(crate) remote_id: String,
-    pub(crate) local_id: String,
-    pub(crate) origin: Origin,
-    /// Hash of the content last written, to skip unchanged updates.
-    pub(crate) content_hash: Option<String>,
 }
 
 const TWIN_COLUMNS: &str = "connection, side, local_key, remote_key, sent_hash, sent_replica, \
@@ -403,133 +363,6 @@ impl Store {
             .optional()?)
     }
 
-    /// The comment or attachment mappings of one local issue.
-    pub fn item_mappings(
-        &self,
-        connection: &str,
-        side: &str,
-        kind: ItemKind,
-        local_key: &str,
-    ) -> Result<Vec<ItemMapping>> {
-        let conn = self.conn();
-        let mut stmt = conn.prepare(
-            "SELECT remote_id, local_id, origin, content_hash FROM item_map \
-             WHERE connection = ?1 AND side = ?2 AND kind = ?3 AND local_key = ?4 \
-             AND deleted_at IS NULL",
-        )?;
-        let rows = stmt.query_map(params![connection, side, kind.as_str(), local_key], |r| {
-            Ok(ItemMapping {
-                remote_id: r.get(0)?,
-                local_id: r.get(1)?,
-                origin: r.get(2)?,
-                content_hash: r.get(3)?,
-            })
-        })?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
-    }
-
-    pub(crate) fn put_item_mapping(
-        &self,
-        connection: &str,
-        side: &str,
-        kind: ItemKind,
-        local_key: &str,
-        mapping: &ItemMapping,
-    ) -> Result<()> {
-        self.conn().execute(
-            "INSERT INTO item_map (connection, side, kind, local_key, remote_id, local_id, origin, content_hash) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) \
-             ON CONFLICT (connection, side, kind, local_key, remote_id) \
-             DO UPDATE SET local_id = ?6, origin = ?7, content_hash = ?8",
-            params![
-                connection,
-                side,
-                kind.as_str(),
-                local_key,
-                mapping.remote_id,
-                mapping.local_id,
-                mapping.origin.as_str(),
-                mapping.content_hash
-            ],
-        )?;
-        Ok(())
-    }
-
-    /// Writes several mappings in one transaction (both sides' views of one copied item:
-    /// with only one of them written, the copy would come back as a new item).
-    pub(crate) fn put_item_mappings(
-        &self,
-        connection: &str,
-        rows: &[(&str, ItemKind, &str, &ItemMapping)],
-    ) -> Result<()> {
-        let mut conn = self.conn();
-        let tx = conn.transaction()?;
-        for (side, kind, local_key, m) in rows {
-            tx.execute(
-                "INSERT INTO item_map (connection, side, kind, local_key, remote_id, local_id, origin, content_hash) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) \
-                 ON CONFLICT (connection, side, kind, local_key, remote_id) \
-                 DO UPDATE SET local_id = ?6, origin = ?7, content_hash = ?8",
-                params![
-                    connection,
-                    side,
-                    kind.as_str(),
-                    local_key,
-                    m.remote_id,
-                    m.local_id,
-                    m.origin.as_str(),
-                    m.content_hash
-                ],
-            )?;
-        }
-        tx.commit()?;
-        Ok(())
-    }
-
-    pub(crate) fn delete_item_mapping(
-        &self,
-        connection: &str,
-        side: &str,
-        kind: ItemKind,
-        local_key: &str,
-        remote_id: &str,
-    ) -> Result<()> {
-        // A tombstone, not a deletion: an older state that still lists the item must not
-        // bring it back as new.
-        self.conn().execute(
-            "UPDATE item_map SET deleted_at = ?6 WHERE connection = ?1 AND side = ?2 AND kind = ?3 \
-             AND local_key = ?4 AND remote_id = ?5 AND deleted_at IS NULL",
-            params![
-                connection,
-                side,
-                kind.as_str(),
-                local_key,
-                remote_id,
-                now_ms()
-            ],
-        )?;
-        Ok(())
-    }
-
-    /// The ids (remote and local) of a twin's deleted items: what must never be copied again.
-    pub(crate) fn item_tombstones(
-        &self,
-        connection: &str,
-        side: &str,
-        kind: ItemKind,
-        local_key: &str,
-    ) -> Result<Vec<(String, String)>> {
-        let conn = self.conn();
-        let mut stmt = conn.prepare(
-            "SELECT remote_id, local_id FROM item_map WHERE connection = ?1 AND side = ?2 \
-             AND kind = ?3 AND local_key = ?4 AND deleted_at IS NOT NULL",
-        )?;
-        let rows = stmt.query_map(params![connection, side, kind.as_str(), local_key], |r| {
-            Ok((r.get(0)?, r.get(1)?))
-        })?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
-    }
-
     /// Linked twins as one side sees them (each side of a local connection has its own rows).
     pub fn twin_count(&self, connection: &str, side: &str) -> Result<i64> {
         Ok(self.conn().query_row(
@@ -543,6 +376,7 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::{ItemKind, ItemMapping, Origin};
 
     #[test]
     fn a_twin_made_again_takes_the_place_of_the_old_one() {

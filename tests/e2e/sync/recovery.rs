@@ -293,21 +293,5 @@ async fn a_twin_deleted_while_a_change_is_applied_is_made_again_with_no_admin() 
 
 /// The node's events, one line each: what a wait prints when it gives up.
 fn queue(w: &World) -> String {
-    let events = w.node().store.events(None, None, 20, 0).expect("events");
-    events
-        .iter()
-        .map(|e| {
-            format!(
-                "#{} {} {:?} {} {:?} attempts {} {}",
-                e.id,
-                e.side,
-                e.kind,
-                e.queue_key,
-                e.state,
-                e.attempts,
-                e.last_error.as_deref().unwrap_or("")
-            )
-        })
-        .collect::<Vec<_>>()
-        .join("\n")
+    twinsync_e2e::story::recent_events(&w.node().store, 20)
 }
