@@ -2,7 +2,9 @@
 # Runs the convergence tests N times in a row (default 10) with a CPU hog on every core beside
 # them, and prints how many runs passed. The tests: the SIGKILL crash test and the fault test
 # (sync_crash), every named crash point (sync_crash_points), the replayed conflicts
-# (sync_conflicts) and the model test (sync_model), which takes fresh seeds each run.
+# (sync_conflicts), the model test (sync_model), which takes fresh seeds each run, the
+# draining stop (sync_stop), the recovery scenarios (sync::recovery) and the peer scenarios
+# that once raced a node's own write (peer::both_ways, peer::attacks::takeover).
 #
 #   scripts/stress.sh [N]          STRESS_SEEDS sets the model seeds per run (300)
 set -euo pipefail
@@ -44,7 +46,8 @@ for i in $(seq "$runs"); do
   start=$(date +%s)
   if TWINSYNC_MODEL_FIRST="$first" TWINSYNC_MODEL_SEEDS="$seeds" \
      cargo test -q -p twinsync-e2e --test e2e -- \
-       sync_crash sync_conflicts sync_model >"$log" 2>&1; then
+       sync_crash sync_conflicts sync_model sync_stop sync::recovery peer::both_ways peer::attacks::takeover \
+       >"$log" 2>&1; then
     pass=$((pass + 1))
     echo "run $i: pass ($(( $(date +%s) - start )) s, model seeds $first..$((first + seeds - 1)))"
   else
