@@ -238,21 +238,27 @@ pub(crate) fn normalize_inlines(run: &mut Vec<Inline>) {
             other => out.push(other),
         }
     }
-    // Trim the run's edges and the edges around line breaks.
-    let n = out.len();
-    for i in 0..n {
-        let at_start = i == 0 || matches!(out[i - 1], Inline::HardBreak);
-        let at_end = i + 1 == n || matches!(out[i + 1], Inline::HardBreak);
-        if let Inline::Text { text, .. } = &mut out[i] {
-            if at_start {
-                *text = text.trim_start().to_string();
-            }
-            if at_end {
-                *text = text.trim_end().to_string();
+    // Trim the run's edges and the edges around line breaks, until a text emptied by the
+    // trim no longer leaves whitespace (e.g. a monospace space) at a new edge.
+    loop {
+        let n = out.len();
+        for i in 0..n {
+            let at_start = i == 0 || matches!(out[i - 1], Inline::HardBreak);
+            let at_end = i + 1 == n || matches!(out[i + 1], Inline::HardBreak);
+            if let Inline::Text { text, .. } = &mut out[i] {
+                if at_start {
+                    *text = text.trim_start().to_string();
+                }
+                if at_end {
+                    *text = text.trim_end().to_string();
+                }
             }
         }
+        out.retain(|i| !matches!(i, Inline::Text { text, .. } if text.is_empty()));
+        if out.len() == n {
+            break;
+        }
     }
-    out.retain(|i| !matches!(i, Inline::Text { text, .. } if text.is_empty()));
     // Trimming may have made neighbours mergeable again.
     let mut merged: Vec<Inline> = Vec::with_capacity(out.len());
     for item in out {
