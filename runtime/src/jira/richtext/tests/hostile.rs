@@ -73,5 +73,9 @@ fn monospace_holding_only_a_space_reads_back_as_written() {
     let mut w = Warnings::new();
     let doc = wiki::parse("a{{ }} ", &mut w);
     let markup = wiki::render(&doc, &NoUserMapping, &mut w);
-    assert_eq!(wiki::parse(&markup, &mut w), doc, "markup:\n[{markup}]\n{doc:?}");
+    assert_eq!(
+        wiki::parse(&markup, &mut w),
+        doc,
+        "markup:\n[{markup}]\n{doc:?}"
+    );
 }
