@@ -79,23 +79,7 @@ impl Store {
         local_key: &str,
         mapping: &ItemMapping,
     ) -> Result<()> {
-        self.conn().execute(
-            "INSERT INTO item_map (connection, side, kind, local_key, remote_id, local_id, origin, content_hash) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) \
-             ON CONFLICT (connection, side, kind, local_key, remote_id) \
-             DO UPDATE SET local_id = ?6, origin = ?7, content_hash = ?8",
-            params![
-                connection,
-                side,
-                kind.as_str(),
-                local_key,
-                mapping.remote_id,
-                mapping.local_id,
-                mapping.origin.as_str(),
-                mapping.content_hash
-            ],
-        )?;
-        Ok(())
+        self.put_item_mappings(connection, &[(side, kind, local_key, mapping)])
     }
 
     /// Writes several mappings in one transaction (both sides' views of one copied item:
