@@ -82,7 +82,7 @@ fn check_component(file: &std::path::Path) -> Result<u64> {
 }
 
 /// The target's standard library must be there; rustup can add it, a bare toolchain cannot.
-fn ensure_target() -> Result<()> {
+pub fn ensure_target() -> Result<()> {
     let listed = Command::new("rustup")
         .args(["target", "list", "--installed"])
         .output();

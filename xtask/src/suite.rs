@@ -1,6 +1,7 @@
 //! `cargo xtask test`: every test the project has, in the order a fresh machine needs them:
-//! the rules the tests load, the Python and browser tools, formatting, the Rust suite (unit,
-//! end-to-end, SDK and rule tests), the API docs with warnings as errors, and the demo's check.
+//! the rules the tests load, the stock rules the binary embeds (rebuilt and compared), the
+//! Python and browser tools, formatting, the Rust suite (unit, end-to-end, SDK and rule
+//! tests), the API docs with warnings as errors, and the demo's check.
 
 use anyhow::Result;
 
@@ -9,6 +10,8 @@ use crate::run::{cargo, root, script, step};
 /// Runs the whole suite, stopping at the first step that fails.
 pub fn run() -> Result<()> {
     crate::rules::build(false)?;
+    // The components the node embeds must be what their sources build, byte for byte.
+    crate::stock::build(true)?;
     if root().join("scripts/setup-python.sh").is_file() {
         step("prepare the Python tools", &mut script("setup-python.sh"))?;
     }

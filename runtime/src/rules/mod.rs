@@ -2,7 +2,8 @@
 //!
 //! `engine` compiles and runs them under per-call limits, `cache` keeps compiled
 //! code across restarts, `registry` hot-swaps them when their files change, and
-//! `bindings` converts between each WIT version and [`crate::model`].
+//! `bindings` converts between each WIT version and [`crate::model`]; `stock` holds the
+//! stock rules built into the binary.
 
 pub mod authoring;
 pub(crate) mod bindings;
@@ -13,6 +14,7 @@ pub(crate) mod error;
 pub(crate) mod limits;
 pub(crate) mod registry;
 pub mod round_trip;
+pub mod stock;
 
 pub use engine::{
     CallReport, EngineSettings, EngineStats, LoadedRule, RuleConfig, RuleEngine, RuleInfo,
