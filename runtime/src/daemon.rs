@@ -149,6 +149,7 @@ pub async fn start(node: Arc<Node>) -> Result<Running, NodeError> {
     })?;
     let admin_addr = admin.local_addr().map_err(other)?;
     let (stop, stopped) = stop::channel();
+    node.set_stop(stopped.clone());
     let mut tasks = JoinSet::new();
     tasks.spawn(
         node.pipeline
@@ -204,6 +205,7 @@ pub async fn start(node: Arc<Node>) -> Result<Running, NodeError> {
     tracing::info!(webhooks = %format!("{scheme}://{addr}"), admin = %format!("http://{admin_addr}"),
         "node serving");
     start_peer(&node, &stopped, &mut tasks).await?;
+    detect::resume_bulk(&node);
     Ok(Running {
         node,
         addr,
@@ -245,13 +247,8 @@ async fn start_peer(
             tracing::error!(error = %e, "peer HTTPS server stopped");
         }
     });
-    for connection in peers.connections() {
-        tasks.spawn(
-            peers
-                .clone()
-                .run_sender(connection.clone(), stopped.clone()),
-        );
-    }
+    // One sender per paired connection, following the setup as connections are paired.
+    tasks.spawn(peers.clone().run_senders(stopped.clone()));
     tracing::info!(url = %format!("https://{addr}"), key = %peers.identity.public_key(),
         fingerprint = %peers.identity.cert_fingerprint(), "peer API serving");
     Ok(())
@@ -259,8 +256,19 @@ async fn start_peer(
 
 /// `twinsync node -c FILE`: serves until SIGTERM or Ctrl-C, then stops as
 /// [`Running::stop`] does; a second signal during the stop ends it at once.
-pub async fn serve(config_path: &Path) -> Result<(), NodeError> {
-    let mut config = NodeConfig::load(config_path)?;
+pub async fn serve(config_path: Option<&Path>) -> Result<(), NodeError> {
+    const DEFAULT_FILE: &str = "twinsync.toml";
+    let mut config = match config_path {
+        Some(path) => NodeConfig::load(path)?,
+        None if Path::new(DEFAULT_FILE).is_file() => NodeConfig::load(Path::new(DEFAULT_FILE))?,
+        None => {
+            println!(
+                "no {DEFAULT_FILE} here: starting with the defaults; add Jira sites and \
+                 connections in the admin page"
+            );
+            NodeConfig::defaults()
+        }
+    };
     // The admin API always wants a token: with none configured, the node makes one.
     let made_token =
         crate::admin_token::ensure(&mut config).map_err(|e| NodeError::Other(e.to_string()))?;

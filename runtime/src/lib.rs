@@ -19,6 +19,7 @@ pub mod peer;
 pub mod private_fs;
 pub mod rules;
 pub mod server;
+pub mod setup;
 pub mod stop;
 pub mod store;
 pub mod sync;

@@ -18,6 +18,12 @@ pub fn channel() -> (StopSender, Stop) {
     (StopSender(tx), Stop(rx))
 }
 
+/// A signal nobody raises, for work outside a running node.
+pub fn never() -> Stop {
+    static NEVER: std::sync::OnceLock<watch::Sender<bool>> = std::sync::OnceLock::new();
+    Stop(NEVER.get_or_init(|| watch::channel(false).0).subscribe())
+}
+
 impl StopSender {
     /// Raises the signal; every view sees it from now on.
     pub fn stop(&self) {

@@ -6,3 +6,4 @@ mod access;
 mod api;
 mod cli;
 mod metrics;
+mod setup;

@@ -109,12 +109,7 @@ impl Lab {
 
     /// A webhook about `key` on `side` reached the node: an outgoing event, as `detect` queues it.
     pub fn notify(&mut self, side: &str, key: &str) {
-        let s = self
-            .node
-            .pipeline
-            .side(CONN, side)
-            .cloned()
-            .expect("side exists");
+        let s = self.node.pipeline.side(CONN, side).expect("side exists");
         self.node
             .pipeline
             .enqueue_outgoing(&s, key, SyncCause::Updated)

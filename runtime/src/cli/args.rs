@@ -59,9 +59,14 @@ pub(crate) enum Command {
     },
     /// Run a node: webhooks (public listener), workers, poller, the admin API (admin listener).
     Node {
-        #[arg(short, long, default_value = "twinsync.toml")]
-        config: PathBuf,
+        /// The config file [default: twinsync.toml; without one, the node starts with the
+        /// defaults and everything else is set up in the admin page].
+        #[arg(short, long)]
+        config: Option<PathBuf>,
     },
+    /// The node's configuration.
+    #[command(subcommand)]
+    Config(ConfigCommand),
     /// Put one issue under sync now (Exalate's manual "exalate").
     Sync {
         key: String,
@@ -112,6 +117,18 @@ pub(crate) enum Command {
     /// Pause or resume a connection; a paused connection queues and loses nothing.
     #[command(subcommand)]
     Connection(ConnectionCommand),
+}
+
+/// `twinsync config ...`.
+#[derive(clap::Subcommand)]
+pub(crate) enum ConfigCommand {
+    /// Print the node's whole configuration (the file's `[node]`, and the instances,
+    /// connections and triggers from the store, the admin page's included) as TOML a node
+    /// can start from; secrets as references, never values.
+    Export {
+        #[arg(short, long, default_value = "twinsync.toml")]
+        config: PathBuf,
+    },
 }
 
 /// How the CLI reaches a running node's admin API.

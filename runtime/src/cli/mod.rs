@@ -52,7 +52,12 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             },
         )),
         Command::Node { config } => {
-            runtime()?.block_on(twinsync::daemon::serve(&config))?;
+            runtime()?.block_on(twinsync::daemon::serve(config.as_deref()))?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Config(args::ConfigCommand::Export { config }) => {
+            let config = twinsync::config::NodeConfig::load(&config)?;
+            out!("{}", twinsync::setup::export_node(&config)?);
             Ok(ExitCode::SUCCESS)
         }
         Command::Sync {

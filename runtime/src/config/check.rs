@@ -8,7 +8,7 @@ use super::secret::check_strong;
 use super::{ConfigError, NodeConfig, SecretRef};
 
 impl NodeConfig {
-    pub(super) fn validate(&self, path: &Path) -> Result<(), ConfigError> {
+    pub(crate) fn validate(&self, path: &Path) -> Result<(), ConfigError> {
         let invalid = |message: String| ConfigError::Invalid {
             path: path.to_path_buf(),
             message,
@@ -69,6 +69,19 @@ impl NodeConfig {
                         c.name
                     )));
                 }
+            } else if c.awaiting_peer {
+                if c.sides.len() != 1 {
+                    return Err(invalid(format!(
+                        "connection {:?} waits for its peer: it needs exactly 1 side",
+                        c.name
+                    )));
+                }
+                if self.node.peer_listen.is_none() {
+                    return Err(invalid(format!(
+                        "connection {:?} is with another organisation: node.peer_listen must say where peers reach this node",
+                        c.name
+                    )));
+                }
             } else if c.sides.len() != 2 {
                 return Err(invalid(format!(
                     "connection {:?} has {} [[connection.side]] tables; a local connection needs exactly 2",
@@ -76,13 +89,37 @@ impl NodeConfig {
                     c.sides.len()
                 )));
             }
-            if c.peer.is_none() && c.sides[0].name == c.sides[1].name {
+            if !c.is_remote() && c.sides[0].name == c.sides[1].name {
                 return Err(invalid(format!(
                     "connection {:?}: both sides are named {:?}",
                     c.name, c.sides[0].name
                 )));
             }
+            if c.awaiting_peer && !self.from_store {
+                return Err(invalid(format!(
+                    "connection {:?}: awaiting_peer is the admin page's own mark; pair with `peer = \"<side>\"` instead",
+                    c.name
+                )));
+            }
             for s in &c.sides {
+                match (s.mode, &s.rule) {
+                    (super::SideMode::File, None) => {
+                        return Err(invalid(format!(
+                            "connection {:?}, side {:?}: give the rule component (`rule = \"path.wasm\"`) or a stock mode (`mode = \"basic\"`)",
+                            c.name, s.name
+                        )));
+                    }
+                    // The store's view puts each stock or uploaded rule at its own file.
+                    (mode, Some(_)) if mode != super::SideMode::File && !self.from_store => {
+                        return Err(invalid(format!(
+                            "connection {:?}, side {:?}: `rule` is only for mode \"file\"; mode {:?} brings its own rule",
+                            c.name,
+                            s.name,
+                            mode.as_str()
+                        )));
+                    }
+                    _ => {}
+                }
                 if !self.instances.contains_key(&s.instance) {
                     return Err(invalid(format!(
                         "connection {:?}, side {:?}: instance {:?} is not defined under [instances]",

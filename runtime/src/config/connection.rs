@@ -4,12 +4,12 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use crate::rules::RuleLimits;
 
 /// A `[[connection]]`: a named pairing of two sides, or of one side with a peer node.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct ConnectionConfig {
     pub(crate) name: String,
@@ -17,12 +17,64 @@ pub struct ConnectionConfig {
     #[serde(rename = "side")]
     pub sides: Vec<SideConfig>,
     /// A remote connection: the name of the side on the peer node; this node has one side.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) peer: Option<String>,
+    /// A remote connection made in the admin page, waiting for its invitation to be accepted
+    /// (it has one side and no `peer` yet). Never written by hand.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub(crate) awaiting_peer: bool,
+}
+
+impl ConnectionConfig {
+    /// The connection's name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Whether the other side lives on a peer node (paired, or waiting for its invitation).
+    pub(crate) fn is_remote(&self) -> bool {
+        self.peer.is_some() || self.awaiting_peer
+    }
+}
+
+/// Where a side's rule comes from.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SideMode {
+    /// The component file named by `rule`, hot-reloaded when it changes.
+    #[default]
+    File,
+    /// The stock `basic` rule, its fields switched with the `send` and `receive` settings.
+    Basic,
+    /// The stock `mapping` rule, configured by its settings.
+    Visual,
+    /// A component the admin uploads in the page.
+    Script,
+}
+
+impl SideMode {
+    /// The stock rule this mode starts from, if any.
+    pub(crate) fn stock_rule(self) -> Option<&'static str> {
+        match self {
+            SideMode::Basic => Some("basic"),
+            SideMode::Visual => Some("mapping"),
+            SideMode::File | SideMode::Script => None,
+        }
+    }
+
+    /// Its name as the config and the admin API write it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SideMode::File => "file",
+            SideMode::Basic => "basic",
+            SideMode::Visual => "visual",
+            SideMode::Script => "script",
+        }
+    }
 }
 
 /// A `[[connection.side]]`: an instance's project and the rule that serves it.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct SideConfig {
     /// The side's name, unique within its connection.
@@ -31,14 +83,47 @@ pub struct SideConfig {
     pub(crate) instance: String,
     /// The Jira project this side syncs.
     pub(crate) project: String,
-    /// The rule component (hot-reloaded when the file changes).
-    pub(crate) rule: PathBuf,
+    /// Where the rule comes from: a file (the default), a stock rule, or uploads.
+    #[serde(default, skip_serializing_if = "is_file_mode")]
+    pub(crate) mode: SideMode,
+    /// The rule component (hot-reloaded when the file changes); `mode = "file"` only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) rule: Option<PathBuf>,
     /// JQL that puts matching issues under sync automatically.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) trigger: Option<String>,
+    /// More triggers, each with a note and an on/off switch (what `config export` writes).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(crate) triggers: Vec<TriggerConfig>,
     /// What `config(key)` answers inside the rule.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub config: BTreeMap<String, String>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "is_default_limits")]
     pub(crate) limits: RuleLimits,
+}
+
+fn is_file_mode(mode: &SideMode) -> bool {
+    *mode == SideMode::File
+}
+
+fn is_default_limits(limits: &RuleLimits) -> bool {
+    *limits == RuleLimits::default()
+}
+
+/// A `[[connection.side.triggers]]` entry: JQL with a note, on or off.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct TriggerConfig {
+    /// The JQL.
+    pub jql: String,
+    /// What it is for.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub note: String,
+    /// Whether it puts issues under sync.
+    #[serde(default = "yes")]
+    pub active: bool,
+}
+
+fn yes() -> bool {
+    true
 }

@@ -21,7 +21,7 @@ mod secret;
 #[cfg(test)]
 mod tests;
 
-pub use connection::{ConnectionConfig, SideConfig};
+pub use connection::{ConnectionConfig, SideConfig, SideMode, TriggerConfig};
 pub(crate) use instance::{Flavour, InstanceConfig};
 pub(crate) use node::TlsFiles;
 pub use node::{DEFAULT_ADMIN_PORT, NodeSettings};
@@ -101,9 +101,25 @@ pub struct NodeConfig {
     /// Where this file was read from; relative paths in it are relative to its directory.
     #[serde(skip)]
     pub base_dir: PathBuf,
+    /// Whether the instances and connections are the store's (`setup::Stored::effective`)
+    /// rather than the file's: then a connection may wait for its peer.
+    #[serde(skip)]
+    pub(crate) from_store: bool,
 }
 
 impl NodeConfig {
+    /// A node's config with every default and nothing declared: what `twinsync node` runs
+    /// without a file, its data directory relative to the working directory.
+    pub fn defaults() -> Self {
+        NodeConfig {
+            node: NodeSettings::default(),
+            instances: BTreeMap::new(),
+            connections: Vec::new(),
+            base_dir: PathBuf::from("."),
+            from_store: false,
+        }
+    }
+
     /// Reads and checks the config file at `path`.
     pub fn load(path: &Path) -> Result<Self, ConfigError> {
         let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {

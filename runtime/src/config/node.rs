@@ -4,26 +4,29 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use super::SecretRef;
 
 /// The `[node]` table: how this node runs and where it keeps its data.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct NodeSettings {
     /// The store and the compile cache live here.
     pub data_dir: PathBuf,
     /// Where compiled rules are cached (default `<data_dir>/rule-cache`); nodes of one
     /// user on one machine may share it, since entries are keyed by module hash.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) rule_cache_dir: Option<PathBuf>,
     /// The public listener: Jira webhooks and the health check, nothing else.
     pub(crate) listen: SocketAddr,
     /// TLS on `listen` from certificate files; plain HTTP when unset (e.g. behind a
     /// reverse proxy that terminates TLS).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) tls: Option<TlsFiles>,
     /// The admin listener: the admin API, the admin page and `/metrics`. Unset, it is
     /// 127.0.0.1:7702, or 127.0.0.1 on a free port when `listen` asks for one (port 0).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub admin_listen: Option<SocketAddr>,
     /// Sync events handled in parallel (different issues).
     pub(crate) workers: usize,
@@ -35,14 +38,17 @@ pub struct NodeSettings {
     /// Wasm stack per rule call, bytes (node-wide in wasmtime).
     pub(crate) max_wasm_stack: usize,
     /// Bearer token the admin API and `/metrics` require; made at first start when unset.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub admin_token: Option<SecretRef>,
     /// Host names the admin API answers to besides the addresses it listens on (and
     /// `localhost` on loopback), e.g. the name of a reverse proxy in front of it; a request
     /// whose `Host` is none of them is refused (DNS rebinding).
     pub(crate) admin_hosts: Vec<String>,
     /// HTTPS endpoint for peer nodes (remote connections); off when unset.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub peer_listen: Option<SocketAddr>,
     /// The URL peers reach `peer_listen` at, put in invitations (default `https://<peer_listen>`).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) peer_url: Option<String>,
     /// How far a peer request's timestamp may be from this node's clock, seconds.
     pub(crate) peer_skew_secs: u64,
@@ -92,7 +98,7 @@ impl NodeSettings {
 }
 
 /// A PEM certificate chain and its private key for TLS on the public listener.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct TlsFiles {
     /// The certificate chain, leaf first (PEM).

@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use super::ConfigError;
 
@@ -12,7 +12,7 @@ use super::ConfigError;
 pub(crate) const MIN_SECRET_CHARS: usize = 16;
 
 /// A secret given by reference: an environment variable, a file, or (for demos) inline.
-#[derive(Clone, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, rename_all = "lowercase")]
 pub enum SecretRef {
     /// The value of this environment variable.

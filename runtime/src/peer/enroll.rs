@@ -27,7 +27,7 @@ pub fn open_store(config: &NodeConfig) -> Result<Store, PeerError> {
 
 fn remote_connection(config: &NodeConfig, connection: &str) -> Result<(), PeerError> {
     match config.connection(connection) {
-        Some(c) if c.peer.is_some() => Ok(()),
+        Some(c) if c.is_remote() => Ok(()),
         Some(_) => Err(PeerError::Other(format!(
             "connection {connection:?} is local (two sides on this node); only a remote connection (one side and `peer = \"<side>\"`) has a peer"
         ))),
@@ -56,7 +56,13 @@ pub fn invite(
     let url = own_url(config)?;
     let identity = identity(config)?;
     let expires_at = now_ms().saturating_add(valid_for.as_millis().min(i64::MAX as u128) as i64);
-    let invitation = Invitation::new(&identity, &url, connection, expires_at)?;
+    let mut invitation = Invitation::new(&identity, &url, connection, expires_at)?;
+    // A connection made in the page learns the acceptor's side from the acceptance.
+    invitation.side = config
+        .connection(connection)
+        .filter(|c| c.awaiting_peer)
+        .and_then(|c| c.sides.first())
+        .map(|s| s.name.clone());
     store.add_invitation(&invitation.secret_hash(), connection, expires_at)?;
     tracing::info!(connection, expires_at, "invitation made");
     Ok(invitation.encode(&identity))
@@ -68,6 +74,17 @@ pub async fn accept(config: &NodeConfig, store: &Store, code: &str) -> Result<Pe
     let invitation = Invitation::decode(code)?;
     invitation.check_fresh(now_ms())?;
     remote_connection(config, &invitation.connection)?;
+    accept_invitation(config, store, &invitation, None).await
+}
+
+/// Sends the acceptance of a decoded, fresh `invitation`, naming this node's `side` when the
+/// inviter waits to learn it, and records the inviter as the connection's peer.
+pub async fn accept_invitation(
+    config: &NodeConfig,
+    store: &Store,
+    invitation: &Invitation,
+    side: Option<&str>,
+) -> Result<Peer, PeerError> {
     let identity = identity(config)?;
     let acceptance = Acceptance {
         connection: invitation.connection.clone(),
@@ -75,6 +92,7 @@ pub async fn accept(config: &NodeConfig, store: &Store, code: &str) -> Result<Pe
         url: own_url(config)?,
         public_key: identity.public_key().to_string(),
         cert_fingerprint: identity.cert_fingerprint(),
+        side: side.map(str::to_string),
     };
     let client = PeerClient::new(
         &invitation.url,

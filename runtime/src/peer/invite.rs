@@ -53,6 +53,10 @@ pub struct Invitation {
     pub(crate) expires_at: i64,
     /// The one-time secret, base64url.
     pub(crate) secret: String,
+    /// The inviting node's side, for a connection made in its admin page; the acceptor
+    /// pairs its own side with it. Codes for connections declared in a config file omit it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) side: Option<String>,
 }
 
 impl std::fmt::Debug for Invitation {
@@ -83,7 +87,18 @@ impl Invitation {
             public_key: identity.public_key().to_string(),
             expires_at,
             secret: URL_SAFE_NO_PAD.encode(super::random_bytes::<32>()?),
+            side: None,
         })
+    }
+
+    /// The connection it pairs.
+    pub fn connection(&self) -> &str {
+        &self.connection
+    }
+
+    /// The inviting node's side, when the inviter made the connection in its admin page.
+    pub fn side(&self) -> Option<&str> {
+        self.side.as_deref()
     }
 
     /// The code to hand over, signed by `identity` (the inviter's).
@@ -162,6 +177,9 @@ pub struct Acceptance {
     pub(crate) url: String,
     pub(crate) public_key: String,
     pub(crate) cert_fingerprint: String,
+    /// The acceptor's side, when the inviter's connection waits to learn it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) side: Option<String>,
 }
 
 impl std::fmt::Debug for Acceptance {
@@ -255,6 +273,7 @@ mod tests {
             connection in "\\PC{0,40}",
             expires_at in any::<i64>(),
             secret in "[A-Za-z0-9_-]{0,64}",
+            side in proptest::option::of("[a-z0-9-]{1,20}"),
         )| {
             let inv = Invitation {
                 url: format!("https://{host}"),
@@ -263,6 +282,7 @@ mod tests {
                 public_key: id.public_key().to_string(),
                 expires_at,
                 secret,
+                side,
             };
             prop_assert_eq!(Invitation::decode(&inv.encode(&id)), Ok(inv));
         });

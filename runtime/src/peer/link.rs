@@ -40,7 +40,10 @@ fn backoff_ms(attempts: i64) -> i64 {
 pub(crate) struct PeerLinks {
     pub(crate) identity: Arc<Identity>,
     store: Arc<Store>,
-    remote: BTreeSet<String>,
+    /// The paired remote connections; the node's setup changes it while running.
+    remote: std::sync::RwLock<BTreeSet<String>>,
+    /// Wakes the sender supervisor when `remote` changes.
+    remote_changed: Notify,
     max_attachment_bytes: u64,
     /// Where fetched attachment bytes are spooled (private to the node).
     spool: PathBuf,
@@ -82,7 +85,8 @@ impl PeerLinks {
         PeerLinks {
             identity,
             store,
-            remote,
+            remote: std::sync::RwLock::new(remote),
+            remote_changed: Notify::new(),
             max_attachment_bytes,
             spool,
             wake: Notify::new(),
@@ -92,11 +96,65 @@ impl PeerLinks {
 
     /// Whether `connection` reaches its other side through a peer node.
     pub(crate) fn is_remote(&self, connection: &str) -> bool {
-        self.remote.contains(connection)
+        self.remote
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .contains(connection)
     }
 
-    pub(crate) fn connections(&self) -> impl Iterator<Item = &String> {
-        self.remote.iter()
+    /// The remote connections, by name.
+    pub(crate) fn connections(&self) -> Vec<String> {
+        self.remote
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .iter()
+            .cloned()
+            .collect()
+    }
+
+    /// Replaces the set of remote connections (a change of setup); senders follow.
+    pub(crate) fn set_remote(&self, remote: BTreeSet<String>) {
+        let mut current = self.remote.write().unwrap_or_else(|p| p.into_inner());
+        if *current != remote {
+            *current = remote;
+            drop(current);
+            self.remote_changed.notify_waiters();
+            self.wake.notify_waiters();
+        }
+    }
+
+    /// Keeps one sender running per remote connection until `stop`, starting one for each
+    /// connection paired later and ending those whose connection is gone.
+    pub(crate) async fn run_senders(self: Arc<Self>, mut stop: Stop) {
+        let mut running: HashMap<String, tokio::task::JoinHandle<()>> = HashMap::new();
+        while !stop.is_stopped() {
+            let changed = self.remote_changed.notified();
+            tokio::pin!(changed);
+            changed.as_mut().enable();
+            let wanted = self.connections();
+            running.retain(|name, task| {
+                let keep = wanted.contains(name) && !task.is_finished();
+                if !keep {
+                    task.abort();
+                }
+                keep
+            });
+            for name in wanted {
+                if !running.contains_key(&name) {
+                    tracing::info!(connection = %name, "peer sender started");
+                    let task = tokio::spawn(self.clone().run_sender(name.clone(), stop.clone()));
+                    running.insert(name, task);
+                }
+            }
+            tokio::select! {
+                _ = changed => {}
+                _ = stop.stopped() => {}
+            }
+        }
+        // Each sender sees the stop too and ends after the delivery in hand.
+        for (_, task) in running {
+            let _ = task.await;
+        }
     }
 
     /// A fresh spool file name for an attachment fetched from the peer; `id` must be a plain

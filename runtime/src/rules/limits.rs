@@ -1,9 +1,9 @@
 //! Per-call limits on a rule (CPU, memory, output, log) and the store limiter that enforces memory.
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 /// Limits on one rule call, configurable per connection side.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct RuleLimits {
     /// Wasm fuel per call; one unit is roughly one wasm instruction.

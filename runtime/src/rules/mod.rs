@@ -22,4 +22,5 @@ pub use engine::{
 };
 pub use error::{CallError, LoadError, RuleId};
 pub use limits::{LimitHit, RuleLimits};
+pub(crate) use registry::absolute;
 pub use registry::{Loading, ReloadOutcome, RuleRegistry, RuleSlot, SlotLog};

@@ -396,7 +396,8 @@ impl RuleRegistry {
     }
 }
 
-fn absolute(path: &Path) -> PathBuf {
+/// `path` with its directory made absolute and resolved, as slots keep their files.
+pub(crate) fn absolute(path: &Path) -> PathBuf {
     let dir = path.parent().filter(|p| !p.as_os_str().is_empty());
     let dir = dir.map_or_else(|| PathBuf::from("."), Path::to_path_buf);
     let dir = dir.canonicalize().unwrap_or(dir);

@@ -69,7 +69,8 @@ pub(super) async fn twins(State(node): State<Arc<Node>>, Query(q): Query<TwinQue
 }
 
 fn twin_page(node: &Node, connection: &str, q: &TwinQuery) -> Response {
-    let Some(conn) = node.config.connection(connection) else {
+    let live = node.live();
+    let Some(conn) = live.connection(connection) else {
         return error(
             StatusCode::NOT_FOUND,
             format!("no connection named {connection:?}"),
@@ -160,10 +161,12 @@ fn twin_by_key(node: &Node, key: &str) -> Response {
 /// The status of every connection: state, queue, twins, rules.
 pub fn status_json(node: &Node) -> Result<serde_json::Value, crate::store::StoreError> {
     let mut connections = Vec::new();
-    for conn in &node.config.connections {
+    let live = node.live();
+    for conn in &live.connections {
         let sides: Vec<_> = node
             .pipeline
             .sides()
+            .into_iter()
             .filter(|s| s.connection == conn.name)
             .map(|s| {
                 let (at, outcome) = s.slot.last_reload();
@@ -265,7 +268,7 @@ pub(super) async fn retry(State(node): State<Arc<Node>>, Path(id): Path<i64>) ->
 }
 
 async fn set_state(node: &Node, name: &str, state: ConnectionState) -> Response {
-    if node.config.connection(name).is_none() {
+    if node.live().connection(name).is_none() {
         return error(
             StatusCode::NOT_FOUND,
             format!("no connection named {name:?}"),
@@ -339,34 +342,36 @@ pub(super) async fn try_rule(
     }
 }
 
-/// Each side's trigger, checked against its Jira instance by running the JQL for one issue.
+/// Every trigger, with its id, note and switch, checked against its side's Jira by
+/// counting the issues it matches there.
 pub(super) async fn triggers(State(node): State<Arc<Node>>) -> Response {
+    let triggers = match node.store.triggers(None) {
+        Ok(t) => t,
+        Err(e) => return error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
+    };
     let mut list = Vec::new();
-    for side in node.pipeline.sides() {
-        let Some(jql) = &side.trigger else {
-            continue;
-        };
-        let checked = side
-            .jira
-            .search_keys(jql, &crate::jira::PageCursor::Start, 1)
-            .await;
-        let (valid, detail) = match checked {
-            Ok((issues, _, total)) => (
-                Some(true),
-                json!({ "sample": issues.first().map(|i| i.key.clone()), "total": total }),
+    for t in triggers {
+        let side = node.pipeline.side(&t.connection, &t.side);
+        let (valid, detail) = match &side {
+            None => (
+                None,
+                json!({ "error": "the side is not running (waiting for its peer?)" }),
             ),
-            // A transient failure says nothing about the JQL itself.
-            Err(e) if e.is_transient() => (None, json!({ "error": e.to_string() })),
-            Err(e) => (Some(false), json!({ "error": e.to_string() })),
+            Some(side) => {
+                let jql = format!("project = \"{}\" AND ({})", side.project, t.jql);
+                match side.jira.count(&jql).await {
+                    Ok(total) => (Some(true), json!({ "total": total })),
+                    // A transient failure says nothing about the JQL itself.
+                    Err(e) if e.is_transient() => (None, json!({ "error": e.to_string() })),
+                    Err(e) => (Some(false), json!({ "error": e.to_string() })),
+                }
+            }
         };
-        list.push(json!({
-            "connection": side.connection,
-            "side": side.name,
-            "instance": side.instance,
-            "jql": jql,
-            "valid": valid,
-            "check": detail,
-        }));
+        let mut row = json!(t);
+        row["instance"] = json!(side.as_ref().map(|s| s.instance.clone()));
+        row["valid"] = json!(valid);
+        row["check"] = detail;
+        list.push(row);
     }
     axum::Json(json!({ "triggers": list })).into_response()
 }

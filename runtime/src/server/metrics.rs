@@ -36,7 +36,7 @@ fn render_metrics(node: &Node) -> Result<String, crate::store::StoreError> {
     );
     // Each family's samples must follow its own header: depth lines wait for theirs.
     let mut depth = String::new();
-    for c in &node.config.connections {
+    for c in &node.live().connections {
         let q = node.store.queue_stats(Some(&c.name))?;
         let n = label(&c.name);
         for (state, v) in [
@@ -101,9 +101,13 @@ fn render_metrics(node: &Node) -> Result<String, crate::store::StoreError> {
         );
     }
     let stats: Vec<_> = node
-        .clients
-        .iter()
-        .map(|(name, client)| (label(name), client.stats()))
+        .live()
+        .instances
+        .keys()
+        .filter_map(|name| {
+            node.client(name)
+                .map(|client| (label(name), client.stats()))
+        })
         .collect();
     for (family, help, value) in [
         (
@@ -130,7 +134,7 @@ fn render_metrics(node: &Node) -> Result<String, crate::store::StoreError> {
     if let Some(peers) = &node.peers {
         let mut up_lines = String::new();
         let mut outbox_lines = String::new();
-        for connection in peers.connections() {
+        for connection in &peers.connections() {
             let c = label(connection);
             let peer = node.store.peer(connection)?;
             let head = node.store.next_outbox(connection, i64::MAX)?;

@@ -7,6 +7,7 @@
 //! `tls` the public listener's certificate files and `peer` the node-to-node protocol.
 
 mod admin;
+pub(crate) mod admin_setup;
 mod host;
 mod metrics;
 pub(crate) mod peer;
@@ -19,7 +20,7 @@ use axum::Router;
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{delete, get, patch, post};
 use serde_json::json;
 use subtle::ConstantTimeEq;
 
@@ -67,6 +68,45 @@ pub(crate) fn admin_router(node: Arc<Node>, hosts: AdminHosts) -> Router {
         )
         .route("/api/twins", get(admin::twins))
         .route("/api/triggers", get(admin::triggers))
+        .route(
+            "/api/instances",
+            get(admin_setup::instances).post(admin_setup::add_instance),
+        )
+        .route(
+            "/api/instances/{name}",
+            delete(admin_setup::remove_instance),
+        )
+        .route("/api/instances/{name}/projects", get(admin_setup::projects))
+        .route(
+            "/api/connections",
+            get(admin_setup::connections).post(admin_setup::add_connection),
+        )
+        .route(
+            "/api/connections/{name}",
+            delete(admin_setup::remove_connection),
+        )
+        .route(
+            "/api/connections/{name}/sides/{side}",
+            patch(admin_setup::edit_side),
+        )
+        .route(
+            "/api/connections/{name}/invitation",
+            post(admin_setup::invitation),
+        )
+        .route("/api/invitations/accept", post(admin_setup::accept))
+        .route(
+            "/api/connections/{name}/triggers",
+            post(admin_setup::add_trigger),
+        )
+        .route(
+            "/api/triggers/{id}",
+            patch(admin_setup::edit_trigger).delete(admin_setup::remove_trigger),
+        )
+        .route("/api/triggers/{id}/bulk", post(admin_setup::bulk))
+        .route(
+            "/api/connections/{name}/sync",
+            post(admin_setup::sync_issue),
+        )
         .route("/api/bulk", get(admin::bulk_runs))
         .route("/api/openapi.json", get(openapi))
         .route("/metrics", get(metrics::metrics))

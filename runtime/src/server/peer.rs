@@ -175,15 +175,17 @@ fn side_for(
     };
     let who = format!("{} of connection {connection} ({who})", peer.url);
     let remote = node
-        .config
+        .live()
         .connection(connection)
-        .filter(|c| c.peer.is_some());
-    let side = remote.and_then(|_| {
-        node.pipeline
-            .sides()
-            .find(|s| s.connection == connection)
-            .cloned()
-    });
+        .is_some_and(|c| c.peer.is_some());
+    let side = remote
+        .then(|| {
+            node.pipeline
+                .sides()
+                .into_iter()
+                .find(|s| s.connection == connection)
+        })
+        .flatten();
     let deleted_here = node
         .store
         .connection_state(connection)
@@ -385,6 +387,13 @@ async fn accept(
         return refuse(StatusCode::SERVICE_UNAVAILABLE, &path, &who, e);
     }
     tracing::info!(connection = %peer.connection, peer = %peer.url, "invitation accepted; peer linked");
+    // A connection made in the admin page learns the acceptor's side now, and starts.
+    if let Some(side) = &acceptance.side
+        && let Err(e) = super::admin_setup::peer_joined(&node, &peer.connection, side)
+    {
+        tracing::error!(connection = %peer.connection, error = %e, "peer linked, but the connection cannot start");
+        return refuse(StatusCode::SERVICE_UNAVAILABLE, &path, &who, e);
+    }
     if let Some(p) = &node.peers {
         p.wake.notify_waiters();
     }

@@ -51,7 +51,7 @@ pub(super) async fn webhook(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let Some(secret) = node.webhook_secrets.get(&instance) else {
+    let Some(secret) = node.webhook_secret(&instance) else {
         tracing::warn!(instance = %instance, "webhook for an unknown instance refused");
         return error(
             StatusCode::NOT_FOUND,

@@ -11,6 +11,7 @@ mod items;
 mod peers;
 mod queue;
 mod schema;
+mod setup;
 mod text_enum;
 mod twins;
 
@@ -24,6 +25,7 @@ pub use connections::{BulkRun, ConnectionState};
 pub use items::{ItemKind, ItemMapping, Origin};
 pub(crate) use peers::{Peer, Redeemed, SentKind};
 pub use queue::{Event, EventKind, EventState, NewEvent, QueueStats};
+pub use setup::{SetupKind, SetupOrigin, SetupRow, Trigger, TriggerEdit};
 pub use twins::{SentRecord, Twin};
 
 /// Why the store failed: it cannot be opened or made private, is from a newer node, or a query failed.

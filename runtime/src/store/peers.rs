@@ -389,7 +389,8 @@ mod tests {
         s.conn()
             .execute_batch(
                 "DROP TABLE peer_sent; ALTER TABLE twins DROP COLUMN registers; \
-                 ALTER TABLE item_map DROP COLUMN deleted_at; PRAGMA user_version = 8;",
+                 ALTER TABLE item_map DROP COLUMN deleted_at; DROP TABLE setup; \
+                 DROP TABLE triggers; PRAGMA user_version = 8;",
             )
             .unwrap();
         drop(s);

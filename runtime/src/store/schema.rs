@@ -200,4 +200,31 @@ pub(super) const MIGRATIONS: &[&str] = &[
     ALTER TABLE twins ADD COLUMN registers TEXT;
     ALTER TABLE item_map ADD COLUMN deleted_at INTEGER;
     "#,
+    // 11: the node's configuration as data: Jira instances and connections (their sides,
+    // rules and settings) as JSON bodies, whether the TOML or the admin page made them, and
+    // the triggers, each with its id.
+    r#"
+    CREATE TABLE setup (
+        kind        TEXT NOT NULL CHECK (kind IN ('instance', 'connection')),
+        name        TEXT NOT NULL,
+        body        TEXT NOT NULL,
+        origin      TEXT NOT NULL CHECK (origin IN ('config', 'page')),
+        config_hash TEXT,
+        updated_at  INTEGER NOT NULL,
+        PRIMARY KEY (kind, name)
+    );
+    CREATE TABLE triggers (
+        id          INTEGER PRIMARY KEY AUTOINCREMENT,
+        connection  TEXT NOT NULL,
+        side        TEXT NOT NULL,
+        jql         TEXT NOT NULL,
+        note        TEXT NOT NULL DEFAULT '',
+        active      INTEGER NOT NULL DEFAULT 1,
+        origin      TEXT NOT NULL CHECK (origin IN ('config', 'page')),
+        config_hash TEXT,
+        created_at  INTEGER NOT NULL,
+        updated_at  INTEGER NOT NULL
+    );
+    CREATE INDEX triggers_by_side ON triggers (connection, side);
+    "#,
 ];

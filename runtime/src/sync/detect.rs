@@ -123,7 +123,7 @@ pub(crate) async fn on_webhook(
     instance: &str,
     body: &[u8],
 ) -> Result<usize, DetectError> {
-    if !node.clients.contains_key(instance) {
+    if node.client(instance).is_none() {
         return Err(DetectError::UnknownInstance(instance.to_string()));
     }
     let event = webhook::parse(body).map_err(|source| DetectError::BadWebhook {
@@ -146,8 +146,8 @@ pub(crate) async fn on_webhook(
     let sides: Vec<Arc<Side>> = node
         .pipeline
         .sides()
+        .into_iter()
         .filter(|s| s.instance == instance && s.project.eq_ignore_ascii_case(&project))
-        .cloned()
         .collect();
     let queued = consider(node, &sides, &key, cause).await?;
     tracing::debug!(instance, key = %key, kind = ?event.kind, queued, "webhook");
@@ -240,7 +240,7 @@ pub(crate) async fn run_poller(node: Arc<Node>, interval: Duration, mut stop: St
             _ = tick.tick() => {}
             _ = stop.stopped() => return,
         }
-        let sides: Vec<Arc<Side>> = node.pipeline.sides().cloned().collect();
+        let sides: Vec<Arc<Side>> = node.pipeline.sides();
         for side in sides {
             match poll_side(&node, &side).await {
                 Ok(0) => {}
@@ -306,6 +306,52 @@ pub async fn bulk(
                 progress(&run);
                 return Ok(run);
             }
+        }
+    }
+}
+
+/// Runs a bulk sync in the background (the admin page's "Bulk sync" on a trigger): its
+/// progress is in the store as it goes, it ends at the node's stop, and a restart resumes it.
+pub(crate) fn spawn_bulk(node: Arc<Node>, side: Arc<Side>, jql: String) {
+    let Ok(run) = node.store.bulk_run(&side.connection, &side.name, &jql) else {
+        tracing::error!(connection = %side.connection, side = %side.name, "cannot record the bulk run");
+        return;
+    };
+    if !node.bulk_started(run.id) {
+        return;
+    }
+    tokio::spawn(async move {
+        let mut stop = node.stop_signal();
+        let outcome = tokio::select! {
+            r = bulk(&node, &side, &jql, |_| {}) => Some(r),
+            _ = stop.stopped() => None,
+        };
+        node.bulk_ended(run.id);
+        match outcome {
+            Some(Ok(run)) => tracing::info!(connection = %side.connection, side = %side.name,
+                queued = run.queued, "bulk sync queued every matching issue"),
+            Some(Err(e)) => tracing::error!(connection = %side.connection, side = %side.name,
+                error = %e, "bulk sync stopped; it resumes at the next start"),
+            None => tracing::info!(connection = %side.connection, side = %side.name,
+                "bulk sync paused by the node's stop; it resumes at the next start"),
+        }
+    });
+}
+
+/// Resumes the bulk runs a stop or crash left unfinished, for sides the node still has.
+pub(crate) fn resume_bulk(node: &Arc<Node>) {
+    let runs = match node.store.bulk_runs(None, 1000) {
+        Ok(r) => r,
+        Err(e) => {
+            tracing::error!(error = %e, "cannot read unfinished bulk runs");
+            return;
+        }
+    };
+    for (run, _, _) in runs.into_iter().filter(|(r, _, _)| !r.done) {
+        if let Some(side) = node.pipeline.side(&run.connection, &run.side) {
+            tracing::info!(connection = %run.connection, side = %run.side, queued = run.queued,
+                "resuming a bulk sync");
+            spawn_bulk(node.clone(), side, run.jql.clone());
         }
     }
 }

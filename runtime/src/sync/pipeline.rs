@@ -58,12 +58,20 @@ pub(crate) struct Finished {
 /// The node's sides by (connection, side), and what the workers share.
 pub struct Pipeline {
     pub(crate) store: Arc<Store>,
-    sides: HashMap<(String, String), Arc<Side>>,
+    /// Swapped whole when the node's setup changes; an event in hand keeps the side it took.
+    sides: std::sync::RwLock<Arc<HashMap<(String, String), Arc<Side>>>>,
     workflow: WorkflowGraph,
     /// Wakes idle workers when an event is enqueued.
     pub(crate) wake: Notify,
     /// Links to peer nodes: the transport of remote connections.
     pub(super) peers: Option<Arc<crate::peer::link::PeerLinks>>,
+}
+
+fn by_name(sides: Vec<Arc<Side>>) -> HashMap<(String, String), Arc<Side>> {
+    sides
+        .into_iter()
+        .map(|s| ((s.connection.clone(), s.name.clone()), s))
+        .collect()
 }
 
 /// Retries a new sub-task waits for its parent's twin before it is created without the link.
@@ -79,10 +87,7 @@ impl Pipeline {
     pub(crate) fn new(store: Arc<Store>, sides: Vec<Arc<Side>>) -> Self {
         Pipeline {
             store,
-            sides: sides
-                .into_iter()
-                .map(|s| ((s.connection.clone(), s.name.clone()), s))
-                .collect(),
+            sides: std::sync::RwLock::new(Arc::new(by_name(sides))),
             workflow: WorkflowGraph::default(),
             wake: Notify::new(),
             peers: None,
@@ -95,12 +100,28 @@ impl Pipeline {
         self
     }
 
-    pub fn side(&self, connection: &str, side: &str) -> Option<&Arc<Side>> {
-        self.sides.get(&(connection.to_string(), side.to_string()))
+    fn side_map(&self) -> Arc<HashMap<(String, String), Arc<Side>>> {
+        self.sides.read().unwrap_or_else(|p| p.into_inner()).clone()
     }
 
-    pub fn sides(&self) -> impl Iterator<Item = &Arc<Side>> {
-        self.sides.values()
+    /// The side `side` of `connection`, as the node's setup has it now.
+    pub fn side(&self, connection: &str, side: &str) -> Option<Arc<Side>> {
+        self.side_map()
+            .get(&(connection.to_string(), side.to_string()))
+            .cloned()
+    }
+
+    /// Every side the node runs now.
+    pub fn sides(&self) -> Vec<Arc<Side>> {
+        let mut sides: Vec<Arc<Side>> = self.side_map().values().cloned().collect();
+        sides.sort_by(|a, b| (&a.connection, &a.name).cmp(&(&b.connection, &b.name)));
+        sides
+    }
+
+    /// Replaces the node's sides (a change of setup); events already in hand finish on theirs.
+    pub(crate) fn set_sides(&self, sides: Vec<Arc<Side>>) {
+        *self.sides.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(by_name(sides));
+        self.wake.notify_waiters();
     }
 
     /// Puts an issue of a side under sync now: an outgoing event.
@@ -217,14 +238,12 @@ impl Pipeline {
     }
 
     fn side_of(&self, event: &Event) -> Result<Arc<Side>, EventError> {
-        self.side(&event.connection, &event.side)
-            .cloned()
-            .ok_or_else(|| {
-                EventError::Permanent(format!(
-                    "connection {:?} has no side {:?} on this node (removed from the config?)",
-                    event.connection, event.side
-                ))
-            })
+        self.side(&event.connection, &event.side).ok_or_else(|| {
+            EventError::Permanent(format!(
+                "connection {:?} has no side {:?} on this node (removed from the config?)",
+                event.connection, event.side
+            ))
+        })
     }
 
     /// Runs a rule call off the async runtime and turns its outcome into the event's result.

@@ -114,6 +114,8 @@ pub struct Side {
     pub(crate) limits: RuleLimits,
     /// JQL that puts matching issues under sync automatically.
     pub trigger: Option<String>,
+    /// A hash of the side's definition: a change of setup keeps the side when it is equal.
+    pub(crate) fingerprint: String,
 }
 
 /// Whether `key` (`PROJ-123`) is an issue key of `project`.
@@ -406,6 +408,11 @@ impl JiraSide {
     }
 
     /// One page of issue keys matching `jql`, and where the next page starts.
+    /// How many issues `jql` matches on this side's Jira.
+    pub(crate) async fn count(&self, jql: &str) -> Result<u64, SideError> {
+        Ok(self.client.count_jql(jql).await?)
+    }
+
     pub(crate) async fn search_keys(
         &self,
         jql: &str,

@@ -104,7 +104,6 @@ pub(crate) async fn try_rule(
     let side_rt = node
         .pipeline
         .side(connection, side)
-        .cloned()
         .ok_or_else(|| TrialError::NoSide {
             connection: connection.into(),
             side: side.into(),

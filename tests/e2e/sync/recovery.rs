@@ -172,7 +172,7 @@ async fn webhooks_need_the_secret_and_bad_ones_change_nothing() {
 async fn bulk_and_the_poller_catch_what_webhooks_missed() {
     let w = World::new().await;
     // The seed's SUP issues exist already: bulk puts them all under sync.
-    let side = w.node().pipeline.side("ab", "a").expect("side").clone();
+    let side = w.node().pipeline.side("ab", "a").expect("side");
     let mut pages = 0;
     let run = twinsync::sync::detect::bulk(w.node(), &side, "project = SUP", |_| pages += 1)
         .await
@@ -228,7 +228,7 @@ async fn bulk_and_the_poller_catch_what_webhooks_missed() {
         "issues unchanged since their last send are not queued again"
     );
     // B's twins were last written by the node itself: B's poll has nothing to queue either.
-    let side_b = w.node().pipeline.side("ab", "b").expect("side b").clone();
+    let side_b = w.node().pipeline.side("ab", "b").expect("side b");
     let on_b = twinsync::sync::detect::poll_side(w.node(), &side_b)
         .await
         .expect("poll b");

@@ -70,8 +70,8 @@ async fn queue_matching(
     let sides: Vec<_> = node
         .pipeline
         .sides()
+        .into_iter()
         .filter(|s| s.connection == connection)
-        .cloned()
         .collect();
     let Some(first) = sides.first() else {
         anyhow::bail!("no connection named {connection:?}");

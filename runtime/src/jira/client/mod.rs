@@ -10,6 +10,7 @@ mod attachments;
 mod comments;
 mod issues;
 mod metadata;
+mod projects;
 mod search;
 mod send;
 #[cfg(test)]
@@ -30,6 +31,7 @@ use super::flavour::{Auth, Flavour};
 use super::retry::RetryPolicy;
 
 pub use attachments::Download;
+pub use projects::ProjectInfo;
 pub use types::{
     CreatedIssue, FieldInfo, FieldMeta, IssueTypeInfo, JiraUser, PageCursor, SearchPage,
     ServerInfo, Transition, UploadSource,

@@ -144,6 +144,6 @@ impl Pipeline {
                 side.connection, side.other
             ))
         })?;
-        self.receive(other, envelope)
+        self.receive(&other, envelope)
     }
 }
