@@ -10,6 +10,7 @@ mod connections;
 mod items;
 mod peers;
 mod queue;
+mod rule_versions;
 mod schema;
 mod text_enum;
 mod twins;
@@ -24,6 +25,7 @@ pub use connections::{BulkRun, ConnectionState};
 pub use items::{ItemKind, ItemMapping, Origin};
 pub(crate) use peers::{Peer, Redeemed, SentKind};
 pub use queue::{Event, EventKind, EventState, NewEvent, QueueStats};
+pub use rule_versions::RuleVersion;
 pub use twins::{SentRecord, Twin};
 
 /// Why the store failed: it cannot be opened or made private, is from a newer node, or a query failed.

@@ -200,4 +200,19 @@ pub(super) const MIGRATIONS: &[&str] = &[
     ALTER TABLE twins ADD COLUMN registers TEXT;
     ALTER TABLE item_map ADD COLUMN deleted_at INTEGER;
     "#,
+    // 11: each side's rule versions as an admin published them, for history and rollback.
+    r#"
+    CREATE TABLE rule_versions (
+        connection   TEXT NOT NULL,
+        side         TEXT NOT NULL,
+        version      INTEGER NOT NULL,
+        sha256       TEXT NOT NULL,
+        size         INTEGER NOT NULL,
+        note         TEXT NOT NULL DEFAULT '',
+        file         TEXT NOT NULL,
+        uploaded_at  INTEGER NOT NULL,
+        published_at INTEGER,
+        PRIMARY KEY (connection, side, version)
+    );
+    "#,
 ];
