@@ -82,7 +82,8 @@ impl Rule for Basic {
         for field in FIELDS {
             // Creating the twin needs a summary and a type, whatever `receive` says.
             let needed = ctx.first_sync && matches!(field, Field::Summary | Field::IssueType);
-            if !needed && !(receive.contains(&field) && sent.contains(&field)) {
+            let taken = needed || (receive.contains(&field) && sent.contains(&field));
+            if !taken {
                 changes.keep_local(field);
             }
         }

@@ -48,7 +48,7 @@ enum PublishError {
         connection: String,
         side: String,
         version: Option<i64>,
-        source: LoadError,
+        source: Box<LoadError>,
     },
     #[error("connection {connection:?} side {side:?}: {what}: {source}")]
     Io {
@@ -58,7 +58,7 @@ enum PublishError {
         source: std::io::Error,
     },
     #[error("connection {connection:?} side {side:?}: {0}", connection = .1, side = .2)]
-    Store(StoreError, String, String),
+    Store(Box<StoreError>, String, String),
     #[error("connection {connection:?} side {side:?}: {what}")]
     Other {
         connection: String,
@@ -87,7 +87,7 @@ struct Target<'a> {
 
 impl Target<'_> {
     fn store_err(&self) -> impl FnOnce(StoreError) -> PublishError + '_ {
-        move |e| PublishError::Store(e, self.connection.into(), self.side.into())
+        move |e| PublishError::Store(Box::new(e), self.connection.into(), self.side.into())
     }
 
     fn io_err(&self, what: String) -> impl FnOnce(std::io::Error) -> PublishError + '_ {
@@ -171,7 +171,7 @@ impl Target<'_> {
             connection: self.connection.into(),
             side: self.side.into(),
             version: from,
-            source,
+            source: Box::new(source),
         })?;
 
         let store = &self.node.store;
@@ -243,7 +243,7 @@ impl Target<'_> {
                 connection: self.connection.into(),
                 side: self.side.into(),
                 version: Some(version),
-                source,
+                source: Box::new(source),
             });
         }
         store
@@ -313,7 +313,9 @@ pub(super) async fn versions(
     };
     let list = match node.store.rule_versions(&connection, &side) {
         Ok(list) => list,
-        Err(e) => return PublishError::Store(e, connection.clone(), side.clone()).response(),
+        Err(e) => {
+            return PublishError::Store(Box::new(e), connection.clone(), side.clone()).response();
+        }
     };
     let serving = rt.slot.current().ok().map(|r| r.id().hash.clone());
     let current = list
@@ -443,7 +445,7 @@ pub(super) async fn rollback(
             }
             .response();
         }
-        Err(e) => return PublishError::Store(e, connection, side).response(),
+        Err(e) => return PublishError::Store(Box::new(e), connection, side).response(),
     };
     let path = target.data_dir().join(&kept.file);
     let bytes = match std::fs::read(&path) {
