@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The demo: two simulated Jiras (Cloud and Data Center), one Twinsync node, the stock
-# `basic` rule on both sides, live sync. Builds what it needs first. Ctrl-C stops it.
+# `basic` rule (built into the binary) on both sides, live sync. Builds the binary first.
+# Ctrl-C stops it.
 # Pass --check to run the scripted scenario and exit (non-zero on any divergence).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -9,6 +10,5 @@ if ! command -v cargo >/dev/null 2>&1; then
   echo "error: cargo is not installed; install Rust with rustup (https://rustup.rs) and run this again" >&2
   exit 1
 fi
-scripts/build-rules.sh >/dev/null
 cargo build -q -p twinsync
 exec target/debug/twinsync demo "$@"

@@ -1,9 +1,10 @@
 //! The admin surface end to end, one module a concern: `/metrics` after a real sync, access
 //! (the admin token, and no admin API open to the network without one), the API and the page,
-//! and the CLI over the API.
+//! the CLI over the API, and a side's rule versions (publish, history, rollback).
 
 mod access;
 mod api;
 mod cli;
 mod metrics;
+mod rule_versions;
 mod setup;

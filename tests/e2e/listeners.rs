@@ -16,7 +16,7 @@ use twinsync_e2e::world::{World, with_node_setting};
 const TOKEN: &str = "listeners-admin-token";
 
 /// Every admin route a browser or script reads.
-const ADMIN_GETS: [&str; 10] = [
+const ADMIN_GETS: [&str; 11] = [
     "/",
     "/ui.js",
     "/api/status",
@@ -26,15 +26,18 @@ const ADMIN_GETS: [&str; 10] = [
     "/api/bulk",
     "/api/twins?connection=ab",
     "/api/openapi.json",
+    "/api/connections/ab/sides/a/rule/versions",
     "/metrics",
 ];
 
 /// Every admin route that changes something.
-const ADMIN_POSTS: [&str; 4] = [
+const ADMIN_POSTS: [&str; 6] = [
     "/api/connections/ab/pause",
     "/api/connections/ab/resume",
     "/api/events/1/retry",
     "/api/rules/try?connection=ab&side=a&issue=SUP-1",
+    "/api/connections/ab/sides/a/rule",
+    "/api/connections/ab/sides/a/rule/rollback",
 ];
 
 /// Asserts that `base` (a public listener) answers 404 to every admin route, with the right

@@ -551,3 +551,75 @@ async fn the_guides_rust_walk_runs_on_the_demo_as_written() {
         })
         .await;
 }
+
+#[test]
+fn rules_export_writes_the_stock_component_built_into_the_binary() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let basic = twinsync::rules::stock::stock("basic").expect("stock basic");
+    // Standard output, redirected into a pipe.
+    let out = Command::new(twinsync_e2e::fixtures::twinsync_binary())
+        .current_dir(dir.path())
+        .args(["rules", "export", "basic"])
+        .stdin(Stdio::null())
+        .output()
+        .expect("the CLI runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.stdout == basic, "stdout holds the stock component");
+    // -o FILE.
+    let (ok, _, err) = twinsync(
+        dir.path(),
+        &["rules", "export", "mapping", "-o", "m.wasm"],
+        &[],
+    );
+    assert!(ok, "{err}");
+    assert_eq!(
+        std::fs::read(dir.path().join("m.wasm")).expect("written"),
+        twinsync::rules::stock::stock("mapping").expect("stock mapping")
+    );
+    // The exported file is a rule like any other.
+    let (ok, out, err) = twinsync(dir.path(), &["rules", "check", "m.wasm"], &[]);
+    assert!(ok && out.contains("fits the contract"), "{out}{err}");
+    // An unknown name lists the stock rules.
+    let (ok, _, err) = twinsync(dir.path(), &["rules", "export", "fancy"], &[]);
+    assert!(!ok);
+    assert!(
+        err.contains("\"fancy\"") && err.contains("basic, mapping"),
+        "{err}"
+    );
+}
+
+#[test]
+fn the_demo_check_passes_from_any_directory_with_the_embedded_rules() {
+    // No example rules built, no checkout: only the binary, in an empty directory.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (ok, out, err) = twinsync(
+        dir.path(),
+        &[
+            "demo",
+            "--check",
+            "--port-cloud",
+            "0",
+            "--port-dc",
+            "0",
+            "--port-node",
+            "0",
+            "--data-dir",
+            "demo-data",
+        ],
+        &[],
+    );
+    assert!(ok && out.contains("demo check passed"), "{out}\n{err}");
+    let stock: Vec<_> = std::fs::read_dir(dir.path().join("demo-data/stock-rules"))
+        .expect("the stock rule was written into the data directory")
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(
+        stock.len() == 1 && stock[0].starts_with("basic-"),
+        "{stock:?}"
+    );
+}

@@ -39,9 +39,10 @@ pub(crate) enum Command {
         /// Run the scripted scenario end to end and exit; non-zero on any divergence.
         #[arg(long)]
         check: bool,
-        /// The rule both sides run.
-        #[arg(long, default_value = "target/wasm32-wasip2/rules/rule_basic.wasm")]
-        rule: PathBuf,
+        /// The rule both sides run: a .wasm file [default: the stock `basic` rule built into
+        /// this binary].
+        #[arg(long)]
+        rule: Option<PathBuf>,
         #[arg(long, default_value_t = 8081)]
         port_cloud: u16,
         #[arg(long, default_value_t = 8082)]
@@ -258,6 +259,15 @@ pub(crate) enum RulesCommand {
         /// The node's config, for `--side` (the demo's is <data dir>/twinsync.toml).
         #[arg(short = 'c', long, default_value = "twinsync.toml")]
         node_config: PathBuf,
+    },
+    /// Write a stock rule built into this binary (basic, mapping) as a .wasm component, to
+    /// standard output (not a terminal: redirect it) or to -o FILE.
+    Export {
+        /// The stock rule's name: basic or mapping.
+        name: String,
+        /// Write it to this file instead of standard output.
+        #[arg(short, long, value_name = "FILE")]
+        output: Option<PathBuf>,
     },
     /// Dry-run a candidate rule on a live issue, beside the rule serving that side now, and
     /// print both answers and their difference; nothing is synced (asks the running node).

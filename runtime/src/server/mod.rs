@@ -3,10 +3,12 @@
 //! admin API, its page and `/metrics`, behind the token and `Host` checks) and the peer one
 //! (`peer_listen`, see `peer`).
 //!
-//! `admin` holds the admin API, `metrics` the Prometheus text, `webhook` Jira's webhooks,
-//! `tls` the public listener's certificate files and `peer` the node-to-node protocol.
+//! `admin` holds the admin API (`admin_rules` its rule versions: publish, history,
+//! rollback), `metrics` the Prometheus text, `webhook` Jira's webhooks, `tls` the public
+//! listener's certificate files and `peer` the node-to-node protocol.
 
 mod admin;
+mod admin_rules;
 pub(crate) mod admin_setup;
 mod host;
 mod metrics;
@@ -65,6 +67,18 @@ pub(crate) fn admin_router(node: Arc<Node>, hosts: AdminHosts) -> Router {
         .route(
             "/api/rules/try",
             post(admin::try_rule).layer(DefaultBodyLimit::max(MAX_CANDIDATE_BYTES)),
+        )
+        .route(
+            "/api/connections/{name}/sides/{side}/rule",
+            post(admin_rules::publish).layer(DefaultBodyLimit::max(MAX_CANDIDATE_BYTES)),
+        )
+        .route(
+            "/api/connections/{name}/sides/{side}/rule/versions",
+            get(admin_rules::versions),
+        )
+        .route(
+            "/api/connections/{name}/sides/{side}/rule/rollback",
+            post(admin_rules::rollback),
         )
         .route("/api/twins", get(admin::twins))
         .route("/api/triggers", get(admin::triggers))

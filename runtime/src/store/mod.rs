@@ -10,6 +10,7 @@ mod connections;
 mod items;
 mod peers;
 mod queue;
+mod rule_versions;
 mod schema;
 mod setup;
 mod text_enum;
@@ -25,6 +26,7 @@ pub use connections::{BulkRun, ConnectionState};
 pub use items::{ItemKind, ItemMapping, Origin};
 pub(crate) use peers::{Peer, Redeemed, SentKind};
 pub use queue::{Event, EventKind, EventState, NewEvent, QueueStats};
+pub use rule_versions::RuleVersion;
 pub use setup::{SetupKind, SetupOrigin, SetupRow, Trigger, TriggerEdit};
 pub use twins::{SentRecord, Twin};
 

@@ -227,4 +227,19 @@ pub(super) const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX triggers_by_side ON triggers (connection, side);
     "#,
+    // 12: each side's rule versions as an admin published them, for history and rollback.
+    r#"
+    CREATE TABLE rule_versions (
+        connection   TEXT NOT NULL,
+        side         TEXT NOT NULL,
+        version      INTEGER NOT NULL,
+        sha256       TEXT NOT NULL,
+        size         INTEGER NOT NULL,
+        note         TEXT NOT NULL DEFAULT '',
+        file         TEXT NOT NULL,
+        uploaded_at  INTEGER NOT NULL,
+        published_at INTEGER,
+        PRIMARY KEY (connection, side, version)
+    );
+    "#,
 ];

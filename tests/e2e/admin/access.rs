@@ -23,6 +23,7 @@ async fn the_admin_api_wants_its_token_when_one_is_set() {
         "/api/bulk",
         "/api/twins?connection=ab",
         "/api/openapi.json",
+        "/api/connections/ab/sides/a/rule/versions",
     ] {
         let none = http
             .get(format!("{url}{path}"))
@@ -51,6 +52,8 @@ async fn the_admin_api_wants_its_token_when_one_is_set() {
         "/api/connections/ab/resume",
         "/api/events/1/retry",
         "/api/rules/try?connection=ab&side=a&issue=SUP-1",
+        "/api/connections/ab/sides/a/rule",
+        "/api/connections/ab/sides/a/rule/rollback",
     ] {
         let none = http
             .post(format!("{url}{path}"))

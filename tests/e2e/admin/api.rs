@@ -66,6 +66,9 @@ async fn rules_twins_and_the_openapi_document() {
         "/api/triggers",
         "/api/bulk",
         "/api/openapi.json",
+        "/api/connections/{name}/sides/{side}/rule",
+        "/api/connections/{name}/sides/{side}/rule/versions",
+        "/api/connections/{name}/sides/{side}/rule/rollback",
         "/metrics",
     ] {
         assert!(doc["paths"].get(path).is_some(), "{path} is not documented");

@@ -257,3 +257,75 @@ fn mapping_rule_every_direction_and_every_unmapped_policy() {
         "fail policy for users"
     );
 }
+
+/// `basic` with `send` leaving comments out on side a: a comment made there stays there,
+/// while an edit of another field still crosses, and b's comment still reaches a.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn basic_send_without_comments_keeps_them_home_and_syncs_the_rest() {
+    use serde_json::json;
+    use twinsync_e2e::wait::wait_for;
+    use twinsync_e2e::world::World;
+
+    let w = World::with_rules(
+        "basic",
+        r#", "send" = "summary,description,attachments,issuetype,priority,labels,status""#,
+        "basic",
+        "",
+    )
+    .await;
+    let (key_a, key_b) = w.synced("Printer on fire").await;
+    assert_eq!(w.cb.field(&key_b, &["summary"]).await, "Printer on fire");
+
+    // A comment on a, then a summary edit on a: the edit crosses, the comment does not.
+    w.ca.comment(
+        &key_a,
+        twinsync_e2e::adf::adf("Internal: the printer was old"),
+    )
+    .await;
+    w.ca.edit(&key_a, json!({"summary": "Printer still on fire"}))
+        .await;
+    wait_for("the new summary on b", || async {
+        (w.cb.field(&key_b, &["summary"]).await == "Printer still on fire").then_some(())
+    })
+    .await;
+    w.settle().await;
+    assert!(
+        w.cb.list(&key_b, &["comment", "comments"]).await.is_empty(),
+        "a's comment stayed on a"
+    );
+
+    // The other direction is b's own choice: its comment reaches a, and a's stays put.
+    w.cb.comment(&key_b, json!("Reply from b")).await;
+    wait_for("b's comment on a", || async {
+        (w.ca.list(&key_a, &["comment", "comments"]).await.len() == 2).then_some(())
+    })
+    .await;
+    w.settle().await;
+    assert_eq!(w.cb.list(&key_b, &["comment", "comments"]).await.len(), 1);
+    w.assert_none_failed();
+}
+
+/// A name `basic` does not know in `receive` fails the event with the key and the name.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn basic_with_an_unknown_field_name_fails_naming_it() {
+    use twinsync::store::EventState;
+    use twinsync_e2e::wait::wait_for;
+    use twinsync_e2e::world::World;
+
+    let w = World::with_b("basic", r#", "receive" = "summary,coments""#).await;
+    w.create_on_a("Printer on fire", &["sync"]).await;
+    let failed = wait_for("the failed event", || async {
+        w.node()
+            .store
+            .events(Some(EventState::Failed), None, 10, 0)
+            .ok()?
+            .into_iter()
+            .next()
+    })
+    .await;
+    let error = failed.last_error.unwrap_or_default();
+    assert!(
+        error.contains("`receive`") && error.contains("\"coments\""),
+        "{error}"
+    );
+}

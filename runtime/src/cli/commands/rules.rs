@@ -1,5 +1,6 @@
-//! `twinsync rules check|test|try`: what a rule author runs. `check` and `test` load the
-//! component here; `try` asks the running node to dry-run a candidate on a live issue.
+//! `twinsync rules check|test|export|try`: what a rule author runs. `check` and `test` load
+//! the component here; `export` writes a stock rule built into the binary; `try` asks the
+//! running node to dry-run a candidate on a live issue.
 
 use std::path::Path;
 use std::process::ExitCode;
@@ -50,6 +51,10 @@ pub(crate) fn run(command: RulesCommand) -> anyhow::Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
+        RulesCommand::Export { name, output } => {
+            export(&name, output.as_deref())?;
+            Ok(ExitCode::SUCCESS)
+        }
         RulesCommand::Try {
             rule,
             side,
@@ -95,6 +100,38 @@ pub(crate) fn run(command: RulesCommand) -> anyhow::Result<ExitCode> {
             })
         }
     }
+}
+
+/// `rules export`: the stock rule's component to `output`, or to standard output when that
+/// is not a terminal (a component is binary; printing it would garble the terminal).
+fn export(name: &str, output: Option<&Path>) -> anyhow::Result<()> {
+    use std::io::{IsTerminal as _, Write as _};
+    use twinsync::rules::stock;
+    let bytes = stock::stock(name).with_context(|| {
+        format!(
+            "there is no stock rule {name:?}; the stock rules are {}",
+            stock::STOCK.join(", ")
+        )
+    })?;
+    match output {
+        Some(path) => {
+            std::fs::write(path, bytes).with_context(|| format!("writing {}", path.display()))?
+        }
+        None => {
+            let mut stdout = std::io::stdout().lock();
+            if stdout.is_terminal() {
+                anyhow::bail!(
+                    "standard output is a terminal and {name}.wasm is a binary component: \
+                     redirect it (`twinsync rules export {name} > {name}.wasm`) or give -o FILE"
+                );
+            }
+            stdout
+                .write_all(bytes)
+                .and_then(|()| stdout.flush())
+                .context("writing the component to standard output")?;
+        }
+    }
+    Ok(())
 }
 
 /// `rules test`: runs the rule once, its logs and costs on standard error, its answer (or

@@ -15,8 +15,7 @@ use runner::Demo;
 #[derive(Debug, thiserror::Error)]
 pub(crate) enum DemoError {
     #[error(
-        "the stock rule {0} is missing: build the example rules first with scripts/build-rules.sh \
-         (scripts/demo.sh does this for you)"
+        "the rule file {0} does not exist (without --rule the demo runs the stock `basic` rule)"
     )]
     NoRule(PathBuf),
     #[error("demo setup: {0}")]
@@ -27,7 +26,8 @@ pub(crate) enum DemoError {
 
 /// What `twinsync demo` runs: the rule and the ports and directory it uses.
 pub(crate) struct DemoOptions {
-    pub(crate) rule: PathBuf,
+    /// A rule file for both sides; `None`: the stock `basic` rule built into the binary.
+    pub(crate) rule: Option<PathBuf>,
     pub(crate) port_a: u16,
     pub(crate) port_b: u16,
     /// The public listener's port (the simulators' webhooks reach it).

@@ -27,8 +27,8 @@ fn setup<E: std::fmt::Display>(what: &str) -> impl FnOnce(E) -> DemoError + '_ {
 impl Demo {
     /// Starts the simulators and the node, and registers the node's webhooks on both.
     pub(crate) async fn start(opts: &DemoOptions) -> Result<Demo, DemoError> {
-        if !opts.rule.is_file() {
-            return Err(DemoError::NoRule(opts.rule.clone()));
+        if let Some(rule) = opts.rule.as_ref().filter(|r| !r.is_file()) {
+            return Err(DemoError::NoRule(rule.clone()));
         }
         let mut oa = SimOptions::new(Flavour::Cloud);
         oa.addr = std::net::SocketAddr::from(([127, 0, 0, 1], opts.port_a));
@@ -49,8 +49,14 @@ impl Demo {
             data_dir.join("rules/support.wasm"),
             data_dir.join("rules/dev.wasm"),
         );
-        std::fs::copy(&opts.rule, &rule_a).map_err(setup("copying the rule"))?;
-        std::fs::copy(&opts.rule, &rule_b).map_err(setup("copying the rule"))?;
+        // The stock rule comes from the binary itself, so the demo runs from any directory.
+        let rule = match &opts.rule {
+            Some(rule) => rule.clone(),
+            None => twinsync::rules::stock::materialize(&data_dir, "basic")
+                .map_err(setup("writing the stock rule"))?,
+        };
+        std::fs::copy(&rule, &rule_a).map_err(setup("copying the rule"))?;
+        std::fs::copy(&rule, &rule_b).map_err(setup("copying the rule"))?;
         let pair = PairConfig {
             poll_interval_secs: 30,
             connection: "support-to-dev".into(),
