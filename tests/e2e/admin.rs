@@ -5,4 +5,5 @@
 mod access;
 mod api;
 mod cli;
+mod issue;
 mod metrics;

@@ -7,6 +7,7 @@
 //! `tls` the public listener's certificate files and `peer` the node-to-node protocol.
 
 mod admin;
+mod admin_issue;
 mod host;
 mod metrics;
 pub(crate) mod peer;
@@ -68,6 +69,7 @@ pub(crate) fn admin_router(node: Arc<Node>, hosts: AdminHosts) -> Router {
         .route("/api/twins", get(admin::twins))
         .route("/api/triggers", get(admin::triggers))
         .route("/api/bulk", get(admin::bulk_runs))
+        .route("/api/issues/{connection}/{key}", get(admin_issue::issue))
         .route("/api/openapi.json", get(openapi))
         .route("/metrics", get(metrics::metrics))
         .route_layer(axum::middleware::from_fn_with_state(

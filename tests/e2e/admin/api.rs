@@ -65,6 +65,7 @@ async fn rules_twins_and_the_openapi_document() {
         "/api/twins",
         "/api/triggers",
         "/api/bulk",
+        "/api/issues/{connection}/{key}",
         "/api/openapi.json",
         "/metrics",
     ] {
