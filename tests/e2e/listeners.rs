@@ -16,15 +16,19 @@ use twinsync_e2e::world::{World, with_node_setting};
 const TOKEN: &str = "listeners-admin-token";
 
 /// Every admin route a browser or script reads.
-const ADMIN_GETS: [&str; 10] = [
+const ADMIN_GETS: [&str; 14] = [
     "/",
     "/ui.js",
+    "/ui-setup.js",
+    "/ui-connection.js",
+    "/ui-issue.js",
     "/api/status",
     "/api/events?state=failed",
     "/api/rules",
     "/api/triggers",
     "/api/bulk",
     "/api/twins?connection=ab",
+    "/api/issues/ab/SUP-1",
     "/api/openapi.json",
     "/metrics",
 ];

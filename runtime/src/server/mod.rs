@@ -82,7 +82,19 @@ pub(crate) fn admin_router(node: Arc<Node>, hosts: AdminHosts) -> Router {
     Router::new()
         // The page itself holds nothing secret; the API calls it makes carry the admin token.
         .route("/", get(ui))
-        .route("/ui.js", get(ui_script))
+        .route("/ui.js", get(|| async { ui_script(include_str!("ui.js")) }))
+        .route(
+            "/ui-setup.js",
+            get(|| async { ui_script(include_str!("ui-setup.js")) }),
+        )
+        .route(
+            "/ui-connection.js",
+            get(|| async { ui_script(include_str!("ui-connection.js")) }),
+        )
+        .route(
+            "/ui-issue.js",
+            get(|| async { ui_script(include_str!("ui-issue.js")) }),
+        )
         .route("/healthz", get(healthz))
         .merge(admin)
         .with_state(node)
@@ -169,15 +181,15 @@ async fn ui() -> Response {
         .into_response()
 }
 
-/// The admin page's script.
-async fn ui_script() -> Response {
+/// One of the admin page's scripts (`ui.js` first: the others build on it).
+fn ui_script(source: &'static str) -> Response {
     (
         StatusCode::OK,
         [
             ("content-type", "text/javascript; charset=utf-8"),
             ("content-security-policy", UI_CSP),
         ],
-        include_str!("ui.js"),
+        source,
     )
         .into_response()
 }
