@@ -9,10 +9,10 @@ use std::process::Command;
 
 use twinsync_e2e::world::World;
 
-/// What the browser run needs, or the command that sets it up.
-fn browser_parts() -> (PathBuf, PathBuf) {
+/// What the browser run of `script` (in tests/browser) needs, or the command that sets it up.
+pub(crate) fn browser_parts(script: &str) -> (PathBuf, PathBuf) {
     let root = twinsync_e2e::fixtures::root();
-    let script = root.join("tests/browser/admin-ui.mjs");
+    let script = root.join("tests/browser").join(script);
     let modules = root.join("tests/browser/node_modules/playwright-core");
     let chromium = PathBuf::from(
         std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".to_string()),
@@ -29,7 +29,7 @@ fn browser_parts() -> (PathBuf, PathBuf) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_admin_page_in_a_browser() {
-    let (script, chromium) = browser_parts();
+    let (script, chromium) = browser_parts("admin-ui.mjs");
     // Side b starts with a rule that panics on every call; the node wants an admin token.
     let mut w = World::with_b("hostile-panic", "").await;
     w.restart_with_node_setting("admin_token = { value = \"browser-s3cret-token\" }")

@@ -273,6 +273,8 @@ function matchesText(t) {
   if (t.valid === false) return [t.check && t.check.error ? t.check.error : "invalid JQL", "bad"];
   const n = t.matches != null ? t.matches : t.check && t.check.total;
   if (n != null) return [`${n} issue${n === 1 ? "" : "s"}`, ""];
+  // Jira Cloud's search gives no total: say whether anything matches.
+  if (t.valid === true) return [t.check && t.check.sample ? `some (${t.check.sample}, \u2026)` : "none now", ""];
   if (t.check && t.check.error) return ["not checked: " + t.check.error, "warn"];
   return ["", "muted"];
 }

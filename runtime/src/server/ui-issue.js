@@ -56,7 +56,8 @@ pages.issue = {
 
     fill("#issue-events", v.events.map((e) => {
       const tr = row(cell(e.id), cell(e.side), cell(e.kind), cell(e.cause), cell(e.state, e.state === "failed" ? "bad" : e.state === "done" ? "ok" : ""),
-        cell(e.attempts), cell(e.rule_version || "-"), cell(e.error || "", "bad"), cell(ago(e.updated_at_ms)));
+        cell(e.attempts), cell(e.rule_version || "-"),
+        cell(e.error ? (e.state === "done" ? "before it went through: " + e.error : e.error) : "", e.state === "done" ? "muted" : "bad"), cell(ago(e.updated_at_ms)));
       tr.dataset.event = e.id;
       return tr;
     }));

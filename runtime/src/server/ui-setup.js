@@ -56,9 +56,10 @@ const originBadge = (origin) => {
 pages.sites = {
   async render() {
     const list = await loadSites();
+    $("#sites-note").hidden = !!list;
     if (!list) {
       fill("#sites", []);
-      say("#site-status", "This node does not list its sites yet (no /api/instances).", "muted");
+      $("#sites-note").textContent = "This node does not list its sites (it has no /api/instances).";
       return;
     }
     fill("#sites", list.map((s) => {
@@ -114,7 +115,9 @@ pages.connections = {
   async render() {
     await loadSites().catch(() => null);
     const listed = await optional("/api/connections");
+    $("#conn-list-note").hidden = !!listed;
     if (!listed) {
+      $("#conn-list-note").textContent = "This node lists only the connections of its config file (it has no /api/connections).";
       // A node without /api/connections: what /api/status knows.
       fill("#conn-list", status.connections.map((c) => {
         const tr = row(linkCell(c.name, connectionHref(c.name)), cell(c.state), cell("file"),

@@ -66,8 +66,14 @@ function linkCell(text, href) {
   td.appendChild(a);
   return td;
 }
+// What each table shows now, so a refresh that brings nothing new leaves its rows (and the
+// button under the admin's pointer) in place.
+const drawn = new Map();
 function fill(table, rows) {
   const body = $(table + " tbody");
+  const seen = rows.map((r) => r.outerHTML).join("\n");
+  if (drawn.get(table) === seen && body.isConnected) return;
+  drawn.set(table, seen);
   body.replaceChildren(...rows);
   if (!rows.length) {
     const tr = document.createElement("tr");
