@@ -65,7 +65,9 @@ async fn the_admin_page_in_a_browser() {
     );
     for step in [
         "pause and resume: ok",
+        "issue page: error shown",
         "retry: green",
+        "issue page: synced",
         "rule log: ok",
         "markup in issue data: shown as text",
         "try a rule: ok",
@@ -79,7 +81,7 @@ async fn the_admin_page_in_a_browser() {
                 .is_ok_and(|e| e.path().extension().is_some_and(|x| x == "png"))
         })
         .count();
-    assert!(pngs >= 6, "{pngs} screenshots in {}", shots.display());
+    assert!(pngs >= 8, "{pngs} screenshots in {}", shots.display());
     // What the browser did reached the store: the event it retried is done, none failed.
     let q = w.node().store.queue_stats(Some("ab")).expect("stats");
     assert_eq!(q.failed, 0, "{q:?}");
