@@ -61,7 +61,7 @@ $("#sync-form").addEventListener("submit", async (ev) => {
   say("#sync-status", `Asking to sync ${key}\u2026`, "muted");
   try {
     const queued = await send("POST", `/api/connections/${enc(connShown)}/sync`, { key });
-    following = { connection: connShown, key: queued.key || key, until: Date.now() + 180000 };
+    following = { connection: connShown, key: queued.key || key, event: queued.event, until: Date.now() + 180000 };
     say("#sync-status", `${following.key}: queued (event ${queued.event}).`, "muted");
     await follow();
   } catch (e) {
@@ -80,7 +80,11 @@ async function follow() {
   if (following !== f) return;
   const out = $("#sync-status");
   const link = (text) => { const a = el("a", text); a.href = issueHref(f.connection, f.key); return a; };
-  if (view.state === "synced" && view.twin) {
+  // The event this sync queued must have run first: an issue synced before reads "synced"
+  // while its new event still waits.
+  const ev = f.event != null ? view.events.find((e) => e.id === f.event) : null;
+  const waiting = ev && (ev.state === "pending" || ev.state === "running");
+  if (!waiting && view.state === "synced" && view.twin) {
     out.className = "ok";
     out.replaceChildren(`Synced: ${f.key} \u2194 `, el("strong", view.twin.key), " ", link("details"));
     out.dataset.twin = view.twin.key;

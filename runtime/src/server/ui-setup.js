@@ -112,6 +112,11 @@ function otherSide(c) {
 }
 
 pages.connections = {
+  // An invitation code is not left on screen once the admin moves on.
+  leave() {
+    $("#invite-code").value = "";
+    $("#invite-box").hidden = true;
+  },
   async render() {
     await loadSites().catch(() => null);
     const listed = await optional("/api/connections");
