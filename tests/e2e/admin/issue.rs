@@ -170,3 +170,54 @@ async fn an_issue_in_error_then_retried_to_synced() {
         .collect();
     assert!(!versions.is_empty(), "{synced}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_remote_connections_issue_names_its_twin_on_the_peer() {
+    let (a, b) = twinsync_e2e::pair::paired().await;
+    let key = a.create_synced("Crosses to the partner").await;
+    let twin = Wait::new("the peer's ack to link the twin")
+        .until_some(|| async { a.twin_of(&key) })
+        .await;
+    let url = |org: &twinsync_e2e::pair::Org, key: &str| {
+        let admin = org.node.as_ref().expect("node").admin_url();
+        format!("{admin}/api/issues/ab/{key}")
+    };
+    let view = Wait::new("the issue synced on the inviting node")
+        .until(|| async {
+            let v: Value = reqwest::get(url(&a, &key))
+                .await
+                .map_err(|e| e.to_string())?
+                .json()
+                .await
+                .map_err(|e| e.to_string())?;
+            if v["state"] == "synced" {
+                Ok(v)
+            } else {
+                Err(v.to_string())
+            }
+        })
+        .await;
+    assert_eq!(view["side"]["name"], "a");
+    assert_eq!(view["twin"]["key"], twin.as_str(), "{view}");
+    assert_eq!(view["twin"]["side"], "b");
+    assert_eq!(view["twin"]["on"], "peer");
+    assert_eq!(
+        view["last_sent"]["replica"]["summary"],
+        "Crosses to the partner"
+    );
+    // The accepting node knows the same twin from its side; the other side's project is not
+    // its own, so a key of it is not one of its issues.
+    let (status, other) = {
+        let resp = reqwest::get(url(&b, &twin)).await.expect("reach");
+        (
+            resp.status().as_u16(),
+            resp.json::<Value>().await.unwrap_or_default(),
+        )
+    };
+    assert_eq!(status, 200, "{other}");
+    assert_eq!(other["side"]["name"], "b");
+    assert_eq!(other["twin"]["key"], key.as_str(), "{other}");
+    assert_eq!(other["twin"]["on"], "peer");
+    let resp = reqwest::get(url(&b, &key)).await.expect("reach");
+    assert_eq!(resp.status().as_u16(), 404);
+}
