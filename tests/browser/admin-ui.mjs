@@ -83,6 +83,14 @@ try {
   await shot(page, "error-from-failing-rule");
   console.log(`failing rule on ${key}: shown`);
 
+  // The failed event's issue link opens the issue's own page: in error, with the reason.
+  await failed.first().getByRole("link").click();
+  await page.locator('#issue-state [data-state="error"]').waitFor();
+  await page.locator("#issue-errors").getByText("panic", { exact: false }).first().waitFor();
+  await page.locator("#issue-errors").getByRole("button", { name: "Retry" }).waitFor();
+  await shot(page, "issue-in-error");
+  console.log("issue page: error shown");
+
   // Drop the corrected rule in (a rename, as an admin's deploy would do) and wait for the reload.
   const tmp = env("RULE_B") + ".new";
   copyFileSync(env("FIXED_RULE"), tmp);
@@ -100,6 +108,15 @@ try {
   await conn.getByText("healthy").waitFor();
   await shot(page, "retried-green");
   console.log("retry: green");
+
+  // The issue's page now: synced, with its twin's key, the events and the replica sent.
+  await page.goto(nodeUrl + `/#/issues/ab/${key}`);
+  await page.locator('#issue-state [data-state="synced"]').waitFor();
+  await page.locator("#issue-twin [data-twin]").waitFor();
+  await page.locator("#issue-events tbody tr[data-event]").first().waitFor();
+  await page.locator("#issue-sent").getByText("Browser test issue", { exact: false }).waitFor();
+  await shot(page, "issue-synced");
+  console.log("issue page: synced");
 
   // The rule log view shows what the corrected rule wrote.
   await page.click('nav a[data-page="logs"]');

@@ -5,6 +5,7 @@
 mod access;
 mod api;
 mod cli;
+mod issue;
 mod metrics;
 mod rule_versions;
 mod setup;

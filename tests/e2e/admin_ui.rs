@@ -9,10 +9,10 @@ use std::process::Command;
 
 use twinsync_e2e::world::World;
 
-/// What the browser run needs, or the command that sets it up.
-fn browser_parts() -> (PathBuf, PathBuf) {
+/// What the browser run of `script` (in tests/browser) needs, or the command that sets it up.
+pub(crate) fn browser_parts(script: &str) -> (PathBuf, PathBuf) {
     let root = twinsync_e2e::fixtures::root();
-    let script = root.join("tests/browser/admin-ui.mjs");
+    let script = root.join("tests/browser").join(script);
     let modules = root.join("tests/browser/node_modules/playwright-core");
     let chromium = PathBuf::from(
         std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".to_string()),
@@ -29,7 +29,7 @@ fn browser_parts() -> (PathBuf, PathBuf) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_admin_page_in_a_browser() {
-    let (script, chromium) = browser_parts();
+    let (script, chromium) = browser_parts("admin-ui.mjs");
     // Side b starts with a rule that panics on every call; the node wants an admin token.
     let mut w = World::with_b("hostile-panic", "").await;
     w.restart_with_node_setting("admin_token = { value = \"browser-s3cret-token\" }")
@@ -65,7 +65,9 @@ async fn the_admin_page_in_a_browser() {
     );
     for step in [
         "pause and resume: ok",
+        "issue page: error shown",
         "retry: green",
+        "issue page: synced",
         "rule log: ok",
         "markup in issue data: shown as text",
         "try a rule: ok",
@@ -79,7 +81,7 @@ async fn the_admin_page_in_a_browser() {
                 .is_ok_and(|e| e.path().extension().is_some_and(|x| x == "png"))
         })
         .count();
-    assert!(pngs >= 6, "{pngs} screenshots in {}", shots.display());
+    assert!(pngs >= 8, "{pngs} screenshots in {}", shots.display());
     // What the browser did reached the store: the event it retried is done, none failed.
     let q = w.node().store.queue_stats(Some("ab")).expect("stats");
     assert_eq!(q.failed, 0, "{q:?}");

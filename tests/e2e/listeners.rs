@@ -16,28 +16,41 @@ use twinsync_e2e::world::{World, with_node_setting};
 const TOKEN: &str = "listeners-admin-token";
 
 /// Every admin route a browser or script reads.
-const ADMIN_GETS: [&str; 11] = [
+const ADMIN_GETS: [&str; 17] = [
     "/",
     "/ui.js",
+    "/ui-setup.js",
+    "/ui-connection.js",
+    "/ui-issue.js",
     "/api/status",
     "/api/events?state=failed",
     "/api/rules",
     "/api/triggers",
     "/api/bulk",
     "/api/twins?connection=ab",
+    "/api/issues/ab/SUP-1",
     "/api/openapi.json",
     "/api/connections/ab/sides/a/rule/versions",
+    "/api/instances",
+    "/api/connections",
     "/metrics",
 ];
 
 /// Every admin route that changes something.
-const ADMIN_POSTS: [&str; 6] = [
+const ADMIN_POSTS: [&str; 13] = [
     "/api/connections/ab/pause",
     "/api/connections/ab/resume",
     "/api/events/1/retry",
     "/api/rules/try?connection=ab&side=a&issue=SUP-1",
     "/api/connections/ab/sides/a/rule",
     "/api/connections/ab/sides/a/rule/rollback",
+    "/api/instances",
+    "/api/connections",
+    "/api/connections/ab/invitation",
+    "/api/invitations/accept",
+    "/api/connections/ab/triggers",
+    "/api/triggers/1/bulk",
+    "/api/connections/ab/sync",
 ];
 
 /// Asserts that `base` (a public listener) answers 404 to every admin route, with the right

@@ -1,6 +1,7 @@
 //! End-to-end scenarios, one test binary so the whole suite links once.
 
 mod admin;
+mod admin_nine_steps;
 mod admin_ui;
 mod guard;
 mod jira;

@@ -8,6 +8,7 @@
 //! listener's certificate files and `peer` the node-to-node protocol.
 
 mod admin;
+mod admin_issue;
 mod admin_rules;
 pub(crate) mod admin_setup;
 mod host;
@@ -122,6 +123,7 @@ pub(crate) fn admin_router(node: Arc<Node>, hosts: AdminHosts) -> Router {
             post(admin_setup::sync_issue),
         )
         .route("/api/bulk", get(admin::bulk_runs))
+        .route("/api/issues/{connection}/{key}", get(admin_issue::issue))
         .route("/api/openapi.json", get(openapi))
         .route("/metrics", get(metrics::metrics))
         .route_layer(axum::middleware::from_fn_with_state(
@@ -134,7 +136,19 @@ pub(crate) fn admin_router(node: Arc<Node>, hosts: AdminHosts) -> Router {
     Router::new()
         // The page itself holds nothing secret; the API calls it makes carry the admin token.
         .route("/", get(ui))
-        .route("/ui.js", get(ui_script))
+        .route("/ui.js", get(|| async { ui_script(include_str!("ui.js")) }))
+        .route(
+            "/ui-setup.js",
+            get(|| async { ui_script(include_str!("ui-setup.js")) }),
+        )
+        .route(
+            "/ui-connection.js",
+            get(|| async { ui_script(include_str!("ui-connection.js")) }),
+        )
+        .route(
+            "/ui-issue.js",
+            get(|| async { ui_script(include_str!("ui-issue.js")) }),
+        )
         .route("/healthz", get(healthz))
         .merge(admin)
         .with_state(node)
@@ -221,15 +235,15 @@ async fn ui() -> Response {
         .into_response()
 }
 
-/// The admin page's script.
-async fn ui_script() -> Response {
+/// One of the admin page's scripts (`ui.js` first: the others build on it).
+fn ui_script(source: &'static str) -> Response {
     (
         StatusCode::OK,
         [
             ("content-type", "text/javascript; charset=utf-8"),
             ("content-security-policy", UI_CSP),
         ],
-        include_str!("ui.js"),
+        source,
     )
         .into_response()
 }

@@ -1,4 +1,7 @@
-// The admin page's script: polls the admin API and renders everything as text.
+// The admin page's core script: the admin token, API calls, text-only rendering helpers,
+// the hash router, the overview, errors, rule log and "try a rule" pages, and the polling
+// loop. ui-setup.js (sites, connections, invitations), ui-connection.js (one connection)
+// and ui-issue.js (one issue) add their pages to `pages` before the first refresh.
 "use strict";
 const $ = (sel) => document.querySelector(sel);
 const token = $("#token");
@@ -20,9 +23,22 @@ async function api(path, options = {}) {
   const headers = Object.assign({}, options.headers || {}, token.value ? { Authorization: "Bearer " + token.value } : {});
   const resp = await fetch(path, { ...options, headers });
   const body = await resp.json().catch(() => ({}));
-  if (!resp.ok) throw new Error(body.error || resp.status + " " + resp.statusText);
+  if (!resp.ok) {
+    const e = new Error(body.error || resp.status + " " + resp.statusText);
+    e.status = resp.status;
+    throw e;
+  }
   return body;
 }
+// A JSON body, sent with its content type.
+const send = (method, path, body) => api(path, {
+  method, headers: { "content-type": "application/json" }, body: body == null ? undefined : JSON.stringify(body),
+});
+// An API the node may not offer yet (404): null instead of an error.
+async function optional(path) {
+  try { return await api(path); } catch (e) { if (e.status === 404 || e.status === 405) return null; throw e; }
+}
+const enc = encodeURIComponent;
 
 // Every cell is built from text, never HTML: issue data and rule logs are untrusted.
 function el(tag, text, cls) {
@@ -50,8 +66,14 @@ function linkCell(text, href) {
   td.appendChild(a);
   return td;
 }
+// What each table shows now, so a refresh that brings nothing new leaves its rows (and the
+// button under the admin's pointer) in place.
+const drawn = new Map();
 function fill(table, rows) {
   const body = $(table + " tbody");
+  const seen = rows.map((r) => r.outerHTML).join("\n");
+  if (drawn.get(table) === seen && body.isConnected) return;
+  drawn.set(table, seen);
   body.replaceChildren(...rows);
   if (!rows.length) {
     const tr = document.createElement("tr");
@@ -86,24 +108,61 @@ function loadingText(l) {
 function loadTime(r) {
   return r.load_ms == null ? "" : ` (${r.compiled ? "compiled" : "from cache"} in ${(r.load_ms / 1000).toFixed(1)}s)`;
 }
+// A bulk run's progress: a bar and "N of M queued" or "done".
+function progressCell(r) {
+  const td = cell(null);
+  const bar = el("progress");
+  bar.max = r.total || Math.max(1, r.queued);
+  bar.value = r.done ? bar.max : r.queued;
+  bar.setAttribute("aria-label", `Bulk run ${r.id} progress`);
+  td.dataset.run = r.id;
+  td.append(bar, " ", el("span", r.done ? `done: ${r.queued} queued` : `${r.queued}${r.total != null ? " of " + r.total : ""} queued, running`, r.done ? "ok" : "warn"));
+  return td;
+}
 function pill(text, cls) { const td = cell(null); td.appendChild(el("span", text, "pill " + cls)); return td; }
 const setPaused = (name, paused) =>
   api(`/api/connections/${encodeURIComponent(name)}/${paused ? "pause" : "resume"}`, { method: "POST" });
 
+// Pages other scripts add: name -> { render(arg) } (called on every refresh while shown).
+const pages = {};
+// Hash routes: #/, #/sites, #/connections, #/connections/<name> (also #/connection/<name>),
+// #/issues/<connection>/<key>, #/errors, #/logs, #/try.
 function route() {
   const hash = location.hash.replace(/^#\/?/, "");
-  const [page, arg] = hash.split("/");
-  const name = page === "connection" ? "connection" : (["errors", "logs", "try"].includes(page) ? page : "overview");
+  const parts = hash.split("/").map((p) => { try { return decodeURIComponent(p); } catch { return p; } });
+  let name = "overview";
+  let args = [];
+  if ((parts[0] === "connections" || parts[0] === "connection") && parts[1]) { name = "connection"; args = [parts[1]]; }
+  else if (parts[0] === "issues" && parts[1] && parts[2]) { name = "issue"; args = [parts[1], parts[2]]; }
+  else if (["sites", "connections", "errors", "logs", "try"].includes(parts[0])) name = parts[0];
   document.querySelectorAll("main > section").forEach((s) => { s.hidden = s.dataset.page !== name; });
-  document.querySelectorAll("nav a").forEach((a) => a.classList.toggle("active", a.dataset.page === name));
-  return { page: name, arg: arg ? decodeURIComponent(arg) : null };
+  const navPage = name === "connection" ? "connections" : name;
+  document.querySelectorAll("nav a").forEach((a) => {
+    const on = a.dataset.page === navPage;
+    a.classList.toggle("active", on);
+    if (on) a.setAttribute("aria-current", "page"); else a.removeAttribute("aria-current");
+  });
+  return { page: name, arg: args[0] || null, args };
+}
+const connectionHref = (name) => "#/connections/" + enc(name);
+const issueHref = (connection, key) => "#/issues/" + enc(connection) + "/" + enc(key);
+// A polite status line: text, and "ok" / "bad" / "" for its colour.
+function say(sel, text, cls) { const n = $(sel); n.textContent = text || ""; n.className = cls || ""; }
+// Copies a read-only field's text; says whether it worked.
+async function copyField(field, note) {
+  const text = $(field).value;
+  try { await navigator.clipboard.writeText(text); say(note, "Copied.", "ok"); }
+  catch {
+    $(field).select();
+    say(note, document.execCommand("copy") ? "Copied." : "Select the code and copy it.", "ok");
+  }
 }
 
 async function renderOverview() {
   fill("#connections", status.connections.map((c) => {
     const [h, cls] = health(c);
     const paused = c.state === "paused";
-    const tr = row(linkCell(c.name, "#/connection/" + encodeURIComponent(c.name)), pill(h, cls),
+    const tr = row(linkCell(c.name, connectionHref(c.name)), pill(h, cls),
       cell(c.state, paused ? "warn" : "ok"), cell(c.queue.pending + c.queue.running),
       cell(c.queue.failed, c.queue.failed ? "bad" : ""), cell(ago(c.last_sync_at_ms)), cell(c.twins),
       cell(c.sides.map((s) => `${s.name} (${s.instance} ${s.project})`).join(" \u2194 ")),
@@ -111,12 +170,21 @@ async function renderOverview() {
     tr.dataset.connection = c.name;
     return tr;
   }));
+  $("#getting-started").hidden = status.connections.length > 0;
 }
 
 let triggers = null;
+// The connection as /api/connections describes it (mode, fields, peer), when the node says.
+let connectionConfig = null;
 async function renderConnection(name) {
   const c = status.connections.find((x) => x.name === name);
-  if (!c) { $("#conn-title").textContent = "No connection named " + name; return; }
+  const listed = await optional("/api/connections");
+  connectionConfig = listed ? (listed.connections.find((x) => x.name === name) || null) : null;
+  if (!c) {
+    $("#conn-title").textContent = connectionConfig ? "Connection " + name + " (" + connectionConfig.state + ")" : "No connection named " + name;
+    if (connectionConfig && pages.connection) await pages.connection.render(name, null, connectionConfig);
+    return;
+  }
   $("#conn-title").textContent = "Connection " + c.name;
   const paused = c.state === "paused";
   $("#conn-state").replaceChildren(el("span", c.state, "pill " + (paused ? "warn" : "ok")));
@@ -131,7 +199,8 @@ async function renderConnection(name) {
         t && t.valid === false ? "bad" : "");
     const reload = s.rule.loading ? cell(loadingText(s.rule.loading), "warn")
       : cell(r.outcome === "rejected" ? "rejected: " + r.reason : "accepted " + (r.version || "") + loadTime(r), r.outcome === "rejected" ? "bad" : "ok");
-    return row(cell(s.name), cell(`${s.instance} / ${s.project}`), cell(s.rule.version || "none", s.rule.version ? "" : "bad"), reload, trig);
+    const conf = connectionConfig && connectionConfig.sides.find((x) => x.name === s.name);
+    return row(cell(s.name), cell(`${s.instance} / ${s.project}`), cell(conf ? conf.mode : "file"), cell(s.rule.version || "none", s.rule.version ? "" : "bad"), reload, trig);
   }));
   const sel = $("#twins-side");
   if (sel.dataset.connection !== c.name) {
@@ -140,15 +209,15 @@ async function renderConnection(name) {
     twinOffset = 0;
   }
   const page = await api(`/api/twins?connection=${encodeURIComponent(c.name)}&side=${encodeURIComponent(sel.value)}&limit=${TWIN_PAGE}&offset=${twinOffset}`);
-  fill("#twins", page.twins.map((t) => row(cell(t.local_key), cell(t.remote_key || "(not linked yet)"), cell(t.sent_seq), cell(t.applied_seq), cell(ago(t.updated_at_ms)))));
+  fill("#twins", page.twins.map((t) => row(linkCell(t.local_key, issueHref(c.name, t.local_key)), cell(t.remote_key || "(not linked yet)"), cell(t.sent_seq), cell(t.applied_seq), cell(ago(t.updated_at_ms)))));
   const bulk = await api(`/api/bulk?connection=${encodeURIComponent(c.name)}&limit=10`);
-  fill("#bulk", bulk.runs.map((r) => row(cell(r.id), cell(r.side), cell(r.jql),
-    cell(r.done ? `done: ${r.queued} queued` : `${r.queued}${r.total != null ? " of " + r.total : ""} queued, running`, r.done ? "ok" : "warn"),
+  fill("#bulk", bulk.runs.map((r) => row(cell(r.id), cell(r.side), cell(r.jql), progressCell(r),
     cell(ago(r.started_at_ms)), cell(ago(r.updated_at_ms)))));
   const end = Math.min(page.total, twinOffset + page.twins.length);
   $("#twins-range").textContent = page.total ? `${twinOffset + 1}\u2013${end} of ${page.total}` : "no twins yet";
   $("#twins-prev").disabled = twinOffset === 0;
   $("#twins-next").disabled = end >= page.total;
+  if (pages.connection) await pages.connection.render(name, c, connectionConfig);
 }
 $("#twins-prev").addEventListener("click", () => { twinOffset = Math.max(0, twinOffset - TWIN_PAGE); refresh(); });
 $("#twins-next").addEventListener("click", () => { twinOffset += TWIN_PAGE; refresh(); });
@@ -156,7 +225,9 @@ $("#twins-side").addEventListener("change", () => { twinOffset = 0; refresh(); }
 
 async function renderErrors(failed) {
   fill("#failed", failed.events.map((e) => {
-    const tr = row(cell(e.id), cell(`${e.connection} / ${e.side}`), cell(`${e.kind} ${e.queue_key}`),
+    const issueKey = e.queue_key.replace(/^remote:/, "");
+    const issueCell = linkCell(`${e.kind} ${e.queue_key}`, issueHref(e.connection, issueKey));
+    const tr = row(cell(e.id), cell(`${e.connection} / ${e.side}`), issueCell,
       cell(e.rule_version || "-"), cell(e.attempts), cell(e.last_error, "bad"),
       buttonCell("Retry", () => api(`/api/events/${e.id}/retry`, { method: "POST" }), "retry-" + e.id));
     tr.dataset.event = e.id;
@@ -224,9 +295,12 @@ $("#twin-go").addEventListener("click", async () => {
 });
 
 let busy = false;
+let again = false;
+// One refresh at a time; one asked for meanwhile runs right after (an action's result shows at once).
 async function refresh() {
-  if (busy) return;
+  if (busy) { again = true; return; }
   busy = true;
+  again = false;
   try {
     const where = route();
     const [s, failed] = await Promise.all([api("/api/status"), api("/api/events?state=failed&limit=100")]);
@@ -239,12 +313,23 @@ async function refresh() {
     if (where.page === "errors") await renderErrors(failed);
     if (where.page === "logs") await renderLogs();
     if (where.page === "try") fillTrySides();
+    if (pages[where.page] && where.page !== "connection") await pages[where.page].render(...where.args);
     $("#updated").textContent = "updated " + new Date().toLocaleTimeString();
     showError(null);
-  } catch (e) { showError(e); } finally { busy = false; }
+  } catch (e) { showError(e); } finally {
+    busy = false;
+    if (again) refresh();
+  }
 }
 
-window.addEventListener("hashchange", () => { triggers = null; refresh(); });
-refresh();
-// Live updates by polling: two small JSON requests every two seconds.
-setInterval(refresh, 2000);
+window.addEventListener("hashchange", () => {
+  triggers = null;
+  Object.values(pages).forEach((p) => p.leave && p.leave());
+  refresh();
+});
+// The other scripts have added their pages by the time the document is parsed.
+document.addEventListener("DOMContentLoaded", () => {
+  refresh();
+  // Live updates by polling: a few small JSON requests every two seconds.
+  setInterval(refresh, 2000);
+});

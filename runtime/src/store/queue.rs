@@ -308,6 +308,30 @@ impl Store {
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
+    /// One issue's events on one side, newest first: those queued under any of `keys` (its
+    /// local key, and `remote:<key>` while its twin was being made). Read only.
+    pub fn issue_events(
+        &self,
+        connection: &str,
+        side: &str,
+        keys: &[&str],
+        limit: i64,
+    ) -> Result<Vec<Event>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare(&format!(
+            "SELECT {COLUMNS} FROM events INDEXED BY events_by_issue \
+             WHERE connection = ?1 AND side = ?2 AND queue_key = ?3 ORDER BY id DESC LIMIT ?4"
+        ))?;
+        let mut all = Vec::new();
+        for key in keys {
+            let rows = stmt.query_map(params![connection, side, key, limit], event)?;
+            all.extend(rows.collect::<rusqlite::Result<Vec<_>>>()?);
+        }
+        all.sort_by_key(|e| std::cmp::Reverse(e.id));
+        all.truncate(limit.max(0) as usize);
+        Ok(all)
+    }
+
     /// Counts per state, of one connection or of all.
     pub fn queue_stats(&self, connection: Option<&str>) -> Result<QueueStats> {
         let conn = self.conn();

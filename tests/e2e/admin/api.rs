@@ -65,6 +65,7 @@ async fn rules_twins_and_the_openapi_document() {
         "/api/twins",
         "/api/triggers",
         "/api/bulk",
+        "/api/issues/{connection}/{key}",
         "/api/openapi.json",
         "/api/connections/{name}/sides/{side}/rule",
         "/api/connections/{name}/sides/{side}/rule/versions",
@@ -125,6 +126,38 @@ async fn the_admin_page_is_served_from_the_binary() {
     assert!(
         !html.contains("http://") && !html.contains("https://"),
         "no external CDN"
+    );
+    // The page's other scripts: each loaded by the page, served as a script, text only.
+    for name in ["ui-setup.js", "ui-connection.js", "ui-issue.js"] {
+        assert!(
+            html.contains(&format!("<script src=\"/{name}\"></script>")),
+            "the page loads {name}"
+        );
+        let resp = reqwest::get(format!("{url}/{name}")).await.expect("reach");
+        assert_eq!(resp.status().as_u16(), 200, "{name}");
+        assert!(
+            resp.headers()["content-type"]
+                .to_str()
+                .unwrap_or("")
+                .starts_with("text/javascript"),
+            "{name}"
+        );
+        let script = resp.text().await.expect("script");
+        assert!(!script.contains("innerHTML"), "{name} renders text only");
+        assert!(
+            !script.contains("http://") && !script.contains("https://"),
+            "{name}: no external CDN"
+        );
+    }
+    let script = reqwest::get(format!("{url}/ui-issue.js"))
+        .await
+        .expect("reach")
+        .text()
+        .await
+        .expect("script");
+    assert!(
+        script.contains("/api/issues/"),
+        "the issue page uses the issue view"
     );
 }
 
