@@ -3,12 +3,13 @@
 //! `transport` builds and sends requests (auth, URLs, redirects, decoding the
 //! answer), `send` is the request path through the budget and the retry
 //! policy, `types` holds what the calls answer, and one file per resource
-//! group holds the calls: `issues`, `comments`, `attachments`, `search`,
+//! group holds the calls: `issues`, `links` (remote links), `comments`, `attachments`, `search`,
 //! `metadata` (instance, fields, create/edit screens) and `users`.
 
 mod attachments;
 mod comments;
 mod issues;
+mod links;
 mod metadata;
 mod search;
 mod send;
@@ -31,8 +32,8 @@ use super::retry::RetryPolicy;
 
 pub use attachments::Download;
 pub use types::{
-    CreatedIssue, FieldInfo, FieldMeta, IssueTypeInfo, JiraUser, PageCursor, SearchPage,
-    ServerInfo, Transition, UploadSource,
+    CreatedIssue, Deployment, FieldInfo, FieldMeta, IssueTypeInfo, JiraUser, PageCursor,
+    ProjectInfo, RemoteLink, SearchPage, ServerInfo, Transition, UploadSource,
 };
 
 /// How to reach and treat one instance.
