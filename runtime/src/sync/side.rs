@@ -8,10 +8,11 @@ use std::sync::Arc;
 
 use tokio::sync::OnceCell;
 
+use super::status_link::StatusLinkSettings;
 use super::workflow::Available;
 use crate::jira::{
-    FieldCatalog, JiraClient, JiraError, NoUserMapping, PageCursor, UploadSource, WriteContext,
-    mapping,
+    FieldCatalog, JiraClient, JiraError, NoUserMapping, PageCursor, RemoteLink, UploadSource,
+    WriteContext, mapping,
 };
 use crate::model::{Changes, Issue, RichText};
 use crate::rules::{RuleConfig, RuleLimits, RuleSlot};
@@ -197,6 +198,8 @@ pub(crate) struct JiraSide {
     catalog: OnceCell<FieldCatalog>,
     /// Where attachment bytes pass through on their way from one Jira to the other.
     spool: PathBuf,
+    /// Whether and how the side writes sync status links (on by default).
+    status: StatusLinkSettings,
 }
 
 /// An attachment's bytes on disk, removed when dropped.
@@ -219,7 +222,43 @@ impl JiraSide {
             project: project.to_string(),
             catalog: OnceCell::new(),
             spool,
+            status: StatusLinkSettings::default(),
         }
+    }
+
+    /// Turns the side's sync status links on or off; `url_base` is the admin page's address,
+    /// where a twin whose other half is on a peer node links to.
+    #[allow(
+        dead_code,
+        reason = "the node's config wires it (sync/node.rs); until then every side keeps the default"
+    )]
+    pub(crate) fn with_status_link(mut self, enabled: bool, url_base: Option<String>) -> Self {
+        self.status = StatusLinkSettings { enabled, url_base };
+        self
+    }
+
+    pub(crate) fn status_settings(&self) -> &StatusLinkSettings {
+        &self.status
+    }
+
+    /// The issue's `updated`, read alone (`None` if Jira left it out).
+    pub(crate) async fn issue_updated(&self, key: &str) -> Result<Option<String>, SideError> {
+        self.guard(key).await?;
+        Ok(self.client.issue_updated(key).await?)
+    }
+
+    /// Writes a twin's sync status: the issue property, then the remote link to its other half.
+    pub(crate) async fn write_status(
+        &self,
+        key: &str,
+        link: &RemoteLink,
+        property: &str,
+        value: &serde_json::Value,
+    ) -> Result<(), SideError> {
+        self.guard(key).await?;
+        self.client.set_issue_property(key, property, value).await?;
+        self.client.upsert_remote_link(key, link).await?;
+        Ok(())
     }
 
     pub(crate) fn client(&self) -> &Arc<JiraClient> {

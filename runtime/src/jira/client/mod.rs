@@ -169,6 +169,11 @@ impl JiraClient {
         self.inner.cfg.flavour
     }
 
+    /// The site root the client was configured with, e.g. `https://acme.atlassian.net`.
+    pub fn base_url(&self) -> &str {
+        &self.inner.cfg.base_url
+    }
+
     /// The client's counters so far.
     pub fn stats(&self) -> StatsSnapshot {
         let s = &self.inner.stats;
