@@ -8,6 +8,7 @@ use twinsync_jira_sim::{SimHandle, SimOptions, Simulator};
 
 mod calls;
 mod faults;
+mod remote;
 mod richtext;
 
 /// A simulator of `flavour`.

@@ -239,7 +239,42 @@ async fn exercise(h: &SimHandle, r: &mut Recorder<'_>) {
         .await;
     r.delete(&format!("/issueLink/{lid}")).await;
 
+    let rl = format!("/issue/{key}/remotelink");
+    let link = json!({"globalId": "twinsync:shape:b", "application": {"type": "twinsync", "name": "Twinsync"}, "relationship": "synced with", "object": {"url": "http://example.com/browse/B-1", "title": "B-1 (shape)", "summary": "synced", "icon": {"url16x16": "http://example.com/i.png", "title": "Twinsync"}, "status": {"resolved": false, "icon": {}}}});
+    let made = r.post(&rl, link.clone()).await;
+    assert!(made.status == 201 || made.status == 200, "{}", made.body);
+    let rid = made.body["id"].as_i64().unwrap_or(0);
+    let mut again = link.clone();
+    again["object"]["summary"] = json!("error: x");
+    let updated = r.post(&rl, again).await;
+    assert_eq!(updated.status, 200, "{}", updated.body);
+    assert_eq!(updated.body["id"].as_i64(), Some(rid));
+    r.post(
+        &rl,
+        json!({"object": {"url": "http://example.com/2", "title": "plain"}}),
+    )
+    .await;
+    r.post(&rl, json!({"object": {"title": "no url"}})).await;
+    let all = r.get(&rl).await;
+    assert_eq!(all.body.as_array().map(Vec::len), Some(2), "{}", all.body);
+    assert_eq!(all.body[0]["object"]["summary"], "error: x");
+    r.get(&format!("{rl}?globalId=twinsync%3Ashape%3Ab")).await;
+    r.get(&format!("{rl}/{rid}")).await;
+    r.put(&format!("{rl}/{rid}"), link.clone()).await;
+    r.get(&format!("{rl}/999999")).await;
+    r.delete(&format!("{rl}?globalId=twinsync%3Ashape%3Ab"))
+        .await;
+    r.delete(&format!("{rl}?globalId=twinsync%3Ashape%3Ab"))
+        .await;
+    let rest = r.c.get(&rl).await;
+    let other = rest.body[0]["id"].as_i64().unwrap_or(0);
+    r.delete(&format!("{rl}/{other}")).await;
+    let none = r.c.get(&rl).await;
+    assert_eq!(none.body, json!([]));
+
     if cloud {
+        r.post("/search/jql", json!({"jql": "ORDER BY created DESC"}))
+            .await;
         r.get("/search/jql?jql=project%20%3D%20SUP&maxResults=2")
             .await;
         r.post("/search/jql", json!({"jql": "project = SUP ORDER BY created DESC", "fields": ["*all"], "expand": "names,schema,changelog", "maxResults": 3})).await;

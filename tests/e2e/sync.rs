@@ -6,3 +6,4 @@
 mod concurrent;
 mod crossing;
 mod recovery;
+mod status;

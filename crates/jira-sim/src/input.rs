@@ -44,6 +44,14 @@ pub fn user_in(st: &State, field: &str, v: &Value) -> Result<Option<UserId>, Api
     if v.is_null() {
         return Ok(None);
     }
+    // `{"accountId": null}` (Cloud) or `{"name": null}` (DC) clears the user, as Jira does.
+    let id_key = match st.flavour {
+        Flavour::Cloud => "accountId",
+        Flavour::DataCenter => "name",
+    };
+    if v.get(id_key).is_some_and(Value::is_null) {
+        return Ok(None);
+    }
     let found = match st.flavour {
         Flavour::Cloud => v
             .get("accountId")

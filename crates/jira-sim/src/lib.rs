@@ -23,6 +23,7 @@ mod routes_attachment;
 mod routes_comment;
 mod routes_issue;
 mod routes_meta;
+mod routes_remote_link;
 mod routes_search;
 mod routes_webhook;
 mod seed;

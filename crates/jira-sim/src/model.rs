@@ -243,6 +243,20 @@ pub struct IssueLink {
     pub outward: u64,
 }
 
+/// A remote issue link: an issue's link to an item in another system.
+#[derive(Clone, Debug)]
+pub struct RemoteLink {
+    pub id: u64,
+    pub issue_id: u64,
+    /// The caller's identifier of the remote item; unique per issue.
+    pub global_id: Option<String>,
+    /// `application` as given (`{type, name}`); `None` = not given.
+    pub application: Option<Value>,
+    pub relationship: Option<String>,
+    /// `object` as given: `url`, `title` (both required), `summary`, `icon`, `status`.
+    pub object: Value,
+}
+
 /// An issue as the simulator stores it; ids refer into the instance's lists.
 #[derive(Clone, Debug)]
 pub struct Issue {

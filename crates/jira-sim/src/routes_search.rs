@@ -165,6 +165,11 @@ fn hit(st: &State, api: Api, i: &Issue, sel: &FieldSel, ex: Expand) -> Value {
 
 fn cloud(c: &Ctx, r: SearchReq) -> Result<Response, ApiError> {
     let st = c.app.lock();
+    if jql::compile(&r.jql, &st, Some(c.user))?.is_unbounded() {
+        return Err(ApiError::bad_request(
+            "Unbounded JQL queries are not allowed here. Please add a search restriction to your query.",
+        ));
+    }
     let hits = run(&st, &r.jql, c.user)?;
     let sel = FieldSel::parse(r.fields.iter().map(String::as_str), "id");
     let ex = Expand::parse(r.expand.iter().map(String::as_str));

@@ -20,8 +20,8 @@ use super::reqlog::RequestLog;
 use super::state::State;
 use super::webhooks::Dispatcher;
 use super::{
-    control, routes_attachment, routes_comment, routes_issue, routes_meta, routes_search,
-    routes_webhook,
+    control, routes_attachment, routes_comment, routes_issue, routes_meta, routes_remote_link,
+    routes_search, routes_webhook,
 };
 
 /// Rendered bodies by (version and path, query), with the generation they were rendered at.
@@ -341,6 +341,7 @@ fn api_routes(flavour: Flavour, v3: bool) -> Router<App> {
         .merge(routes_meta::routes(flavour))
         .merge(routes_issue::routes(flavour))
         .merge(routes_comment::routes())
+        .merge(routes_remote_link::routes())
         .merge(routes_attachment::routes(flavour))
         .merge(routes_search::routes(flavour));
     if flavour == Flavour::Cloud {

@@ -21,8 +21,9 @@ pub(crate) mod wire;
 
 pub use budget::BudgetConfig;
 pub use client::{
-    ClientConfig, CreatedIssue, Download, FieldInfo, FieldMeta, IssueTypeInfo, JiraClient,
-    JiraUser, PageCursor, SearchPage, ServerInfo, StatsSnapshot, Transition, UploadSource,
+    ClientConfig, CreatedIssue, Deployment, Download, FieldInfo, FieldMeta, IssueTypeInfo,
+    JiraClient, JiraUser, PageCursor, ProjectInfo, RemoteLink, SearchPage, ServerInfo,
+    StatsSnapshot, Transition, UploadSource,
 };
 pub use error::{CallSite, JiraError, JiraMessages, TransportKind};
 pub use flavour::{Auth, Flavour};

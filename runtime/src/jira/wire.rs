@@ -215,6 +215,43 @@ pub struct ServerInfo {
     pub server_title: String,
 }
 
+/// `RemoteIssueLinkIdentifies`: the answer to creating or updating a remote issue link.
+#[derive(Debug, Deserialize)]
+pub struct RemoteLinkIds {
+    pub id: u64,
+}
+
+/// A project as `GET project` (DC) and `GET project/search` (Cloud) list it.
+#[derive(Debug, Deserialize)]
+pub struct Project {
+    pub id: String,
+    pub key: String,
+    pub name: String,
+}
+
+/// Cloud's `PageBeanProject` from `GET project/search`.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ProjectPage {
+    pub values: Vec<Project>,
+    #[serde(default)]
+    pub is_last: Option<bool>,
+    #[serde(default)]
+    pub total: Option<u64>,
+}
+
+/// Cloud's `JQLCountResultsBean` from `POST search/approximate-count`.
+#[derive(Debug, Deserialize)]
+pub struct Count {
+    pub count: u64,
+}
+
+/// DC's search answer when only the total is wanted (`maxResults=0`).
+#[derive(Debug, Deserialize)]
+pub struct Total {
+    pub total: u64,
+}
+
 /// `FieldDetails` from `GET field`.
 #[derive(Debug, Deserialize)]
 pub struct Field {

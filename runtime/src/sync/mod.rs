@@ -10,6 +10,7 @@ pub mod node;
 pub(crate) mod pipeline;
 pub(crate) mod reconcile;
 pub mod side;
+pub(crate) mod status_link;
 pub(crate) mod transport;
 pub(crate) mod trial;
 pub(crate) mod workflow;

@@ -29,6 +29,7 @@ use super::clock::{
 use super::envelope::{Envelope, RemovedItem, replica_hash};
 use super::reconcile::{self, AttachmentOp, CommentOp, Plan};
 use super::side::{LocalIssue, Side, TwinOrigin};
+use super::status_link::{Half, Outcome, StatusLinks, SyncStatus, browse_url};
 use super::workflow::{MAX_STEPS, Step, WorkflowGraph};
 use crate::model::{Changes, Issue, Replica, SyncCause, SyncContext};
 use crate::rules::{CallError, CallReport};
@@ -65,6 +66,8 @@ pub struct Pipeline {
     pub(crate) wake: Notify,
     /// Links to peer nodes: the transport of remote connections.
     pub(super) peers: Option<Arc<crate::peer::link::PeerLinks>>,
+    /// Each twin's sync status, written into Jira as events end.
+    status: StatusLinks,
 }
 
 fn by_name(sides: Vec<Arc<Side>>) -> HashMap<(String, String), Arc<Side>> {
@@ -91,6 +94,7 @@ impl Pipeline {
             workflow: WorkflowGraph::default(),
             wake: Notify::new(),
             peers: None,
+            status: StatusLinks::default(),
         }
     }
 
@@ -189,6 +193,7 @@ impl Pipeline {
     /// Handles one claimed event and records how it ended.
     pub async fn run_event(&self, event: Event) {
         crate::failpoint!("event-claimed");
+        let stamp = self.status.stamp();
         let span = tracing::info_span!("event", id = event.id, connection = %event.connection,
             side = %event.side, kind = ?event.kind, key = %event.queue_key);
         let result = async {
@@ -199,42 +204,112 @@ impl Pipeline {
         }
         .instrument(span.clone())
         .await;
-        let _enter = span.enter();
-        let recorded = match result {
-            Ok(done) => {
-                tracing::debug!(state = done.state.as_str(), note = ?done.note, "event finished");
-                self.store.complete(
-                    event.id,
-                    done.state,
-                    done.rule_version.as_deref(),
-                    done.note.as_deref(),
-                )
+        let outcome = Outcome::of(event.kind, &result);
+        {
+            let _enter = span.enter();
+            let recorded = match result {
+                Ok(done) => {
+                    tracing::debug!(state = done.state.as_str(), note = ?done.note, "event finished");
+                    self.store.complete(
+                        event.id,
+                        done.state,
+                        done.rule_version.as_deref(),
+                        done.note.as_deref(),
+                    )
+                }
+                Err(ref e @ EventError::Rule { ref version, .. }) => {
+                    let message = e.to_string();
+                    tracing::error!(error = %message, rule_version = %version, "rule failed; the issue waits for `twinsync retry`");
+                    self.store.fail(event.id, &message, Some(version))
+                }
+                Err(EventError::Store(e)) => {
+                    tracing::error!(error = %e, "store error; will retry");
+                    self.store.retry_later(
+                        event.id,
+                        backoff_ms(event.attempts),
+                        &e.to_string(),
+                        None,
+                    )
+                }
+                Err(e) if e.is_transient() => {
+                    let (msg, delay) = (e.to_string(), backoff_ms(event.attempts));
+                    tracing::warn!(error = %msg, retry_in_ms = delay, "transient fault; will retry");
+                    self.store.retry_later(event.id, delay, &msg, None)
+                }
+                Err(e) => {
+                    let msg = e.to_string();
+                    tracing::error!(error = %msg, "sync event failed; the issue waits for `twinsync retry`");
+                    self.store.fail(event.id, &msg, None)
+                }
+            };
+            if let Err(e) = recorded {
+                tracing::error!(error = %e, "cannot record the end of the event; it will run again");
             }
-            Err(ref e @ EventError::Rule { ref version, .. }) => {
-                let message = e.to_string();
-                tracing::error!(error = %message, rule_version = %version, "rule failed; the issue waits for `twinsync retry`");
-                self.store.fail(event.id, &message, Some(version))
-            }
-            Err(EventError::Store(e)) => {
-                tracing::error!(error = %e, "store error; will retry");
-                self.store
-                    .retry_later(event.id, backoff_ms(event.attempts), &e.to_string(), None)
-            }
-            Err(e) if e.is_transient() => {
-                let (msg, delay) = (e.to_string(), backoff_ms(event.attempts));
-                tracing::warn!(error = %msg, retry_in_ms = delay, "transient fault; will retry");
-                self.store.retry_later(event.id, delay, &msg, None)
-            }
+            crate::failpoint!("event-done");
+        }
+        self.write_status(&event, outcome, stamp)
+            .instrument(span)
+            .await;
+    }
+
+    /// Writes the twin's sync status after an event on it ended: on this side's issue, and on
+    /// the other half too when the outcome is the pair's and that half is on this node.
+    async fn write_status(&self, event: &Event, outcome: Outcome, stamp: u64) {
+        if outcome == Outcome::Unchanged {
+            return;
+        }
+        let Some(side) = self.side(&event.connection, &event.side) else {
+            return;
+        };
+        let twin = match event.queue_key.strip_prefix("remote:") {
+            Some(remote) => self
+                .store
+                .twin_by_remote(&side.connection, &side.name, remote),
+            None => self
+                .store
+                .twin_by_local(&side.connection, &side.name, &event.queue_key),
+        };
+        let twin = match twin {
+            Ok(Some(t)) => t,
+            Ok(None) => return,
             Err(e) => {
-                let msg = e.to_string();
-                tracing::error!(error = %msg, "sync event failed; the issue waits for `twinsync retry`");
-                self.store.fail(event.id, &msg, None)
+                tracing::warn!(error = %e, "cannot read the twin to write its sync status");
+                return;
             }
         };
-        if let Err(e) = recorded {
-            tracing::error!(error = %e, "cannot record the end of the event; it will run again");
+        // No status without the other half's key.
+        let Some(remote_key) = twin.remote_key.as_deref() else {
+            return;
+        };
+        // A local connection's other side runs on this node.
+        let other = self.side(&side.connection, &side.other);
+        let (own, pair) = match outcome {
+            // The other side's incoming event settles both halves when it ends; a "pending"
+            // written now would be undone a moment later, at two Jira calls each way.
+            Outcome::Sent if other.is_some() => return,
+            // A peer node writes its own half; this side's part is done.
+            Outcome::Sent => (SyncStatus::Synced, false),
+            Outcome::Synced => (SyncStatus::Synced, true),
+            Outcome::Pending => (SyncStatus::Pending, true),
+            Outcome::Error(reason) => (SyncStatus::Error(reason), true),
+            Outcome::Unchanged => return,
+        };
+        let here = Half {
+            side,
+            key: &twin.local_key,
+            other_key: remote_key,
+            other_url: other.map(|o| browse_url(o.jira.client().base_url(), remote_key)),
+        };
+        self.status.write(&self.store, &here, &own, stamp).await;
+        if let (true, Some(o)) = (pair, other) {
+            let there = Half {
+                side: o,
+                key: remote_key,
+                other_key: &twin.local_key,
+                other_url: Some(browse_url(side.jira.client().base_url(), &twin.local_key)),
+            };
+            self.status.write(&self.store, &there, &own, stamp).await;
         }
-        crate::failpoint!("event-done");
     }
 
     fn side_of(&self, event: &Event) -> Result<Arc<Side>, EventError> {

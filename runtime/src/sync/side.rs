@@ -8,10 +8,11 @@ use std::sync::Arc;
 
 use tokio::sync::OnceCell;
 
+use super::status_link::StatusLinkSettings;
 use super::workflow::Available;
 use crate::jira::{
-    FieldCatalog, JiraClient, JiraError, NoUserMapping, PageCursor, UploadSource, WriteContext,
-    mapping,
+    FieldCatalog, JiraClient, JiraError, NoUserMapping, PageCursor, RemoteLink, UploadSource,
+    WriteContext, mapping,
 };
 use crate::model::{Changes, Issue, RichText};
 use crate::rules::{RuleConfig, RuleLimits, RuleSlot};
@@ -125,6 +126,64 @@ fn in_project(key: &str, project: &str) -> bool {
     })
 }
 
+/// Where `jql`'s `ORDER BY` starts (byte offset), outside quoted strings; `None` without one.
+fn order_by_at(jql: &str) -> Option<usize> {
+    let b = jql.as_bytes();
+    let mut quote: Option<u8> = None;
+    let mut i = 0;
+    while i < b.len() {
+        let c = b[i];
+        match quote {
+            Some(_) if c == b'\\' => i += 1,
+            Some(q) if c == q => quote = None,
+            Some(_) => {}
+            None if c == b'"' || c == b'\'' => quote = Some(c),
+            None => {
+                let word_start = i == 0 || !(b[i - 1].is_ascii_alphanumeric() || b[i - 1] == b'_');
+                if word_start && b.len() >= i + 5 && b[i..i + 5].eq_ignore_ascii_case(b"order") {
+                    let rest = &jql[i + 5..];
+                    let trimmed = rest.trim_start();
+                    if trimmed.len() < rest.len()
+                        && trimmed.len() >= 2
+                        && trimmed[..2].eq_ignore_ascii_case("by")
+                        && trimmed[2..]
+                            .chars()
+                            .next()
+                            .is_none_or(|c| c.is_whitespace())
+                    {
+                        return Some(i);
+                    }
+                }
+            }
+        }
+        i += 1;
+    }
+    None
+}
+
+/// `jql` restricted to `project`: `project = "P" AND (its restriction) ORDER BY ...`. Every
+/// search of a side stays in its project, whatever a trigger or a bulk run names, and none is
+/// unbounded (Jira Cloud's `search/jql` refuses a query without a restriction).
+fn scope_to_project(project: &str, jql: &str) -> String {
+    let (restriction, order) = match order_by_at(jql) {
+        Some(at) => (&jql[..at], Some(jql[at..].trim())),
+        None => (jql, None),
+    };
+    let project = format!(
+        "project = \"{}\"",
+        project.replace('\\', "\\\\").replace('"', "\\\"")
+    );
+    let mut out = match restriction.trim() {
+        "" => project,
+        r => format!("{project} AND ({r})"),
+    };
+    if let Some(o) = order {
+        out.push(' ');
+        out.push_str(o);
+    }
+    out
+}
+
 /// The refusal of an issue outside the side's project: permanent, an admin must look.
 fn outside(key: &str, found: Option<&str>, project: &str) -> SideError {
     let place = found.map_or(String::new(), |p| format!(" (in project {p})"));
@@ -141,6 +200,8 @@ pub(crate) struct JiraSide {
     catalog: OnceCell<FieldCatalog>,
     /// Where attachment bytes pass through on their way from one Jira to the other.
     spool: PathBuf,
+    /// Whether and how the side writes sync status links (on by default).
+    status: StatusLinkSettings,
 }
 
 /// An attachment's bytes on disk, removed when dropped.
@@ -163,7 +224,43 @@ impl JiraSide {
             project: project.to_string(),
             catalog: OnceCell::new(),
             spool,
+            status: StatusLinkSettings::default(),
         }
+    }
+
+    /// Turns the side's sync status links on or off; `url_base` is the admin page's address,
+    /// where a twin whose other half is on a peer node links to.
+    #[allow(
+        dead_code,
+        reason = "the node's config wires it (sync/node.rs); until then every side keeps the default"
+    )]
+    pub(crate) fn with_status_link(mut self, enabled: bool, url_base: Option<String>) -> Self {
+        self.status = StatusLinkSettings { enabled, url_base };
+        self
+    }
+
+    pub(crate) fn status_settings(&self) -> &StatusLinkSettings {
+        &self.status
+    }
+
+    /// The issue's `updated`, read alone (`None` if Jira left it out).
+    pub(crate) async fn issue_updated(&self, key: &str) -> Result<Option<String>, SideError> {
+        self.guard(key).await?;
+        Ok(self.client.issue_updated(key).await?)
+    }
+
+    /// Writes a twin's sync status: the issue property, then the remote link to its other half.
+    pub(crate) async fn write_status(
+        &self,
+        key: &str,
+        link: &RemoteLink,
+        property: &str,
+        value: &serde_json::Value,
+    ) -> Result<(), SideError> {
+        self.guard(key).await?;
+        self.client.set_issue_property(key, property, value).await?;
+        self.client.upsert_remote_link(key, link).await?;
+        Ok(())
     }
 
     pub(crate) fn client(&self) -> &Arc<JiraClient> {
@@ -419,9 +516,10 @@ impl JiraSide {
         cursor: &PageCursor,
         page_size: u32,
     ) -> Result<(Vec<Issue>, Option<PageCursor>, Option<u64>), SideError> {
+        let jql = scope_to_project(&self.project, jql);
         let page = self
             .client
-            .search_page(jql, "key,updated,project", cursor, page_size)
+            .search_page(&jql, "key,updated,project", cursor, page_size)
             .await?;
         Ok((page.issues, page.next, page.total))
     }
@@ -429,7 +527,28 @@ impl JiraSide {
 
 #[cfg(test)]
 mod tests {
-    use super::in_project;
+    use super::{in_project, scope_to_project};
+
+    #[test]
+    fn every_search_is_scoped_to_the_project() {
+        assert_eq!(scope_to_project("SUP", ""), "project = \"SUP\"");
+        assert_eq!(
+            scope_to_project("SUP", "ORDER BY created DESC"),
+            "project = \"SUP\" ORDER BY created DESC"
+        );
+        assert_eq!(
+            scope_to_project("SUP", "status = Done or labels = x order  by key"),
+            "project = \"SUP\" AND (status = Done or labels = x) order  by key"
+        );
+        assert_eq!(
+            scope_to_project("SUP", "summary ~ \"order by\" AND reorder = 1"),
+            "project = \"SUP\" AND (summary ~ \"order by\" AND reorder = 1)"
+        );
+        assert_eq!(
+            scope_to_project("SUP", "key = \"A-1\""),
+            "project = \"SUP\" AND (key = \"A-1\")"
+        );
+    }
 
     #[test]
     fn a_key_is_in_its_project_only() {

@@ -37,6 +37,85 @@ pub(super) enum Pred {
         field: Field,
         negate: bool,
     },
+    /// An issue property's value at a path (`issue.property[key].a.b`) against wanted values
+    /// (lowercased); `None` in the list = EMPTY.
+    Property {
+        prop: PropertyRef,
+        wanted: Vec<Option<String>>,
+        negate: bool,
+    },
+}
+
+/// `issue.property[key].path`: a property key and a path into its JSON value.
+#[derive(Debug, Clone)]
+pub(super) struct PropertyRef {
+    pub(super) key: String,
+    pub(super) path: Vec<String>,
+}
+
+/// Reads `issue.property[key].a.b`; `None` when `name` is not a property reference.
+///
+/// Jira searches only properties an app has declared an index for; the simulator treats every
+/// property as indexed, its values as exact-match strings.
+fn property_ref(name: &str) -> Option<Result<PropertyRef, JqlError>> {
+    const PREFIX: &str = "issue.property[";
+    let head = name.get(..PREFIX.len())?;
+    if !head.eq_ignore_ascii_case(PREFIX) {
+        return None;
+    }
+    let rest = &name[PREFIX.len()..];
+    let bad = || {
+        JqlError(format!(
+            "Field '{name}' does not exist or you do not have permission to view it."
+        ))
+    };
+    let Some((key, path)) = rest.split_once(']') else {
+        return Some(Err(bad()));
+    };
+    let path: Vec<String> = match path.strip_prefix('.') {
+        Some(p) => p.split('.').map(str::to_string).collect(),
+        None if path.is_empty() => Vec::new(),
+        None => return Some(Err(bad())),
+    };
+    if key.trim().is_empty() || path.iter().any(String::is_empty) {
+        return Some(Err(bad()));
+    }
+    Some(Ok(PropertyRef {
+        key: key.to_string(),
+        path,
+    }))
+}
+
+fn compile_property(
+    name: &str,
+    prop: PropertyRef,
+    op: Op,
+    values: &[Val],
+) -> Result<Pred, JqlError> {
+    if !matches!(
+        op,
+        Op::Eq | Op::Ne | Op::In | Op::NotIn | Op::Is | Op::IsNot
+    ) {
+        return Err(JqlError(format!(
+            "The operator '{}' is not supported by the '{name}' field.",
+            op.text()
+        )));
+    }
+    let mut wanted = Vec::new();
+    for v in values {
+        match v {
+            Val::Empty => wanted.push(None),
+            Val::Str(s) => wanted.push(Some(s.to_lowercase())),
+            Val::Func(f, _) => {
+                return Err(JqlError(format!("Unable to find JQL function '{f}()'.")));
+            }
+        }
+    }
+    Ok(Pred::Property {
+        prop,
+        wanted,
+        negate: matches!(op, Op::Ne | Op::NotIn | Op::IsNot),
+    })
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -92,6 +171,9 @@ fn compile_clause(
     actor: Option<UserId>,
     now: DateTime<Utc>,
 ) -> Result<Pred, JqlError> {
+    if let Some(prop) = property_ref(name) {
+        return compile_property(name, prop?, op, values);
+    }
     let field = resolve_field(name, state)?;
     let k = kind(field, state);
     if !op_allowed(field, k, op) {

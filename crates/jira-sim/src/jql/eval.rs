@@ -121,6 +121,23 @@ pub(super) fn eval(p: &Pred, i: &Issue, state: &State) -> bool {
                 _ => false,
             }
         }
+        Pred::Property {
+            prop,
+            wanted,
+            negate,
+        } => {
+            let have = property_values(prop, i);
+            let hit = wanted.iter().any(|w| match w {
+                None => have.is_empty(),
+                Some(w) => have.iter().any(|h| h == w),
+            });
+            if *negate && wanted.iter().all(Option::is_some) {
+                // Like a field's != and NOT IN, never matches where the value is missing.
+                !have.is_empty() && !hit
+            } else {
+                hit != *negate
+            }
+        }
         Pred::Like {
             field,
             terms,
@@ -131,6 +148,24 @@ pub(super) fn eval(p: &Pred, i: &Issue, state: &State) -> bool {
             hit != *negate
         }
     }
+}
+
+/// An issue property's values at the reference's path, as lowercased strings (array items each).
+fn property_values(prop: &super::compile::PropertyRef, i: &Issue) -> Vec<String> {
+    let mut v = match i.properties.get(&prop.key) {
+        Some(v) => v,
+        None => return Vec::new(),
+    };
+    for step in &prop.path {
+        match v.get(step.as_str()) {
+            Some(next) => v = next,
+            None => return Vec::new(),
+        }
+    }
+    custom_strings(v)
+        .into_iter()
+        .chain(v.as_bool().map(|b| b.to_string()))
+        .collect()
 }
 
 fn field_time(f: Field, i: &Issue, state: &State) -> Option<DateTime<Utc>> {

@@ -33,6 +33,14 @@ pub struct Query {
     order: Vec<(Field, bool)>,
 }
 
+impl Query {
+    /// True when the query restricts nothing (empty, or only `ORDER BY`); Cloud's `search/jql`
+    /// refuses such queries.
+    pub fn is_unbounded(&self) -> bool {
+        matches!(self.pred, Pred::All)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use chrono::{Duration, Utc};
@@ -94,6 +102,79 @@ mod tests {
         assert!(e.0.contains("Unable to find JQL function"), "{e}");
         let e = compile("project = SUP ORDER BY text", &s, None).unwrap_err();
         assert!(e.0.contains("does not support sorting"), "{e}");
+    }
+
+    #[test]
+    fn issue_properties_are_searchable() {
+        let mut s = st();
+        let ids: Vec<u64> = s.issues.keys().copied().take(3).collect();
+        let set = |s: &mut State, id: u64, v: serde_json::Value| {
+            if let Some(i) = s.issues.get_mut(&id) {
+                i.properties.insert("twinsync.sync".into(), v);
+            }
+        };
+        set(
+            &mut s,
+            ids[0],
+            serde_json::json!({"status": "error", "n": 3}),
+        );
+        set(
+            &mut s,
+            ids[1],
+            serde_json::json!({"status": "synced", "n": 4}),
+        );
+        let key = |id: u64| s.issues[&id].key.clone();
+        let (k0, k1) = (key(ids[0]), key(ids[1]));
+        assert_eq!(
+            keys(&s, "issue.property[twinsync.sync].status = error"),
+            vec![k0.clone()]
+        );
+        assert_eq!(
+            keys(&s, "issue.property[twinsync.sync].status = \"ERROR\""),
+            vec![k0.clone()]
+        );
+        assert_eq!(
+            keys(&s, "issue.property[twinsync.sync].status != error"),
+            vec![k1.clone()]
+        );
+        let mut both = keys(
+            &s,
+            "issue.property[twinsync.sync].status in (error, synced)",
+        );
+        both.sort();
+        let mut want = vec![k0.clone(), k1.clone()];
+        want.sort();
+        assert_eq!(both, want);
+        assert_eq!(
+            keys(&s, "issue.property[twinsync.sync].status not in (error)"),
+            vec![k1.clone()]
+        );
+        assert_eq!(
+            keys(&s, "issue.property[twinsync.sync].n = 4"),
+            vec![k1.clone()]
+        );
+        let empty = keys(&s, "issue.property[twinsync.sync].status is EMPTY");
+        assert_eq!(empty.len(), s.issues.len() - 2);
+        assert_eq!(
+            keys(&s, "issue.property[twinsync.sync].status is not empty").len(),
+            2
+        );
+        assert!(keys(&s, "issue.property[other].status = error").is_empty());
+        let e = compile("issue.property[twinsync.sync].status ~ err", &s, None).unwrap_err();
+        assert!(e.0.contains("operator '~' is not supported"), "{e}");
+        let e = compile("issue.property[].status = x", &s, None).unwrap_err();
+        assert!(e.0.contains("does not exist"), "{e}");
+        assert!(compile("", &s, None).expect("valid").is_unbounded());
+        assert!(
+            compile("order by key", &s, None)
+                .expect("valid")
+                .is_unbounded()
+        );
+        assert!(
+            !compile("project = SUP", &s, None)
+                .expect("valid")
+                .is_unbounded()
+        );
     }
 
     #[test]

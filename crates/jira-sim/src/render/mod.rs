@@ -422,3 +422,23 @@ pub fn link(st: &State, api: Api, l: &IssueLink) -> Value {
         "outwardIssue": linked_issue(st, api, l.outward),
     })
 }
+
+/// A remote issue link as `GET .../remotelink` answers.
+pub fn remote_link(st: &State, api: Api, key: &str, l: &RemoteLink) -> Value {
+    let mut object = l.object.as_object().cloned().unwrap_or_default();
+    // Jira answers an empty icon when none was given.
+    object.entry("icon").or_insert_with(|| json!({}));
+    let mut v = json!({
+        "id": l.id,
+        "self": format!("{}/issue/{key}/remotelink/{}", api_base(st, api), l.id),
+        "application": l.application.clone().unwrap_or_else(|| json!({})),
+        "object": object,
+    });
+    if let Some(g) = &l.global_id {
+        v["globalId"] = json!(g);
+    }
+    if let Some(r) = &l.relationship {
+        v["relationship"] = json!(r);
+    }
+    v
+}

@@ -317,6 +317,7 @@ impl State {
             self.attachments.remove(a);
         }
         self.links.retain(|_, l| l.inward != id && l.outward != id);
+        self.remote_links.retain(|_, l| l.issue_id != id);
         self.events.push(Event::IssueDeleted {
             issue: Box::new(issue),
             actor,

@@ -7,6 +7,7 @@ mod comments;
 mod history;
 mod issues;
 mod links;
+mod remote_links;
 mod seed;
 
 use std::collections::{BTreeMap, HashMap};
@@ -88,6 +89,8 @@ pub struct State {
     pub attachments: BTreeMap<u64, Attachment>,
     /// Issue links by id.
     pub links: BTreeMap<u64, IssueLink>,
+    /// Remote issue links by id.
+    pub remote_links: BTreeMap<u64, RemoteLink>,
     /// Registered webhooks by id.
     pub webhooks: BTreeMap<u64, WebhookReg>,
     /// Comment id to issue id.
@@ -99,6 +102,7 @@ pub struct State {
     next_attachment: u64,
     next_history: u64,
     next_link: u64,
+    next_remote_link: u64,
     next_webhook: u64,
     next_project: u64,
     next_component: u64,

@@ -60,6 +60,14 @@ impl JiraClient {
         }
     }
 
+    /// The issue's `updated` as Jira writes it, read alone; `None` if Jira left it out.
+    pub(crate) async fn issue_updated(&self, key: &str) -> Result<Option<String>, JiraError> {
+        let w: wire::Issue = self
+            .answer(issue_req(key, Some("updated")), format!("issue {key}"))
+            .await?;
+        Ok(w.fields.updated)
+    }
+
     /// Deletes an issue.
     pub async fn delete_issue(&self, key: &str) -> Result<(), JiraError> {
         let r = Req::new(Method::DELETE, format!("issue/{}", enc(key))).issue(key);

@@ -6,7 +6,8 @@ use super::super::error::JiraError;
 use super::super::mapping::FieldCatalog;
 use super::super::wire;
 use super::transport::{Req, enc};
-use super::{FieldInfo, FieldMeta, IssueTypeInfo, JiraClient, ServerInfo};
+use super::{FieldInfo, FieldMeta, IssueTypeInfo, JiraClient, ProjectInfo, ServerInfo};
+use crate::jira::Flavour;
 
 impl JiraClient {
     /// The instance's `serverInfo`: address, version and deployment type.
@@ -20,6 +21,39 @@ impl JiraClient {
             deployment_type: w.deployment_type,
             title: w.server_title,
         })
+    }
+
+    /// Every project the credentials can see: Cloud's `project/search` page by page, DC's
+    /// `project` list.
+    pub async fn projects(&self) -> Result<Vec<ProjectInfo>, JiraError> {
+        let info = |p: wire::Project| ProjectInfo {
+            id: p.id,
+            key: p.key,
+            name: p.name,
+        };
+        if self.flavour() == Flavour::DataCenter {
+            let list: Vec<wire::Project> = self
+                .answer(Req::new(Method::GET, "project"), "projects")
+                .await?;
+            return Ok(list.into_iter().map(info).collect());
+        }
+        const PAGE: usize = 50;
+        let mut out = Vec::new();
+        loop {
+            let r = Req::new(Method::GET, "project/search")
+                .query("startAt", out.len().to_string())
+                .query("maxResults", PAGE.to_string());
+            let page: wire::ProjectPage = self.answer(r, "projects").await?;
+            let n = page.values.len();
+            out.extend(page.values.into_iter().map(info));
+            let done = page
+                .is_last
+                .unwrap_or_else(|| page.total.is_none_or(|t| out.len() as u64 >= t));
+            // An empty page ends the walk even if Jira says there is more.
+            if done || n == 0 {
+                return Ok(out);
+            }
+        }
     }
 
     /// Every field the instance knows, system and custom.

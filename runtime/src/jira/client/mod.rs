@@ -3,12 +3,13 @@
 //! `transport` builds and sends requests (auth, URLs, redirects, decoding the
 //! answer), `send` is the request path through the budget and the retry
 //! policy, `types` holds what the calls answer, and one file per resource
-//! group holds the calls: `issues`, `comments`, `attachments`, `search`,
+//! group holds the calls: `issues`, `links` (remote links), `comments`, `attachments`, `search`,
 //! `metadata` (instance, fields, create/edit screens) and `users`.
 
 mod attachments;
 mod comments;
 mod issues;
+mod links;
 mod metadata;
 mod projects;
 mod search;
@@ -33,8 +34,8 @@ use super::retry::RetryPolicy;
 pub use attachments::Download;
 pub use projects::ProjectInfo;
 pub use types::{
-    CreatedIssue, FieldInfo, FieldMeta, IssueTypeInfo, JiraUser, PageCursor, SearchPage,
-    ServerInfo, Transition, UploadSource,
+    CreatedIssue, Deployment, FieldInfo, FieldMeta, IssueTypeInfo, JiraUser, PageCursor,
+    ProjectInfo, RemoteLink, SearchPage, ServerInfo, Transition, UploadSource,
 };
 
 /// How to reach and treat one instance.
@@ -168,6 +169,11 @@ impl JiraClient {
 
     pub(crate) fn flavour(&self) -> Flavour {
         self.inner.cfg.flavour
+    }
+
+    /// The site root the client was configured with, e.g. `https://acme.atlassian.net`.
+    pub fn base_url(&self) -> &str {
+        &self.inner.cfg.base_url
     }
 
     /// The client's counters so far.

@@ -62,6 +62,28 @@ impl JiraClient {
         })
     }
 
+    /// How many issues a JQL query matches, without reading them: Cloud's
+    /// `search/approximate-count` (an estimate, as Jira says), DC's search total with no
+    /// issues asked for.
+    pub async fn count_jql(&self, jql: &str) -> Result<u64, JiraError> {
+        match self.flavour().pagination() {
+            Pagination::Token => {
+                let r = Req::new(Method::POST, "search/approximate-count")
+                    .json(serde_json::json!({ "jql": jql }));
+                let c: wire::Count = self.answer(r, "issue count").await?;
+                Ok(c.count)
+            }
+            Pagination::Offset => {
+                let r = Req::new(Method::GET, self.flavour().search_path())
+                    .query("jql", jql)
+                    .query("maxResults", "0")
+                    .query("fields", "id");
+                let t: wire::Total = self.answer(r, "issue count").await?;
+                Ok(t.total)
+            }
+        }
+    }
+
     /// Every issue a JQL query matches, up to `limit`.
     pub async fn search_all(
         &self,

@@ -51,6 +51,58 @@ pub struct ServerInfo {
     pub title: String,
 }
 
+impl ServerInfo {
+    /// The deployment type as a value; `None` for one Jira does not document.
+    pub fn deployment(&self) -> Option<Deployment> {
+        match self.deployment_type.to_ascii_lowercase().as_str() {
+            "cloud" => Some(Deployment::Cloud),
+            "server" => Some(Deployment::Server),
+            "datacenter" => Some(Deployment::DataCenter),
+            _ => None,
+        }
+    }
+}
+
+/// How a Jira is deployed, as `serverInfo.deploymentType` says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Deployment {
+    /// Jira Cloud (`Cloud`).
+    Cloud,
+    /// Jira Server (`Server`); Data Center sites report this too.
+    Server,
+    /// `DataCenter`, which some Data Center versions report.
+    DataCenter,
+}
+
+/// A project the credentials can see.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProjectInfo {
+    /// The project id, e.g. `10000`.
+    pub id: String,
+    /// The project key, e.g. `SUP`.
+    pub key: String,
+    /// The project's name.
+    pub name: String,
+}
+
+/// A remote issue link as the node writes it: a link from an issue to an item elsewhere
+/// (Jira's `RemoteIssueLinkRequest`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RemoteLink {
+    /// The caller's identifier of the item; a second write with it updates the same link.
+    pub global_id: String,
+    /// Where the item is (`object.url`, required by Jira).
+    pub url: String,
+    /// The link's text (`object.title`).
+    pub title: String,
+    /// Shown beside the title (`object.summary`).
+    pub summary: Option<String>,
+    /// `object.status.resolved`: Jira strikes a resolved link through.
+    pub status_resolved: bool,
+    /// The icon's tooltip (`object.icon.title`).
+    pub icon_title: Option<String>,
+}
+
 /// A person as this instance knows them.
 #[derive(Debug, Clone, PartialEq)]
 pub struct JiraUser {
