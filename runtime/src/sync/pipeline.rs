@@ -295,15 +295,17 @@ impl Pipeline {
             Outcome::Unchanged => return,
         };
         let here = Half {
-            side,
+            side: &side,
             key: &twin.local_key,
             other_key: remote_key,
-            other_url: other.map(|o| browse_url(o.jira.client().base_url(), remote_key)),
+            other_url: other
+                .as_ref()
+                .map(|o| browse_url(o.jira.client().base_url(), remote_key)),
         };
         self.status.write(&self.store, &here, &own, stamp).await;
         if let (true, Some(o)) = (pair, other) {
             let there = Half {
-                side: o,
+                side: &o,
                 key: remote_key,
                 other_key: &twin.local_key,
                 other_url: Some(browse_url(side.jira.client().base_url(), &twin.local_key)),

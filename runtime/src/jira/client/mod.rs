@@ -11,7 +11,6 @@ mod comments;
 mod issues;
 mod links;
 mod metadata;
-mod projects;
 mod search;
 mod send;
 #[cfg(test)]
@@ -32,7 +31,6 @@ use super::flavour::{Auth, Flavour};
 use super::retry::RetryPolicy;
 
 pub use attachments::Download;
-pub use projects::ProjectInfo;
 pub use types::{
     CreatedIssue, Deployment, FieldInfo, FieldMeta, IssueTypeInfo, JiraUser, PageCursor,
     ProjectInfo, RemoteLink, SearchPage, ServerInfo, Transition, UploadSource,
