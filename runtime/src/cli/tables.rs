@@ -198,39 +198,6 @@ pub(crate) fn trial_text(report: &Value) -> String {
     out
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use serde_json::json;
-
-    #[test]
-    fn tables_show_what_an_admin_needs() {
-        let status = json!({"connections": [{
-            "name": "acme-globex", "state": "paused", "twins": 12, "last_sync_at_ms": null,
-            "queue": {"pending": 2, "running": 1, "failed": 3, "done": 40, "skipped": 0},
-            "sides": [{"name": "acme", "instance": "cloud", "project": "SUP",
-                       "rule": {"version": "abc123", "last_reload": {"outcome": "rejected"}}}],
-        }]});
-        let t = status_table(&status);
-        assert!(t.contains("acme-globex"), "{t}");
-        assert!(t.contains("paused"), "{t}");
-        assert!(t.contains("never"), "{t}");
-        assert!(t.contains("acme=abc123 (last reload rejected)"), "{t}");
-        let compiling = json!({"connections": [{"name": "c", "state": "active", "queue": {},
-            "sides": [{"name": "s", "rule": {"version": "abc123",
-                "loading": {"text": "compiling def456"}}}]}]});
-        let t = status_table(&compiling);
-        assert!(t.contains("s=abc123 (compiling def456)"), "{t}");
-        assert!(connections_table(&status).contains("acme@cloud:SUP"));
-        let errors = json!({"events": [{"id": 7, "connection": "c", "side": "s", "kind": "outgoing",
-            "queue_key": "SUP-1", "rule_version": "abc", "attempts": 2, "last_error": "boom"}]});
-        let e = errors_table(&errors);
-        assert!(e.contains("SUP-1") && e.contains("boom"), "{e}");
-        assert_eq!(errors_table(&json!({"events": []})), "no failed events\n");
-        assert_eq!(ago(Some(0), 125_000), "2m ago");
-    }
-}
-
 /// A side's rule history: version, serving mark, hash, size, when published, note.
 pub(crate) fn rule_versions_table(answer: &Value) -> String {
     let mut out = String::new();
@@ -269,4 +236,37 @@ pub(crate) fn rule_versions_table(answer: &Value) -> String {
         );
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn tables_show_what_an_admin_needs() {
+        let status = json!({"connections": [{
+            "name": "acme-globex", "state": "paused", "twins": 12, "last_sync_at_ms": null,
+            "queue": {"pending": 2, "running": 1, "failed": 3, "done": 40, "skipped": 0},
+            "sides": [{"name": "acme", "instance": "cloud", "project": "SUP",
+                       "rule": {"version": "abc123", "last_reload": {"outcome": "rejected"}}}],
+        }]});
+        let t = status_table(&status);
+        assert!(t.contains("acme-globex"), "{t}");
+        assert!(t.contains("paused"), "{t}");
+        assert!(t.contains("never"), "{t}");
+        assert!(t.contains("acme=abc123 (last reload rejected)"), "{t}");
+        let compiling = json!({"connections": [{"name": "c", "state": "active", "queue": {},
+            "sides": [{"name": "s", "rule": {"version": "abc123",
+                "loading": {"text": "compiling def456"}}}]}]});
+        let t = status_table(&compiling);
+        assert!(t.contains("s=abc123 (compiling def456)"), "{t}");
+        assert!(connections_table(&status).contains("acme@cloud:SUP"));
+        let errors = json!({"events": [{"id": 7, "connection": "c", "side": "s", "kind": "outgoing",
+            "queue_key": "SUP-1", "rule_version": "abc", "attempts": 2, "last_error": "boom"}]});
+        let e = errors_table(&errors);
+        assert!(e.contains("SUP-1") && e.contains("boom"), "{e}");
+        assert_eq!(errors_table(&json!({"events": []})), "no failed events\n");
+        assert_eq!(ago(Some(0), 125_000), "2m ago");
+    }
 }
