@@ -200,9 +200,10 @@ pub(super) const MIGRATIONS: &[&str] = &[
     ALTER TABLE twins ADD COLUMN registers TEXT;
     ALTER TABLE item_map ADD COLUMN deleted_at INTEGER;
     "#,
-    // 11: each side's rule versions as an admin published them, for history and rollback.
+    // 11: each side's rule versions as an admin published them, for history and rollback
+    // (`IF NOT EXISTS`: the upgrade tests rewind `user_version` and run later migrations again).
     r#"
-    CREATE TABLE rule_versions (
+    CREATE TABLE IF NOT EXISTS rule_versions (
         connection   TEXT NOT NULL,
         side         TEXT NOT NULL,
         version      INTEGER NOT NULL,
