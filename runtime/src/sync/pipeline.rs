@@ -252,6 +252,20 @@ impl Pipeline {
             .await;
     }
 
+    /// The peer applied what this side sent and named its twin: this half is in sync now.
+    pub(crate) async fn acked(&self, side: &Side, origin_key: &str, twin_key: &str) {
+        let stamp = self.status.stamp();
+        let here = Half {
+            side,
+            key: origin_key,
+            other_key: twin_key,
+            other_url: None,
+        };
+        self.status
+            .write(&self.store, &here, &SyncStatus::Synced, stamp)
+            .await;
+    }
+
     /// Writes the twin's sync status after an event on it ended: on this side's issue, and on
     /// the other half too when the outcome is the pair's and that half is on this node.
     async fn write_status(&self, event: &Event, outcome: Outcome, stamp: u64) {
