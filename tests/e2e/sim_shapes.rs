@@ -272,6 +272,25 @@ async fn exercise(h: &SimHandle, r: &mut Recorder<'_>) {
     let none = r.c.get(&rl).await;
     assert_eq!(none.body, json!([]));
 
+    let wl = format!("/issue/{key}/worklog");
+    let logged = r
+        .post(&wl, json!({"started": "2026-01-17T12:34:00.000+0000", "timeSpent": "3h 20m", "comment": text(h, "fixed it")}))
+        .await;
+    assert_eq!(logged.status, 201, "{}", logged.body);
+    assert_eq!(logged.body["timeSpentSeconds"], 12_000);
+    assert_eq!(logged.body["comment"], text(h, "fixed it"));
+    let wid = logged.body["id"].as_str().unwrap_or("0").to_string();
+    r.get(&wl).await;
+    r.get(&format!("{wl}/{wid}")).await;
+    let changed = r
+        .put(&format!("{wl}/{wid}"), json!({"timeSpentSeconds": 3600}))
+        .await;
+    assert_eq!(changed.body["timeSpent"], "1h", "{}", changed.body);
+    r.post(&wl, json!({"started": "2026-01-17T12:34:00.000+0000"}))
+        .await;
+    r.delete(&format!("{wl}/{wid}")).await;
+    assert_eq!(r.c.get(&wl).await.body["total"], 0);
+
     if cloud {
         r.post("/search/jql", json!({"jql": "ORDER BY created DESC"}))
             .await;

@@ -243,6 +243,22 @@ pub struct IssueLink {
     pub outward: u64,
 }
 
+/// Time logged on an issue.
+#[derive(Clone, Debug)]
+pub struct Worklog {
+    pub id: u64,
+    pub issue_id: u64,
+    pub author: UserId,
+    pub update_author: UserId,
+    /// Native rich text: ADF on Cloud, wiki on DC; `None` when empty.
+    pub comment: Option<Value>,
+    pub created: DateTime<Utc>,
+    pub updated: DateTime<Utc>,
+    pub started: DateTime<Utc>,
+    pub time_spent_seconds: u64,
+    pub visibility: Option<Visibility>,
+}
+
 /// A remote issue link: an issue's link to an item in another system.
 #[derive(Clone, Debug)]
 pub struct RemoteLink {

@@ -318,6 +318,7 @@ impl State {
         }
         self.links.retain(|_, l| l.inward != id && l.outward != id);
         self.remote_links.retain(|_, l| l.issue_id != id);
+        self.worklogs.retain(|_, w| w.issue_id != id);
         self.events.push(Event::IssueDeleted {
             issue: Box::new(issue),
             actor,

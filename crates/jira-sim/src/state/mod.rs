@@ -8,6 +8,9 @@ mod history;
 mod issues;
 mod links;
 mod remote_links;
+mod worklogs;
+
+pub use worklogs::format_duration;
 mod seed;
 
 use std::collections::{BTreeMap, HashMap};
@@ -91,6 +94,8 @@ pub struct State {
     pub links: BTreeMap<u64, IssueLink>,
     /// Remote issue links by id.
     pub remote_links: BTreeMap<u64, RemoteLink>,
+    /// Worklogs by id.
+    pub worklogs: BTreeMap<u64, Worklog>,
     /// Registered webhooks by id.
     pub webhooks: BTreeMap<u64, WebhookReg>,
     /// Comment id to issue id.
@@ -103,6 +108,7 @@ pub struct State {
     next_history: u64,
     next_link: u64,
     next_remote_link: u64,
+    next_worklog: u64,
     next_webhook: u64,
     next_project: u64,
     next_component: u64,
