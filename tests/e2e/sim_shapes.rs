@@ -272,6 +272,38 @@ async fn exercise(h: &SimHandle, r: &mut Recorder<'_>) {
     let none = r.c.get(&rl).await;
     assert_eq!(none.body, json!([]));
 
+    let v1 = r
+        .post("/version", json!({"name": "1.0", "project": "SUP", "description": "first", "releaseDate": "2026-03-01"}))
+        .await;
+    assert_eq!(v1.status, 201, "{}", v1.body);
+    let v1_id = v1.body["id"].as_str().unwrap_or("0").to_string();
+    r.post(
+        "/version",
+        json!({"name": "1.1", "projectId": v1.body["projectId"]}),
+    )
+    .await;
+    r.post("/version", json!({"name": "1.0", "project": "SUP"}))
+        .await;
+    r.get("/project/SUP/versions").await;
+    r.get(&format!("/version/{v1_id}")).await;
+    let set = r
+        .put(
+            &format!("/issue/{key}"),
+            json!({"fields": {"fixVersions": [{"name": "1.0"}]}, "update": {"versions": [{"add": {"id": v1_id}}]}}),
+        )
+        .await;
+    assert_eq!(set.status, 204, "{}", set.body);
+    let with = r
+        .get(&format!("/issue/{key}?fields=fixVersions,versions"))
+        .await;
+    assert_eq!(with.body["fields"]["fixVersions"][0]["name"], "1.0");
+    assert_eq!(with.body["fields"]["versions"][0]["id"], json!(v1_id));
+    r.put(
+        &format!("/issue/{key}"),
+        json!({"fields": {"fixVersions": [{"name": "9.9"}]}}),
+    )
+    .await;
+
     let wl = format!("/issue/{key}/worklog");
     let logged = r
         .post(&wl, json!({"started": "2026-01-17T12:34:00.000+0000", "timeSpent": "3h 20m", "comment": text(h, "fixed it")}))

@@ -243,6 +243,18 @@ pub struct IssueLink {
     pub outward: u64,
 }
 
+/// A project version (release), named by issues' `fixVersions` and `versions`.
+#[derive(Clone, Debug)]
+pub struct Version {
+    pub id: String,
+    pub project_id: String,
+    pub name: String,
+    pub description: Option<String>,
+    pub released: bool,
+    pub archived: bool,
+    pub release_date: Option<NaiveDate>,
+}
+
 /// Time logged on an issue.
 #[derive(Clone, Debug)]
 pub struct Worklog {
@@ -302,6 +314,10 @@ pub struct Issue {
     pub labels: Vec<String>,
     /// Component ids.
     pub components: Vec<String>,
+    /// Version ids of `fixVersions`.
+    pub fix_versions: Vec<String>,
+    /// Version ids of `versions` (affects versions).
+    pub versions: Vec<String>,
     /// Assignee.
     pub assignee: Option<UserId>,
     /// Reporter.

@@ -469,3 +469,22 @@ pub fn worklog(st: &State, api: Api, w: &Worklog) -> Value {
     }
     v
 }
+
+/// A version as `/version/{id}` answers (Cloud `Version`, DC `VersionBean`).
+pub fn version(st: &State, api: Api, v: &Version) -> Value {
+    let mut out = json!({
+        "self": format!("{}/version/{}", api_base(st, api), v.id),
+        "id": v.id,
+        "name": v.name,
+        "archived": v.archived,
+        "released": v.released,
+        "projectId": v.project_id.parse::<u64>().unwrap_or(0),
+    });
+    if let Some(d) = &v.description {
+        out["description"] = json!(d);
+    }
+    if let Some(d) = &v.release_date {
+        out["releaseDate"] = json!(d.format("%Y-%m-%d").to_string());
+    }
+    out
+}

@@ -69,6 +69,8 @@ impl State {
             security: None,
             labels: Vec::new(),
             components: Vec::new(),
+            fix_versions: Vec::new(),
+            versions: Vec::new(),
             assignee: None,
             reporter: Some(actor),
             creator: actor,
