@@ -158,15 +158,20 @@ async fn exercise(h: &SimHandle, r: &mut Recorder<'_>) {
         json!({"fields": {"status": {"id": "3"}}}),
     )
     .await;
-    r.put(
-        &format!("/issue/{key}/assignee"),
-        if cloud {
-            json!({"accountId": null})
-        } else {
-            json!({"name": null})
-        },
-    )
-    .await;
+    // A null account id (Cloud) or name (DC) unassigns.
+    let unassigned = r
+        .put(
+            &format!("/issue/{key}/assignee"),
+            if cloud {
+                json!({"accountId": null})
+            } else {
+                json!({"name": null})
+            },
+        )
+        .await;
+    assert_eq!(unassigned.status, 204, "{}", unassigned.body);
+    let now = r.c.get(&format!("/issue/{key}?fields=assignee")).await;
+    assert_eq!(now.body["fields"]["assignee"], Value::Null);
     r.post(
         &format!("/issue/{key}/transitions"),
         json!({"transition": {"id": "11"}}),
@@ -324,8 +329,17 @@ async fn exercise(h: &SimHandle, r: &mut Recorder<'_>) {
     assert_eq!(r.c.get(&wl).await.body["total"], 0);
 
     if cloud {
-        r.post("/search/jql", json!({"jql": "ORDER BY created DESC"}))
+        let unbounded = r
+            .post("/search/jql", json!({"jql": "ORDER BY created DESC"}))
             .await;
+        assert_eq!(unbounded.status, 400);
+        assert_eq!(
+            unbounded.body["errorMessages"],
+            json!([
+                "Unbounded JQL queries are not allowed here. Please add a search restriction to your query."
+            ])
+        );
+        assert_eq!(r.c.get("/search/jql?jql=").await.status, 400);
         r.get("/search/jql?jql=project%20%3D%20SUP&maxResults=2")
             .await;
         r.post("/search/jql", json!({"jql": "project = SUP ORDER BY created DESC", "fields": ["*all"], "expand": "names,schema,changelog", "maxResults": 3})).await;
