@@ -27,7 +27,7 @@ pub use items::{ItemKind, ItemMapping, Origin};
 pub(crate) use peers::{Peer, Redeemed, SentKind};
 pub use queue::{Event, EventKind, EventState, NewEvent, QueueStats};
 pub use rule_versions::RuleVersion;
-pub use setup::{SetupKind, SetupOrigin, SetupRow, Trigger, TriggerEdit};
+pub use setup::{NewTrigger, SetupKind, SetupOrigin, SetupRow, Trigger, TriggerEdit};
 pub use twins::{SentRecord, Twin};
 
 /// Why the store failed: it cannot be opened or made private, is from a newer node, or a query failed.

@@ -60,7 +60,7 @@ pub(crate) struct Finished {
 pub struct Pipeline {
     pub(crate) store: Arc<Store>,
     /// Swapped whole when the node's setup changes; an event in hand keeps the side it took.
-    sides: std::sync::RwLock<Arc<HashMap<(String, String), Arc<Side>>>>,
+    sides: std::sync::RwLock<Arc<SideMap>>,
     workflow: WorkflowGraph,
     /// Wakes idle workers when an event is enqueued.
     pub(crate) wake: Notify,
@@ -70,7 +70,10 @@ pub struct Pipeline {
     status: StatusLinks,
 }
 
-fn by_name(sides: Vec<Arc<Side>>) -> HashMap<(String, String), Arc<Side>> {
+/// The node's sides by (connection, side).
+type SideMap = HashMap<(String, String), Arc<Side>>;
+
+fn by_name(sides: Vec<Arc<Side>>) -> SideMap {
     sides
         .into_iter()
         .map(|s| ((s.connection.clone(), s.name.clone()), s))
@@ -104,7 +107,7 @@ impl Pipeline {
         self
     }
 
-    fn side_map(&self) -> Arc<HashMap<(String, String), Arc<Side>>> {
+    fn side_map(&self) -> Arc<SideMap> {
         self.sides.read().unwrap_or_else(|p| p.into_inner()).clone()
     }
 
