@@ -70,6 +70,18 @@ async fn rules_twins_and_the_openapi_document() {
         "/api/connections/{name}/sides/{side}/rule",
         "/api/connections/{name}/sides/{side}/rule/versions",
         "/api/connections/{name}/sides/{side}/rule/rollback",
+        "/api/instances",
+        "/api/instances/{name}",
+        "/api/instances/{name}/projects",
+        "/api/connections",
+        "/api/connections/{name}",
+        "/api/connections/{name}/sides/{side}",
+        "/api/connections/{name}/invitation",
+        "/api/invitations/accept",
+        "/api/connections/{name}/triggers",
+        "/api/triggers/{id}",
+        "/api/triggers/{id}/bulk",
+        "/api/connections/{name}/sync",
         "/metrics",
     ] {
         assert!(doc["paths"].get(path).is_some(), "{path} is not documented");
