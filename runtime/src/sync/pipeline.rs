@@ -68,6 +68,24 @@ pub struct Pipeline {
     pub(super) peers: Option<Arc<crate::peer::link::PeerLinks>>,
     /// Each twin's sync status, written into Jira as events end.
     status: StatusLinks,
+    /// Events in hand, counted until their sync status is written too.
+    in_hand: std::sync::atomic::AtomicUsize,
+}
+
+/// One unit of work in hand for [`Pipeline::is_idle`], counted while it lives.
+struct InHand<'a>(&'a std::sync::atomic::AtomicUsize);
+
+impl<'a> InHand<'a> {
+    fn count(n: &'a std::sync::atomic::AtomicUsize) -> Self {
+        n.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        InHand(n)
+    }
+}
+
+impl Drop for InHand<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+    }
 }
 
 /// The node's sides by (connection, side).
@@ -98,6 +116,7 @@ impl Pipeline {
             wake: Notify::new(),
             peers: None,
             status: StatusLinks::default(),
+            in_hand: std::sync::atomic::AtomicUsize::new(0),
         }
     }
 
@@ -193,8 +212,15 @@ impl Pipeline {
         }
     }
 
+    /// Whether no event is in hand here, its sync status write included (a done event's
+    /// status is written after the event is recorded).
+    pub fn is_idle(&self) -> bool {
+        self.in_hand.load(std::sync::atomic::Ordering::SeqCst) == 0
+    }
+
     /// Handles one claimed event and records how it ended.
     pub async fn run_event(&self, event: Event) {
+        let _counted = InHand::count(&self.in_hand);
         crate::failpoint!("event-claimed");
         let stamp = self.status.stamp();
         let span = tracing::info_span!("event", id = event.id, connection = %event.connection,
@@ -252,6 +278,7 @@ impl Pipeline {
 
     /// The peer applied what this side sent and named its twin: this half is in sync now.
     pub(crate) async fn acked(&self, side: &Side, origin_key: &str, twin_key: &str) {
+        let _counted = InHand::count(&self.in_hand);
         let stamp = self.status.stamp();
         let here = Half {
             side,

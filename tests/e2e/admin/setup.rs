@@ -444,6 +444,28 @@ async fn two_organisations_pair_through_an_invitation_made_and_accepted_in_the_a
         "{body}"
     );
 
+    // An expired code is refused before anything is sent.
+    let expired = twinsync::peer::enroll::invite(
+        &node1.node.live(),
+        &node1.node.store,
+        "acme-globex",
+        std::time::Duration::ZERO,
+    )
+    .expect("invite");
+    let (status, body) = other
+        .post(
+            "/api/invitations/accept",
+            json!({"code": expired, "local": {"instance": "other", "project": "DEV"}}),
+        )
+        .await;
+    assert_eq!(status, 422, "an expired code: {body}");
+    assert!(
+        body["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("expired")),
+        "{body}"
+    );
+
     // An issue synced by key on one node arrives in the other organisation's Jira.
     let ca = Client::new(&cloud);
     let key = ca
