@@ -26,7 +26,8 @@ text_enum!(ConnectionState in "connections.state" {
 /// Progress of a `twinsync bulk` run; resumable from `cursor` after a kill.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct BulkRun {
-    pub(crate) id: i64,
+    /// Its id.
+    pub id: i64,
     pub(crate) connection: String,
     pub(crate) side: String,
     /// The JQL that selects the issues.
@@ -124,7 +125,7 @@ impl Store {
     }
 
     /// The unfinished bulk run for this connection side and JQL, or a new one.
-    pub(crate) fn bulk_run(&self, connection: &str, side: &str, jql: &str) -> Result<BulkRun> {
+    pub fn bulk_run(&self, connection: &str, side: &str, jql: &str) -> Result<BulkRun> {
         let conn = self.conn();
         let existing = conn
             .query_row(

@@ -497,3 +497,44 @@ async fn two_organisations_pair_through_an_invitation_made_and_accepted_in_the_a
         n.stop().await;
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bulk_sync_cut_off_by_a_stop_resumes_at_the_next_start() {
+    let mut w = twinsync_e2e::world::World::new().await;
+    let mut keys = Vec::new();
+    for n in 0..3 {
+        keys.push(
+            w.ca.create(twinsync_e2e::rest::new_issue(
+                "SUP",
+                "Task",
+                &format!("Left for later {n}"),
+                json!({"labels": ["later"]}),
+            ))
+            .await,
+        );
+    }
+    w.stop_node().await;
+    // A bulk run the stop cut off before its first page: recorded as running, nothing queued.
+    let store =
+        twinsync::store::Store::open(&w.dir.path().join("data/twinsync.db")).expect("store");
+    let run = store
+        .bulk_run("ab", "a", "project = \"SUP\" AND (labels = later)")
+        .expect("bulk run");
+    assert!(!run.done && run.queued == 0);
+    drop(store);
+    w.start_node().await;
+    let url = format!("{}/api/bulk", w.admin_url());
+    wait_for("the bulk run to finish after the restart", || async {
+        let runs: Value = reqwest::get(&url).await.ok()?.json().await.ok()?;
+        runs["runs"]
+            .as_array()?
+            .iter()
+            .find(|r| r["id"] == run.id && r["done"] == true && r["queued"] == 3)
+            .cloned()
+    })
+    .await;
+    for key in &keys {
+        let twin = w.twin_of(key).await;
+        assert!(!twin.is_empty());
+    }
+}
