@@ -285,6 +285,17 @@ pub(super) async fn add_instance(
     (StatusCode::CREATED, axum::Json(out)).into_response()
 }
 
+/// The refusal to delete what the config file declares: the file would bring it back.
+fn from_config(kind: &str, name: &str) -> Response {
+    error(
+        StatusCode::CONFLICT,
+        format!(
+            "{kind} {name:?} is declared in the node's config file; remove it there (the page \
+             can edit it, but the file decides whether it exists)"
+        ),
+    )
+}
+
 /// `DELETE /api/instances/{name}`: only a site no connection uses.
 pub(super) async fn remove_instance(
     State(node): State<Arc<Node>>,
@@ -294,11 +305,15 @@ pub(super) async fn remove_instance(
         Ok(s) => s,
         Err(r) => return r,
     };
-    if next.instances.remove(&name).is_none() {
-        return refused(SetupError::Unknown {
-            kind: "instance",
-            name,
-        });
+    match next.instances.remove(&name) {
+        None => {
+            return refused(SetupError::Unknown {
+                kind: "instance",
+                name,
+            });
+        }
+        Some((_, SetupOrigin::Config)) => return from_config("instance", &name),
+        Some(_) => {}
     }
     let users: Vec<&str> = next
         .connections
@@ -565,11 +580,15 @@ pub(super) async fn remove_connection(
         Ok(s) => s,
         Err(r) => return r,
     };
-    if next.connections.remove(&name).is_none() {
-        return refused(SetupError::Unknown {
-            kind: "connection",
-            name,
-        });
+    match next.connections.remove(&name) {
+        None => {
+            return refused(SetupError::Unknown {
+                kind: "connection",
+                name,
+            });
+        }
+        Some((_, SetupOrigin::Config)) => return from_config("connection", &name),
+        Some(_) => {}
     }
     next.triggers.retain(|t| t.connection != name);
     match commit(&node, &next, SetupKind::Connection, &name, None) {

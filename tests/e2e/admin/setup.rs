@@ -501,6 +501,25 @@ async fn two_organisations_pair_through_an_invitation_made_and_accepted_in_the_a
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_bulk_sync_cut_off_by_a_stop_resumes_at_the_next_start() {
     let mut w = twinsync_e2e::world::World::new().await;
+    // What the config file declares shows in the page, and only the file removes it.
+    let http = reqwest::Client::new();
+    let conns: Value = http
+        .get(format!("{}/api/connections", w.admin_url()))
+        .send()
+        .await
+        .expect("reach")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(conns["connections"][0]["origin"], "config", "{conns}");
+    for path in ["/api/connections/ab", "/api/instances/a"] {
+        let resp = http
+            .delete(format!("{}{path}", w.admin_url()))
+            .send()
+            .await
+            .expect("reach");
+        assert_eq!(resp.status().as_u16(), 409, "DELETE {path}");
+    }
     let mut keys = Vec::new();
     for n in 0..3 {
         keys.push(
