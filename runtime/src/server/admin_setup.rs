@@ -14,7 +14,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::error;
-use crate::config::{ConnectionConfig, Flavour, InstanceConfig, SideConfig, SideMode};
+use crate::config::{ConnectionConfig, Flavour, InstanceConfig, SideConfig, SideMode, SyncMethod};
 use crate::jira::{self, Auth, ClientConfig, JiraClient};
 use crate::setup::{self, SetupError, Stored};
 use crate::store::{SetupKind, SetupOrigin, TriggerEdit};
@@ -384,6 +384,7 @@ fn side_of(place: &Place, name: String, mode: SideMode) -> SideConfig {
         triggers: Vec::new(),
         config,
         limits: Default::default(),
+        sync: SyncMethod::Automatic,
     }
 }
 
@@ -434,6 +435,7 @@ fn connection_json(node: &Node, conn: &ConnectionConfig, origin: SetupOrigin) ->
                 "instance": s.instance,
                 "project": s.project,
                 "mode": s.mode.as_str(),
+                "sync": s.sync.as_str(),
                 "send": list("send"),
                 "receive": list("receive"),
                 "config": s.config,
@@ -579,6 +581,9 @@ pub(super) struct SideEdit {
     config: Option<std::collections::BTreeMap<String, String>>,
     #[serde(default)]
     mode: Option<SideMode>,
+    /// The sync method of this side's outgoing direction.
+    #[serde(default)]
+    sync: Option<SyncMethod>,
 }
 
 /// The fields Basic mode sends and receives, as the stock `basic` rule names them.
@@ -631,6 +636,9 @@ pub(super) async fn edit_side(
             );
         }
         s.config.insert(key.to_string(), list.join(","));
+    }
+    if let Some(method) = edit.sync {
+        s.sync = method;
     }
     if let Some(mode) = edit.mode {
         if mode == SideMode::File {
@@ -1001,6 +1009,15 @@ pub(super) async fn bulk(State(node): State<Arc<Node>>, Path(id): Path<i64>) -> 
             ),
         );
     };
+    if side.sync == SyncMethod::Disabled {
+        return error(
+            StatusCode::CONFLICT,
+            format!(
+                "the sync method of side {:?} is disabled; enable it before a bulk sync",
+                side.name
+            ),
+        );
+    }
     let jql = scoped(&side.project, &t.jql);
     let run = match node.store.bulk_run(&side.connection, &side.name, &jql) {
         Ok(r) => r,
@@ -1047,6 +1064,34 @@ pub(super) async fn sync_issue(
             axum::Json(json!({ "event": event, "key": key, "side": side.name })),
         )
             .into_response(),
+        Err(e @ crate::sync::detect::DetectError::Disabled { .. }) => {
+            error(StatusCode::CONFLICT, e.to_string())
+        }
         Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
+    }
+}
+
+/// `POST /api/connections/{name}/sides/{side}/catch-up`: after a disabled direction is
+/// enabled again, sends what changed on the side while it was disabled.
+pub(super) async fn catch_up(
+    State(node): State<Arc<Node>>,
+    Path((name, side)): Path<(String, String)>,
+) -> Response {
+    let Some(running) = node.pipeline.side(&name, &side) else {
+        return error(
+            StatusCode::NOT_FOUND,
+            format!("connection {name:?} has no running side {side:?}"),
+        );
+    };
+    match crate::sync::detect::catch_up(&node, &running).await {
+        Ok(queued) => (
+            StatusCode::ACCEPTED,
+            axum::Json(json!({ "queued": queued, "side": side })),
+        )
+            .into_response(),
+        Err(e @ crate::sync::detect::DetectError::Disabled { .. }) => {
+            error(StatusCode::CONFLICT, e.to_string())
+        }
+        Err(e) => error(StatusCode::BAD_GATEWAY, e.to_string()),
     }
 }

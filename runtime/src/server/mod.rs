@@ -105,6 +105,10 @@ pub(crate) fn admin_router(node: Arc<Node>, hosts: AdminHosts) -> Router {
             patch(admin_setup::edit_side),
         )
         .route(
+            "/api/connections/{name}/sides/{side}/catch-up",
+            post(admin_setup::catch_up),
+        )
+        .route(
             "/api/connections/{name}/invitation",
             post(admin_setup::invitation),
         )

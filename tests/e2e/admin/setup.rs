@@ -11,16 +11,21 @@ use twinsync_e2e::wait::wait_for;
 use twinsync_e2e::world::start_in_process;
 use twinsync_jira_sim::Flavour;
 
-const TOKEN: &str = "setup-admin-token-0123456789";
+pub(super) const TOKEN: &str = "setup-admin-token-0123456789";
 
 /// An admin API client with the node's token.
-struct Admin {
-    url: String,
-    http: reqwest::Client,
+pub(super) struct Admin {
+    pub(super) url: String,
+    pub(super) http: reqwest::Client,
 }
 
 impl Admin {
-    async fn call(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> (u16, Value) {
+    pub(super) async fn call(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> (u16, Value) {
         let mut req = self
             .http
             .request(method, format!("{}{path}", self.url))
@@ -37,16 +42,16 @@ impl Admin {
         )
     }
 
-    async fn get(&self, path: &str) -> (u16, Value) {
+    pub(super) async fn get(&self, path: &str) -> (u16, Value) {
         self.call(reqwest::Method::GET, path, None).await
     }
 
-    async fn post(&self, path: &str, body: Value) -> (u16, Value) {
+    pub(super) async fn post(&self, path: &str, body: Value) -> (u16, Value) {
         self.call(reqwest::Method::POST, path, Some(body)).await
     }
 }
 
-fn node_only(data: &std::path::Path) -> String {
+pub(super) fn node_only(data: &std::path::Path) -> String {
     format!(
         "[node]\ndata_dir = \"{}\"\nlisten = \"127.0.0.1:0\"\npoll_interval_secs = 1\nadmin_token = {{ value = \"{TOKEN}\" }}\n",
         data.display()
