@@ -169,22 +169,34 @@ fn split_entry<'a>(key: &str, value: &'a str, sep: &str) -> Result<(&'a str, &'a
 
 /// A user as text: display name, else email, else account id or user name.
 fn user_text(user: &User) -> Option<String> {
-    [&user.display_name, &user.email, &user.account_id, &user.name]
-        .into_iter()
-        .find_map(|v| v.clone().filter(|s| !s.is_empty()))
+    [
+        &user.display_name,
+        &user.email,
+        &user.account_id,
+        &user.name,
+    ]
+    .into_iter()
+    .find_map(|v| v.clone().filter(|s| !s.is_empty()))
 }
 
 /// A custom field's value as text (a list joined with ", ").
 fn value_text(value: &Value) -> Option<String> {
     match value {
-        Value::Text(s) | Value::Date(s) | Value::Datetime(s) | Value::Choice(s) | Value::Json(s) => {
-            Some(s.clone())
-        }
+        Value::Text(s)
+        | Value::Date(s)
+        | Value::Datetime(s)
+        | Value::Choice(s)
+        | Value::Json(s) => Some(s.clone()),
         Value::Number(n) => Some(n.to_string()),
         Value::Flag(b) => Some(b.to_string()),
         Value::Choices(v) => Some(v.join(", ")),
         Value::User(u) => user_text(u),
-        Value::Users(us) => Some(us.iter().filter_map(user_text).collect::<Vec<_>>().join(", ")),
+        Value::Users(us) => Some(
+            us.iter()
+                .filter_map(user_text)
+                .collect::<Vec<_>>()
+                .join(", "),
+        ),
         Value::Rich(r) => Some(r.text.clone()),
     }
 }
@@ -218,9 +230,18 @@ pub fn source_text(replica: &Replica, source: &str) -> Option<String> {
 
 /// Sets the local field `target` to the text `value`: a standard field by name, else a custom
 /// field (by id or display name) as text.
-fn set_local(changes: &mut Changes, key: &str, target: &str, value: String) -> Result<(), RuleError> {
+fn set_local(
+    changes: &mut Changes,
+    key: &str,
+    target: &str,
+    value: String,
+) -> Result<(), RuleError> {
     let list = |v: &str| -> Vec<String> {
-        v.split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned).collect()
+        v.split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+            .collect()
     };
     match Field::parse(target) {
         Some(Field::Summary) => changes.summary = Some(value),
@@ -522,11 +543,23 @@ mod tests {
             .and_then(|f| f.value.clone());
         assert_eq!(copied, Some(Value::Text("P1".into())));
         assert_eq!(c.labels, Some(vec!["Blue".to_owned()]));
-        let c = incoming(&[("copy.1", "priority -> customfield_10050"), ("unmapped.customfield_10050", "fail")], false)
-            .expect_err("unmapped");
-        assert!(matches!(&c, RuleError::Fail(m) if m.contains("map.customfield_10050.High")), "{c:?}");
+        let c = incoming(
+            &[
+                ("copy.1", "priority -> customfield_10050"),
+                ("unmapped.customfield_10050", "fail"),
+            ],
+            false,
+        )
+        .expect_err("unmapped");
+        assert!(
+            matches!(&c, RuleError::Fail(m) if m.contains("map.customfield_10050.High")),
+            "{c:?}"
+        );
         let err = incoming(&[("copy.1", "priority")], false).expect_err("no arrow");
-        assert!(matches!(&err, RuleError::Fail(m) if m.contains("copy.1")), "{err:?}");
+        assert!(
+            matches!(&err, RuleError::Fail(m) if m.contains("copy.1")),
+            "{err:?}"
+        );
     }
 
     #[test]
@@ -539,18 +572,32 @@ mod tests {
         ];
         let c = incoming(&config, false).expect("incoming");
         assert_eq!(
-            c.custom_fields.first().map(|f| (f.field.as_str(), f.value.clone())),
+            c.custom_fields
+                .first()
+                .map(|f| (f.field.as_str(), f.value.clone())),
             Some(("customfield_10060", Some(Value::Text("Partner".into()))))
         );
-        assert_eq!(c.labels, Some(vec!["from-partner".to_owned(), "synced".to_owned()]));
-        assert_eq!(c.priority, None, "const.3 is missing, so const.4 is not read");
+        assert_eq!(
+            c.labels,
+            Some(vec!["from-partner".to_owned(), "synced".to_owned()])
+        );
+        assert_eq!(
+            c.priority, None,
+            "const.3 is missing, so const.4 is not read"
+        );
     }
 
     #[test]
     fn an_empty_pair_leaves_that_value_alone_while_others_map() {
-        let config = [("map.priority.High", ""), ("map.status.In Progress", "Doing")];
+        let config = [
+            ("map.priority.High", ""),
+            ("map.status.In Progress", "Doing"),
+        ];
         let c = incoming(&config, false).expect("incoming");
-        assert_eq!(c.priority, None, "a one-way pair: this value does not land here");
+        assert_eq!(
+            c.priority, None,
+            "a one-way pair: this value does not land here"
+        );
         assert_eq!(c.status.as_deref(), Some("Doing"));
     }
 

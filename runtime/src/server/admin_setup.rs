@@ -564,7 +564,13 @@ pub(super) async fn remove_connection(
     }
     next.triggers.retain(|t| t.connection != name);
     match commit(&node, &next, SetupKind::Connection, &name, None) {
-        Ok(()) => axum::Json(json!({ "removed": name })).into_response(),
+        Ok(()) => {
+            // Its Visual mapping documents go with it; the side config they compiled to is gone.
+            if let Err(e) = node.store.remove_visual_mapping(&name, None) {
+                tracing::warn!(connection = %name, error = %e, "cannot drop the connection's mapping documents");
+            }
+            axum::Json(json!({ "removed": name })).into_response()
+        }
         Err(r) => r,
     }
 }
