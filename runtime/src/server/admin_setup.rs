@@ -21,7 +21,7 @@ use crate::store::{SetupKind, SetupOrigin, TriggerEdit};
 use crate::sync::node::{Node, NodeError};
 
 /// The JSON body of a request, refused with a clear 400 when it does not parse.
-pub(super) struct Body<T>(T);
+pub(super) struct Body<T>(pub(super) T);
 
 impl<S: Send + Sync, T: serde::de::DeserializeOwned> axum::extract::FromRequest<S> for Body<T> {
     type Rejection = Response;
@@ -42,7 +42,7 @@ impl<S: Send + Sync, T: serde::de::DeserializeOwned> axum::extract::FromRequest<
 }
 
 /// How a setup failure answers.
-fn refused(e: SetupError) -> Response {
+pub(super) fn refused(e: SetupError) -> Response {
     let status = match &e {
         SetupError::Exists { .. } => StatusCode::CONFLICT,
         SetupError::Unknown { .. } => StatusCode::NOT_FOUND,
@@ -65,13 +65,13 @@ fn applied(node: &Node) -> Result<(), Response> {
     })
 }
 
-fn stored(node: &Node) -> Result<Stored, Response> {
+pub(super) fn stored(node: &Node) -> Result<Stored, Response> {
     node.stored()
         .map_err(|e| error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))
 }
 
 /// Checks `next` as a whole config, then writes the one row that changed and applies it.
-fn commit(
+pub(super) fn commit(
     node: &Node,
     next: &Stored,
     kind: SetupKind,
@@ -416,7 +416,7 @@ async fn check_place(node: &Node, place: &Place) -> Result<(), Response> {
     }
 }
 
-fn connection_json(node: &Node, conn: &ConnectionConfig, origin: SetupOrigin) -> serde_json::Value {
+pub(super) fn connection_json(node: &Node, conn: &ConnectionConfig, origin: SetupOrigin) -> serde_json::Value {
     let state = if conn.awaiting_peer {
         json!("pending")
     } else {
