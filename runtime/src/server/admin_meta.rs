@@ -75,12 +75,14 @@ fn named(id: &str, name: &str) -> Value {
 }
 
 fn need<'a>(v: &'a Option<String>, what: &str, kind: &str) -> Result<&'a str, Response> {
-    v.as_deref().filter(|s| !s.trim().is_empty()).ok_or_else(|| {
-        error(
-            StatusCode::BAD_REQUEST,
-            format!("{kind} needs the `{what}` parameter"),
-        )
-    })
+    v.as_deref()
+        .filter(|s| !s.trim().is_empty())
+        .ok_or_else(|| {
+            error(
+                StatusCode::BAD_REQUEST,
+                format!("{kind} needs the `{what}` parameter"),
+            )
+        })
 }
 
 fn jira_failed(name: &str, kind: &str, e: JiraError) -> Response {

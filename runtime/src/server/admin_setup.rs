@@ -416,7 +416,11 @@ async fn check_place(node: &Node, place: &Place) -> Result<(), Response> {
     }
 }
 
-pub(super) fn connection_json(node: &Node, conn: &ConnectionConfig, origin: SetupOrigin) -> serde_json::Value {
+pub(super) fn connection_json(
+    node: &Node,
+    conn: &ConnectionConfig,
+    origin: SetupOrigin,
+) -> serde_json::Value {
     let state = if conn.awaiting_peer {
         json!("pending")
     } else {

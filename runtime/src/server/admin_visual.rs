@@ -39,12 +39,20 @@ fn connection_of(next: &Stored, name: &str) -> Result<(ConnectionConfig, SetupOr
 fn editable(conn: &ConnectionConfig) -> Vec<(Half, &SideConfig)> {
     let halves = [Half::A, Half::B];
     let n = if conn.is_remote() { 1 } else { 2 };
-    conn.sides.iter().take(n).zip(halves).map(|(s, h)| (h, s)).collect()
+    conn.sides
+        .iter()
+        .take(n)
+        .zip(halves)
+        .map(|(s, h)| (h, s))
+        .collect()
 }
 
 /// Refuses a connection one of whose editable sides is not in Visual mode.
 fn visual_only(conn: &ConnectionConfig) -> Result<(), Response> {
-    match editable(conn).into_iter().find(|(_, s)| s.mode != SideMode::Visual) {
+    match editable(conn)
+        .into_iter()
+        .find(|(_, s)| s.mode != SideMode::Visual)
+    {
         Some((_, s)) => Err(error(
             StatusCode::CONFLICT,
             format!(
@@ -57,15 +65,21 @@ fn visual_only(conn: &ConnectionConfig) -> Result<(), Response> {
     }
 }
 
-fn read_doc(node: &Node, name: &str, state: MappingState) -> Result<Option<(Document, i64)>, Response> {
+fn read_doc(
+    node: &Node,
+    name: &str,
+    state: MappingState,
+) -> Result<Option<(Document, i64)>, Response> {
     match node.store.visual_mapping(name, state) {
         Ok(None) => Ok(None),
-        Ok(Some((text, at))) => serde_json::from_str(&text).map(|d| Some((d, at))).map_err(|e| {
-            error(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                format!("the stored {name} mapping is damaged: {e}"),
-            )
-        }),
+        Ok(Some((text, at))) => serde_json::from_str(&text)
+            .map(|d| Some((d, at)))
+            .map_err(|e| {
+                error(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    format!("the stored {name} mapping is damaged: {e}"),
+                )
+            }),
         Err(e) => Err(error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string())),
     }
 }
@@ -191,7 +205,10 @@ pub(super) async fn discard_draft(
         .remove_visual_mapping(&name, Some(MappingState::Draft))
     {
         Ok(true) => axum::Json(json!({ "discarded": name })).into_response(),
-        Ok(false) => error(StatusCode::NOT_FOUND, format!("{name} has no draft mapping")),
+        Ok(false) => error(
+            StatusCode::NOT_FOUND,
+            format!("{name} has no draft mapping"),
+        ),
         Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
     }
 }
@@ -213,7 +230,12 @@ pub(super) async fn publish(State(node): State<Arc<Node>>, Path(name): Path<Stri
     }
     let doc = match read_doc(&node, &name, MappingState::Draft) {
         Ok(Some((d, _))) => d,
-        Ok(None) => return error(StatusCode::NOT_FOUND, format!("{name} has no draft mapping to publish")),
+        Ok(None) => {
+            return error(
+                StatusCode::NOT_FOUND,
+                format!("{name} has no draft mapping to publish"),
+            );
+        }
         Err(r) => return r,
     };
     let problems = visual::problems(&doc);
@@ -225,7 +247,10 @@ pub(super) async fn publish(State(node): State<Arc<Node>>, Path(name): Path<Stri
     }
     let configs = compiled(&conn, &doc);
     let Some((stored_conn, _)) = next.connections.get_mut(&name) else {
-        return error(StatusCode::NOT_FOUND, format!("there is no connection {name:?}"));
+        return error(
+            StatusCode::NOT_FOUND,
+            format!("there is no connection {name:?}"),
+        );
     };
     for s in stored_conn.sides.iter_mut() {
         if let Some(config) = configs.get(&s.name) {
@@ -287,7 +312,12 @@ pub(super) async fn preview(
     };
     let doc = match read_doc(&node, &name, MappingState::Draft) {
         Ok(Some((d, _))) => d,
-        Ok(None) => return error(StatusCode::NOT_FOUND, format!("{name} has no draft mapping to preview")),
+        Ok(None) => {
+            return error(
+                StatusCode::NOT_FOUND,
+                format!("{name} has no draft mapping to preview"),
+            );
+        }
         Err(r) => return r,
     };
     let side = match node.side_for_key(&name, &key) {

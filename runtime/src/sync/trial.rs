@@ -228,12 +228,14 @@ pub(crate) async fn preview_settings(
         .pipeline
         .side(connection, side)
         .ok_or_else(|| no_side(side))?;
-    let Some(LocalIssue { issue }) = here.jira.get_issue(key).await.map_err(|source| {
-        TrialError::Jira {
-            side: side.into(),
-            source,
-        }
-    })?
+    let Some(LocalIssue { issue }) =
+        here.jira
+            .get_issue(key)
+            .await
+            .map_err(|source| TrialError::Jira {
+                side: side.into(),
+                source,
+            })?
     else {
         return Err(TrialError::NoIssue {
             key: key.into(),
@@ -297,13 +299,24 @@ pub(crate) async fn preview_settings(
         };
         let incoming = match (published, draft) {
             (Some(p), Some(d)) => Some(
-                run_pair(&there, rule_of(&there), draft_of(&there), move |rule, s, config, is_draft| {
-                    let replica = if is_draft { d.clone() } else { p.clone() };
-                    answer(
-                        rule,
-                        rule.incoming(replica, local.clone(), in_ctx.clone(), &s.limits, config),
-                    )
-                })
+                run_pair(
+                    &there,
+                    rule_of(&there),
+                    draft_of(&there),
+                    move |rule, s, config, is_draft| {
+                        let replica = if is_draft { d.clone() } else { p.clone() };
+                        answer(
+                            rule,
+                            rule.incoming(
+                                replica,
+                                local.clone(),
+                                in_ctx.clone(),
+                                &s.limits,
+                                config,
+                            ),
+                        )
+                    },
+                )
                 .await?,
             ),
             _ => None,
@@ -333,18 +346,23 @@ pub(crate) async fn preview_settings(
             };
             let local = issue.clone();
             Some(
-                run_settings(&here, rule_of(&here), draft_of(&here), move |rule, s, config| {
-                    answer(
-                        rule,
-                        rule.incoming(
-                            replica.clone(),
-                            Some(local.clone()),
-                            in_ctx.clone(),
-                            &s.limits,
-                            config,
-                        ),
-                    )
-                })
+                run_settings(
+                    &here,
+                    rule_of(&here),
+                    draft_of(&here),
+                    move |rule, s, config| {
+                        answer(
+                            rule,
+                            rule.incoming(
+                                replica.clone(),
+                                Some(local.clone()),
+                                in_ctx.clone(),
+                                &s.limits,
+                                config,
+                            ),
+                        )
+                    },
+                )
                 .await?,
             )
         }
@@ -359,7 +377,12 @@ pub(crate) async fn preview_settings(
     })
 }
 
-fn out_ctx_for(connection: &str, side: &Side, key: &str, remote_key: Option<String>) -> SyncContext {
+fn out_ctx_for(
+    connection: &str,
+    side: &Side,
+    key: &str,
+    remote_key: Option<String>,
+) -> SyncContext {
     SyncContext {
         connection: connection.into(),
         local_side: side.name.clone(),
@@ -387,9 +410,7 @@ async fn run_pair(
     side: &Arc<Side>,
     rule: Option<Arc<LoadedRule>>,
     draft: crate::rules::RuleConfig,
-    call: impl Fn(&LoadedRule, &Side, &crate::rules::RuleConfig, bool) -> TrialAnswer
-    + Send
-    + 'static,
+    call: impl Fn(&LoadedRule, &Side, &crate::rules::RuleConfig, bool) -> TrialAnswer + Send + 'static,
 ) -> Result<TrialDirection, TrialError> {
     let side = side.clone();
     tokio::task::spawn_blocking(move || {

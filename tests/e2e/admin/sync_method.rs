@@ -12,11 +12,11 @@ use twinsync_jira_sim::Flavour;
 use super::setup::{Admin, node_only};
 
 /// Sets the sync method of one side's outgoing direction.
-async fn set_method(admin: &Admin, side: &str, method: &str) -> Value {
+pub(super) async fn set_method(admin: &Admin, connection: &str, side: &str, method: &str) -> Value {
     let (status, body) = admin
         .call(
             reqwest::Method::PATCH,
-            &format!("/api/connections/sup-dev/sides/{side}"),
+            &format!("/api/connections/{connection}/sides/{side}"),
             Some(json!({ "sync": method })),
         )
         .await;
@@ -26,11 +26,16 @@ async fn set_method(admin: &Admin, side: &str, method: &str) -> Value {
 
 /// Waits until the node has polled `side` after `after_ms` and its queue is empty: whatever
 /// detection would queue for a change made before `after_ms` has been queued and handled.
-async fn detection_passed(node: &twinsync::sync::node::Node, side: &str, after_ms: i64) {
+pub(super) async fn detection_passed(
+    node: &twinsync::sync::node::Node,
+    connection: &str,
+    side: &str,
+    after_ms: i64,
+) {
     wait_for("a poll after the edit and an empty queue", || async {
         let polled = node
             .store
-            .watermark("sup-dev", side, "poll")
+            .watermark(connection, side, "poll")
             .ok()
             .flatten()?
             .parse::<i64>()
@@ -91,7 +96,7 @@ async fn a_disabled_direction_sends_nothing_until_caught_up_and_a_manual_one_onl
     .await;
 
     // Disabled: the cloud side's change stays home, even when asked for; DC's still crosses.
-    let body = set_method(&admin, "cloud", "disabled").await;
+    let body = set_method(&admin, "sup-dev", "cloud", "disabled").await;
     let cloud_side = body["sides"]
         .as_array()
         .and_then(|s| s.iter().find(|s| s["name"] == "cloud"))
@@ -107,7 +112,7 @@ async fn a_disabled_direction_sends_nothing_until_caught_up_and_a_manual_one_onl
         labels.iter().any(|l| l == "from-dc").then_some(())
     })
     .await;
-    detection_passed(&node, "cloud", edited).await;
+    detection_passed(&node, "sup-dev", "cloud", edited).await;
     assert_eq!(
         cd.field(&twin, &["summary"]).await,
         "First words",
@@ -124,7 +129,7 @@ async fn a_disabled_direction_sends_nothing_until_caught_up_and_a_manual_one_onl
 
     // Enabled again and caught up at the admin's request: the change made meanwhile crosses,
     // and DC's label, which crossed the other way, stays.
-    set_method(&admin, "cloud", "automatic").await;
+    set_method(&admin, "sup-dev", "cloud", "automatic").await;
     let (status, body) = admin
         .post("/api/connections/sup-dev/sides/cloud/catch-up", json!({}))
         .await;
@@ -138,10 +143,10 @@ async fn a_disabled_direction_sends_nothing_until_caught_up_and_a_manual_one_onl
     assert!(labels.iter().any(|l| l == "from-dc"), "{labels:?}");
 
     // Manual: a change waits for "sync this issue", which sends it.
-    set_method(&admin, "cloud", "manual").await;
+    set_method(&admin, "sup-dev", "cloud", "manual").await;
     ca.edit(&key, json!({"summary": "Sent on request"})).await;
     let edited = twinsync::store::now_ms();
-    detection_passed(&node, "cloud", edited).await;
+    detection_passed(&node, "sup-dev", "cloud", edited).await;
     assert_eq!(
         cd.field(&twin, &["summary"]).await,
         "Changed while disabled",

@@ -9,8 +9,8 @@ use super::super::mapping::FieldCatalog;
 use super::super::wire;
 use super::transport::{Req, enc};
 use super::{
-    FieldInfo, FieldMeta, IssueTypeInfo, JiraClient, JiraUser, NamedValue, ProjectInfo,
-    ServerInfo, TypeStatuses,
+    FieldInfo, FieldMeta, IssueTypeInfo, JiraClient, JiraUser, NamedValue, ProjectInfo, ServerInfo,
+    TypeStatuses,
 };
 use crate::jira::Flavour;
 
