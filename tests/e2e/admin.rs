@@ -11,4 +11,4 @@ mod metrics;
 mod rule_versions;
 mod setup;
 mod sync_method;
-mod visual;
+pub(crate) mod visual;

@@ -169,6 +169,10 @@ pub(crate) fn admin_router(node: Arc<Node>, hosts: AdminHosts) -> Router {
             get(|| async { ui_script(include_str!("ui-connection.js")) }),
         )
         .route(
+            "/ui-visual.js",
+            get(|| async { ui_script(include_str!("ui-visual.js")) }),
+        )
+        .route(
             "/ui-issue.js",
             get(|| async { ui_script(include_str!("ui-issue.js")) }),
         )

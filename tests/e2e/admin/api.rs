@@ -128,7 +128,12 @@ async fn the_admin_page_is_served_from_the_binary() {
         "no external CDN"
     );
     // The page's other scripts: each loaded by the page, served as a script, text only.
-    for name in ["ui-setup.js", "ui-connection.js", "ui-issue.js"] {
+    for name in [
+        "ui-setup.js",
+        "ui-connection.js",
+        "ui-issue.js",
+        "ui-visual.js",
+    ] {
         assert!(
             html.contains(&format!("<script src=\"/{name}\"></script>")),
             "the page loads {name}"

@@ -20,7 +20,7 @@ use super::sync_method::{detection_passed, set_method};
 
 /// A Data Center with its own workflow (Open, In Progress, Resolved, Closed: Closed is two
 /// transitions from In Progress), its own priorities and a text field for Cloud's priority.
-pub(super) async fn data_center_of_its_own(extra_statuses: usize, extra_users: usize) -> SimHandle {
+pub(crate) async fn data_center_of_its_own(extra_statuses: usize, extra_users: usize) -> SimHandle {
     let mut seed = serde_json::to_value(Seed::default_seed()).expect("seed as JSON");
     let tr = |id: &str, name: &str, from: &[&str], to: &str, resolution: Option<&str>| json!({"id": id, "name": name, "from": from, "to": to, "resolution": resolution});
     let mut statuses = vec![
@@ -75,6 +75,8 @@ pub(super) async fn data_center_of_its_own(extra_statuses: usize, extra_users: u
             u["display_name"] = json!(format!("Person {n:04}"));
             u["email"] = json!(format!("user{n:04}@example.com"));
             u["account_id"] = json!(format!("acc-{n:04}"));
+            u["key"] = json!(format!("JIRAUSER{}", 20000 + n));
+            u["token"] = Value::Null;
             users.push(u);
         }
     }
@@ -90,7 +92,7 @@ pub(super) async fn data_center_of_its_own(extra_statuses: usize, extra_users: u
 }
 
 /// The mapping the tests build: Cloud is side a (SUP), Data Center side b (DEV).
-pub(super) fn the_mapping() -> Value {
+pub(crate) fn the_mapping() -> Value {
     json!({"entries": [
         {"kind": "field", "a": "summary", "b": "summary", "direction": "both"},
         {"kind": "field", "a": "issue-type", "b": "issue-type", "direction": "both"},
