@@ -4,6 +4,9 @@
 //! `query` (`?query=&startAt=&maxResults=`), never the whole list, so a site with hundreds
 //! of statuses or thousands of users stays quick to pick from.
 
+// Helpers answer with the HTTP response a refusal becomes; it is large, and that is fine here.
+#![allow(clippy::result_large_err)]
+
 use std::collections::BTreeSet;
 use std::sync::Arc;
 

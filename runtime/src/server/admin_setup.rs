@@ -4,6 +4,9 @@
 //! the store, and applied at once ([`Node::apply`]); secrets typed in are kept in 0600 files
 //! and never returned or logged.
 
+// Helpers answer with the HTTP response a refusal becomes; it is large, and that is fine here.
+#![allow(clippy::result_large_err)]
+
 use std::sync::Arc;
 use std::time::Duration;
 

@@ -7,6 +7,9 @@
 //! A local connection's document configures both sides; a remote one's only this node's
 //! side (`a`): the other organisation edits its own half on its own node.
 
+// Helpers answer with the HTTP response a refusal becomes; it is large, and that is fine here.
+#![allow(clippy::result_large_err)]
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 

@@ -158,8 +158,11 @@ struct Written {
 pub(crate) struct StatusLinks {
     clock: AtomicU64,
     /// By (connection, side, issue key); each entry's lock is held while its issue is written.
-    written: Mutex<HashMap<(String, String, String), Arc<tokio::sync::Mutex<Written>>>>,
+    written: Mutex<HashMap<IssueOf, Arc<tokio::sync::Mutex<Written>>>>,
 }
+
+/// (connection, side, issue key).
+type IssueOf = (String, String, String);
 
 impl StatusLinks {
     /// A stamp for an event starting now; later events get larger stamps.

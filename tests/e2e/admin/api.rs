@@ -70,6 +70,13 @@ async fn rules_twins_and_the_openapi_document() {
         "/api/connections/{name}/sides/{side}/rule",
         "/api/connections/{name}/sides/{side}/rule/versions",
         "/api/connections/{name}/sides/{side}/rule/rollback",
+        "/api/connections/{name}/sides/{side}",
+        "/api/connections/{name}/sides/{side}/catch-up",
+        "/api/instances/{name}/meta/{kind}",
+        "/api/connections/{name}/mapping",
+        "/api/connections/{name}/mapping/draft",
+        "/api/connections/{name}/mapping/publish",
+        "/api/connections/{name}/mapping/preview",
         "/metrics",
     ] {
         assert!(doc["paths"].get(path).is_some(), "{path} is not documented");
