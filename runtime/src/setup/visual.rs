@@ -375,10 +375,24 @@ pub fn compile(
                     Some(here.clone())
                 };
                 let Some(key) = key else { continue };
-                // (this side's value, the other side's value)
-                let split = |p: &ValuePair| match half {
-                    Half::A => (p.a.trim().to_owned(), p.b.trim().to_owned()),
-                    Half::B => (p.b.trim().to_owned(), p.a.trim().to_owned()),
+                // (this side's value, the other side's value as the rule looks it up: a user
+                // arrives by email, account id or user name, without the `accountid:` or
+                // `name:` a local user is written with)
+                let users = key == "user";
+                let split = |p: &ValuePair| {
+                    let (here_v, there_v) = match half {
+                        Half::A => (p.a.trim(), p.b.trim()),
+                        Half::B => (p.b.trim(), p.a.trim()),
+                    };
+                    let there_v = if users {
+                        there_v
+                            .strip_prefix("accountid:")
+                            .or_else(|| there_v.strip_prefix("name:"))
+                            .unwrap_or(there_v)
+                    } else {
+                        there_v
+                    };
+                    (here_v.to_owned(), there_v.trim().to_owned())
                 };
                 for pair in values.iter().filter(|p| p.direction.lands_on(half)) {
                     let (here_v, there_v) = split(pair);
@@ -512,6 +526,19 @@ mod tests {
         ] {
             assert!(p.contains(needle), "{needle} not in:\n{p}");
         }
+    }
+
+    #[test]
+    fn a_user_pair_is_looked_up_by_the_other_sides_id_and_set_by_this_sides_reference() {
+        let d = doc(serde_json::json!({"entries": [
+            {"kind": "field", "a": "assignee", "b": "assignee",
+             "values": [{"a": "accountid:5b10", "b": "name:jsmith"}]},
+        ]}));
+        assert!(problems(&d).is_empty(), "{:?}", problems(&d));
+        let b = compile(&d, Half::B, &BTreeMap::new());
+        assert_eq!(b["map.user.5b10"], "name:jsmith");
+        let a = compile(&d, Half::A, &BTreeMap::new());
+        assert_eq!(a["map.user.jsmith"], "accountid:5b10");
     }
 
     #[test]
