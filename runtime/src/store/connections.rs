@@ -93,12 +93,8 @@ impl Store {
         Ok(())
     }
 
-    pub(crate) fn watermark(
-        &self,
-        connection: &str,
-        side: &str,
-        source: &str,
-    ) -> Result<Option<String>> {
+    /// A detection watermark of one side (`poll`, `disabled-since`, ...), if it has one.
+    pub fn watermark(&self, connection: &str, side: &str, source: &str) -> Result<Option<String>> {
         Ok(self
             .conn()
             .query_row(
@@ -120,6 +116,20 @@ impl Store {
             "INSERT INTO watermarks (connection, side, source, value) VALUES (?1, ?2, ?3, ?4) \
              ON CONFLICT (connection, side, source) DO UPDATE SET value = ?4",
             params![connection, side, source, value],
+        )?;
+        Ok(())
+    }
+
+    /// Forgets a watermark (a catch-up that was done).
+    pub(crate) fn remove_watermark(
+        &self,
+        connection: &str,
+        side: &str,
+        source: &str,
+    ) -> Result<()> {
+        self.conn().execute(
+            "DELETE FROM watermarks WHERE connection = ?1 AND side = ?2 AND source = ?3",
+            params![connection, side, source],
         )?;
         Ok(())
     }

@@ -243,4 +243,15 @@ pub(super) const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (connection, side, version)
     );
     "#,
+    // 13: a Visual-mode connection's mapping as the admin page edits it: the draft being
+    // edited and the document last published (whose compiled keys are the sides' config).
+    r#"
+    CREATE TABLE visual_mappings (
+        connection  TEXT NOT NULL,
+        state       TEXT NOT NULL CHECK (state IN ('draft', 'published')),
+        document    TEXT NOT NULL,
+        updated_at  INTEGER NOT NULL,
+        PRIMARY KEY (connection, state)
+    );
+    "#,
 ];

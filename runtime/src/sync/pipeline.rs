@@ -157,6 +157,10 @@ impl Pipeline {
         key: &str,
         cause: SyncCause,
     ) -> Result<Option<i64>, StoreError> {
+        // A manual direction queues only what an admin asks for; a disabled one queues nothing.
+        if !side.sync.sends(cause) {
+            return Ok(None);
+        }
         let id = self.store.enqueue(&NewEvent {
             connection: side.connection.clone(),
             side: side.name.clone(),

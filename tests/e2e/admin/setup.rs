@@ -11,16 +11,21 @@ use twinsync_e2e::wait::wait_for;
 use twinsync_e2e::world::start_in_process;
 use twinsync_jira_sim::Flavour;
 
-const TOKEN: &str = "setup-admin-token-0123456789";
+pub(super) const TOKEN: &str = "setup-admin-token-0123456789";
 
 /// An admin API client with the node's token.
-struct Admin {
-    url: String,
-    http: reqwest::Client,
+pub(super) struct Admin {
+    pub(super) url: String,
+    pub(super) http: reqwest::Client,
 }
 
 impl Admin {
-    async fn call(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> (u16, Value) {
+    pub(super) async fn call(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> (u16, Value) {
         let mut req = self
             .http
             .request(method, format!("{}{path}", self.url))
@@ -37,16 +42,16 @@ impl Admin {
         )
     }
 
-    async fn get(&self, path: &str) -> (u16, Value) {
+    pub(super) async fn get(&self, path: &str) -> (u16, Value) {
         self.call(reqwest::Method::GET, path, None).await
     }
 
-    async fn post(&self, path: &str, body: Value) -> (u16, Value) {
+    pub(super) async fn post(&self, path: &str, body: Value) -> (u16, Value) {
         self.call(reqwest::Method::POST, path, Some(body)).await
     }
 }
 
-fn node_only(data: &std::path::Path) -> String {
+pub(super) fn node_only(data: &std::path::Path) -> String {
     format!(
         "[node]\ndata_dir = \"{}\"\nlisten = \"127.0.0.1:0\"\npoll_interval_secs = 1\nadmin_token = {{ value = \"{TOKEN}\" }}\n",
         data.display()
@@ -492,6 +497,67 @@ async fn two_organisations_pair_through_an_invitation_made_and_accepted_in_the_a
     assert_eq!(
         Client::new(&dc).field(&twin, &["summary"]).await,
         "Across organisations"
+    );
+
+    // Visual mode across organisations: each node edits its own half only.
+    let (status, body) = acme
+        .call(
+            reqwest::Method::PATCH,
+            "/api/connections/acme-globex/sides/acme",
+            Some(json!({"mode": "visual"})),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let (_, view) = acme.get("/api/connections/acme-globex/mapping").await;
+    assert_eq!(view["remote"], true, "{view}");
+    assert_eq!(
+        (
+            &view["sides"]["a"]["editable"],
+            &view["sides"]["b"]["editable"]
+        ),
+        (&json!(true), &json!(false)),
+        "{view}"
+    );
+    let (status, body) = acme
+        .call(
+            reqwest::Method::PUT,
+            "/api/connections/acme-globex/mapping/draft",
+            Some(json!({"entries": [
+                {"kind": "field", "a": "summary", "b": "summary", "direction": "a-to-b"},
+                {"kind": "constant", "side": "b", "field": "labels", "value": "theirs"}
+            ]})),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        body["compiled"]
+            .as_object()
+            .map(|o| o.keys().cloned().collect::<Vec<_>>()),
+        Some(vec!["acme".to_string()]),
+        "only this node's side is compiled: {body}"
+    );
+    let (status, body) = acme
+        .post("/api/connections/acme-globex/mapping/publish", json!({}))
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let config = &body["connection"]["sides"][0]["config"];
+    assert_eq!(config["direction.summary"], "out", "{body}");
+    assert!(config.get("const.1").is_none(), "{body}");
+    let (_, theirs) = globex.get("/api/connections").await;
+    assert!(
+        !theirs.to_string().contains("direction.default"),
+        "the other organisation's side is untouched: {theirs}"
+    );
+    let (status, _) = globex
+        .call(
+            reqwest::Method::PUT,
+            "/api/connections/acme-globex/mapping/draft",
+            Some(json!({"entries": []})),
+        )
+        .await;
+    assert_eq!(
+        status, 409,
+        "their side is in Basic mode: the editor does not take it"
     );
     for n in [node1, node2, node3] {
         n.stop().await;
