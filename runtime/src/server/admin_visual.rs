@@ -1,6 +1,7 @@
 //! A Visual-mode connection's mapping in the admin API: the draft the editor saves (checked
-//! against what the mapping rule understands, then against both sites' metadata, whose
-//! findings come back as warnings with their reason), publishing it into the sides' config
+//! against what the mapping rule understands, then against both sites' metadata: values and
+//! users that do not exist, statuses outside the project's workflows; the findings come back
+//! as warnings with their reason), publishing it into the sides' config
 //! through the same check-then-apply path as a side's PATCH, and a preview of the draft on
 //! a live issue beside the published mapping.
 //!
@@ -358,6 +359,16 @@ async fn warnings(node: &Node, conn: &ConnectionConfig, doc: &Document) -> Vec<S
             continue;
         };
         for (half, field, policy) in [(Half::A, &fa, unmapped_a), (Half::B, &fb, unmapped_b)] {
+            if matches!(field.as_str(), "assignee" | "reporter")
+                && let Some(side) = side_of(conn, half)
+            {
+                for pair in values {
+                    let v = if half == Half::A { &pair.a } else { &pair.b };
+                    if let Some(w) = missing_user(node, side, v.trim()).await {
+                        out.push(format!("entry {}: {w}", n + 1));
+                    }
+                }
+            }
             let Some(kind) = checked_kind(field) else {
                 continue;
             };
@@ -402,6 +413,34 @@ async fn warnings(node: &Node, conn: &ConnectionConfig, doc: &Document) -> Vec<S
         }
     }
     out
+}
+
+/// Why user `reference` (an email, `accountid:<id>` or `name:<user name>`) names nobody on
+/// `side`'s site, or `None` when it names someone (or the site cannot say).
+async fn missing_user(node: &Node, side: &SideConfig, reference: &str) -> Option<String> {
+    let client = node.client(&side.instance)?;
+    let user = if let Some(id) = reference.strip_prefix("accountid:") {
+        crate::model::UserRef::AccountId(id.trim().to_owned())
+    } else if let Some(name) = reference.strip_prefix("name:") {
+        crate::model::UserRef::Name(name.trim().to_owned())
+    } else {
+        crate::model::UserRef::Email(reference.to_owned())
+    };
+    match client.find_user(&user).await {
+        Ok(Some(u)) if u.active => None,
+        Ok(Some(_)) => Some(format!(
+            "user {reference:?} on side {} is inactive, so it cannot be set",
+            side.name
+        )),
+        Ok(None) => Some(format!(
+            "{} has no user {reference:?} (side {})",
+            side.instance, side.name
+        )),
+        Err(e) => Some(format!(
+            "user {reference:?} on side {} was not checked: {e}",
+            side.name
+        )),
+    }
 }
 
 /// The metadata a field's values are checked against.
