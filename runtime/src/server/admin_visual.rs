@@ -342,7 +342,7 @@ pub(super) async fn preview(
 /// status targets outside the project's workflows, which no transition can reach.
 async fn warnings(node: &Node, conn: &ConnectionConfig, doc: &Document) -> Vec<String> {
     let mut out = Vec::new();
-    let mut known: BTreeMap<(Half, &'static str), Option<BTreeSet<String>>> = BTreeMap::new();
+    let mut known: BTreeMap<(Half, &'static str), Option<SiteValues>> = BTreeMap::new();
     for (n, entry) in doc.entries.iter().enumerate() {
         let Entry::Field {
             a,
@@ -384,16 +384,8 @@ async fn warnings(node: &Node, conn: &ConnectionConfig, doc: &Document) -> Vec<S
                 }
             };
             let Some(names) = names else { continue };
-            let mut check = |value: &str, what: &str| {
-                if !names.contains(&value.to_lowercase()) {
-                    let reason = if kind == "status" {
-                        format!(
-                            "no workflow of project {} has it, so no transition can reach it",
-                            side.project
-                        )
-                    } else {
-                        format!("{} ({}) has no such {kind}", side.instance, side.project)
-                    };
+            let mut check = |value: &str, what: &str, lands: bool| {
+                if let Some(reason) = finding(&names, kind, side, value, lands) {
                     out.push(format!(
                         "entry {}: {what} {value:?} on side {}: {reason}",
                         n + 1,
@@ -403,12 +395,13 @@ async fn warnings(node: &Node, conn: &ConnectionConfig, doc: &Document) -> Vec<S
             };
             for pair in values {
                 let v = if half == Half::A { &pair.a } else { &pair.b };
-                check(v.trim(), kind);
+                let lands = direction.lands_on(half) && pair.direction.lands_on(half);
+                check(v.trim(), kind, lands);
             }
             if direction.lands_on(half)
                 && let Some(d) = policy.trim().strip_prefix("default:")
             {
-                check(d.trim(), "default");
+                check(d.trim(), "default", true);
             }
         }
     }
@@ -460,33 +453,84 @@ fn side_of(conn: &ConnectionConfig, half: Half) -> Option<&SideConfig> {
     }
 }
 
-/// The names (lower-cased) a site has for `kind`; `None` (with a warning) when it cannot say.
+/// Why `value` (of `kind`, on `side`) is a problem, if it is: the site lacks it, or, for a
+/// status the pair lands on, some issue types' workflows lack it and cannot reach it.
+fn finding(
+    site: &SiteValues,
+    kind: &str,
+    side: &SideConfig,
+    value: &str,
+    lands: bool,
+) -> Option<String> {
+    let Some(types) = site.values.get(&value.to_lowercase()) else {
+        return Some(if kind == "status" {
+            format!(
+                "no workflow of project {} has it, so no transition can reach it",
+                side.project
+            )
+        } else {
+            format!("{} ({}) has no such {kind}", side.instance, side.project)
+        });
+    };
+    (kind == "status" && lands && types.len() < site.types).then(|| {
+        format!(
+            "only the workflows of {} have it, so an issue of another type cannot reach it",
+            types.iter().cloned().collect::<Vec<_>>().join(", ")
+        )
+    })
+}
+
+/// What a site has for one kind of value.
+#[derive(Clone)]
+struct SiteValues {
+    /// Each name (lower-cased) with the issue types whose workflow has it (statuses only).
+    values: BTreeMap<String, BTreeSet<String>>,
+    /// How many issue types the project has (statuses only).
+    types: usize,
+}
+
+/// The values a site has for `kind`; `None` (with a warning) when it cannot say.
 async fn site_values(
     node: &Node,
     side: &SideConfig,
     kind: &str,
     out: &mut Vec<String>,
-) -> Option<BTreeSet<String>> {
+) -> Option<SiteValues> {
     let client = node.client(&side.instance)?;
-    let names: Result<Vec<String>, _> = match kind {
+    let plain = |names: Vec<String>| SiteValues {
+        values: names
+            .into_iter()
+            .map(|n| (n.to_lowercase(), BTreeSet::new()))
+            .collect(),
+        types: 0,
+    };
+    let found: Result<SiteValues, _> = match kind {
         "status" => client.project_statuses(&side.project).await.map(|types| {
-            types
-                .into_iter()
-                .flat_map(|t| t.statuses)
-                .map(|s| s.name)
-                .collect()
+            let mut values: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+            for t in &types {
+                for s in &t.statuses {
+                    values
+                        .entry(s.name.to_lowercase())
+                        .or_default()
+                        .insert(t.issue_type.clone());
+                }
+            }
+            SiteValues {
+                values,
+                types: types.len(),
+            }
         }),
         "priority" => client
             .priorities()
             .await
-            .map(|l| l.into_iter().map(|p| p.name).collect()),
+            .map(|l| plain(l.into_iter().map(|p| p.name).collect())),
         _ => client
             .create_meta_issue_types(&side.project)
             .await
-            .map(|l| l.into_iter().map(|t| t.name).collect()),
+            .map(|l| plain(l.into_iter().map(|t| t.name).collect())),
     };
-    match names {
-        Ok(n) => Some(n.into_iter().map(|s| s.to_lowercase()).collect()),
+    match found {
+        Ok(v) => Some(v),
         Err(e) => {
             out.push(format!(
                 "the {kind} values of side {} were not checked: {e}",
@@ -494,5 +538,41 @@ async fn site_values(
             ));
             None
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_status_outside_some_workflows_is_unreachable_for_those_issue_types() {
+        let side: SideConfig = serde_json::from_value(json!({
+            "name": "dc", "instance": "dc", "project": "DEV"
+        }))
+        .expect("side");
+        let site = SiteValues {
+            values: BTreeMap::from([
+                ("open".into(), BTreeSet::from(["Bug".into(), "Task".into()])),
+                ("verified".into(), BTreeSet::from(["Bug".into()])),
+            ]),
+            types: 2,
+        };
+        assert_eq!(finding(&site, "status", &side, "Open", true), None);
+        let partial = finding(&site, "status", &side, "Verified", true).expect("partial");
+        assert!(partial.contains("only the workflows of Bug"), "{partial}");
+        assert_eq!(
+            finding(&site, "status", &side, "Verified", false),
+            None,
+            "a value that only leaves this side need not be reachable here"
+        );
+        let gone = finding(&site, "status", &side, "Closed", false).expect("gone");
+        assert!(gone.contains("no transition can reach it"), "{gone}");
+        let plain = SiteValues {
+            values: BTreeMap::from([("major".into(), BTreeSet::new())]),
+            types: 0,
+        };
+        assert_eq!(finding(&plain, "priority", &side, "MAJOR", true), None);
+        assert!(finding(&plain, "priority", &side, "Blocker", true).is_some());
     }
 }
