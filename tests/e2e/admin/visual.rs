@@ -182,6 +182,17 @@ async fn a_visual_mapping_drafted_previewed_and_published_syncs_cloud_and_data_c
         .await;
     assert_eq!(status, 200, "{page}");
     assert!(page.to_string().contains("Alice"), "{page}");
+    let (status, page) = admin
+        .get("/api/instances/dc/meta/options?project=DEV&field=customfield_10012")
+        .await;
+    assert_eq!(status, 200, "{page}");
+    let names: Vec<&str> = page["values"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|v| v["name"].as_str())
+        .collect();
+    assert_eq!(names, ["Critical", "Major", "Minor"], "{page}");
     let (status, _) = admin.get("/api/instances/dc/meta/statuses").await;
     assert_eq!(status, 400, "statuses need a project");
     let (status, _) = admin.get("/api/instances/dc/meta/moods").await;
