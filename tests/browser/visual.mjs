@@ -209,6 +209,7 @@ try {
   // A Cloud issue, synced from the connection page; Data Center gets it mapped.
   const key = await cloud.create({ project: { key: "SUP" }, issuetype: { name: "Task" }, summary: "Built in the browser", priority: { name: "High" } });
   await page.goto(nodeUrl + "/#/connections/visual");
+  await page.locator("#conn-sides").getByText("visual (sends on request)").waitFor();
   await page.fill("#sync-key", key);
   await page.click("#sync-form button[type=submit]");
   const view = await until("the twin's key", async () => (await nodeApi(`/api/issues/visual/${key}`)).twin?.key);

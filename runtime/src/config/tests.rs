@@ -197,3 +197,22 @@ fn a_missing_env_secret_names_the_variable_not_a_value() {
         .to_string();
     assert!(e.contains("ACME_TOKEN"), "{e}");
 }
+
+#[test]
+fn a_sync_method_sends_by_cause() {
+    use crate::config::SyncMethod;
+    use crate::model::SyncCause;
+    for cause in [
+        SyncCause::Created,
+        SyncCause::Updated,
+        SyncCause::Trigger,
+        SyncCause::Manual,
+    ] {
+        assert!(SyncMethod::Automatic.sends(cause));
+        assert!(!SyncMethod::Disabled.sends(cause));
+    }
+    assert!(SyncMethod::Manual.sends(SyncCause::Manual));
+    assert!(SyncMethod::Manual.sends(SyncCause::Bulk));
+    assert!(!SyncMethod::Manual.sends(SyncCause::Updated));
+    assert!(!SyncMethod::Manual.sends(SyncCause::Trigger));
+}

@@ -193,26 +193,39 @@ async fn rows(client: &JiraClient, kind: &str, q: &MetaQuery) -> Result<Rows, Fa
             .collect(),
         "options" => {
             let project = need(&q.project, "project", kind).map_err(Failure::Bad)?;
-            let issue_type = need(&q.issuetype, "issuetype", kind).map_err(Failure::Bad)?;
             let field = need(&q.field, "field", kind).map_err(Failure::Bad)?;
             let types = client.create_meta_issue_types(project).await?;
-            let Some(t) = types
-                .iter()
-                .find(|t| t.name.eq_ignore_ascii_case(issue_type))
-            else {
-                return Err(Failure::Bad(error(
-                    StatusCode::NOT_FOUND,
-                    format!("project {project} has no issue type {issue_type:?}"),
-                )));
+            // One issue type's create screen, or (none named) each type's, options merged.
+            let chosen: Vec<_> = match q.issuetype.as_deref().filter(|t| !t.trim().is_empty()) {
+                Some(it) => {
+                    let found: Vec<_> = types
+                        .iter()
+                        .filter(|t| t.name.eq_ignore_ascii_case(it))
+                        .collect();
+                    if found.is_empty() {
+                        return Err(Failure::Bad(error(
+                            StatusCode::NOT_FOUND,
+                            format!("project {project} has no issue type {it:?}"),
+                        )));
+                    }
+                    found
+                }
+                None => types.iter().collect(),
             };
-            client
-                .create_meta(project, &t.id)
-                .await?
-                .into_iter()
-                .filter(|f| f.id == field || f.name.eq_ignore_ascii_case(field))
-                .flat_map(|f| f.allowed_values)
-                .map(|v| named(&v, &v))
-                .collect()
+            let mut seen = BTreeSet::new();
+            let mut rows = Vec::new();
+            for t in chosen {
+                for f in client.create_meta(project, &t.id).await? {
+                    if f.id == field || f.name.eq_ignore_ascii_case(field) {
+                        for v in f.allowed_values {
+                            if seen.insert(v.clone()) {
+                                rows.push(named(&v, &v));
+                            }
+                        }
+                    }
+                }
+            }
+            rows
         }
         "users" => {
             let max = q.max_results.unwrap_or(DEFAULT_PAGE).clamp(1, MAX_PAGE);

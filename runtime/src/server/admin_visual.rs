@@ -1,6 +1,7 @@
 //! A Visual-mode connection's mapping in the admin API: the draft the editor saves (checked
-//! against what the mapping rule understands, then against both sites' metadata, whose
-//! findings come back as warnings with their reason), publishing it into the sides' config
+//! against what the mapping rule understands, then against both sites' metadata: values and
+//! users that do not exist, statuses outside the project's workflows; the findings come back
+//! as warnings with their reason), publishing it into the sides' config
 //! through the same check-then-apply path as a side's PATCH, and a preview of the draft on
 //! a live issue beside the published mapping.
 //!
@@ -341,7 +342,7 @@ pub(super) async fn preview(
 /// status targets outside the project's workflows, which no transition can reach.
 async fn warnings(node: &Node, conn: &ConnectionConfig, doc: &Document) -> Vec<String> {
     let mut out = Vec::new();
-    let mut known: BTreeMap<(Half, &'static str), Option<BTreeSet<String>>> = BTreeMap::new();
+    let mut known: BTreeMap<(Half, &'static str), Option<SiteValues>> = BTreeMap::new();
     for (n, entry) in doc.entries.iter().enumerate() {
         let Entry::Field {
             a,
@@ -358,6 +359,16 @@ async fn warnings(node: &Node, conn: &ConnectionConfig, doc: &Document) -> Vec<S
             continue;
         };
         for (half, field, policy) in [(Half::A, &fa, unmapped_a), (Half::B, &fb, unmapped_b)] {
+            if matches!(field.as_str(), "assignee" | "reporter")
+                && let Some(side) = side_of(conn, half)
+            {
+                for pair in values {
+                    let v = if half == Half::A { &pair.a } else { &pair.b };
+                    if let Some(w) = missing_user(node, side, v.trim()).await {
+                        out.push(format!("entry {}: {w}", n + 1));
+                    }
+                }
+            }
             let Some(kind) = checked_kind(field) else {
                 continue;
             };
@@ -373,16 +384,8 @@ async fn warnings(node: &Node, conn: &ConnectionConfig, doc: &Document) -> Vec<S
                 }
             };
             let Some(names) = names else { continue };
-            let mut check = |value: &str, what: &str| {
-                if !names.contains(&value.to_lowercase()) {
-                    let reason = if kind == "status" {
-                        format!(
-                            "no workflow of project {} has it, so no transition can reach it",
-                            side.project
-                        )
-                    } else {
-                        format!("{} ({}) has no such {kind}", side.instance, side.project)
-                    };
+            let mut check = |value: &str, what: &str, lands: bool| {
+                if let Some(reason) = finding(&names, kind, side, value, lands) {
                     out.push(format!(
                         "entry {}: {what} {value:?} on side {}: {reason}",
                         n + 1,
@@ -392,16 +395,45 @@ async fn warnings(node: &Node, conn: &ConnectionConfig, doc: &Document) -> Vec<S
             };
             for pair in values {
                 let v = if half == Half::A { &pair.a } else { &pair.b };
-                check(v.trim(), kind);
+                let lands = direction.lands_on(half) && pair.direction.lands_on(half);
+                check(v.trim(), kind, lands);
             }
             if direction.lands_on(half)
                 && let Some(d) = policy.trim().strip_prefix("default:")
             {
-                check(d.trim(), "default");
+                check(d.trim(), "default", true);
             }
         }
     }
     out
+}
+
+/// Why user `reference` (an email, `accountid:<id>` or `name:<user name>`) names nobody on
+/// `side`'s site, or `None` when it names someone (or the site cannot say).
+async fn missing_user(node: &Node, side: &SideConfig, reference: &str) -> Option<String> {
+    let client = node.client(&side.instance)?;
+    let user = if let Some(id) = reference.strip_prefix("accountid:") {
+        crate::model::UserRef::AccountId(id.trim().to_owned())
+    } else if let Some(name) = reference.strip_prefix("name:") {
+        crate::model::UserRef::Name(name.trim().to_owned())
+    } else {
+        crate::model::UserRef::Email(reference.to_owned())
+    };
+    match client.find_user(&user).await {
+        Ok(Some(u)) if u.active => None,
+        Ok(Some(_)) => Some(format!(
+            "user {reference:?} on side {} is inactive, so it cannot be set",
+            side.name
+        )),
+        Ok(None) => Some(format!(
+            "{} has no user {reference:?} (side {})",
+            side.instance, side.name
+        )),
+        Err(e) => Some(format!(
+            "user {reference:?} on side {} was not checked: {e}",
+            side.name
+        )),
+    }
 }
 
 /// The metadata a field's values are checked against.
@@ -421,33 +453,84 @@ fn side_of(conn: &ConnectionConfig, half: Half) -> Option<&SideConfig> {
     }
 }
 
-/// The names (lower-cased) a site has for `kind`; `None` (with a warning) when it cannot say.
+/// Why `value` (of `kind`, on `side`) is a problem, if it is: the site lacks it, or, for a
+/// status the pair lands on, some issue types' workflows lack it and cannot reach it.
+fn finding(
+    site: &SiteValues,
+    kind: &str,
+    side: &SideConfig,
+    value: &str,
+    lands: bool,
+) -> Option<String> {
+    let Some(types) = site.values.get(&value.to_lowercase()) else {
+        return Some(if kind == "status" {
+            format!(
+                "no workflow of project {} has it, so no transition can reach it",
+                side.project
+            )
+        } else {
+            format!("{} ({}) has no such {kind}", side.instance, side.project)
+        });
+    };
+    (kind == "status" && lands && types.len() < site.types).then(|| {
+        format!(
+            "only the workflows of {} have it, so an issue of another type cannot reach it",
+            types.iter().cloned().collect::<Vec<_>>().join(", ")
+        )
+    })
+}
+
+/// What a site has for one kind of value.
+#[derive(Clone)]
+struct SiteValues {
+    /// Each name (lower-cased) with the issue types whose workflow has it (statuses only).
+    values: BTreeMap<String, BTreeSet<String>>,
+    /// How many issue types the project has (statuses only).
+    types: usize,
+}
+
+/// The values a site has for `kind`; `None` (with a warning) when it cannot say.
 async fn site_values(
     node: &Node,
     side: &SideConfig,
     kind: &str,
     out: &mut Vec<String>,
-) -> Option<BTreeSet<String>> {
+) -> Option<SiteValues> {
     let client = node.client(&side.instance)?;
-    let names: Result<Vec<String>, _> = match kind {
+    let plain = |names: Vec<String>| SiteValues {
+        values: names
+            .into_iter()
+            .map(|n| (n.to_lowercase(), BTreeSet::new()))
+            .collect(),
+        types: 0,
+    };
+    let found: Result<SiteValues, _> = match kind {
         "status" => client.project_statuses(&side.project).await.map(|types| {
-            types
-                .into_iter()
-                .flat_map(|t| t.statuses)
-                .map(|s| s.name)
-                .collect()
+            let mut values: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+            for t in &types {
+                for s in &t.statuses {
+                    values
+                        .entry(s.name.to_lowercase())
+                        .or_default()
+                        .insert(t.issue_type.clone());
+                }
+            }
+            SiteValues {
+                values,
+                types: types.len(),
+            }
         }),
         "priority" => client
             .priorities()
             .await
-            .map(|l| l.into_iter().map(|p| p.name).collect()),
+            .map(|l| plain(l.into_iter().map(|p| p.name).collect())),
         _ => client
             .create_meta_issue_types(&side.project)
             .await
-            .map(|l| l.into_iter().map(|t| t.name).collect()),
+            .map(|l| plain(l.into_iter().map(|t| t.name).collect())),
     };
-    match names {
-        Ok(n) => Some(n.into_iter().map(|s| s.to_lowercase()).collect()),
+    match found {
+        Ok(v) => Some(v),
         Err(e) => {
             out.push(format!(
                 "the {kind} values of side {} were not checked: {e}",
@@ -455,5 +538,41 @@ async fn site_values(
             ));
             None
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_status_outside_some_workflows_is_unreachable_for_those_issue_types() {
+        let side: SideConfig = serde_json::from_value(json!({
+            "name": "dc", "instance": "dc", "project": "DEV"
+        }))
+        .expect("side");
+        let site = SiteValues {
+            values: BTreeMap::from([
+                ("open".into(), BTreeSet::from(["Bug".into(), "Task".into()])),
+                ("verified".into(), BTreeSet::from(["Bug".into()])),
+            ]),
+            types: 2,
+        };
+        assert_eq!(finding(&site, "status", &side, "Open", true), None);
+        let partial = finding(&site, "status", &side, "Verified", true).expect("partial");
+        assert!(partial.contains("only the workflows of Bug"), "{partial}");
+        assert_eq!(
+            finding(&site, "status", &side, "Verified", false),
+            None,
+            "a value that only leaves this side need not be reachable here"
+        );
+        let gone = finding(&site, "status", &side, "Closed", false).expect("gone");
+        assert!(gone.contains("no transition can reach it"), "{gone}");
+        let plain = SiteValues {
+            values: BTreeMap::from([("major".into(), BTreeSet::new())]),
+            types: 0,
+        };
+        assert_eq!(finding(&plain, "priority", &side, "MAJOR", true), None);
+        assert!(finding(&plain, "priority", &side, "Blocker", true).is_some());
     }
 }

@@ -141,7 +141,8 @@ function drawScopes() {
 let listCount = 0;
 function searchInput(h, field, placeholder) {
   const input = el("input"); input.placeholder = placeholder || ""; input.size = 18;
-  const kind = VALUE_KINDS[field];
+  // A custom field's values: its options, if it is a select field.
+  const kind = VALUE_KINDS[field] || (/^customfield_\d+$/.test(field) ? "options" : null);
   if (!kind) return input;
   const list = el("datalist"); list.id = `vis-list-${++listCount}`;
   input.setAttribute("list", list.id);
@@ -151,7 +152,8 @@ function searchInput(h, field, placeholder) {
     const s = half(h);
     if (!s.instance) return;
     const q = new URLSearchParams({ query: input.value.trim(), maxResults: String(SEARCH_PAGE) });
-    if (kind === "statuses" || kind === "issuetypes") q.set("project", s.project);
+    if (kind === "statuses" || kind === "issuetypes" || kind === "options") q.set("project", s.project);
+    if (kind === "options") q.set("field", field);
     const mine = ++asked;
     try {
       const page = await api(`/api/instances/${enc(s.instance)}/meta/${kind}?${q}`);

@@ -205,7 +205,9 @@ async function renderConnection(name) {
     const reload = s.rule.loading ? cell(loadingText(s.rule.loading), "warn")
       : cell(r.outcome === "rejected" ? "rejected: " + r.reason : "accepted " + (r.version || "") + loadTime(r), r.outcome === "rejected" ? "bad" : "ok");
     const conf = connectionConfig && connectionConfig.sides.find((x) => x.name === s.name);
-    return row(cell(s.name), cell(`${s.instance} / ${s.project}`), cell(conf ? conf.mode : "file"), cell(s.rule.version || "none", s.rule.version ? "" : "bad"), reload, trig);
+    // A direction that is not automatic says so beside the mode: its changes wait.
+    const mode = conf ? conf.mode + (conf.sync && conf.sync !== "automatic" ? ` (sends ${conf.sync === "manual" ? "on request" : "nothing: disabled"})` : "") : "file";
+    return row(cell(s.name), cell(`${s.instance} / ${s.project}`), cell(mode, conf && conf.sync === "disabled" ? "warn" : ""), cell(s.rule.version || "none", s.rule.version ? "" : "bad"), reload, trig);
   }));
   const sel = $("#twins-side");
   if (sel.dataset.connection !== c.name) {

@@ -490,6 +490,17 @@ mod tests {
     }
 
     #[test]
+    fn an_admins_request_folded_into_a_waiting_event_keeps_its_cause() {
+        let s = Store::in_memory().unwrap();
+        let id = s.enqueue(&ev("A-1", EventKind::Outgoing)).unwrap().unwrap();
+        let mut asked = ev("A-1", EventKind::Outgoing);
+        asked.cause = "manual".into();
+        assert!(s.enqueue(&asked).unwrap().is_none(), "folded");
+        let held = s.claim(id).unwrap().expect("the waiting event");
+        assert_eq!(held.cause, "manual", "a manual direction sends it");
+    }
+
+    #[test]
     fn retry_refuses_events_that_did_not_fail() {
         let s = Store::in_memory().unwrap();
         let id = s.enqueue(&ev("A-1", EventKind::Outgoing)).unwrap().unwrap();

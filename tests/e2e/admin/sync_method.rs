@@ -180,3 +180,70 @@ async fn a_disabled_direction_sends_nothing_until_caught_up_and_a_manual_one_onl
     assert!(reparsed.is_ok(), "{reparsed:?}");
     running.stop().await;
 }
+
+/// Waits until side a's simulator has delivered every webhook after the first `from` and
+/// the node's queue is empty: whatever those webhooks would queue has been handled.
+async fn webhooks_handled(w: &twinsync_e2e::world::World, from: usize) {
+    twinsync_e2e::wait::Wait::new("a webhook delivered and an empty queue")
+        .until(|| async {
+            let all = w.a.deliveries();
+            let after = &all[from.min(all.len())..];
+            let open = w.node().store.has_open_events().unwrap_or(true);
+            if after.iter().any(|d| d.outcome == "delivered") && !open {
+                Ok(())
+            } else {
+                let seen: Vec<_> = after
+                    .iter()
+                    .map(|d| (&d.event, &d.outcome, d.status))
+                    .collect();
+                Err(format!("deliveries {seen:?}, open events {open}"))
+            }
+        })
+        .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn webhooks_of_a_disabled_or_manual_direction_queue_nothing() {
+    let mut w = twinsync_e2e::world::World::new().await;
+    w.restart_with_node_setting(&format!(
+        "admin_token = {{ value = \"{}\" }}",
+        super::setup::TOKEN
+    ))
+    .await;
+    let admin = Admin {
+        url: w.admin_url(),
+        http: reqwest::Client::new(),
+    };
+    let (key_a, key_b) = w.synced("Webhook first").await;
+    for method in ["disabled", "manual"] {
+        set_method(&admin, "ab", "a", method).await;
+        let from = w.a.deliveries().len();
+        w.ca.edit(&key_a, json!({"summary": format!("Edited while {method}")}))
+            .await;
+        webhooks_handled(&w, from).await;
+        assert_eq!(
+            w.cb.field(&key_b, &["summary"]).await,
+            "Webhook first",
+            "a webhook of a {method} direction sent a change"
+        );
+        // The other direction stays automatic all along.
+        w.cb.edit(&key_b, json!({"labels": ["sync", method]})).await;
+        wait_for("b's label on a", || async {
+            w.ca.list(&key_a, &["labels"])
+                .await
+                .iter()
+                .any(|l| l == method)
+                .then_some(())
+        })
+        .await;
+    }
+    set_method(&admin, "ab", "a", "automatic").await;
+    let from = w.a.deliveries().len();
+    w.ca.edit(&key_a, json!({"summary": "Automatic again"}))
+        .await;
+    webhooks_handled(&w, from).await;
+    wait_for("the change after switching back", || async {
+        (w.cb.field(&key_b, &["summary"]).await == "Automatic again").then_some(())
+    })
+    .await;
+}

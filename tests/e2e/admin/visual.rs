@@ -182,6 +182,17 @@ async fn a_visual_mapping_drafted_previewed_and_published_syncs_cloud_and_data_c
         .await;
     assert_eq!(status, 200, "{page}");
     assert!(page.to_string().contains("Alice"), "{page}");
+    let (status, page) = admin
+        .get("/api/instances/dc/meta/options?project=DEV&field=customfield_10012")
+        .await;
+    assert_eq!(status, 200, "{page}");
+    let names: Vec<&str> = page["values"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|v| v["name"].as_str())
+        .collect();
+    assert_eq!(names, ["Critical", "Major", "Minor"], "{page}");
     let (status, _) = admin.get("/api/instances/dc/meta/statuses").await;
     assert_eq!(status, 400, "statuses need a project");
     let (status, _) = admin.get("/api/instances/dc/meta/moods").await;
@@ -203,6 +214,10 @@ async fn a_visual_mapping_drafted_previewed_and_published_syncs_cloud_and_data_c
     assert_eq!(body["problems"].as_array().map(Vec::len), Some(2), "{body}");
     let mut with_ghost = the_mapping();
     with_ghost["entries"][2]["values"][3]["b"] = json!("Verified");
+    with_ghost["entries"].as_array_mut().expect("entries").push(
+        json!({"kind": "field", "a": "assignee", "b": "assignee", "direction": "none",
+                     "values": [{"a": "alice@example.com", "b": "name:nobody-here"}]}),
+    );
     let (status, body) = admin
         .call(
             reqwest::Method::PUT,
@@ -216,6 +231,11 @@ async fn a_visual_mapping_drafted_previewed_and_published_syncs_cloud_and_data_c
         warnings.contains("Verified") && warnings.contains("no transition can reach it"),
         "{body}"
     );
+    assert!(
+        warnings.contains("no user \\\"name:nobody-here\\\""),
+        "{body}"
+    );
+    assert!(!warnings.contains("alice"), "alice exists on Cloud: {body}");
     let (status, body) = admin
         .call(
             reqwest::Method::PUT,
