@@ -21,7 +21,7 @@ use crate::store::{SetupKind, SetupOrigin, TriggerEdit};
 use crate::sync::node::{Node, NodeError};
 
 /// The JSON body of a request, refused with a clear 400 when it does not parse.
-pub(super) struct Body<T>(T);
+pub(super) struct Body<T>(pub(super) T);
 
 impl<S: Send + Sync, T: serde::de::DeserializeOwned> axum::extract::FromRequest<S> for Body<T> {
     type Rejection = Response;
