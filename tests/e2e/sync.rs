@@ -4,6 +4,7 @@
 //! concurrent edits on both sides, and recovery (pauses, restarts, failed rules, lost webhooks).
 
 mod concurrent;
+mod connect;
 mod crossing;
 mod recovery;
 mod status;
