@@ -6,5 +6,6 @@
 mod concurrent;
 mod connect;
 mod crossing;
+mod jsm;
 mod recovery;
 mod status;
