@@ -8,5 +8,6 @@ mod concurrent;
 mod connect;
 mod crossing;
 mod jsm;
+mod mentions;
 mod recovery;
 mod status;
