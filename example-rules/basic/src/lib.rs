@@ -22,8 +22,7 @@
 //! `basic.sent`), so the other side leaves the rest alone instead of reading an absent
 //! list (comments, attachments, labels) as "all deleted".
 
-mod author;
-
+use twinsync_sdk::author;
 use twinsync_sdk::basic::FIELDS;
 use twinsync_sdk::prelude::*;
 

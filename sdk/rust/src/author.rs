@@ -1,10 +1,13 @@
-//! Authorship of comments: a comment the node writes on this side is written by the sync
-//! account, so its copy opens with a header line naming who wrote the original (config key
-//! `author-header`, e.g. `{name} ({site}) wrote:`). The header is recognised and stripped when
-//! the comment leaves this side again, so it never doubles.
+//! Authorship of comments (feature `author`), as the stock rules do it: a comment the node
+//! writes on this side is written by the sync account, so its copy opens with a header line
+//! naming who wrote the original (config key `author-header`, e.g. `{name} ({site}) wrote:`).
+//! The header is recognised and stripped when the comment leaves this side again, so it never
+//! doubles.
 
 use serde_json::{Value, json};
-use twinsync_sdk::prelude::*;
+
+use crate::config;
+use crate::types::{Changes, Replica, RichText, SyncContext};
 
 /// The header format of config key `author-header`, if one is set (an empty one is none).
 pub fn format() -> Option<String> {
