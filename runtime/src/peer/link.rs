@@ -140,10 +140,10 @@ impl PeerLinks {
                 keep
             });
             for name in wanted {
-                if !running.contains_key(&name) {
+                if let std::collections::hash_map::Entry::Vacant(slot) = running.entry(name) {
+                    let name = slot.key().clone();
                     tracing::info!(connection = %name, "peer sender started");
-                    let task = tokio::spawn(self.clone().run_sender(name.clone(), stop.clone()));
-                    running.insert(name, task);
+                    slot.insert(tokio::spawn(self.clone().run_sender(name, stop.clone())));
                 }
             }
             tokio::select! {

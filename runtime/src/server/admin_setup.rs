@@ -55,6 +55,7 @@ fn refused(e: SetupError) -> Response {
 }
 
 /// Applies the store's setup to the running node; a failure says the change is stored.
+#[allow(clippy::result_large_err)] // the error is the answer itself, built once per request
 fn applied(node: &Node) -> Result<(), Response> {
     node.apply().map_err(|e| {
         tracing::error!(error = %e, "the setup changed but the node cannot run it");
@@ -65,12 +66,14 @@ fn applied(node: &Node) -> Result<(), Response> {
     })
 }
 
+#[allow(clippy::result_large_err)] // the error is the answer itself, built once per request
 fn stored(node: &Node) -> Result<Stored, Response> {
     node.stored()
         .map_err(|e| error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))
 }
 
 /// Checks `next` as a whole config, then writes the one row that changed and applies it.
+#[allow(clippy::result_large_err)] // the error is the answer itself, built once per request
 fn commit(
     node: &Node,
     next: &Stored,

@@ -204,6 +204,7 @@ impl Store {
     }
 
     /// Adds a trigger; returns its id.
+    #[allow(clippy::too_many_arguments)] // one per column of the row
     pub fn add_trigger(
         &self,
         connection: &str,

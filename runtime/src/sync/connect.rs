@@ -51,7 +51,7 @@ pub enum ConnectError {
         side: String,
         /// What Jira or the side's guard said.
         #[source]
-        source: SideError,
+        source: Box<SideError>,
     },
     /// The store failed.
     #[error(transparent)]
@@ -223,7 +223,7 @@ fn sides_of(node: &Node, connection: &str) -> Result<(Arc<Side>, Arc<Side>), Con
 fn jira(side: &Side) -> impl FnOnce(SideError) -> ConnectError + '_ {
     move |source| ConnectError::Jira {
         side: side.name.clone(),
-        source,
+        source: Box::new(source),
     }
 }
 

@@ -57,11 +57,14 @@ pub(crate) struct Finished {
     pub(crate) note: Option<String>,
 }
 
+/// Sides by (connection, side name).
+type SideMap = HashMap<(String, String), Arc<Side>>;
+
 /// The node's sides by (connection, side), and what the workers share.
 pub struct Pipeline {
     pub(crate) store: Arc<Store>,
     /// Swapped whole when the node's setup changes; an event in hand keeps the side it took.
-    sides: std::sync::RwLock<Arc<HashMap<(String, String), Arc<Side>>>>,
+    sides: std::sync::RwLock<Arc<SideMap>>,
     workflow: WorkflowGraph,
     /// Wakes idle workers when an event is enqueued.
     pub(crate) wake: Notify,
