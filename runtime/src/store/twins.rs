@@ -232,7 +232,8 @@ impl Store {
     ) -> Result<bool> {
         let now = now_ms();
         let mut conn = self.conn();
-        let tx = conn.transaction()?;
+        // Immediate: a read that later writes would fail at once if the node wrote between.
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         let taken: i64 = tx.query_row(
             "SELECT COUNT(*) FROM twins WHERE connection = ?1 AND \
              ((side = ?2 AND (local_key = ?3 OR remote_key = ?5)) OR \
