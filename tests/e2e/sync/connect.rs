@@ -370,3 +370,73 @@ async fn a_crash_at_every_connect_point_leaves_no_half_linked_pair_and_no_duplic
     }
     assert_eq!((creates(&w.a), creates(&w.b)), before, "no issue created");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_connect_command_killed_mid_way_and_run_again_links_every_pair_once() {
+    let w = World::new().await;
+    let pairs = legacy_pairs(&w, 8).await;
+    let before = (creates(&w.a), creates(&w.b));
+    let config = config_file(&w);
+    let args = [
+        "connect",
+        "-C",
+        "ab",
+        "--jql",
+        "labels = legacy",
+        "--match",
+        "summary",
+        "--yes",
+    ];
+    // The process aborts (as a SIGKILL would leave it) at each point in turn, further on each time.
+    for (point, hit) in [("connect-marked", 3), ("connect-linked", 2)] {
+        let out = std::process::Command::new(twinsync_e2e::fixtures::twinsync_binary())
+            .args(args)
+            .arg("-c")
+            .arg(&config)
+            .env("TWINSYNC_FAILPOINT", format!("{point}@{hit}"))
+            .output()
+            .expect("the CLI runs");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            !out.status.success(),
+            "{point}: the CLI was not killed\n{stderr}"
+        );
+        assert!(
+            stderr.contains(&format!("crash point {point} reached")),
+            "{stderr}"
+        );
+        for (ka, kb) in &pairs {
+            let a = w.node().store.twin_by_local("ab", "a", ka).expect("store");
+            let b = w.node().store.twin_by_local("ab", "b", kb).expect("store");
+            let (a, b) = (a.and_then(|t| t.remote_key), b.and_then(|t| t.remote_key));
+            assert_eq!(a.is_some(), b.is_some(), "{point}: {ka} {kb} half linked");
+        }
+    }
+    let linked = twins(&w);
+    assert!(
+        linked > 0 && linked < pairs.len() as i64,
+        "{linked} linked before the last run"
+    );
+    let out = cli(&args, &config);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{text}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        text.contains(&format!("{} pairs linked", pairs.len() as i64 - linked)),
+        "{text}"
+    );
+    w.settle().await;
+    w.assert_none_failed();
+    for (ka, kb) in &pairs {
+        let twin = w.node().store.twin_by_local("ab", "a", ka).expect("store");
+        assert_eq!(
+            twin.and_then(|t| t.remote_key).as_deref(),
+            Some(kb.as_str())
+        );
+    }
+    assert_eq!(twins(&w), pairs.len() as i64);
+    assert_eq!((creates(&w.a), creates(&w.b)), before, "no issue created");
+}
