@@ -70,6 +70,8 @@ async fn rules_twins_and_the_openapi_document() {
         "/api/connections/{name}/sides/{side}/rule",
         "/api/connections/{name}/sides/{side}/rule/versions",
         "/api/connections/{name}/sides/{side}/rule/rollback",
+        "/api/connections/{name}/connect/propose",
+        "/api/connections/{name}/connect/approve",
         "/metrics",
     ] {
         assert!(doc["paths"].get(path).is_some(), "{path} is not documented");

@@ -293,6 +293,29 @@ async fn the_first_sync_of_a_connected_pair_lets_the_newer_edit_win() {
     );
     assert_eq!((creates(&w.a), creates(&w.b)), before);
 
+    // A connection that is not there, or a match that cannot be read, is refused by name.
+    for (path, body, status) in [
+        ("/api/connections/nope/connect/propose", json!({}), 404),
+        (
+            "/api/connections/ab/connect/propose",
+            json!({"match": "colour"}),
+            422,
+        ),
+        (
+            "/api/connections/nope/connect/approve",
+            json!({"pairs": []}),
+            404,
+        ),
+    ] {
+        let resp = reqwest::Client::new()
+            .post(format!("{}{path}", w.admin_url()))
+            .json(&body)
+            .send()
+            .await
+            .expect("admin api");
+        assert_eq!(resp.status().as_u16(), status, "{path} {body}");
+    }
+
     // Approving the same pairs again links nothing twice.
     let again = admin_post(
         &w,
