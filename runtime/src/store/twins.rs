@@ -461,6 +461,10 @@ mod tests {
         assert!(!s.connect_twins("c", ("a", "A-1"), ("b", "B-1")).unwrap());
         assert_eq!(s.twin_by_local("c", "b", "B-2").unwrap(), None);
         assert_eq!(s.queue_stats(Some("c")).unwrap().pending, 2);
+        // An issue under sync whose twin is still on its way is no candidate either.
+        s.ensure_twin("c", "a", "A-5").unwrap();
+        assert!(!s.connect_twins("c", ("a", "A-5"), ("b", "B-5")).unwrap());
+        assert_eq!(s.twin_by_local("c", "b", "B-5").unwrap(), None);
     }
 
     #[test]

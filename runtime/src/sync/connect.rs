@@ -129,7 +129,7 @@ pub struct Proposal {
     pub by: String,
     /// The pairs, for review.
     pub pairs: Vec<ProposedPair>,
-    /// Issues the query matched on each side that are already twins (left out).
+    /// Issues the query matched on each side that are already under sync (left out).
     pub already_twins: BTreeMap<String, usize>,
     /// Issues the query matched on each side that pair with none, or with more than one.
     pub unmatched: BTreeMap<String, usize>,
@@ -246,7 +246,8 @@ async fn candidates(
             let twin = node
                 .store
                 .twin_by_local(&side.connection, &side.name, &issue.key)?;
-            if twin.is_some_and(|t| t.remote_key.is_some()) {
+            // Under sync already, linked or with its twin on its way: not a candidate.
+            if twin.is_some() {
                 twins += 1;
                 continue;
             }
@@ -402,22 +403,18 @@ async fn link_one(
 ) -> Result<Linking, ConnectError> {
     let conn = &left.connection;
     let (lk, rk) = (pair.left.trim(), pair.right.trim());
-    let lt = node.store.twin_by_local(conn, &left.name, lk)?;
-    if let Some(t) = &lt
-        && let Some(remote) = &t.remote_key
-    {
-        return Ok(if remote == rk {
-            Linking::AlreadyLinked
-        } else {
-            Linking::Refused(format!("{lk} is already the twin of {remote}"))
+    let already = |key: &str, remote: Option<&String>| match remote {
+        Some(remote) => format!("{key} is already the twin of {remote}"),
+        None => format!("{key} is already under sync; its twin is on its way"),
+    };
+    if let Some(t) = node.store.twin_by_local(conn, &left.name, lk)? {
+        return Ok(match t.remote_key.as_deref() {
+            Some(remote) if remote == rk => Linking::AlreadyLinked,
+            _ => Linking::Refused(already(lk, t.remote_key.as_ref())),
         });
     }
-    if let Some(t) = node.store.twin_by_local(conn, &right.name, rk)?
-        && let Some(remote) = &t.remote_key
-    {
-        return Ok(Linking::Refused(format!(
-            "{rk} is already the twin of {remote}"
-        )));
+    if let Some(t) = node.store.twin_by_local(conn, &right.name, rk)? {
+        return Ok(Linking::Refused(already(rk, t.remote_key.as_ref())));
     }
     // Both must exist in their side's project; a refusal by the side's guard is the pair's.
     for (side, key) in [(left, lk), (right, rk)] {
