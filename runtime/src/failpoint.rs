@@ -37,6 +37,9 @@ pub const POINTS: &[&str] = &[
     "peer-ack-applied",
 ];
 
+/// The crash points of `twinsync connect`, in the order one pair meets them.
+pub const CONNECT_POINTS: &[&str] = &["connect-marked", "connect-linked"];
+
 struct Armed {
     name: String,
     nth: u64,

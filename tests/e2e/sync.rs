@@ -3,7 +3,11 @@
 //! module a concern: what crosses (fields, rich text, workflows, comments, attachments),
 //! concurrent edits on both sides, and recovery (pauses, restarts, failed rules, lost webhooks).
 
+mod authorship;
 mod concurrent;
+mod connect;
 mod crossing;
+mod jsm;
+mod mentions;
 mod recovery;
 mod status;

@@ -11,11 +11,18 @@
 //!   all). A field left out is never changed here by the other side; the twin is still
 //!   created with the replica's summary and issue type, which Jira needs.
 //!
+//! - `author-header`: a header line naming who wrote a comment on the other side, put before
+//!   the copy this side writes (by the sync account), e.g. `{name} ({site}) wrote:`; `{name}`
+//!   is the author's display name, `{site}` config `author-site` (default: the other side's
+//!   name). A header in that form is stripped from comments that leave this side, so it
+//!   never doubles. Unset (the default): comments cross as they are.
+//!
 //! An unknown name in `send` or `receive` is a `fail` naming the key and the name. When
 //! `send` leaves fields out, the replica says which fields it carries (property
 //! `basic.sent`), so the other side leaves the rest alone instead of reading an absent
 //! list (comments, attachments, labels) as "all deleted".
 
+use twinsync_sdk::author;
 use twinsync_sdk::basic::FIELDS;
 use twinsync_sdk::prelude::*;
 
@@ -61,7 +68,10 @@ fn sent_fields(replica: &Replica) -> Vec<Field> {
 impl Rule for Basic {
     fn outgoing(issue: Issue, _ctx: SyncContext) -> Result<Replica, RuleError> {
         let send = fields_of("send")?;
-        let replica = twinsync_sdk::basic::outgoing(&issue);
+        let mut replica = twinsync_sdk::basic::outgoing(&issue);
+        if let Some(format) = author::format() {
+            author::outgoing(&format, &mut replica);
+        }
         if send.len() == FIELDS.len() {
             return Ok(replica);
         }
@@ -86,6 +96,9 @@ impl Rule for Basic {
             if !taken {
                 changes.keep_local(field);
             }
+        }
+        if let Some(format) = author::format() {
+            author::incoming(&format, &replica, &ctx, &mut changes);
         }
         Ok(changes)
     }

@@ -305,7 +305,11 @@ impl Rule for Mapping {
     fn outgoing(issue: Issue, _ctx: SyncContext) -> Result<Replica, RuleError> {
         let mut sent = fields_where(Direction::sends)?;
         sent.push(Field::Key);
-        Ok(replica_from(&issue).only(&sent))
+        let mut replica = replica_from(&issue).only(&sent);
+        if let Some(format) = twinsync_sdk::author::format() {
+            twinsync_sdk::author::outgoing(&format, &mut replica);
+        }
+        Ok(replica)
     }
 
     fn incoming(
@@ -355,6 +359,9 @@ impl Rule for Mapping {
                 changes.summary = replica.summary.clone();
             }
         }
+        if let Some(format) = twinsync_sdk::author::format() {
+            twinsync_sdk::author::incoming(&format, &replica, &ctx, &mut changes);
+        }
         Ok(changes)
     }
 }
@@ -375,6 +382,34 @@ mod tests {
         with_config(config, || {
             Mapping::incoming(replica, None, incoming_context(first_sync))
         })
+    }
+
+    #[test]
+    fn the_author_header_names_the_author_once_and_leaves_with_the_comment() {
+        let config = [
+            ("author-header", "{name} ({site}) wrote:"),
+            ("author-site", "Acme"),
+        ];
+        let c = incoming(&config, false).expect("incoming");
+        let comments = c.comments.expect("comments");
+        assert_eq!(
+            comments[0].body.text,
+            "Ada (Acme) wrote:\n\nReproduced on staging."
+        );
+        // The copy, as this side's issue has it, leaves without the header.
+        let mut issue = sample_issue();
+        issue.comments[0].body = comments[0].body.clone();
+        let r = with_config(&config, || Mapping::outgoing(issue, context(false))).expect("out");
+        assert_eq!(r.comments[0].body.text, "Reproduced on staging.");
+        assert!(
+            incoming(&[], false)
+                .expect("incoming")
+                .comments
+                .expect("comments")[0]
+                .body
+                .text
+                .starts_with("Reproduced")
+        );
     }
 
     #[test]

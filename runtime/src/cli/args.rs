@@ -89,6 +89,31 @@ pub(crate) enum Command {
         #[arg(short, long, default_value = "twinsync.toml")]
         config: PathBuf,
     },
+    /// Link issues that already exist on both sides as twins, creating nothing: proposes
+    /// pairs for review, and links them with --yes or the pairs in --approve FILE.
+    Connect {
+        #[arg(short = 'C', long)]
+        connection: String,
+        /// Which issues on each side (scoped to the side's project) [default: all of it].
+        #[arg(long, default_value = "")]
+        jql: String,
+        /// How two issues are recognised as the same: key (the key's number), summary, or
+        /// property:NAME (an issue property with equal values).
+        #[arg(long = "match", default_value = "key")]
+        match_by: String,
+        /// Link every proposed pair.
+        #[arg(long, conflicts_with = "approve")]
+        yes: bool,
+        /// Link the pairs in this file instead, one `LEFT-KEY RIGHT-KEY` per line (the
+        /// table's first two columns; `#` starts a comment).
+        #[arg(long)]
+        approve: Option<PathBuf>,
+        /// Print the proposal (or the links made) as JSON.
+        #[arg(long)]
+        json: bool,
+        #[arg(short, long, default_value = "twinsync.toml")]
+        config: PathBuf,
+    },
     /// Connections, queues, twins, last sync and rule versions (asks the running node).
     Status {
         #[arg(long)]

@@ -15,7 +15,7 @@ use std::process::ExitCode;
 use anyhow::Context as _;
 
 use args::{Cli, Command};
-use commands::{connection, rules, status, sync};
+use commands::{connect, connection, rules, status, sync};
 
 /// Runs the parsed command; the exit code says whether it succeeded.
 pub(crate) fn run(cli: Cli) -> anyhow::Result<ExitCode> {
@@ -71,6 +71,22 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             jql,
             config,
         } => sync::bulk(&config, &connection, side.as_deref(), jql.as_deref()),
+        Command::Connect {
+            connection,
+            jql,
+            match_by,
+            yes,
+            approve,
+            json,
+            config,
+        } => connect::connect(
+            &config,
+            &connection,
+            &jql,
+            &match_by,
+            connect::Approval::of(yes, approve.as_deref()),
+            json,
+        ),
         Command::Status { json, node } => status::status(json, &node),
         Command::Errors {
             connection,

@@ -58,6 +58,7 @@ pub(super) fn refused(e: SetupError) -> Response {
 }
 
 /// Applies the store's setup to the running node; a failure says the change is stored.
+#[allow(clippy::result_large_err)] // the error is the answer itself, built once per request
 fn applied(node: &Node) -> Result<(), Response> {
     node.apply().map_err(|e| {
         tracing::error!(error = %e, "the setup changed but the node cannot run it");

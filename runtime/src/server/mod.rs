@@ -8,6 +8,7 @@
 //! listener's certificate files and `peer` the node-to-node protocol.
 
 mod admin;
+mod admin_connect;
 mod admin_issue;
 mod admin_meta;
 mod admin_rules;
@@ -144,6 +145,14 @@ pub(crate) fn admin_router(node: Arc<Node>, hosts: AdminHosts) -> Router {
         .route(
             "/api/connections/{name}/sync",
             post(admin_setup::sync_issue),
+        )
+        .route(
+            "/api/connections/{name}/connect/propose",
+            post(admin_connect::propose),
+        )
+        .route(
+            "/api/connections/{name}/connect/approve",
+            post(admin_connect::approve),
         )
         .route("/api/bulk", get(admin::bulk_runs))
         .route("/api/issues/{connection}/{key}", get(admin_issue::issue))

@@ -2,7 +2,8 @@
 // and follow it to synced (or to its error), the fields each side sends and receives
 // (Basic mode: one checkbox each, saved as soon as it is clicked), a Script-mode side's rule
 // (try, publish, version history with roll back), and the triggers with their match
-// counts and bulk sync progress. Builds on ui.js.
+// counts and bulk sync progress, and linking issues that already exist on both sides (a
+// proposal reviewed pair by pair, then linked). Builds on ui.js.
 "use strict";
 
 const BASIC_FIELDS = ["summary", "description", "comments", "attachments", "issuetype", "priority", "labels", "status"];
@@ -26,7 +27,9 @@ pages.connection = {
     $("#conn-invite-code").value = "";
     say("#sync-status", "");
     say("#trigger-status", "");
+    say("#connect-status", "");
     resetTriggerForm();
+    resetConnect();
   },
   async render(name, c, conf) {
     connShown = name;
@@ -371,5 +374,81 @@ $("#trigger-form").addEventListener("submit", async (ev) => {
     await refresh();
   } catch (e) {
     say("#trigger-status", e.message, "bad");
+  } finally { button.disabled = false; }
+});
+
+// ---- Link existing issues: propose pairs, review them, link the ticked ones.
+
+let proposal = null;        // the last proposal shown, for the connection it was made for
+
+function resetConnect() {
+  proposal = null;
+  $("#connect-pairs").hidden = true;
+  $("#connect-approve").hidden = true;
+  fill("#connect-pairs", []);
+}
+
+$("#connect-match").addEventListener("change", () => {
+  $("#connect-property").hidden = $("#connect-match").value !== "property";
+});
+
+$("#connect-form").addEventListener("submit", async (ev) => {
+  ev.preventDefault();
+  if (!connShown) return;
+  const by = $("#connect-match").value;
+  const match = by === "property" ? `property:${$("#connect-property").value.trim()}` : by;
+  const button = $("#connect-propose");
+  button.disabled = true;
+  resetConnect();
+  say("#connect-status", "Searching both sides\u2026", "muted");
+  try {
+    const p = await send("POST", `/api/connections/${enc(connShown)}/connect/propose`, { jql: $("#connect-jql").value.trim(), match });
+    proposal = { connection: connShown, ...p };
+    $("#connect-left").textContent = p.left_side;
+    $("#connect-right").textContent = p.right_side;
+    fill("#connect-pairs", p.pairs.map((pair) => {
+      const box = el("input");
+      box.type = "checkbox";
+      box.checked = true;
+      box.setAttribute("aria-label", `Link ${pair.left.key} with ${pair.right.key}`);
+      const tr = row(el("td"), cell(pair.left.key), cell(pair.left.summary), cell(pair.right.key), cell(pair.right.summary), cell(""));
+      tr.firstChild.append(box);
+      tr.dataset.left = pair.left.key;
+      tr.dataset.right = pair.right.key;
+      return tr;
+    }));
+    const n = (m) => Object.values(m || {}).reduce((a, b) => a + b, 0);
+    $("#connect-pairs").hidden = p.pairs.length === 0;
+    $("#connect-approve").hidden = p.pairs.length === 0;
+    say("#connect-status", `${p.pairs.length} pair${p.pairs.length === 1 ? "" : "s"} proposed; ${n(p.unmatched)} issue(s) without a partner, ${n(p.already_twins)} already twins. Nothing is linked yet.`, "ok");
+  } catch (e) {
+    say("#connect-status", e.message, "bad");
+  } finally { button.disabled = false; }
+});
+
+$("#connect-approve").addEventListener("click", async () => {
+  if (!proposal || proposal.connection !== connShown) return;
+  const rows = [...document.querySelectorAll("#connect-pairs tbody tr")];
+  const ticked = rows.filter((tr) => tr.querySelector("input").checked);
+  if (ticked.length === 0) { say("#connect-status", "No pair is ticked.", "warn"); return; }
+  const button = $("#connect-approve");
+  button.disabled = true;
+  say("#connect-status", `Linking ${ticked.length} pair(s)\u2026`, "muted");
+  try {
+    const report = await send("POST", `/api/connections/${enc(connShown)}/connect/approve`,
+      { pairs: ticked.map((tr) => ({ left: tr.dataset.left, right: tr.dataset.right })) });
+    for (const p of report.pairs) {
+      const tr = ticked.find((t) => t.dataset.left === p.left && t.dataset.right === p.right);
+      if (!tr) continue;
+      const out = tr.lastChild;
+      out.textContent = p.outcome === "refused" ? `not linked: ${p.reason || ""}` : p.outcome.replace("_", " ");
+      out.className = p.outcome === "refused" ? "bad" : "ok";
+      tr.querySelector("input").disabled = true;
+    }
+    const linked = report.pairs.filter((p) => p.outcome === "linked").length;
+    const refused = report.pairs.filter((p) => p.outcome === "refused").length;
+    say("#connect-status", `${linked} linked; their first sync is queued.` + (refused ? ` ${refused} refused.` : ""), refused ? "warn" : "ok");
+  } catch (e) {
+    say("#connect-status", e.message, "bad");
   } finally { button.disabled = false; }
 });

@@ -391,6 +391,7 @@ mod tests {
                 "DROP TABLE peer_sent; ALTER TABLE twins DROP COLUMN registers; \
                  ALTER TABLE item_map DROP COLUMN deleted_at; DROP TABLE setup; \
                  DROP TABLE triggers; DROP TABLE rule_versions; DROP TABLE visual_mappings; \
+                 ALTER TABLE twins DROP COLUMN connected_at; \
                  PRAGMA user_version = 8;",
             )
             .unwrap();

@@ -254,4 +254,9 @@ pub(super) const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (connection, state)
     );
     "#,
+    // 14: twins linked by `twinsync connect` (two issues that existed before): until their
+    // first sync each side's fields get versions from its own issue, so the newer edit wins.
+    r#"
+    ALTER TABLE twins ADD COLUMN connected_at INTEGER;
+    "#,
 ];

@@ -45,13 +45,16 @@ pub struct Twin {
     pub(crate) seen_updated: Option<String>,
     /// The per-field registers (JSON of `sync::clock::Registers`).
     pub registers: Option<String>,
+    /// When `twinsync connect` linked two issues that existed before, as this twin.
+    pub connected_at: Option<i64>,
     pub(crate) created_at: i64,
     pub(crate) updated_at: i64,
 }
 
 const TWIN_COLUMNS: &str = "connection, side, local_key, remote_key, sent_hash, sent_replica, \
                             applied_hash, applied_replica, created_at, updated_at, sent_seq, \
-                            sent_updated, applied_seq, sent_fields_seq, seen_updated, registers";
+                            sent_updated, applied_seq, sent_fields_seq, seen_updated, registers, \
+                            connected_at";
 
 fn twin(row: &Row<'_>) -> rusqlite::Result<Twin> {
     Ok(Twin {
@@ -71,6 +74,7 @@ fn twin(row: &Row<'_>) -> rusqlite::Result<Twin> {
         sent_fields_seq: row.get(13)?,
         seen_updated: row.get(14)?,
         registers: row.get(15)?,
+        connected_at: row.get(16)?,
     })
 }
 
@@ -214,6 +218,49 @@ impl Store {
         link_in(&tx, connection, other, remote_key, local_key, now)?;
         tx.commit()?;
         Ok(())
+    }
+
+    /// Links two issues that existed before as a twin of a local connection (`twinsync
+    /// connect`), with an outgoing event on each side for its first sync, in one transaction:
+    /// a crash leaves the pair either wholly linked and queued or not linked at all.
+    /// Returns false, changing nothing, when either issue is already a twin on its side.
+    pub(crate) fn connect_twins(
+        &self,
+        connection: &str,
+        (side, local_key): (&str, &str),
+        (other, remote_key): (&str, &str),
+    ) -> Result<bool> {
+        let now = now_ms();
+        let mut conn = self.conn();
+        // Immediate: a read that later writes would fail at once if the node wrote between.
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let taken: i64 = tx.query_row(
+            "SELECT COUNT(*) FROM twins WHERE connection = ?1 AND \
+             ((side = ?2 AND (local_key = ?3 OR remote_key = ?5)) OR \
+              (side = ?4 AND (local_key = ?5 OR remote_key = ?3)))",
+            params![connection, side, local_key, other, remote_key],
+            |r| r.get(0),
+        )?;
+        if taken > 0 {
+            return Ok(false);
+        }
+        for (s, key, remote) in [
+            (side, local_key, remote_key),
+            (other, remote_key, local_key),
+        ] {
+            tx.execute(
+                "INSERT INTO twins (connection, side, local_key, remote_key, connected_at, created_at, updated_at) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?5, ?5)",
+                params![connection, s, key, remote, now],
+            )?;
+            tx.execute(
+                "INSERT INTO events (connection, side, kind, queue_key, cause, created_at, updated_at) \
+                 VALUES (?1, ?2, 'outgoing', ?3, 'manual', ?4, ?4)",
+                params![connection, s, key, now],
+            )?;
+        }
+        tx.commit()?;
+        Ok(true)
     }
 
     /// Records the remote key of a twin (from an ack, or after creating it here).
@@ -397,6 +444,27 @@ mod tests {
                 .local_key,
             "B-9"
         );
+    }
+
+    #[test]
+    fn connecting_links_both_sides_at_once_and_never_over_a_twin() {
+        let s = Store::in_memory().unwrap();
+        assert!(s.connect_twins("c", ("a", "A-1"), ("b", "B-1")).unwrap());
+        let a = s.twin_by_local("c", "a", "A-1").unwrap().unwrap();
+        let b = s.twin_by_local("c", "b", "B-1").unwrap().unwrap();
+        assert_eq!(a.remote_key.as_deref(), Some("B-1"));
+        assert_eq!(b.remote_key.as_deref(), Some("A-1"));
+        assert!(a.connected_at.is_some() && a.registers.is_none() && a.sent_seq == 0);
+        // Neither issue may join a second pair, nor the same pair twice.
+        assert!(!s.connect_twins("c", ("a", "A-1"), ("b", "B-2")).unwrap());
+        assert!(!s.connect_twins("c", ("a", "A-2"), ("b", "B-1")).unwrap());
+        assert!(!s.connect_twins("c", ("a", "A-1"), ("b", "B-1")).unwrap());
+        assert_eq!(s.twin_by_local("c", "b", "B-2").unwrap(), None);
+        assert_eq!(s.queue_stats(Some("c")).unwrap().pending, 2);
+        // An issue under sync whose twin is still on its way is no candidate either.
+        s.ensure_twin("c", "a", "A-5").unwrap();
+        assert!(!s.connect_twins("c", ("a", "A-5"), ("b", "B-5")).unwrap());
+        assert_eq!(s.twin_by_local("c", "b", "B-5").unwrap(), None);
     }
 
     #[test]

@@ -4,6 +4,7 @@
 //! finds the transitions that reach a target status.
 
 pub(crate) mod clock;
+pub mod connect;
 pub mod detect;
 pub mod envelope;
 pub mod node;

@@ -42,6 +42,7 @@ mod apply;
 mod concurrent;
 mod error;
 mod incoming;
+mod mentions;
 mod outgoing;
 
 pub use error::EventError;

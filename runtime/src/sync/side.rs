@@ -513,6 +513,45 @@ impl JiraSide {
         Ok(self.client.count_jql(jql).await?)
     }
 
+    /// One page of issues matching `jql` with their summaries, for `twinsync connect`.
+    pub(crate) async fn search_summaries(
+        &self,
+        jql: &str,
+        cursor: &PageCursor,
+        page_size: u32,
+    ) -> Result<(Vec<Issue>, Option<PageCursor>), SideError> {
+        let jql = scope_to_project(&self.project, jql);
+        let page = self
+            .client
+            .search_page(&jql, "key,summary,updated,project", cursor, page_size)
+            .await?;
+        Ok((page.issues, page.next))
+    }
+
+    /// An issue property of an issue of this side's project (`None` when it has none).
+    pub(crate) async fn issue_property(
+        &self,
+        key: &str,
+        property: &str,
+    ) -> Result<Option<serde_json::Value>, SideError> {
+        self.guard(key).await?;
+        Ok(self.client.issue_property(key, property).await?)
+    }
+
+    /// Marks an issue that existed before as a twin of `origin` (`twinsync connect`), with
+    /// the property the node puts on every twin it creates.
+    pub(crate) async fn mark_origin(
+        &self,
+        key: &str,
+        origin: &TwinOrigin<'_>,
+    ) -> Result<(), SideError> {
+        self.guard(key).await?;
+        Ok(self
+            .client
+            .set_issue_property(key, ORIGIN_PROPERTY, &origin.value())
+            .await?)
+    }
+
     pub(crate) async fn search_keys(
         &self,
         jql: &str,

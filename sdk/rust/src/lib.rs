@@ -51,6 +51,8 @@
 // as from a rule crate that expands `export_rule!`.
 extern crate self as twinsync_sdk;
 
+#[cfg(feature = "author")]
+pub mod author;
 pub mod basic;
 mod changes;
 mod config;

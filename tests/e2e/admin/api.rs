@@ -88,6 +88,8 @@ async fn rules_twins_and_the_openapi_document() {
         "/api/connections/{name}/mapping/draft",
         "/api/connections/{name}/mapping/publish",
         "/api/connections/{name}/mapping/preview",
+        "/api/connections/{name}/connect/propose",
+        "/api/connections/{name}/connect/approve",
         "/metrics",
     ] {
         assert!(doc["paths"].get(path).is_some(), "{path} is not documented");

@@ -17,8 +17,15 @@ impl JiraClient {
             .answer(issue_req(key, None), format!("issue {key}"))
             .await?;
         let total = w.fields.comment.as_ref().map_or(0, |c| c.total) as usize;
+        // Embedded comments carry no properties: without Cloud's `jsdPublic` beside them,
+        // only the comment list (expanded) tells an internal note from a public comment.
+        let unmarked = w.fields.comment.as_ref().is_some_and(|c| {
+            c.comments
+                .iter()
+                .any(|c| c.jsd_public.is_none() && c.properties.is_none())
+        });
         let mut issue = mapping::issue(w);
-        if total > issue.comments.len() {
+        if total > issue.comments.len() || unmarked {
             issue.comments = self.comments(key).await?;
         }
         Ok(issue)

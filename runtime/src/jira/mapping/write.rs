@@ -48,18 +48,18 @@ pub(crate) fn rich_to_json(rt: &RichText, flavour: Flavour, users: &dyn UserMapp
     }
 }
 
-/// The body of a comment request (add or update); `internal` marks it JSM-internal.
+/// The body of a comment request (add or update). JSM's `sd.public.comment` property is
+/// always written, so an update can turn an internal note public or a public comment internal.
 pub(crate) fn comment_body(
     body: &RichText,
     internal: bool,
     flavour: Flavour,
     users: &dyn UserMapper,
 ) -> Value {
-    let mut out = json!({ "body": rich_to_json(body, flavour, users) });
-    if internal {
-        out["properties"] = json!([{"key": "sd.public.comment", "value": {"internal": true}}]);
-    }
-    out
+    json!({
+        "body": rich_to_json(body, flavour, users),
+        "properties": [{"key": "sd.public.comment", "value": {"internal": internal}}],
+    })
 }
 
 /// People named in changes, resolved by the host to this instance's identity

@@ -11,6 +11,7 @@
 pub mod adf;
 pub(crate) mod doc;
 pub(crate) mod emoji;
+pub(crate) mod mentions;
 pub mod wiki;
 
 use serde_json::Value;

@@ -58,8 +58,9 @@ impl Pipeline {
         let before = registers.clone();
         if let Some(now) = &now {
             hashes = field_hashes(now);
-            // Only a twin that has registers can tell an edit from the node's own first write.
-            if !registers.is_empty() {
+            // Only a twin that has registers can tell an edit from the node's own first write;
+            // a connected pair's own values are edits made at their issue's last update.
+            if !registers.is_empty() || twin.connected_at.is_some() {
                 edited = note_local_edits(
                     registers,
                     &hashes,

@@ -113,6 +113,7 @@ impl Pipeline {
             .filter_map(|f| envelope.versions.get(&f).cloned().map(|v| (f, v)))
             .collect();
         let changes = self.link_parent(&side, changes, local.is_none(), event.attempts)?;
+        let changes = self.remap_mentions(&side, changes).await?;
         // A retried event may have reached Jira before the node stopped (or Jira failed after
         // handling a request): copies it made then are adopted, not made again.
         let retried = event.attempts > 1;
