@@ -103,6 +103,20 @@ impl Running {
     }
 }
 
+/// A listener on `addr` that a restarted node can take again at once: connections the last
+/// run left in TIME_WAIT (a crash makes this side the one that closed) do not hold the port.
+fn bind(addr: SocketAddr) -> std::io::Result<TcpListener> {
+    let socket = if addr.is_ipv4() {
+        tokio::net::TcpSocket::new_v4()?
+    } else {
+        tokio::net::TcpSocket::new_v6()?
+    };
+    #[cfg(unix)]
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    socket.listen(1024)
+}
+
 /// A future that resolves when the stop is raised, for a server's graceful shutdown.
 fn until(stopped: &Stop) -> impl std::future::Future<Output = ()> + Send + 'static {
     let mut stopped = stopped.clone();
@@ -138,11 +152,10 @@ pub async fn start(node: Arc<Node>) -> Result<Running, NodeError> {
             "resuming events that were running when the node stopped"
         );
     }
-    let public = TcpListener::bind(listen)
-        .await
-        .map_err(|e| NodeError::Other(format!("cannot listen on {listen}: {e}")))?;
+    let public =
+        bind(listen).map_err(|e| NodeError::Other(format!("cannot listen on {listen}: {e}")))?;
     let addr = public.local_addr().map_err(other)?;
-    let admin = TcpListener::bind(admin_listen).await.map_err(|e| {
+    let admin = bind(admin_listen).map_err(|e| {
         NodeError::Other(format!(
             "cannot listen for the admin API on {admin_listen}: {e}"
         ))
@@ -228,8 +241,7 @@ async fn start_peer(
     };
     let tls = crate::peer::tls::server_config(&peers.identity)
         .map_err(|e| NodeError::Other(e.to_string()))?;
-    let listener = TcpListener::bind(listen)
-        .await
+    let listener = bind(listen)
         .map_err(|e| NodeError::Other(format!("cannot listen for peers on {listen}: {e}")))?;
     let listener = crate::peer::tls::TlsListener::new(listener, tls)
         .map_err(|e| NodeError::Other(e.to_string()))?;

@@ -232,7 +232,7 @@ try {
       partner.push(await createIssue(1, "SUP", s, ["partner"]));
     }
     await org1.goto(env("NODE1_URL") + `/#/connections/${CONNECTION}`);
-    await org1.getByLabel("JQL").fill("project = SUP AND labels = partner");
+    await org1.getByLabel("JQL", { exact: true }).fill("project = SUP AND labels = partner");
     await org1.getByLabel("Note").first().fill("partner issues");
     await org1.getByRole("button", { name: "Add trigger" }).click();
     await org1.locator("#trigger-status.ok").getByText("matches 3 issues").waitFor();
