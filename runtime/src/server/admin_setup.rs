@@ -391,8 +391,16 @@ fn side_name(place: &Place, taken: Option<&str>) -> String {
 
 fn side_of(place: &Place, name: String, mode: SideMode) -> SideConfig {
     let project = place.project.trim().to_ascii_uppercase();
-    // The stock rules create twins in the project their `project` setting names.
-    let config = [("project".to_string(), project.clone())].into();
+    // The stock rules create twins in the project their `project` setting names, and a
+    // comment's copy says who wrote it on the other side (stripped again when it crosses back).
+    let config = [
+        ("project".to_string(), project.clone()),
+        (
+            "author-header".to_string(),
+            "{name} ({site}) wrote:".to_string(),
+        ),
+    ]
+    .into();
     SideConfig {
         name,
         instance: place.instance.clone(),
