@@ -1,12 +1,19 @@
 //! Stock rule `basic`: summary, description, issue type, priority, labels,
-//! status, comments and attachments, both ways (like Exalate's Basic mode).
+//! status, comments, attachments, worklogs, links and versions, both ways (like
+//! Exalate's Basic mode).
 //!
 //! Config keys:
 //! - `project`: the project in which the first sync creates the local twin (required then).
 //! - `issue-type`: the issue type to create when the replica carries none (optional).
 //! - `send`: the fields this side sends, a comma list of `summary`, `description`,
 //!   `comments`, `attachments`, `issuetype` (or `issue-type`), `priority`, `labels`,
-//!   `status` (default: all of them). A field left out never leaves this side.
+//!   `status`, `worklogs`, `links`, `fix-versions`, `affected-versions` (default: all of
+//!   them). A field left out never leaves this side.
+//! - `on-delete`: what happens here when the other half of a twin is deleted: `unlink`
+//!   (the default: a comment says so and the twin ends), `delete` or `nothing`.
+//! - `versions.missing`: a version name this project lacks is `drop`ped (the default),
+//!   `create`d, or makes the event `fail`.
+//! - `map.link-type.<remote name>`: the local name of a link type that differs.
 //! - `receive`: the fields this side lets the other side change, in the same form (default:
 //!   all). A field left out is never changed here by the other side; the twin is still
 //!   created with the replica's summary and issue type, which Jira needs.

@@ -380,6 +380,7 @@ fn cause_name(e: SyncCause) -> &'static str {
         SyncCause::Bulk => "bulk",
         SyncCause::Trigger => "trigger",
         SyncCause::Replica => "replica",
+        SyncCause::Deleted => "deleted",
     }
 }
 
@@ -390,6 +391,7 @@ fn cause_from_name(s: &str) -> SyncCause {
         "bulk" => SyncCause::Bulk,
         "trigger" => SyncCause::Trigger,
         "replica" => SyncCause::Replica,
+        "deleted" => SyncCause::Deleted,
         _ => SyncCause::Updated,
     }
 }
