@@ -274,12 +274,14 @@ pub(crate) enum SentKind {
     Issue,
     Comment,
     Attachment,
+    Worklog,
 }
 
 text_enum!(SentKind in "peer_sent.kind" {
     Issue => "issue",
     Comment => "comment",
     Attachment => "attachment",
+    Worklog => "worklog",
 });
 
 impl Store {

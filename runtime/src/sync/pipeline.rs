@@ -27,7 +27,7 @@ use super::clock::{
     versions_of,
 };
 use super::envelope::{Envelope, RemovedItem, replica_hash};
-use super::reconcile::{self, AttachmentOp, CommentOp, Plan};
+use super::reconcile::{self, AttachmentOp, CommentOp, Plan, WorklogOp};
 use super::side::{LocalIssue, Side, TwinOrigin};
 use super::status_link::{Half, Outcome, StatusLinks, SyncStatus, browse_url};
 use super::workflow::{MAX_STEPS, Step, WorkflowGraph};
@@ -370,6 +370,15 @@ fn registers_of(twin: Option<&Twin>) -> Result<Registers, EventError> {
 
 fn encode_registers(registers: &Registers) -> Result<String, EventError> {
     serde_json::to_string(registers).map_err(EventError::json("cannot encode the field versions"))
+}
+
+/// The ids of the issue's items of one kind.
+fn item_ids(issue: &Issue, kind: ItemKind) -> HashSet<&str> {
+    match kind {
+        ItemKind::Comment => issue.comments.iter().map(|c| c.id.as_str()).collect(),
+        ItemKind::Attachment => issue.attachments.iter().map(|a| a.id.as_str()).collect(),
+        ItemKind::Worklog => issue.worklogs.iter().map(|w| w.id.as_str()).collect(),
+    }
 }
 
 fn cause_name(e: SyncCause) -> &'static str {

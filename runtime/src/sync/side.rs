@@ -270,7 +270,7 @@ impl JiraSide {
     /// Refuses a key outside the side's project before any call is made with it. A key with
     /// another prefix passes only if Jira says the issue is in the project (a renamed
     /// project's old keys).
-    async fn guard(&self, key: &str) -> Result<(), SideError> {
+    pub(super) async fn guard(&self, key: &str) -> Result<(), SideError> {
         if in_project(key, &self.project) {
             return Ok(());
         }

@@ -11,15 +11,20 @@ use super::{CreatedIssue, JiraClient, Transition};
 use crate::model::Issue;
 
 impl JiraClient {
-    /// An issue with all its comments (fetching further comment pages when Jira cut the embedded list short).
+    /// An issue with all its comments and worklogs (fetching further pages when Jira cut an
+    /// embedded list short).
     pub async fn get_issue(&self, key: &str) -> Result<Issue, JiraError> {
         let w: wire::Issue = self
             .answer(issue_req(key, None), format!("issue {key}"))
             .await?;
         let total = w.fields.comment.as_ref().map_or(0, |c| c.total) as usize;
+        let worklogs = w.fields.worklog.as_ref().map_or(0, |p| p.total) as usize;
         let mut issue = mapping::issue(w);
         if total > issue.comments.len() {
             issue.comments = self.comments(key).await?;
+        }
+        if worklogs > issue.worklogs.len() {
+            issue.worklogs = self.worklogs(key).await?;
         }
         Ok(issue)
     }

@@ -3,7 +3,7 @@
 //! `transport` builds and sends requests (auth, URLs, redirects, decoding the
 //! answer), `send` is the request path through the budget and the retry
 //! policy, `types` holds what the calls answer, and one file per resource
-//! group holds the calls: `issues`, `links` (remote links), `comments`, `attachments`, `search`,
+//! group holds the calls: `issues`, `links` (remote links), `comments`, `worklogs`, `attachments`, `search`,
 //! `metadata` (instance, fields, create/edit screens) and `users`.
 
 mod attachments;
@@ -18,6 +18,7 @@ mod tests;
 mod transport;
 mod types;
 mod users;
+mod worklogs;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -35,6 +36,7 @@ pub use types::{
     CreatedIssue, Deployment, FieldInfo, FieldMeta, IssueTypeInfo, JiraUser, PageCursor,
     ProjectInfo, RemoteLink, SearchPage, ServerInfo, Transition, UploadSource,
 };
+pub use worklogs::WorklogWrite;
 
 /// How to reach and treat one instance.
 #[derive(Debug, Clone)]

@@ -115,11 +115,8 @@ impl Pipeline {
         issue: &Issue,
     ) -> Result<Vec<(ItemKind, ItemMapping)>, EventError> {
         let mut gone = Vec::new();
-        for kind in [ItemKind::Comment, ItemKind::Attachment] {
-            let present: HashSet<&str> = match kind {
-                ItemKind::Comment => issue.comments.iter().map(|c| c.id.as_str()).collect(),
-                ItemKind::Attachment => issue.attachments.iter().map(|a| a.id.as_str()).collect(),
-            };
+        for kind in ItemKind::ALL {
+            let present = item_ids(issue, kind);
             for m in self
                 .store
                 .item_mappings(&side.connection, &side.name, kind, &issue.key)?
