@@ -148,6 +148,7 @@ pub async fn start(node: Arc<Node>) -> Result<Running, NodeError> {
         ))
     })?;
     let admin_addr = admin.local_addr().map_err(other)?;
+    node.set_admin_url(&format!("http://{admin_addr}"))?;
     let (stop, stopped) = stop::channel();
     node.set_stop(stopped.clone());
     let mut tasks = JoinSet::new();

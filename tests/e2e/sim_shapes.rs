@@ -158,15 +158,20 @@ async fn exercise(h: &SimHandle, r: &mut Recorder<'_>) {
         json!({"fields": {"status": {"id": "3"}}}),
     )
     .await;
-    r.put(
-        &format!("/issue/{key}/assignee"),
-        if cloud {
-            json!({"accountId": null})
-        } else {
-            json!({"name": null})
-        },
-    )
-    .await;
+    // A null account id (Cloud) or name (DC) unassigns.
+    let unassigned = r
+        .put(
+            &format!("/issue/{key}/assignee"),
+            if cloud {
+                json!({"accountId": null})
+            } else {
+                json!({"name": null})
+            },
+        )
+        .await;
+    assert_eq!(unassigned.status, 204, "{}", unassigned.body);
+    let now = r.c.get(&format!("/issue/{key}?fields=assignee")).await;
+    assert_eq!(now.body["fields"]["assignee"], Value::Null);
     r.post(
         &format!("/issue/{key}/transitions"),
         json!({"transition": {"id": "11"}}),
@@ -272,9 +277,69 @@ async fn exercise(h: &SimHandle, r: &mut Recorder<'_>) {
     let none = r.c.get(&rl).await;
     assert_eq!(none.body, json!([]));
 
+    let v1 = r
+        .post("/version", json!({"name": "1.0", "project": "SUP", "description": "first", "releaseDate": "2026-03-01"}))
+        .await;
+    assert_eq!(v1.status, 201, "{}", v1.body);
+    let v1_id = v1.body["id"].as_str().unwrap_or("0").to_string();
+    r.post(
+        "/version",
+        json!({"name": "1.1", "projectId": v1.body["projectId"]}),
+    )
+    .await;
+    r.post("/version", json!({"name": "1.0", "project": "SUP"}))
+        .await;
+    r.get("/project/SUP/versions").await;
+    r.get(&format!("/version/{v1_id}")).await;
+    let set = r
+        .put(
+            &format!("/issue/{key}"),
+            json!({"fields": {"fixVersions": [{"name": "1.0"}]}, "update": {"versions": [{"add": {"id": v1_id}}]}}),
+        )
+        .await;
+    assert_eq!(set.status, 204, "{}", set.body);
+    let with = r
+        .get(&format!("/issue/{key}?fields=fixVersions,versions"))
+        .await;
+    assert_eq!(with.body["fields"]["fixVersions"][0]["name"], "1.0");
+    assert_eq!(with.body["fields"]["versions"][0]["id"], json!(v1_id));
+    r.put(
+        &format!("/issue/{key}"),
+        json!({"fields": {"fixVersions": [{"name": "9.9"}]}}),
+    )
+    .await;
+
+    let wl = format!("/issue/{key}/worklog");
+    let logged = r
+        .post(&wl, json!({"started": "2026-01-17T12:34:00.000+0000", "timeSpent": "3h 20m", "comment": text(h, "fixed it")}))
+        .await;
+    assert_eq!(logged.status, 201, "{}", logged.body);
+    assert_eq!(logged.body["timeSpentSeconds"], 12_000);
+    assert_eq!(logged.body["comment"], text(h, "fixed it"));
+    let wid = logged.body["id"].as_str().unwrap_or("0").to_string();
+    r.get(&wl).await;
+    r.get(&format!("{wl}/{wid}")).await;
+    let changed = r
+        .put(&format!("{wl}/{wid}"), json!({"timeSpentSeconds": 3600}))
+        .await;
+    assert_eq!(changed.body["timeSpent"], "1h", "{}", changed.body);
+    r.post(&wl, json!({"started": "2026-01-17T12:34:00.000+0000"}))
+        .await;
+    r.delete(&format!("{wl}/{wid}")).await;
+    assert_eq!(r.c.get(&wl).await.body["total"], 0);
+
     if cloud {
-        r.post("/search/jql", json!({"jql": "ORDER BY created DESC"}))
+        let unbounded = r
+            .post("/search/jql", json!({"jql": "ORDER BY created DESC"}))
             .await;
+        assert_eq!(unbounded.status, 400);
+        assert_eq!(
+            unbounded.body["errorMessages"],
+            json!([
+                "Unbounded JQL queries are not allowed here. Please add a search restriction to your query."
+            ])
+        );
+        assert_eq!(r.c.get("/search/jql?jql=").await.status, 400);
         r.get("/search/jql?jql=project%20%3D%20SUP&maxResults=2")
             .await;
         r.post("/search/jql", json!({"jql": "project = SUP ORDER BY created DESC", "fields": ["*all"], "expand": "names,schema,changelog", "maxResults": 3})).await;

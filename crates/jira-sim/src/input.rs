@@ -142,6 +142,15 @@ fn label_ok(field: &str, s: &str) -> Result<(), ApiError> {
     Ok(())
 }
 
+/// `fixVersions` or `versions` of an issue.
+fn versions_mut<'a>(issue: &'a mut Issue, field: &str) -> &'a mut Vec<String> {
+    if field == "fixVersions" {
+        &mut issue.fix_versions
+    } else {
+        &mut issue.versions
+    }
+}
+
 fn component_in(st: &State, issue: &Issue, v: &Value) -> Result<String, ApiError> {
     let project = st.project(&issue.project);
     let comps = project.map(|p| p.components.as_slice()).unwrap_or(&[]);
@@ -229,6 +238,19 @@ pub fn set_field(
                 }
             }
             issue.components = ids;
+        }
+        "fixVersions" | "versions" => {
+            let arr = v
+                .as_array()
+                .ok_or_else(|| ApiError::field(field, "Operation value must be an array"))?;
+            let mut ids = Vec::new();
+            for x in arr {
+                let id = st.version_in(field, issue, x)?;
+                if !ids.contains(&id) {
+                    ids.push(id);
+                }
+            }
+            *versions_mut(issue, field) = ids;
         }
         "assignee" => issue.assignee = user_in(st, "assignee", v)?,
         "reporter" => {
@@ -445,6 +467,17 @@ fn update_op(
             if !issue.components.contains(&id) {
                 issue.components.push(id);
             }
+        }
+        (f @ ("fixVersions" | "versions"), "add") => {
+            let id = st.version_in(f, issue, arg)?;
+            let list = versions_mut(issue, f);
+            if !list.contains(&id) {
+                list.push(id);
+            }
+        }
+        (f @ ("fixVersions" | "versions"), "remove") => {
+            let id = st.version_in(f, issue, arg)?;
+            versions_mut(issue, f).retain(|x| *x != id);
         }
         ("components", "remove") => {
             let id = component_in(st, issue, arg)?;

@@ -26,6 +26,7 @@ mod routes_meta;
 mod routes_remote_link;
 mod routes_search;
 mod routes_webhook;
+mod routes_worklog;
 mod seed;
 mod server;
 mod state;

@@ -243,6 +243,34 @@ pub struct IssueLink {
     pub outward: u64,
 }
 
+/// A project version (release), named by issues' `fixVersions` and `versions`.
+#[derive(Clone, Debug)]
+pub struct Version {
+    pub id: String,
+    pub project_id: String,
+    pub name: String,
+    pub description: Option<String>,
+    pub released: bool,
+    pub archived: bool,
+    pub release_date: Option<NaiveDate>,
+}
+
+/// Time logged on an issue.
+#[derive(Clone, Debug)]
+pub struct Worklog {
+    pub id: u64,
+    pub issue_id: u64,
+    pub author: UserId,
+    pub update_author: UserId,
+    /// Native rich text: ADF on Cloud, wiki on DC; `None` when empty.
+    pub comment: Option<Value>,
+    pub created: DateTime<Utc>,
+    pub updated: DateTime<Utc>,
+    pub started: DateTime<Utc>,
+    pub time_spent_seconds: u64,
+    pub visibility: Option<Visibility>,
+}
+
 /// A remote issue link: an issue's link to an item in another system.
 #[derive(Clone, Debug)]
 pub struct RemoteLink {
@@ -286,6 +314,10 @@ pub struct Issue {
     pub labels: Vec<String>,
     /// Component ids.
     pub components: Vec<String>,
+    /// Version ids of `fixVersions`.
+    pub fix_versions: Vec<String>,
+    /// Version ids of `versions` (affects versions).
+    pub versions: Vec<String>,
     /// Assignee.
     pub assignee: Option<UserId>,
     /// Reporter.

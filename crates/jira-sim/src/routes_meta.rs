@@ -24,6 +24,9 @@ pub fn routes(flavour: Flavour) -> Router<App> {
         .route("/project/{key}", get(project))
         .route("/project/{key}/statuses", get(project_statuses))
         .route("/project/{key}/components", get(project_components))
+        .route("/project/{key}/versions", get(project_versions))
+        .route("/version", axum::routing::post(create_version))
+        .route("/version/{id}", get(version))
         .route("/issuetype", get(issue_types))
         .route("/issuetype/{id}", get(issue_type))
         .route("/priority", get(priorities))
@@ -171,6 +174,41 @@ async fn project_statuses(c: Ctx, Path(key): Path<String>) -> Result<Response, A
         })
         .collect();
     Ok(json(StatusCode::OK, Value::from(v)))
+}
+
+async fn project_versions(c: Ctx, Path(key): Path<String>) -> Result<Response, ApiError> {
+    let st = c.app.lock();
+    let p = st.find_project(&key).ok_or_else(|| {
+        ApiError::not_found(format!("No project could be found with key '{key}'."))
+    })?;
+    let list: Vec<Value> = st
+        .versions_of(&p.id)
+        .into_iter()
+        .map(|v| render::version(&st, c.api, v))
+        .collect();
+    Ok(json(StatusCode::OK, Value::from(list)))
+}
+
+async fn create_version(
+    c: Ctx,
+    super::server::Body(body): super::server::Body,
+) -> Result<Response, ApiError> {
+    let v = c.app.mutate(|st| {
+        let id = st.add_version(&body)?;
+        let v = st
+            .version(&id)
+            .ok_or_else(|| ApiError::not_found("version"))?;
+        Ok(render::version(st, c.api, v))
+    })?;
+    Ok(json(StatusCode::CREATED, v))
+}
+
+async fn version(c: Ctx, Path(id): Path<String>) -> Result<Response, ApiError> {
+    let st = c.app.lock();
+    let v = st
+        .version(&id)
+        .ok_or_else(|| ApiError::not_found(format!("Could not find version for id '{id}'")))?;
+    Ok(json(StatusCode::OK, render::version(&st, c.api, v)))
 }
 
 async fn project_components(c: Ctx, Path(key): Path<String>) -> Result<Response, ApiError> {

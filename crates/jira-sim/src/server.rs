@@ -21,7 +21,7 @@ use super::state::State;
 use super::webhooks::Dispatcher;
 use super::{
     control, routes_attachment, routes_comment, routes_issue, routes_meta, routes_remote_link,
-    routes_search, routes_webhook,
+    routes_search, routes_webhook, routes_worklog,
 };
 
 /// Rendered bodies by (version and path, query), with the generation they were rendered at.
@@ -342,6 +342,7 @@ fn api_routes(flavour: Flavour, v3: bool) -> Router<App> {
         .merge(routes_issue::routes(flavour))
         .merge(routes_comment::routes())
         .merge(routes_remote_link::routes())
+        .merge(routes_worklog::routes())
         .merge(routes_attachment::routes(flavour))
         .merge(routes_search::routes(flavour));
     if flavour == Flavour::Cloud {

@@ -221,6 +221,68 @@ impl AdminClient {
         )
         .await
     }
+
+    /// The path of a side's rule under the admin API.
+    fn rule_path(connection: &str, side: &str) -> String {
+        format!(
+            "/api/connections/{}/sides/{}/rule",
+            url_segment(connection),
+            url_segment(side)
+        )
+    }
+
+    /// Publishes `module` as the side's rule, with `note` for its history.
+    pub(crate) async fn publish_rule(
+        &self,
+        connection: &str,
+        side: &str,
+        note: Option<&str>,
+        module: Vec<u8>,
+    ) -> Result<Value, AdminClientError> {
+        let mut request = self
+            .http
+            .post(self.url(&Self::rule_path(connection, side)))
+            .header("content-type", "application/wasm")
+            .body(module);
+        if let Some(note) = note {
+            request = request.query(&[("note", note)]);
+        }
+        self.send(
+            &format!("publishing the rule of {connection}/{side}"),
+            request,
+        )
+        .await
+    }
+
+    /// A side's rule history, newest first.
+    pub(crate) async fn rule_versions(
+        &self,
+        connection: &str,
+        side: &str,
+    ) -> Result<Value, AdminClientError> {
+        self.send(
+            &format!("the rule versions of {connection}/{side}"),
+            self.http
+                .get(self.url(&format!("{}/versions", Self::rule_path(connection, side)))),
+        )
+        .await
+    }
+
+    /// Publishes version `to` of a side's rule again.
+    pub(crate) async fn rollback_rule(
+        &self,
+        connection: &str,
+        side: &str,
+        to: i64,
+    ) -> Result<Value, AdminClientError> {
+        self.send(
+            &format!("the rollback of {connection}/{side} to version {to}"),
+            self.http
+                .post(self.url(&format!("{}/rollback", Self::rule_path(connection, side))))
+                .json(&serde_json::json!({ "version": to })),
+        )
+        .await
+    }
 }
 
 /// A path segment with the characters a URL path would misread escaped.

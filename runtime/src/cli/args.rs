@@ -269,6 +269,44 @@ pub(crate) enum RulesCommand {
         #[arg(short, long, value_name = "FILE")]
         output: Option<PathBuf>,
     },
+    /// Publish a rule component as a side's rule on the running node: checked, kept in the
+    /// side's history and serving at once (asks the running node).
+    Publish {
+        rule: PathBuf,
+        /// The side, `CONNECTION/SIDE`.
+        #[arg(long, value_name = "CONNECTION/SIDE")]
+        side: String,
+        /// What changed, for the history.
+        #[arg(long)]
+        note: Option<String>,
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        node: NodeArgs,
+    },
+    /// A side's rule history on the running node, newest first, and the version serving.
+    Versions {
+        /// The side, `CONNECTION/SIDE`.
+        #[arg(long, value_name = "CONNECTION/SIDE")]
+        side: String,
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        node: NodeArgs,
+    },
+    /// Publish an earlier version of a side's rule again (asks the running node).
+    Rollback {
+        /// The side, `CONNECTION/SIDE`.
+        #[arg(long, value_name = "CONNECTION/SIDE")]
+        side: String,
+        /// The version to bring back (see `rules versions`).
+        #[arg(long, value_name = "VERSION")]
+        to: i64,
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        node: NodeArgs,
+    },
     /// Dry-run a candidate rule on a live issue, beside the rule serving that side now, and
     /// print both answers and their difference; nothing is synced (asks the running node).
     Try {

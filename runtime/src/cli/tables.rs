@@ -1,5 +1,5 @@
-//! The admin API's answers as text: `status`, `connection list`, `errors` and `rules try`
-//! print these unless asked for `--json`.
+//! The admin API's answers as text: `status`, `connection list`, `errors`, `rules try` and
+//! `rules versions` print these unless asked for `--json`.
 
 use std::fmt::Write as _;
 
@@ -194,6 +194,46 @@ pub(crate) fn trial_text(report: &Value) -> String {
                 text(&line["message"])
             );
         }
+    }
+    out
+}
+
+/// A side's rule history: version, serving mark, hash, size, when published, note.
+pub(crate) fn rule_versions_table(answer: &Value) -> String {
+    let mut out = String::new();
+    let versions = answer["versions"].as_array().map_or(&[][..], Vec::as_slice);
+    if versions.is_empty() {
+        let _ = writeln!(
+            out,
+            "{}/{}: no version published yet (the side runs its rule file as it is)",
+            text(&answer["connection"]),
+            text(&answer["side"])
+        );
+        return out;
+    }
+    let _ = writeln!(
+        out,
+        "{:>7}  {:<7}  {:<12}  {:>9}  {:<20}  NOTE",
+        "VERSION", "SERVING", "SHA256", "BYTES", "PUBLISHED (UTC)"
+    );
+    for v in versions {
+        let published = v["published_at"]
+            .as_i64()
+            .and_then(chrono::DateTime::from_timestamp_millis)
+            .map_or_else(
+                || "-".to_string(),
+                |t| t.format("%Y-%m-%d %H:%M:%S").to_string(),
+            );
+        let _ = writeln!(
+            out,
+            "{:>7}  {:<7}  {:<12}  {:>9}  {:<20}  {}",
+            text(&v["version"]),
+            if v["current"] == true { "*" } else { "" },
+            v["sha256"].as_str().map_or("", |h| &h[..h.len().min(12)]),
+            text(&v["size"]),
+            published,
+            text(&v["note"])
+        );
     }
     out
 }

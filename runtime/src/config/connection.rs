@@ -48,17 +48,18 @@ pub enum SideMode {
     Basic,
     /// The stock `mapping` rule, configured by its settings.
     Visual,
-    /// A component the admin uploads in the page.
+    /// A component the admin uploads in the page (the stock `basic` rule until the first).
     Script,
 }
 
 impl SideMode {
-    /// The stock rule this mode starts from, if any.
+    /// The stock rule this mode starts from, if any: Script mode starts from `basic` (the
+    /// starting point `twinsync rules export basic` gives) until a component is uploaded.
     pub(crate) fn stock_rule(self) -> Option<&'static str> {
         match self {
-            SideMode::Basic => Some("basic"),
+            SideMode::Basic | SideMode::Script => Some("basic"),
             SideMode::Visual => Some("mapping"),
-            SideMode::File | SideMode::Script => None,
+            SideMode::File => None,
         }
     }
 
@@ -100,6 +101,10 @@ pub struct SideConfig {
     pub config: BTreeMap<String, String>,
     #[serde(default, skip_serializing_if = "is_default_limits")]
     pub(crate) limits: RuleLimits,
+    /// Whether each twin on this side carries its sync status in Jira (a remote link to its
+    /// other half and the `twinsync.sync` issue property).
+    #[serde(default = "yes", skip_serializing_if = "is_yes")]
+    pub(crate) status_link: bool,
 }
 
 fn is_file_mode(mode: &SideMode) -> bool {
@@ -126,4 +131,8 @@ pub struct TriggerConfig {
 
 fn yes() -> bool {
     true
+}
+
+fn is_yes(b: &bool) -> bool {
+    *b
 }

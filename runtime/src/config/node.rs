@@ -40,6 +40,10 @@ pub struct NodeSettings {
     /// Bearer token the admin API and `/metrics` require; made at first start when unset.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub admin_token: Option<SecretRef>,
+    /// The admin page's address as people reach it (e.g. behind a proxy), put in the links
+    /// Jira shows on each twin; unset, the admin listener's own address.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) admin_url: Option<String>,
     /// Host names the admin API answers to besides the addresses it listens on (and
     /// `localhost` on loopback), e.g. the name of a reverse proxy in front of it; a request
     /// whose `Host` is none of them is refused (DNS rebinding).
@@ -69,6 +73,7 @@ impl Default for NodeSettings {
             poll_interval_secs: 60,
             max_wasm_stack: 512 << 10,
             admin_token: None,
+            admin_url: None,
             admin_hosts: Vec::new(),
             peer_listen: None,
             peer_url: None,

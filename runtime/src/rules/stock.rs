@@ -49,8 +49,11 @@ pub fn materialize(data_dir: &Path, name: &str) -> io::Result<PathBuf> {
         crate::private_fs::tighten_if_present(&path)?;
         return Ok(path);
     }
+    // Unique per call, so two nodes or threads writing at once never share a temporary file.
+    static WRITES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = WRITES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let temp = dir.join(format!(
-        ".{name}-{}.{}.tmp",
+        ".{name}-{}.{}-{n}.tmp",
         &hash[..12],
         std::process::id()
     ));
@@ -243,5 +246,24 @@ mod tests {
             .filter(|e| e.file_name().to_string_lossy().ends_with(".tmp"))
             .collect();
         assert!(leftovers.is_empty());
+    }
+
+    #[test]
+    fn materialize_at_once_from_several_threads_gives_one_whole_file() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let paths: Vec<_> = std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..4)
+                .map(|_| scope.spawn(|| materialize(dir.path(), "mapping")))
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().expect("thread").expect("materialize"))
+                .collect()
+        });
+        assert!(paths.windows(2).all(|w| w[0] == w[1]), "{paths:?}");
+        assert_eq!(
+            std::fs::read(&paths[0]).expect("read"),
+            stock("mapping").expect("mapping")
+        );
     }
 }

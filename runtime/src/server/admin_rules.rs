@@ -415,6 +415,7 @@ struct RollbackBody {
 pub(super) async fn rollback(
     State(node): State<Arc<Node>>,
     Path((connection, side)): Path<(String, String)>,
+    headers: axum::http::HeaderMap,
     body: Bytes,
 ) -> Response {
     let target = Target {
@@ -424,6 +425,21 @@ pub(super) async fn rollback(
     };
     if let Err(e) = target.side() {
         return e.response();
+    }
+    // As for a publish: a type a browser cannot send cross-site without a preflight.
+    let json_body = headers
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|v| v.trim().eq_ignore_ascii_case("application/json"));
+    if !json_body {
+        return error(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            format!(
+                "connection {connection:?} side {side:?}: send {{\"version\": N}} with \
+                 Content-Type: application/json"
+            ),
+        );
     }
     let Ok(RollbackBody { version: to }) = serde_json::from_slice(&body) else {
         return error(

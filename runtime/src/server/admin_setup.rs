@@ -384,6 +384,7 @@ fn side_of(place: &Place, name: String, mode: SideMode) -> SideConfig {
         triggers: Vec::new(),
         config,
         limits: Default::default(),
+        status_link: true,
     }
 }
 
@@ -428,7 +429,14 @@ fn connection_json(node: &Node, conn: &ConnectionConfig, origin: SetupOrigin) ->
         .sides
         .iter()
         .map(|s| {
-            let list = |key: &str| s.config.get(key).map(|v| split_fields(v));
+            // Basic mode sends and receives every field it knows until told otherwise.
+            let list = |key: &str| match (s.config.get(key), s.mode) {
+                (Some(v), _) => Some(split_fields(v)),
+                (None, SideMode::Basic) => {
+                    Some(BASIC_FIELDS.iter().map(|f| f.to_string()).collect())
+                }
+                (None, _) => None,
+            };
             json!({
                 "name": s.name,
                 "instance": s.instance,

@@ -473,6 +473,13 @@ async fn ack(
     match crate::sync::transport::apply_ack(&node.store, &side, &message) {
         Ok(()) => {
             crate::failpoint!("peer-ack-applied");
+            // The status link is written off the request: Jira's answer time is not the peer's.
+            if let Some(twin_key) = message.twin_key.clone() {
+                let (node, side, origin) = (node.clone(), side.clone(), message.origin_key.clone());
+                tokio::spawn(async move {
+                    node.pipeline.acked(&side, &origin, &twin_key).await;
+                });
+            }
             axum::Json(json!({ "applied": true })).into_response()
         }
         Err(e @ AckError::Refused(_)) => refuse(StatusCode::FORBIDDEN, &path, &who, e),

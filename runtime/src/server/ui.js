@@ -270,6 +270,7 @@ $("#try-run").addEventListener("click", async () => {
       const div = document.createElement("div");
       div.dataset.direction = dir;
       div.append(el("h3", dir));
+      if (!d && dir === "outgoing") { div.append(el("p", "the issue is the other side's: only its arrival here is tried", "muted")); return div; }
       if (!d) { div.append(el("p", "no replica from the other side has been applied to this issue yet: nothing to replay", "muted")); return div; }
       const who = (a) => !a ? "none serving" : `${a.rule} ${a.version} (contract ${a.world_version}), fuel ${a.fuel_used}: ` + (a.error ? "error: " + a.error : "answered");
       div.append(el("p", "current: " + who(d.current)), el("p", "candidate: " + who(d.candidate), d.candidate.error ? "bad" : ""));

@@ -227,9 +227,10 @@ pub(super) const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX triggers_by_side ON triggers (connection, side);
     "#,
-    // 12: each side's rule versions as an admin published them, for history and rollback.
+    // 12: each side's rule versions as an admin published them, for history and rollback
+    // (`IF NOT EXISTS`: the upgrade tests rewind `user_version` and run later migrations again).
     r#"
-    CREATE TABLE rule_versions (
+    CREATE TABLE IF NOT EXISTS rule_versions (
         connection   TEXT NOT NULL,
         side         TEXT NOT NULL,
         version      INTEGER NOT NULL,

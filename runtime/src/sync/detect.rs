@@ -117,6 +117,9 @@ async fn consider(
     Ok(queued)
 }
 
+/// The changelog field of a remote issue link's creation or deletion.
+const REMOTE_LINK_FIELD: &str = "RemoteIssueLink";
+
 /// Handles a webhook body from `instance`; returns how many sides queued the issue.
 pub(crate) async fn on_webhook(
     node: &Node,
@@ -133,6 +136,17 @@ pub(crate) async fn on_webhook(
     let Some(key) = event.issue_key.clone() else {
         return Ok(0);
     };
+    // Remote links never reach a rule: a change to them alone (the node's own sync status
+    // links among them) has nothing to send.
+    if matches!(event.kind, WebhookKind::IssueUpdated)
+        && !event.changes.is_empty()
+        && event
+            .changes
+            .iter()
+            .all(|c| c.field.eq_ignore_ascii_case(REMOTE_LINK_FIELD))
+    {
+        return Ok(0);
+    }
     let cause = match event.kind {
         WebhookKind::IssueCreated => SyncCause::Created,
         // A deleted issue is not deleted on the other side: the twin simply stops changing.

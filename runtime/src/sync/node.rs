@@ -78,6 +78,8 @@ pub struct Node {
     stop: Mutex<Option<crate::stop::Stop>>,
     /// Bulk runs going on now, by id, so a second click does not run one twice.
     bulk_running: Mutex<BTreeSet<i64>>,
+    /// The admin page's address for the links written into Jira, once the node listens.
+    admin_url: RwLock<Option<String>>,
 }
 
 /// The parts of a node its setup decides, as built from one effective config.
@@ -160,6 +162,7 @@ impl Node {
             applying: Mutex::new(()),
             stop: Mutex::new(None),
             bulk_running: Mutex::new(BTreeSet::new()),
+            admin_url: RwLock::new(None),
         });
         node.run_on(effective)?;
         Ok(node)
@@ -183,6 +186,19 @@ impl Node {
     /// `Some(None)` when it has none.
     pub(crate) fn webhook_secret(&self, name: &str) -> Option<Option<String>> {
         self.live_parts().webhook_secrets.get(name).cloned()
+    }
+
+    /// Where the admin page is now that the node listens: the links written into Jira point
+    /// there for twins whose other half is on a peer node.
+    pub(crate) fn set_admin_url(&self, listening: &str) -> Result<(), NodeError> {
+        let url = self
+            .config
+            .node
+            .admin_url
+            .clone()
+            .unwrap_or_else(|| listening.to_string());
+        *self.admin_url.write().unwrap_or_else(|p| p.into_inner()) = Some(url);
+        self.apply()
     }
 
     /// Gives background work the running node's stop.
@@ -273,7 +289,13 @@ impl Node {
                 let (_, client) = clients.get(&s.instance).ok_or_else(|| {
                     NodeError::Other(format!("instance {:?} is not configured", s.instance))
                 })?;
-                let fingerprint = crate::setup::hash_of(&(s, &other, &clients[&s.instance].0));
+                let admin_url = self
+                    .admin_url
+                    .read()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .clone();
+                let fingerprint =
+                    crate::setup::hash_of(&(s, &other, &clients[&s.instance].0, &admin_url));
                 if let Some(was) = old_sides.get(&(conn.name.clone(), s.name.clone()))
                     && was.fingerprint == fingerprint
                 {
@@ -287,7 +309,8 @@ impl Node {
                     other,
                     instance: s.instance.clone(),
                     project: s.project.clone(),
-                    jira: JiraSide::new(client.clone(), self.spool.clone(), &s.project),
+                    jira: JiraSide::new(client.clone(), self.spool.clone(), &s.project)
+                        .with_status_link(s.status_link, admin_url),
                     slot,
                     config: Arc::new(s.config.clone().into_iter().collect()),
                     limits: s.limits,

@@ -205,50 +205,59 @@ impl Pipeline {
         .instrument(span.clone())
         .await;
         let outcome = Outcome::of(event.kind, &result);
-        {
-            let _enter = span.enter();
-            let recorded = match result {
-                Ok(done) => {
-                    tracing::debug!(state = done.state.as_str(), note = ?done.note, "event finished");
-                    self.store.complete(
-                        event.id,
-                        done.state,
-                        done.rule_version.as_deref(),
-                        done.note.as_deref(),
-                    )
-                }
-                Err(ref e @ EventError::Rule { ref version, .. }) => {
-                    let message = e.to_string();
-                    tracing::error!(error = %message, rule_version = %version, "rule failed; the issue waits for `twinsync retry`");
-                    self.store.fail(event.id, &message, Some(version))
-                }
-                Err(EventError::Store(e)) => {
-                    tracing::error!(error = %e, "store error; will retry");
-                    self.store.retry_later(
-                        event.id,
-                        backoff_ms(event.attempts),
-                        &e.to_string(),
-                        None,
-                    )
-                }
-                Err(e) if e.is_transient() => {
-                    let (msg, delay) = (e.to_string(), backoff_ms(event.attempts));
-                    tracing::warn!(error = %msg, retry_in_ms = delay, "transient fault; will retry");
-                    self.store.retry_later(event.id, delay, &msg, None)
-                }
-                Err(e) => {
-                    let msg = e.to_string();
-                    tracing::error!(error = %msg, "sync event failed; the issue waits for `twinsync retry`");
-                    self.store.fail(event.id, &msg, None)
-                }
-            };
-            if let Err(e) = recorded {
-                tracing::error!(error = %e, "cannot record the end of the event; it will run again");
+        let enter = span.enter();
+        let recorded = match result {
+            Ok(done) => {
+                tracing::debug!(state = done.state.as_str(), note = ?done.note, "event finished");
+                self.store.complete(
+                    event.id,
+                    done.state,
+                    done.rule_version.as_deref(),
+                    done.note.as_deref(),
+                )
             }
-            crate::failpoint!("event-done");
+            Err(ref e @ EventError::Rule { ref version, .. }) => {
+                let message = e.to_string();
+                tracing::error!(error = %message, rule_version = %version, "rule failed; the issue waits for `twinsync retry`");
+                self.store.fail(event.id, &message, Some(version))
+            }
+            Err(EventError::Store(e)) => {
+                tracing::error!(error = %e, "store error; will retry");
+                self.store
+                    .retry_later(event.id, backoff_ms(event.attempts), &e.to_string(), None)
+            }
+            Err(e) if e.is_transient() => {
+                let (msg, delay) = (e.to_string(), backoff_ms(event.attempts));
+                tracing::warn!(error = %msg, retry_in_ms = delay, "transient fault; will retry");
+                self.store.retry_later(event.id, delay, &msg, None)
+            }
+            Err(e) => {
+                let msg = e.to_string();
+                tracing::error!(error = %msg, "sync event failed; the issue waits for `twinsync retry`");
+                self.store.fail(event.id, &msg, None)
+            }
+        };
+        if let Err(e) = recorded {
+            tracing::error!(error = %e, "cannot record the end of the event; it will run again");
         }
+        crate::failpoint!("event-done");
+        drop(enter);
         self.write_status(&event, outcome, stamp)
             .instrument(span)
+            .await;
+    }
+
+    /// The peer applied what this side sent and named its twin: this half is in sync now.
+    pub(crate) async fn acked(&self, side: &Side, origin_key: &str, twin_key: &str) {
+        let stamp = self.status.stamp();
+        let here = Half {
+            side,
+            key: origin_key,
+            other_key: twin_key,
+            other_url: None,
+        };
+        self.status
+            .write(&self.store, &here, &SyncStatus::Synced, stamp)
             .await;
     }
 

@@ -120,7 +120,7 @@ pub struct Side {
 }
 
 /// Whether `key` (`PROJ-123`) is an issue key of `project`.
-fn in_project(key: &str, project: &str) -> bool {
+pub(crate) fn in_project(key: &str, project: &str) -> bool {
     key.rsplit_once('-').is_some_and(|(p, n)| {
         p.eq_ignore_ascii_case(project) && !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit())
     })

@@ -153,12 +153,15 @@ struct Written {
     stamp: u64,
 }
 
+/// An issue: (connection, side, key).
+type IssueId = (String, String, String);
+
 /// The status links of one node: stamps for outcomes, and what was last written per issue.
 #[derive(Default)]
 pub(crate) struct StatusLinks {
     clock: AtomicU64,
     /// By (connection, side, issue key); each entry's lock is held while its issue is written.
-    written: Mutex<HashMap<(String, String, String), Arc<tokio::sync::Mutex<Written>>>>,
+    written: Mutex<HashMap<IssueId, Arc<tokio::sync::Mutex<Written>>>>,
 }
 
 impl StatusLinks {

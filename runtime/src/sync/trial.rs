@@ -85,7 +85,8 @@ pub(crate) struct TrialReport {
     pub(crate) connection: String,
     pub(crate) side: String,
     pub(crate) issue: String,
-    pub(crate) outgoing: TrialDirection,
+    /// `None` when the issue is the other side's: only its arrival here is tried.
+    pub(crate) outgoing: Option<TrialDirection>,
     /// `None` when the issue has no twin with an applied replica to replay.
     pub(crate) incoming: Option<TrialDirection>,
 }
@@ -120,6 +121,13 @@ pub(crate) async fn try_rule(
         source,
     })??;
     let current = side_rt.slot.current().ok();
+    // An issue of the other side (a local connection): try its arrival here.
+    if !super::side::in_project(key, &side_rt.project)
+        && let Some(other) = node.pipeline.side(connection, &side_rt.other)
+        && super::side::in_project(key, &other.project)
+    {
+        return try_arrival(node, &side_rt, &other, key, current, candidate).await;
+    }
     let Some(LocalIssue { issue }) =
         side_rt
             .jira
@@ -191,8 +199,96 @@ pub(crate) async fn try_rule(
         connection: connection.into(),
         side: side.into(),
         issue: issue.key,
-        outgoing,
+        outgoing: Some(outgoing),
         incoming,
+    })
+}
+
+/// The dry run of an issue of the other side arriving here: the other side's serving rule
+/// makes its replica as it would now, then both rules of this side take it in, beside the
+/// local twin when there is one (else as a first sync).
+async fn try_arrival(
+    node: &Node,
+    here: &Arc<Side>,
+    there: &Arc<Side>,
+    key: &str,
+    current: Option<Arc<LoadedRule>>,
+    candidate: Arc<LoadedRule>,
+) -> Result<TrialReport, TrialError> {
+    let jira_err = |side: &Side| {
+        let name = side.name.clone();
+        move |source: SideError| TrialError::Jira { side: name, source }
+    };
+    let Some(LocalIssue { issue: source }) =
+        there.jira.get_issue(key).await.map_err(jira_err(there))?
+    else {
+        return Err(TrialError::NoIssue {
+            key: key.into(),
+            side: there.name.clone(),
+            instance: there.instance.clone(),
+        });
+    };
+    let connection = here.connection.clone();
+    let twin = node
+        .store
+        .twin_by_remote(&connection, &here.name, &source.key)?;
+    let local = match twin.as_ref() {
+        Some(t) => here
+            .jira
+            .get_issue(&t.local_key)
+            .await
+            .map_err(jira_err(here))?
+            .map(|l| l.issue),
+        None => None,
+    };
+    let out_ctx = SyncContext {
+        connection: connection.clone(),
+        local_side: there.name.clone(),
+        remote_side: here.name.clone(),
+        first_sync: local.is_none(),
+        local_key: Some(source.key.clone()),
+        remote_key: local.as_ref().map(|l| l.key.clone()),
+        cause: SyncCause::Manual,
+    };
+    let serving = there.slot.current().map_err(|e| TrialError::Jira {
+        side: there.name.clone(),
+        source: SideError::Refused(format!("its rule does not serve: {e}")),
+    })?;
+    let replica = serving
+        .outgoing(source.clone(), out_ctx, &there.limits, &there.config)
+        .result
+        .map_err(|e| TrialError::Jira {
+            side: there.name.clone(),
+            source: SideError::Refused(format!("its outgoing rule fails on {key}: {e}")),
+        })?;
+    let in_ctx = SyncContext {
+        connection: connection.clone(),
+        local_side: here.name.clone(),
+        remote_side: there.name.clone(),
+        first_sync: local.is_none(),
+        local_key: local.as_ref().map(|l| l.key.clone()),
+        remote_key: Some(source.key.clone()),
+        cause: SyncCause::Replica,
+    };
+    let incoming = run_both(here, current, candidate, move |rule, side| {
+        answer(
+            rule,
+            rule.incoming(
+                replica.clone(),
+                local.clone(),
+                in_ctx.clone(),
+                &side.limits,
+                &side.config,
+            ),
+        )
+    })
+    .await?;
+    Ok(TrialReport {
+        connection,
+        side: here.name.clone(),
+        issue: source.key,
+        outgoing: None,
+        incoming: Some(incoming),
     })
 }
 

@@ -113,3 +113,75 @@ async fn the_cli_works_over_the_admin_api_with_tables_and_json() {
     .expect("join");
     assert!(!ok && err.contains("cannot reach the node"), "{err}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_cli_publishes_lists_and_rolls_back_a_sides_rule() {
+    let w = World::new().await;
+    let url = w.admin_url();
+    let prefix = twinsync_e2e::fixtures::rule("acme-prefix");
+    let prefix = prefix.to_str().expect("utf-8 path").to_string();
+    let run = move |args: &[&str]| {
+        let mut args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+        args.extend(["--node".to_string(), url.clone()]);
+        tokio::task::spawn_blocking(move || {
+            let args: Vec<&str> = args.iter().map(String::as_str).collect();
+            cli(&args, None)
+        })
+    };
+    let (ok, out, err) = run(&["rules", "versions", "--side", "ab/a"])
+        .await
+        .expect("join");
+    assert!(ok, "{err}");
+    assert!(out.contains("no version published yet"), "{out}");
+
+    let (ok, out, err) = run(&[
+        "rules",
+        "publish",
+        &prefix,
+        "--side",
+        "ab/a",
+        "--note",
+        "the prefix",
+    ])
+    .await
+    .expect("join");
+    assert!(ok, "{err}");
+    assert!(out.contains("as version 1 of ab/a"), "{out}");
+    let slot = w.node().registry.slot("ab/a").expect("slot");
+    assert_eq!(
+        slot.current().expect("serving").id().hash,
+        twinsync_e2e::fixtures::version_of(&std::fs::read(&prefix).expect("read"))
+    );
+
+    let (ok, out, err) = run(&["rules", "versions", "--side", "ab/a"])
+        .await
+        .expect("join");
+    assert!(ok, "{err}");
+    assert!(out.starts_with("VERSION"), "{out}");
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines.len(), 3, "{out}");
+    assert!(
+        lines[1].contains('*') && lines[1].ends_with("the prefix"),
+        "{out}"
+    );
+    assert!(lines[2].ends_with("as it was"), "{out}");
+
+    let (ok, out, err) = run(&["rules", "rollback", "--side", "ab/a", "--to", "0", "--json"])
+        .await
+        .expect("join");
+    assert!(ok, "{err}");
+    let answer: serde_json::Value = serde_json::from_str(&out).expect("JSON");
+    assert_eq!(
+        (answer["version"].clone(), answer["rolled_back_to"].clone()),
+        (2.into(), 0.into())
+    );
+
+    let (ok, _, err) = run(&["rules", "rollback", "--side", "ab/a", "--to", "9"])
+        .await
+        .expect("join");
+    assert!(!ok);
+    assert!(
+        err.contains("404") && err.contains("no rule version 9"),
+        "{err}"
+    );
+}

@@ -235,5 +235,31 @@ async fn a_bad_publish_or_rollback_is_refused_and_changes_nothing() {
     )
     .await;
     assert_eq!(status, 400, "{body}");
+    let (status, body) = post(
+        format!("{base}/rollback"),
+        "text/plain",
+        br#"{"version": 0}"#.to_vec(),
+    )
+    .await;
+    assert_eq!(
+        status, 415,
+        "a body a page could send cross-site unasked: {body}"
+    );
+
+    // From another site's page, token or not: refused before anything is read.
+    for (header, value) in [
+        ("origin", "http://evil.example"),
+        ("sec-fetch-site", "cross-site"),
+    ] {
+        let resp = reqwest::Client::new()
+            .post(base.clone())
+            .header("content-type", "application/wasm")
+            .header(header, value)
+            .body(basic.clone())
+            .send()
+            .await
+            .expect("reach");
+        assert_eq!(resp.status().as_u16(), 403, "{header}");
+    }
     assert_eq!(std::fs::read(slot.file()).expect("file"), before);
 }

@@ -258,30 +258,41 @@ fn mapping_rule_every_direction_and_every_unmapped_policy() {
     );
 }
 
-/// `basic` with `send` leaving comments out on side a: a comment made there stays there,
-/// while an edit of another field still crosses, and b's comment still reaches a.
+/// `basic` on side a, first sending everything, then with `send` leaving comments out: a
+/// new comment on a stays there, the comment that crossed before stays on b (not read as
+/// deleted), an edit of another field still crosses, and b's comments still reach a.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn basic_send_without_comments_keeps_them_home_and_syncs_the_rest() {
     use serde_json::json;
+    use twinsync_e2e::adf::adf;
     use twinsync_e2e::wait::wait_for;
     use twinsync_e2e::world::World;
 
-    let w = World::with_rules(
-        "basic",
-        r#", "send" = "summary,description,attachments,issuetype,priority,labels,status""#,
-        "basic",
-        "",
-    )
-    .await;
+    let mut w = World::new().await;
     let (key_a, key_b) = w.synced("Printer on fire").await;
-    assert_eq!(w.cb.field(&key_b, &["summary"]).await, "Printer on fire");
-
-    // A comment on a, then a summary edit on a: the edit crosses, the comment does not.
-    w.ca.comment(
-        &key_a,
-        twinsync_e2e::adf::adf("Internal: the printer was old"),
-    )
+    w.ca.comment(&key_a, adf("Crosses: sent before the switch"))
+        .await;
+    wait_for("a's first comment on b", || async {
+        (w.cb.list(&key_b, &["comment", "comments"]).await.len() == 1).then_some(())
+    })
     .await;
+    w.settle().await;
+
+    // The admin of side a stops sending comments: one key, on side a only.
+    w.stop_node().await;
+    let side_a = "config = { project = \"SUP\" }";
+    assert!(w.config.contains(side_a), "{}", w.config);
+    w.config = w.config.replacen(
+        side_a,
+        "config = { project = \"SUP\", send = \"summary,description,attachments,issuetype,priority,labels,status\" }",
+        1,
+    );
+    w.start_node().await;
+
+    // A comment on a, then a summary edit on a: the edit crosses, the comment does not, and
+    // the comment that crossed before is still on b.
+    w.ca.comment(&key_a, adf("Internal: the printer was old"))
+        .await;
     w.ca.edit(&key_a, json!({"summary": "Printer still on fire"}))
         .await;
     wait_for("the new summary on b", || async {
@@ -289,19 +300,21 @@ async fn basic_send_without_comments_keeps_them_home_and_syncs_the_rest() {
     })
     .await;
     w.settle().await;
-    assert!(
-        w.cb.list(&key_b, &["comment", "comments"]).await.is_empty(),
-        "a's comment stayed on a"
+    let on_b = w.cb.list(&key_b, &["comment", "comments"]).await;
+    assert_eq!(
+        on_b.len(),
+        1,
+        "only the comment sent before the switch: {on_b:?}"
     );
 
-    // The other direction is b's own choice: its comment reaches a, and a's stays put.
+    // The other direction is b's own choice: its comment reaches a.
     w.cb.comment(&key_b, json!("Reply from b")).await;
     wait_for("b's comment on a", || async {
-        (w.ca.list(&key_a, &["comment", "comments"]).await.len() == 2).then_some(())
+        (w.ca.list(&key_a, &["comment", "comments"]).await.len() == 3).then_some(())
     })
     .await;
     w.settle().await;
-    assert_eq!(w.cb.list(&key_b, &["comment", "comments"]).await.len(), 1);
+    assert_eq!(w.cb.list(&key_b, &["comment", "comments"]).await.len(), 2);
     w.assert_none_failed();
 }
 

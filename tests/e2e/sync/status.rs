@@ -84,6 +84,17 @@ async fn each_twin_carries_its_sync_status_and_jql_finds_the_failed_ones() {
         ]]
     );
     assert_eq!(pb["other"], json!(key_a));
+    // Written once per half: later events that end the same way write nothing.
+    w.settle().await;
+    w.ca.edit(&key_a, json!({"summary": "Status in Jira, again"}))
+        .await;
+    wait_for("the edit on B", || async {
+        (w.cb.field(&key_b, &["summary"]).await == "Status in Jira, again").then_some(())
+    })
+    .await;
+    w.settle().await;
+    assert_eq!(w.a.count("POST", "/remotelink"), 1);
+    assert_eq!(w.b.count("POST", "/remotelink"), 1);
 
     // A priority B's rule has no map for: the incoming event fails, both halves say so.
     w.ca.edit(&key_a, json!({"priority": {"name": "Low"}}))

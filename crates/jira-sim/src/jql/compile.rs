@@ -319,6 +319,18 @@ fn canonical(field: Field, s: &str, state: &State) -> Result<String, JqlError> {
             .flat_map(|p| p.components.iter())
             .find(|c| eq(&c.id) || eq(&c.name))
             .map(|c| c.id.clone()),
+        // A version by id, else by name (one name may exist in several projects).
+        Field::FixVersion | Field::AffectedVersion => {
+            if state.version(s).is_some() {
+                Some(s.to_string())
+            } else {
+                state
+                    .versions
+                    .iter()
+                    .any(|v| eq(&v.name))
+                    .then(|| s.to_lowercase())
+            }
+        }
         Field::Labels => Some(s.to_lowercase()),
         Field::Assignee | Field::Reporter | Field::Creator => {
             state.find_user(s).map(|u| u.to_string())

@@ -211,6 +211,18 @@ fn field_values(f: Field, i: &Issue, state: &State) -> Vec<String> {
         Field::Resolution => vec![i.resolution.clone().unwrap_or_default()],
         Field::Labels => i.labels.iter().map(|l| l.to_lowercase()).collect(),
         Field::Component => i.components.clone(),
+        // Each version by id and by name, as a query may name it either way.
+        Field::FixVersion | Field::AffectedVersion => {
+            let ids = if f == Field::FixVersion {
+                &i.fix_versions
+            } else {
+                &i.versions
+            };
+            ids.iter()
+                .filter_map(|id| state.version(id))
+                .flat_map(|v| [v.id.clone(), v.name.to_lowercase()])
+                .collect()
+        }
         Field::Assignee => i.assignee.iter().map(|u| u.to_string()).collect(),
         Field::Reporter => i.reporter.iter().map(|u| u.to_string()).collect(),
         Field::Creator => vec![i.creator.to_string()],

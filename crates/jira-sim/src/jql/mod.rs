@@ -178,6 +178,31 @@ mod tests {
     }
 
     #[test]
+    fn versions_are_searchable_by_id_and_name() {
+        let mut s = st();
+        let id = s
+            .add_version(&serde_json::json!({"name": "2.0", "project": "SUP"}))
+            .expect("version");
+        let first = *s.issues.keys().next().expect("an issue");
+        if let Some(i) = s.issues.get_mut(&first) {
+            i.fix_versions.push(id.clone());
+        }
+        let key = s.issues[&first].key.clone();
+        assert_eq!(keys(&s, "fixVersion = \"2.0\""), vec![key.clone()]);
+        assert_eq!(
+            keys(&s, &format!("fixVersion in ({id})")),
+            vec![key.clone()]
+        );
+        assert!(keys(&s, "affectedVersion = \"2.0\"").is_empty());
+        assert_eq!(keys(&s, "fixVersion is EMPTY").len(), s.issues.len() - 1);
+        let e = compile("fixVersion = 9.9", &s, None).unwrap_err();
+        assert!(
+            e.0.contains("does not exist for the field 'fixVersion'"),
+            "{e}"
+        );
+    }
+
+    #[test]
     fn relative_dates() {
         let now = Utc::now();
         assert_eq!(parse_date("-5m", now), Some(now - Duration::minutes(5)));

@@ -101,6 +101,16 @@ pub fn issue_fields(st: &State, api: Api, i: &Issue, sel: &FieldSel) -> Map<Stri
             .collect();
         f.insert("components".into(), Value::from(comps));
     }
+    for (id, list) in [("fixVersions", &i.fix_versions), ("versions", &i.versions)] {
+        if want(id) {
+            let vs: Vec<Value> = list
+                .iter()
+                .filter_map(|v| st.version(v))
+                .map(|v| super::version(st, api, v))
+                .collect();
+            f.insert(id.into(), Value::from(vs));
+        }
+    }
     if want("assignee") {
         f.insert("assignee".into(), user_short(st, api, i.assignee));
     }

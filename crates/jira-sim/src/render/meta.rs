@@ -62,6 +62,12 @@ fn allowed_values(
             .map(|t| issue_type(st, api, t))
             .collect(),
         "project" => vec![project_short(st, api, &project?.id)],
+        "fixVersions" | "versions" => st
+            .versions_of(&project?.id)
+            .into_iter()
+            .filter(|v| !v.archived)
+            .map(|v| super::version(st, api, v))
+            .collect(),
         "components" => {
             let p = project?;
             p.components.iter().map(|c| json!({"self": format!("{}/component/{}", api_base(st, api), c.id), "id": c.id, "name": c.name})).collect()

@@ -442,3 +442,49 @@ pub fn remote_link(st: &State, api: Api, key: &str, l: &RemoteLink) -> Value {
     }
     v
 }
+
+/// A worklog as `/issue/{key}/worklog` answers.
+pub fn worklog(st: &State, api: Api, w: &Worklog) -> Value {
+    let mut v = json!({
+        "self": format!("{}/issue/{}/worklog/{}", api_base(st, api), w.issue_id, w.id),
+        "author": user_short(st, api, Some(w.author)),
+        "updateAuthor": user_short(st, api, Some(w.update_author)),
+        "created": time(&w.created),
+        "updated": time(&w.updated),
+        "started": time(&w.started),
+        "timeSpent": crate::state::format_duration(w.time_spent_seconds),
+        "timeSpentSeconds": w.time_spent_seconds,
+        "id": w.id.to_string(),
+        "issueId": w.issue_id.to_string(),
+    });
+    if let Some(c) = &w.comment {
+        v["comment"] = rich(st, api, c);
+    }
+    if let Some(vis) = &w.visibility {
+        let mut vj = json!({"type": vis.kind, "value": vis.value});
+        if api.cloud() {
+            vj["identifier"] = json!(vis.value);
+        }
+        v["visibility"] = vj;
+    }
+    v
+}
+
+/// A version as `/version/{id}` answers (Cloud `Version`, DC `VersionBean`).
+pub fn version(st: &State, api: Api, v: &Version) -> Value {
+    let mut out = json!({
+        "self": format!("{}/version/{}", api_base(st, api), v.id),
+        "id": v.id,
+        "name": v.name,
+        "archived": v.archived,
+        "released": v.released,
+        "projectId": v.project_id.parse::<u64>().unwrap_or(0),
+    });
+    if let Some(d) = &v.description {
+        out["description"] = json!(d);
+    }
+    if let Some(d) = &v.release_date {
+        out["releaseDate"] = json!(d.format("%Y-%m-%d").to_string());
+    }
+    out
+}

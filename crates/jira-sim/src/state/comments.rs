@@ -12,7 +12,7 @@ use crate::model::*;
 use super::{Event, State};
 
 impl State {
-    fn visibility_in(v: &Value) -> Result<Option<Visibility>, ApiError> {
+    pub(super) fn visibility_in(v: &Value) -> Result<Option<Visibility>, ApiError> {
         match v.get("visibility") {
             None | Some(Value::Null) => Ok(None),
             Some(vis) => {

@@ -141,6 +141,26 @@ impl State {
                 names(&b.components),
             );
         }
+        for (field, id, va, vb) in [
+            (
+                "Fix Version",
+                "fixVersions",
+                &a.fix_versions,
+                &b.fix_versions,
+            ),
+            ("Version", "versions", &a.versions, &b.versions),
+        ] {
+            if va != vb {
+                let names = |ids: &Vec<String>| {
+                    let v: Vec<String> = ids
+                        .iter()
+                        .filter_map(|id| self.version(id).map(|x| x.name.clone()))
+                        .collect();
+                    (!v.is_empty()).then(|| v.join(", "))
+                };
+                push(field, id, "jira", None, names(va), None, names(vb));
+            }
+        }
         for (field, fa, fb) in [
             ("assignee", a.assignee, b.assignee),
             ("reporter", a.reporter, b.reporter),

@@ -69,6 +69,8 @@ impl State {
             security: None,
             labels: Vec::new(),
             components: Vec::new(),
+            fix_versions: Vec::new(),
+            versions: Vec::new(),
             assignee: None,
             reporter: Some(actor),
             creator: actor,
@@ -318,6 +320,7 @@ impl State {
         }
         self.links.retain(|_, l| l.inward != id && l.outward != id);
         self.remote_links.retain(|_, l| l.issue_id != id);
+        self.worklogs.retain(|_, w| w.issue_id != id);
         self.events.push(Event::IssueDeleted {
             issue: Box::new(issue),
             actor,

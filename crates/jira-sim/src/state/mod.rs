@@ -8,6 +8,10 @@ mod history;
 mod issues;
 mod links;
 mod remote_links;
+mod versions;
+mod worklogs;
+
+pub use worklogs::format_duration;
 mod seed;
 
 use std::collections::{BTreeMap, HashMap};
@@ -91,6 +95,10 @@ pub struct State {
     pub links: BTreeMap<u64, IssueLink>,
     /// Remote issue links by id.
     pub remote_links: BTreeMap<u64, RemoteLink>,
+    /// Project versions, oldest first.
+    pub versions: Vec<Version>,
+    /// Worklogs by id.
+    pub worklogs: BTreeMap<u64, Worklog>,
     /// Registered webhooks by id.
     pub webhooks: BTreeMap<u64, WebhookReg>,
     /// Comment id to issue id.
@@ -103,6 +111,8 @@ pub struct State {
     next_history: u64,
     next_link: u64,
     next_remote_link: u64,
+    next_worklog: u64,
+    next_version: u64,
     next_webhook: u64,
     next_project: u64,
     next_component: u64,

@@ -1,6 +1,7 @@
-//! `twinsync rules check|test|export|try`: what a rule author runs. `check` and `test` load
-//! the component here; `export` writes a stock rule built into the binary; `try` asks the
-//! running node to dry-run a candidate on a live issue.
+//! `twinsync rules check|test|export|try|publish|versions|rollback`: what a rule author runs.
+//! `check` and `test` load the component here; `export` writes a stock rule built into the
+//! binary; `try` asks the running node to dry-run a candidate on a live issue, and
+//! `publish`, `versions` and `rollback` work on a side's rule versions there.
 
 use std::path::Path;
 use std::process::ExitCode;
@@ -55,6 +56,56 @@ pub(crate) fn run(command: RulesCommand) -> anyhow::Result<ExitCode> {
             export(&name, output.as_deref())?;
             Ok(ExitCode::SUCCESS)
         }
+        RulesCommand::Publish {
+            rule,
+            side,
+            note,
+            json,
+            node,
+        } => {
+            let (connection, side) = split_side(&side)?;
+            let module =
+                std::fs::read(&rule).with_context(|| format!("reading {}", rule.display()))?;
+            let answer = crate::cli::runtime()?.block_on(node.client()?.publish_rule(
+                connection,
+                side,
+                note.as_deref(),
+                module,
+            ))?;
+            print_answer(json, &answer, |a| {
+                format!(
+                    "published {} as version {} of {connection}/{side} (sha256 {}); it serves now\n",
+                    rule.display(),
+                    a["version"],
+                    a["sha256"].as_str().map_or("?", |h| &h[..h.len().min(12)])
+                )
+            });
+            Ok(ExitCode::SUCCESS)
+        }
+        RulesCommand::Versions { side, json, node } => {
+            let (connection, side) = split_side(&side)?;
+            let answer =
+                crate::cli::runtime()?.block_on(node.client()?.rule_versions(connection, side))?;
+            print_answer(json, &answer, tables::rule_versions_table);
+            Ok(ExitCode::SUCCESS)
+        }
+        RulesCommand::Rollback {
+            side,
+            to,
+            json,
+            node,
+        } => {
+            let (connection, side) = split_side(&side)?;
+            let answer = crate::cli::runtime()?
+                .block_on(node.client()?.rollback_rule(connection, side, to))?;
+            print_answer(json, &answer, |a| {
+                format!(
+                    "{connection}/{side} rolled back to version {to}, recorded as version {}; it serves now\n",
+                    a["version"]
+                )
+            });
+            Ok(ExitCode::SUCCESS)
+        }
         RulesCommand::Try {
             rule,
             side,
@@ -100,6 +151,12 @@ pub(crate) fn run(command: RulesCommand) -> anyhow::Result<ExitCode> {
             })
         }
     }
+}
+
+/// `CONNECTION/SIDE` as its two parts.
+fn split_side(side: &str) -> anyhow::Result<(&str, &str)> {
+    side.split_once('/')
+        .with_context(|| format!("--side takes CONNECTION/SIDE, not {side:?}"))
 }
 
 /// `rules export`: the stock rule's component to `output`, or to standard output when that
