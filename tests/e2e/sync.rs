@@ -5,5 +5,6 @@
 
 mod concurrent;
 mod crossing;
+mod items;
 mod recovery;
 mod status;

@@ -18,7 +18,12 @@ impl JiraClient {
             .answer(issue_req(key, None), format!("issue {key}"))
             .await?;
         let total = w.fields.comment.as_ref().map_or(0, |c| c.total) as usize;
-        let worklogs = w.fields.worklog.as_ref().map_or(0, |p| p.total) as usize;
+        // An issue read without its embedded worklogs has them fetched on their own.
+        let worklogs = w
+            .fields
+            .worklog
+            .as_ref()
+            .map_or(usize::MAX, |p| p.total as usize);
         let mut issue = mapping::issue(w);
         if total > issue.comments.len() {
             issue.comments = self.comments(key).await?;
