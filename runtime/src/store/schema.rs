@@ -276,5 +276,16 @@ pub(super) const MIGRATIONS: &[&str] = &[
         SELECT connection, side, local_key, kind, item_id FROM peer_sent;
     DROP TABLE peer_sent;
     ALTER TABLE peer_sent_13 RENAME TO peer_sent;
+    -- A twin that ended because one half was deleted: the other half is unlinked (or gone),
+    -- and a trigger must not put it under sync again as if it were new.
+    CREATE TABLE twin_ends (
+        connection TEXT NOT NULL,
+        side       TEXT NOT NULL,
+        local_key  TEXT NOT NULL,
+        remote_key TEXT NOT NULL,
+        how        TEXT NOT NULL CHECK (how IN ('deleted', 'unlinked')),
+        ended_at   INTEGER NOT NULL,
+        PRIMARY KEY (connection, side, local_key)
+    );
     "#,
 ];

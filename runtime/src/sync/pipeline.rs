@@ -12,7 +12,8 @@
 //! and its recording). `outgoing` runs the outgoing rule and hands the replica across;
 //! `incoming` runs the incoming rule and reconciles the local twin; `apply` carries a
 //! reconcile plan out in Jira; `concurrent` decides what this side has not sent yet when
-//! a replica arrives (echo suppression, concurrent edits).
+//! a replica arrives (echo suppression, concurrent edits); `deletion` carries a twin's
+//! deletion across and carries out the other side's policy.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
@@ -40,6 +41,7 @@ use crate::store::{
 
 mod apply;
 mod concurrent;
+mod deletion;
 mod error;
 mod incoming;
 mod outgoing;

@@ -445,6 +445,20 @@ impl JiraSide {
         Ok(())
     }
 
+    /// Deletes an issue of the side's project (with its sub-tasks); one already gone is not an error.
+    pub(crate) async fn delete_issue(&self, key: &str) -> Result<(), SideError> {
+        self.guard(key).await?;
+        match self.client.delete_issue(key).await {
+            Err(e) if e.is_not_found() => Ok(()),
+            other => Ok(other?),
+        }
+    }
+
+    /// Whether the side's project is still visible with the side's credentials.
+    pub(crate) async fn project_visible(&self) -> Result<bool, SideError> {
+        Ok(self.client.project_visible(&self.project).await?)
+    }
+
     pub(crate) async fn delete_comment(&self, key: &str, id: &str) -> Result<(), SideError> {
         self.guard(key).await?;
         match self.client.delete_comment(key, id).await {

@@ -112,3 +112,143 @@ async fn worklogs_add_edit_delete_both_ways() {
     assert!(worklogs(&w.cb, &key_b).await.is_empty());
     w.assert_none_failed();
 }
+
+/// The sync status link's summary on an issue, if it has one.
+async fn status_summary(c: &Client, key: &str) -> Option<String> {
+    let r = c.get(&format!("/issue/{key}/remotelink")).await;
+    r.body.as_array()?.iter().find_map(|l| {
+        l["globalId"]
+            .as_str()
+            .filter(|g| g.starts_with("twinsync:"))
+            .and(l["object"]["summary"].as_str().map(str::to_string))
+    })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_deleted_twin_unlinks_the_other_half_by_default() {
+    let w = World::new().await;
+    let key_a = w.create_on_a("Short-lived", &["sync"]).await;
+    let key_b = w.twin_of(&key_a).await;
+
+    // Deleted on B (Data Center): A keeps its issue, says why in a comment, and its status
+    // link shows the end.
+    let d = w.cb.delete(&format!("/issue/{key_b}")).await;
+    assert_eq!(d.status, 204, "{}", d.body);
+    let said = format!("{key_b} on b was deleted");
+    wait_for("the unlink comment on A", || async {
+        w.ca.list(&key_a, &["comment", "comments"])
+            .await
+            .iter()
+            .any(|c| text_of(&c["body"]).contains(&said))
+            .then_some(())
+    })
+    .await;
+    wait_for("the unlinked status on A", || async {
+        status_summary(&w.ca, &key_a)
+            .await
+            .filter(|s| s.starts_with("unlinked"))
+    })
+    .await;
+    w.settle().await;
+    let store = &w.node().store;
+    assert!(
+        store
+            .twin_by_local("ab", "a", &key_a)
+            .expect("store")
+            .is_none()
+    );
+    assert!(
+        store
+            .twin_by_local("ab", "b", &key_b)
+            .expect("store")
+            .is_none()
+    );
+    assert_eq!(
+        store.twin_end("ab", "a", &key_a).expect("store").as_deref(),
+        Some("unlinked")
+    );
+    assert_eq!(w.ca.get(&format!("/issue/{key_a}")).await.status, 200);
+
+    // The unlinked issue still matches the trigger but is not taken for a new one: an edit
+    // on A makes nothing on B, while an issue created after it does sync.
+    let e = w.ca.edit(&key_a, json!({"summary": "Left behind"})).await;
+    assert_eq!(e.status, 204, "{}", e.body);
+    let marker = w.create_on_a("Made after the edit", &["sync"]).await;
+    w.twin_of(&marker).await;
+    w.settle().await;
+    assert!(
+        store
+            .twin_by_local("ab", "a", &key_a)
+            .expect("store")
+            .is_none()
+    );
+    let found =
+        w.cb.post(
+            "/search",
+            json!({"jql": "project = DEV AND summary ~ \"Left behind\"", "fields": ["summary"]}),
+        )
+        .await;
+    assert_eq!(found.status, 200, "{}", found.body);
+    assert_eq!(
+        found.body["issues"].as_array().map_or(0, Vec::len),
+        0,
+        "{}",
+        found.body
+    );
+    w.assert_none_failed();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_deleted_twin_is_deleted_or_kept_as_the_other_sides_rule_says() {
+    // A deletes with its twin; B keeps its issue and the twin as they are.
+    let w = World::with_rules(
+        "basic",
+        r#", "on-delete" = "delete""#,
+        "basic",
+        r#", "on-delete" = "nothing""#,
+    )
+    .await;
+
+    // Deleted on B (Data Center): A's rule deletes A's half too.
+    let key_a = w.create_on_a("Goes with its twin", &["sync"]).await;
+    let key_b = w.twin_of(&key_a).await;
+    let d = w.cb.delete(&format!("/issue/{key_b}")).await;
+    assert_eq!(d.status, 204, "{}", d.body);
+    wait_for("A's half deleted", || async {
+        (w.ca.get(&format!("/issue/{key_a}")).await.status == 404).then_some(())
+    })
+    .await;
+    w.settle().await;
+    assert_eq!(
+        w.node()
+            .store
+            .twin_end("ab", "a", &key_a)
+            .expect("store")
+            .as_deref(),
+        Some("deleted")
+    );
+
+    // Deleted on A (Cloud): B's rule keeps B's half, with no comment and its twin record.
+    let key_a = w.create_on_a("Stays on B", &["sync"]).await;
+    let key_b = w.twin_of(&key_a).await;
+    let d = w.ca.delete(&format!("/issue/{key_a}")).await;
+    assert_eq!(d.status, 204, "{}", d.body);
+    wait_for("the deletion crossed from A", || async {
+        let end = w.node().store.twin_end("ab", "a", &key_a).expect("store");
+        (end.as_deref() == Some("deleted")).then_some(())
+    })
+    .await;
+    w.settle().await;
+    let kept = w.cb.get(&format!("/issue/{key_b}")).await;
+    assert_eq!(kept.status, 200, "{}", kept.body);
+    assert!(w.cb.list(&key_b, &["comment", "comments"]).await.is_empty());
+    let store = &w.node().store;
+    assert!(
+        store
+            .twin_by_local("ab", "b", &key_b)
+            .expect("store")
+            .is_some()
+    );
+    assert_eq!(store.twin_end("ab", "b", &key_b).expect("store"), None);
+    w.assert_none_failed();
+}

@@ -78,6 +78,17 @@ impl JiraClient {
         Ok(w.fields.updated)
     }
 
+    /// Whether the credentials can still see project `key`: `false` on a 404, which Jira
+    /// answers for a project that is gone or hidden from the caller alike.
+    pub async fn project_visible(&self, key: &str) -> Result<bool, JiraError> {
+        let r = Req::new(Method::GET, format!("project/{}", enc(key)));
+        match self.send(r).await {
+            Ok(_) => Ok(true),
+            Err(e) if e.is_not_found() => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
     /// Deletes an issue.
     pub async fn delete_issue(&self, key: &str) -> Result<(), JiraError> {
         let r = Req::new(Method::DELETE, format!("issue/{}", enc(key))).issue(key);

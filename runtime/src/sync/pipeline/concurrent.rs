@@ -200,6 +200,7 @@ impl Pipeline {
             return Ok(());
         };
         let envelope = Envelope {
+            deleted: false,
             origin_side: side.name.clone(),
             origin_key: key.to_string(),
             replica,

@@ -8,6 +8,17 @@ impl Pipeline {
     pub(super) async fn outgoing(&self, event: &Event) -> Result<Finished, EventError> {
         let side = self.side_of(event)?;
         let key = event.queue_key.clone();
+        if cause_from_name(&event.cause) == SyncCause::Deleted {
+            return self.send_deletion(&side, &key).await;
+        }
+        // An event queued before the twin ended (its other half deleted) must not start a new one.
+        if let Some(how) = self.store.twin_end(&side.connection, &side.name, &key)? {
+            return Ok(Finished {
+                state: EventState::Done,
+                rule_version: None,
+                note: Some(format!("{key}'s twin ended ({how}); nothing sent")),
+            });
+        }
         let Some(LocalIssue { issue, .. }) = side.jira.get_issue(&key).await? else {
             return Ok(Finished {
                 state: EventState::Done,
@@ -67,6 +78,7 @@ impl Pipeline {
                 .store
                 .take_sent_seq(&side.connection, &side.name, &key)?,
             versions: versions_of(&registers),
+            deleted: false,
             removed: removed
                 .iter()
                 .map(|(kind, m)| RemovedItem {
@@ -131,7 +143,7 @@ impl Pipeline {
 
     /// The in-process transport of a local connection: the replica becomes an incoming event
     /// of the other side. A remote connection queues it for the peer instead.
-    fn deliver(&self, side: &Side, envelope: &Envelope) -> Result<(), EventError> {
+    pub(super) fn deliver(&self, side: &Side, envelope: &Envelope) -> Result<(), EventError> {
         if let Some(peers) = self.peer_links(&side.connection) {
             return self.deliver_to_peer(peers, side, envelope);
         }
