@@ -13,7 +13,8 @@
 //! `incoming` runs the incoming rule and reconciles the local twin; `apply` carries a
 //! reconcile plan out in Jira; `concurrent` decides what this side has not sent yet when
 //! a replica arrives (echo suppression, concurrent edits); `deletion` carries a twin's
-//! deletion across and carries out the other side's policy.
+//! deletion across and carries out the other side's policy; `links` names links' other ends by
+//! their twins and carries out the desired set of links.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
@@ -44,6 +45,7 @@ mod concurrent;
 mod deletion;
 mod error;
 mod incoming;
+mod links;
 mod outgoing;
 
 pub use error::EventError;

@@ -454,6 +454,31 @@ impl JiraSide {
         }
     }
 
+    /// Links two issues of the side's project; both ends are checked against it.
+    pub(crate) async fn add_issue_link(
+        &self,
+        key: &str,
+        link_type: &str,
+        direction: crate::model::LinkDirection,
+        other: &str,
+    ) -> Result<(), SideError> {
+        self.guard(key).await?;
+        self.guard(other).await?;
+        Ok(self
+            .client
+            .add_issue_link(key, link_type, direction, other)
+            .await?)
+    }
+
+    /// Removes a link of `key`; one already gone is not an error.
+    pub(crate) async fn delete_issue_link(&self, key: &str, id: &str) -> Result<(), SideError> {
+        self.guard(key).await?;
+        match self.client.delete_issue_link(id).await {
+            Err(e) if e.is_not_found() => Ok(()),
+            other => Ok(other?),
+        }
+    }
+
     /// Whether the side's project is still visible with the side's credentials.
     pub(crate) async fn project_visible(&self) -> Result<bool, SideError> {
         Ok(self.client.project_visible(&self.project).await?)

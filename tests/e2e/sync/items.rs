@@ -252,3 +252,108 @@ async fn a_deleted_twin_is_deleted_or_kept_as_the_other_sides_rule_says() {
     assert_eq!(store.twin_end("ab", "b", &key_b).expect("store"), None);
     w.assert_none_failed();
 }
+
+/// An issue's links as (type, the key of the other end, whether it names it `outwardIssue`).
+async fn links_of(c: &Client, key: &str) -> Vec<(String, String, bool)> {
+    let mut out: Vec<(String, String, bool)> = c
+        .list(key, &["issuelinks"])
+        .await
+        .iter()
+        .map(|l| {
+            let outward = l.get("outwardIssue").is_some();
+            let other = if outward {
+                &l["outwardIssue"]["key"]
+            } else {
+                &l["inwardIssue"]["key"]
+            };
+            (
+                l["type"]["name"].as_str().unwrap_or("").to_string(),
+                other.as_str().unwrap_or("").to_string(),
+                outward,
+            )
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn links_between_twins_cross_both_ways_and_links_to_others_stay() {
+    let w = World::new().await;
+    let x = w.create_on_a("Blocker", &["sync"]).await;
+    let y = w.create_on_a("Blocked", &["sync"]).await;
+    let lone = w.create_on_a("Never synced", &[]).await;
+    let (x_b, y_b) = (w.twin_of(&x).await, w.twin_of(&y).await);
+
+    // On A: X blocks Y (both twinned) and X relates to an issue with no twin.
+    for (other, kind) in [(&y, "Blocks"), (&lone, "Relates")] {
+        let r =
+            w.ca.post(
+                "/issueLink",
+                json!({"type": {"name": kind}, "inwardIssue": {"key": x}, "outwardIssue": {"key": other}}),
+            )
+            .await;
+        assert_eq!(r.status, 201, "{}", r.body);
+    }
+    let on_a = links_of(&w.ca, &x).await;
+    let blocks_on_a = on_a
+        .iter()
+        .find(|l| l.0 == "Blocks")
+        .expect("Blocks on A")
+        .clone();
+    // The same link between the twins on B, seen from each end as on A; the other is left out.
+    wait_for("the link between the twins on B", || async {
+        let on_b = links_of(&w.cb, &x_b).await;
+        (on_b == vec![("Blocks".to_string(), y_b.clone(), blocks_on_a.2)]).then_some(())
+    })
+    .await;
+    let from_y_a = links_of(&w.ca, &y).await;
+    let from_y_b = links_of(&w.cb, &y_b).await;
+    assert_eq!(from_y_b.len(), 1, "{from_y_b:?}");
+    assert_eq!(
+        from_y_b[0].2, from_y_a[0].2,
+        "the same direction from Y's side"
+    );
+
+    // On B: Y relates to X; A gets the same link.
+    let r =
+        w.cb.post(
+            "/issueLink",
+            json!({"type": {"name": "Relates"}, "inwardIssue": {"key": y_b}, "outwardIssue": {"key": x_b}}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    wait_for("the link from B on A", || async {
+        links_of(&w.ca, &y)
+            .await
+            .iter()
+            .any(|l| l.0 == "Relates" && l.1 == x)
+            .then_some(())
+    })
+    .await;
+
+    // The Blocks link removed on A goes on B too; the links that remain stay.
+    let id =
+        w.ca.list(&x, &["issuelinks"])
+            .await
+            .iter()
+            .find(|l| l["type"]["name"] == "Blocks")
+            .and_then(|l| l["id"].as_str().map(str::to_string))
+            .expect("link id");
+    let d = w.ca.delete(&format!("/issueLink/{id}")).await;
+    assert_eq!(d.status, 204, "{}", d.body);
+    wait_for("the Blocks link gone from B", || async {
+        let on_b = links_of(&w.cb, &x_b).await;
+        (on_b.len() == 1 && on_b[0].0 == "Relates").then_some(())
+    })
+    .await;
+    w.settle().await;
+    assert_eq!(links_of(&w.cb, &x_b).await.len(), 1);
+    let x_on_a = links_of(&w.ca, &x).await;
+    assert_eq!(
+        x_on_a.len(),
+        2,
+        "Relates to the lone issue and to Y: {x_on_a:?}"
+    );
+    w.assert_none_failed();
+}

@@ -33,7 +33,12 @@ impl Pipeline {
             &attachment_map,
             &worklog_map,
         );
-        if plan.is_empty() {
+        let links = self.plan_links(
+            side,
+            changes.links.as_deref(),
+            local.map_or(&[][..], |l| &l.issue.links),
+        )?;
+        if plan.is_empty() && links.is_empty() {
             return local_key
                 .map(|k| (k, plan))
                 .ok_or_else(|| EventError::Permanent("empty plan without a twin".into()));
@@ -87,6 +92,7 @@ impl Pipeline {
             self.apply_worklog(side, envelope, &key, op, &mut orphans)
                 .await?;
         }
+        self.apply_links(side, &key, &links).await?;
         Ok((key, plan))
     }
 

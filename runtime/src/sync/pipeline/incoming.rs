@@ -100,8 +100,12 @@ impl Pipeline {
             cause: SyncCause::Replica,
         };
         let (limits, config) = (side.limits, side.config.clone());
-        let replica = envelope.replica.clone();
-        let local_issue = local.as_ref().map(|l| l.issue.clone());
+        let mut replica = envelope.replica.clone();
+        self.name_link_twins_in(&side, &mut replica.links)?;
+        let mut local_issue = local.as_ref().map(|l| l.issue.clone());
+        if let Some(l) = local_issue.as_mut() {
+            self.name_link_twins_out(&side, &mut l.links)?;
+        }
         let (changes, version) = match Self::call_rule(&side, move |r| {
             r.incoming(replica, local_issue, ctx, &limits, &config)
         })

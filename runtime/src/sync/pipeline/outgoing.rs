@@ -19,7 +19,7 @@ impl Pipeline {
                 note: Some(format!("{key}'s twin ended ({how}); nothing sent")),
             });
         }
-        let Some(LocalIssue { issue, .. }) = side.jira.get_issue(&key).await? else {
+        let Some(LocalIssue { mut issue, .. }) = side.jira.get_issue(&key).await? else {
             return Ok(Finished {
                 state: EventState::Done,
                 rule_version: None,
@@ -38,6 +38,7 @@ impl Pipeline {
             remote_key: twin.as_ref().and_then(|t| t.remote_key.clone()),
             cause: cause_from_name(&event.cause),
         };
+        self.name_link_twins_out(&side, &mut issue.links)?;
         let (limits, config) = (side.limits, side.config.clone());
         let updated = issue.updated.clone();
         let removed = self.removed_copies(&side, &issue)?;
