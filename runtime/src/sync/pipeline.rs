@@ -14,7 +14,7 @@
 //! reconcile plan out in Jira; `concurrent` decides what this side has not sent yet when
 //! a replica arrives (echo suppression, concurrent edits); `deletion` carries a twin's
 //! deletion across and carries out the other side's policy; `links` names links' other ends by
-//! their twins and carries out the desired set of links.
+//! their twins and carries out the desired set of links; `versions` settles version names the project lacks.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
@@ -47,6 +47,7 @@ mod error;
 mod incoming;
 mod links;
 mod outgoing;
+mod versions;
 
 pub use error::EventError;
 

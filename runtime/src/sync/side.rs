@@ -479,6 +479,17 @@ impl JiraSide {
         }
     }
 
+    /// The names of the side's project's versions.
+    pub(crate) async fn versions(&self) -> Result<Vec<String>, SideError> {
+        Ok(self.client.project_versions(&self.project).await?)
+    }
+
+    /// Creates a version in the side's project.
+    pub(crate) async fn create_version(&self, name: &str) -> Result<(), SideError> {
+        self.client.create_version(&self.project, name).await?;
+        Ok(())
+    }
+
     /// Whether the side's project is still visible with the side's credentials.
     pub(crate) async fn project_visible(&self) -> Result<bool, SideError> {
         Ok(self.client.project_visible(&self.project).await?)

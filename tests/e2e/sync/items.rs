@@ -357,3 +357,81 @@ async fn links_between_twins_cross_both_ways_and_links_to_others_stay() {
     );
     w.assert_none_failed();
 }
+
+/// The names of a project's versions.
+async fn versions_of(c: &Client, project: &str) -> Vec<String> {
+    let r = c.get(&format!("/project/{project}/versions")).await;
+    let mut out: Vec<String> = r
+        .body
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|v| v["name"].as_str().map(str::to_string))
+        .collect();
+    out.sort();
+    out
+}
+
+/// The names in an issue's version field (`fixVersions` or `versions`).
+async fn version_field(c: &Client, key: &str, field: &str) -> Vec<String> {
+    let mut out: Vec<String> = c
+        .list(key, &[field])
+        .await
+        .iter()
+        .filter_map(|v| v["name"].as_str().map(str::to_string))
+        .collect();
+    out.sort();
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn versions_map_by_name_and_a_missing_one_follows_each_sides_rule() {
+    // A creates versions it lacks; B leaves them out (the stock default).
+    let w = World::with_rules("basic", r#", "versions.missing" = "create""#, "basic", "").await;
+    for (c, project, name) in [
+        (&w.ca, "SUP", "2.0"),
+        (&w.cb, "DEV", "2.0"),
+        (&w.ca, "SUP", "3.0"),
+        (&w.cb, "DEV", "1.5"),
+    ] {
+        let r = c
+            .post("/version", json!({"name": name, "project": project}))
+            .await;
+        assert_eq!(r.status, 201, "{}", r.body);
+    }
+    let key_a = w.create_on_a("Ships in 2.0", &["sync"]).await;
+    let key_b = w.twin_of(&key_a).await;
+
+    // On A: fix versions 2.0 (both sides have it) and 3.0 (only A): B takes 2.0 and leaves
+    // 3.0 out, creating nothing.
+    let e =
+        w.ca.edit(
+            &key_a,
+            json!({"fixVersions": [{"name": "2.0"}, {"name": "3.0"}]}),
+        )
+        .await;
+    assert_eq!(e.status, 204, "{}", e.body);
+    wait_for("fix version 2.0 on B", || async {
+        (version_field(&w.cb, &key_b, "fixVersions").await == ["2.0"]).then_some(())
+    })
+    .await;
+    assert_eq!(versions_of(&w.cb, "DEV").await, ["1.5", "2.0"]);
+
+    // On B: affected version 1.5 (only B): A's rule creates it on A and sets it.
+    let e =
+        w.cb.edit(&key_b, json!({"versions": [{"name": "1.5"}]}))
+            .await;
+    assert_eq!(e.status, 204, "{}", e.body);
+    wait_for("affected version 1.5 on A", || async {
+        (version_field(&w.ca, &key_a, "versions").await == ["1.5"]).then_some(())
+    })
+    .await;
+    assert_eq!(versions_of(&w.ca, "SUP").await, ["1.5", "2.0", "3.0"]);
+    w.settle().await;
+    // What B left out is no edit of B's: A keeps its 3.0.
+    assert_eq!(
+        version_field(&w.ca, &key_a, "fixVersions").await,
+        ["2.0", "3.0"]
+    );
+    w.assert_none_failed();
+}

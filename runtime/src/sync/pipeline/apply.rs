@@ -26,6 +26,7 @@ impl Pipeline {
             None => (Vec::new(), Vec::new(), Vec::new()),
         };
         let changes = &self.without_tombstones(side, changes, local)?;
+        let changes = &self.settle_versions(side, changes).await?;
         let plan: Plan = reconcile::plan(
             changes,
             local.map(|l| &l.issue),
