@@ -54,7 +54,6 @@ impl Pipeline {
             deleted: true,
         };
         self.deliver(side, &envelope)?;
-        crate::failpoint!("deletion-delivered");
         self.store
             .end_twin(conn, name, key, &remote_key, "deleted")?;
         tracing::info!(key, remote = %remote_key, "issue deleted; the deletion crossed to its twin");
@@ -122,7 +121,6 @@ impl Pipeline {
             }
             OnDelete::DeleteIssue => {
                 side.jira.delete_issue(&key).await?;
-                crate::failpoint!("twin-deleted");
                 self.store.end_twin(conn, name, &key, origin, "deleted")?;
                 tracing::info!(key, remote = %origin, "the other half was deleted; deleted here too");
             }
@@ -132,7 +130,6 @@ impl Pipeline {
                     side.other
                 ));
                 side.jira.add_comment(&key, &note, false).await?;
-                crate::failpoint!("unlink-commented");
                 self.store.end_twin(conn, name, &key, origin, "unlinked")?;
                 let stamp = self.status.stamp();
                 let half = Half {

@@ -32,7 +32,6 @@ impl Pipeline {
                 match policy {
                     MissingVersion::Create => {
                         side.jira.create_version(name).await?;
-                        crate::failpoint!("version-created");
                         tracing::info!(project = %side.project, version = %name, "version created");
                         existing.push(name.clone());
                         settled.push(name.clone());
