@@ -741,6 +741,25 @@ mod tests {
     }
 
     #[test]
+    fn the_0_3_json_reads_as_documented() {
+        let c: Changes = serde_json::from_str(
+            r#"{"worklogs": [{"remote_id": "30001", "started": "2026-11-25T09:00:00.000+0000",
+                 "time_spent_seconds": 5400, "comment": {"text": "pairing"}}],
+                "links": [{"link_type": "Blocks", "direction": "outward", "other_key": "DEV-7"}],
+                "fix_versions": ["2.0"], "missing_versions": "create", "on_delete": "delete_issue"}"#,
+        )
+        .unwrap();
+        assert_eq!(c.worklogs.as_ref().map(Vec::len), Some(1));
+        assert_eq!(
+            c.links.as_ref().unwrap()[0].direction,
+            LinkDirection::Outward
+        );
+        assert_eq!(c.missing_versions, Some(MissingVersion::Create));
+        assert_eq!(c.on_delete, Some(OnDelete::DeleteIssue));
+        assert_eq!(c.affected_versions, None, "absent leaves the field alone");
+    }
+
+    #[test]
     fn value_json_is_tagged_by_case() {
         let f: CustomField = serde_json::from_str(
             r#"{"id":"customfield_1","name":"Team","value":{"choice":"Blue"}}"#,
