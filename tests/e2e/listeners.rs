@@ -16,12 +16,13 @@ use twinsync_e2e::world::{World, with_node_setting};
 const TOKEN: &str = "listeners-admin-token";
 
 /// Every admin route a browser or script reads.
-const ADMIN_GETS: [&str; 17] = [
+const ADMIN_GETS: [&str; 18] = [
     "/",
     "/ui.js",
     "/ui-setup.js",
     "/ui-connection.js",
     "/ui-issue.js",
+    "/ui-visual.js",
     "/api/status",
     "/api/events?state=failed",
     "/api/rules",

@@ -3,6 +3,7 @@
 mod admin;
 mod admin_nine_steps;
 mod admin_ui;
+mod admin_visual;
 mod guard;
 mod jira;
 mod lab;

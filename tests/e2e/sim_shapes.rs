@@ -130,10 +130,13 @@ async fn exercise(h: &SimHandle, r: &mut Recorder<'_>) {
         r.get(&format!("/user?accountId={}", alice.account_id))
             .await;
         r.get("/user/search?query=ali").await;
+        r.get("/user/search?query=&startAt=1&maxResults=2").await;
         r.get("/user/assignable/search?project=SUP&query=a").await;
     } else {
         r.get("/user?username=alice").await;
         r.get("/user/search?username=ali").await;
+        r.get("/user/search?username=.&startAt=1&maxResults=2")
+            .await;
         r.get("/user/assignable/search?project=SUP&username=a")
             .await;
     }

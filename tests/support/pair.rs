@@ -195,7 +195,8 @@ rule = "{rule}"
     pub async fn settle(&self) {
         Wait::new("the queue to drain")
             .until(|| async {
-                let open = self.node().store.has_open_events().unwrap_or(true);
+                let node = self.node();
+                let open = node.store.has_open_events().unwrap_or(true) || !node.pipeline.is_idle();
                 if open { Err(self.queue()) } else { Ok(()) }
             })
             .await;

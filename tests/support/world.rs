@@ -178,10 +178,11 @@ impl World {
         assert_eq!(resp.status().as_u16(), 200, "{verb}");
     }
 
-    /// Waits until no event is pending or running.
+    /// Waits until no event is pending or running, and the last one's sync status is written.
     pub async fn settle(&self) {
         wait_for("the queue to drain", || async {
-            (!self.node().store.has_open_events().unwrap_or(true)).then_some(())
+            let node = self.node();
+            (!node.store.has_open_events().unwrap_or(true) && node.pipeline.is_idle()).then_some(())
         })
         .await;
     }

@@ -1,6 +1,8 @@
 //! Stock rule `mapping`: per-field direction and status, priority, issue type
-//! and user value maps, all read from config, so one module serves many
-//! connections. The config keys are documented in this crate's README.md.
+//! and user value maps, a field copied into another field, and constants, all
+//! read from config, so one module serves many connections (and the admin
+//! page's Visual mode writes it). The config keys are documented in this
+//! crate's README.md.
 
 use twinsync_sdk::prelude::*;
 
@@ -138,6 +140,164 @@ pub fn map_user(user: &User) -> Result<Option<UserRef>, RuleError> {
     }
 }
 
+/// How many `copy.<n>` and `const.<n>` entries a config may hold; the keys are numbered
+/// because a rule can ask for a key but not list them.
+const MAX_ENTRIES: usize = 200;
+
+/// The numbered entries `<prefix>.1`, `<prefix>.2`, ... up to the first missing one.
+fn numbered(prefix: &str) -> Vec<(String, String)> {
+    (1..=MAX_ENTRIES)
+        .map_while(|n| {
+            let key = format!("{prefix}.{n}");
+            config(&key).map(|v| (key, v))
+        })
+        .collect()
+}
+
+/// Splits `left <sep> right` into its two trimmed halves, failing with the key's name.
+fn split_entry<'a>(key: &str, value: &'a str, sep: &str) -> Result<(&'a str, &'a str), RuleError> {
+    value
+        .split_once(sep)
+        .map(|(l, r)| (l.trim(), r.trim()))
+        .filter(|(l, _)| !l.is_empty())
+        .ok_or_else(|| {
+            fail(format!(
+                "config key `{key}` must read `<field> {sep} <...>`, not {value:?}"
+            ))
+        })
+}
+
+/// A user as text: display name, else email, else account id or user name.
+fn user_text(user: &User) -> Option<String> {
+    [
+        &user.display_name,
+        &user.email,
+        &user.account_id,
+        &user.name,
+    ]
+    .into_iter()
+    .find_map(|v| v.clone().filter(|s| !s.is_empty()))
+}
+
+/// A custom field's value as text (a list joined with ", ").
+fn value_text(value: &Value) -> Option<String> {
+    match value {
+        Value::Text(s)
+        | Value::Date(s)
+        | Value::Datetime(s)
+        | Value::Choice(s)
+        | Value::Json(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        Value::Flag(b) => Some(b.to_string()),
+        Value::Choices(v) => Some(v.join(", ")),
+        Value::User(u) => user_text(u),
+        Value::Users(us) => Some(
+            us.iter()
+                .filter_map(user_text)
+                .collect::<Vec<_>>()
+                .join(", "),
+        ),
+        Value::Rich(r) => Some(r.text.clone()),
+    }
+}
+
+/// The text of the replica's field `source`: a standard field by name, else a custom field
+/// by id or display name. `None` when the replica does not carry it or it is empty.
+pub fn source_text(replica: &Replica, source: &str) -> Option<String> {
+    let list = |v: &[String]| (!v.is_empty()).then(|| v.join(", "));
+    match Field::parse(source) {
+        Some(Field::Summary) => replica.summary.clone(),
+        Some(Field::Description) => replica.description.as_ref().map(|d| d.text.clone()),
+        Some(Field::Status) => replica.status.clone(),
+        Some(Field::Priority) => replica.priority.clone(),
+        Some(Field::IssueType) => replica.issue_type.clone(),
+        Some(Field::Labels) => list(&replica.labels),
+        Some(Field::Components) => list(&replica.components),
+        Some(Field::DueDate) => replica.due_date.clone(),
+        Some(Field::Assignee) => replica.assignee.as_ref().and_then(user_text),
+        Some(Field::Reporter) => replica.reporter.as_ref().and_then(user_text),
+        Some(Field::Key) => replica.key.clone(),
+        Some(_) => None,
+        None => replica
+            .custom_fields
+            .iter()
+            .find(|f| f.id == source || f.name.eq_ignore_ascii_case(source))
+            .and_then(|f| f.value.as_ref())
+            .and_then(value_text),
+    }
+    .filter(|v| !v.is_empty())
+}
+
+/// Sets the local field `target` to the text `value`: a standard field by name, else a custom
+/// field (by id or display name) as text.
+fn set_local(
+    changes: &mut Changes,
+    key: &str,
+    target: &str,
+    value: String,
+) -> Result<(), RuleError> {
+    let list = |v: &str| -> Vec<String> {
+        v.split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+            .collect()
+    };
+    match Field::parse(target) {
+        Some(Field::Summary) => changes.summary = Some(value),
+        Some(Field::Status) => changes.status = Some(value),
+        Some(Field::Priority) => changes.priority = Some(value),
+        Some(Field::IssueType) => changes.issue_type = Some(value),
+        Some(Field::Labels) => changes.labels = Some(list(&value)),
+        Some(Field::Components) => changes.components = Some(list(&value)),
+        Some(Field::DueDate) => changes.due_date = Some(Some(value)),
+        Some(Field::Assignee) => changes.assignee = Some(Some(parse_user(&value))),
+        Some(Field::Reporter) => changes.reporter = Some(parse_user(&value)),
+        Some(other) => {
+            return Err(fail(format!(
+                "config key `{key}`: field {:?} cannot be set from text",
+                other.name()
+            )));
+        }
+        None => {
+            changes.custom_fields.retain(|c| c.field != target);
+            changes.custom_fields.push(CustomFieldChange {
+                field: target.to_owned(),
+                value: Some(Value::Text(value)),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// `copy.<n>` = `<remote field> -> <local field>`: the other side's field lands in another
+/// local field, through `map.<local field>.<value>` and `unmapped.<local field>`.
+fn apply_copies(replica: &Replica, changes: &mut Changes) -> Result<(), RuleError> {
+    for (key, entry) in numbered("copy") {
+        let (source, target) = split_entry(&key, &entry, "->")?;
+        if target.is_empty() {
+            return Err(fail(format!("config key `{key}` names no local field")));
+        }
+        let Some(text) = source_text(replica, source) else {
+            continue;
+        };
+        if let Some(value) = map_value(target, &text)? {
+            set_local(changes, &key, target, value)?;
+        }
+    }
+    Ok(())
+}
+
+/// `const.<n>` = `<local field> = <value>`: the local field is set to the value whenever a
+/// replica arrives.
+fn apply_constants(changes: &mut Changes) -> Result<(), RuleError> {
+    for (key, entry) in numbered("const") {
+        let (target, value) = split_entry(&key, &entry, "=")?;
+        set_local(changes, &key, target, value.to_owned())?;
+    }
+    Ok(())
+}
+
 /// The `mapping` rule.
 pub struct Mapping;
 
@@ -175,6 +335,8 @@ impl Rule for Mapping {
         {
             changes.reporter = map_user(user)?;
         }
+        apply_copies(&replica, &mut changes)?;
+        apply_constants(&mut changes)?;
         if ctx.first_sync {
             // Jira cannot create an issue without a project, a type and a summary,
             // so on first sync they are taken whatever their direction says.
@@ -362,6 +524,81 @@ mod tests {
         assert_eq!(c.summary.as_deref(), Some("Checkout fails for ACME Corp"));
         let c = incoming(&config, false).expect("incoming");
         assert_eq!((c.project, c.issue_type, c.summary), (None, None, None));
+    }
+
+    #[test]
+    fn a_field_copies_into_another_local_field_through_its_map() {
+        let config = [
+            ("direction.default", "none"),
+            ("copy.1", "priority -> customfield_10050"),
+            ("copy.2", "Team -> labels"),
+            ("map.customfield_10050.High", "P1"),
+        ];
+        let c = incoming(&config, false).expect("incoming");
+        assert_eq!(c.priority, None, "priority itself does not land");
+        let copied = c
+            .custom_fields
+            .iter()
+            .find(|f| f.field == "customfield_10050")
+            .and_then(|f| f.value.clone());
+        assert_eq!(copied, Some(Value::Text("P1".into())));
+        assert_eq!(c.labels, Some(vec!["Blue".to_owned()]));
+        let c = incoming(
+            &[
+                ("copy.1", "priority -> customfield_10050"),
+                ("unmapped.customfield_10050", "fail"),
+            ],
+            false,
+        )
+        .expect_err("unmapped");
+        assert!(
+            matches!(&c, RuleError::Fail(m) if m.contains("map.customfield_10050.High")),
+            "{c:?}"
+        );
+        let err = incoming(&[("copy.1", "priority")], false).expect_err("no arrow");
+        assert!(
+            matches!(&err, RuleError::Fail(m) if m.contains("copy.1")),
+            "{err:?}"
+        );
+    }
+
+    #[test]
+    fn constants_set_local_fields_and_numbering_stops_at_a_gap() {
+        let config = [
+            ("direction.default", "none"),
+            ("const.1", "customfield_10060 = Partner"),
+            ("const.2", "labels = from-partner, synced"),
+            ("const.4", "priority = Lowest"),
+        ];
+        let c = incoming(&config, false).expect("incoming");
+        assert_eq!(
+            c.custom_fields
+                .first()
+                .map(|f| (f.field.as_str(), f.value.clone())),
+            Some(("customfield_10060", Some(Value::Text("Partner".into()))))
+        );
+        assert_eq!(
+            c.labels,
+            Some(vec!["from-partner".to_owned(), "synced".to_owned()])
+        );
+        assert_eq!(
+            c.priority, None,
+            "const.3 is missing, so const.4 is not read"
+        );
+    }
+
+    #[test]
+    fn an_empty_pair_leaves_that_value_alone_while_others_map() {
+        let config = [
+            ("map.priority.High", ""),
+            ("map.status.In Progress", "Doing"),
+        ];
+        let c = incoming(&config, false).expect("incoming");
+        assert_eq!(
+            c.priority, None,
+            "a one-way pair: this value does not land here"
+        );
+        assert_eq!(c.status.as_deref(), Some("Doing"));
     }
 
     #[test]

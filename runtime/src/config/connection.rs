@@ -74,6 +74,41 @@ impl SideMode {
     }
 }
 
+/// How this side's changes cross to the other side: the sync method of its outgoing direction.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SyncMethod {
+    /// Webhooks, the poller and triggers send changes as they happen.
+    #[default]
+    Automatic,
+    /// Only an admin's request sends: "sync this issue" and bulk.
+    Manual,
+    /// Nothing crosses this way; changes made meanwhile cross when the admin asks after
+    /// enabling it again (catch-up).
+    Disabled,
+}
+
+impl SyncMethod {
+    /// Its name as the config and the admin API write it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SyncMethod::Automatic => "automatic",
+            SyncMethod::Manual => "manual",
+            SyncMethod::Disabled => "disabled",
+        }
+    }
+
+    /// Whether an outgoing event with this cause may send under this method.
+    pub(crate) fn sends(self, cause: crate::model::SyncCause) -> bool {
+        use crate::model::SyncCause;
+        match self {
+            SyncMethod::Automatic => true,
+            SyncMethod::Manual => matches!(cause, SyncCause::Manual | SyncCause::Bulk),
+            SyncMethod::Disabled => false,
+        }
+    }
+}
+
 /// A `[[connection.side]]`: an instance's project and the rule that serves it.
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
@@ -105,6 +140,13 @@ pub struct SideConfig {
     /// other half and the `twinsync.sync` issue property).
     #[serde(default = "yes", skip_serializing_if = "is_yes")]
     pub(crate) status_link: bool,
+    /// How this side's changes cross to the other side (automatic unless said).
+    #[serde(default, skip_serializing_if = "is_automatic")]
+    pub(crate) sync: SyncMethod,
+}
+
+fn is_automatic(method: &SyncMethod) -> bool {
+    *method == SyncMethod::Automatic
 }
 
 fn is_file_mode(mode: &SideMode) -> bool {

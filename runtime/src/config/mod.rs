@@ -21,7 +21,7 @@ mod secret;
 #[cfg(test)]
 mod tests;
 
-pub use connection::{ConnectionConfig, SideConfig, SideMode, TriggerConfig};
+pub use connection::{ConnectionConfig, SideConfig, SideMode, SyncMethod, TriggerConfig};
 pub(crate) use instance::{Flavour, InstanceConfig};
 pub(crate) use node::TlsFiles;
 pub use node::{DEFAULT_ADMIN_PORT, NodeSettings};

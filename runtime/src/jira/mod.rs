@@ -22,8 +22,8 @@ pub(crate) mod wire;
 pub use budget::BudgetConfig;
 pub use client::{
     ClientConfig, CreatedIssue, Deployment, Download, FieldInfo, FieldMeta, IssueTypeInfo,
-    JiraClient, JiraUser, PageCursor, ProjectInfo, RemoteLink, SearchPage, ServerInfo,
-    StatsSnapshot, Transition, UploadSource, WorklogWrite,
+    JiraClient, JiraUser, NamedValue, PageCursor, ProjectInfo, RemoteLink, SearchPage, ServerInfo,
+    StatsSnapshot, Transition, TypeStatuses, UploadSource, WorklogWrite,
 };
 pub use error::{CallSite, JiraError, JiraMessages, TransportKind};
 pub use flavour::{Auth, Flavour};

@@ -328,6 +328,21 @@ pub struct IssueType {
     pub name: String,
 }
 
+/// A status, priority or resolution: an id and a name (other members are not needed).
+#[derive(Debug, Deserialize)]
+pub struct IdNamed {
+    pub id: String,
+    pub name: String,
+}
+
+/// One issue type's statuses in `project/{key}/statuses`.
+#[derive(Debug, Deserialize)]
+pub struct TypeStatuses {
+    pub name: String,
+    #[serde(default)]
+    pub statuses: Vec<IdNamed>,
+}
+
 /// Create metadata's fields: Cloud answers `fields`, DC `values`.
 #[derive(Debug, Deserialize)]
 pub struct CreateFields {

@@ -140,10 +140,11 @@ impl PeerLinks {
                 keep
             });
             for name in wanted {
-                if !running.contains_key(&name) {
-                    tracing::info!(connection = %name, "peer sender started");
-                    let task = tokio::spawn(self.clone().run_sender(name.clone(), stop.clone()));
-                    running.insert(name, task);
+                if let std::collections::hash_map::Entry::Vacant(slot) = running.entry(name) {
+                    tracing::info!(connection = %slot.key(), "peer sender started");
+                    let task =
+                        tokio::spawn(self.clone().run_sender(slot.key().clone(), stop.clone()));
+                    slot.insert(task);
                 }
             }
             tokio::select! {

@@ -4,6 +4,9 @@
 //! the store, and applied at once ([`Node::apply`]); secrets typed in are kept in 0600 files
 //! and never returned or logged.
 
+// A refusal is the handler's answer itself; boxing it would buy nothing on this path.
+#![allow(clippy::result_large_err)]
+
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -14,14 +17,14 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::error;
-use crate::config::{ConnectionConfig, Flavour, InstanceConfig, SideConfig, SideMode};
+use crate::config::{ConnectionConfig, Flavour, InstanceConfig, SideConfig, SideMode, SyncMethod};
 use crate::jira::{self, Auth, ClientConfig, JiraClient};
 use crate::setup::{self, SetupError, Stored};
 use crate::store::{SetupKind, SetupOrigin, TriggerEdit};
 use crate::sync::node::{Node, NodeError};
 
 /// The JSON body of a request, refused with a clear 400 when it does not parse.
-pub(super) struct Body<T>(T);
+pub(super) struct Body<T>(pub(super) T);
 
 impl<S: Send + Sync, T: serde::de::DeserializeOwned> axum::extract::FromRequest<S> for Body<T> {
     type Rejection = Response;
@@ -42,7 +45,7 @@ impl<S: Send + Sync, T: serde::de::DeserializeOwned> axum::extract::FromRequest<
 }
 
 /// How a setup failure answers.
-fn refused(e: SetupError) -> Response {
+pub(super) fn refused(e: SetupError) -> Response {
     let status = match &e {
         SetupError::Exists { .. } => StatusCode::CONFLICT,
         SetupError::Unknown { .. } => StatusCode::NOT_FOUND,
@@ -65,13 +68,13 @@ fn applied(node: &Node) -> Result<(), Response> {
     })
 }
 
-fn stored(node: &Node) -> Result<Stored, Response> {
+pub(super) fn stored(node: &Node) -> Result<Stored, Response> {
     node.stored()
         .map_err(|e| error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))
 }
 
 /// Checks `next` as a whole config, then writes the one row that changed and applies it.
-fn commit(
+pub(super) fn commit(
     node: &Node,
     next: &Stored,
     kind: SetupKind,
@@ -282,6 +285,17 @@ pub(super) async fn add_instance(
     (StatusCode::CREATED, axum::Json(out)).into_response()
 }
 
+/// The refusal to delete what the config file declares: the file would bring it back.
+fn from_config(kind: &str, name: &str) -> Response {
+    error(
+        StatusCode::CONFLICT,
+        format!(
+            "{kind} {name:?} is declared in the node's config file; remove it there (the page \
+             can edit it, but the file decides whether it exists)"
+        ),
+    )
+}
+
 /// `DELETE /api/instances/{name}`: only a site no connection uses.
 pub(super) async fn remove_instance(
     State(node): State<Arc<Node>>,
@@ -291,11 +305,15 @@ pub(super) async fn remove_instance(
         Ok(s) => s,
         Err(r) => return r,
     };
-    if next.instances.remove(&name).is_none() {
-        return refused(SetupError::Unknown {
-            kind: "instance",
-            name,
-        });
+    match next.instances.remove(&name) {
+        None => {
+            return refused(SetupError::Unknown {
+                kind: "instance",
+                name,
+            });
+        }
+        Some((_, SetupOrigin::Config)) => return from_config("instance", &name),
+        Some(_) => {}
     }
     let users: Vec<&str> = next
         .connections
@@ -385,6 +403,7 @@ fn side_of(place: &Place, name: String, mode: SideMode) -> SideConfig {
         config,
         limits: Default::default(),
         status_link: true,
+        sync: SyncMethod::Automatic,
     }
 }
 
@@ -416,7 +435,11 @@ async fn check_place(node: &Node, place: &Place) -> Result<(), Response> {
     }
 }
 
-fn connection_json(node: &Node, conn: &ConnectionConfig, origin: SetupOrigin) -> serde_json::Value {
+pub(super) fn connection_json(
+    node: &Node,
+    conn: &ConnectionConfig,
+    origin: SetupOrigin,
+) -> serde_json::Value {
     let state = if conn.awaiting_peer {
         json!("pending")
     } else {
@@ -442,6 +465,7 @@ fn connection_json(node: &Node, conn: &ConnectionConfig, origin: SetupOrigin) ->
                 "instance": s.instance,
                 "project": s.project,
                 "mode": s.mode.as_str(),
+                "sync": s.sync.as_str(),
                 "send": list("send"),
                 "receive": list("receive"),
                 "config": s.config,
@@ -562,15 +586,25 @@ pub(super) async fn remove_connection(
         Ok(s) => s,
         Err(r) => return r,
     };
-    if next.connections.remove(&name).is_none() {
-        return refused(SetupError::Unknown {
-            kind: "connection",
-            name,
-        });
+    match next.connections.remove(&name) {
+        None => {
+            return refused(SetupError::Unknown {
+                kind: "connection",
+                name,
+            });
+        }
+        Some((_, SetupOrigin::Config)) => return from_config("connection", &name),
+        Some(_) => {}
     }
     next.triggers.retain(|t| t.connection != name);
     match commit(&node, &next, SetupKind::Connection, &name, None) {
-        Ok(()) => axum::Json(json!({ "removed": name })).into_response(),
+        Ok(()) => {
+            // Its Visual mapping documents go with it; the side config they compiled to is gone.
+            if let Err(e) = node.store.remove_visual_mapping(&name, None) {
+                tracing::warn!(connection = %name, error = %e, "cannot drop the connection's mapping documents");
+            }
+            axum::Json(json!({ "removed": name })).into_response()
+        }
         Err(r) => r,
     }
 }
@@ -587,6 +621,9 @@ pub(super) struct SideEdit {
     config: Option<std::collections::BTreeMap<String, String>>,
     #[serde(default)]
     mode: Option<SideMode>,
+    /// The sync method of this side's outgoing direction.
+    #[serde(default)]
+    sync: Option<SyncMethod>,
 }
 
 /// The fields Basic mode sends and receives, as the stock `basic` rule names them.
@@ -639,6 +676,9 @@ pub(super) async fn edit_side(
             );
         }
         s.config.insert(key.to_string(), list.join(","));
+    }
+    if let Some(method) = edit.sync {
+        s.sync = method;
     }
     if let Some(mode) = edit.mode {
         if mode == SideMode::File {
@@ -927,15 +967,15 @@ pub(super) async fn add_trigger(
         Ok(n) => n,
         Err(r) => return r,
     };
-    let id = match node.store.add_trigger(
-        &name,
-        &new.side,
-        new.jql.trim(),
-        &new.note,
-        new.active,
-        SetupOrigin::Page,
-        None,
-    ) {
+    let id = match node.store.add_trigger(&crate::store::NewTrigger {
+        connection: &name,
+        side: &new.side,
+        jql: new.jql.trim(),
+        note: &new.note,
+        active: new.active,
+        origin: SetupOrigin::Page,
+        config_hash: None,
+    }) {
         Ok(id) => id,
         Err(e) => return error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
     };
@@ -1009,6 +1049,15 @@ pub(super) async fn bulk(State(node): State<Arc<Node>>, Path(id): Path<i64>) -> 
             ),
         );
     };
+    if side.sync == SyncMethod::Disabled {
+        return error(
+            StatusCode::CONFLICT,
+            format!(
+                "the sync method of side {:?} is disabled; enable it before a bulk sync",
+                side.name
+            ),
+        );
+    }
     let jql = scoped(&side.project, &t.jql);
     let run = match node.store.bulk_run(&side.connection, &side.name, &jql) {
         Ok(r) => r,
@@ -1055,6 +1104,34 @@ pub(super) async fn sync_issue(
             axum::Json(json!({ "event": event, "key": key, "side": side.name })),
         )
             .into_response(),
+        Err(e @ crate::sync::detect::DetectError::Disabled { .. }) => {
+            error(StatusCode::CONFLICT, e.to_string())
+        }
         Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
+    }
+}
+
+/// `POST /api/connections/{name}/sides/{side}/catch-up`: after a disabled direction is
+/// enabled again, sends what changed on the side while it was disabled.
+pub(super) async fn catch_up(
+    State(node): State<Arc<Node>>,
+    Path((name, side)): Path<(String, String)>,
+) -> Response {
+    let Some(running) = node.pipeline.side(&name, &side) else {
+        return error(
+            StatusCode::NOT_FOUND,
+            format!("connection {name:?} has no running side {side:?}"),
+        );
+    };
+    match crate::sync::detect::catch_up(&node, &running).await {
+        Ok(queued) => (
+            StatusCode::ACCEPTED,
+            axum::Json(json!({ "queued": queued, "side": side })),
+        )
+            .into_response(),
+        Err(e @ crate::sync::detect::DetectError::Disabled { .. }) => {
+            error(StatusCode::CONFLICT, e.to_string())
+        }
+        Err(e) => error(StatusCode::BAD_GATEWAY, e.to_string()),
     }
 }

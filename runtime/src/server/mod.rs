@@ -9,8 +9,10 @@
 
 mod admin;
 mod admin_issue;
+mod admin_meta;
 mod admin_rules;
 pub(crate) mod admin_setup;
+mod admin_visual;
 mod host;
 mod metrics;
 pub(crate) mod peer;
@@ -23,7 +25,7 @@ use axum::Router;
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{delete, get, patch, post};
+use axum::routing::{delete, get, patch, post, put};
 use serde_json::json;
 use subtle::ConstantTimeEq;
 
@@ -92,6 +94,23 @@ pub(crate) fn admin_router(node: Arc<Node>, hosts: AdminHosts) -> Router {
             delete(admin_setup::remove_instance),
         )
         .route("/api/instances/{name}/projects", get(admin_setup::projects))
+        .route("/api/instances/{name}/meta/{kind}", get(admin_meta::meta))
+        .route(
+            "/api/connections/{name}/mapping",
+            get(admin_visual::mapping),
+        )
+        .route(
+            "/api/connections/{name}/mapping/draft",
+            put(admin_visual::save_draft).delete(admin_visual::discard_draft),
+        )
+        .route(
+            "/api/connections/{name}/mapping/publish",
+            post(admin_visual::publish),
+        )
+        .route(
+            "/api/connections/{name}/mapping/preview",
+            post(admin_visual::preview),
+        )
         .route(
             "/api/connections",
             get(admin_setup::connections).post(admin_setup::add_connection),
@@ -103,6 +122,10 @@ pub(crate) fn admin_router(node: Arc<Node>, hosts: AdminHosts) -> Router {
         .route(
             "/api/connections/{name}/sides/{side}",
             patch(admin_setup::edit_side),
+        )
+        .route(
+            "/api/connections/{name}/sides/{side}/catch-up",
+            post(admin_setup::catch_up),
         )
         .route(
             "/api/connections/{name}/invitation",
@@ -144,6 +167,10 @@ pub(crate) fn admin_router(node: Arc<Node>, hosts: AdminHosts) -> Router {
         .route(
             "/ui-connection.js",
             get(|| async { ui_script(include_str!("ui-connection.js")) }),
+        )
+        .route(
+            "/ui-visual.js",
+            get(|| async { ui_script(include_str!("ui-visual.js")) }),
         )
         .route(
             "/ui-issue.js",

@@ -16,6 +16,7 @@ pages.issue = {
       $("#issue-title").textContent = `${key} in ${connection}`;
       $("#issue-state").replaceChildren(el("span", e.message, "bad"));
       for (const id of ["#issue-twin", "#issue-errors", "#issue-sent", "#issue-applied"]) $(id).replaceChildren();
+      delete $("#issue-errors").dataset.sig;
       fill("#issue-events", []);
       fill("#issue-versions", []);
       return;
@@ -37,7 +38,11 @@ pages.issue = {
     } else twin.replaceChildren(el("span", "no twin yet", "muted"));
 
     const errors = $("#issue-errors");
-    errors.replaceChildren(...v.errors.map((e) => {
+    // Rebuilt only when they change, so a Retry button is not swapped under the pointer.
+    const sig = JSON.stringify(v.errors);
+    if (errors.dataset.sig !== sig) {
+      errors.dataset.sig = sig;
+      errors.replaceChildren(...v.errors.map((e) => {
       const div = el("div", null, "box");
       div.dataset.event = e.event;
       div.append(el("strong", `Event ${e.event} on ${e.side} (${e.state}, ${e.attempts} attempt${e.attempts === 1 ? "" : "s"}, rule ${e.rule_version || "-"}): `),
@@ -53,6 +58,7 @@ pages.issue = {
       } else div.append(el("span", " (retried automatically)", "muted"));
       return div;
     }));
+    }
 
     fill("#issue-events", v.events.map((e) => {
       const tr = row(cell(e.id), cell(e.side), cell(e.kind), cell(e.cause), cell(e.state, e.state === "failed" ? "bad" : e.state === "done" ? "ok" : ""),

@@ -126,17 +126,19 @@ const setPaused = (name, paused) =>
 // Pages other scripts add: name -> { render(arg) } (called on every refresh while shown).
 const pages = {};
 // Hash routes: #/, #/sites, #/connections, #/connections/<name> (also #/connection/<name>),
+// #/connections/<name>/mapping (the Visual mode editor, ui-visual.js),
 // #/issues/<connection>/<key>, #/errors, #/logs, #/try.
 function route() {
   const hash = location.hash.replace(/^#\/?/, "");
   const parts = hash.split("/").map((p) => { try { return decodeURIComponent(p); } catch { return p; } });
   let name = "overview";
   let args = [];
-  if ((parts[0] === "connections" || parts[0] === "connection") && parts[1]) { name = "connection"; args = [parts[1]]; }
+  if ((parts[0] === "connections" || parts[0] === "connection") && parts[1] && parts[2] === "mapping") { name = "mapping"; args = [parts[1]]; }
+  else if ((parts[0] === "connections" || parts[0] === "connection") && parts[1]) { name = "connection"; args = [parts[1]]; }
   else if (parts[0] === "issues" && parts[1] && parts[2]) { name = "issue"; args = [parts[1], parts[2]]; }
   else if (["sites", "connections", "errors", "logs", "try"].includes(parts[0])) name = parts[0];
   document.querySelectorAll("main > section").forEach((s) => { s.hidden = s.dataset.page !== name; });
-  const navPage = name === "connection" ? "connections" : name;
+  const navPage = name === "connection" || name === "mapping" ? "connections" : name;
   document.querySelectorAll("nav a").forEach((a) => {
     const on = a.dataset.page === navPage;
     a.classList.toggle("active", on);
@@ -180,6 +182,9 @@ async function renderConnection(name) {
   const c = status.connections.find((x) => x.name === name);
   const listed = await optional("/api/connections");
   connectionConfig = listed ? (listed.connections.find((x) => x.name === name) || null) : null;
+  const visual = !!connectionConfig && connectionConfig.sides.some((s) => s.mode === "visual");
+  $("#conn-mapping").hidden = !visual;
+  if (visual) $("#conn-mapping").href = connectionHref(name) + "/mapping";
   if (!c) {
     $("#conn-title").textContent = connectionConfig ? "Connection " + name + " (" + connectionConfig.state + ")" : "No connection named " + name;
     if (connectionConfig && pages.connection) await pages.connection.render(name, null, connectionConfig);

@@ -97,15 +97,15 @@ fn take_triggers(
         store.remove_trigger(t.id)?;
     }
     for t in list {
-        store.add_trigger(
+        store.add_trigger(&crate::store::NewTrigger {
             connection,
             side,
-            &t.jql,
-            &t.note,
-            t.active,
-            SetupOrigin::Config,
-            Some(&hash),
-        )?;
+            jql: &t.jql,
+            note: &t.note,
+            active: t.active,
+            origin: SetupOrigin::Config,
+            config_hash: Some(&hash),
+        })?;
     }
     Ok(())
 }

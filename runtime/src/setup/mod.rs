@@ -15,6 +15,7 @@ use crate::store::{SetupKind, SetupOrigin, SetupRow, Store, StoreError, Trigger}
 
 mod export;
 mod import;
+pub mod visual;
 
 pub use export::export;
 pub(crate) use import::import;

@@ -26,7 +26,8 @@ text_enum!(ConnectionState in "connections.state" {
 /// Progress of a `twinsync bulk` run; resumable from `cursor` after a kill.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct BulkRun {
-    pub(crate) id: i64,
+    /// Its id.
+    pub id: i64,
     pub(crate) connection: String,
     pub(crate) side: String,
     /// The JQL that selects the issues.
@@ -92,12 +93,8 @@ impl Store {
         Ok(())
     }
 
-    pub(crate) fn watermark(
-        &self,
-        connection: &str,
-        side: &str,
-        source: &str,
-    ) -> Result<Option<String>> {
+    /// A detection watermark of one side (`poll`, `disabled-since`, ...), if it has one.
+    pub fn watermark(&self, connection: &str, side: &str, source: &str) -> Result<Option<String>> {
         Ok(self
             .conn()
             .query_row(
@@ -123,8 +120,22 @@ impl Store {
         Ok(())
     }
 
+    /// Forgets a watermark (a catch-up that was done).
+    pub(crate) fn remove_watermark(
+        &self,
+        connection: &str,
+        side: &str,
+        source: &str,
+    ) -> Result<()> {
+        self.conn().execute(
+            "DELETE FROM watermarks WHERE connection = ?1 AND side = ?2 AND source = ?3",
+            params![connection, side, source],
+        )?;
+        Ok(())
+    }
+
     /// The unfinished bulk run for this connection side and JQL, or a new one.
-    pub(crate) fn bulk_run(&self, connection: &str, side: &str, jql: &str) -> Result<BulkRun> {
+    pub fn bulk_run(&self, connection: &str, side: &str, jql: &str) -> Result<BulkRun> {
         let conn = self.conn();
         let existing = conn
             .query_row(

@@ -15,6 +15,7 @@ mod schema;
 mod setup;
 mod text_enum;
 mod twins;
+mod visual;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
@@ -27,8 +28,9 @@ pub use items::{ItemKind, ItemMapping, Origin};
 pub(crate) use peers::{Peer, Redeemed, SentKind};
 pub use queue::{Event, EventKind, EventState, NewEvent, QueueStats};
 pub use rule_versions::RuleVersion;
-pub use setup::{SetupKind, SetupOrigin, SetupRow, Trigger, TriggerEdit};
+pub use setup::{NewTrigger, SetupKind, SetupOrigin, SetupRow, Trigger, TriggerEdit};
 pub use twins::{SentRecord, Twin};
+pub use visual::MappingState;
 
 /// Why the store failed: it cannot be opened or made private, is from a newer node, or a query failed.
 #[derive(Debug, thiserror::Error)]

@@ -392,7 +392,8 @@ mod tests {
             .execute_batch(
                 "DROP TABLE peer_sent; ALTER TABLE twins DROP COLUMN registers; \
                  ALTER TABLE item_map DROP COLUMN deleted_at; DROP TABLE setup; \
-                 DROP TABLE triggers; DROP TABLE rule_versions; DROP TABLE twin_ends; \
+                 DROP TABLE triggers; DROP TABLE rule_versions; DROP TABLE visual_mappings; \
+                 DROP TABLE twin_ends; \
                  PRAGMA user_version = 8;",
             )
             .unwrap();

@@ -156,7 +156,14 @@ impl Store {
                     |r| r.get(0),
                 )
                 .optional()?;
-            if waiting.is_some() {
+            if let Some(id) = waiting {
+                // An admin's request keeps its cause: a manual direction sends only those.
+                if matches!(e.cause.as_str(), "manual" | "bulk") {
+                    conn.execute(
+                        "UPDATE events SET cause = ?2 WHERE id = ?1",
+                        params![id, e.cause],
+                    )?;
+                }
                 return Ok(None);
             }
         }

@@ -72,6 +72,25 @@ pub struct Trigger {
     pub(crate) config_hash: Option<String>,
 }
 
+/// A trigger to add.
+#[derive(Debug, Clone, Copy)]
+pub struct NewTrigger<'a> {
+    /// The connection.
+    pub connection: &'a str,
+    /// The side whose Jira the JQL runs on.
+    pub side: &'a str,
+    /// The JQL.
+    pub jql: &'a str,
+    /// The admin's note.
+    pub note: &'a str,
+    /// Whether it puts issues under sync.
+    pub active: bool,
+    /// The TOML or the page.
+    pub origin: SetupOrigin,
+    /// For a trigger from the TOML: the hash of the file's entry.
+    pub config_hash: Option<&'a str>,
+}
+
 /// A change to a trigger; unset fields stay.
 #[derive(Debug, Clone, Default, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -204,22 +223,13 @@ impl Store {
     }
 
     /// Adds a trigger; returns its id.
-    pub fn add_trigger(
-        &self,
-        connection: &str,
-        side: &str,
-        jql: &str,
-        note: &str,
-        active: bool,
-        origin: SetupOrigin,
-        config_hash: Option<&str>,
-    ) -> Result<i64> {
+    pub fn add_trigger(&self, t: &NewTrigger<'_>) -> Result<i64> {
         let conn = self.conn();
         let now = now_ms();
         conn.execute(
             "INSERT INTO triggers (connection, side, jql, note, active, origin, config_hash, created_at, updated_at) \
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8)",
-            params![connection, side, jql, note, active, origin, config_hash, now],
+            params![t.connection, t.side, t.jql, t.note, t.active, t.origin, t.config_hash, now],
         )?;
         Ok(conn.last_insert_rowid())
     }
@@ -299,7 +309,15 @@ mod tests {
     fn triggers_are_edited_in_part_and_go_with_their_connection() {
         let store = Store::in_memory().expect("store");
         let id = store
-            .add_trigger("c", "a", "project = A", "n", true, SetupOrigin::Page, None)
+            .add_trigger(&NewTrigger {
+                connection: "c",
+                side: "a",
+                jql: "project = A",
+                note: "n",
+                active: true,
+                origin: SetupOrigin::Page,
+                config_hash: None,
+            })
             .expect("add");
         let edited = store
             .edit_trigger(

@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use super::node::{Node, NodeError};
 use super::side::{Side, SideError};
+use crate::config::SyncMethod;
 use crate::jira::webhook::WebhookError;
 use crate::jira::{PageCursor, WebhookKind, webhook};
 use crate::model::SyncCause;
@@ -40,6 +41,16 @@ pub enum DetectError {
     /// The node could not be built.
     #[error(transparent)]
     Node(#[from] Box<NodeError>),
+    /// The side's direction is disabled: nothing crosses it, not even on request.
+    #[error(
+        "connection {connection:?}: the sync method of side {side:?} is disabled; enable it first"
+    )]
+    Disabled {
+        /// The connection.
+        connection: String,
+        /// The side whose outgoing direction is disabled.
+        side: String,
+    },
 }
 
 /// Quotes a value for JQL.
@@ -93,7 +104,8 @@ async fn consider(
 ) -> Result<usize, DetectError> {
     let mut queued = 0;
     let mut untwinned = Vec::new();
-    for side in sides {
+    // Only an automatic direction sends what webhooks and triggers find.
+    for side in sides.iter().filter(|s| s.sync == SyncMethod::Automatic) {
         let twinned = node
             .store
             .twin_by_local(&side.connection, &side.name, key)?
@@ -178,14 +190,64 @@ pub(crate) async fn on_webhook(
 /// Minutes of overlap between polls: JQL dates have minute precision and clocks drift.
 const POLL_OVERLAP_MINUTES: i64 = 2;
 
-/// One poll of one side: issues updated since the watermark that are under sync or match the trigger.
+/// One poll of one side: issues updated since the watermark that are under sync or match the
+/// trigger. A manual or disabled direction polls nothing.
 pub async fn poll_side(node: &Node, side: &Arc<Side>) -> Result<usize, DetectError> {
     let now = crate::store::now_ms();
+    if side.sync != SyncMethod::Automatic {
+        node.store
+            .set_watermark(&side.connection, &side.name, "poll", &now.to_string())?;
+        return Ok(0);
+    }
     let since = node
         .store
         .watermark(&side.connection, &side.name, "poll")?
         .and_then(|w| w.parse::<i64>().ok())
         .unwrap_or(now - 60 * 60_000);
+    let queued = queue_changed_since(node, side, since, now, SyncCause::Updated).await?;
+    node.store
+        .set_watermark(&side.connection, &side.name, "poll", &now.to_string())?;
+    Ok(queued)
+}
+
+/// Where the store keeps when a side's direction was disabled, for its catch-up.
+pub(crate) const DISABLED_SINCE: &str = "disabled-since";
+
+/// After a disabled direction is enabled again, at the admin's request: queues every issue
+/// of the side changed since it was disabled (twinned, or matching the trigger of an
+/// automatic side), so what changed meanwhile crosses now. Returns how many were queued.
+pub async fn catch_up(node: &Node, side: &Arc<Side>) -> Result<usize, DetectError> {
+    if side.sync == SyncMethod::Disabled {
+        return Err(DetectError::Disabled {
+            connection: side.connection.clone(),
+            side: side.name.clone(),
+        });
+    }
+    let Some(since) = node
+        .store
+        .watermark(&side.connection, &side.name, DISABLED_SINCE)?
+        .and_then(|w| w.parse::<i64>().ok())
+    else {
+        return Ok(0);
+    };
+    let now = crate::store::now_ms();
+    let queued = queue_changed_since(node, side, since, now, SyncCause::Manual).await?;
+    node.store
+        .remove_watermark(&side.connection, &side.name, DISABLED_SINCE)?;
+    tracing::info!(connection = %side.connection, side = %side.name, queued,
+        "catch-up queued what changed while the direction was disabled");
+    Ok(queued)
+}
+
+/// Queues the side's issues updated since `since` (ms) that are under sync, or that its
+/// trigger matches when the side is automatic; returns how many were queued.
+async fn queue_changed_since(
+    node: &Node,
+    side: &Arc<Side>,
+    since: i64,
+    now: i64,
+    cause: SyncCause,
+) -> Result<usize, DetectError> {
     // Relative dates avoid the time zone JQL would read an absolute date in.
     let minutes = ((now - since) / 60_000 + POLL_OVERLAP_MINUTES).max(1);
     let recent = format!("updated >= -{minutes}m");
@@ -208,16 +270,17 @@ pub async fn poll_side(node: &Node, side: &Arc<Side>) -> Result<usize, DetectErr
             continue;
         };
         if !unchanged(&twin, &updated)
-            && node
-                .pipeline
-                .enqueue_outgoing(side, &key, SyncCause::Updated)?
-                .is_some()
+            && node.pipeline.enqueue_outgoing(side, &key, cause)?.is_some()
         {
             queued += 1;
         }
     }
     // Issues the trigger matches now, twinned or not.
-    if let Some(trigger) = &side.trigger {
+    if let Some(trigger) = side
+        .trigger
+        .as_ref()
+        .filter(|_| side.sync == SyncMethod::Automatic)
+    {
         let trigger_jql = format!("({trigger}) AND {recent}");
         for (key, updated) in search_all_keys(side, &trigger_jql).await? {
             let twin = node
@@ -233,8 +296,6 @@ pub async fn poll_side(node: &Node, side: &Arc<Side>) -> Result<usize, DetectErr
             }
         }
     }
-    node.store
-        .set_watermark(&side.connection, &side.name, "poll", &now.to_string())?;
     Ok(queued)
 }
 
@@ -279,6 +340,12 @@ pub(crate) async fn run_poller(node: Arc<Node>, interval: Duration, mut stop: St
 /// `twinsync sync KEY -C NAME`: puts one issue under sync now, trigger or not.
 pub fn sync_one(node: &Node, connection: &str, key: &str) -> Result<Option<i64>, DetectError> {
     let side = node.side_for_key(connection, key)?;
+    if side.sync == SyncMethod::Disabled {
+        return Err(DetectError::Disabled {
+            connection: side.connection.clone(),
+            side: side.name.clone(),
+        });
+    }
     node.store.ensure_twin(&side.connection, &side.name, key)?;
     Ok(node
         .pipeline
@@ -293,6 +360,12 @@ pub async fn bulk(
     jql: &str,
     mut progress: impl FnMut(&BulkRun),
 ) -> Result<BulkRun, DetectError> {
+    if side.sync == SyncMethod::Disabled {
+        return Err(DetectError::Disabled {
+            connection: side.connection.clone(),
+            side: side.name.clone(),
+        });
+    }
     let mut run = node.store.bulk_run(&side.connection, &side.name, jql)?;
     let mut cursor = match run.cursor.as_deref() {
         Some(c) => serde_json::from_str::<CursorState>(c)

@@ -7,7 +7,9 @@ use std::sync::{Arc, Mutex, RwLock};
 
 use super::pipeline::Pipeline;
 use super::side::{JiraSide, Side};
-use crate::config::{ConfigError, Flavour, InstanceConfig, NodeConfig, SideConfig, SideMode};
+use crate::config::{
+    ConfigError, Flavour, InstanceConfig, NodeConfig, SideConfig, SideMode, SyncMethod,
+};
 use crate::jira::{self, Auth, BudgetConfig, ClientConfig, JiraClient, JiraError};
 use crate::rules::{EngineSettings, LoadError, RuleEngine, RuleRegistry, RuleSlot};
 use crate::setup::Stored;
@@ -315,10 +317,12 @@ impl Node {
                     config: Arc::new(s.config.clone().into_iter().collect()),
                     limits: s.limits,
                     trigger: s.trigger.clone(),
+                    sync: s.sync,
                     fingerprint,
                 }));
             }
         }
+        self.note_disabled(&sides);
         self.pipeline.set_sides(sides);
         if let Some(peers) = &self.peers {
             peers.set_remote(remote);
@@ -329,6 +333,29 @@ impl Node {
             webhook_secrets,
         });
         Ok(())
+    }
+
+    /// Remembers when each disabled direction was disabled (the earliest time, if it was
+    /// disabled again before a catch-up), so a catch-up knows what changed meanwhile.
+    fn note_disabled(&self, sides: &[Arc<Side>]) {
+        let since = crate::sync::detect::DISABLED_SINCE;
+        for s in sides.iter().filter(|s| s.sync == SyncMethod::Disabled) {
+            let noted = self.store.watermark(&s.connection, &s.name, since);
+            let result = match noted {
+                Ok(Some(_)) => Ok(()),
+                Ok(None) => self.store.set_watermark(
+                    &s.connection,
+                    &s.name,
+                    since,
+                    &crate::store::now_ms().to_string(),
+                ),
+                Err(e) => Err(e),
+            };
+            if let Err(e) = result {
+                tracing::error!(connection = %s.connection, side = %s.name, error = %e,
+                    "cannot note when the direction was disabled; a catch-up will miss it");
+            }
+        }
     }
 
     /// The rule slot of a side: the one it has if its file is the same, else a new one. A

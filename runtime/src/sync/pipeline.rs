@@ -65,7 +65,7 @@ pub(crate) struct Finished {
 pub struct Pipeline {
     pub(crate) store: Arc<Store>,
     /// Swapped whole when the node's setup changes; an event in hand keeps the side it took.
-    sides: std::sync::RwLock<Arc<HashMap<(String, String), Arc<Side>>>>,
+    sides: std::sync::RwLock<Arc<SideMap>>,
     workflow: WorkflowGraph,
     /// Wakes idle workers when an event is enqueued.
     pub(crate) wake: Notify,
@@ -73,9 +73,30 @@ pub struct Pipeline {
     pub(super) peers: Option<Arc<crate::peer::link::PeerLinks>>,
     /// Each twin's sync status, written into Jira as events end.
     status: StatusLinks,
+    /// Events in hand, counted until their sync status is written too.
+    in_hand: std::sync::atomic::AtomicUsize,
 }
 
-fn by_name(sides: Vec<Arc<Side>>) -> HashMap<(String, String), Arc<Side>> {
+/// One unit of work in hand for [`Pipeline::is_idle`], counted while it lives.
+struct InHand<'a>(&'a std::sync::atomic::AtomicUsize);
+
+impl<'a> InHand<'a> {
+    fn count(n: &'a std::sync::atomic::AtomicUsize) -> Self {
+        n.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        InHand(n)
+    }
+}
+
+impl Drop for InHand<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+/// The node's sides by (connection, side).
+type SideMap = HashMap<(String, String), Arc<Side>>;
+
+fn by_name(sides: Vec<Arc<Side>>) -> SideMap {
     sides
         .into_iter()
         .map(|s| ((s.connection.clone(), s.name.clone()), s))
@@ -100,6 +121,7 @@ impl Pipeline {
             wake: Notify::new(),
             peers: None,
             status: StatusLinks::default(),
+            in_hand: std::sync::atomic::AtomicUsize::new(0),
         }
     }
 
@@ -109,7 +131,7 @@ impl Pipeline {
         self
     }
 
-    fn side_map(&self) -> Arc<HashMap<(String, String), Arc<Side>>> {
+    fn side_map(&self) -> Arc<SideMap> {
         self.sides.read().unwrap_or_else(|p| p.into_inner()).clone()
     }
 
@@ -140,6 +162,10 @@ impl Pipeline {
         key: &str,
         cause: SyncCause,
     ) -> Result<Option<i64>, StoreError> {
+        // A manual direction queues only what an admin asks for; a disabled one queues nothing.
+        if !side.sync.sends(cause) {
+            return Ok(None);
+        }
         let id = self.store.enqueue(&NewEvent {
             connection: side.connection.clone(),
             side: side.name.clone(),
@@ -195,8 +221,15 @@ impl Pipeline {
         }
     }
 
+    /// Whether no event is in hand here, its sync status write included (a done event's
+    /// status is written after the event is recorded).
+    pub fn is_idle(&self) -> bool {
+        self.in_hand.load(std::sync::atomic::Ordering::SeqCst) == 0
+    }
+
     /// Handles one claimed event and records how it ended.
     pub async fn run_event(&self, event: Event) {
+        let _counted = InHand::count(&self.in_hand);
         crate::failpoint!("event-claimed");
         let stamp = self.status.stamp();
         let span = tracing::info_span!("event", id = event.id, connection = %event.connection,
@@ -254,6 +287,7 @@ impl Pipeline {
 
     /// The peer applied what this side sent and named its twin: this half is in sync now.
     pub(crate) async fn acked(&self, side: &Side, origin_key: &str, twin_key: &str) {
+        let _counted = InHand::count(&self.in_hand);
         let stamp = self.status.stamp();
         let here = Half {
             side,

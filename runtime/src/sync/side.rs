@@ -10,6 +10,7 @@ use tokio::sync::OnceCell;
 
 use super::status_link::StatusLinkSettings;
 use super::workflow::Available;
+use crate::config::SyncMethod;
 use crate::jira::{
     FieldCatalog, JiraClient, JiraError, NoUserMapping, PageCursor, RemoteLink, UploadSource,
     WriteContext, mapping,
@@ -115,6 +116,8 @@ pub struct Side {
     pub(crate) limits: RuleLimits,
     /// JQL that puts matching issues under sync automatically.
     pub trigger: Option<String>,
+    /// How this side's changes cross: automatic, manual (on request only) or disabled.
+    pub sync: SyncMethod,
     /// A hash of the side's definition: a change of setup keeps the side when it is equal.
     pub(crate) fingerprint: String,
 }

@@ -292,6 +292,257 @@ async fn try_arrival(
     })
 }
 
+/// A preview of draft rule settings (a Visual mapping's) on one live issue: what the side
+/// would send, and what the other side would make of it, beside the published settings.
+#[derive(Debug, Serialize)]
+pub(crate) struct PreviewReport {
+    pub(crate) connection: String,
+    pub(crate) side: String,
+    pub(crate) issue: String,
+    /// The side that receives: the other side of a local connection, else this side
+    /// replaying the last replica it applied.
+    pub(crate) receiving_side: Option<String>,
+    pub(crate) outgoing: TrialDirection,
+    pub(crate) incoming: Option<TrialDirection>,
+}
+
+/// Runs the rule serving each side with its published settings and with `drafts` (settings
+/// per side name; a side without one keeps its own) on issue `key` of `side`. Nothing is
+/// synced, queued or recorded.
+pub(crate) async fn preview_settings(
+    node: &Node,
+    connection: &str,
+    side: &str,
+    key: &str,
+    drafts: &std::collections::BTreeMap<String, crate::rules::RuleConfig>,
+) -> Result<PreviewReport, TrialError> {
+    let no_side = |s: &str| TrialError::NoSide {
+        connection: connection.into(),
+        side: s.into(),
+    };
+    let here = node
+        .pipeline
+        .side(connection, side)
+        .ok_or_else(|| no_side(side))?;
+    let Some(LocalIssue { issue }) =
+        here.jira
+            .get_issue(key)
+            .await
+            .map_err(|source| TrialError::Jira {
+                side: side.into(),
+                source,
+            })?
+    else {
+        return Err(TrialError::NoIssue {
+            key: key.into(),
+            side: side.into(),
+            instance: here.instance.clone(),
+        });
+    };
+    let twin = node.store.twin_by_local(connection, side, &issue.key)?;
+    let remote_key = twin.as_ref().and_then(|t| t.remote_key.clone());
+    let draft_of = |s: &Side| drafts.get(&s.name).cloned().unwrap_or(s.config.clone());
+    let rule_of = |s: &Side| s.slot.current().ok();
+    let out_ctx = SyncContext {
+        connection: connection.into(),
+        local_side: side.into(),
+        remote_side: here.other.clone(),
+        first_sync: remote_key.is_none(),
+        local_key: Some(issue.key.clone()),
+        remote_key: remote_key.clone(),
+        cause: SyncCause::Manual,
+    };
+    let outgoing = run_settings(&here, rule_of(&here), draft_of(&here), {
+        let issue = issue.clone();
+        move |rule, s, config| {
+            answer(
+                rule,
+                rule.outgoing(issue.clone(), out_ctx.clone(), &s.limits, config),
+            )
+        }
+    })
+    .await?;
+    let replica_of = |a: Option<&TrialAnswer>| {
+        a.and_then(|a| a.result.clone())
+            .and_then(|v| serde_json::from_value::<Replica>(v).ok())
+    };
+    // A local connection: the other side's rule on what each version would send.
+    if let Some(there) = node.pipeline.side(connection, &here.other) {
+        let local = match &remote_key {
+            Some(k) => there
+                .jira
+                .get_issue(k)
+                .await
+                .map_err(|source| TrialError::Jira {
+                    side: there.name.clone(),
+                    source,
+                })?
+                .map(|l| l.issue),
+            None => None,
+        };
+        let (published, draft) = (
+            replica_of(outgoing.current.as_ref()),
+            replica_of(Some(&outgoing.candidate)),
+        );
+        let in_ctx = SyncContext {
+            connection: connection.into(),
+            local_side: there.name.clone(),
+            remote_side: side.into(),
+            first_sync: local.is_none(),
+            local_key: remote_key.clone(),
+            remote_key: Some(issue.key.clone()),
+            cause: SyncCause::Replica,
+        };
+        let incoming = match (published, draft) {
+            (Some(p), Some(d)) => Some(
+                run_pair(
+                    &there,
+                    rule_of(&there),
+                    draft_of(&there),
+                    move |rule, s, config, is_draft| {
+                        let replica = if is_draft { d.clone() } else { p.clone() };
+                        answer(
+                            rule,
+                            rule.incoming(
+                                replica,
+                                local.clone(),
+                                in_ctx.clone(),
+                                &s.limits,
+                                config,
+                            ),
+                        )
+                    },
+                )
+                .await?,
+            ),
+            _ => None,
+        };
+        return Ok(PreviewReport {
+            connection: connection.into(),
+            side: side.into(),
+            issue: issue.key,
+            receiving_side: Some(there.name.clone()),
+            outgoing,
+            incoming,
+        });
+    }
+    // A remote connection: this side replays the last replica it applied.
+    let applied: Option<Replica> = twin
+        .as_ref()
+        .and_then(|t| t.applied_replica.as_deref())
+        .and_then(|j| serde_json::from_str::<Envelope>(j).ok())
+        .map(|e| e.replica);
+    let incoming = match applied {
+        None => None,
+        Some(replica) => {
+            let in_ctx = SyncContext {
+                cause: SyncCause::Replica,
+                first_sync: false,
+                ..out_ctx_for(connection, &here, &issue.key, remote_key.clone())
+            };
+            let local = issue.clone();
+            Some(
+                run_settings(
+                    &here,
+                    rule_of(&here),
+                    draft_of(&here),
+                    move |rule, s, config| {
+                        answer(
+                            rule,
+                            rule.incoming(
+                                replica.clone(),
+                                Some(local.clone()),
+                                in_ctx.clone(),
+                                &s.limits,
+                                config,
+                            ),
+                        )
+                    },
+                )
+                .await?,
+            )
+        }
+    };
+    Ok(PreviewReport {
+        connection: connection.into(),
+        side: side.into(),
+        issue: issue.key,
+        receiving_side: incoming.as_ref().map(|_| side.to_string()),
+        outgoing,
+        incoming,
+    })
+}
+
+fn out_ctx_for(
+    connection: &str,
+    side: &Side,
+    key: &str,
+    remote_key: Option<String>,
+) -> SyncContext {
+    SyncContext {
+        connection: connection.into(),
+        local_side: side.name.clone(),
+        remote_side: side.other.clone(),
+        first_sync: remote_key.is_none(),
+        local_key: Some(key.into()),
+        remote_key,
+        cause: SyncCause::Manual,
+    }
+}
+
+/// The serving rule with the side's published settings, then with `draft`, off the async
+/// runtime; `None` current when the side has no rule loaded.
+async fn run_settings(
+    side: &Arc<Side>,
+    rule: Option<Arc<LoadedRule>>,
+    draft: crate::rules::RuleConfig,
+    call: impl Fn(&LoadedRule, &Side, &crate::rules::RuleConfig) -> TrialAnswer + Send + 'static,
+) -> Result<TrialDirection, TrialError> {
+    run_pair(side, rule, draft, move |r, s, c, _| call(r, s, c)).await
+}
+
+/// Like [`run_settings`], telling the call which of the two runs it is.
+async fn run_pair(
+    side: &Arc<Side>,
+    rule: Option<Arc<LoadedRule>>,
+    draft: crate::rules::RuleConfig,
+    call: impl Fn(&LoadedRule, &Side, &crate::rules::RuleConfig, bool) -> TrialAnswer + Send + 'static,
+) -> Result<TrialDirection, TrialError> {
+    let side = side.clone();
+    tokio::task::spawn_blocking(move || {
+        let Some(rule) = rule else {
+            let missing = TrialAnswer {
+                rule: String::new(),
+                version: String::new(),
+                world_version: String::new(),
+                result: None,
+                error: Some(format!("side {} has no rule loaded", side.name)),
+                logs: Vec::new(),
+                fuel_used: 0,
+                memory_bytes: 0,
+            };
+            return TrialDirection {
+                current: None,
+                candidate: missing,
+                diff: Vec::new(),
+            };
+        };
+        let current = call(&rule, &side, &side.config, false);
+        let candidate = call(&rule, &side, &draft, true);
+        let diff = diff(current.result.as_ref(), candidate.result.as_ref());
+        TrialDirection {
+            current: Some(current),
+            candidate,
+            diff,
+        }
+    })
+    .await
+    .map_err(|source| TrialError::Aborted {
+        what: "rule call",
+        source,
+    })
+}
+
 /// Runs one direction with the serving rule (if any) and the candidate, off the async runtime.
 async fn run_both(
     side: &Arc<Side>,

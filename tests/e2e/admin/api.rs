@@ -70,6 +70,24 @@ async fn rules_twins_and_the_openapi_document() {
         "/api/connections/{name}/sides/{side}/rule",
         "/api/connections/{name}/sides/{side}/rule/versions",
         "/api/connections/{name}/sides/{side}/rule/rollback",
+        "/api/instances",
+        "/api/instances/{name}",
+        "/api/instances/{name}/projects",
+        "/api/connections",
+        "/api/connections/{name}",
+        "/api/connections/{name}/sides/{side}",
+        "/api/connections/{name}/invitation",
+        "/api/invitations/accept",
+        "/api/connections/{name}/triggers",
+        "/api/triggers/{id}",
+        "/api/triggers/{id}/bulk",
+        "/api/connections/{name}/sync",
+        "/api/connections/{name}/sides/{side}/catch-up",
+        "/api/instances/{name}/meta/{kind}",
+        "/api/connections/{name}/mapping",
+        "/api/connections/{name}/mapping/draft",
+        "/api/connections/{name}/mapping/publish",
+        "/api/connections/{name}/mapping/preview",
         "/metrics",
     ] {
         assert!(doc["paths"].get(path).is_some(), "{path} is not documented");
@@ -128,7 +146,12 @@ async fn the_admin_page_is_served_from_the_binary() {
         "no external CDN"
     );
     // The page's other scripts: each loaded by the page, served as a script, text only.
-    for name in ["ui-setup.js", "ui-connection.js", "ui-issue.js"] {
+    for name in [
+        "ui-setup.js",
+        "ui-connection.js",
+        "ui-issue.js",
+        "ui-visual.js",
+    ] {
         assert!(
             html.contains(&format!("<script src=\"/{name}\"></script>")),
             "the page loads {name}"

@@ -11,16 +11,21 @@ use twinsync_e2e::wait::wait_for;
 use twinsync_e2e::world::start_in_process;
 use twinsync_jira_sim::Flavour;
 
-const TOKEN: &str = "setup-admin-token-0123456789";
+pub(super) const TOKEN: &str = "setup-admin-token-0123456789";
 
 /// An admin API client with the node's token.
-struct Admin {
-    url: String,
-    http: reqwest::Client,
+pub(super) struct Admin {
+    pub(super) url: String,
+    pub(super) http: reqwest::Client,
 }
 
 impl Admin {
-    async fn call(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> (u16, Value) {
+    pub(super) async fn call(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> (u16, Value) {
         let mut req = self
             .http
             .request(method, format!("{}{path}", self.url))
@@ -37,16 +42,16 @@ impl Admin {
         )
     }
 
-    async fn get(&self, path: &str) -> (u16, Value) {
+    pub(super) async fn get(&self, path: &str) -> (u16, Value) {
         self.call(reqwest::Method::GET, path, None).await
     }
 
-    async fn post(&self, path: &str, body: Value) -> (u16, Value) {
+    pub(super) async fn post(&self, path: &str, body: Value) -> (u16, Value) {
         self.call(reqwest::Method::POST, path, Some(body)).await
     }
 }
 
-fn node_only(data: &std::path::Path) -> String {
+pub(super) fn node_only(data: &std::path::Path) -> String {
     format!(
         "[node]\ndata_dir = \"{}\"\nlisten = \"127.0.0.1:0\"\npoll_interval_secs = 1\nadmin_token = {{ value = \"{TOKEN}\" }}\n",
         data.display()
@@ -444,6 +449,28 @@ async fn two_organisations_pair_through_an_invitation_made_and_accepted_in_the_a
         "{body}"
     );
 
+    // An expired code is refused before anything is sent.
+    let expired = twinsync::peer::enroll::invite(
+        &node1.node.live(),
+        &node1.node.store,
+        "acme-globex",
+        std::time::Duration::ZERO,
+    )
+    .expect("invite");
+    let (status, body) = other
+        .post(
+            "/api/invitations/accept",
+            json!({"code": expired, "local": {"instance": "other", "project": "DEV"}}),
+        )
+        .await;
+    assert_eq!(status, 422, "an expired code: {body}");
+    assert!(
+        body["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("expired")),
+        "{body}"
+    );
+
     // An issue synced by key on one node arrives in the other organisation's Jira.
     let ca = Client::new(&cloud);
     let key = ca
@@ -471,7 +498,128 @@ async fn two_organisations_pair_through_an_invitation_made_and_accepted_in_the_a
         Client::new(&dc).field(&twin, &["summary"]).await,
         "Across organisations"
     );
+
+    // Visual mode across organisations: each node edits its own half only.
+    let (status, body) = acme
+        .call(
+            reqwest::Method::PATCH,
+            "/api/connections/acme-globex/sides/acme",
+            Some(json!({"mode": "visual"})),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let (_, view) = acme.get("/api/connections/acme-globex/mapping").await;
+    assert_eq!(view["remote"], true, "{view}");
+    assert_eq!(
+        (
+            &view["sides"]["a"]["editable"],
+            &view["sides"]["b"]["editable"]
+        ),
+        (&json!(true), &json!(false)),
+        "{view}"
+    );
+    let (status, body) = acme
+        .call(
+            reqwest::Method::PUT,
+            "/api/connections/acme-globex/mapping/draft",
+            Some(json!({"entries": [
+                {"kind": "field", "a": "summary", "b": "summary", "direction": "a-to-b"},
+                {"kind": "constant", "side": "b", "field": "labels", "value": "theirs"}
+            ]})),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        body["compiled"]
+            .as_object()
+            .map(|o| o.keys().cloned().collect::<Vec<_>>()),
+        Some(vec!["acme".to_string()]),
+        "only this node's side is compiled: {body}"
+    );
+    let (status, body) = acme
+        .post("/api/connections/acme-globex/mapping/publish", json!({}))
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let config = &body["connection"]["sides"][0]["config"];
+    assert_eq!(config["direction.summary"], "out", "{body}");
+    assert!(config.get("const.1").is_none(), "{body}");
+    let (_, theirs) = globex.get("/api/connections").await;
+    assert!(
+        !theirs.to_string().contains("direction.default"),
+        "the other organisation's side is untouched: {theirs}"
+    );
+    let (status, _) = globex
+        .call(
+            reqwest::Method::PUT,
+            "/api/connections/acme-globex/mapping/draft",
+            Some(json!({"entries": []})),
+        )
+        .await;
+    assert_eq!(
+        status, 409,
+        "their side is in Basic mode: the editor does not take it"
+    );
     for n in [node1, node2, node3] {
         n.stop().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bulk_sync_cut_off_by_a_stop_resumes_at_the_next_start() {
+    let mut w = twinsync_e2e::world::World::new().await;
+    // What the config file declares shows in the page, and only the file removes it.
+    let http = reqwest::Client::new();
+    let conns: Value = http
+        .get(format!("{}/api/connections", w.admin_url()))
+        .send()
+        .await
+        .expect("reach")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(conns["connections"][0]["origin"], "config", "{conns}");
+    for path in ["/api/connections/ab", "/api/instances/a"] {
+        let resp = http
+            .delete(format!("{}{path}", w.admin_url()))
+            .send()
+            .await
+            .expect("reach");
+        assert_eq!(resp.status().as_u16(), 409, "DELETE {path}");
+    }
+    let mut keys = Vec::new();
+    for n in 0..3 {
+        keys.push(
+            w.ca.create(twinsync_e2e::rest::new_issue(
+                "SUP",
+                "Task",
+                &format!("Left for later {n}"),
+                json!({"labels": ["later"]}),
+            ))
+            .await,
+        );
+    }
+    w.stop_node().await;
+    // A bulk run the stop cut off before its first page: recorded as running, nothing queued.
+    let store =
+        twinsync::store::Store::open(&w.dir.path().join("data/twinsync.db")).expect("store");
+    let run = store
+        .bulk_run("ab", "a", "project = \"SUP\" AND (labels = later)")
+        .expect("bulk run");
+    assert!(!run.done && run.queued == 0);
+    drop(store);
+    w.start_node().await;
+    let url = format!("{}/api/bulk", w.admin_url());
+    wait_for("the bulk run to finish after the restart", || async {
+        let runs: Value = reqwest::get(&url).await.ok()?.json().await.ok()?;
+        runs["runs"]
+            .as_array()?
+            .iter()
+            .find(|r| r["id"] == run.id && r["done"] == true && r["queued"] == 3)
+            .cloned()
+    })
+    .await;
+    for key in &keys {
+        let twin = w.twin_of(key).await;
+        assert!(!twin.is_empty());
     }
 }

@@ -1,5 +1,6 @@
-//! Calls about the instance and its configuration: server info, fields, create and edit screens,
-//! a project's versions.
+//! Calls about the instance and its configuration: server info, fields, create and edit
+//! screens, a project's versions, and the values an admin maps (statuses per project and issue
+//! type, priorities, resolutions, users found by search).
 
 use reqwest::Method;
 
@@ -7,7 +8,10 @@ use super::super::error::JiraError;
 use super::super::mapping::FieldCatalog;
 use super::super::wire;
 use super::transport::{Req, enc};
-use super::{FieldInfo, FieldMeta, IssueTypeInfo, JiraClient, ProjectInfo, ServerInfo};
+use super::{
+    FieldInfo, FieldMeta, IssueTypeInfo, JiraClient, JiraUser, NamedValue, ProjectInfo, ServerInfo,
+    TypeStatuses,
+};
 use crate::jira::Flavour;
 
 impl JiraClient {
@@ -158,6 +162,57 @@ impl JiraClient {
                 field_meta(id, f)
             })
             .collect())
+    }
+
+    /// The statuses of each issue type of `project` (`project/{key}/statuses`, both flavours).
+    pub async fn project_statuses(&self, project: &str) -> Result<Vec<TypeStatuses>, JiraError> {
+        let r = Req::new(Method::GET, format!("project/{}/statuses", enc(project)));
+        let list: Vec<wire::TypeStatuses> =
+            self.answer(r, format!("statuses of {project}")).await?;
+        Ok(list
+            .into_iter()
+            .map(|t| TypeStatuses {
+                issue_type: t.name,
+                statuses: t.statuses.into_iter().map(NamedValue::from).collect(),
+            })
+            .collect())
+    }
+
+    /// Every priority of the instance (`priority`).
+    pub async fn priorities(&self) -> Result<Vec<NamedValue>, JiraError> {
+        let list: Vec<wire::IdNamed> = self
+            .answer(Req::new(Method::GET, "priority"), "priorities")
+            .await?;
+        Ok(list.into_iter().map(NamedValue::from).collect())
+    }
+
+    /// Every resolution of the instance (`resolution`).
+    pub async fn resolutions(&self) -> Result<Vec<NamedValue>, JiraError> {
+        let list: Vec<wire::IdNamed> = self
+            .answer(Req::new(Method::GET, "resolution"), "resolutions")
+            .await?;
+        Ok(list.into_iter().map(NamedValue::from).collect())
+    }
+
+    /// One page of the users `query` finds (name, display name or email prefix), as Jira
+    /// pages them: never the whole directory.
+    pub async fn search_users(
+        &self,
+        query: &str,
+        start_at: usize,
+        max_results: usize,
+    ) -> Result<Vec<JiraUser>, JiraError> {
+        // An empty query lists everyone: DC wants "." for that, Cloud an empty string.
+        let query = match (query.trim(), self.flavour()) {
+            ("", Flavour::DataCenter) => ".",
+            (q, _) => q,
+        };
+        let r = Req::new(Method::GET, "user/search")
+            .query(self.flavour().user_search_param(), query)
+            .query("startAt", start_at.to_string())
+            .query("maxResults", max_results.to_string());
+        let found: Vec<wire::User> = self.answer(r, "users found by search").await?;
+        Ok(found.into_iter().map(JiraUser::from).collect())
     }
 
     /// The fields an issue's edit screen offers.

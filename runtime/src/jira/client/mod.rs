@@ -34,8 +34,9 @@ use super::retry::RetryPolicy;
 
 pub use attachments::Download;
 pub use types::{
-    CreatedIssue, Deployment, FieldInfo, FieldMeta, IssueTypeInfo, JiraUser, PageCursor,
-    ProjectInfo, RemoteLink, SearchPage, ServerInfo, Transition, UploadSource,
+    CreatedIssue, Deployment, FieldInfo, FieldMeta, IssueTypeInfo, JiraUser, NamedValue,
+    PageCursor, ProjectInfo, RemoteLink, SearchPage, ServerInfo, Transition, TypeStatuses,
+    UploadSource,
 };
 pub use worklogs::WorklogWrite;
 

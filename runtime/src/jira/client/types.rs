@@ -192,6 +192,33 @@ pub struct FieldMeta {
     pub allowed_values: Vec<String>,
 }
 
+/// A named value an instance defines: a status, a priority, a resolution.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct NamedValue {
+    /// Its id.
+    pub id: String,
+    /// Its name, as issues show it.
+    pub name: String,
+}
+
+impl From<wire::IdNamed> for NamedValue {
+    fn from(n: wire::IdNamed) -> Self {
+        NamedValue {
+            id: n.id,
+            name: n.name,
+        }
+    }
+}
+
+/// The statuses an issue type of a project can be in (its workflow's).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct TypeStatuses {
+    /// The issue type's name.
+    pub issue_type: String,
+    /// Its statuses.
+    pub statuses: Vec<NamedValue>,
+}
+
 /// An issue type of a project.
 #[derive(Debug, Clone, PartialEq)]
 pub struct IssueTypeInfo {

@@ -19,6 +19,19 @@ impl Pipeline {
                 note: Some(format!("{key}'s twin ended ({how}); nothing sent")),
             });
         }
+        // Queued before the method changed: it waits for a request (manual) or a catch-up
+        // (disabled); the registers stay as they are, so the change is not lost.
+        if !side.sync.sends(cause_from_name(&event.cause)) {
+            return Ok(Finished {
+                state: EventState::Done,
+                rule_version: None,
+                note: Some(format!(
+                    "the sync method of {} is {}; nothing sent",
+                    side.name,
+                    side.sync.as_str()
+                )),
+            });
+        }
         let Some(LocalIssue { mut issue, .. }) = side.jira.get_issue(&key).await? else {
             return Ok(Finished {
                 state: EventState::Done,
