@@ -435,3 +435,44 @@ async fn versions_map_by_name_and_a_missing_one_follows_each_sides_rule() {
     );
     w.assert_none_failed();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_issue_out_of_reach_is_not_taken_for_a_deleted_one() {
+    let w = World::new().await;
+    let key_a = w.create_on_a("Hidden, not deleted", &["sync"]).await;
+    let key_b = w.twin_of(&key_a).await;
+
+    // Jira says the issue was deleted, but by the time the node looks, A's project is out of
+    // sight too (a permission change answers 404 for both): the node must not unlink B's half.
+    w.set_paused(true).await;
+    let d = w.ca.delete(&format!("/issue/{key_a}")).await;
+    assert_eq!(d.status, 204, "{}", d.body);
+    w.queued(1).await;
+    w.a.with_state(|st| {
+        st.projects.retain(|p| p.key != "SUP");
+        Ok(())
+    })
+    .expect("project hidden");
+    w.set_paused(false).await;
+    let failed = wait_for("the deletion event failed for the admin", || async {
+        let failed = w
+            .node()
+            .store
+            .events(Some(twinsync::store::EventState::Failed), Some("ab"), 10, 0)
+            .ok()?;
+        failed.into_iter().next()
+    })
+    .await;
+    let why = format!("{failed:?}");
+    assert!(why.contains("permission change, not a deletion"), "{why}");
+    // B's half is as it was: still twinned, no unlink comment.
+    let store = &w.node().store;
+    assert!(
+        store
+            .twin_by_local("ab", "b", &key_b)
+            .expect("store")
+            .is_some()
+    );
+    assert_eq!(store.twin_end("ab", "b", &key_b).expect("store"), None);
+    assert!(w.cb.list(&key_b, &["comment", "comments"]).await.is_empty());
+}
