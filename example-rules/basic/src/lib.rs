@@ -154,6 +154,59 @@ mod tests {
     }
 
     #[test]
+    fn a_deletion_is_answered_by_on_delete_and_a_wrong_value_fails() {
+        let replica = Basic::outgoing(sample_issue(), context(false)).expect("outgoing");
+        let mut ctx = incoming_context(false);
+        ctx.event = SyncEvent::Deleted;
+        let c = with_config(&[], || {
+            Basic::incoming(replica.clone(), Some(sample_issue()), ctx.clone())
+        })
+        .expect("incoming");
+        assert_eq!(c.on_delete, Some(OnDelete::Unlink));
+        assert_eq!(c.summary, None, "a deletion changes no field");
+        let c = with_config(&[("on-delete", "delete")], || {
+            Basic::incoming(replica.clone(), Some(sample_issue()), ctx.clone())
+        })
+        .expect("incoming");
+        assert_eq!(c.on_delete, Some(OnDelete::DeleteIssue));
+        let err = with_config(&[("on-delete", "archive")], || {
+            Basic::incoming(replica, Some(sample_issue()), ctx)
+        })
+        .expect_err("unknown policy");
+        assert!(
+            matches!(&err, RuleError::Fail(m) if m.contains("on-delete")),
+            "{err:?}"
+        );
+    }
+
+    #[test]
+    fn versions_missing_is_passed_on_and_link_types_are_renamed() {
+        let mut issue = sample_issue();
+        issue.links = vec![IssueLink {
+            id: "1".into(),
+            link_type: "Blocks".into(),
+            direction: LinkDirection::Inward,
+            other_key: "SRC-2".into(),
+            other_twin: Some("DEST-9".into()),
+        }];
+        let replica = Basic::outgoing(issue, context(false)).expect("outgoing");
+        let c = with_config(
+            &[
+                ("versions.missing", "create"),
+                ("map.link-type.Blocks", "Is blocked by"),
+            ],
+            || Basic::incoming(replica, Some(sample_issue()), incoming_context(false)),
+        )
+        .expect("incoming");
+        assert_eq!(c.missing_versions, Some(MissingVersion::Create));
+        let links = c.links.expect("links are a desired set");
+        assert_eq!(links.len(), 1);
+        assert_eq!(links[0].link_type, "Is blocked by");
+        assert_eq!(links[0].other_key, "DEST-9");
+        assert_eq!(links[0].direction, LinkDirection::Inward);
+    }
+
+    #[test]
     fn incoming_first_sync_without_project_fails_clearly() {
         let replica = Basic::outgoing(sample_issue(), context(true)).expect("outgoing");
         let err = with_config(&[], || {
