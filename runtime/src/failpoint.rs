@@ -28,6 +28,7 @@ pub const POINTS: &[&str] = &[
     "item-copied",
     "mapping-recorded",
     "item-removed",
+    "link-written",
     "registers-recorded",
     "event-done",
     // peer path

@@ -101,6 +101,58 @@ pub struct Attachment {
     pub created: String,
 }
 
+/// Time logged on an issue (contract 0.3).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Worklog {
+    /// The worklog's id on its own side.
+    pub id: String,
+    /// Who logged the work.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub author: Option<User>,
+    /// When the work started, as Jira gives it.
+    pub started: String,
+    /// The time spent, in seconds.
+    pub time_spent_seconds: u64,
+    /// The worklog's comment.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub comment: Option<RichText>,
+    /// When it was logged, as Jira gives it.
+    pub created: String,
+    /// When it was last edited, as Jira gives it.
+    pub updated: String,
+}
+
+/// Which end of a link an issue is.
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum LinkDirection {
+    /// This issue is the outward end ("this blocks the other").
+    #[default]
+    Outward,
+    /// This issue is the inward end ("this is blocked by the other").
+    Inward,
+}
+
+/// A link from an issue to another one (contract 0.3).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct IssueLink {
+    /// The link's id on its own side.
+    pub id: String,
+    /// The link type's name, e.g. `Blocks`.
+    pub link_type: String,
+    /// Which end of the link this issue is.
+    pub direction: LinkDirection,
+    /// The other issue's key on the link's own side.
+    pub other_key: String,
+    /// The other issue's twin on the side reading the record, when it has one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub other_twin: Option<String>,
+}
+
 /// A custom field's value, tagged by its kind.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -185,6 +237,14 @@ pub struct Issue {
     pub updated: String,
     /// The security level's name; rules built against contract 0.1 never see it.
     pub security_level: Option<String>,
+    /// Logged work, oldest first; rules built against 0.1 or 0.2 never see it.
+    pub worklogs: Vec<Worklog>,
+    /// Links to other issues (contract 0.3).
+    pub links: Vec<IssueLink>,
+    /// Fix versions' names (contract 0.3).
+    pub fix_versions: Vec<String>,
+    /// Affected versions' names (contract 0.3).
+    pub affected_versions: Vec<String>,
 }
 
 /// What an outgoing rule lets leave its side.
@@ -229,6 +289,14 @@ pub struct Replica {
     pub updated: Option<String>,
     /// Free-form extra data for the other side's incoming rule.
     pub properties: Vec<(String, String)>,
+    /// The worklogs the rule lets across (contract 0.3).
+    pub worklogs: Vec<Worklog>,
+    /// The links the rule lets across (contract 0.3).
+    pub links: Vec<IssueLink>,
+    /// Fix versions' names (contract 0.3).
+    pub fix_versions: Vec<String>,
+    /// Affected versions' names (contract 0.3).
+    pub affected_versions: Vec<String>,
 }
 
 /// One comment of the desired set in [`Changes`].
@@ -251,6 +319,62 @@ pub struct AttachmentChange {
     pub remote_id: String,
     /// The name the local copy gets.
     pub filename: String,
+}
+
+/// One worklog of the desired set in [`Changes`].
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct WorklogChange {
+    /// The replica worklog's id, which the host maps to a local worklog.
+    pub remote_id: String,
+    /// When the work started.
+    pub started: String,
+    /// The time spent, in seconds.
+    pub time_spent_seconds: u64,
+    /// The worklog's comment.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub comment: Option<RichText>,
+    /// Who logged it on the replica's side; named in the comment when not found locally.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub author: Option<User>,
+}
+
+/// One link of the desired set in [`Changes`], to another local issue.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(default)]
+pub struct LinkChange {
+    /// The local link type's name.
+    pub link_type: String,
+    /// Which end of the link the twin is.
+    pub direction: LinkDirection,
+    /// The other issue's local key, twinned on this connection.
+    pub other_key: String,
+}
+
+/// What the host does with a version name the local project lacks.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MissingVersion {
+    /// Create it in the local project.
+    Create,
+    /// Leave it out.
+    #[default]
+    Drop,
+    /// Fail the event for the admin.
+    Fail,
+}
+
+/// What happens to a local twin whose other half was deleted.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OnDelete {
+    /// Delete the local issue as well.
+    DeleteIssue,
+    /// Keep the issue, end the twin, and say so in a comment and the remote link.
+    #[default]
+    Unlink,
+    /// Keep the issue and the twin as they are.
+    Nothing,
 }
 
 /// A custom field to set on the local twin.
@@ -321,6 +445,24 @@ pub struct Changes {
     /// Custom fields to set; those not named are left alone.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub custom_fields: Vec<CustomFieldChange>,
+    /// The desired set of synced worklogs (contract 0.3).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub worklogs: Option<Vec<WorklogChange>>,
+    /// The desired set of links between twinned issues (contract 0.3).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub links: Option<Vec<LinkChange>>,
+    /// The whole set of fix versions, by name (contract 0.3).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fix_versions: Option<Vec<String>>,
+    /// The whole set of affected versions, by name (contract 0.3).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub affected_versions: Option<Vec<String>>,
+    /// What to do with version names the local project lacks; `None` drops them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub missing_versions: Option<MissingVersion>,
+    /// The answer to a deletion of the other half; `None` unlinks (contract 0.3).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub on_delete: Option<OnDelete>,
 }
 
 /// A present key (even `null`) becomes `Some`, so `null` means "clear".
@@ -362,6 +504,8 @@ pub enum SyncCause {
     Trigger,
     /// A replica arrived from the other side.
     Replica,
+    /// The other half of the twin was deleted (contract 0.3; older rules are never called for it).
+    Deleted,
 }
 
 /// What a rule call is about: the connection, the sides, the keys and the cause.
@@ -424,6 +568,14 @@ impl Replica {
                 .iter()
                 .map(|(k, v)| k.len() + v.len())
                 .sum::<usize>()
+            + self
+                .worklogs
+                .iter()
+                .map(Worklog::approx_size)
+                .sum::<usize>()
+            + self.links.iter().map(IssueLink::approx_size).sum::<usize>()
+            + strings_size(&self.fix_versions)
+            + strings_size(&self.affected_versions)
     }
 }
 
@@ -468,6 +620,26 @@ impl Changes {
                 .iter()
                 .map(|f| f.field.len() + f.value.as_ref().map_or(0, Value::approx_size))
                 .sum::<usize>()
+            + self
+                .worklogs
+                .iter()
+                .flatten()
+                .map(|w| {
+                    w.remote_id.len()
+                        + w.started.len()
+                        + 8
+                        + w.comment.as_ref().map_or(0, RichText::approx_size)
+                        + w.author.as_ref().map_or(0, User::approx_size)
+                })
+                .sum::<usize>()
+            + self
+                .links
+                .iter()
+                .flatten()
+                .map(|l| l.link_type.len() + l.other_key.len() + 1)
+                .sum::<usize>()
+            + self.fix_versions.as_deref().map_or(0, strings_size)
+            + self.affected_versions.as_deref().map_or(0, strings_size)
     }
 }
 
@@ -508,6 +680,28 @@ impl Comment {
     }
 }
 
+impl Worklog {
+    fn approx_size(&self) -> usize {
+        self.id.len()
+            + self.author.as_ref().map_or(0, User::approx_size)
+            + self.started.len()
+            + 8
+            + self.comment.as_ref().map_or(0, RichText::approx_size)
+            + self.created.len()
+            + self.updated.len()
+    }
+}
+
+impl IssueLink {
+    fn approx_size(&self) -> usize {
+        self.id.len()
+            + self.link_type.len()
+            + 1
+            + self.other_key.len()
+            + self.other_twin.as_ref().map_or(0, String::len)
+    }
+}
+
 impl CustomField {
     fn approx_size(&self) -> usize {
         self.id.len() + self.name.len() + self.value.as_ref().map_or(0, Value::approx_size)
@@ -544,6 +738,25 @@ mod tests {
         let round = serde_json::to_string(&c).unwrap();
         assert!(round.contains("\"assignee\":null"), "{round}");
         assert!(!round.contains("due_date"), "{round}");
+    }
+
+    #[test]
+    fn the_0_3_json_reads_as_documented() {
+        let c: Changes = serde_json::from_str(
+            r#"{"worklogs": [{"remote_id": "30001", "started": "2026-11-25T09:00:00.000+0000",
+                 "time_spent_seconds": 5400, "comment": {"text": "pairing"}}],
+                "links": [{"link_type": "Blocks", "direction": "outward", "other_key": "DEV-7"}],
+                "fix_versions": ["2.0"], "missing_versions": "create", "on_delete": "delete_issue"}"#,
+        )
+        .unwrap();
+        assert_eq!(c.worklogs.as_ref().map(Vec::len), Some(1));
+        assert_eq!(
+            c.links.as_ref().unwrap()[0].direction,
+            LinkDirection::Outward
+        );
+        assert_eq!(c.missing_versions, Some(MissingVersion::Create));
+        assert_eq!(c.on_delete, Some(OnDelete::DeleteIssue));
+        assert_eq!(c.affected_versions, None, "absent leaves the field alone");
     }
 
     #[test]

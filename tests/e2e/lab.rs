@@ -446,6 +446,48 @@ impl Lab {
             .unwrap_or_default()
     }
 
+    /// Logs `seconds` of work on `key`; returns the worklog's id.
+    pub async fn worklog(&mut self, side: &str, key: &str, seconds: u64, text: &str) -> String {
+        let comment = if side == "a" { adf(text) } else { json!(text) };
+        let answer = self
+            .client(side)
+            .post(
+                &format!("/issue/{key}/worklog"),
+                json!({"started": "2026-11-25T09:00:00.000+0000", "timeSpentSeconds": seconds, "comment": comment}),
+            )
+            .await;
+        assert_eq!(answer.status, 201, "worklog on {key}: {}", answer.body);
+        let id = answer.body["id"].as_str().expect("worklog id").to_string();
+        self.note(format!("worklog {side} {key} #{id} {seconds}s"));
+        id
+    }
+
+    /// Changes the time of one worklog of `key`.
+    pub async fn edit_worklog(&mut self, side: &str, key: &str, id: &str, seconds: u64) {
+        let answer = self
+            .client(side)
+            .put(
+                &format!("/issue/{key}/worklog/{id}"),
+                json!({"timeSpentSeconds": seconds}),
+            )
+            .await;
+        assert_eq!(answer.status, 200, "edit worklog {id}: {}", answer.body);
+        self.note(format!("edit worklog {side} {key} #{id} {seconds}s"));
+    }
+
+    /// Links `key` to `other` (`key` blocks `other`).
+    pub async fn link(&mut self, side: &str, key: &str, other: &str) {
+        let answer = self
+            .client(side)
+            .post(
+                "/issueLink",
+                json!({"type": {"name": "Blocks"}, "inwardIssue": {"key": key}, "outwardIssue": {"key": other}}),
+            )
+            .await;
+        assert_eq!(answer.status, 201, "link {key} {other}: {}", answer.body);
+        self.note(format!("link {side} {key} blocks {other}"));
+    }
+
     pub async fn attach(&mut self, side: &str, key: &str, name: &str, bytes: &[u8]) {
         self.client(side).upload(key, name, bytes).await;
         self.note(format!("attach {side} {key} {name}"));

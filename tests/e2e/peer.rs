@@ -15,6 +15,7 @@ use twinsync_e2e::wait::wait_for;
 mod attacks;
 mod both_ways;
 mod crash_points;
+mod items;
 mod outages;
 mod processes;
 mod refusals;

@@ -7,6 +7,7 @@ mod authorship;
 mod concurrent;
 mod connect;
 mod crossing;
+mod items;
 mod jsm;
 mod mentions;
 mod recovery;

@@ -22,8 +22,9 @@ async fn drain_crashing(lab: &mut Lab, point: &str, armed: &mut bool) {
     panic!("still busy after 400 events\n{}", lab.describe());
 }
 
-/// One walk: an issue with a comment and an attachment is created on `origin`, then both
-/// sides change it (fields, status, a comment, a deleted copy); the node crashes at `point`
+/// One walk: an issue with a comment, an attachment and a worklog is created on `origin`
+/// beside a second one, then both sides change it (fields, status, a comment, a deleted copy,
+/// a worklog edited and one added, a link to the second issue); the node crashes at `point`
 /// the first time it is reached. Returns whether it was reached.
 async fn walk(point: &str, origin: &str) -> bool {
     let other = if origin == "a" { "b" } else { "a" };
@@ -38,9 +39,17 @@ async fn walk(point: &str, origin: &str) -> bool {
         });
         lab.create_on_b("Bug", "Crash walk", more).await
     };
+    let second = if origin == "a" {
+        lab.create_on_a("Crash walk, blocked").await
+    } else {
+        let more = json!({"labels": ["sync"]});
+        lab.create_on_b("Bug", "Crash walk, blocked", more).await
+    };
     lab.comment(origin, &key, "First comment").await;
     lab.attach(origin, &key, "first.log", b"first log").await;
+    let logged = lab.worklog(origin, &key, 3600, "First hour").await;
     lab.notify(origin, &key);
+    lab.notify(origin, &second);
     let mut armed = true;
     drain_crashing(&mut lab, point, &mut armed).await;
 
@@ -67,7 +76,12 @@ async fn walk(point: &str, origin: &str) -> bool {
     lab.delete_comment(other, &twin, &copies[0]).await;
     lab.attach(other, &twin, "second.log", b"second log, longer")
         .await;
+    lab.worklog(other, &twin, 1800, "Review").await;
     lab.notify(other, &twin);
+    lab.edit_worklog(origin, &key, &logged, 5400).await;
+    lab.link(origin, &key, &second).await;
+    lab.notify(origin, &key);
+    lab.notify(origin, &second);
     drain_crashing(&mut lab, point, &mut armed).await;
     lab.quiesce().await;
     lab.assert_agree();

@@ -33,6 +33,10 @@ pub struct SyncedFields {
     pub comments: Vec<String>,
     /// (name, size), sorted, with repeats.
     pub attachments: Vec<(String, usize)>,
+    /// Each worklog's seconds, sorted, with repeats.
+    pub worklogs: Vec<u64>,
+    /// Each link's type name, sorted, with repeats (the other ends' keys differ by side).
+    pub links: Vec<String>,
 }
 
 fn words(s: &str) -> String {
@@ -62,6 +66,25 @@ pub fn snapshot(h: &SimHandle, prefix: &str) -> Vec<Synced> {
         attachments.sort();
         let mut labels = i.labels.clone();
         labels.sort();
+        let mut worklogs: Vec<u64> = st
+            .worklogs
+            .values()
+            .filter(|w| w.issue_id == i.id)
+            .map(|w| w.time_spent_seconds)
+            .collect();
+        worklogs.sort();
+        let mut links: Vec<String> = st
+            .links
+            .values()
+            .filter(|l| l.inward == i.id || l.outward == i.id)
+            .map(|l| {
+                st.link_types
+                    .iter()
+                    .find(|t| t.id == l.type_id)
+                    .map_or_else(|| l.type_id.clone(), |t| t.name.clone())
+            })
+            .collect();
+        links.sort();
         let fields = SyncedFields {
             summary: i.summary.clone(),
             issue_type: st
@@ -86,6 +109,8 @@ pub fn snapshot(h: &SimHandle, prefix: &str) -> Vec<Synced> {
             labels,
             comments,
             attachments,
+            worklogs,
+            links,
         };
         out.push(Synced {
             key: i.key.clone(),

@@ -70,7 +70,7 @@ async fn update(
 async fn delete(c: Ctx, Path((key, wid)): Path<(String, String)>) -> Result<Response, ApiError> {
     c.app.mutate(|st| {
         let id = st.issue_ref(&key)?;
-        st.delete_worklog(id, &wid)
+        st.delete_worklog(id, &wid, c.user)
     })?;
     Ok(no_content())
 }

@@ -1,12 +1,19 @@
 //! Stock rule `basic`: summary, description, issue type, priority, labels,
-//! status, comments and attachments, both ways (like Exalate's Basic mode).
+//! status, comments, attachments, worklogs, links and versions, both ways (like
+//! Exalate's Basic mode).
 //!
 //! Config keys:
 //! - `project`: the project in which the first sync creates the local twin (required then).
 //! - `issue-type`: the issue type to create when the replica carries none (optional).
 //! - `send`: the fields this side sends, a comma list of `summary`, `description`,
 //!   `comments`, `attachments`, `issuetype` (or `issue-type`), `priority`, `labels`,
-//!   `status` (default: all of them). A field left out never leaves this side.
+//!   `status`, `worklogs`, `links`, `fix-versions`, `affected-versions` (default: all of
+//!   them). A field left out never leaves this side.
+//! - `on-delete`: what happens here when the other half of a twin is deleted: `unlink`
+//!   (the default: a comment says so and the twin ends), `delete` or `nothing`.
+//! - `versions.missing`: a version name this project lacks is `drop`ped (the default),
+//!   `create`d, or makes the event `fail`.
+//! - `map.link-type.<remote name>`: the local name of a link type that differs.
 //! - `receive`: the fields this side lets the other side change, in the same form (default:
 //!   all). A field left out is never changed here by the other side; the twin is still
 //!   created with the replica's summary and issue type, which Jira needs.
@@ -157,6 +164,59 @@ mod tests {
         assert_eq!(c.assignee, None, "assignee is not synced");
         assert_eq!(c.components, None);
         assert!(c.custom_fields.is_empty());
+    }
+
+    #[test]
+    fn a_deletion_is_answered_by_on_delete_and_a_wrong_value_fails() {
+        let replica = Basic::outgoing(sample_issue(), context(false)).expect("outgoing");
+        let mut ctx = incoming_context(false);
+        ctx.event = SyncEvent::Deleted;
+        let c = with_config(&[], || {
+            Basic::incoming(replica.clone(), Some(sample_issue()), ctx.clone())
+        })
+        .expect("incoming");
+        assert_eq!(c.on_delete, Some(OnDelete::Unlink));
+        assert_eq!(c.summary, None, "a deletion changes no field");
+        let c = with_config(&[("on-delete", "delete")], || {
+            Basic::incoming(replica.clone(), Some(sample_issue()), ctx.clone())
+        })
+        .expect("incoming");
+        assert_eq!(c.on_delete, Some(OnDelete::DeleteIssue));
+        let err = with_config(&[("on-delete", "archive")], || {
+            Basic::incoming(replica, Some(sample_issue()), ctx)
+        })
+        .expect_err("unknown policy");
+        assert!(
+            matches!(&err, RuleError::Fail(m) if m.contains("on-delete")),
+            "{err:?}"
+        );
+    }
+
+    #[test]
+    fn versions_missing_is_passed_on_and_link_types_are_renamed() {
+        let mut issue = sample_issue();
+        issue.links = vec![IssueLink {
+            id: "1".into(),
+            link_type: "Blocks".into(),
+            direction: LinkDirection::Inward,
+            other_key: "SRC-2".into(),
+            other_twin: Some("DEST-9".into()),
+        }];
+        let replica = Basic::outgoing(issue, context(false)).expect("outgoing");
+        let c = with_config(
+            &[
+                ("versions.missing", "create"),
+                ("map.link-type.Blocks", "Is blocked by"),
+            ],
+            || Basic::incoming(replica, Some(sample_issue()), incoming_context(false)),
+        )
+        .expect("incoming");
+        assert_eq!(c.missing_versions, Some(MissingVersion::Create));
+        let links = c.links.expect("links are a desired set");
+        assert_eq!(links.len(), 1);
+        assert_eq!(links[0].link_type, "Is blocked by");
+        assert_eq!(links[0].other_key, "DEST-9");
+        assert_eq!(links[0].direction, LinkDirection::Inward);
     }
 
     #[test]

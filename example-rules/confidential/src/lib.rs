@@ -7,7 +7,7 @@
 //!   (`assignee`, `reporter`, `description`, `labels`, `due-date`, ...) or
 //!   custom field ids or names (`customfield_10010`, `Team`), any case.
 //! - `redact.words`: comma list of terms replaced, ignoring case, by the marker
-//!   in the summary, the description and the comments.
+//!   in the summary, the description, the comments and the worklogs' comments.
 //! - `redact.marker`: the replacement text, default `[redacted]`.
 //! - `redact.security-levels`: comma list of security level names, any case,
 //!   or `*` for any level: issues at such a level never leave (outgoing skips).
@@ -71,6 +71,13 @@ impl Rule for Confidential {
         }
         for comment in &mut replica.comments {
             redactor.apply_rich(&mut comment.body);
+        }
+        for comment in replica
+            .worklogs
+            .iter_mut()
+            .filter_map(|w| w.comment.as_mut())
+        {
+            redactor.apply_rich(comment);
         }
         Ok(replica)
     }

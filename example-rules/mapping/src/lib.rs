@@ -317,6 +317,12 @@ impl Rule for Mapping {
         _local: Option<Issue>,
         ctx: SyncContext,
     ) -> Result<Changes, RuleError> {
+        // The other half was deleted: config `on-delete` answers, as for `basic`.
+        if ctx.event == SyncEvent::Deleted {
+            let mut changes = changes_from(&replica).only(&[]);
+            changes.on_delete = Some(twinsync_sdk::basic::on_delete()?);
+            return Ok(changes);
+        }
         let received = fields_where(Direction::receives)?;
         let mut changes = changes_from(&replica).only(&received);
         for field in MAPPED.into_iter().filter(|f| received.contains(f)) {

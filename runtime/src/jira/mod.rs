@@ -23,7 +23,7 @@ pub use budget::BudgetConfig;
 pub use client::{
     ClientConfig, CreatedIssue, Deployment, Download, FieldInfo, FieldMeta, IssueTypeInfo,
     JiraClient, JiraUser, NamedValue, PageCursor, ProjectInfo, RemoteLink, SearchPage, ServerInfo,
-    StatsSnapshot, Transition, TypeStatuses, UploadSource,
+    StatsSnapshot, Transition, TypeStatuses, UploadSource, WorklogWrite,
 };
 pub use error::{CallSite, JiraError, JiraMessages, TransportKind};
 pub use flavour::{Auth, Flavour};

@@ -113,6 +113,11 @@ pub struct Fields {
     pub created: Option<String>,
     pub updated: Option<String>,
     pub security: Option<Named>,
+    pub worklog: Option<WorklogPage>,
+    pub issuelinks: Option<Vec<IssueLink>>,
+    #[serde(rename = "fixVersions")]
+    pub fix_versions: Option<Vec<Named>>,
+    pub versions: Option<Vec<Named>>,
     #[serde(flatten)]
     pub other: Map<String, Value>,
 }
@@ -122,6 +127,47 @@ pub struct Fields {
 pub struct CommentPage {
     pub comments: Vec<Comment>,
     pub total: u64,
+}
+
+/// `PageOfWorklogs`, embedded in an issue or answered by `GET issue/{key}/worklog`.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct WorklogPage {
+    pub worklogs: Vec<Worklog>,
+    pub total: u64,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Worklog {
+    #[serde(deserialize_with = "string_or_number")]
+    pub id: String,
+    pub author: Option<User>,
+    pub started: String,
+    pub time_spent_seconds: u64,
+    pub comment: Option<Value>,
+    pub created: String,
+    pub updated: String,
+}
+
+/// One of an issue's `issuelinks`: the other issue is the `inwardIssue` or the `outwardIssue`.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct IssueLink {
+    #[serde(deserialize_with = "string_or_number")]
+    pub id: String,
+    #[serde(rename = "type")]
+    pub link_type: Named,
+    pub inward_issue: Option<Keyed>,
+    pub outward_issue: Option<Keyed>,
+}
+
+/// A project's version, as `GET project/{key}/versions` lists it.
+#[derive(Debug, Deserialize)]
+pub struct Version {
+    #[serde(deserialize_with = "string_or_number")]
+    pub id: String,
+    pub name: String,
 }
 
 /// An entity property, `{ "key": ..., "value": ... }`.

@@ -17,7 +17,7 @@ use std::sync::{Arc, Mutex, Weak};
 use wasmtime::component::{HasSelf, Linker};
 use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
 
-use super::bindings::{v0_1, v0_2};
+use super::bindings::{v0_1, v0_2, v0_3};
 use super::cache::CompileCache;
 use super::error::{CallError, LoadError, RuleId};
 
@@ -113,6 +113,7 @@ pub struct RuleEngine {
 enum RulePre {
     V0_1(v0_1::RulePre<CallState>),
     V0_2(v0_2::RulePre<CallState>),
+    V0_3(v0_3::RulePre<CallState>),
 }
 
 /// A module's compiled code, type-checked against its contract version; shared by every
@@ -160,6 +161,8 @@ impl RuleEngine {
         v0_1::Rule::add_to_linker::<_, HasSelf<_>>(&mut linker, |state| state)
             .map_err(engine_err)?;
         v0_2::Rule::add_to_linker::<_, HasSelf<_>>(&mut linker, |state| state)
+            .map_err(engine_err)?;
+        v0_3::Rule::add_to_linker::<_, HasSelf<_>>(&mut linker, |state| state)
             .map_err(engine_err)?;
         let cache = match &settings.cache_dir {
             Some(dir) => Some(CompileCache::open(dir, &engine)?),

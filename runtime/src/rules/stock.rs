@@ -168,7 +168,7 @@ mod tests {
             let rule = engine
                 .load_bytes(&format!("{name}.wasm"), stock(name).expect("stock"))
                 .expect("loads and fits the contract");
-            assert_eq!(rule.world_version(), "0.2.0", "{name}");
+            assert_eq!(rule.world_version(), "0.3.0", "{name}");
             let ctx = SyncContext {
                 connection: "c".into(),
                 local_side: "a".into(),

@@ -13,12 +13,20 @@ pub enum ItemKind {
     Comment,
     /// An attachment.
     Attachment,
+    /// A worklog.
+    Worklog,
 }
 
 text_enum!(ItemKind in "item_map.kind" {
     Comment => "comment",
     Attachment => "attachment",
+    Worklog => "worklog",
 });
+
+impl ItemKind {
+    /// Every kind of mapped item.
+    pub const ALL: [ItemKind; 3] = [ItemKind::Comment, ItemKind::Attachment, ItemKind::Worklog];
+}
 
 /// Who made an item: only copies we made (`Remote`) are ever updated or deleted by sync.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]

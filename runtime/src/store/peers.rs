@@ -274,12 +274,14 @@ pub(crate) enum SentKind {
     Issue,
     Comment,
     Attachment,
+    Worklog,
 }
 
 text_enum!(SentKind in "peer_sent.kind" {
     Issue => "issue",
     Comment => "comment",
     Attachment => "attachment",
+    Worklog => "worklog",
 });
 
 impl Store {
@@ -392,6 +394,7 @@ mod tests {
                  ALTER TABLE item_map DROP COLUMN deleted_at; DROP TABLE setup; \
                  DROP TABLE triggers; DROP TABLE rule_versions; DROP TABLE visual_mappings; \
                  ALTER TABLE twins DROP COLUMN connected_at; \
+                 DROP TABLE twin_ends; \
                  PRAGMA user_version = 8;",
             )
             .unwrap();

@@ -146,7 +146,8 @@ impl Store {
     /// Returns the new event's id, or `None` when it was folded.
     pub(crate) fn enqueue(&self, e: &NewEvent) -> Result<Option<i64>> {
         let conn = self.conn();
-        if e.kind == EventKind::Outgoing {
+        // A deletion is never folded into a waiting change: that one would find the issue gone.
+        if e.kind == EventKind::Outgoing && e.cause != "deleted" {
             let waiting: Option<i64> = conn
                 .query_row(
                     "SELECT id FROM events WHERE connection = ?1 AND side = ?2 AND queue_key = ?3 \

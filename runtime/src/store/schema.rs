@@ -259,4 +259,49 @@ pub(super) const MIGRATIONS: &[&str] = &[
     r#"
     ALTER TABLE twins ADD COLUMN connected_at INTEGER;
     "#,
+    // 15: worklogs are mapped items like comments and attachments (item_map), and a peer's
+    // ack of one is checked against what this side sent (peer_sent). SQLite cannot widen a
+    // CHECK in place, so both tables are rebuilt with their rows.
+    r#"
+    CREATE TABLE item_map_14 (
+        connection  TEXT NOT NULL,
+        side        TEXT NOT NULL,
+        kind        TEXT NOT NULL CHECK (kind IN ('comment', 'attachment', 'worklog')),
+        local_key   TEXT NOT NULL,
+        remote_id   TEXT NOT NULL,
+        local_id    TEXT NOT NULL,
+        origin      TEXT NOT NULL CHECK (origin IN ('local', 'remote')),
+        content_hash TEXT,
+        deleted_at  INTEGER,
+        PRIMARY KEY (connection, side, kind, local_key, remote_id)
+    );
+    INSERT INTO item_map_14 (connection, side, kind, local_key, remote_id, local_id, origin, content_hash, deleted_at)
+        SELECT connection, side, kind, local_key, remote_id, local_id, origin, content_hash, deleted_at FROM item_map;
+    DROP TABLE item_map;
+    ALTER TABLE item_map_14 RENAME TO item_map;
+    CREATE INDEX item_map_by_local ON item_map (connection, side, kind, local_key, local_id);
+    CREATE TABLE peer_sent_14 (
+        connection TEXT NOT NULL,
+        side       TEXT NOT NULL,
+        local_key  TEXT NOT NULL,
+        kind       TEXT NOT NULL CHECK (kind IN ('issue', 'comment', 'attachment', 'worklog')),
+        item_id    TEXT NOT NULL,
+        PRIMARY KEY (connection, side, local_key, kind, item_id)
+    );
+    INSERT INTO peer_sent_14 (connection, side, local_key, kind, item_id)
+        SELECT connection, side, local_key, kind, item_id FROM peer_sent;
+    DROP TABLE peer_sent;
+    ALTER TABLE peer_sent_14 RENAME TO peer_sent;
+    -- A twin that ended because one half was deleted: the other half is unlinked (or gone),
+    -- and a trigger must not put it under sync again as if it were new.
+    CREATE TABLE twin_ends (
+        connection TEXT NOT NULL,
+        side       TEXT NOT NULL,
+        local_key  TEXT NOT NULL,
+        remote_key TEXT NOT NULL,
+        how        TEXT NOT NULL CHECK (how IN ('deleted', 'unlinked')),
+        ended_at   INTEGER NOT NULL,
+        PRIMARY KEY (connection, side, local_key)
+    );
+    "#,
 ];

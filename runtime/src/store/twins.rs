@@ -278,6 +278,53 @@ impl Store {
         Ok(())
     }
 
+    /// Ends this side's twin of `local_key` in one transaction: its row and its item mappings
+    /// go, and the end is kept (`how`: "deleted" or "unlinked") so the issue is not taken for
+    /// a new one later.
+    pub(crate) fn end_twin(
+        &self,
+        connection: &str,
+        side: &str,
+        local_key: &str,
+        remote_key: &str,
+        how: &str,
+    ) -> Result<()> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        tx.execute(
+            "INSERT OR REPLACE INTO twin_ends (connection, side, local_key, remote_key, how, ended_at) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![connection, side, local_key, remote_key, how, now_ms()],
+        )?;
+        tx.execute(
+            "DELETE FROM twins WHERE connection = ?1 AND side = ?2 AND local_key = ?3",
+            params![connection, side, local_key],
+        )?;
+        tx.execute(
+            "DELETE FROM item_map WHERE connection = ?1 AND side = ?2 AND local_key = ?3",
+            params![connection, side, local_key],
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// How this side's twin of `local_key` ended ("deleted" or "unlinked"), if it did.
+    pub fn twin_end(
+        &self,
+        connection: &str,
+        side: &str,
+        local_key: &str,
+    ) -> Result<Option<String>> {
+        Ok(self
+            .conn()
+            .query_row(
+                "SELECT how FROM twin_ends WHERE connection = ?1 AND side = ?2 AND local_key = ?3",
+                params![connection, side, local_key],
+                |r| r.get(0),
+            )
+            .optional()?)
+    }
+
     /// Takes the next sequence number for a replica of this twin, durably, before it leaves: a
     /// crash after delivering and before `record_sent` must not send other content under a
     /// number the receiver has already seen (it would drop it as a redelivery).

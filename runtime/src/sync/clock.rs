@@ -71,13 +71,15 @@ pub(crate) type Registers = BTreeMap<String, Register>;
 pub(crate) type Versions = BTreeMap<String, Version>;
 
 /// Replica members that are not fields with versions: identity, metadata and the item sets.
-const NOT_FIELDS: [&str; 7] = [
+const NOT_FIELDS: [&str; 9] = [
     "key",
     "project",
     "created",
     "updated",
     "comments",
     "attachments",
+    "worklogs",
+    "links",
     "custom_fields",
 ];
 

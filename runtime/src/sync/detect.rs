@@ -113,7 +113,14 @@ async fn consider(
         if twinned {
             node.pipeline.enqueue_outgoing(side, key, cause)?;
             queued += 1;
-        } else if side.trigger.is_some() {
+        } else if side.trigger.is_some()
+            && cause != SyncCause::Deleted
+            && node
+                .store
+                .twin_end(&side.connection, &side.name, key)?
+                .is_none()
+        {
+            // An issue whose twin ended (its other half deleted) is not new: no trigger takes it again.
             untwinned.push(side);
         }
     }
@@ -161,8 +168,8 @@ pub(crate) async fn on_webhook(
     }
     let cause = match event.kind {
         WebhookKind::IssueCreated => SyncCause::Created,
-        // A deleted issue is not deleted on the other side: the twin simply stops changing.
-        WebhookKind::IssueDeleted => return Ok(0),
+        // Only a twinned issue's deletion crosses; the other side's rule says what follows.
+        WebhookKind::IssueDeleted => SyncCause::Deleted,
         _ => SyncCause::Updated,
     };
     let project = key

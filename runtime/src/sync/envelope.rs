@@ -28,12 +28,16 @@ pub struct Envelope {
     /// sending side: the deletion crosses back, and the receiver deletes the item too.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub(crate) removed: Vec<RemovedItem>,
+    /// The sending side's issue was deleted: the replica holds only its key, and the
+    /// receiver's rule says what becomes of the twin.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub(crate) deleted: bool,
 }
 
 /// One of the receiver's items whose copy the sender's side deleted.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) struct RemovedItem {
-    /// "comment" or "attachment".
+    /// "comment", "attachment" or "worklog".
     pub(crate) kind: String,
     /// The item's id on the receiving side.
     pub(crate) id: String,

@@ -15,3 +15,4 @@ pub(crate) mod status_link;
 pub(crate) mod transport;
 pub(crate) mod trial;
 pub(crate) mod workflow;
+pub(crate) mod worklogs;

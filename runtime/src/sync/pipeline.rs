@@ -12,7 +12,9 @@
 //! and its recording). `outgoing` runs the outgoing rule and hands the replica across;
 //! `incoming` runs the incoming rule and reconciles the local twin; `apply` carries a
 //! reconcile plan out in Jira; `concurrent` decides what this side has not sent yet when
-//! a replica arrives (echo suppression, concurrent edits).
+//! a replica arrives (echo suppression, concurrent edits); `deletion` carries a twin's
+//! deletion across and carries out the other side's policy; `links` names links' other ends by
+//! their twins and carries out the desired set of links; `versions` settles version names the project lacks.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
@@ -27,7 +29,7 @@ use super::clock::{
     versions_of,
 };
 use super::envelope::{Envelope, RemovedItem, replica_hash};
-use super::reconcile::{self, AttachmentOp, CommentOp, Plan};
+use super::reconcile::{self, AttachmentOp, CommentOp, Plan, WorklogOp};
 use super::side::{LocalIssue, Side, TwinOrigin};
 use super::status_link::{Half, Outcome, StatusLinks, SyncStatus, browse_url};
 use super::workflow::{MAX_STEPS, Step, WorkflowGraph};
@@ -40,10 +42,13 @@ use crate::store::{
 
 mod apply;
 mod concurrent;
+mod deletion;
 mod error;
 mod incoming;
+mod links;
 mod mentions;
 mod outgoing;
+mod versions;
 
 pub use error::EventError;
 
@@ -416,6 +421,15 @@ fn encode_registers(registers: &Registers) -> Result<String, EventError> {
     serde_json::to_string(registers).map_err(EventError::json("cannot encode the field versions"))
 }
 
+/// The ids of the issue's items of one kind.
+fn item_ids(issue: &Issue, kind: ItemKind) -> HashSet<&str> {
+    match kind {
+        ItemKind::Comment => issue.comments.iter().map(|c| c.id.as_str()).collect(),
+        ItemKind::Attachment => issue.attachments.iter().map(|a| a.id.as_str()).collect(),
+        ItemKind::Worklog => issue.worklogs.iter().map(|w| w.id.as_str()).collect(),
+    }
+}
+
 fn cause_name(e: SyncCause) -> &'static str {
     match e {
         SyncCause::Created => "created",
@@ -424,6 +438,7 @@ fn cause_name(e: SyncCause) -> &'static str {
         SyncCause::Bulk => "bulk",
         SyncCause::Trigger => "trigger",
         SyncCause::Replica => "replica",
+        SyncCause::Deleted => "deleted",
     }
 }
 
@@ -434,6 +449,7 @@ fn cause_from_name(s: &str) -> SyncCause {
         "bulk" => SyncCause::Bulk,
         "trigger" => SyncCause::Trigger,
         "replica" => SyncCause::Replica,
+        "deleted" => SyncCause::Deleted,
         _ => SyncCause::Updated,
     }
 }

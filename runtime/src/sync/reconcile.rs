@@ -11,7 +11,7 @@ use std::collections::{BTreeSet, HashMap};
 
 use sha2::{Digest, Sha256};
 
-use crate::model::{Changes, Issue, RichText, User, UserRef, Value};
+use crate::model::{Changes, Issue, RichText, User, UserRef, Value, WorklogChange};
 use crate::store::{ItemMapping, Origin};
 
 #[derive(Debug, Clone, PartialEq)]
@@ -41,6 +41,23 @@ pub(crate) enum AttachmentOp {
     Delete { local_id: String, remote_id: String },
 }
 
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum WorklogOp {
+    Add {
+        change: WorklogChange,
+        hash: String,
+    },
+    Update {
+        local_id: String,
+        change: WorklogChange,
+        hash: String,
+    },
+    Delete {
+        local_id: String,
+        remote_id: String,
+    },
+}
+
 /// What to do to the local twin.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub(crate) struct Plan {
@@ -52,6 +69,7 @@ pub(crate) struct Plan {
     pub(crate) status: Option<String>,
     pub(crate) comments: Vec<CommentOp>,
     pub(crate) attachments: Vec<AttachmentOp>,
+    pub(crate) worklogs: Vec<WorklogOp>,
 }
 
 impl Plan {
@@ -62,7 +80,72 @@ impl Plan {
             && self.status.is_none()
             && self.comments.is_empty()
             && self.attachments.is_empty()
+            && self.worklogs.is_empty()
     }
+}
+
+/// The content hash recorded for a synced worklog: what the copy is written from, so a
+/// change on the other side (or of the author's name) rewrites it and nothing else does.
+pub(crate) fn worklog_hash(w: &WorklogChange) -> String {
+    let mut h = Sha256::new();
+    h.update(w.started.as_bytes());
+    h.update(w.time_spent_seconds.to_be_bytes());
+    h.update(normalise(w.comment.as_ref().map_or("", |c| c.text.as_str())).as_bytes());
+    if let Some(a) = &w.author {
+        for part in [&a.display_name, &a.email, &a.account_id, &a.name] {
+            h.update(part.as_deref().unwrap_or("").as_bytes());
+            h.update([0]);
+        }
+    }
+    hex::encode(&h.finalize()[..16])
+}
+
+/// The worklog ops that make the local twin's synced worklogs the desired set.
+fn plan_worklogs(desired: &Changes, local: Option<&Issue>, map: &[ItemMapping]) -> Vec<WorklogOp> {
+    let Some(want) = &desired.worklogs else {
+        return Vec::new();
+    };
+    let present: BTreeSet<&str> = local
+        .into_iter()
+        .flat_map(|l| l.worklogs.iter().map(|w| w.id.as_str()))
+        .collect();
+    let by_remote: HashMap<&str, &ItemMapping> =
+        map.iter().map(|m| (m.remote_id.as_str(), m)).collect();
+    let mut ops = Vec::new();
+    for w in want {
+        let hash = worklog_hash(w);
+        match by_remote.get(w.remote_id.as_str()) {
+            None => ops.push(WorklogOp::Add {
+                change: w.clone(),
+                hash,
+            }),
+            Some(m)
+                if m.origin == Origin::Remote
+                    && m.content_hash.as_deref() != Some(hash.as_str())
+                    && present.contains(m.local_id.as_str()) =>
+            {
+                ops.push(WorklogOp::Update {
+                    local_id: m.local_id.clone(),
+                    change: w.clone(),
+                    hash,
+                })
+            }
+            Some(_) => {}
+        }
+    }
+    let wanted: BTreeSet<&str> = want.iter().map(|w| w.remote_id.as_str()).collect();
+    for m in map {
+        if m.origin == Origin::Remote
+            && !wanted.contains(m.remote_id.as_str())
+            && present.contains(m.local_id.as_str())
+        {
+            ops.push(WorklogOp::Delete {
+                local_id: m.local_id.clone(),
+                remote_id: m.remote_id.clone(),
+            });
+        }
+    }
+    ops
 }
 
 /// The content hash recorded for a synced comment.
@@ -114,13 +197,21 @@ pub(crate) fn plan(
     local: Option<&Issue>,
     comment_map: &[ItemMapping],
     attachment_map: &[ItemMapping],
+    worklog_map: &[ItemMapping],
 ) -> Plan {
+    let worklogs = plan_worklogs(desired, local, worklog_map);
     let Some(local) = local else {
         let mut fields = desired.clone();
         let status = fields.status.take();
         let comments = fields.comments.take().unwrap_or_default();
         let attachments = fields.attachments.take().unwrap_or_default();
+        // Sets and answers that are no fields of the new issue.
+        fields.worklogs = None;
+        fields.links = None;
+        fields.missing_versions = None;
+        fields.on_delete = None;
         return Plan {
+            worklogs,
             create: true,
             fields,
             status,
@@ -193,6 +284,16 @@ pub(crate) fn plan(
         && local.parent.as_deref() != Some(want.as_str())
     {
         f.parent = Some(want.clone());
+    }
+    if let Some(want) = &desired.fix_versions
+        && !same_set(want, &local.fix_versions)
+    {
+        f.fix_versions = Some(want.clone());
+    }
+    if let Some(want) = &desired.affected_versions
+        && !same_set(want, &local.affected_versions)
+    {
+        f.affected_versions = Some(want.clone());
     }
     for change in &desired.custom_fields {
         let have = local
@@ -298,6 +399,7 @@ pub(crate) fn plan(
         status,
         comments,
         attachments,
+        worklogs,
     }
 }
 
@@ -347,7 +449,7 @@ mod tests {
             status: Some("to do".into()),
             ..Changes::default()
         };
-        assert!(plan(&desired, Some(&local()), &[], &[]).is_empty());
+        assert!(plan(&desired, Some(&local()), &[], &[], &[]).is_empty());
     }
 
     #[test]
@@ -358,7 +460,7 @@ mod tests {
             status: Some("Done".into()),
             ..Changes::default()
         };
-        let p = plan(&desired, Some(&local()), &[], &[]);
+        let p = plan(&desired, Some(&local()), &[], &[], &[]);
         assert_eq!(p.fields.summary.as_deref(), Some("New"));
         assert_eq!(p.fields.priority, None);
         assert_eq!(p.status.as_deref(), Some("Done"));
@@ -385,7 +487,7 @@ mod tests {
             ]),
             ..Changes::default()
         };
-        let p = plan(&desired, Some(&local()), &map, &[]);
+        let p = plan(&desired, Some(&local()), &map, &[], &[]);
         assert_eq!(p.comments.len(), 2, "{:?}", p.comments);
         assert!(matches!(&p.comments[0], CommentOp::Update { local_id, .. } if local_id == "900"));
         assert!(matches!(&p.comments[1], CommentOp::Add { remote_id, .. } if remote_id == "13"));
@@ -395,7 +497,7 @@ mod tests {
             comments: Some(vec![]),
             ..Changes::default()
         };
-        let p = plan(&none_left, Some(&local()), &map, &[]);
+        let p = plan(&none_left, Some(&local()), &map, &[], &[]);
         assert_eq!(
             p.comments,
             vec![CommentOp::Delete {
@@ -419,7 +521,7 @@ mod tests {
             }]),
             ..Changes::default()
         };
-        let p = plan(&desired, None, &[], &[]);
+        let p = plan(&desired, None, &[], &[], &[]);
         assert!(p.create);
         assert_eq!(p.fields.status, None);
         assert_eq!(p.status.as_deref(), Some("Done"));

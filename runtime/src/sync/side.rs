@@ -273,7 +273,7 @@ impl JiraSide {
     /// Refuses a key outside the side's project before any call is made with it. A key with
     /// another prefix passes only if Jira says the issue is in the project (a renamed
     /// project's old keys).
-    async fn guard(&self, key: &str) -> Result<(), SideError> {
+    pub(super) async fn guard(&self, key: &str) -> Result<(), SideError> {
         if in_project(key, &self.project) {
             return Ok(());
         }
@@ -446,6 +446,56 @@ impl JiraSide {
             .update_comment(key, id, body, internal, &NoUserMapping)
             .await?;
         Ok(())
+    }
+
+    /// Deletes an issue of the side's project (with its sub-tasks); one already gone is not an error.
+    pub(crate) async fn delete_issue(&self, key: &str) -> Result<(), SideError> {
+        self.guard(key).await?;
+        match self.client.delete_issue(key).await {
+            Err(e) if e.is_not_found() => Ok(()),
+            other => Ok(other?),
+        }
+    }
+
+    /// Links two issues of the side's project; both ends are checked against it.
+    pub(crate) async fn add_issue_link(
+        &self,
+        key: &str,
+        link_type: &str,
+        direction: crate::model::LinkDirection,
+        other: &str,
+    ) -> Result<(), SideError> {
+        self.guard(key).await?;
+        self.guard(other).await?;
+        Ok(self
+            .client
+            .add_issue_link(key, link_type, direction, other)
+            .await?)
+    }
+
+    /// Removes a link of `key`; one already gone is not an error.
+    pub(crate) async fn delete_issue_link(&self, key: &str, id: &str) -> Result<(), SideError> {
+        self.guard(key).await?;
+        match self.client.delete_issue_link(id).await {
+            Err(e) if e.is_not_found() => Ok(()),
+            other => Ok(other?),
+        }
+    }
+
+    /// The names of the side's project's versions.
+    pub(crate) async fn versions(&self) -> Result<Vec<String>, SideError> {
+        Ok(self.client.project_versions(&self.project).await?)
+    }
+
+    /// Creates a version in the side's project.
+    pub(crate) async fn create_version(&self, name: &str) -> Result<(), SideError> {
+        self.client.create_version(&self.project, name).await?;
+        Ok(())
+    }
+
+    /// Whether the side's project is still visible with the side's credentials.
+    pub(crate) async fn project_visible(&self) -> Result<bool, SideError> {
+        Ok(self.client.project_visible(&self.project).await?)
     }
 
     pub(crate) async fn delete_comment(&self, key: &str, id: &str) -> Result<(), SideError> {

@@ -69,6 +69,8 @@ pub(crate) enum SyncStatus {
     Pending,
     /// With a short reason.
     Error(String),
+    /// The other half was deleted and this issue no longer syncs.
+    Unlinked,
 }
 
 impl SyncStatus {
@@ -78,6 +80,7 @@ impl SyncStatus {
             SyncStatus::Synced => "synced",
             SyncStatus::Pending => "pending",
             SyncStatus::Error(_) => "error",
+            SyncStatus::Unlinked => "unlinked",
         }
     }
 
@@ -85,6 +88,7 @@ impl SyncStatus {
     fn summary(&self) -> String {
         match self {
             SyncStatus::Error(r) => format!("error: {r}"),
+            SyncStatus::Unlinked => "unlinked: the other half was deleted".to_string(),
             other => other.word().to_string(),
         }
     }
@@ -205,7 +209,8 @@ impl StatusLinks {
             url: link_url(half, settings.url_base.as_deref()),
             title: format!("{} ({})", half.other_key, side.connection),
             summary: Some(status.summary()),
-            status_resolved: false,
+            // A link whose other half is gone shows struck through.
+            status_resolved: *status == SyncStatus::Unlinked,
             icon_title: Some("Twinsync".into()),
         };
         let mut property = json!({

@@ -47,6 +47,13 @@ impl Pipeline {
                     .iter()
                     .map(|a| (SentKind::Attachment, a.id.as_str())),
             )
+            .chain(
+                envelope
+                    .replica
+                    .worklogs
+                    .iter()
+                    .map(|w| (SentKind::Worklog, w.id.as_str())),
+            )
             .collect();
         self.store
             .record_peer_sent(&side.connection, &side.name, &envelope.origin_key, &sent)?;
@@ -270,6 +277,7 @@ fn check_item(
     let (kind, sent_kind) = match item.kind.as_str() {
         "comment" => (ItemKind::Comment, SentKind::Comment),
         "attachment" => (ItemKind::Attachment, SentKind::Attachment),
+        "worklog" => (ItemKind::Worklog, SentKind::Worklog),
         other => return Err(AckError::Refused(format!("unknown item kind {other:?}"))),
     };
     let (origin_id, copy_id) = (&item.origin_id, &item.copy_id);

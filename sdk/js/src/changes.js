@@ -86,6 +86,10 @@ export function noChanges() {
     comments: undefined,
     attachments: undefined,
     customFields: [],
+    worklogs: undefined,
+    links: undefined,
+    fixVersions: undefined,
+    affectedVersions: undefined,
   };
 }
 

@@ -20,6 +20,11 @@ export const Field = Object.freeze({
   CustomFields: 'custom-fields',
   Created: 'created',
   Updated: 'updated',
+  // Contract 0.3.
+  Worklogs: 'worklogs',
+  Links: 'links',
+  FixVersions: 'fix-versions',
+  AffectedVersions: 'affected-versions',
 });
 
 /** Every field name, in WIT order. */
@@ -50,6 +55,12 @@ const ALIASES = new Map([
   ['customfields', Field.CustomFields],
   ['created', Field.Created],
   ['updated', Field.Updated],
+  ['worklogs', Field.Worklogs],
+  ['worklog', Field.Worklogs],
+  ['links', Field.Links],
+  ['link', Field.Links],
+  ['fixversions', Field.FixVersions],
+  ['affectedversions', Field.AffectedVersions],
 ]);
 
 /**

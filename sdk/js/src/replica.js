@@ -29,6 +29,10 @@ export function replicaFrom(issue) {
     created: i.created,
     updated: i.updated,
     properties: [],
+    worklogs: i.worklogs ?? [],
+    links: i.links ?? [],
+    fixVersions: i.fixVersions ?? [],
+    affectedVersions: i.affectedVersions ?? [],
   };
 }
 
@@ -39,7 +43,13 @@ export function clearReplicaField(replica, field) {
     case 'components':
     case 'comments':
     case 'attachments':
+    case 'worklogs':
+    case 'links':
       replica[field] = [];
+      break;
+    case 'fix-versions':
+    case 'affected-versions':
+      replica[camel(field)] = [];
       break;
     case 'custom-fields':
       replica.customFields = [];

@@ -28,6 +28,10 @@ class Field(enum.Enum):
     CUSTOM_FIELDS = "custom-fields"  # all custom fields; drop single ones with without_custom_fields
     CREATED = "created"  # replica only
     UPDATED = "updated"  # replica only
+    WORKLOGS = "worklogs"  # contract 0.3, like the three below
+    LINKS = "links"
+    FIX_VERSIONS = "fix-versions"
+    AFFECTED_VERSIONS = "affected-versions"
 
     @property
     def attr(self) -> str:
@@ -69,5 +73,7 @@ _NAMES.update(
         "due": Field.DUE_DATE,
         "comment": Field.COMMENTS,
         "attachment": Field.ATTACHMENTS,
+        "worklog": Field.WORKLOGS,
+        "link": Field.LINKS,
     }
 )

@@ -15,7 +15,17 @@ from .fields import ALL, Field
 
 # Replica fields that are lists: emptied, not set to None.
 _REPLICA_LISTS = frozenset(
-    {Field.LABELS, Field.COMPONENTS, Field.COMMENTS, Field.ATTACHMENTS, Field.CUSTOM_FIELDS}
+    {
+        Field.LABELS,
+        Field.COMPONENTS,
+        Field.COMMENTS,
+        Field.ATTACHMENTS,
+        Field.CUSTOM_FIELDS,
+        Field.WORKLOGS,
+        Field.LINKS,
+        Field.FIX_VERSIONS,
+        Field.AFFECTED_VERSIONS,
+    }
 )
 # Fields that changes do not carry.
 _NOT_IN_CHANGES = frozenset({Field.KEY, Field.CREATED, Field.UPDATED})

@@ -2,7 +2,8 @@
 
 use crate::Field;
 use crate::types::{
-    AttachmentChange, Changes, CommentChange, CustomFieldChange, Replica, User, UserRef,
+    AttachmentChange, Changes, CommentChange, CustomFieldChange, LinkChange, Replica, User,
+    UserRef, WorklogChange,
 };
 
 /// Changes that make the local twin mirror `replica`.
@@ -17,6 +18,11 @@ use crate::types::{
 ///   the replica's side (`remote-id`), so the host adds, updates and deletes
 ///   them without duplicates.
 /// - Custom fields are set by display name, since field ids differ between instances.
+/// - Worklogs are a desired set like comments, their authors passed on for the host to find.
+/// - Links keep their type and direction; only links whose other issue has a twin here
+///   (`other-twin`) are wanted, the rest are left out.
+/// - Fix and affected versions are set by name; the host drops names the local project
+///   lacks unless `missing-versions` says otherwise.
 /// - `project` and `parent` are left alone: the replica's values are keys on
 ///   the other side. Set `project` on first sync, e.g. with [`crate::local_project`].
 ///
@@ -68,6 +74,36 @@ pub fn changes_from(replica: &Replica) -> Changes {
                 value: f.value.clone(),
             })
             .collect(),
+        worklogs: Some(
+            replica
+                .worklogs
+                .iter()
+                .map(|w| WorklogChange {
+                    remote_id: w.id.clone(),
+                    started: w.started.clone(),
+                    time_spent_seconds: w.time_spent_seconds,
+                    comment: w.comment.clone(),
+                    author: w.author.clone(),
+                })
+                .collect(),
+        ),
+        links: Some(
+            replica
+                .links
+                .iter()
+                .filter_map(|l| {
+                    Some(LinkChange {
+                        link_type: l.link_type.clone(),
+                        direction: l.direction,
+                        other_key: l.other_twin.clone()?,
+                    })
+                })
+                .collect(),
+        ),
+        fix_versions: Some(replica.fix_versions.clone()),
+        affected_versions: Some(replica.affected_versions.clone()),
+        missing_versions: None,
+        on_delete: None,
     }
 }
 
@@ -126,6 +162,10 @@ impl ChangesExt for Changes {
             Field::Comments => self.comments = None,
             Field::Attachments => self.attachments = None,
             Field::CustomFields => self.custom_fields.clear(),
+            Field::Worklogs => self.worklogs = None,
+            Field::Links => self.links = None,
+            Field::FixVersions => self.fix_versions = None,
+            Field::AffectedVersions => self.affected_versions = None,
             Field::Key | Field::Created | Field::Updated => {}
         }
     }

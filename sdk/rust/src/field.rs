@@ -42,11 +42,19 @@ pub enum Field {
     Created,
     /// The last update time (replica only).
     Updated,
+    /// The worklogs (contract 0.3).
+    Worklogs,
+    /// The links to other issues (contract 0.3).
+    Links,
+    /// The fix versions (contract 0.3).
+    FixVersions,
+    /// The affected versions (contract 0.3).
+    AffectedVersions,
 }
 
 impl Field {
     /// Every field, in WIT order.
-    pub const ALL: [Field; 18] = [
+    pub const ALL: [Field; 22] = [
         Field::Key,
         Field::Project,
         Field::IssueType,
@@ -65,6 +73,10 @@ impl Field {
         Field::CustomFields,
         Field::Created,
         Field::Updated,
+        Field::Worklogs,
+        Field::Links,
+        Field::FixVersions,
+        Field::AffectedVersions,
     ];
 
     /// The field's name as the WIT spells it, e.g. `issue-type`.
@@ -88,6 +100,10 @@ impl Field {
             Field::CustomFields => "custom-fields",
             Field::Created => "created",
             Field::Updated => "updated",
+            Field::Worklogs => "worklogs",
+            Field::Links => "links",
+            Field::FixVersions => "fix-versions",
+            Field::AffectedVersions => "affected-versions",
         }
     }
 
@@ -118,6 +134,10 @@ impl Field {
             "attachments" | "attachment" => Field::Attachments,
             "customfields" => Field::CustomFields,
             "created" => Field::Created,
+            "worklogs" | "worklog" => Field::Worklogs,
+            "links" | "link" | "issuelinks" => Field::Links,
+            "fixversions" | "fixversion" => Field::FixVersions,
+            "affectedversions" | "affectedversion" | "versions" => Field::AffectedVersions,
             "updated" => Field::Updated,
             _ => return None,
         })

@@ -28,6 +28,10 @@ pub fn replica_from(issue: &Issue) -> Replica {
         created: Some(issue.created.clone()),
         updated: Some(issue.updated.clone()),
         properties: Vec::new(),
+        worklogs: issue.worklogs.clone(),
+        links: issue.links.clone(),
+        fix_versions: issue.fix_versions.clone(),
+        affected_versions: issue.affected_versions.clone(),
     }
 }
 
@@ -85,6 +89,10 @@ impl ReplicaExt for Replica {
             Field::CustomFields => self.custom_fields.clear(),
             Field::Created => self.created = None,
             Field::Updated => self.updated = None,
+            Field::Worklogs => self.worklogs.clear(),
+            Field::Links => self.links.clear(),
+            Field::FixVersions => self.fix_versions.clear(),
+            Field::AffectedVersions => self.affected_versions.clear(),
         }
     }
 

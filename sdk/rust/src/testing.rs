@@ -144,6 +144,10 @@ pub fn sample_issue() -> Issue {
         created: "2026-11-19T08:00:00.000+0000".to_owned(),
         updated: "2026-11-20T09:30:00.000+0000".to_owned(),
         security_level: None,
+        worklogs: Vec::new(),
+        links: Vec::new(),
+        fix_versions: Vec::new(),
+        affected_versions: Vec::new(),
     }
 }
 

@@ -45,7 +45,7 @@ async fn rules_twins_and_the_openapi_document() {
     assert_eq!(rules.len(), 2);
     for r in rules {
         assert_eq!(r["last_reload"]["outcome"], "accepted", "{r}");
-        assert_eq!(r["world_version"], "0.2.0");
+        assert_eq!(r["world_version"], "0.3.0");
         assert_eq!(r["version"].as_str().map(str::len), Some(12));
         assert!(r["logs"].is_array());
     }
@@ -219,7 +219,7 @@ async fn a_candidate_rule_is_tried_on_a_live_issue_without_syncing() {
     let out = &report["outgoing"];
     assert!(out["current"]["rule"].as_str().is_some(), "{report}");
     assert_eq!(out["candidate"]["rule"], "candidate.wasm");
-    assert_eq!(out["candidate"]["world_version"], "0.2.0");
+    assert_eq!(out["candidate"]["world_version"], "0.3.0");
     assert_eq!(out["current"]["result"]["summary"], "Tried on ACME data");
     // basic sends a subset; confidential sends every field but attachments and internal comments.
     let fields: Vec<&str> = out["diff"]

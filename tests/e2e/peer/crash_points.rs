@@ -1,7 +1,7 @@
 //! The peer path's crash points, both ways: two node processes paired by invitation, one of
 //! them armed with `TWINSYNC_FAILPOINT`, which aborts the process at that point as a kill
-//! would. The test restarts whichever node died and checks that the issue, its comment and its
-//! attachment end up once on each side.
+//! would. The test restarts whichever node died and checks that the issue, its comment, its
+//! attachment and its worklog end up once on each side.
 
 use std::time::Duration;
 
@@ -13,8 +13,8 @@ use twinsync_e2e::rest::new_issue;
 use twinsync_e2e::wait::Wait;
 use twinsync_e2e::world::register_webhook;
 
-/// What one side's Jira holds of the walk's issue: (issues, comments, attachments).
-fn held(org: &Org, summary: &str) -> (usize, usize, usize) {
+/// What one side's Jira holds of the walk's issue: (issues, comments, attachments, worklogs).
+fn held(org: &Org, summary: &str) -> (usize, usize, usize, usize) {
     let st = org.sim.state();
     let issues: Vec<_> = st
         .issues
@@ -23,11 +23,16 @@ fn held(org: &Org, summary: &str) -> (usize, usize, usize) {
         .collect();
     let comments = issues.iter().map(|i| i.comments.len()).sum();
     let attachments = issues.iter().map(|i| i.attachments.len()).sum();
-    (issues.len(), comments, attachments)
+    let worklogs = st
+        .worklogs
+        .values()
+        .filter(|w| issues.iter().any(|i| i.id == w.issue_id))
+        .count();
+    (issues.len(), comments, attachments, worklogs)
 }
 
-/// One walk: `point` armed on both nodes, an issue with a comment and an attachment made on
-/// `origin`. Returns how many times a node died at the point.
+/// One walk: `point` armed on both nodes, an issue with a comment, an attachment and a
+/// worklog made on `origin`. Returns how many times a node died at the point.
 async fn walk(point: &str, origin: &str) -> usize {
     let a = Org::prepared("a").await;
     let b = Org::prepared("b").await;
@@ -79,6 +84,14 @@ async fn walk(point: &str, origin: &str) -> usize {
     org.client
         .upload(&key, "walk.log", b"a log that crosses")
         .await;
+    let w = org
+        .client
+        .post(
+            &format!("/issue/{key}/worklog"),
+            json!({"started": "2026-11-25T09:00:00.000+0000", "timeSpentSeconds": 3600}),
+        )
+        .await;
+    assert_eq!(w.status, 201, "{}", w.body);
     let config = if origin == "a" { &config_a } else { &config_b };
     let out = cli(&["sync", &key, "-C", "ab"], &config.path);
     assert!(
@@ -100,12 +113,12 @@ async fn walk(point: &str, origin: &str) -> usize {
         let (mine, theirs) = (held(org, &summary), held(other, &summary));
         let logs = (&config_a.log, &config_b.log);
         async move {
-            if mine == (1, 1, 1) && theirs == (1, 1, 1) {
+            if mine == (1, 1, 1, 1) && theirs == (1, 1, 1, 1) {
                 return Ok(());
             }
             Err(format!(
                 "origin holds {mine:?}, the other side {theirs:?} (issues, comments, \
-                     attachments)\nA's log:\n{}\nB's log:\n{}",
+                     attachments, worklogs)\nA's log:\n{}\nB's log:\n{}",
                 tail(logs.0, 20),
                 tail(logs.1, 20)
             ))

@@ -1,6 +1,6 @@
 //! What the node does when things go wrong: a pause and a restart lose nothing, a failing rule
 //! blocks only its issue until retried, bulk and the poller catch what webhooks missed, bad
-//! webhooks change nothing, and a twin deleted while it is written is made again.
+//! webhooks change nothing, and a twin deleted while it is written sends its deletion across.
 
 use std::time::Duration;
 
@@ -238,7 +238,7 @@ async fn bulk_and_the_poller_catch_what_webhooks_missed() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_twin_deleted_while_a_change_is_applied_is_made_again_with_no_admin() {
+async fn a_twin_deleted_while_a_change_is_applied_sends_its_deletion_with_no_admin() {
     let w = World::new().await;
     let (key_a, key_b) = w.synced("Printer").await;
 
@@ -277,18 +277,28 @@ async fn a_twin_deleted_while_a_change_is_applied_is_made_again_with_no_admin() 
     .expect("deleted");
     w.b.clear_faults();
 
-    // The status write finds no twin; the retry makes it again, and no event waits for an admin.
-    let again = Wait::new("the twin made again")
+    // The write finds no twin; the retry sends the deletion across instead of making it
+    // again, A's rule unlinks A's half (the stock default), and no event waits for an admin.
+    Wait::new("A's half unlinked")
         .until(|| async {
-            linked_twin(&w.node().store, "ab", &key_a)
-                .filter(|k| *k != key_b)
+            let end = w.node().store.twin_end("ab", "a", &key_a).expect("store");
+            (end.as_deref() == Some("unlinked"))
+                .then_some(())
                 .ok_or_else(|| queue(&w))
         })
         .await;
     w.settle().await;
     w.assert_none_failed();
-    assert_eq!(w.cb.field(&again, &["summary"]).await, "Printer on fire");
-    assert_eq!(w.cb.field(&again, &["status", "name"]).await, "In Progress");
+    assert!(linked_twin(&w.node().store, "ab", &key_a).is_none());
+    assert_eq!(
+        w.node()
+            .store
+            .twin_end("ab", "b", &key_b)
+            .expect("store")
+            .as_deref(),
+        Some("deleted")
+    );
+    assert_eq!(w.ca.get(&format!("/issue/{key_a}")).await.status, 200);
 }
 
 /// The node's events, one line each: what a wait prints when it gives up.

@@ -10,7 +10,7 @@ use crate::error::ApiError;
 use crate::input;
 use crate::model::*;
 
-use super::State;
+use super::{Event, State};
 
 const MINUTE: u64 = 60;
 const HOUR: u64 = 60 * MINUTE;
@@ -185,7 +185,22 @@ impl State {
                 visibility: i.visibility.flatten(),
             },
         );
+        self.worklog_touched(issue_id, actor, "issue_worklogged");
         Ok(id)
+    }
+
+    /// Like Jira, logged work moves the issue's `updated` and raises an issue update.
+    fn worklog_touched(&mut self, issue_id: u64, actor: UserId, type_name: &'static str) {
+        if let Some(issue) = self.issues.get_mut(&issue_id) {
+            issue.updated = Utc::now();
+        }
+        self.events.push(Event::IssueUpdated {
+            issue: issue_id,
+            actor,
+            history: None,
+            type_name,
+            comment: None,
+        });
     }
 
     /// Changes a worklog (`PUT /issue/{key}/worklog/{id}`): what the body names.
@@ -214,13 +229,20 @@ impl State {
         }
         w.update_author = actor;
         w.updated = Utc::now();
+        self.worklog_touched(issue_id, actor, "issue_worklog_updated");
         Ok(wid)
     }
 
     /// Deletes a worklog (`DELETE /issue/{key}/worklog/{id}`).
-    pub fn delete_worklog(&mut self, issue_id: u64, id: &str) -> Result<(), ApiError> {
+    pub fn delete_worklog(
+        &mut self,
+        issue_id: u64,
+        id: &str,
+        actor: UserId,
+    ) -> Result<(), ApiError> {
         let wid = self.worklog_of(issue_id, id)?.id;
         self.worklogs.remove(&wid);
+        self.worklog_touched(issue_id, actor, "issue_worklog_deleted");
         Ok(())
     }
 }

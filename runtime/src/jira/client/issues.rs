@@ -11,7 +11,8 @@ use super::{CreatedIssue, JiraClient, Transition};
 use crate::model::Issue;
 
 impl JiraClient {
-    /// An issue with all its comments (fetching further comment pages when Jira cut the embedded list short).
+    /// An issue with all its comments and worklogs (fetching further pages when Jira cut an
+    /// embedded list short).
     pub async fn get_issue(&self, key: &str) -> Result<Issue, JiraError> {
         let w: wire::Issue = self
             .answer(issue_req(key, None), format!("issue {key}"))
@@ -24,9 +25,18 @@ impl JiraClient {
                 .iter()
                 .any(|c| c.jsd_public.is_none() && c.properties.is_none())
         });
+        // An issue read without its embedded worklogs has them fetched on their own.
+        let worklogs = w
+            .fields
+            .worklog
+            .as_ref()
+            .map_or(usize::MAX, |p| p.total as usize);
         let mut issue = mapping::issue(w);
         if total > issue.comments.len() || unmarked {
             issue.comments = self.comments(key).await?;
+        }
+        if worklogs > issue.worklogs.len() {
+            issue.worklogs = self.worklogs(key).await?;
         }
         Ok(issue)
     }
@@ -73,6 +83,17 @@ impl JiraClient {
             .answer(issue_req(key, Some("updated")), format!("issue {key}"))
             .await?;
         Ok(w.fields.updated)
+    }
+
+    /// Whether the credentials can still see project `key`: `false` on a 404, which Jira
+    /// answers for a project that is gone or hidden from the caller alike.
+    pub async fn project_visible(&self, key: &str) -> Result<bool, JiraError> {
+        let r = Req::new(Method::GET, format!("project/{}", enc(key)));
+        match self.send(r).await {
+            Ok(_) => Ok(true),
+            Err(e) if e.is_not_found() => Ok(false),
+            Err(e) => Err(e),
+        }
     }
 
     /// Deletes an issue.

@@ -1,6 +1,6 @@
 //! Calls about the instance and its configuration: server info, fields, create and edit
-//! screens, and the values an admin maps (statuses per project and issue type, priorities,
-//! resolutions, users found by search).
+//! screens, a project's versions, and the values an admin maps (statuses per project and issue
+//! type, priorities, resolutions, users found by search).
 
 use reqwest::Method;
 
@@ -59,6 +59,25 @@ impl JiraClient {
                 return Ok(out);
             }
         }
+    }
+
+    /// The names of a project's versions (`GET project/{key}/versions`).
+    pub async fn project_versions(&self, project: &str) -> Result<Vec<String>, JiraError> {
+        let r = Req::new(Method::GET, format!("project/{}/versions", enc(project)));
+        let list: Vec<wire::Version> = self.answer(r, format!("versions of {project}")).await?;
+        Ok(list.into_iter().map(|v| v.name).collect())
+    }
+
+    /// Creates a version in a project (`POST version`) and returns its id.
+    pub async fn create_version(&self, project: &str, name: &str) -> Result<String, JiraError> {
+        let r = Req::new(Method::POST, "version").json(serde_json::json!({
+            "name": name,
+            "project": project,
+        }));
+        let v: wire::Version = self
+            .answer(r, format!("new version {name} of {project}"))
+            .await?;
+        Ok(v.id)
     }
 
     /// Every field the instance knows, system and custom.

@@ -3,11 +3,12 @@
 //! `transport` builds and sends requests (auth, URLs, redirects, decoding the
 //! answer), `send` is the request path through the budget and the retry
 //! policy, `types` holds what the calls answer, and one file per resource
-//! group holds the calls: `issues`, `links` (remote links), `comments`, `attachments`, `search`,
+//! group holds the calls: `issues`, `issue_links` (links between issues), `links` (remote links), `comments`, `worklogs`, `attachments`, `search`,
 //! `metadata` (instance, fields, create/edit screens) and `users`.
 
 mod attachments;
 mod comments;
+mod issue_links;
 mod issues;
 mod links;
 mod metadata;
@@ -18,6 +19,7 @@ mod tests;
 mod transport;
 mod types;
 mod users;
+mod worklogs;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -36,6 +38,7 @@ pub use types::{
     PageCursor, ProjectInfo, RemoteLink, SearchPage, ServerInfo, Transition, TypeStatuses,
     UploadSource,
 };
+pub use worklogs::WorklogWrite;
 
 /// How to reach and treat one instance.
 #[derive(Debug, Clone)]

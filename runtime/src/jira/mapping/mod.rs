@@ -10,8 +10,8 @@ mod tests;
 mod write;
 
 pub use read::issue_from_json;
-pub(crate) use read::{attachment, comment, comment_from_json, issue, user_from_json};
+pub(crate) use read::{attachment, comment, comment_from_json, issue, user_from_json, worklog};
 pub use write::{
     FieldCatalog, MappingError, ResolvedUsers, WriteContext, create_request, edit_request,
 };
-pub(crate) use write::{comment_body, user_ref_of, user_refs};
+pub(crate) use write::{comment_body, rich_to_json, user_ref_of, user_refs};

@@ -4,7 +4,10 @@ use serde_json::Value;
 
 use super::super::richtext;
 use super::super::wire::{self, ShapeError};
-use crate::model::{Attachment, Comment, CustomField, Issue, RichText, User, Value as FieldValue};
+use crate::model::{
+    Attachment, Comment, CustomField, Issue, IssueLink, LinkDirection, RichText, User,
+    Value as FieldValue, Worklog,
+};
 
 fn s(v: &Value, key: &str) -> Option<String> {
     v.get(key).and_then(Value::as_str).map(str::to_string)
@@ -96,6 +99,35 @@ pub(crate) fn attachment(a: wire::Attachment) -> Attachment {
     }
 }
 
+pub(crate) fn worklog(w: wire::Worklog) -> Worklog {
+    Worklog {
+        id: w.id,
+        author: w.author.map(user),
+        started: w.started,
+        time_spent_seconds: w.time_spent_seconds,
+        comment: w.comment.as_ref().and_then(rich_from_json),
+        created: w.created,
+        updated: w.updated,
+    }
+}
+
+/// One entry of `issuelinks`, or `None` when it names no other issue.
+pub(crate) fn issue_link(l: wire::IssueLink) -> Option<IssueLink> {
+    // The entry names the other end: an `outwardIssue` makes this issue the outward end.
+    let (direction, other) = match (l.outward_issue, l.inward_issue) {
+        (Some(o), _) => (LinkDirection::Outward, o),
+        (None, Some(i)) => (LinkDirection::Inward, i),
+        (None, None) => return None,
+    };
+    Some(IssueLink {
+        id: l.id,
+        link_type: l.link_type.name,
+        direction,
+        other_key: other.key,
+        other_twin: None,
+    })
+}
+
 /// What a resource is called in errors: its key, else its id, else its kind alone.
 fn label(kind: &str, v: &Value) -> String {
     match v.get("key").or_else(|| v.get("id")).and_then(Value::as_str) {
@@ -141,6 +173,16 @@ pub(crate) fn issue(w: wire::Issue) -> Issue {
         })
         .collect();
     custom_fields.sort_by(|a, b| a.id.cmp(&b.id));
+    let mut worklogs: Vec<Worklog> = f
+        .worklog
+        .into_iter()
+        .flat_map(|p| p.worklogs)
+        .map(worklog)
+        .collect();
+    worklogs.sort_by(|a, b| a.created.cmp(&b.created));
+    let names_of = |v: Option<Vec<wire::Named>>| -> Vec<String> {
+        v.into_iter().flatten().map(|n| n.name).collect()
+    };
     let name = |n: Option<wire::Named>| n.map(|n| n.name);
     Issue {
         key: w.key,
@@ -163,6 +205,15 @@ pub(crate) fn issue(w: wire::Issue) -> Issue {
         created: f.created.unwrap_or_default(),
         updated: f.updated.unwrap_or_default(),
         security_level: name(f.security),
+        worklogs,
+        links: f
+            .issuelinks
+            .into_iter()
+            .flatten()
+            .filter_map(issue_link)
+            .collect(),
+        fix_versions: names_of(f.fix_versions),
+        affected_versions: names_of(f.versions),
     }
 }
 

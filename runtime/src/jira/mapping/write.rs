@@ -195,6 +195,16 @@ pub(crate) fn edit_fields(
         let list: Vec<Value> = c.iter().map(|n| json!({ "name": n })).collect();
         f.insert("components".into(), Value::Array(list));
     }
+    // Versions by name; names the project lacks were settled before the body is built.
+    for (field, names) in [
+        ("fixVersions", &changes.fix_versions),
+        ("versions", &changes.affected_versions),
+    ] {
+        if let Some(names) = names {
+            let list: Vec<Value> = names.iter().map(|n| json!({ "name": n })).collect();
+            f.insert(field.into(), Value::Array(list));
+        }
+    }
     match &changes.assignee {
         Some(None) => {
             f.insert("assignee".into(), Value::Null);

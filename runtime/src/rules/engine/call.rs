@@ -12,7 +12,7 @@ use wasmtime::{Store, Trap};
 use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 use wasmtime_wasi::{WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
 
-use super::super::bindings::{v0_1, v0_2};
+use super::super::bindings::{v0_1, v0_2, v0_3};
 use super::super::error::{CallError, RuleId};
 use super::super::limits::{CallLimiter, LimitHit, RuleLimits};
 use super::{CallReport, LoadedRule, RuleConfig, RuleInfo, RuleLogLine, RulePre};
@@ -75,6 +75,7 @@ macro_rules! host_impl {
 }
 host_impl!(v0_1);
 host_impl!(v0_2);
+host_impl!(v0_3);
 
 /// A wall clock stuck at the Unix epoch: rules are pure functions and must not see real time.
 struct EpochClock;
@@ -120,6 +121,12 @@ macro_rules! with_rule {
                 let $rule = pre.instantiate(&mut *$store)?;
                 $body
             }
+            RulePre::V0_3(pre) => {
+                #[allow(unused_imports)]
+                use v0_3 as $v;
+                let $rule = pre.instantiate(&mut *$store)?;
+                $body
+            }
         }
     };
 }
@@ -134,10 +141,17 @@ impl LoadedRule {
         &self.world_version
     }
 
+    /// Whether the rule's contract has the `deleted` event (0.3 on); an older rule is never
+    /// called for a deletion, and the host unlinks for it.
+    pub fn answers_deletion(&self) -> bool {
+        matches!(self.pre.pre, RulePre::V0_3(_))
+    }
+
     pub(crate) fn info(&self) -> RuleInfo {
         let ty = match &self.pre.pre {
             RulePre::V0_1(pre) => pre.instance_pre().component(),
             RulePre::V0_2(pre) => pre.instance_pre().component(),
+            RulePre::V0_3(pre) => pre.instance_pre().component(),
         }
         .component_type();
         let describe = |(name, item): (&str, ComponentExtern<'_>)| match item.ty {

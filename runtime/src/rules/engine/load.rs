@@ -10,7 +10,7 @@ use sha2::{Digest, Sha256};
 use wasmtime::Engine;
 use wasmtime::component::Component;
 
-use super::super::bindings::{V0_1, V0_2, v0_1, v0_2};
+use super::super::bindings::{V0_1, V0_2, V0_3, v0_1, v0_2, v0_3};
 use super::super::cache::CompileCache;
 use super::super::error::{LoadError, RuleId};
 use super::{Compiled, LoadedRule, RuleEngine, RulePre};
@@ -103,10 +103,13 @@ impl RuleEngine {
             id: id.clone(),
             reason: format!("{e:#}"),
         };
-        let pre = if semver_minor(&world_version) == semver_minor(V0_1) {
+        let minor = semver_minor(&world_version);
+        let pre = if minor == semver_minor(V0_1) {
             RulePre::V0_1(v0_1::RulePre::new(instance_pre).map_err(wrong_world)?)
-        } else {
+        } else if minor == semver_minor(V0_2) {
             RulePre::V0_2(v0_2::RulePre::new(instance_pre).map_err(wrong_world)?)
+        } else {
+            RulePre::V0_3(v0_3::RulePre::new(instance_pre).map_err(wrong_world)?)
         };
         let compiled = Arc::new(Compiled { world_version, pre });
         if keep && let Ok(mut m) = self.loaded.lock() {
@@ -229,14 +232,19 @@ fn world_version(engine: &Engine, component: &Component, id: &RuleId) -> Result<
             reason,
         });
     };
-    let compatible = [V0_1, V0_2]
+    let compatible = [V0_1, V0_2, V0_3]
         .iter()
         .any(|v| semver_minor(&version) == semver_minor(v));
     if !compatible {
         return Err(LoadError::IncompatibleVersion {
             id: id.clone(),
             found: version,
-            supported: format!("{}.x and {}.x", semver_minor(V0_1), semver_minor(V0_2)),
+            supported: format!(
+                "{}.x, {}.x and {}.x",
+                semver_minor(V0_1),
+                semver_minor(V0_2),
+                semver_minor(V0_3)
+            ),
         });
     }
     Ok(version)

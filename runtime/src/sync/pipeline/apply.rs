@@ -1,5 +1,5 @@
-//! Carrying out a reconcile plan on the local twin: fields, the walk to a status, comments
-//! and attachments through their id mappings, and adopting copies an interrupted attempt
+//! Carrying out a reconcile plan on the local twin: fields, the walk to a status, comments,
+//! attachments and worklogs through their id mappings, and adopting copies an interrupted attempt
 //! made before the node could record them.
 
 use super::*;
@@ -16,22 +16,30 @@ impl Pipeline {
     ) -> Result<(String, Plan), EventError> {
         let (conn, name) = (&side.connection, &side.name);
         let local_key = local.map(|l| l.issue.key.clone());
-        let (comment_map, attachment_map) = match &local_key {
+        let (comment_map, attachment_map, worklog_map) = match &local_key {
             Some(k) => (
                 self.store.item_mappings(conn, name, ItemKind::Comment, k)?,
                 self.store
                     .item_mappings(conn, name, ItemKind::Attachment, k)?,
+                self.store.item_mappings(conn, name, ItemKind::Worklog, k)?,
             ),
-            None => (Vec::new(), Vec::new()),
+            None => (Vec::new(), Vec::new(), Vec::new()),
         };
         let changes = &self.without_tombstones(side, changes, local)?;
+        let changes = &self.settle_versions(side, changes).await?;
         let plan: Plan = reconcile::plan(
             changes,
             local.map(|l| &l.issue),
             &comment_map,
             &attachment_map,
+            &worklog_map,
         );
-        if plan.is_empty() {
+        let links = self.plan_links(
+            side,
+            changes.links.as_deref(),
+            local.map_or(&[][..], |l| &l.issue.links),
+        )?;
+        if plan.is_empty() && links.is_empty() {
             return local_key
                 .map(|k| (k, plan))
                 .ok_or_else(|| EventError::Permanent("empty plan without a twin".into()));
@@ -68,7 +76,9 @@ impl Pipeline {
             crate::failpoint!("status-reached");
         }
         let mut orphans = match local {
-            Some(l) if retried => Orphans::of(&l.issue, &comment_map, &attachment_map),
+            Some(l) if retried => {
+                Orphans::of(&l.issue, &comment_map, &attachment_map, &worklog_map)
+            }
             _ => Orphans::default(),
         };
         for op in &plan.comments {
@@ -79,6 +89,11 @@ impl Pipeline {
             self.apply_attachment(side, envelope, &key, op, &mut orphans)
                 .await?;
         }
+        for op in &plan.worklogs {
+            self.apply_worklog(side, envelope, &key, op, &mut orphans)
+                .await?;
+        }
+        self.apply_links(side, &key, &links).await?;
         Ok((key, plan))
     }
 
@@ -197,6 +212,67 @@ impl Pipeline {
             } => {
                 side.jira.delete_comment(key, local_id).await?;
                 self.forget_copy(side, envelope, ItemKind::Comment, key, remote_id, local_id)?;
+            }
+        }
+        Ok(())
+    }
+
+    async fn apply_worklog(
+        &self,
+        side: &Side,
+        envelope: &Envelope,
+        key: &str,
+        op: &WorklogOp,
+        orphans: &mut Orphans,
+    ) -> Result<(), EventError> {
+        match op {
+            WorklogOp::Add { change, hash } => {
+                let local_id = match orphans.take_worklog(change) {
+                    Some(id) => {
+                        tracing::info!(key, worklog = %id, "adopting a copy an earlier attempt made");
+                        id
+                    }
+                    None => side.jira.add_worklog(key, change).await?,
+                };
+                crate::failpoint!("item-copied");
+                self.record_copy(
+                    side,
+                    envelope,
+                    ItemKind::Worklog,
+                    key,
+                    ItemMapping {
+                        remote_id: change.remote_id.clone(),
+                        local_id,
+                        origin: Origin::Remote,
+                        content_hash: Some(hash.clone()),
+                    },
+                )?;
+            }
+            WorklogOp::Update {
+                local_id,
+                change,
+                hash,
+            } => {
+                side.jira.update_worklog(key, local_id, change).await?;
+                self.store.put_item_mapping(
+                    &side.connection,
+                    &side.name,
+                    ItemKind::Worklog,
+                    key,
+                    &ItemMapping {
+                        remote_id: change.remote_id.clone(),
+                        local_id: local_id.clone(),
+                        origin: Origin::Remote,
+                        content_hash: Some(hash.clone()),
+                    },
+                )?;
+            }
+            WorklogOp::Delete {
+                local_id,
+                remote_id,
+            } => {
+                side.jira.delete_worklog(key, local_id).await?;
+                self.forget_copy(side, envelope, ItemKind::Worklog, key, remote_id, local_id)?;
             }
         }
         Ok(())
@@ -342,22 +418,14 @@ impl Pipeline {
         };
         let (conn, name, key) = (&side.connection, &side.name, &local.issue.key);
         let mut out = changes.clone();
-        for kind in [ItemKind::Comment, ItemKind::Attachment] {
+        for kind in ItemKind::ALL {
             let dead: HashSet<String> = self
                 .store
                 .item_tombstones(conn, name, kind, key)?
                 .into_iter()
                 .map(|(remote, _)| remote)
                 .collect();
-            let present: HashSet<&str> = match kind {
-                ItemKind::Comment => local.issue.comments.iter().map(|c| c.id.as_str()).collect(),
-                ItemKind::Attachment => local
-                    .issue
-                    .attachments
-                    .iter()
-                    .map(|a| a.id.as_str())
-                    .collect(),
-            };
+            let present = item_ids(&local.issue, kind);
             let wanted: HashSet<String> = match kind {
                 ItemKind::Comment => out
                     .comments
@@ -371,10 +439,17 @@ impl Pipeline {
                     .flatten()
                     .map(|a| a.remote_id.clone())
                     .collect(),
+                ItemKind::Worklog => out
+                    .worklogs
+                    .iter()
+                    .flatten()
+                    .map(|w| w.remote_id.clone())
+                    .collect(),
             };
             let lists = match kind {
                 ItemKind::Comment => out.comments.is_some(),
                 ItemKind::Attachment => out.attachments.is_some(),
+                ItemKind::Worklog => out.worklogs.is_some(),
             };
             for m in self.store.item_mappings(conn, name, kind, key)? {
                 if lists
@@ -397,6 +472,11 @@ impl Pipeline {
                         list.retain(|a| !dead.contains(&a.remote_id));
                     }
                 }
+                ItemKind::Worklog => {
+                    if let Some(list) = out.worklogs.as_mut() {
+                        list.retain(|w| !dead.contains(&w.remote_id));
+                    }
+                }
             }
         }
         Ok(out)
@@ -412,10 +492,10 @@ impl Pipeline {
     ) -> Result<(), EventError> {
         let (conn, name) = (&side.connection, &side.name);
         for item in &envelope.removed {
-            let kind = match item.kind.as_str() {
-                "comment" => ItemKind::Comment,
-                "attachment" => ItemKind::Attachment,
-                other => {
+            let kind = match ItemKind::from_text(&item.kind) {
+                Some(kind) => kind,
+                None => {
+                    let other = item.kind.as_str();
                     tracing::warn!(
                         key,
                         kind = other,
@@ -433,14 +513,13 @@ impl Pipeline {
             else {
                 continue;
             };
-            let present = local.is_some_and(|l| match kind {
-                ItemKind::Comment => l.issue.comments.iter().any(|c| c.id == item.id),
-                ItemKind::Attachment => l.issue.attachments.iter().any(|a| a.id == item.id),
-            });
+            let present =
+                local.is_some_and(|l| item_ids(&l.issue, kind).contains(item.id.as_str()));
             if present {
                 match kind {
                     ItemKind::Comment => side.jira.delete_comment(key, &item.id).await?,
                     ItemKind::Attachment => side.jira.delete_attachment(&item.id).await?,
+                    ItemKind::Worklog => side.jira.delete_worklog(key, &item.id).await?,
                 }
                 tracing::info!(key, kind = item.kind, id = %item.id,
                     "the other side deleted its copy; deleted here too");
@@ -453,7 +532,16 @@ impl Pipeline {
     }
 }
 
-/// Comments and attachments of the local twin that no mapping knows: after an interrupted
+/// Whether two Jira timestamps name the same instant, whatever offset each is written in.
+fn same_instant(a: &str, b: &str) -> bool {
+    let at = |t: &str| chrono::DateTime::parse_from_str(t, "%Y-%m-%dT%H:%M:%S%.3f%z").ok();
+    match (at(a), at(b)) {
+        (Some(x), Some(y)) => x == y,
+        _ => a == b,
+    }
+}
+
+/// Comments, attachments and worklogs of the local twin that no mapping knows: after an interrupted
 /// attempt, the copies it made before the node could record them.
 #[derive(Default)]
 struct Orphans {
@@ -461,6 +549,8 @@ struct Orphans {
     comments: Vec<(String, String)>,
     /// (id, file name, size)
     attachments: Vec<(String, String, u64)>,
+    /// (id, started, seconds)
+    worklogs: Vec<(String, String, u64)>,
 }
 
 impl Orphans {
@@ -468,6 +558,7 @@ impl Orphans {
         issue: &crate::model::Issue,
         comments: &[ItemMapping],
         attachments: &[ItemMapping],
+        worklogs: &[ItemMapping],
     ) -> Orphans {
         let known = |map: &[ItemMapping], id: &str| map.iter().any(|m| m.local_id == id);
         Orphans {
@@ -483,7 +574,23 @@ impl Orphans {
                 .filter(|a| !known(attachments, &a.id))
                 .map(|a| (a.id.clone(), a.filename.clone(), a.size))
                 .collect(),
+            worklogs: issue
+                .worklogs
+                .iter()
+                .filter(|w| !known(worklogs, &w.id))
+                .map(|w| (w.id.clone(), w.started.clone(), w.time_spent_seconds))
+                .collect(),
         }
+    }
+
+    /// A copy of the worklog by when it started and how long it took (its comment may carry
+    /// an author line the change has not).
+    fn take_worklog(&mut self, w: &crate::model::WorklogChange) -> Option<String> {
+        let i = self
+            .worklogs
+            .iter()
+            .position(|(_, s, n)| *n == w.time_spent_seconds && same_instant(s, &w.started))?;
+        Some(self.worklogs.remove(i).0)
     }
 
     fn take_comment(&mut self, hash: &str) -> Option<String> {

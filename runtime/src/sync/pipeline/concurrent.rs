@@ -83,7 +83,7 @@ impl Pipeline {
     /// The local ids of every comment and attachment of `key` that a live mapping knows.
     fn mapped_local_ids(&self, side: &Side, key: &str) -> Result<HashSet<String>, EventError> {
         let mut known = HashSet::new();
-        for kind in [ItemKind::Comment, ItemKind::Attachment] {
+        for kind in ItemKind::ALL {
             known.extend(
                 self.store
                     .item_mappings(&side.connection, &side.name, kind, key)?
@@ -102,6 +102,7 @@ impl Pipeline {
             .iter()
             .map(|c| &c.id)
             .chain(issue.attachments.iter().map(|a| &a.id))
+            .chain(issue.worklogs.iter().map(|w| &w.id))
             .any(|id| !known.contains(id)))
     }
 
@@ -200,6 +201,7 @@ impl Pipeline {
             return Ok(());
         };
         let envelope = Envelope {
+            deleted: false,
             origin_side: side.name.clone(),
             origin_key: key.to_string(),
             replica,
@@ -248,7 +250,7 @@ impl LocalState {
         wanted: &Changes,
         local: &Issue,
     ) {
-        let same = reconcile::plan(wanted, Some(local), &[], &[]);
+        let same = reconcile::plan(wanted, Some(local), &[], &[], &[]);
         for field in &self.edited {
             if asks_for(wanted, field) && !differs(&same, field) {
                 match self.before.get(field) {
@@ -274,6 +276,8 @@ fn asks_for(c: &Changes, field: &str) -> bool {
         "reporter" => c.reporter.is_some(),
         "due_date" => c.due_date.is_some(),
         "parent" => c.parent.is_some(),
+        "fix_versions" => c.fix_versions.is_some(),
+        "affected_versions" => c.affected_versions.is_some(),
         other => c
             .custom_fields
             .iter()
@@ -305,11 +309,13 @@ fn foreign_change(
                 .iter()
                 .map(|c| c.id.as_str())
                 .chain(b.attachments.iter().map(|a| a.id.as_str()))
+                .chain(b.worklogs.iter().map(|w| w.id.as_str()))
         })
         .collect();
     let new_item = |id: &str| !before_ids.contains(id) && !known.contains(id);
     if after.comments.iter().any(|c| new_item(&c.id))
         || after.attachments.iter().any(|a| new_item(&a.id))
+        || after.worklogs.iter().any(|w| new_item(&w.id))
     {
         return true;
     }
@@ -357,10 +363,12 @@ fn not_as_written(plan: &Plan, after: &Issue) -> Plan {
         status: plan.status.clone(),
         comments: None,
         attachments: None,
+        worklogs: None,
+        links: None,
         ..plan.fields.clone()
     };
     // The same comparison that planned the write: what it would still write was not ours.
-    reconcile::plan(&wrote, Some(after), &[], &[])
+    reconcile::plan(&wrote, Some(after), &[], &[], &[])
 }
 
 /// The incoming rule's changes reduced to the fields whose replica version beats this side's
@@ -403,6 +411,8 @@ pub(super) fn winning_fields(
     field!(reporter);
     field!(due_date);
     field!(parent);
+    field!(fix_versions);
+    field!(affected_versions);
     c.custom_fields
         .retain(|cf| judge(&crate::sync::clock::custom_name(&cf.field), true));
     (c, taken, kept)

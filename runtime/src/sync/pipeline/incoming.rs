@@ -34,6 +34,9 @@ impl Pipeline {
             serde_json::from_str(event.payload.as_deref().unwrap_or("")).map_err(
                 EventError::json(format!("unreadable replica in event {}", event.id)),
             )?;
+        if envelope.deleted {
+            return self.receive_deletion(&side, &envelope).await;
+        }
         let hash = replica_hash(&envelope.replica);
         let twin = self
             .store
@@ -55,6 +58,16 @@ impl Pipeline {
             Some(t) => side.jira.get_issue(&t.local_key).await?,
             None => self.find_unfinished_creation(&side, &envelope).await?,
         };
+        // The local half is gone: that is this side's deletion (once confirmed), which crosses
+        // to the other side's rule; the replica is not made into a new twin.
+        if let (Some(t), None) = (&twin, &local) {
+            let mut done = self.send_deletion(&side, &t.local_key).await?;
+            done.note = Some(format!(
+                "{} was deleted here; its deletion crossed instead of this replica",
+                t.local_key
+            ));
+            return Ok(done);
+        }
         // A twin found after an interrupted creation has no row yet when `twin` was read.
         let twin = match (&twin, &local) {
             (None, Some(l)) => {
@@ -87,8 +100,12 @@ impl Pipeline {
             cause: SyncCause::Replica,
         };
         let (limits, config) = (side.limits, side.config.clone());
-        let replica = envelope.replica.clone();
-        let local_issue = local.as_ref().map(|l| l.issue.clone());
+        let mut replica = envelope.replica.clone();
+        self.name_link_twins_in(&side, &mut replica.links)?;
+        let mut local_issue = local.as_ref().map(|l| l.issue.clone());
+        if let Some(l) = local_issue.as_mut() {
+            self.name_link_twins_out(&side, &mut l.links)?;
+        }
         let (changes, version) = match Self::call_rule(&side, move |r| {
             r.incoming(replica, local_issue, ctx, &limits, &config)
         })
@@ -159,7 +176,8 @@ impl Pipeline {
     }
 
     /// A write that failed because someone deleted the twin meanwhile is no fault of the
-    /// event: it is retried, and the retry makes the twin again instead of waiting for an admin.
+    /// event: it is retried, and the retry finds the twin gone and sends its deletion across
+    /// instead of waiting for an admin.
     async fn gone_meanwhile(&self, side: &Side, origin_key: &str, e: EventError) -> EventError {
         // Only a Jira answer that would wait for an admin is worth a look at the twin.
         if !matches!(&e, EventError::Side(_) | EventError::Permanent(_)) || e.is_transient() {
@@ -174,7 +192,7 @@ impl Pipeline {
         match side.jira.get_issue(&twin.local_key).await {
             Ok(None) => {
                 tracing::warn!(key = %twin.local_key, remote = origin_key, error = %e,
-                    "the twin was deleted while a change was applied; the retry makes it again");
+                    "the twin was deleted while a change was applied; the retry sends the deletion");
                 EventError::Transient(format!("{e} ({} was deleted meanwhile)", twin.local_key))
             }
             _ => e,

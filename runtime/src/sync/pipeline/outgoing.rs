@@ -8,6 +8,17 @@ impl Pipeline {
     pub(super) async fn outgoing(&self, event: &Event) -> Result<Finished, EventError> {
         let side = self.side_of(event)?;
         let key = event.queue_key.clone();
+        if cause_from_name(&event.cause) == SyncCause::Deleted {
+            return self.send_deletion(&side, &key).await;
+        }
+        // An event queued before the twin ended (its other half deleted) must not start a new one.
+        if let Some(how) = self.store.twin_end(&side.connection, &side.name, &key)? {
+            return Ok(Finished {
+                state: EventState::Done,
+                rule_version: None,
+                note: Some(format!("{key}'s twin ended ({how}); nothing sent")),
+            });
+        }
         // Queued before the method changed: it waits for a request (manual) or a catch-up
         // (disabled); the registers stay as they are, so the change is not lost.
         if !side.sync.sends(cause_from_name(&event.cause)) {
@@ -21,7 +32,7 @@ impl Pipeline {
                 )),
             });
         }
-        let Some(LocalIssue { issue, .. }) = side.jira.get_issue(&key).await? else {
+        let Some(LocalIssue { mut issue, .. }) = side.jira.get_issue(&key).await? else {
             return Ok(Finished {
                 state: EventState::Done,
                 rule_version: None,
@@ -40,6 +51,7 @@ impl Pipeline {
             remote_key: twin.as_ref().and_then(|t| t.remote_key.clone()),
             cause: cause_from_name(&event.cause),
         };
+        self.name_link_twins_out(&side, &mut issue.links)?;
         let (limits, config) = (side.limits, side.config.clone());
         let updated = issue.updated.clone();
         let removed = self.removed_copies(&side, &issue)?;
@@ -80,6 +92,7 @@ impl Pipeline {
                 .store
                 .take_sent_seq(&side.connection, &side.name, &key)?,
             versions: versions_of(&registers),
+            deleted: false,
             removed: removed
                 .iter()
                 .map(|(kind, m)| RemovedItem {
@@ -128,11 +141,8 @@ impl Pipeline {
         issue: &Issue,
     ) -> Result<Vec<(ItemKind, ItemMapping)>, EventError> {
         let mut gone = Vec::new();
-        for kind in [ItemKind::Comment, ItemKind::Attachment] {
-            let present: HashSet<&str> = match kind {
-                ItemKind::Comment => issue.comments.iter().map(|c| c.id.as_str()).collect(),
-                ItemKind::Attachment => issue.attachments.iter().map(|a| a.id.as_str()).collect(),
-            };
+        for kind in ItemKind::ALL {
+            let present = item_ids(issue, kind);
             for m in self
                 .store
                 .item_mappings(&side.connection, &side.name, kind, &issue.key)?
@@ -147,7 +157,7 @@ impl Pipeline {
 
     /// The in-process transport of a local connection: the replica becomes an incoming event
     /// of the other side. A remote connection queues it for the peer instead.
-    fn deliver(&self, side: &Side, envelope: &Envelope) -> Result<(), EventError> {
+    pub(super) fn deliver(&self, side: &Side, envelope: &Envelope) -> Result<(), EventError> {
         if let Some(peers) = self.peer_links(&side.connection) {
             return self.deliver_to_peer(peers, side, envelope);
         }
