@@ -118,8 +118,8 @@ impl Target<'_> {
     /// The side's history directory, relative to the data directory.
     fn history_dir(&self) -> PathBuf {
         PathBuf::from("rule-versions")
-            .join(path_part(self.connection))
-            .join(path_part(self.side))
+            .join(crate::setup::file_safe(self.connection))
+            .join(crate::setup::file_safe(self.side))
     }
 
     /// Keeps a copy of `bytes` as `version` in the history; returns its path relative to
@@ -256,25 +256,6 @@ impl Target<'_> {
             "rule version published"
         );
         Ok((version, sha256))
-    }
-}
-
-/// A name as one directory of the history path: nothing but letters, digits, `-`, `_`, `.`.
-fn path_part(name: &str) -> String {
-    let part: String = name
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.') {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    if part.is_empty() || part.chars().all(|c| c == '.') {
-        format!("_{part}")
-    } else {
-        part
     }
 }
 
@@ -506,10 +487,10 @@ mod tests {
 
     #[test]
     fn names_become_single_safe_path_parts() {
-        assert_eq!(path_part("acme-globex"), "acme-globex");
-        assert_eq!(path_part("a/b"), "a_b");
-        assert_eq!(path_part(".."), "_..");
-        assert_eq!(path_part(""), "_");
+        assert_eq!(crate::setup::file_safe("acme-globex"), "acme-globex");
+        assert_eq!(crate::setup::file_safe("a/b"), "a_b");
+        assert_eq!(crate::setup::file_safe(".."), "_..");
+        assert_eq!(crate::setup::file_safe(""), "_");
     }
 
     #[test]

@@ -89,11 +89,11 @@ pub(super) fn commit(
                 SetupKind::Instance => next.instances.get(name).map(|(_, o)| *o),
                 SetupKind::Connection => next.connections.get(name).map(|(_, o)| *o),
             };
+            // The file's hash stays with an entry the page edits, so its edit stands at restart.
             let hash = node
                 .store
                 .setup_row(kind, name)
-                .ok()
-                .flatten()
+                .map_err(|e| error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?
                 .and_then(|r| r.config_hash);
             setup::put(
                 &node.store,
@@ -306,7 +306,7 @@ pub(super) async fn remove_instance(
         Ok(s) => s,
         Err(r) => return r,
     };
-    match next.instances.remove(&name) {
+    let removed = match next.instances.remove(&name) {
         None => {
             return refused(SetupError::Unknown {
                 kind: "instance",
@@ -314,8 +314,8 @@ pub(super) async fn remove_instance(
             });
         }
         Some((_, SetupOrigin::Config)) => return from_config("instance", &name),
-        Some(_) => {}
-    }
+        Some((inst, _)) => inst,
+    };
     let users: Vec<&str> = next
         .connections
         .values()
@@ -332,7 +332,16 @@ pub(super) async fn remove_instance(
         );
     }
     match commit(&node, &next, SetupKind::Instance, &name, None) {
-        Ok(()) => axum::Json(json!({ "removed": name })).into_response(),
+        Ok(()) => {
+            // The token the page kept for it goes too.
+            if let crate::config::SecretRef::File(path) = &removed.token
+                && path.starts_with(node.data_dir.join("secrets"))
+                && let Err(e) = std::fs::remove_file(path)
+            {
+                tracing::warn!(instance = %name, error = %e, "cannot remove the site's token file");
+            }
+            axum::Json(json!({ "removed": name })).into_response()
+        }
         Err(r) => r,
     }
 }
@@ -612,6 +621,19 @@ pub(super) async fn remove_connection(
             if let Err(e) = node.store.remove_visual_mapping(&name, None) {
                 tracing::warn!(connection = %name, error = %e, "cannot drop the connection's mapping documents");
             }
+            // So do its rules and their history: a connection made again under the name starts clean.
+            if let Err(e) = node.store.remove_rule_versions(&name) {
+                tracing::warn!(connection = %name, error = %e, "cannot drop the connection's rule versions");
+            }
+            for dir in ["rules", "rule-versions"] {
+                let path = node.data_dir.join(dir).join(setup::file_safe(&name));
+                if let Err(e) = std::fs::remove_dir_all(&path)
+                    && e.kind() != std::io::ErrorKind::NotFound
+                {
+                    tracing::warn!(connection = %name, path = %path.display(), error = %e,
+                        "cannot remove the connection's rule files");
+                }
+            }
             axum::Json(json!({ "removed": name })).into_response()
         }
         Err(r) => r,
@@ -800,6 +822,10 @@ pub(super) async fn accept(State(node): State<Arc<Node>>, Body(ask): Body<Accept
         return error(StatusCode::UNPROCESSABLE_ENTITY, e.to_string());
     }
     let name = invitation.connection().to_string();
+    // The inviter chose these names; they become rows and file paths here.
+    if let Err(e) = setup::check_name("connection", &name) {
+        return refused(e);
+    }
     // The peer protocol names a connection the same on both nodes.
     if let Some(asked) = &ask.name
         && *asked != name
@@ -811,6 +837,11 @@ pub(super) async fn accept(State(node): State<Arc<Node>>, Body(ask): Body<Accept
                  nodes, so it cannot be called {asked:?} here"
             ),
         );
+    }
+    if let Some(side) = invitation.side()
+        && let Err(e) = setup::check_name("side", side)
+    {
+        return refused(e);
     }
     let Some(peer_side) = invitation.side().map(str::to_string) else {
         return error(
@@ -877,7 +908,14 @@ pub(super) async fn accept(State(node): State<Arc<Node>>, Body(ask): Body<Accept
 }
 
 /// Records the acceptor's side on a connection that waited for its peer, and applies it.
-pub(crate) fn peer_joined(node: &Node, connection: &str, side: &str) -> Result<(), NodeError> {
+pub(crate) async fn peer_joined(
+    node: &Node,
+    connection: &str,
+    side: &str,
+) -> Result<(), NodeError> {
+    // The peer names the side: it becomes part of file paths here, so it is a name first.
+    setup::check_name("side", side)?;
+    let _one = node.setup_lock.lock().await;
     let mut next = node.stored()?;
     let Some((conn, _)) = next.connections.get_mut(connection) else {
         return Ok(());
@@ -1033,6 +1071,17 @@ pub(super) async fn edit_trigger(
 
 /// `DELETE /api/triggers/{id}`.
 pub(super) async fn remove_trigger(State(node): State<Arc<Node>>, Path(id): Path<i64>) -> Response {
+    if let Ok(Some(t)) = node.store.trigger(id)
+        && t.origin == SetupOrigin::Config
+    {
+        return error(
+            StatusCode::CONFLICT,
+            format!(
+                "trigger {id} is declared in the node's config file; remove it there, or \
+                 switch it off here (PATCH active = false)"
+            ),
+        );
+    }
     match node.store.remove_trigger(id) {
         Ok(true) => match applied(&node) {
             Ok(()) => axum::Json(json!({ "removed": id })).into_response(),

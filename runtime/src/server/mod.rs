@@ -159,6 +159,10 @@ pub(crate) fn admin_router(node: Arc<Node>, hosts: AdminHosts) -> Router {
         .route("/api/openapi.json", get(openapi))
         .route("/metrics", get(metrics::metrics))
         .route_layer(axum::middleware::from_fn_with_state(
+            node.clone(),
+            one_change_at_a_time,
+        ))
+        .route_layer(axum::middleware::from_fn_with_state(
             AdminGuard {
                 node: node.clone(),
                 hosts: Arc::new(hosts),
@@ -188,6 +192,21 @@ pub(crate) fn admin_router(node: Arc<Node>, hosts: AdminHosts) -> Router {
         .route("/healthz", get(healthz))
         .merge(admin)
         .with_state(node)
+}
+
+/// Admin requests that change something run one at a time: each reads the setup, checks
+/// it whole and writes it, and two at once could each undo the other's change.
+async fn one_change_at_a_time(
+    State(node): State<Arc<Node>>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let method = request.method().clone();
+    if method == axum::http::Method::GET || method == axum::http::Method::HEAD {
+        return next.run(request).await;
+    }
+    let _one = node.setup_lock.lock().await;
+    next.run(request).await
 }
 
 /// The admin API and `/metrics` answer only to the node's own hosts, and need

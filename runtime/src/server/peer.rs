@@ -389,7 +389,7 @@ async fn accept(
     tracing::info!(connection = %peer.connection, peer = %peer.url, "invitation accepted; peer linked");
     // A connection made in the admin page learns the acceptor's side now, and starts.
     if let Some(side) = &acceptance.side
-        && let Err(e) = super::admin_setup::peer_joined(&node, &peer.connection, side)
+        && let Err(e) = super::admin_setup::peer_joined(&node, &peer.connection, side).await
     {
         tracing::error!(connection = %peer.connection, error = %e, "peer linked, but the connection cannot start");
         return refuse(StatusCode::SERVICE_UNAVAILABLE, &path, &who, e);

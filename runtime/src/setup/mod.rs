@@ -182,15 +182,23 @@ pub fn side_rule_file(data_dir: &Path, connection: &str, side: &str) -> PathBuf 
 
 /// A name made safe as one path component (names come from the admin API).
 pub(crate) fn file_safe(name: &str) -> String {
-    name.chars()
+    let safe: String = name
+        .chars()
         .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+            // '.' stays: `check_name` names never start with one, and `a.b` is not `a_b`.
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.' {
                 c
             } else {
                 '_'
             }
         })
-        .collect()
+        .collect();
+    // A name from the config file is not checked: `..` or `.x` never becomes a path step.
+    if safe.is_empty() || safe.starts_with('.') {
+        format!("_{safe}")
+    } else {
+        safe
+    }
 }
 
 /// A hash of a definition as JSON, to tell when a TOML entry changed.

@@ -49,6 +49,14 @@ fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<RuleVersion> {
 }
 
 impl Store {
+    /// Forgets every rule version of a connection (it was deleted).
+    pub fn remove_rule_versions(&self, connection: &str) -> Result<usize> {
+        Ok(self.conn().execute(
+            "DELETE FROM rule_versions WHERE connection = ?1",
+            [connection],
+        )?)
+    }
+
     /// A side's rule history, newest version first.
     pub fn rule_versions(&self, connection: &str, side: &str) -> Result<Vec<RuleVersion>> {
         let conn = self.conn();

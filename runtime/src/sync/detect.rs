@@ -374,7 +374,24 @@ pub async fn bulk(
         None => PageCursor::Start,
     };
     progress(&run);
+    let mut side = side.clone();
     loop {
+        // A change of setup meanwhile: go on with the side as it is now, or end with it.
+        side = match node.pipeline.side(&side.connection, &side.name) {
+            Some(now) if now.sync != SyncMethod::Disabled => now,
+            Some(_) => {
+                return Err(DetectError::Disabled {
+                    connection: side.connection.clone(),
+                    side: side.name.clone(),
+                });
+            }
+            None => {
+                return Err(DetectError::Node(Box::new(NodeError::Other(format!(
+                    "connection {:?} no longer has side {:?}; the bulk run ends",
+                    side.connection, side.name
+                )))));
+            }
+        };
         let (issues, next, total) = side.jira.search_keys(jql, &cursor, 50).await?;
         if total.is_some() {
             run.total = total.map(|t| t as i64);
@@ -383,7 +400,7 @@ pub async fn bulk(
             node.store
                 .ensure_twin(&side.connection, &side.name, &issue.key)?;
             node.pipeline
-                .enqueue_outgoing(side, &issue.key, SyncCause::Bulk)?;
+                .enqueue_outgoing(&side, &issue.key, SyncCause::Bulk)?;
             run.queued += 1;
         }
         match next {

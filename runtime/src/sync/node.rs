@@ -82,6 +82,9 @@ pub struct Node {
     bulk_running: Mutex<BTreeSet<i64>>,
     /// The admin page's address for the links written into Jira, once the node listens.
     admin_url: RwLock<Option<String>>,
+    /// One change of setup at a time, from reading the store to applying it (admin API
+    /// writes and a peer joining a pending connection).
+    pub(crate) setup_lock: tokio::sync::Mutex<()>,
 }
 
 /// The parts of a node its setup decides, as built from one effective config.
@@ -165,8 +168,12 @@ impl Node {
             stop: Mutex::new(None),
             bulk_running: Mutex::new(BTreeSet::new()),
             admin_url: RwLock::new(None),
+            setup_lock: tokio::sync::Mutex::new(()),
         });
-        node.run_on(effective)?;
+        {
+            let _one = node.applying.lock().unwrap_or_else(|p| p.into_inner());
+            node.run_on(effective)?;
+        }
         Ok(node)
     }
 
@@ -242,13 +249,15 @@ impl Node {
     /// changed sides run from now on, removed ones stop taking events, and peer senders
     /// follow the paired connections. No restart, and no event in hand is cut short.
     pub fn apply(&self) -> Result<(), NodeError> {
+        // Read under the lock: two changes applied at once end on the later store.
+        let _one = self.applying.lock().unwrap_or_else(|p| p.into_inner());
         let effective = Stored::read(&self.store)?.effective(&self.config);
         effective.validate(Path::new("the node's setup"))?;
         self.run_on(effective)
     }
 
+    /// Runs on `effective`; the caller holds `applying`.
     fn run_on(&self, effective: NodeConfig) -> Result<(), NodeError> {
-        let _one = self.applying.lock().unwrap_or_else(|p| p.into_inner());
         let old = self.live_parts();
         let mut webhook_secrets = BTreeMap::new();
         let mut clients = BTreeMap::new();
@@ -385,6 +394,10 @@ impl Node {
         if let Some(slot) = self.registry.slot(&slot_name)
             && slot.file() == crate::rules::absolute(rule_path)
         {
+            // A mode change wrote a new rule at the same path: it serves now, not at the next watch.
+            if let Err(e) = self.registry.reload_slot(&slot) {
+                tracing::error!(connection, side = %s.name, error = %e, "rule not loaded");
+            }
             return Ok(slot);
         }
         match self.registry.register(&slot_name, rule_path) {

@@ -575,7 +575,7 @@ impl JiraSide {
             .client
             .search_page(&jql, "key,summary,updated,project", cursor, page_size)
             .await?;
-        Ok((page.issues, page.next))
+        Ok((self.within(page.issues), page.next))
     }
 
     /// An issue property of an issue of this side's project (`None` when it has none).
@@ -613,7 +613,23 @@ impl JiraSide {
             .client
             .search_page(&jql, "key,updated,project", cursor, page_size)
             .await?;
-        Ok((page.issues, page.next, page.total))
+        Ok((self.within(page.issues), page.next, page.total))
+    }
+
+    /// Only the issues of this side's project: JQL that closes the scope's bracket (`x) OR
+    /// (y`) must not bring in others.
+    fn within(&self, issues: Vec<Issue>) -> Vec<Issue> {
+        issues
+            .into_iter()
+            .filter(|i| {
+                let inside = in_project(&i.key, &self.project);
+                if !inside {
+                    tracing::warn!(project = %self.project, issue = %i.key,
+                        "a search answered an issue outside the side's project; left out");
+                }
+                inside
+            })
+            .collect()
     }
 }
 

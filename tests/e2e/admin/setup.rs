@@ -578,7 +578,23 @@ async fn a_bulk_sync_cut_off_by_a_stop_resumes_at_the_next_start() {
         .await
         .expect("json");
     assert_eq!(conns["connections"][0]["origin"], "config", "{conns}");
-    for path in ["/api/connections/ab", "/api/instances/a"] {
+    let triggers: Value = http
+        .get(format!("{}/api/triggers", w.admin_url()))
+        .send()
+        .await
+        .expect("reach")
+        .json()
+        .await
+        .expect("json");
+    let from_file = triggers["triggers"][0]["id"]
+        .as_i64()
+        .expect("the file's trigger");
+    assert_eq!(triggers["triggers"][0]["origin"], "config", "{triggers}");
+    for path in [
+        "/api/connections/ab".to_string(),
+        "/api/instances/a".to_string(),
+        format!("/api/triggers/{from_file}"),
+    ] {
         let resp = http
             .delete(format!("{}{path}", w.admin_url()))
             .send()
