@@ -18,7 +18,13 @@ let vis = null;   // { name, info, doc, dirty } for the connection shown
 let dragFrom = null;
 
 pages.mapping = {
-  leave() { vis = null; say("#vis-status", ""); $("#vis-warnings").replaceChildren(); $("#vis-preview").replaceChildren(); },
+  // Leaving clears the editor, so no control of a connection left behind stays clickable
+  // while the next one loads.
+  leave() {
+    vis = null;
+    say("#vis-status", "");
+    for (const id of ["#vis-warnings", "#vis-preview", "#vis-entries", "#vis-sides", "#vis-methods", "#vis-scopes"]) $(id).replaceChildren();
+  },
   async render(name) {
     if (vis && vis.name === name) return; // drawn once; the editor keeps its state between refreshes
     const info = await api(`/api/connections/${enc(name)}/mapping`);
@@ -337,6 +343,7 @@ $("#vis-discard").addEventListener("click", async () => {
 });
 $("#vis-preview-form").addEventListener("submit", async (ev) => {
   ev.preventDefault();
+  if (!vis) return;
   const key = $("#vis-preview-key").value.trim().toUpperCase();
   if (!key) return;
   try {
