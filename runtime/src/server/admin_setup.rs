@@ -75,12 +75,12 @@ pub(super) fn stored(node: &Node) -> Result<Stored, Response> {
 }
 
 /// Checks `next` as a whole config, then writes the one row that changed and applies it.
-pub(super) fn commit(
+pub(super) fn commit<B: serde::Serialize>(
     node: &Node,
     next: &Stored,
     kind: SetupKind,
     name: &str,
-    body: Option<&serde_json::Value>,
+    body: Option<&B>,
 ) -> Result<(), Response> {
     setup::check(&node.config, next).map_err(refused)?;
     match body {
@@ -271,13 +271,9 @@ pub(super) async fn add_instance(
         webhook_secret: None,
         budget: None,
     };
-    let body = match serde_json::to_value(&inst) {
-        Ok(b) => b,
-        Err(e) => return error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
-    };
     next.instances
         .insert(new.name.clone(), (inst.clone(), SetupOrigin::Page));
-    if let Err(r) = commit(&node, &next, SetupKind::Instance, &new.name, Some(&body)) {
+    if let Err(r) = commit(&node, &next, SetupKind::Instance, &new.name, Some(&inst)) {
         return r;
     }
     tracing::info!(instance = %new.name, flavour = ?flavour, "site added in the admin page");
@@ -331,7 +327,13 @@ pub(super) async fn remove_instance(
             ),
         );
     }
-    match commit(&node, &next, SetupKind::Instance, &name, None) {
+    match commit(
+        &node,
+        &next,
+        SetupKind::Instance,
+        &name,
+        None::<&InstanceConfig>,
+    ) {
         Ok(()) => {
             // The token the page kept for it goes too.
             if let crate::config::SecretRef::File(path) = &removed.token
@@ -578,13 +580,9 @@ pub(super) async fn add_connection(
             }
         }
     };
-    let body = match serde_json::to_value(&conn) {
-        Ok(b) => b,
-        Err(e) => return error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
-    };
     next.connections
         .insert(new.name.clone(), (conn.clone(), SetupOrigin::Page));
-    if let Err(r) = commit(&node, &next, SetupKind::Connection, &new.name, Some(&body)) {
+    if let Err(r) = commit(&node, &next, SetupKind::Connection, &new.name, Some(&conn)) {
         return r;
     }
     tracing::info!(connection = %new.name, mode = new.mode.as_str(), "connection made in the admin page");
@@ -615,7 +613,13 @@ pub(super) async fn remove_connection(
         Some(_) => {}
     }
     next.triggers.retain(|t| t.connection != name);
-    match commit(&node, &next, SetupKind::Connection, &name, None) {
+    match commit(
+        &node,
+        &next,
+        SetupKind::Connection,
+        &name,
+        None::<&ConnectionConfig>,
+    ) {
         Ok(()) => {
             // Its Visual mapping documents go with it; the side config they compiled to is gone.
             if let Err(e) = node.store.remove_visual_mapping(&name, None) {
@@ -736,11 +740,7 @@ pub(super) async fn edit_side(
         }
     }
     let conn = conn.clone();
-    let body = match serde_json::to_value(&conn) {
-        Ok(b) => b,
-        Err(e) => return error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
-    };
-    if let Err(r) = commit(&node, &next, SetupKind::Connection, &name, Some(&body)) {
+    if let Err(r) = commit(&node, &next, SetupKind::Connection, &name, Some(&conn)) {
         return r;
     }
     let origin = next
@@ -892,11 +892,7 @@ pub(super) async fn accept(State(node): State<Arc<Node>>, Body(ask): Body<Accept
         Ok(p) => p,
         Err(e) => return error(StatusCode::BAD_GATEWAY, e.to_string()),
     };
-    let body = match serde_json::to_value(&conn) {
-        Ok(b) => b,
-        Err(e) => return error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
-    };
-    if let Err(r) = commit(&node, &next, SetupKind::Connection, &name, Some(&body)) {
+    if let Err(r) = commit(&node, &next, SetupKind::Connection, &name, Some(&conn)) {
         return r;
     }
     tracing::info!(connection = %name, peer = %peer.url, "invitation accepted in the admin page");

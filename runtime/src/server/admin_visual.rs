@@ -261,12 +261,8 @@ pub(super) async fn publish(State(node): State<Arc<Node>>, Path(name): Path<Stri
             s.config = config.clone();
         }
     }
-    let body = match serde_json::to_value(&*stored_conn) {
-        Ok(b) => b,
-        Err(e) => return error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
-    };
     let published = stored_conn.clone();
-    if let Err(r) = commit(&node, &next, SetupKind::Connection, &name, Some(&body)) {
+    if let Err(r) = commit(&node, &next, SetupKind::Connection, &name, Some(&published)) {
         return r;
     }
     let text = serde_json::to_string(&doc).unwrap_or_default();
